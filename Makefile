@@ -1,0 +1,39 @@
+# The README's two commands: `make run` and `make test`. Everything else is for developers.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+STAMP := $(VENV)/.installed
+
+.PHONY: run test unit e2e bench translations clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d govservice/translations -D messages >/dev/null
+
+## make run: install, migrate, load the demo data, start the identity provider and the app
+run: $(STAMP) translations
+	$(FLASK) govservice db upgrade
+	$(FLASK) govservice demo
+	$(FLASK) govservice serve
+
+## make test: the whole suite (unit, integration, then the browser journey)
+test: unit e2e
+
+unit: $(STAMP) translations
+	$(BIN)/python -m pytest tests -q
+
+e2e: $(STAMP) translations
+	$(BIN)/python -m pytest e2e -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/certificates.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

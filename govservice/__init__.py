@@ -1,0 +1,86 @@
+"""govservice: integrated online government services (一网通办)."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, request, session
+
+from . import config as config_module
+from .extensions import babel, csrf, db, limiter, login_manager
+from .keys import instance_secret
+
+LOCALES = ("zh_Hans_CN", "en")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    root = config_module.ROOT
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("GOVSERVICE_INSTANCE", str(root / "instance")),
+        template_folder=str(root / "templates"),
+        static_folder=str(root / "static"),
+    )
+    app.config.update(config_module.from_environment(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    _load_secrets(app)
+    Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+    app.config["MAX_CONTENT_LENGTH"] = (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(root / "govservice" / "translations"))
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("govservice").setLevel(logging.INFO)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "identity.login"
+    login_manager.login_message = "请先登录。"
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+
+    from .models_registry import import_all_models
+    import_all_models()
+    from . import celery_app
+    celery_app.init_app(app)
+    from .identity import services as identity_services
+    identity_services.init_app(app)
+    from .certificates import services as certificate_services
+    certificate_services.init_app(app)
+
+    from .identity.views import bp as identity_bp
+    from .catalog.views import bp as catalog_bp
+    from .cases.views import bp as cases_bp
+    from .window.views import bp as window_bp
+    from .review.views import bp as review_bp
+    from .certificates.views import bp as certificates_bp
+    from .views import bp as main_bp
+    for bp in (main_bp, identity_bp, catalog_bp, cases_bp, window_bp, review_bp, certificates_bp):
+        app.register_blueprint(bp)
+
+    from .cli import register as register_cli
+    register_cli(app)
+    from .templating import register as register_filters
+    register_filters(app)
+    from .errors import register as register_errors
+    register_errors(app)
+    return app
+
+
+def _load_secrets(app: Flask) -> None:
+    inst = app.config["INSTANCE_DIR"]
+    app.config.setdefault("SECRET_KEY", instance_secret(inst, "secret_key", "SECRET_KEY"))
+    app.config.setdefault("DATA_KEYS", [
+        k for k in os.environ.get("DATA_KEYS", "").split(",") if k
+    ] or [instance_secret(inst, "data_key", "DATA_KEY")])
+    app.config.setdefault("ID_HASH_KEY", instance_secret(inst, "id_hash_key", "ID_HASH_KEY"))
+
+
+def _select_locale() -> str:
+    """Simplified Chinese unless the person chose English (the language switch, kept in the session)."""
+    chosen = session.get("lang")
+    return chosen if chosen in LOCALES else "zh_Hans_CN"

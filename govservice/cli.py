@@ -1,0 +1,100 @@
+"""`flask --app app govservice ...`: operations, each calling the same services as the web."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from . import migrate
+
+group = AppGroup("govservice", help="govservice operations.")
+db_group = AppGroup("db", help="Database schema (Alembic).")
+catalog_group = AppGroup("catalog", help="The service catalogue.")
+certificates_group = AppGroup("certificates", help="Electronic certificates.")
+group.add_command(db_group)
+group.add_command(catalog_group)
+group.add_command(certificates_group)
+
+
+@db_group.command("upgrade")
+def db_upgrade():
+    """Apply every Alembic migration."""
+    migrate.upgrade()
+    click.echo("database is at the latest revision")
+
+
+@group.command("demo")
+def demo():
+    """Load the demo data (catalogue, staff roles); running it twice changes nothing."""
+    from . import demo as demo_module
+    for line in demo_module.load():
+        click.echo(line)
+
+
+@catalog_group.command("sync")
+def catalog_sync():
+    """Load `items/*.toml` into the catalogue; a changed item gets a new version."""
+    from .catalog import services
+    from .catalog.definitions import ItemFileError
+    try:
+        report = services.sync()
+    except ItemFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged")
+
+
+@catalog_group.command("list")
+def catalog_list():
+    """One line per current item: code, name, department."""
+    from .catalog import services
+    for item in services.list_items():
+        click.echo(f"{item.code}\t{item.name}\t{item.department.name}")
+
+
+@certificates_group.command("list")
+def certificates_list():
+    """Every certificate: identifier, type, status, issued date."""
+    from .certificates import services
+    from .certificates.models import Certificate
+    from .extensions import db
+    for c in db.session.execute(db.select(Certificate).order_by(Certificate.id)).scalars():
+        click.echo(f"{c.identifier}\t{services.certificate_type(c.type_code).name}\t{services.status_of(c)}\t"
+                   f"{c.issued_at.date().isoformat()}")
+
+
+@certificates_group.command("export")
+@click.argument("identifier")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def certificates_export(identifier, path):
+    """Write the signed PDF of IDENTIFIER to PATH."""
+    from .certificates import services
+    certificate = services.find(identifier)
+    if certificate is None:
+        raise click.ClickException(f"no certificate {identifier}")
+    with open(path, "wb") as fh:
+        fh.write(services.pdf_bytes(certificate))
+    click.echo(f"wrote {path}")
+
+
+@group.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--idp-port", default=5001, type=int)
+def serve(host, port, idp_port):
+    """Start the development identity provider beside the app (what `make run` does)."""
+    from .identity.devidp import create_idp_app, serve_in_thread
+    app = current_app._get_current_object()
+    idp = create_idp_app(app.config["DEV_IDP_URL"], app.config["INSTANCE_DIR"])
+    serve_in_thread(idp, host, idp_port)
+    click.echo(f"\n  govservice:          {app.config['PUBLIC_URL']}/")
+    click.echo(f"  identity provider:   {app.config['DEV_IDP_URL']}/  (development only)")
+    click.echo("  demo logins (choose on the provider's page):")
+    from .identity.devidp.identities import IDENTITIES
+    for identity in IDENTITIES:
+        click.echo(f"    {identity['name']:4}  {identity['description']}")
+    click.echo("")
+    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(group)

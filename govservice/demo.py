@@ -1,0 +1,52 @@
+"""Demo data: the catalogue, and the staff roles of the development provider's identities.
+
+Running it twice changes nothing.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from . import pii
+from .catalog import services as catalog
+from .extensions import db
+from .identity.devidp.identities import IDENTITIES
+from .identity.models import Person, ServiceHall, StaffAssignment
+from .identity.services import find_person
+
+# subject at the development provider -> (role, department code or None, hall code or None)
+STAFF = {
+    "dev-zhaomin": ("clerk", None, "cy-zwfwzx"),
+    "dev-liuyang": ("officer", "scjgj", None),
+    "dev-chenjing": ("officer", "wsjkw", None),
+    "dev-sunqiang": ("supervisor", None, None),
+}
+
+
+def load() -> list[str]:
+    done = []
+    report = catalog.sync()
+    done.append(f"catalogue: {len(report.added)} added, {len(report.updated)} updated, "
+                f"{len(report.unchanged)} unchanged")
+    for identity in IDENTITIES:
+        role = STAFF.get(identity["sub"])
+        if role is None:
+            continue
+        person = find_person(identity["id_number"])
+        if person is None:
+            person = Person(id_number_hash=pii.lookup_hash(identity["id_number"]),
+                            id_number_enc=pii.encrypt(identity["id_number"]), name_enc=pii.encrypt(identity["name"]))
+            db.session.add(person)
+            db.session.flush()
+        name, dept_code, hall_code = role
+        dept = catalog.department(dept_code) if dept_code else None
+        hall = db.session.execute(select(ServiceHall).where(ServiceHall.code == hall_code)).scalar_one_or_none() \
+            if hall_code else None
+        exists = db.session.execute(select(StaffAssignment).where(
+            StaffAssignment.person_id == person.id, StaffAssignment.role == name,
+            StaffAssignment.department_id == (dept.id if dept else None),
+            StaffAssignment.hall_id == (hall.id if hall else None))).scalar_one_or_none()
+        if exists is None:
+            db.session.add(StaffAssignment(person=person, role=name, department=dept, hall=hall))
+            done.append(f"staff: {identity['name']} as {name} {dept.name if dept else ''}{hall.name if hall else ''}")
+    db.session.commit()
+    return done

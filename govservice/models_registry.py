@@ -1,0 +1,10 @@
+"""Imports every domain's models so that SQLAlchemy's metadata is complete."""
+
+
+def import_all_models() -> None:
+    from .audit import models as _audit  # noqa: F401
+    from .cases import models as _cases  # noqa: F401
+    from .catalog import models as _catalog  # noqa: F401
+    from .certificates import models as _certificates  # noqa: F401
+    from . import counters as _counters  # noqa: F401
+    from .identity import models as _identity  # noqa: F401

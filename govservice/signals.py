@@ -1,0 +1,7 @@
+"""Cross-domain reactions: the domain that changes state sends, others listen."""
+from blinker import Namespace
+
+_signals = Namespace()
+
+# Sent after a case transition is committed: sender=app, case_id=..., action=..., actor_id=...
+case_transitioned = _signals.signal("case-transitioned")

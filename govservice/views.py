@@ -1,0 +1,26 @@
+"""The home page and the language switch."""
+from flask import Blueprint, redirect, render_template, request, session, url_for
+
+from . import LOCALES
+from .catalog import services as catalog
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def home():
+    return render_template("home.html", items=catalog.list_items())
+
+
+@bp.post("/lang")
+def set_language():
+    lang = request.form.get("lang")
+    if lang in LOCALES:
+        session["lang"] = lang
+    target = request.form.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("main.home"))
+
+
+@bp.get("/healthz")
+def health():
+    return {"status": "ok"}
