@@ -73,7 +73,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _load_secrets(app: Flask) -> None:
     inst = app.config["INSTANCE_DIR"]
-    app.config.setdefault("SECRET_KEY", instance_secret(inst, "secret_key", "SECRET_KEY"))
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret(inst, "secret_key", "SECRET_KEY")
     app.config.setdefault("DATA_KEYS", [
         k for k in os.environ.get("DATA_KEYS", "").split(",") if k
     ] or [instance_secret(inst, "data_key", "DATA_KEY")])

@@ -1,5 +1,6 @@
 """Template filters: Beijing time, masked personal data."""
 from flask import Flask
+from flask_babel import get_locale
 
 from . import clock, pii
 
@@ -9,5 +10,6 @@ def register(app: Flask) -> None:
     def localtime(value):
         return value.astimezone(clock.BEIJING).strftime("%Y-%m-%d %H:%M") if value else ""
 
+    app.jinja_env.globals["get_locale"] = get_locale
     app.add_template_filter(pii.mask_id_number, "mask_id")
     app.add_template_filter(pii.mask_name, "mask_name")

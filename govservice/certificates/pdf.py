@@ -1,0 +1,451 @@
+"""Render an electronic certificate (电子证照) as a one-page A4 PDF with ReportLab.
+
+Pure library code: no Flask app, no database.  Callers pass every value
+(title, rows, issuer, verification URL, ...) and get the PDF bytes back.
+
+Fonts
+-----
+Chinese text needs a CJK font.  :func:`find_cjk_font` prefers a freely
+licensed *TrueType* CJK font found on the system (WenQuanYi Zen Hei from
+Debian's ``fonts-wqy-zenhei`` first), registers it with ReportLab, and
+ReportLab then embeds a subset of it in every PDF, so the certificate looks
+the same on every viewer.  Fonts with CFF/PostScript outlines (for example
+Noto CJK's ``.ttc``/``.otf`` files) cannot be used by ReportLab's ``TTFont``
+and are skipped.  If no usable font is found we fall back to ReportLab's
+standard CID font ``STSong-Light``, which is *not* embedded (the viewer has
+to supply a substitute) and log a warning.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import math
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph, Table, TableStyle
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CJK_FONT_CANDIDATES",
+    "FALLBACK_CID_FONT",
+    "FontChoice",
+    "find_cjk_font",
+    "render_certificate_pdf",
+]
+
+#: Freely licensed CJK fonts with TrueType (glyf) outlines, in order of
+#: preference, at their Debian/Ubuntu locations.  Entries that do not exist or
+#: that ReportLab cannot load (CFF outlines) are skipped.
+CJK_FONT_CANDIDATES: tuple[str, ...] = (
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",  # fonts-wqy-zenhei
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",  # fonts-wqy-microhei
+    "/usr/share/fonts/truetype/arphic/uming.ttc",  # fonts-arphic-uming
+    "/usr/share/fonts/truetype/arphic/ukai.ttc",  # fonts-arphic-ukai
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",  # fonts-droid-fallback
+    "/usr/share/fonts/truetype/noto/NotoSansSC-Regular.ttf",
+    # CFF-based; listed so that a later fonts-noto-cjk packaging with glyf
+    # outlines would be picked up, skipped today because TTFont rejects them.
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+)
+
+#: ReportLab's built-in Adobe CID font for Simplified Chinese (not embedded).
+FALLBACK_CID_FONT = "STSong-Light"
+
+
+@dataclass(frozen=True)
+class FontChoice:
+    """The font a certificate is rendered with.
+
+    ``name`` is the ReportLab font name, ``path`` the font file (``None`` for
+    the built-in CID fallback) and ``embedded`` tells whether the glyphs end
+    up embedded (subset) in the PDF.
+    """
+
+    name: str
+    path: str | None
+    embedded: bool
+
+
+_registry_lock = threading.Lock()
+_loaded: dict[str, FontChoice] = {}
+
+
+def _font_name_for(path: str) -> str:
+    base = os.path.splitext(os.path.basename(path))[0]
+    safe = "".join(ch if ch.isalnum() else "-" for ch in base)
+    return f"GovCJK-{safe}"
+
+
+def _load_truetype(path: str) -> FontChoice:
+    """Register the TrueType/TTC font at ``path``; raise TTFError/OSError."""
+    path = os.path.abspath(path)
+    with _registry_lock:
+        cached = _loaded.get(path)
+        if cached is not None:
+            return cached
+        name = _font_name_for(path)
+        if path.lower().endswith((".ttc", ".otc")):
+            font = TTFont(name, path, subfontIndex=0)
+        else:
+            font = TTFont(name, path)
+        pdfmetrics.registerFont(font)
+        choice = FontChoice(name=name, path=path, embedded=True)
+        _loaded[path] = choice
+        return choice
+
+
+def _fallback_font() -> FontChoice:
+    pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_CID_FONT))
+    return FontChoice(name=FALLBACK_CID_FONT, path=None, embedded=False)
+
+
+def find_cjk_font(
+    configured: str | None = None,
+    *,
+    search_paths: Iterable[str] | None = None,
+) -> FontChoice:
+    """Pick (and register with ReportLab) the CJK font for certificates.
+
+    :param configured: path of a TrueType (``.ttf``) or TrueType collection
+        (``.ttc``, first face used) font to use.  A missing file raises
+        :class:`FileNotFoundError`; a file ReportLab cannot embed (e.g. CFF
+        outlines) raises :class:`ValueError`.
+    :param search_paths: candidate font files to try when nothing is
+        configured; defaults to :data:`CJK_FONT_CANDIDATES`.
+    :return: the embedded TrueType font found, or the non-embedded
+        ``STSong-Light`` CID font (with a logged warning) if none is usable.
+    """
+    if configured:
+        if not os.path.isfile(configured):
+            raise FileNotFoundError(f"configured certificate font not found: {configured}")
+        try:
+            return _load_truetype(configured)
+        except (TTFError, OSError, ValueError) as exc:
+            raise ValueError(
+                f"configured certificate font {configured!r} cannot be embedded by "
+                f"ReportLab (TrueType outlines required, CFF/OpenType-PS is not supported): {exc}"
+            ) from exc
+
+    candidates = CJK_FONT_CANDIDATES if search_paths is None else tuple(search_paths)
+    for path in candidates:
+        if not os.path.isfile(path):
+            continue
+        try:
+            return _load_truetype(path)
+        except (TTFError, OSError, ValueError) as exc:
+            logger.debug("skipping CJK font %s: %s", path, exc)
+
+    logger.warning(
+        "No embeddable CJK TrueType font found (tried %s); falling back to the "
+        "non-embedded CID font %s. Install fonts-wqy-zenhei or configure a font path "
+        "so certificates render identically everywhere.",
+        ", ".join(candidates) or "no candidates",
+        FALLBACK_CID_FONT,
+    )
+    return _fallback_font()
+
+
+def _ensure_registered(font: FontChoice) -> FontChoice:
+    try:
+        pdfmetrics.getFont(font.name)
+        return font
+    except KeyError:
+        pass
+    if font.path is None:
+        return _fallback_font()
+    return _load_truetype(font.path)
+
+
+# --------------------------------------------------------------------------
+# Drawing helpers
+# --------------------------------------------------------------------------
+
+PAGE_W, PAGE_H = A4
+BORDER_COLOR = colors.HexColor("#8B1A1A")
+SEAL_COLOR = colors.Color(0.86, 0.08, 0.10)
+LABEL_BG = colors.HexColor("#F7F1E8")
+GRID_COLOR = colors.HexColor("#B9A58C")
+TEXT_COLOR = colors.HexColor("#1A1A1A")
+MUTED_COLOR = colors.HexColor("#555555")
+
+MARGIN_X = 68.0
+TABLE_TOP = PAGE_H - 200.0
+TABLE_BOTTOM_LIMIT = 245.0
+
+
+def _para_text(value: str) -> str:
+    return "<br/>".join(escape(line) for line in str(value).splitlines()) or "&nbsp;"
+
+
+def _draw_borders(c: Canvas) -> None:
+    c.saveState()
+    c.setStrokeColor(BORDER_COLOR)
+    c.setLineWidth(3.2)
+    c.rect(22, 22, PAGE_W - 44, PAGE_H - 44)
+    c.setLineWidth(0.9)
+    c.rect(30, 30, PAGE_W - 60, PAGE_H - 60)
+    # small corner ornaments on the inner frame
+    size = 14
+    c.setLineWidth(1.4)
+    for x, y, dx, dy in (
+        (30, 30, 1, 1),
+        (PAGE_W - 30, 30, -1, 1),
+        (30, PAGE_H - 30, 1, -1),
+        (PAGE_W - 30, PAGE_H - 30, -1, -1),
+    ):
+        c.line(x + dx * 6, y + dy * 6, x + dx * (6 + size), y + dy * 6)
+        c.line(x + dx * 6, y + dy * 6, x + dx * 6, y + dy * (6 + size))
+    c.restoreState()
+
+
+def _build_table(rows: Sequence[tuple[str, str]], font_name: str, size: float, width: float) -> Table:
+    label_style = ParagraphStyle(
+        "cert-label",
+        fontName=font_name,
+        fontSize=size,
+        leading=size * 1.45,
+        textColor=TEXT_COLOR,
+        alignment=TA_LEFT,
+        wordWrap="CJK",
+    )
+    value_style = ParagraphStyle(
+        "cert-value",
+        parent=label_style,
+        wordWrap="CJK",
+    )
+    pad = max(3.0, size * 0.5)
+    longest = max((pdfmetrics.stringWidth(str(label), font_name, size) for label, _ in rows), default=0.0)
+    label_w = min(width * 0.4, max(90.0, longest + 3.2 * pad + 2))
+    data = [
+        [Paragraph(_para_text(label), label_style), Paragraph(_para_text(value), value_style)]
+        for label, value in rows
+    ] or [[Paragraph("&nbsp;", label_style), Paragraph("&nbsp;", value_style)]]
+    table = Table(data, colWidths=[label_w, width - label_w])
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (0, -1), LABEL_BG),
+                ("BOX", (0, 0), (-1, -1), 0.9, GRID_COLOR),
+                ("INNERGRID", (0, 0), (-1, -1), 0.5, GRID_COLOR),
+                ("VALIGN", (0, 0), (0, -1), "MIDDLE"),
+                ("VALIGN", (1, 0), (1, -1), "MIDDLE"),
+                ("LEFTPADDING", (0, 0), (-1, -1), pad * 1.6),
+                ("RIGHTPADDING", (0, 0), (-1, -1), pad * 1.6),
+                ("TOPPADDING", (0, 0), (-1, -1), pad),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), pad + 1),
+            ]
+        )
+    )
+    return table
+
+
+def _draw_rows(c: Canvas, rows: Sequence[tuple[str, str]], font_name: str) -> None:
+    width = PAGE_W - 2 * MARGIN_X
+    available = TABLE_TOP - TABLE_BOTTOM_LIMIT
+    table = None
+    height = 0.0
+    for size in (12.5, 11.5, 10.5, 9.5, 8.5, 7.5, 6.5):
+        table = _build_table(rows, font_name, size, width)
+        _, height = table.wrap(width, available)
+        if height <= available:
+            break
+    else:
+        logger.warning("certificate rows do not fit on one page; content may overlap the footer")
+    assert table is not None
+    table.drawOn(c, MARGIN_X, TABLE_TOP - height)
+
+
+def _star_path(c: Canvas, cx: float, cy: float, r_outer: float):
+    r_inner = r_outer * 0.382
+    p = c.beginPath()
+    for i in range(10):
+        r = r_outer if i % 2 == 0 else r_inner
+        ang = math.radians(90 + i * 36)
+        x, y = cx + r * math.cos(ang), cy + r * math.sin(ang)
+        if i == 0:
+            p.moveTo(x, y)
+        else:
+            p.lineTo(x, y)
+    p.close()
+    return p
+
+
+def _draw_seal(c: Canvas, cx: float, cy: float, radius: float, issuer_name: str, font_name: str) -> None:
+    """A red round seal: double ring, issuer name on the upper arc, a star,
+    and 电子证照专用 across the lower half."""
+    c.saveState()
+    c.setFillAlpha(0.88)
+    c.setStrokeAlpha(0.88)
+    c.setStrokeColor(SEAL_COLOR)
+    c.setFillColor(SEAL_COLOR)
+    c.setLineWidth(2.6)
+    c.circle(cx, cy, radius, stroke=1, fill=0)
+    c.setLineWidth(0.6)
+    c.circle(cx, cy, radius - 4.2, stroke=1, fill=0)
+
+    # issuer name along the upper arc, each character upright towards the rim
+    name = issuer_name.strip() or "电子证照"
+    n = len(name)
+    text_r = radius - 15.0
+    size = 11.0 if n <= 12 else max(7.0, 11.0 * 12 / n)
+    step = math.degrees((size * 1.12) / text_r)
+    span = min(250.0, step * (n - 1))
+    if n > 1:
+        step = span / (n - 1)
+    start = 90.0 + span / 2
+    c.setFont(font_name, size)
+    for i, ch in enumerate(name):
+        ang = start - i * step
+        rad = math.radians(ang)
+        c.saveState()
+        c.translate(cx + text_r * math.cos(rad), cy + text_r * math.sin(rad))
+        c.rotate(ang - 90)
+        c.drawCentredString(0, -size * 0.36, ch)
+        c.restoreState()
+
+    c.drawPath(_star_path(c, cx, cy + 1, radius * 0.24), stroke=0, fill=1)
+    label_size = 8.5
+    c.setFont(font_name, label_size)
+    c.drawCentredString(cx, cy - radius * 0.52, "电子证照专用")
+    c.restoreState()
+
+
+def _qr_widget(value: str) -> QrCodeWidget:
+    return QrCodeWidget(value, barLevel="M", barBorder=4)
+
+
+def _qr_size(widget: QrCodeWidget) -> float:
+    """Side length in points: at least 100pt, growing for long URLs so a
+    module stays >= ~0.5 mm when printed (capped at 150pt)."""
+    widget.qr.make()
+    modules = widget.qr.getModuleCount() + 2 * widget.barBorder
+    return float(min(150.0, max(100.0, modules * 1.45)))
+
+
+def _draw_qr(c: Canvas, widget: QrCodeWidget, x: float, y: float, size: float) -> None:
+    x0, y0, x1, y1 = widget.getBounds()
+    w, h = x1 - x0, y1 - y0
+    drawing = Drawing(size, size, transform=[size / w, 0, 0, size / h, -x0 * size / w, -y0 * size / h])
+    drawing.add(widget)
+    renderPDF.draw(drawing, c, x, y)
+
+
+def render_certificate_pdf(
+    *,
+    title: str,
+    subtitle: str | None,
+    rows: list[tuple[str, str]],
+    identifier: str,
+    issuer_name: str,
+    issued_on: str,
+    valid_until: str,
+    verify_url: str,
+    footer: str | None = None,
+    font: FontChoice | None = None,
+) -> bytes:
+    """Render one certificate as a single A4 page and return the PDF bytes.
+
+    :param title: large centred heading, e.g. ``营业执照``.
+    :param subtitle: optional line under the title, e.g. ``（电子证照）``.
+    :param rows: ``(label, value)`` pairs shown as a table; long values wrap
+        (CJK-aware).  Newlines in values are kept.
+    :param identifier: certificate number, printed small under the subtitle
+        and stored as the PDF subject.
+    :param issuer_name: issuing authority; bottom right, around the seal, and
+        the PDF author.
+    :param issued_on: issue date as it should be printed.
+    :param valid_until: end of validity as it should be printed.
+    :param verify_url: encoded in the QR code (caption 扫码核验).
+    :param footer: optional small print at the bottom of the page.
+    :param font: font to use; defaults to :func:`find_cjk_font()`.
+    """
+    font = _ensure_registered(font or find_cjk_font())
+    fn = font.name
+
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=A4, pageCompression=1)
+    c.setTitle(title)
+    c.setAuthor(issuer_name)
+    c.setSubject(identifier)
+    c.setCreator("govservice 一网通办 电子证照")
+    c.setKeywords(["电子证照", identifier])
+
+    _draw_borders(c)
+
+    # heading
+    c.setFillColor(TEXT_COLOR)
+    title_size = 34.0 if len(title) <= 8 else max(18.0, 34.0 * 8 / len(title))
+    char_space = title_size * 0.35 if len(title) <= 6 else 0
+    c.setFont(fn, title_size)
+    # drawCentredString centres text+charSpace; shift by half a char space so
+    # the glyphs (not the trailing space) are centred.
+    c.drawCentredString(PAGE_W / 2 + char_space / 2, PAGE_H - 118, title, charSpace=char_space)
+    if subtitle:
+        c.setFont(fn, 14)
+        c.drawCentredString(PAGE_W / 2, PAGE_H - 150, subtitle)
+    c.setFont(fn, 9)
+    c.setFillColor(MUTED_COLOR)
+    c.drawCentredString(PAGE_W / 2, PAGE_H - 174, f"证照编号：{identifier}")
+    c.setStrokeColor(BORDER_COLOR)
+    c.setLineWidth(0.6)
+    c.line(MARGIN_X, PAGE_H - 184, PAGE_W - MARGIN_X, PAGE_H - 184)
+
+    # body; the validity goes into the table unless the caller already has it
+    body = list(rows)
+    if valid_until and not any("有效期" in str(label) for label, _ in body):
+        body.append(("有效期至", valid_until))
+    _draw_rows(c, body, fn)
+
+    # QR code bottom left
+    qr = _qr_widget(verify_url)
+    qr_size = _qr_size(qr)
+    qr_x, qr_y = MARGIN_X - 6, 92.0
+    _draw_qr(c, qr, qr_x, qr_y, qr_size)
+    c.setFillColor(TEXT_COLOR)
+    c.setFont(fn, 10)
+    c.drawCentredString(qr_x + qr_size / 2, qr_y - 10, "扫码核验")
+
+    # issuer block bottom right, with the seal stamped over it
+    right = PAGE_W - MARGIN_X
+    c.setFillColor(TEXT_COLOR)
+    c.setFont(fn, 13)
+    c.drawRightString(right, 192, issuer_name)
+    c.setFont(fn, 11.5)
+    c.drawRightString(right, 168, f"发证日期：{issued_on}")
+    _draw_seal(c, right - 58, 178, 50.0, issuer_name, fn)
+
+    if footer:
+        style = ParagraphStyle(
+            "cert-footer",
+            fontName=fn,
+            fontSize=8,
+            leading=11,
+            textColor=MUTED_COLOR,
+            alignment=TA_CENTER,
+            wordWrap="CJK",
+        )
+        para = Paragraph(_para_text(footer), style)
+        width = PAGE_W - 2 * MARGIN_X
+        para.wrap(width, 40)
+        para.drawOn(c, MARGIN_X, 44)
+
+    c.showPage()
+    c.save()
+    return buf.getvalue()
