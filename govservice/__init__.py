@@ -5,7 +5,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, session
 
 from . import config as config_module
 from .extensions import babel, csrf, db, limiter, login_manager
@@ -83,5 +83,7 @@ def _load_secrets(app: Flask) -> None:
 
 def _select_locale() -> str:
     """Simplified Chinese unless the person chose English (the language switch, kept in the session)."""
+    if not has_request_context():  # services run from the CLI and jobs too
+        return "zh_Hans_CN"
     chosen = session.get("lang")
     return chosen if chosen in LOCALES else "zh_Hans_CN"

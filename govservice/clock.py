@@ -2,8 +2,9 @@
 
 Working days come from the chinese-calendar library (weekends, public holidays and make-up
 working days as announced by the State Council). It only knows the years already announced;
-for a later year the count falls back to plain weekends and the result is marked provisional,
-never an error.
+for a later year the count falls back to weekends and the statutory holidays fixed on the
+solar calendar (《全国年节及纪念日放假办法》: 元旦, 劳动节, 国庆节), and the result is
+marked provisional, never an error.
 """
 from __future__ import annotations
 
@@ -47,12 +48,16 @@ def today() -> date:
 SYSTEM = SystemClock()
 
 
+# (month, day) of the statutory holidays with fixed solar dates.
+FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}
+
+
 def is_working_day(day: date) -> tuple[bool, bool]:
     """(working?, known?) — known is False where the calendar has no data for the year."""
     try:
         return chinese_calendar.is_workday(day), True
     except NotImplementedError:
-        return day.weekday() < 5, False
+        return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS, False
 
 
 def add_working_days(start: date, days: int) -> tuple[date, bool]:

@@ -170,8 +170,11 @@ def decide(case_id: int, officer: Person, expected_version: int, *, approve: boo
     if not opinion or not opinion.strip():
         raise CaseError("请填写审查意见。")
     action = "approve" if approve else "deny"
-    return transition(case_id, action, officer, expected_version, note=opinion.strip(),
+    case = transition(case_id, action, officer, expected_version, note=opinion.strip(),
                       decided_at=clock.now(), decision=action)
+    if not approve:  # the decision letter is the result: delivered online, the case is done
+        case = complete(case_id, None, "不予许可决定已送达申请人")
+    return case
 
 
 def complete(case_id: int, actor: Person | None, note: str) -> Case:

@@ -1,0 +1,91 @@
+"""Issuance on approval, verification statuses, revocation rights."""
+from datetime import timedelta
+
+import pytest
+
+from govservice.audit.models import AuditEntry
+from govservice.cases import services as cases
+from govservice.certificates import identifiers, services, signing
+from govservice.certificates.models import Certificate, Verification
+from govservice.extensions import db
+
+from ..factories import in_review_case, person
+
+
+def _approved():
+    case = in_review_case()
+    cases.decide(case.id, person("刘洋"), case.version, approve=True, opinion="准予登记")
+    return db.session.execute(db.select(Certificate).where(Certificate.case_id == case.id)).scalar_one()
+
+
+def test_approval_issues_a_signed_certificate_and_completes_the_case(ctx, clock):
+    certificate = _approved()
+    assert certificate.case_id and db.session.get(cases.Case, certificate.case_id).state == "completed"
+    parsed = identifiers.parse_identifier(certificate.identifier)
+    assert parsed.issuer_uscc == "11110105MB0000001C" and parsed.version == 1
+    data = certificate.data
+    assert data["business_name"] == "北京市朝阳区张三便利店" and data["registered_on"] == "2026-11-23"
+    from stdnum.cn import uscc
+    assert uscc.is_valid(data["credit_code"]) and data["credit_code"].startswith("92110105")
+    pdf = services.pdf_bytes(certificate)
+    report = signing.validate_pdf(pdf, ctx.extensions["pdf_signing"].trust_roots)
+    assert report.intact and report.valid
+    claims = ctx.extensions["token_keys"].verify(certificate.token)
+    assert claims["cid"] == certificate.identifier and claims["sub"] == "张*"
+    import hashlib
+    assert claims["sha256"] == hashlib.sha256(pdf).hexdigest()
+
+
+def test_two_certificates_get_distinct_serials(ctx, clock):
+    first, second = _approved(), _approved()
+    assert identifiers.parse_identifier(first.identifier).serial != identifiers.parse_identifier(second.identifier).serial
+    assert db.session.get(cases.Case, first.case_id).form_data != {} and first.data["credit_code"] != second.data["credit_code"]
+
+
+def test_each_status_is_answered_and_logged(ctx, clock):
+    certificate = _approved()
+    token = certificate.token
+    assert services.verify_token(token, channel="page", verifier="t")[0] == "valid"
+    tampered = token[:-6] + ("A" if token[-6] != "A" else "B") + token[-5:]
+    assert services.verify_token(tampered, channel="page", verifier="t") == ("forged", None)
+    assert services.verify_token("not-a-token", channel="page", verifier="t") == ("forged", None)
+    clock.advance(days=1)
+    services.revoke(certificate.id, person("刘洋"), "以欺骗手段取得登记")
+    assert services.verify_token(token, channel="page", verifier="t")[0] == "revoked"
+    results = db.session.execute(db.select(Verification.result).order_by(Verification.id)).scalars().all()
+    assert results == ["valid", "forged", "forged", "revoked"]
+    assert db.session.execute(db.select(db.func.count(AuditEntry.id))
+                              .where(AuditEntry.action == "certificate.verify")).scalar_one() == 4
+
+
+def test_an_expired_certificate_says_expired(ctx, clock):
+    certificate = _approved()
+    certificate.expires_at = clock.now() + timedelta(days=1)
+    db.session.commit()
+    clock.advance(days=2)
+    assert services.verify_token(certificate.token, channel="page", verifier="t")[0] == "expired"
+
+
+def test_only_the_issuing_department_revokes_and_only_with_a_reason(ctx, clock):
+    certificate = _approved()
+    with pytest.raises(services.CertificateError, match="发证部门"):
+        services.revoke(certificate.id, person("陈静"), "理由")
+    with pytest.raises(services.CertificateError, match="吊销原因"):
+        services.revoke(certificate.id, person("刘洋"), " ")
+    assert db.session.get(Certificate, certificate.id).status == "valid"
+
+
+def test_the_public_page_shows_masked_basics_and_forgery_plainly(app, ctx, clock):
+    certificate = _approved()
+    client = app.test_client()
+    page = client.get(f"/v/{certificate.token}").get_data(as_text=True)
+    assert "核验结果：有效" in page and "张*" in page and certificate.identifier in page
+    for secret in ("张三", "110105198802150035", "示例路8号"):
+        assert secret not in page
+    forged = client.get("/v/eyJhbGciOiJub25lIn0.e30.")
+    assert forged.status_code == 404 and "无效（伪造或被篡改）" in forged.get_data(as_text=True)
+
+
+def test_the_jwks_publishes_public_keys_only(client):
+    keys = client.get("/.well-known/jwks.json").get_json()["keys"]
+    assert keys and all(k["alg"] == "ES256" and "kid" in k and "d" not in k for k in keys)
