@@ -33,7 +33,9 @@ def from_environment(instance_path: str) -> dict:
         "REGION_CODE": env.get("REGION_CODE", "110105"),
         "CJK_FONT": env.get("CJK_FONT", ""),
         "CELERY_BROKER_URL": env.get("CELERY_BROKER_URL", ""),
-        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), False),
-        "BABEL_DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "zh_Hans_CN"),
+        # Cookies travel over HTTPS only, except in development on plain http://127.0.0.1.
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"),
+                                       env.get("GOVSERVICE_ENV", "development") != "development"),
+        "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     }
