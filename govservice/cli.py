@@ -93,7 +93,9 @@ def serve(host, port, idp_port):
     for identity in IDENTITIES:
         click.echo(f"    {identity['name']:4}  {identity['description']}")
     click.echo("")
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    # Not app.run(): the flask command refuses to block in it.
+    from werkzeug.serving import run_simple
+    run_simple(host, port, app, threaded=True)
 
 
 def register(app: Flask) -> None:
