@@ -1,10 +1,11 @@
-"""People, their linked provider identities, departments, halls and staff roles."""
+"""People, their linked provider identities, departments, halls and staff roles; enterprises
+and their agents; the server-side session store."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import pii
@@ -12,6 +13,8 @@ from ..extensions import db
 from ..models_base import UTCDateTime, utcnow
 
 ROLES = ("clerk", "officer", "supervisor", "admin")
+#: Where an assignment came from: kept by an admin on /admin/staff, or a provider's role claim.
+SOURCE_ADMIN = "admin"
 
 
 class Person(UserMixin, db.Model):
@@ -28,7 +31,8 @@ class Person(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     links: Mapped[list["IdentityLink"]] = relationship(back_populates="person", cascade="all, delete-orphan")
-    assignments: Mapped[list["StaffAssignment"]] = relationship(back_populates="person", cascade="all, delete-orphan")
+    assignments: Mapped[list["StaffAssignment"]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", foreign_keys="StaffAssignment.person_id")
 
     @property
     def id_number(self) -> str:
@@ -51,6 +55,7 @@ class Person(UserMixin, db.Model):
         return pii.mask_name(self.name)
 
     def roles(self, department_id: int | None = None) -> set[str]:
+        """The roles held, or those bound to `department_id` (officers: always bound to one)."""
         return {a.role for a in self.assignments if department_id is None or a.department_id == department_id}
 
     def has_role(self, *roles: str) -> bool:
@@ -58,6 +63,9 @@ class Person(UserMixin, db.Model):
 
     def departments(self, role: str) -> list["Department"]:
         return [a.department for a in self.assignments if a.role == role and a.department is not None]
+
+    def halls(self, role: str) -> list["ServiceHall"]:
+        return [a.hall for a in self.assignments if a.role == role and a.hall is not None]
 
     @property
     def is_staff(self) -> bool:
@@ -106,6 +114,79 @@ class StaffAssignment(db.Model):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     hall_id: Mapped[int | None] = mapped_column(ForeignKey("service_halls.id"))
 
-    person: Mapped[Person] = relationship(back_populates="assignments")
+    source: Mapped[str] = mapped_column(String(64), nullable=False, default=SOURCE_ADMIN, server_default=SOURCE_ADMIN)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    granted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    person: Mapped[Person] = relationship(back_populates="assignments", foreign_keys=[person_id])
     department: Mapped[Department | None] = relationship()
     hall: Mapped[ServiceHall | None] = relationship()
+    granted_by: Mapped[Person | None] = relationship(foreign_keys=[granted_by_id])
+
+    @property
+    def from_claim(self) -> bool:
+        return self.source != SOURCE_ADMIN
+
+
+class Enterprise(db.Model):
+    """A business (市场主体), known by its unified social credit code; a copy of what the
+    legal-person registry said when last asked, refreshed at each look-up."""
+
+    __tablename__ = "enterprises"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)  # active | deregistered | revoked
+    legal_representative_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    registry_checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    legal_representative: Mapped[Person | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+
+class AgentGrant(db.Model):
+    """An authorisation by an enterprise's legal representative for a person to act for it
+    (经办人授权): for all items or the listed ones, until a moment; revocable at once."""
+
+    __tablename__ = "agent_grants"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), nullable=False, index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), nullable=False, index=True)
+    granted_by_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), nullable=False)
+    all_items: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    item_codes: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+
+    enterprise: Mapped[Enterprise] = relationship()
+    agent: Mapped[Person] = relationship(foreign_keys=[agent_id])
+    granted_by: Mapped[Person] = relationship(foreign_keys=[granted_by_id])
+    revoked_by: Mapped[Person | None] = relationship(foreign_keys=[revoked_by_id])
+
+    def is_active(self, at: datetime) -> bool:
+        return self.revoked_at is None and self.valid_from <= at < self.valid_until
+
+    def covers(self, item_code: str) -> bool:
+        return self.all_items or item_code in (self.item_codes or [])
+
+
+class WebSession(db.Model):
+    """A server-side session, when no Redis is configured. The cookie holds a random id; the
+    row is keyed by its SHA-256, and the data are encrypted, so a copy of the table can
+    neither hijack a session nor read what it holds."""
+
+    __tablename__ = "web_sessions"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    data: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    idle_seconds: Mapped[int] = mapped_column(Integer, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)

@@ -1,93 +1,227 @@
-"""Sign-in through the configured OpenID Connect providers, and sign-out."""
+"""Signing in and out through the configured OpenID Connect providers, linking another
+provider, stepping up, "acting as" an enterprise, and the account page.
+
+The protocol is `relying_party`'s; what the claims mean is `services`'. These views keep
+the session: a flow per authorization request (purpose, where to go after), a new session id
+at every sign-in, the level of assurance, and whom the person acts for.
+"""
 from __future__ import annotations
 
 import logging
 
-from authlib.common.errors import AuthlibBaseError
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
-from requests.exceptions import RequestException
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import login_manager
-from . import services
+from ..extensions import limiter, login_manager
+from . import enterprises, relying_party, services, sessions
+from .access import ACTING_KEY, LEVEL_KEY, current_level
+from .providers import providers
 
 bp = Blueprint("identity", __name__, url_prefix="/auth")
 log = logging.getLogger(__name__)
 login_manager.user_loader(services.load_user)
 
+FLOWS_KEY = "oidc_flows"
+MAX_PENDING_FLOWS = 5
+
+
+def safe_next(target: str | None) -> str | None:
+    """A local path to go to afterwards, never another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
 
 @bp.get("/login")
 def login():
-    nxt = request.args.get("next", "")
-    if nxt.startswith("/") and not nxt.startswith("//"):
+    nxt = safe_next(request.args.get("next"))
+    if nxt:
         session["after_login"] = nxt
-    return render_template("identity/login.html", providers=list(services.providers().values()))
+    return render_template("identity/login.html", providers=list(providers().values()))
+
+
+def _begin(name: str, purpose: str, *, level: int | None = None, next_url: str | None = None):
+    """Send the browser to the provider, remembering why (the flow) under the request's state."""
+    provider = providers().get(name) or abort(404)
+    acr_values = provider.acr_values_for(level) if level else None
+    if level and acr_values is None:
+        flash(_("%(title)s 无法提供%(level)s级认证，请选择其他身份提供方。", title=provider.title, level=level), "error")
+        return redirect(url_for("identity.step_up", level=level, next=next_url))
+    try:
+        url, state = relying_party.authorization_url(
+            provider, url_for("identity.callback", name=name, _external=True), acr_values=acr_values,
+            prompt="login" if purpose != services.LOGIN else None)
+    except relying_party.LoginFailed as exc:
+        services.record_refusal(name, exc.reason, exc.detail, purpose=purpose,
+                                actor=current_user._get_current_object() if current_user.is_authenticated else None)
+        flash(exc.message, "error")
+        return redirect(url_for("identity.login"))
+    flows = dict(session.get(FLOWS_KEY) or {})
+    while len(flows) >= MAX_PENDING_FLOWS:
+        flows.pop(next(iter(flows)))
+    flows[state] = {"purpose": purpose, "provider": name, "level": level, "next": next_url,
+                    "person_id": current_user.id if current_user.is_authenticated else None}
+    session[FLOWS_KEY] = flows
+    return redirect(url)
 
 
 @bp.get("/login/<name>")
+@limiter.limit("120/minute")
 def start(name):
-    provider = services.providers().get(name) or abort(404)
-    client = services.oidc_client(provider.name)
-    try:
-        return client.authorize_redirect(url_for("identity.callback", name=name, _external=True))
-    except RequestException:
-        log.exception("provider %s unreachable", name)
-        flash("身份提供方暂时无法访问，请稍后再试。", "error")
-        return redirect(url_for("identity.login"))
+    """Sign in; with `level`, a signed-in person steps up to that level of assurance."""
+    level = request.args.get("level", type=int)
+    if level and current_user.is_authenticated:
+        return _begin(name, services.STEP_UP, level=level, next_url=safe_next(request.args.get("next")))
+    return _begin(name, services.LOGIN)
+
+
+@bp.post("/link/<name>")
+@login_required
+def link(name):
+    """Sign in through another provider to link it to this account (the same ID number)."""
+    return _begin(name, services.LINK, next_url=url_for("identity.me"))
 
 
 @bp.get("/callback/<name>")
+@limiter.limit("120/minute")
 def callback(name):
-    provider = services.providers().get(name) or abort(404)
-    client = services.oidc_client(provider.name)
-    if request.args.get("error") == "access_denied":
-        flash("您已取消登录。", "info")
-        return redirect(url_for("identity.login"))
+    provider = providers().get(name) or abort(404)
+    flows = dict(session.get(FLOWS_KEY) or {})
+    flow = flows.pop(request.args.get("state", ""), None) or {"purpose": services.LOGIN}
+    session[FLOWS_KEY] = flows
+    purpose = flow["purpose"]
+    signed_in = current_user._get_current_object() if current_user.is_authenticated else None
     try:
-        token = client.authorize_access_token()
-        claims = dict(token.get("userinfo") or {})
-        if not claims.get(provider.id_number_claim):
-            claims.update(client.userinfo(token=token))
-        person = services.sign_in(provider, claims)
-    except services.LoginRefused as exc:
-        log.warning("login refused from %s: %s", name, exc)
-        flash(exc.message, "error")
-        return redirect(url_for("identity.login"))
-    except (AuthlibBaseError, RequestException, ValueError, KeyError) as exc:
-        log.warning("login failed from %s: %r", name, exc)
-        flash("登录未完成：身份提供方的应答无效或已过期，请重新登录。", "error")
-        return redirect(url_for("identity.login"))
-    after = session.pop("after_login", None)
+        verified = relying_party.complete(provider)
+        expected = flow.get("person_id") if purpose != services.LOGIN else None
+        if purpose != services.LOGIN and (signed_in is None or signed_in.id != expected):
+            raise services.LoginRefused(_("登录状态已变化，请重新操作。"), "session_changed")
+        person = services.sign_in(provider, verified.claims, purpose=purpose, expected_person_id=expected)
+    except (relying_party.LoginFailed, services.LoginRefused) as exc:
+        services.record_refusal(name, exc.reason, getattr(exc, "detail", None) or str(exc), actor=signed_in,
+                                purpose=purpose)
+        flash(exc.message, "info" if exc.reason == "cancelled" else "error")
+        if purpose == services.STEP_UP:
+            return redirect(url_for("identity.step_up", level=flow.get("level"), next=flow.get("next")))
+        return redirect(url_for("identity.me") if purpose == services.LINK else url_for("identity.login"))
+    level = provider.level_of(verified.acr)
+    if purpose == services.LOGIN:
+        return _signed_in(person, name, level, verified.id_token)
+    sessions.regenerate(session)  # re-authenticated: a new id, as at sign-in
+    session[LEVEL_KEY] = max(current_level(), level)
+    if purpose == services.LINK:
+        flash(_("已关联 %(title)s。以后通过它登录，也会进入同一个账号。", title=provider.title), "success")
+        return redirect(url_for("identity.me"))
+    if level < (flow.get("level") or 0):
+        flash(_("%(title)s 本次认证为%(got)s级，未达到所需的%(need)s级。请选择其他认证方式或身份提供方。",
+                title=provider.title, got=level, need=flow["level"]), "error")
+        return redirect(url_for("identity.step_up", level=flow["level"], next=flow.get("next")))
+    session["provider"], session["id_token"] = name, verified.id_token
+    flash(_("认证等级已提升至%(level)s级。", level=level), "success")
+    return redirect(safe_next(flow.get("next")) or url_for("main.home"))
+
+
+def _signed_in(person, provider_name: str, level: int, id_token: str):
+    after = safe_next(session.get("after_login"))
     lang = session.get("lang")
-    session.clear()  # a fresh session at login: nothing from before carries over
+    session.clear()  # nothing from before the sign-in carries over...
+    sessions.regenerate(session)  # ...not even the session id
     if lang:
         session["lang"] = lang
     login_user(person)
-    session["provider"] = name
-    session["id_token"] = token.get("id_token")
+    session[LEVEL_KEY] = level
+    session[sessions.STAFF_FLAG] = person.is_staff
+    session["provider"], session["id_token"] = provider_name, id_token
     return redirect(after or url_for("main.home"))
 
 
 @bp.post("/logout")
 def logout():
-    provider = session.get("provider")
-    id_token = session.get("id_token")
+    provider_name, id_token = session.get("provider"), session.get("id_token")
+    if current_user.is_authenticated:
+        services.record_sign_out(current_user._get_current_object(), provider_name)
     logout_user()
     session.clear()
-    if provider and provider in services.providers():
-        client = services.oidc_client(provider)
-        try:
-            metadata = client.load_server_metadata()
-        except RequestException:
-            metadata = {}
-        if metadata.get("end_session_endpoint"):
-            return client.logout_redirect(post_logout_redirect_uri=url_for("main.home", _external=True),
-                                          id_token_hint=id_token)
+    sessions.regenerate(session)
+    provider = providers().get(provider_name) if provider_name else None
+    end_session = relying_party.logout_url(provider, id_token, url_for("identity.logged_out", _external=True)) \
+        if provider else None
+    if end_session:
+        return redirect(end_session)
+    flash(_("您已安全退出。"), "success")
+    return redirect(url_for("main.home"))
+
+
+@bp.get("/logged-out")
+def logged_out():
+    """Where a provider sends the browser back after RP-initiated logout."""
+    flash(_("您已安全退出。"), "success")
+    return redirect(url_for("main.home"))
+
+
+@bp.post("/sessions/end-all")
+@login_required
+def end_all_sessions():
+    """Sign out everywhere: every device, this one included."""
+    ended = services.sign_out_everywhere(current_user._get_current_object())
+    logout_user()
+    session.clear()
+    sessions.regenerate(session)
+    flash(_("已在所有设备上退出登录（共%(n)s处）。", n=ended), "success")
     return redirect(url_for("main.home"))
 
 
 @bp.get("/me")
+@login_required
 def me():
-    if not current_user.is_authenticated:
-        return redirect(url_for("identity.login"))
-    return render_template("identity/me.html")
+    person = current_user._get_current_object()
+    linked = services.linked_providers(person)
+    linked_names = {link.provider for link, _provider in linked}
+    return render_template("identity/me.html", linked=linked, level=current_level(),
+                           unlinked=[p for p in providers().values() if p.name not in linked_names],
+                           live_sessions=sessions.active_for(person.id),
+                           this_session=getattr(session, "record", None),
+                           options=enterprises.acting_options(person))
+
+
+@bp.get("/stepup")
+@login_required
+def step_up():
+    level = request.args.get("level", type=int)
+    if level not in (2, 3):
+        abort(404)
+    nxt = safe_next(request.args.get("next"))
+    if current_level() >= level:
+        return redirect(nxt or url_for("main.home"))
+    able = [p for p in providers().values() if p.max_level >= level]
+    return render_template("identity/stepup.html", level=level, current=current_level(), next=nxt, providers=able)
+
+
+@bp.post("/acting-as")
+@login_required
+def acting_as():
+    """Switch between acting as oneself and acting for an enterprise."""
+    person = current_user._get_current_object()
+    back = safe_next(request.form.get("next")) or url_for("main.home")
+    target = request.form.get("enterprise", "")
+    current = session.get(ACTING_KEY)
+    if not target:
+        if current:
+            enterprises.stop_acting(person, current["enterprise_id"])
+            session.pop(ACTING_KEY, None)
+        flash(_("已切换为本人身份办事。"), "success")
+        return redirect(back)
+    if not target.isdigit():
+        flash(_("请选择要代表的企业。"), "error")
+        return redirect(back)
+    try:
+        option = enterprises.start_acting(person, int(target))
+    except enterprises.EnterpriseError as exc:
+        flash(exc.message, "error")
+        return redirect(back)
+    session[ACTING_KEY] = {"enterprise_id": option.enterprise.id, "basis": option.basis,
+                           "grant_id": option.grant.id if option.grant else None}
+    flash(_("您现在代表“%(name)s”办事（%(basis)s）。", name=option.enterprise.name, basis=option.basis_label),
+          "success")
+    return redirect(back)

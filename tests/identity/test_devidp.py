@@ -233,11 +233,55 @@ def test_client_secret_post_is_accepted(idp, browser):
     assert (claims["sub"], claims["acr"]) == ("dev-lina", "3")
 
 
-def test_requested_acr_does_not_change_the_identitys_real_acr(idp, browser):
+def test_a_step_up_request_is_met_when_the_person_can_reach_the_level(idp, browser):
     client = _oauth_client(idp)
     callback, verifier, _, nonce = _sign_in(idp, browser, client, acr_values="3")
     tokens = client.fetch_token(f"{idp.issuer}/token", authorization_response=callback, code_verifier=verifier)
-    assert _verify_id_token(idp, tokens["id_token"], nonce).claims["acr"] == "2"
+    assert _verify_id_token(idp, tokens["id_token"], nonce).claims["acr"] == "3"
+
+
+def test_a_level_the_person_cannot_reach_is_not_asserted(idp, browser):
+    client = _oauth_client(idp)
+    callback, verifier, _, nonce = _sign_in(idp, browser, client, button="以 周杰 登录", acr_values="3")
+    tokens = client.fetch_token(f"{idp.issuer}/token", authorization_response=callback, code_verifier=verifier)
+    assert _verify_id_token(idp, tokens["id_token"], nonce).claims["acr"] == "1"
+
+
+def test_an_ordinary_login_carries_the_ordinary_level(idp, browser):
+    client = _oauth_client(idp)
+    callback, verifier, _, nonce = _sign_in(idp, browser, client, button="以 周杰 登录")
+    tokens = client.fetch_token(f"{idp.issuer}/token", authorization_response=callback, code_verifier=verifier)
+    assert _verify_id_token(idp, tokens["id_token"], nonce).claims["acr"] == "1"
+
+
+def test_every_level_has_several_people():
+    levels = [i["acr"] for i in IDENTITIES]
+    assert all(levels.count(level) >= 2 for level in ("1", "2", "3"))
+
+
+def test_the_roles_scope_releases_staff_roles(idp, browser):
+    client = OAuth2Session(idp.client_id, idp.client_secret, scope=SCOPE + " roles", redirect_uri=REDIRECT_URI,
+                           code_challenge_method="S256")
+    callback, verifier, _, nonce = _sign_in(idp, browser, client, button="以 刘洋 登录")
+    tokens = client.fetch_token(f"{idp.issuer}/token", authorization_response=callback, code_verifier=verifier)
+    assert _verify_id_token(idp, tokens["id_token"], nonce).claims["roles"] == ["officer:scjgj"]
+    assert client.get(f"{idp.issuer}/userinfo").json()["roles"] == ["officer:scjgj"]
+
+
+def test_a_second_instance_names_the_same_people_under_other_subjects(tmp_path, browser):
+    port = _free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    server, thread = serve_in_thread(create_idp_app(issuer, str(tmp_path), subject_prefix="gov2-"), "127.0.0.1", port)
+    live = SimpleNamespace(issuer=issuer, server=server, thread=thread, client_id="govservice",
+                           client_secret=instance_secret(str(tmp_path), "devidp_client_secret", "DEV_IDP_CLIENT_SECRET"))
+    try:
+        client = _oauth_client(live)
+        callback, verifier, _, nonce = _sign_in(live, browser, client)
+        tokens = client.fetch_token(f"{issuer}/token", authorization_response=callback, code_verifier=verifier)
+        claims = _verify_id_token(live, tokens["id_token"], nonce).claims
+    finally:
+        _stop_idp(live)
+    assert (claims["sub"], claims["id_number"], claims["iss"]) == ("gov2-zhangsan", "110105198802150035", issuer)
 
 
 def test_userinfo_returns_the_same_claims(idp, browser):

@@ -117,3 +117,13 @@ def test_credit_codes_are_checked():
     assert normalise_credit_code("91110105ma01abcd26") == "91110105MA01ABCD26"
     with pytest.raises(InvalidNumber, match="统一社会信用代码"):
         normalise_credit_code("91110105MA01ABCD27")
+
+
+def test_the_identity_pages_speak_english_when_asked(client, login):
+    login(client, "王五")
+    client.post("/lang", data={"lang": "en", "next": "/"})
+    account = client.get("/auth/me").get_data(as_text=True)
+    assert "Sign out everywhere" in account and "Linked identity providers" in account and "Level 2 for this sign-in" in account
+    assert "在所有设备上退出" not in account
+    enterprises = client.get("/enterprise/").get_data(as_text=True)
+    assert "My enterprises" in enterprises and "Manage agents" in enterprises and "Acting as" in enterprises

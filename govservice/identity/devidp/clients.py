@@ -16,7 +16,7 @@ from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
 from ...keys import instance_secret
 
 DEFAULT_CLIENT_ID = "govservice"
-DEFAULT_SCOPE = "openid profile phone"
+DEFAULT_SCOPE = "openid profile phone roles"
 TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}
 CALLBACK_PATH_PREFIX = "/auth/callback/"

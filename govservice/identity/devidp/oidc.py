@@ -21,11 +21,11 @@ from flask import Flask, session
 from joserfc.jwk import RSAKey
 
 from .clients import TOKEN_ENDPOINT_AUTH_METHODS, Client
-from .identities import CLAIMS_SUPPORTED, identity_claims
+from .identities import CLAIMS_SUPPORTED, Directory
 from .signing_key import SIGNING_ALG, public_key_set
 from .store import AccessToken, AuthorizationCode, MemoryStore
 
-SCOPES_SUPPORTED = ["openid", "profile", "phone"]
+SCOPES_SUPPORTED = ["openid", "profile", "phone", "roles"]
 ACR_VALUES_SUPPORTED = ["1", "2", "3"]
 ID_TOKEN_LIFETIME = 600
 ACCESS_TOKEN_LIFETIME = 600
@@ -102,11 +102,12 @@ class RequiredS256CodeChallenge(CodeChallenge):
 class IdTokenIssuer(OpenIDCode):
     """Adds the RS256-signed ID token to the token response of `openid` requests."""
 
-    def __init__(self, store: MemoryStore, issuer: str, key: RSAKey):
+    def __init__(self, store: MemoryStore, issuer: str, key: RSAKey, directory: Directory):
         super().__init__(require_nonce=False)
         self._store = store
         self._issuer = issuer
         self._key = key
+        self._directory = directory
 
     def exists_nonce(self, nonce, request):
         return self._store.nonce_used(request.payload.client_id, nonce)
@@ -130,14 +131,18 @@ class IdTokenIssuer(OpenIDCode):
         return {"iss": self._issuer, "aud": client.get_client_id(), "exp": int(time.time()) + ID_TOKEN_LIFETIME}
 
     def generate_user_info(self, user, scope):
-        return UserInfo(identity_claims(user.identity, scope))
+        return UserInfo(self._directory.claims(user.identity, scope, user.level))
 
 
 class IdentityUserInfo(UserInfoEndpoint):
     """The userinfo endpoint: the same claims as the ID token, for the token's scope."""
 
+    def __init__(self, directory: Directory, **kwargs):
+        super().__init__(**kwargs)
+        self._directory = directory
+
     def generate_user_info(self, user, scope):
-        return UserInfo(identity_claims(user.identity, scope))
+        return UserInfo(self._directory.claims(user.identity, scope, user.level))
 
 
 class StoreBearerTokenValidator(BearerTokenValidator):
@@ -176,14 +181,15 @@ class Logout(EndSessionEndpoint):
 
 
 def create_authorization_server(app: Flask, clients: dict[str, Client], issuer: str,
-                                key: RSAKey) -> IdpAuthorizationServer:
+                                key: RSAKey, directory: Directory) -> IdpAuthorizationServer:
     """Assemble the authorization server with its grant, extensions and endpoints."""
     store = MemoryStore()
     server = IdpAuthorizationServer(app, clients, store)
-    server.register_grant(CodeGrant, [RequiredS256CodeChallenge(required=True), IdTokenIssuer(store, issuer, key)])
+    server.register_grant(CodeGrant, [RequiredS256CodeChallenge(required=True),
+                                      IdTokenIssuer(store, issuer, key, directory)])
     protector = ResourceProtector()
     protector.register_token_validator(StoreBearerTokenValidator(store))
-    server.register_endpoint(IdentityUserInfo(resource_protector=protector))
+    server.register_endpoint(IdentityUserInfo(directory, resource_protector=protector))
     server.register_endpoint(Logout(key))
     return server
 

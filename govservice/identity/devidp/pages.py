@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import make_response, render_template_string, url_for
 from markupsafe import Markup
 
-from .identities import IDENTITIES, mask_id_number
+from .identities import IDENTITIES, Directory, achieved_acr, mask_id_number
 
 _LAYOUT = """<!doctype html>
 <html lang="zh-CN">
@@ -47,7 +47,8 @@ _LOGIN = """
 <p class="warning">以下均为虚构的演示身份，只能用于开发和测试，切勿用于生产环境。</p>
 <p>应用 <strong>{{ client_id }}</strong> 请求您登录。请选择一个演示身份：</p>
 {% if acr_values %}
-<p>应用要求的认证级别：{{ acr_values }}。所选身份按其实际认证级别登录，由应用决定是否接受。</p>
+<p>应用要求的认证级别：{{ acr_values }}。能达到该级别的身份将以更强的认证方式（模拟人脸识别）登录；
+达不到的按其最高级别登录，由应用决定是否接受。</p>
 {% endif %}
 {% macro request_fields() %}{% for name, value in params %}
 <input type="hidden" name="{{ name }}" value="{{ value }}">{% endfor %}{% endmacro %}
@@ -56,8 +57,8 @@ _LOGIN = """
 <li>
 <form method="post" action="{{ action }}">{{ request_fields() }}
 <h2 class="who">{{ identity.name }}（{{ identity.description }}）</h2>
-<p class="facts">身份证号码：{{ identity.masked_id_number }}；手机号码：{{ identity.phone_number }}；认证级别：{{ identity.acr }}</p>
-<button type="submit" name="identity" value="{{ identity.sub }}">以 {{ identity.name }} 登录</button>
+<p class="facts">身份证号码：{{ identity.masked_id_number }}；手机号码：{{ identity.phone_number }}；认证级别：{{ identity.acr }}{% if identity.max_acr != identity.acr %}（最高可达 {{ identity.max_acr }}）{% endif %}{% if acr_values %}；本次登录级别：{{ identity.achieved }}{% endif %}</p>
+<button type="submit" name="identity" value="{{ identity.subject }}">以 {{ identity.name }} 登录</button>
 </form>
 </li>
 {% endfor %}
@@ -73,13 +74,16 @@ _MESSAGE = """
 """
 
 
-def login_page(client_id: str, params: list[tuple[str, str]], acr_values: str | None):
+def login_page(client_id: str, params: list[tuple[str, str]], acr_values: str | None,
+               directory: Directory | None = None):
     """The identity chooser; `params` is the authorization request, replayed by every form.
 
     Carrying the request in hidden fields keeps the IdP stateless between the two steps and
     needs no CSRF token: each post is a complete authorization request plus a choice.
     """
-    identities = [dict(identity, masked_id_number=mask_id_number(identity["id_number"]))
+    directory = directory or Directory()
+    identities = [dict(identity, masked_id_number=mask_id_number(identity["id_number"]),
+                       subject=directory.subject(identity), achieved=achieved_acr(identity, acr_values))
                   for identity in IDENTITIES]
     body = render_template_string(_LOGIN, client_id=client_id, params=params, acr_values=acr_values,
                                   identities=identities, action=url_for("devidp.authorize"))

@@ -23,10 +23,15 @@ SPENT_CODE_MEMORY = 600
 
 @dataclass(frozen=True)
 class Login:
-    """The person signed in at the IdP and when; the `user` Authlib passes around."""
+    """The person signed in at the IdP, when, and at which level; the `user` Authlib passes around."""
 
     identity: dict
     auth_time: int
+    acr: str | None = None  # None: the person's ordinary level
+
+    @property
+    def level(self) -> str:
+        return self.acr or self.identity["acr"]
 
 
 @dataclass

@@ -14,7 +14,7 @@ from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
 from flask import Blueprint, current_app, jsonify, request, session
 
 from . import pages
-from .identities import find_identity
+from .identities import Directory, achieved_acr
 from .oidc import IdpAuthorizationServer
 from .store import Login
 
@@ -31,6 +31,7 @@ class Provider:
     server: IdpAuthorizationServer
     metadata: dict
     jwks: dict
+    directory: Directory
 
 
 def _provider() -> Provider:
@@ -73,7 +74,8 @@ def authorize():
         # Authlib has already answered login_required if there is no session.
         return server.create_authorization_response(grant=grant, grant_user=login)
     params = [(k, v) for k, v in request.values.items(multi=True) if k not in CHOICE_FIELDS]
-    return pages.login_page(grant.client.get_client_id(), params, request.values.get("acr_values"))
+    return pages.login_page(grant.client.get_client_id(), params, request.values.get("acr_values"),
+                            _provider().directory)
 
 
 @bp.post("/token")
@@ -102,17 +104,21 @@ def _decide(server: IdpAuthorizationServer, grant: AuthorizationCodeGrant):
     """Issue a code for the chosen identity, or answer access_denied on cancel."""
     if "cancel" in request.form:
         return server.create_authorization_response(grant=grant, grant_user=None)
-    identity = find_identity(request.form.get("identity"))
+    directory = _provider().directory
+    identity = directory.find(request.form.get("identity"))
     if identity is None:
         return pages.message_page("无法登录", ["所选演示身份不存在，请返回重新选择。"], 400)
-    login = Login(identity=identity, auth_time=int(time.time()))
-    session["sub"], session["auth_time"] = identity["sub"], login.auth_time
+    # A step-up request (acr_values) is met, when the person can reach it, as if the stronger
+    # method (e.g. face recognition) had just succeeded.
+    login = Login(identity=identity, auth_time=int(time.time()),
+                  acr=achieved_acr(identity, request.values.get("acr_values")))
+    session["sub"], session["auth_time"], session["acr"] = directory.subject(identity), login.auth_time, login.acr
     return server.create_authorization_response(grant=grant, grant_user=login)
 
 
 def _session_login() -> Login | None:
-    identity = find_identity(session.get("sub"))
-    return Login(identity=identity, auth_time=session["auth_time"]) if identity else None
+    identity = _provider().directory.find(session.get("sub"))
+    return Login(identity=identity, auth_time=session["auth_time"], acr=session.get("acr")) if identity else None
 
 
 def _authorization_error(server: IdpAuthorizationServer, error: OAuth2Error):
