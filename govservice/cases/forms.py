@@ -1,14 +1,23 @@
-"""Application forms generated from an item's field definitions (WTForms)."""
+"""Application forms generated from an item's field definitions (WTForms).
+
+Every rule in the item file becomes a validator with a Chinese message naming the field, so a
+form with several mistakes shows each beside its field and keeps what was typed.
+"""
 from __future__ import annotations
 
 import re
 import uuid
+from datetime import date
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from flask_wtf.file import FileField
+from wtforms import (DateField, DecimalField, HiddenField, IntegerField, RadioField, SelectField, StringField,
+                     TextAreaField)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
 
+from .. import clock
 from ..identity.idnumbers import InvalidNumber, normalise_credit_code, normalise_id_number
 
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
@@ -24,37 +33,117 @@ def _number_check(normalise):
     return check
 
 
+def _not_future(label):
+    def check(form, field):
+        if isinstance(field.data, date) and field.data > clock.today():
+            raise ValidationError(_("%(label)s不能晚于今天。", label=label))
+    return check
+
+
 def _field(spec: dict):
-    required = [DataRequired(message=f"请填写{spec['label']}。")] if spec.get("required") else [Optional()]
     kind, label = spec["type"], spec["label"]
+    required = [DataRequired(message=_("请填写%(label)s。", label=label))] if spec.get("required") else [Optional()]
     extra = {"description": spec.get("help", "")}
+    rules = []
+    if spec.get("max_length") or spec.get("min_length"):
+        if spec.get("min_length") and spec.get("max_length"):
+            message = _("%(label)s应为%(min)s到%(max)s个字。", label=label, min=spec["min_length"], max=spec["max_length"])
+        elif spec.get("max_length"):
+            message = _("%(label)s不能超过%(max)s个字。", label=label, max=spec["max_length"])
+        else:
+            message = _("%(label)s至少%(min)s个字。", label=label, min=spec["min_length"])
+        rules.append(Length(min=spec.get("min_length", -1), max=spec.get("max_length", -1), message=message))
+    if spec.get("pattern"):
+        rules.append(Regexp(spec["pattern"], message=spec["pattern_message"]))
     if kind in ("text", "textarea"):
         cls = TextAreaField if kind == "textarea" else StringField
-        length = [Length(max=spec["max_length"], message=f"{label}不能超过{spec['max_length']}个字。")] \
-            if spec.get("max_length") else []
-        return cls(label, validators=required + length, **extra)
+        return cls(label, validators=required + rules, **extra)
     if kind == "choice":
-        choices = [("", "请选择")] + [(c, c) for c in spec["choices"]]
-        return SelectField(label, choices=choices, validators=required, **extra)
+        choices = [SelectChoice("", _("请选择"))] + [SelectChoice(c, c) for c in spec["choices"]]
+        return _ChoiceField(label, choices=choices, validators=required, **extra)
     if kind in ("decimal", "integer"):
         cls = DecimalField if kind == "decimal" else IntegerField
-        bounds = NumberRange(min=spec.get("min"), max=spec.get("max"),
-                             message=f"{label}应在 {spec.get('min', '')} 到 {spec.get('max', '')} 之间。")
-        return cls(label, validators=required + [bounds], **extra)
+        low, high = spec.get("min"), spec.get("max")
+        if low is not None and high is not None:
+            message = _("%(label)s应在 %(min)s 到 %(max)s 之间。", label=label, min=low, max=high)
+        elif low is not None:
+            message = _("%(label)s不能小于 %(min)s。", label=label, min=low)
+        else:
+            message = _("%(label)s不能大于 %(max)s。", label=label, max=high)
+        bounds = [NumberRange(min=low, max=high, message=message)] if low is not None or high is not None else []
+        invalid = _("%(label)s应为整数。", label=label) if kind == "integer" else _("%(label)s应为数字。", label=label)
+        return _NumberField(cls, label, required + bounds, invalid, extra)
     if kind == "date":
-        return DateField(label, validators=required, **extra)
+        checks = [_not_future(label)] if spec.get("not_future") else []
+        return _DateField(label, validators=required + checks, invalid=_("%(label)s不是有效的日期。", label=label), **extra)
     if kind == "id_number":
         return StringField(label, validators=required + [_number_check(normalise_id_number)], **extra)
     if kind == "credit_code":
         return StringField(label, validators=required + [_number_check(normalise_credit_code)], **extra)
     if kind == "phone":
-        return StringField(label, validators=required + [Regexp(PHONE, message="请填写正确的手机号码或固定电话。")],
-                           **extra)
+        return StringField(label, validators=required + [Regexp(PHONE, message=_("请填写正确的手机号码或固定电话。"))],
+                           render_kw={"inputmode": "tel", "autocomplete": "tel"}, **extra)
+    if kind == "email":
+        return StringField(label, validators=required + [Email(message=_("请填写正确的电子邮箱地址。"),
+                                                               check_deliverability=False)], **extra)
     raise ValueError(f"unknown field type {kind}")
 
 
-def application_form(item, prefill: dict):
-    """This item version's form: bound to the request on POST, pre-filled on GET."""
+class _ChoiceField(SelectField):
+    def pre_validate(self, form):
+        if self.data and self.data not in {c.value for c in self.choices}:
+            raise ValidationError(_("请从列表中选择%(label)s。", label=self.label.text))
+
+
+class _DateField(DateField):
+    def __init__(self, *args, invalid: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invalid = invalid
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(self.invalid) from None
+
+
+def _NumberField(cls, label, validators, invalid, extra):
+    class Number(cls):
+        def process_formdata(self, valuelist):
+            try:
+                super().process_formdata(valuelist)
+            except ValueError:
+                raise ValueError(invalid) from None
+            if self.process_errors:  # WTForms records rather than raises for some values
+                self.process_errors = [invalid]
+    return Number(label, validators=validators, **extra)
+
+
+def _material_check(material: dict, kept: dict):
+    """A required material needs a file, a file kept from the draft, or a held certificate."""
+
+    def check(form, field):
+        choice = getattr(form, f"cert_{material['code']}", None)
+        if field.data is not None and getattr(field.data, "filename", ""):
+            return
+        if material["code"] in kept or (choice is not None and choice.data):
+            return
+        if material.get("required"):
+            if choice is not None:
+                raise ValidationError(_("请上传%(name)s，或选用您持有的电子证照。", name=material["name"]))
+            raise ValidationError(_("请上传%(name)s。", name=material["name"]))
+    return check
+
+
+def application_form(item, prefill: dict, *, formdata=None, held: dict | None = None, kept: dict | None = None,
+                     idempotency_key: str | None = None):
+    """This item version's form: bound to the request on POST, pre-filled on GET.
+
+    `held` maps a material code to the applicant's usable certificates of the type that can
+    replace it (免提交): the form offers them as a choice beside the upload. `kept` maps a
+    material code to a file already saved with the draft. `formdata` resumes a draft.
+    """
+    held, kept = held or {}, kept or {}
 
     class ApplicationForm(FlaskForm):
         idempotency_key = HiddenField()
@@ -62,10 +151,33 @@ def application_form(item, prefill: dict):
     for spec in item.fields:
         setattr(ApplicationForm, spec["name"], _field(spec))
     for material in item.materials:
-        validators = [FileRequired(message=f"请上传{material['name']}。")] if material.get("required") else []
-        setattr(ApplicationForm, f"material_{material['code']}",
-                FileField(material["name"], validators=validators, description=material.get("note", "")))
-    return ApplicationForm(**prefill, idempotency_key=uuid.uuid4().hex)
+        code = material["code"]
+        offered = held.get(code) or []
+        if offered:
+            choices = [SelectChoice("", _("上传文件"))] + [SelectChoice(c.identifier, c.identifier) for c in offered]
+            setattr(ApplicationForm, f"cert_{code}", _CertificateChoice(material["name"], choices=choices, default=""))
+        setattr(ApplicationForm, f"material_{code}",
+                FileField(material["name"], validators=[_material_check(material, kept)],
+                          description=material.get("note", "")))
+    kwargs = dict(prefill)
+    for spec in item.fields:  # a registry gives dates as ISO text; the date field wants a date
+        if spec["type"] == "date" and isinstance(kwargs.get(spec["name"]), str):
+            try:
+                kwargs[spec["name"]] = date.fromisoformat(kwargs[spec["name"]])
+            except ValueError:
+                kwargs.pop(spec["name"])
+    if formdata is not None:
+        kwargs["formdata"] = formdata
+    form = ApplicationForm(**kwargs)
+    if not form.idempotency_key.data:
+        form.idempotency_key.data = idempotency_key or uuid.uuid4().hex
+    return form
+
+
+class _CertificateChoice(RadioField):
+    def pre_validate(self, form):
+        if self.data and self.data not in {c.value for c in self.choices}:
+            raise ValidationError(_("所选电子证照不可用，请重新选择或上传文件。"))
 
 
 def values(form, item) -> dict:
@@ -75,5 +187,18 @@ def values(form, item) -> dict:
         value = getattr(form, spec["name"]).data
         if value is None or value == "":
             continue
+        if isinstance(value, date):
+            value = value.isoformat()
         out[spec["name"]] = str(value) if not isinstance(value, (str, int)) else value
+    return out
+
+
+def raw_values(form, item) -> dict:
+    """What was typed, as typed (for a draft: even values that do not validate yet)."""
+    out = {}
+    for spec in item.fields:
+        field = getattr(form, spec["name"])
+        raw = field.raw_data[0] if field.raw_data else None
+        if raw not in (None, ""):
+            out[spec["name"]] = str(raw)[:2000]
     return out

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import pii
 from ..extensions import db
 from ..identity.models import Department
 from ..models_base import UTCDateTime, utcnow
@@ -43,3 +44,50 @@ class ServiceItem(db.Model):
     @property
     def guide(self) -> dict:
         return self.definition.get("guide", {})
+
+    @property
+    def issues_certificate(self) -> bool:
+        return bool(self.result_type) and self.result_type != "none"
+
+    def material(self, code: str) -> dict | None:
+        return next((m for m in self.materials if m["code"] == code), None)
+
+
+class SearchTerm(db.Model):
+    """One search term of a current item: a CJK bigram or a latin word, with its best weight.
+
+    Chinese has no spaces between words, so the catalogue is searched by character bigrams (as
+    CJK full-text analysers do): "我想开饭店" finds the item whose keywords hold "开饭店". Plain
+    tables and an IN query, so the search is the same on SQLite and PostgreSQL.
+    """
+
+    __tablename__ = "catalog_search_terms"
+    __table_args__ = (UniqueConstraint("item_id", "term"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("service_items.id"), nullable=False, index=True)
+    term: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    weight: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class Consultation(db.Model):
+    """网上咨询: a signed-in person's question about an item, answered by the department's staff,
+    and published as FAQ if the staff choose (in a wording fit for everyone to read)."""
+
+    __tablename__ = "consultations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(64), nullable=False, index=True)  # across versions
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), nullable=False, index=True)
+    asker_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), nullable=False, index=True)
+    question_enc: Mapped[str] = mapped_column(Text, nullable=False)  # may hold personal details
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    public_question: Mapped[str | None] = mapped_column(Text)
+
+    department: Mapped[Department] = relationship()
+
+    @property
+    def question(self) -> str:
+        return pii.decrypt(self.question_enc)

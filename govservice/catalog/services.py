@@ -5,16 +5,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from ..audit import services as audit
 from ..config import ROOT
 from ..extensions import db
 from ..identity.models import Department, ServiceHall
-from .definitions import digest, read_departments, read_items
-from .models import ServiceItem
+from . import search as search_index
+from .definitions import LIFE_EVENTS, NO_CERTIFICATE, digest, read_departments, read_items
+from .models import SearchTerm, ServiceItem
 
 ITEMS_DIR = ROOT / "items"
+AUDIENCE_MATCHES = {"person": ("person", "both"), "enterprise": ("enterprise", "both")}
 
 
 @dataclass
@@ -25,9 +27,16 @@ class SyncReport:
 
 
 def sync(directory: Path = ITEMS_DIR) -> SyncReport:
-    """Load departments, halls and items; an item whose file changed gets a new version."""
+    """Load departments, halls and items; an item whose file changed gets a new version.
+
+    Every file is validated before anything is written: a broken file stops the sync with the
+    file and the field named, and the catalogue stays as it was.
+    """
     org = read_departments(directory)
     departments = {d.code: d for d in db.session.execute(select(Department)).scalars()}
+    known = set(departments) | {spec["code"] for spec in org.get("departments", [])}
+    items = read_items(directory, departments=known,
+                       certificate_types=set(current_app.extensions["certificate_types"]))
     for spec in org.get("departments", []):
         dept = departments.get(spec["code"]) or Department(code=spec["code"])
         dept.name, dept.uscc = spec["name"], spec["uscc"]
@@ -40,29 +49,34 @@ def sync(directory: Path = ITEMS_DIR) -> SyncReport:
         db.session.add(hall)
     db.session.flush()
 
-    items = read_items(directory, departments=set(departments),
-                       certificate_types=set(current_app.extensions["certificate_types"]))
     report = SyncReport([], [], [])
     for item in items:
         current = current_item(item["code"])
         item_digest = digest(item)
         if current is not None and current.digest == item_digest:
             report.unchanged.append(item["code"])
+            if not db.session.execute(select(exists().where(SearchTerm.item_id == current.id))).scalar():
+                search_index.index_item(current, current.department.name)
             continue
         version = 1
         if current is not None:
             current.is_current = False
+            search_index.drop_item(current)
             version = current.version + 1
             report.updated.append(item["code"])
         else:
             report.added.append(item["code"])
-        db.session.add(ServiceItem(
+        result = item["result"] if item["result"] != NO_CERTIFICATE else None
+        row = ServiceItem(
             code=item["code"], version=version, is_current=True, name=item["name"], kind=item["kind"],
-            department=departments[item["department"]], result_type=item.get("result"),
+            department=departments[item["department"]], result_type=result,
             time_limit_days=item["time_limit"]["commitment_days"],
             level_of_assurance=item.get("level_of_assurance", 1), audience=item["audience"],
             definition=item, digest=item_digest,
-        ))
+        )
+        db.session.add(row)
+        db.session.flush()
+        search_index.index_item(row, row.department.name)
     if report.added or report.updated:
         audit.record("catalog.sync", detail={"added": report.added, "updated": report.updated})
     db.session.commit()
@@ -82,3 +96,61 @@ def list_items() -> list[ServiceItem]:
 
 def department(code: str) -> Department | None:
     return db.session.execute(select(Department).where(Department.code == code)).scalar_one_or_none()
+
+
+def departments_by_code() -> dict[str, Department]:
+    return {d.code: d for d in db.session.execute(select(Department).order_by(Department.id)).scalars()}
+
+
+def find(query: str = "", *, department: str | None = None, event: str | None = None,
+         audience: str | None = None) -> list[ServiceItem]:
+    """Current items by search words and/or department, life event and audience."""
+    items = search_index.search(query) if query and query.strip() else list_items()
+    if department:
+        items = [i for i in items if i.department.code == department]
+    if event:
+        items = [i for i in items if event in i.definition.get("life_events", [])]
+    if audience in AUDIENCE_MATCHES:
+        items = [i for i in items if i.audience in AUDIENCE_MATCHES[audience]]
+    return items
+
+
+def facets() -> dict:
+    """What the catalogue can be browsed by, with how many items each holds."""
+    items = list_items()
+    departments: dict[str, tuple[Department, int]] = {}
+    for item in items:
+        dept, count = departments.get(item.department.code, (item.department, 0))
+        departments[item.department.code] = (dept, count + 1)
+    events = {event: sum(event in i.definition.get("life_events", []) for i in items) for event in LIFE_EVENTS}
+    return {
+        "departments": [(code, dept.name, n) for code, (dept, n) in sorted(departments.items(), key=lambda kv: kv[1][0].id)],
+        "events": {audience: [(e, events[e]) for e, a in LIFE_EVENTS.items() if a == audience and events[e]]
+                   for audience in ("person", "enterprise")},
+    }
+
+
+def joint_departments(item: ServiceItem) -> list[Department]:
+    by_code = departments_by_code()
+    return [by_code[c] for c in item.definition.get("joint_departments", []) if c in by_code]
+
+
+def workflow_steps(item: ServiceItem) -> list[dict]:
+    """The item's review steps with department names: [{mode, departments: [Department]}]."""
+    by_code = departments_by_code()
+    return [{"mode": step["mode"], "departments": [by_code[c] for c in step["departments"] if c in by_code]}
+            for step in item.definition.get("workflow", [])]
+
+
+def result_name(item: ServiceItem) -> str:
+    if item.result_type:
+        ctype = current_app.extensions["certificate_types"].get(item.result_type)
+        return ctype.name if ctype else item.result_type
+    return item.definition.get("result_name", "")
+
+
+def certificate_type_name(code: str | None) -> str:
+    if not code:
+        return ""
+    ctype = current_app.extensions["certificate_types"].get(code)
+    return ctype.name if ctype else code

@@ -1,17 +1,88 @@
-"""The service catalogue and each item's guide (办事指南)."""
-from flask import Blueprint, abort, render_template
+"""The service catalogue: finding a service, each item's guide (办事指南), the blank form as a PDF
+(表格下载), and online consultation (网上咨询)."""
+from __future__ import annotations
 
-from . import services
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..extensions import limiter
+from ..identity.access import require_role
+from . import blankform, consultations, services
+from .definitions import LIFE_EVENTS
 
 bp = Blueprint("catalog", __name__, url_prefix="/items")
+AUDIENCES = ("person", "enterprise")
 
 
 @bp.get("/")
 def index():
-    return render_template("catalog/index.html", items=services.list_items())
+    query = (request.args.get("q") or "").strip()[:100]
+    department = request.args.get("department") or None
+    event = request.args.get("event") or None
+    audience = request.args.get("audience") if request.args.get("audience") in AUDIENCES else None
+    if event not in LIFE_EVENTS:
+        event = None
+    items = services.find(query, department=department, event=event, audience=audience)
+    return render_template("catalog/index.html", items=items, query=query, department=department, event=event,
+                           audience=audience, facets=services.facets(),
+                           filtered=bool(query or department or event or audience))
 
 
 @bp.get("/<code>")
 def guide(code):
     item = services.current_item(code) or abort(404)
-    return render_template("catalog/guide.html", item=item)
+    mine = consultations.asked_by(current_user, item.code) if current_user.is_authenticated else []
+    return render_template("catalog/guide.html", item=item, joint=services.joint_departments(item),
+                           steps=services.workflow_steps(item), result_name=services.result_name(item),
+                           certificate_type_name=services.certificate_type_name,
+                           faq=consultations.published_faq(item.code), mine=mine, question="")
+
+
+@bp.get("/<code>/form.pdf")
+def blank_form(code):
+    item = services.current_item(code) or abort(404)
+    pdf = blankform.render(item, item.department.name)
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename={item.code}-v{item.version}.pdf"})
+
+
+@bp.post("/<code>/consult")
+@login_required
+@limiter.limit("20/hour")
+def consult(code):
+    item = services.current_item(code) or abort(404)
+    question = request.form.get("question", "")
+    try:
+        consultations.ask(current_user, item, question)
+    except consultations.ConsultationError as exc:
+        flash(exc.message, "error")
+        return render_template("catalog/guide.html", item=item, joint=services.joint_departments(item),
+                               steps=services.workflow_steps(item), result_name=services.result_name(item),
+                               certificate_type_name=services.certificate_type_name,
+                               faq=consultations.published_faq(item.code),
+                               mine=consultations.asked_by(current_user, item.code), question=question,
+                               question_error=exc.message), 422
+    flash(_("您的问题已提交，答复后将通知您。"), "success")
+    return redirect(url_for("catalog.guide", code=code) + "#consultation")
+
+
+@bp.get("/consultations")
+@require_role("officer")
+def consultation_inbox():
+    return render_template("catalog/consultations.html", consultations=consultations.inbox(current_user),
+                           items={i.code: i for i in services.list_items()})
+
+
+@bp.post("/consultations/<int:consultation_id>")
+@require_role("officer")
+def answer(consultation_id):
+    try:
+        consultations.answer(current_user, consultation_id, request.form.get("answer", ""),
+                             publish=bool(request.form.get("publish")),
+                             public_question=request.form.get("public_question"))
+    except consultations.ConsultationError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("答复已保存。"), "success")
+    return redirect(url_for("catalog.consultation_inbox") + f"#c-{consultation_id}")

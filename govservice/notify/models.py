@@ -1,0 +1,45 @@
+"""Notices to people: in the platform (with an unread badge) and by e-mail."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .. import pii
+from ..extensions import db
+from ..identity.models import Person
+from ..models_base import UTCDateTime, utcnow
+
+
+class Notice(db.Model):
+    """One notice. Its words are rendered when shown (in the reader's language) from `kind` and
+    `params`, so a notice made during a clerk's English session still reads in Chinese."""
+
+    __tablename__ = "notices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), nullable=False, index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)  # case.<action> | consultation.answered
+    params: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    url: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # sent | logged | failed | no_address | off (None: not tried yet)
+    email_status: Mapped[str | None] = mapped_column(String(16))
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    recipient: Mapped[Person] = relationship()
+
+
+class NoticeSettings(db.Model):
+    """Where a person wants e-mail notices (the address is personal data: encrypted)."""
+
+    __tablename__ = "notice_settings"
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), primary_key=True)
+    email_enc: Mapped[str | None] = mapped_column(Text)
+    email_enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+
+    @property
+    def email(self) -> str | None:
+        return pii.decrypt(self.email_enc)
