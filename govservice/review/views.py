@@ -1,61 +1,132 @@
-"""Department inboxes: claim a case, record an opinion, approve or deny."""
+"""Department inboxes: the steps waiting for my departments by deadline; claim, read everything,
+record opinions, approve, deny, or send the case back to the window for a supplement."""
+from __future__ import annotations
+
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import clock
 from ..cases import services as cases
 from ..cases.statemachine import label as state_label
+from ..cases.statemachine import step_label
 from ..identity.access import require_role
+from ..supervision.figures import days_left
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
 
-def _case_in_my_department(number):
+def _my_steps(case):
+    return [s for s in case.steps if "officer" in current_user.roles(s.department_id)]
+
+
+def _case_for_my_departments(number):
+    """The case, if one of my departments is in its workflow (or leads it)."""
     case = cases.find_case(number) or abort(404)
-    if "officer" not in current_user.roles(case.department_id):
+    if "officer" not in current_user.roles(case.department_id) and not _my_steps(case):
         abort(403)
     return case
+
+
+def _version() -> int:
+    return request.form.get("version", -1, type=int)
+
+
+def _step_id() -> int | None:
+    return request.form.get("step", None, type=int)
 
 
 @bp.get("/")
 @require_role("officer")
 def inbox():
     today = clock.today()
-    return render_template("review/inbox.html", cases=cases.department_inbox(current_user),
-                           state_label=state_label, days_left=lambda c: clock.working_days_between(today, c.deadline))
+    calendar = clock.WorkingCalendar()
+    steps = cases.department_inbox(current_user)
+    return render_template("review/inbox.html", steps=steps, state_label=state_label, step_label=step_label,
+                           days_left=lambda c: days_left(c, today, calendar))
+
+
+def _render(case, status=200, **extra):
+    today = clock.today()
+    mine = [s for s in _my_steps(case) if s.stage == case.current_stage]
+    return render_template("review/case.html", case=case, mine=mine, state_label=state_label, step_label=step_label,
+                           left=days_left(case, today, clock.WorkingCalendar()),
+                           default_due=cases.supplement_due(None), form=extra.pop("form", {}),
+                           errors=extra.pop("errors", {}), **extra), status
 
 
 @bp.get("/cases/<number>")
 @require_role("officer")
 def case(number):
-    return render_template("review/case.html", case=_case_in_my_department(number), state_label=state_label)
+    return _render(_case_for_my_departments(number))
 
 
 @bp.post("/cases/<number>/claim")
 @require_role("officer")
 def claim(number):
-    case = _case_in_my_department(number)
+    case = _case_for_my_departments(number)
     try:
-        cases.claim(case.id, current_user, request.form.get("version", -1, type=int))
-        flash("已认领，请审查。", "success")
+        cases.claim(case.id, current_user, _version(), step_id=_step_id())
+        flash(_("已认领，请审查。"), "success")
     except cases.CaseError as exc:
         flash(exc.message, "error")
+    return redirect(url_for("review.case", number=number))
+
+
+@bp.post("/cases/<number>/opinion")
+@require_role("officer")
+def opinion(number):
+    case = _case_for_my_departments(number)
+    try:
+        cases.record_opinion(case.id, current_user, request.form.get("note", ""), step_id=_step_id())
+    except cases.CaseError as exc:
+        return _render(case, 422, form=request.form, errors={"note": exc.message})
+    flash(_("审查意见已记录。"), "success")
     return redirect(url_for("review.case", number=number))
 
 
 @bp.post("/cases/<number>/decide")
 @require_role("officer")
 def decide(number):
-    case = _case_in_my_department(number)
+    case = _case_for_my_departments(number)
     decision = request.form.get("decision")
     if decision not in ("approve", "deny"):
-        flash("请选择审查结论。", "error")
-        return redirect(url_for("review.case", number=number))
+        return _render(case, 422, form=request.form, errors={"decision": _("请选择审查结论。")})
     try:
-        cases.decide(case.id, current_user, request.form.get("version", -1, type=int),
-                     approve=decision == "approve", opinion=request.form.get("opinion", ""))
-        flash("审查结论已提交。", "success")
-    except cases.CaseError as exc:
+        cases.decide(case.id, current_user, _version(), approve=decision == "approve",
+                     opinion=request.form.get("opinion", ""), step_id=_step_id())
+    except cases.StaleCase as exc:
         flash(exc.message, "error")
         return redirect(url_for("review.case", number=number))
+    except cases.CaseError as exc:
+        return _render(case, 422, form=request.form, errors={"opinion": exc.message})
+    flash(_("审查结论已提交。"), "success")
+    return redirect(url_for("review.inbox"))
+
+
+@bp.post("/cases/<number>/return")
+@require_role("officer")
+def return_for_supplement(number):
+    case = _case_for_my_departments(number)
+    items = [{"material": m["code"], "reason": request.form.get(f"reason_{m['code']}", "")}
+             for m in case.item.materials if request.form.get(f"need_{m['code']}")]
+    if (request.form.get("other_name") or "").strip() or (request.form.get("other_reason") or "").strip():
+        items.append({"material": "", "name": request.form.get("other_name", ""),
+                      "reason": request.form.get("other_reason", "")})
+    try:
+        raw_due = (request.form.get("due") or "").strip()
+        try:
+            due = date.fromisoformat(raw_due) if raw_due else None
+        except ValueError:
+            raise cases.CaseError(_("补正期限的日期格式不正确，请按“年-月-日”填写。")) from None
+        cases.return_for_supplement(case.id, current_user, _version(), items, due=due,
+                                    note=request.form.get("note_to_applicant"), step_id=_step_id())
+    except cases.StaleCase as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("review.case", number=number))
+    except cases.CaseError as exc:
+        return _render(case, 422, form=request.form, errors={"supplement": exc.message})
+    flash(_("已退回窗口补正，办理时限暂停计算。"), "success")
     return redirect(url_for("review.inbox"))

@@ -1,0 +1,181 @@
+"""The general window (综合窗口): queue tickets, identifying the applicant at the counter
+against the population registry, and filing the application on their behalf.
+
+The case transitions themselves (受理, 一次性告知, 不予受理, 出件) are the cases domain's
+service functions; this module adds what happens only at a counter.
+"""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from .. import clock, pii
+from ..audit import services as audit
+from ..cases import services as cases
+from ..cases.models import Case
+from ..cases.uploads import Upload
+from ..catalog.models import ServiceItem
+from ..counters import next_value
+from ..extensions import db
+from ..identity.idnumbers import InvalidNumber, normalise_id_number
+from ..identity.models import Person, ServiceHall
+from ..identity.services import find_person
+from .models import QueueTicket
+
+
+class WindowError(Exception):
+    """A refusal shown to the clerk as it is; nothing was changed."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+# --- Queue tickets (叫号) ------------------------------------------------------------------
+
+def hall(code: str) -> ServiceHall | None:
+    return db.session.execute(select(ServiceHall).where(ServiceHall.code == code)).scalar_one_or_none()
+
+
+def halls() -> list[ServiceHall]:
+    return list(db.session.execute(select(ServiceHall).order_by(ServiceHall.code)).scalars())
+
+
+def clerk_halls(clerk: Person) -> list[ServiceHall]:
+    """The halls the clerk works at; a clerk bound to none serves every hall."""
+    bound = [a.hall for a in clerk.assignments if a.role == "clerk" and a.hall is not None]
+    return bound or halls()
+
+
+def issue_ticket(hall_code: str) -> QueueTicket:
+    """取号 at the hall's machine: today's next number, unique under concurrency (a locked counter)."""
+    where = hall(hall_code)
+    if where is None:
+        raise WindowError(_("没有这个服务大厅。"))
+    today = clock.today()
+    ticket = QueueTicket(hall_id=where.id, day=today, seq=next_value(f"ticket:{where.code}:{today.isoformat()}"),
+                         status="waiting", issued_at=clock.now())
+    db.session.add(ticket)
+    db.session.commit()
+    return ticket
+
+
+def waiting(clerk: Person) -> list[QueueTicket]:
+    hall_ids = [h.id for h in clerk_halls(clerk)]
+    return list(db.session.execute(
+        select(QueueTicket).where(QueueTicket.hall_id.in_(hall_ids), QueueTicket.day == clock.today(),
+                                  QueueTicket.status == "waiting").order_by(QueueTicket.seq)).scalars())
+
+
+def serving(clerk: Person) -> list[QueueTicket]:
+    """The tickets this clerk called today and has not finished."""
+    return list(db.session.execute(
+        select(QueueTicket).where(QueueTicket.called_by_id == clerk.id, QueueTicket.status == "called",
+                                  QueueTicket.day == clock.today()).order_by(QueueTicket.seq)).scalars())
+
+
+def call_next(clerk: Person) -> QueueTicket:
+    """叫号: the oldest waiting ticket of the clerk's halls; two clerks never call the same one."""
+    _require_clerk(clerk)
+    for ticket in waiting(clerk):
+        result = db.session.execute(
+            update(QueueTicket).where(QueueTicket.id == ticket.id, QueueTicket.status == "waiting")
+            .values(status="called", called_at=clock.now(), called_by_id=clerk.id)
+            .execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            audit.record("window.call", actor=clerk, subject=f"ticket:{ticket.id}",
+                         detail={"hall": ticket.hall.code, "number": ticket.number})
+            db.session.commit()
+            db.session.refresh(ticket)
+            return ticket
+        db.session.rollback()  # another clerk called it first: try the next one
+    raise WindowError(_("当前没有等候的号。"))
+
+
+def ticket_for(clerk: Person, ticket_id: int) -> QueueTicket:
+    ticket = db.session.get(QueueTicket, ticket_id)
+    if ticket is None or ticket.called_by_id != clerk.id:
+        raise WindowError(_("这个号不是您叫的，或已不存在。"))
+    return ticket
+
+
+def finish(clerk: Person, ticket_id: int, *, absent: bool = False) -> QueueTicket:
+    """办结此号, or 过号 when the applicant did not come to the window."""
+    ticket = ticket_for(clerk, ticket_id)
+    if ticket.status != "called":
+        raise WindowError(_("这个号已经处理完毕。"))
+    ticket.status, ticket.finished_at = ("absent" if absent else "done"), clock.now()
+    audit.record("window.absent" if absent else "window.done", actor=clerk, subject=f"ticket:{ticket.id}",
+                 detail={"number": ticket.number})
+    db.session.commit()
+    return ticket
+
+
+# --- Identifying the applicant ------------------------------------------------------------
+
+def _population_record(id_number: str, clerk: Person, purpose: str):
+    """The population registry's answer, through `govservice.registry.services` (audited there)."""
+    from ..registry import services as registry
+    try:
+        return registry.person(id_number, actor=clerk, purpose=purpose)
+    except registry.RegistryUnavailable as exc:
+        db.session.commit()  # the failed look-up stays in the audit log
+        raise WindowError(exc.message) from None
+
+
+def identify(clerk: Person, ticket_id: int, raw_id_number: str) -> Person:
+    """核验身份: the ID number must be valid and known to the population registry; the person is
+    then found (or, never having signed in, created) and attached to the ticket."""
+    ticket = ticket_for(clerk, ticket_id)
+    if ticket.status != "called":
+        raise WindowError(_("这个号已经处理完毕。"))
+    try:
+        number = normalise_id_number(raw_id_number)
+    except InvalidNumber as exc:
+        raise WindowError(exc.message) from None
+    record = _population_record(number, clerk, "综合窗口核验申请人身份")
+    if record is None:
+        db.session.commit()  # the look-up is audited even when it finds nobody
+        raise WindowError(_("人口基础信息库中没有该身份证号码，请核对证件后重新输入。"))
+    person = find_person(number)
+    if person is None:
+        person = Person(id_number_hash=pii.lookup_hash(number), id_number_enc=pii.encrypt(number),
+                        name_enc=pii.encrypt(record.name))
+        db.session.add(person)
+        db.session.flush()
+    ticket.person_id = person.id
+    audit.record("window.identify", actor=clerk, subject=f"person:{person.id}",
+                 purpose="综合窗口核验申请人身份", detail={"ticket": ticket.number})
+    db.session.commit()
+    return person
+
+
+def intake(clerk: Person, ticket_id: int, item: ServiceItem, form_data: dict, files: list[Upload],
+           idempotency_key: str) -> tuple[Case, bool]:
+    """收件: the case filed for the identified applicant of the ticket (channel window)."""
+    ticket = ticket_for(clerk, ticket_id)
+    if ticket.person is None:
+        raise WindowError(_("请先核验申请人身份。"))
+    if item.audience == "enterprise":
+        raise WindowError(_("该事项由企业申请，请企业的法定代表人或经办人在网上办理。"))
+    return cases.intake_at_window(clerk, ticket.person, item, form_data, files, idempotency_key)
+
+
+def prefill(person: Person) -> dict:
+    """What the counter form starts with: the identified applicant, as the registry knows them."""
+    return {"person.name": person.name, "person.id_number": person.id_number, "person.phone": person.phone}
+
+
+def cases_of_ticket(ticket: QueueTicket) -> list[Case]:
+    """The cases this visit made: the applicant's window cases filed since the ticket was called."""
+    if ticket.person_id is None:
+        return []
+    return list(db.session.execute(
+        select(Case).where(Case.applicant_id == ticket.person_id, Case.channel == "window",
+                           Case.created_at >= ticket.called_at).order_by(Case.id)).scalars())
+
+
+def _require_clerk(person: Person | None) -> None:
+    if person is None or not person.has_role("clerk"):
+        raise WindowError(_("只有综合窗口工作人员可以叫号。"))
+
