@@ -26,9 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+import qrcode
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4
@@ -327,24 +325,49 @@ def _draw_seal(c: Canvas, cx: float, cy: float, radius: float, issuer_name: str,
     c.restoreState()
 
 
-def _qr_widget(value: str) -> QrCodeWidget:
-    return QrCodeWidget(value, barLevel="M", barBorder=4)
+QR_BORDER = 4  # quiet zone, in modules
 
 
-def _qr_size(widget: QrCodeWidget) -> float:
+def _qr_matrix(value: str) -> list[list[bool]]:
+    """The QR code's modules (error correction M), computed once with the ``qrcode`` library.
+
+    Drawn as one path of merged runs instead of ReportLab's QrCodeWidget, which encodes the
+    code several times and draws each module as its own shape (most of an issuance's time).
+    """
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+    code.add_data(value)
+    code.make(fit=True)
+    return code.get_matrix()
+
+
+def _qr_size(matrix: list[list[bool]]) -> float:
     """Side length in points: at least 100pt, growing for long URLs so a
     module stays >= ~0.5 mm when printed (capped at 150pt)."""
-    widget.qr.make()
-    modules = widget.qr.getModuleCount() + 2 * widget.barBorder
+    modules = len(matrix) + 2 * QR_BORDER
     return float(min(150.0, max(100.0, modules * 1.45)))
 
 
-def _draw_qr(c: Canvas, widget: QrCodeWidget, x: float, y: float, size: float) -> None:
-    x0, y0, x1, y1 = widget.getBounds()
-    w, h = x1 - x0, y1 - y0
-    drawing = Drawing(size, size, transform=[size / w, 0, 0, size / h, -x0 * size / w, -y0 * size / h])
-    drawing.add(widget)
-    renderPDF.draw(drawing, c, x, y)
+def _draw_qr(c: Canvas, matrix: list[list[bool]], x: float, y: float, size: float) -> None:
+    """White quiet zone and dark modules; each row's runs of dark modules are one rectangle."""
+    module = size / (len(matrix) + 2 * QR_BORDER)
+    c.saveState()
+    c.setFillColor(colors.white)
+    c.rect(x, y, size, size, stroke=0, fill=1)
+    c.setFillColor(colors.black)
+    path = c.beginPath()
+    top = y + size - QR_BORDER * module
+    for row, cells in enumerate(matrix):
+        col = 0
+        while col < len(cells):
+            if not cells[col]:
+                col += 1
+                continue
+            start = col
+            while col < len(cells) and cells[col]:
+                col += 1
+            path.rect(x + (QR_BORDER + start) * module, top - (row + 1) * module, (col - start) * module, module)
+    c.drawPath(path, stroke=0, fill=1)
+    c.restoreState()
 
 
 def render_certificate_pdf(
@@ -414,7 +437,7 @@ def render_certificate_pdf(
     _draw_rows(c, body, fn)
 
     # QR code bottom left
-    qr = _qr_widget(verify_url)
+    qr = _qr_matrix(verify_url)
     qr_size = _qr_size(qr)
     qr_x, qr_y = MARGIN_X - 6, 92.0
     _draw_qr(c, qr, qr_x, qr_y, qr_size)

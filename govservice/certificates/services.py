@@ -1,17 +1,34 @@
-"""Issuing, holding, verifying and revoking electronic certificates (电子证照).
+"""Issuing, holding and verifying electronic certificates (电子证照), and held certificates used
+as application materials (免提交). The issuer's decisions after issuance (suspend, resume,
+revoke, change) are in ``lifecycle.py``; the holder's consent grants in ``consent.py``.
 
-Two QR tokens exist for a certificate, both compact JWS (ES256) under the published keys:
-the one printed on the PDF cannot carry the PDF's own hash (it is part of the PDF), so it
-names the certificate; the one the wallet shows also carries the SHA-256 of the signed PDF,
-so a verifier holding the file can check it is the very document issued.
+Two QR tokens exist for a certificate, both compact JWS (ES256) under the published keys
+(``/.well-known/jwks.json``):
+
+* the one printed on the PDF cannot carry the PDF's own hash (the QR is part of the PDF, so
+  the hash would have to be known before the document it is printed in), so it names the
+  certificate (identifier, type, issuer, masked holder, issue and expiry times);
+* the one the wallet shows (``Certificate.token``) carries the same claims plus the SHA-256
+  of the signed PDF, so a verifier holding the file can check it is the very document issued.
+
+What verification answers, in order of precedence: ``revoked`` and ``superseded`` (the
+issuer's final decisions), ``expired`` (judged at the moment of asking), ``suspended`` (the
+issuer's temporary decision), else ``valid``. A token that does not verify under the published
+keys, or names no certificate issued here, is ``forged``; an identifier that is well formed
+but unknown is ``not_found``. Every answer is logged (``Verification`` + audit) and shown to
+the holder.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Iterable
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import blobs, clock, pii
@@ -19,29 +36,37 @@ from ..audit import services as audit
 from ..config import ROOT
 from ..counters import next_value
 from ..extensions import db
-from ..identity.models import Department, Person
+from ..identity.models import AgentGrant, Department, Enterprise, Person
 from ..signals import case_transitioned
 from . import identifiers, pdf, signing, tokens
-from .models import Certificate, Verification
-from .types import load_types
+from .models import Certificate, CertificateEvent, Verification
+from .types import CertificateType, load_types
 
 log = logging.getLogger(__name__)
 LICENSES_DIR = ROOT / "licenses"
 
 STATUS_LABELS = {
-    "valid": "有效",
-    "revoked": "已吊销",
-    "suspended": "已暂停",
-    "expired": "已过期",
-    "superseded": "已被新证替代",
-    "forged": "无效（伪造或被篡改）",
+    "valid": _l("有效"),
+    "revoked": _l("已吊销"),
+    "suspended": _l("已暂停"),
+    "expired": _l("已过期"),
+    "superseded": _l("已被新证替代"),
+    "forged": _l("无效（伪造或被篡改）"),
+    "not_found": _l("未找到该证照"),
+    "refused": _l("已拒绝"),
 }
 
 
 class CertificateError(Exception):
-    def __init__(self, message):
+    """A refusal shown to the person as it is (Chinese); nothing was changed."""
+
+    def __init__(self, message, field: str | None = None):
         super().__init__(str(message))
         self.message = message
+        self.field = field
+
+
+# --------------------------------------------------------------------------- set-up
 
 
 def init_app(app: Flask) -> None:
@@ -51,8 +76,21 @@ def init_app(app: Flask) -> None:
     store = tokens.TokenKeyStore(f"{keys_dir}/token_keys")
     store.ensure_key()
     app.extensions["token_keys"] = store
-    app.extensions["pdf_signing"] = signing.ensure_dev_pki(f"{keys_dir}/pki")
+    app.extensions["pdf_signing"] = signing_material(app.config, f"{keys_dir}/pki")
     case_transitioned.connect(_on_case_transitioned, sender=app, weak=False)
+
+
+def signing_material(config, dev_pki_dir: str) -> signing.SigningMaterial:
+    """The configured production key and chain (SIGNING_*), else the development PKI."""
+    key, cert = config.get("SIGNING_KEY_FILE"), config.get("SIGNING_CERT_FILE")
+    if key or cert:
+        if not (key and cert):
+            raise RuntimeError("SIGNING_KEY_FILE and SIGNING_CERT_FILE must be set together")
+        chain = [p.strip() for p in (config.get("SIGNING_CHAIN_FILE") or "").split(",") if p.strip()]
+        return signing.load_signing_material(key, cert, chain, config.get("SIGNING_KEY_PASSPHRASE") or None)
+    if config.get("ENV_NAME", "development") != "development":
+        log.warning("SIGNING_KEY_FILE is not set: certificates are signed with the DEVELOPMENT CA in %s", dev_pki_dir)
+    return signing.ensure_dev_pki(dev_pki_dir)
 
 
 def _on_case_transitioned(app, case_id, action, **_):
@@ -61,11 +99,11 @@ def _on_case_transitioned(app, case_id, action, **_):
         issue_for_case_task.delay(case_id)
 
 
-def certificate_type(code: str):
+def certificate_type(code: str) -> CertificateType:
     return current_app.extensions["certificate_types"][code]
 
 
-def _key_store() -> tokens.TokenKeyStore:
+def key_store() -> tokens.TokenKeyStore:
     return current_app.extensions["token_keys"]
 
 
@@ -73,23 +111,37 @@ def _department(code: str) -> Department:
     return db.session.execute(select(Department).where(Department.code == code)).scalar_one()
 
 
+# --------------------------------------------------------------------------- issuance
+
+
 def _individual_business_credit_code(serial: int) -> str:
     """A unified social credit code for an individual business (登记管理部门 9, 类别 2).
 
-    The organisation-code part is the serial in base 36 with its GB 11714 check character.
+    The organisation-code part is the serial as eight digits with its GB 11714 check
+    character; digits only, because the credit code's alphabet leaves out I, O, S, V and Z.
     """
     from stdnum.cn import uscc
-    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    body = ""
-    n = serial
-    for _ in range(8):
-        n, r = divmod(n, 36)
-        body = alphabet[r] + body
-    weights = (3, 7, 9, 10, 5, 8, 4, 2)
-    check = 11 - sum(alphabet.index(c) * w for c, w in zip(body, weights)) % 11
-    org = body + {10: "X", 11: "0"}.get(check, str(check))
-    number = "92" + current_app.config["REGION_CODE"] + org
+    body = f"{serial % 10**8:08d}"
+    check = 11 - sum(int(c) * w for c, w in zip(body, (3, 7, 9, 10, 5, 8, 4, 2))) % 11
+    number = "92" + current_app.config["REGION_CODE"] + body + {10: "X", 11: "0"}.get(check, str(check))
     return number + uscc.calc_check_digit(number)
+
+
+def _licence_number(type_code: str, serial: int, year: int) -> str:
+    """The number printed on a licence, in the form its issuer uses.
+
+    食品经营许可证: JY + 主体业态 (1) + the county code + a six-digit serial + a check digit
+    (ISO 7064 MOD 11,10 here: the published rule names a check digit, not its algorithm).
+    公共场所卫生许可证: the issuing office's 字号 with the year and a serial.
+    """
+    region = current_app.config["REGION_CODE"]
+    if type_code == "spjyxkz":
+        from stdnum.iso7064 import mod_11_10
+        body = f"1{region}{serial:06d}"
+        return f"JY{body}{mod_11_10.calc_check_digit(body)}"
+    if type_code == "ggcswsxkz":
+        return f"朝卫公证字〔{year}〕第{serial:06d}号"
+    return f"{type_code.upper()}{region}{serial:08d}"
 
 
 def _certificate_data(case) -> dict:
@@ -106,6 +158,9 @@ def _certificate_data(case) -> dict:
             data[target] = decided_on
         elif source == "generated.credit_code":
             data[target] = _individual_business_credit_code(next_value("uscc:" + current_app.config["REGION_CODE"]))
+        elif source == "generated.licence_number":
+            type_code = case.item.result_type
+            data[target] = _licence_number(type_code, next_value(f"licence:{type_code}"), case.decided_at.year)
     return data
 
 
@@ -120,29 +175,69 @@ def issue_for_case(case_id: int) -> Certificate | None:
         return None
     existing = db.session.execute(select(Certificate).where(Certificate.case_id == case_id)).scalar_one_or_none()
     if existing is None and case.item.result_type:
-        existing = issue(case.item.result_type, case.applicant, _certificate_data(case), case_id=case.id)
+        enterprise = None
+        if certificate_type(case.item.result_type).holder_kind == "enterprise" and getattr(case, "enterprise_id", None):
+            enterprise = db.session.get(Enterprise, case.enterprise_id)
+        existing = issue(case.item.result_type, case.applicant, _certificate_data(case), case_id=case.id,
+                         enterprise=enterprise)
     note = f"电子证照已签发：{existing.identifier}" if existing else "办结"
     cases.complete(case_id, None, note)
     return existing
 
 
+def checked_data(ctype: CertificateType, data: dict) -> dict:
+    """The type's fields from ``data`` as trimmed text; unknown or missing required fields refused."""
+    unknown = sorted(set(data) - set(ctype.field_names))
+    if unknown:
+        raise CertificateError(_("%(type)s没有这些项目：%(names)s", type=ctype.name, names="、".join(unknown)))
+    clean = {}
+    for field in ctype.fields:
+        value = str(data.get(field.name) or "").strip()
+        if len(value) > 500:
+            raise CertificateError(_("“%(label)s”不能超过500字。", label=field.label), field.name)
+        if field.required and not value:
+            raise CertificateError(_("请填写“%(label)s”。", label=field.label), field.name)
+        if value or field.name in data:
+            clean[field.name] = value
+    return clean
+
+
 def issue(type_code: str, holder: Person, data: dict, *, case_id: int | None = None,
-          issued_at: datetime | None = None) -> Certificate:
-    """Render, sign (PAdES) and store one certificate, with its QR tokens; commits."""
+          issued_at: datetime | None = None, actor: Person | None = None,
+          enterprise: Enterprise | None = None) -> Certificate:
+    """Render, sign (PAdES) and store one certificate, with its QR tokens; commits.
+
+    ``holder`` is the person who applied; ``enterprise``, for a business's certificate, the
+    enterprise that holds it (its representative and agents then see it in their wallets).
+    """
     ctype = certificate_type(type_code)
+    if enterprise is not None and ctype.holder_kind != "enterprise":
+        raise CertificateError(_("%(type)s的持证主体是个人，不能颁发给企业。", type=ctype.name))
     issuer = _department(ctype.issuer_department)
+    clean = checked_data(ctype, data)
     issued_at = (issued_at or clock.now()).replace(microsecond=0)
-    expires_at = ctype.validity.expires(issued_at)
     serial = next_value(f"certificate:{ctype.licence_type_code}:{issuer.uscc}")
-    identifier = identifiers.make_identifier(ctype.licence_type_code, issuer.uscc, serial)
-    holder_label = pii.mask_name(holder.name)
+    certificate = render_and_store(
+        ctype, holder, issuer, clean, serial=serial, version=1, issued_at=issued_at,
+        expires_at=ctype.validity.expires(issued_at), case_id=case_id, actor=actor, enterprise=enterprise)
+    db.session.commit()
+    return certificate
+
+
+def render_and_store(ctype: CertificateType, holder: Person, issuer: Department, data: dict, *, serial: int | str,
+                     version: int, issued_at: datetime, expires_at: datetime | None, case_id: int | None = None,
+                     supersedes: Certificate | None = None, actor: Person | None = None,
+                     enterprise: Enterprise | None = None) -> Certificate:
+    """Build, sign and add one certificate to the session (the caller commits)."""
+    identifier = identifiers.make_identifier(ctype.licence_type_code, issuer.uscc, serial, version)
     base_claims = {
-        "cid": identifier, "typ": ctype.code, "iss": issuer.name, "sub": holder_label,
+        "cid": identifier, "typ": ctype.code, "iss": issuer.name,
+        "sub": enterprise.name if enterprise is not None else pii.mask_name(holder.name),
         "iat": int(issued_at.timestamp()),
     }
     if expires_at:
         base_claims["exp"] = int(expires_at.timestamp())
-    printed_token = _key_store().sign(base_claims)
+    printed_token = key_store().sign(base_claims)
     rows = [(ctype.field(name).label, str(data.get(name, ""))) for name in ctype.layout.rows]
     local = issued_at.astimezone(clock.BEIJING)
     document = pdf.render_certificate_pdf(
@@ -155,31 +250,69 @@ def issue(type_code: str, holder: Person, data: dict, *, case_id: int | None = N
     signed = signing.sign_pdf(document, current_app.extensions["pdf_signing"],
                               reason=f"{issuer.name}签发{ctype.name}", location=current_app.config["PUBLIC_URL"])
     digest = hashlib.sha256(signed).hexdigest()
-    wallet_token = _key_store().sign(dict(base_claims, sha256=digest))
+    wallet_token = key_store().sign(dict(base_claims, sha256=digest))
     certificate = Certificate(
-        identifier=identifier, type_code=ctype.code, holder=holder, case_id=case_id, issuer=issuer,
+        identifier=identifier, type_code=ctype.code, holder=holder, holder_enterprise=enterprise, case_id=case_id,
+        issuer=issuer,
         data_enc=pii.encrypt_json(data), status="valid", issued_at=issued_at, expires_at=expires_at,
-        pdf_blob_key=blobs.store().put(signed), pdf_sha256=digest, token=wallet_token,
+        pdf_blob_key=blobs.store().put(signed), pdf_sha256=digest, token=wallet_token, version=version,
+        supersedes=supersedes,
     )
     db.session.add(certificate)
     db.session.flush()
-    audit.record("certificate.issue", subject=f"certificate:{identifier}", case_id=case_id,
-                 detail={"type": ctype.code, "issuer": issuer.code})
-    db.session.commit()
+    db.session.add(CertificateEvent(certificate=certificate, at=issued_at, actor=actor, action="issue",
+                                    reason=f"替代 {supersedes.identifier}" if supersedes else None))
+    audit.record("certificate.issue", actor=actor, subject=f"certificate:{identifier}", case_id=case_id,
+                 detail={"type": ctype.code, "issuer": issuer.code, "version": version,
+                         "supersedes": supersedes.identifier if supersedes else None})
     return certificate
 
 
 def verify_url(token: str) -> str:
-    return current_app.config["PUBLIC_URL"] + url_for("certificates.verify", token=token)
+    """The public page behind the QR. Built without url_for: issuance also runs outside a request
+    (the demo command, Celery workers), and a token is URL-safe (base64url and dots)."""
+    return f"{current_app.config['PUBLIC_URL']}/v/{token}"
+
+
+# --------------------------------------------------------------------------- holding
 
 
 def pdf_bytes(certificate: Certificate) -> bytes:
     return blobs.store().get(certificate.pdf_blob_key)
 
 
+def enterprises_acted_for(person: Person) -> set[int]:
+    """The enterprises this person may act for now: as legal representative, or as an agent
+    whose authorisation (经办人授权) is live."""
+    now = clock.now()
+    represented = select(Enterprise.id).where(Enterprise.legal_representative_id == person.id)
+    agent_of = select(AgentGrant.enterprise_id).where(
+        AgentGrant.agent_id == person.id, AgentGrant.revoked_at.is_(None), AgentGrant.valid_from <= now,
+        AgentGrant.valid_until > now)
+    return set(db.session.execute(represented).scalars()) | set(db.session.execute(agent_of).scalars())
+
+
 def wallet(holder: Person) -> list[Certificate]:
+    """我的证照: the person's own certificates and those of the enterprises they act for, newest first."""
+    own = (Certificate.holder_enterprise_id.is_(None)) & (Certificate.holder_id == holder.id)
+    enterprises = enterprises_acted_for(holder)
+    condition = own | Certificate.holder_enterprise_id.in_(enterprises) if enterprises else own
     return list(db.session.execute(
-        select(Certificate).where(Certificate.holder_id == holder.id).order_by(Certificate.issued_at.desc())).scalars())
+        select(Certificate).where(condition).order_by(Certificate.issued_at.desc(), Certificate.id.desc())).scalars())
+
+
+def may_hold(person: Person, certificate: Certificate) -> bool:
+    """May this person act as the certificate's holder (see it whole, share it, offer it)?"""
+    if certificate.holder_enterprise_id is not None:
+        return certificate.holder_enterprise_id in enterprises_acted_for(person)
+    return certificate.holder_id == person.id
+
+
+def held_certificate(identifier: str, person: Person) -> Certificate:
+    certificate = find(identifier)
+    if certificate is None or not may_hold(person, certificate):
+        raise CertificateError(_("证照不存在，或不是您持有的证照。"))
+    return certificate
 
 
 def for_case(case) -> list[Certificate]:
@@ -187,68 +320,213 @@ def for_case(case) -> list[Certificate]:
 
 
 def find(identifier: str) -> Certificate | None:
-    return db.session.execute(select(Certificate).where(Certificate.identifier == identifier)).scalar_one_or_none()
+    if not isinstance(identifier, str) or len(identifier) > 128:
+        return None
+    return db.session.execute(
+        select(Certificate).where(Certificate.identifier == identifier.strip().upper())).scalar_one_or_none()
+
+
+def successor(certificate: Certificate) -> Certificate | None:
+    """The certificate that superseded this one, if any."""
+    return db.session.execute(select(Certificate).where(Certificate.supersedes_id == certificate.id)).scalar_one_or_none()
 
 
 def status_of(certificate: Certificate) -> str:
-    if certificate.status != "valid":
+    if certificate.status in ("revoked", "superseded"):
         return certificate.status
     if certificate.expires_at and certificate.expires_at <= clock.now():
         return "expired"
-    return "valid"
+    return certificate.status
 
 
-def verify_token(token: str, *, channel: str, verifier: str, purpose: str | None = None) -> tuple[str, Certificate | None]:
-    """Check a QR token; log the check; return (status, certificate or None when forged)."""
-    certificate = None
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+# --------------------------------------------------------------------------- verification
+
+
+def log_use(certificate: Certificate | None, *, channel: str, verifier: str, result: str, purpose: str | None = None,
+            action: str = "verify", reason: str | None = None, client=None, consent=None) -> Verification:
+    """Record one check or use of a certificate (in the caller's transaction) and audit it."""
+    entry = Verification(certificate=certificate, channel=channel, verifier=verifier[:128],
+                         purpose=(purpose or None) and purpose[:255], result=result, action=action, reason=reason,
+                         client=client, consent=consent, at=clock.now())
+    db.session.add(entry)
+    audit.record(f"certificate.{action}", subject=f"certificate:{certificate.identifier}" if certificate else None,
+                 purpose=entry.purpose,
+                 detail={"channel": channel, "verifier": entry.verifier, "result": result, "reason": reason,
+                         "client": client.client_id if client is not None else None})
+    return entry
+
+
+def check_token(token: str) -> tuple[str, Certificate | None, str | None]:
+    """(status, certificate or None, failure reason) for a QR token; nothing logged."""
     try:
-        claims = _key_store().verify(token)
-        certificate = find(str(claims.get("cid", "")))
-        if certificate is None or certificate.type_code != claims.get("typ"):
-            result, certificate = "forged", None
-        else:
-            result = status_of(certificate)
+        claims = key_store().verify(token)
     except tokens.TokenError as exc:
-        log.warning("certificate token refused: %s", exc.reason)
-        result = "forged"
-    db.session.add(Verification(certificate=certificate, channel=channel, verifier=verifier, purpose=purpose,
-                                result=result, at=clock.now()))
-    audit.record("certificate.verify", subject=f"certificate:{certificate.identifier}" if certificate else None,
-                 purpose=purpose, detail={"channel": channel, "verifier": verifier, "result": result})
-    db.session.commit()
-    return result, certificate
+        return "forged", None, exc.reason
+    certificate = find(str(claims.get("cid", "")))
+    if certificate is None or certificate.type_code != claims.get("typ"):
+        return "forged", None, "unknown_certificate"
+    if "sha256" in claims and claims["sha256"] != certificate.pdf_sha256:
+        return "forged", None, "wrong_document"
+    return status_of(certificate), certificate, None
 
 
-def revoke(certificate_id: int, officer: Person, reason: str) -> Certificate:
-    """吊销: only an officer of the issuing department, only with a reason."""
-    certificate = db.session.get(Certificate, certificate_id)
-    if certificate is None:
-        raise CertificateError("证照不存在。")
-    if "officer" not in officer.roles(certificate.issuer_id):
-        raise CertificateError("只有发证部门的工作人员可以吊销该证照。")
-    if not reason or not reason.strip():
-        raise CertificateError("请填写吊销原因。")
-    if certificate.status == "revoked":
-        raise CertificateError("该证照已被吊销。")
-    certificate.status, certificate.revoked_at, certificate.revoke_reason = "revoked", clock.now(), reason.strip()
-    audit.record("certificate.revoke", actor=officer, subject=f"certificate:{certificate.identifier}",
-                 case_id=certificate.case_id, detail={"reason": reason.strip()})
+def verify_token(token: str, *, channel: str, verifier: str, purpose: str | None = None,
+                 client=None) -> tuple[str, Certificate | None]:
+    """Check a QR token; log the check; return (status, certificate or None when forged)."""
+    status, certificate, reason = check_token(token)
+    if reason:
+        log.warning("certificate token refused (%s) from %s", reason, verifier)
+    log_use(certificate, channel=channel, verifier=verifier, purpose=purpose, result=status, reason=reason,
+            client=client)
     db.session.commit()
-    return certificate
+    return status, certificate
+
+
+def verify_identifier(identifier: str, *, channel: str, verifier: str, purpose: str | None = None,
+                      client=None) -> tuple[str, Certificate | None]:
+    """Status for a GB/T 36904 identifier; log the check.
+
+    Raises identifiers.InvalidIdentifier (after logging) when the text is not an identifier.
+    """
+    try:
+        parsed = identifiers.parse_identifier(identifier)
+    except identifiers.InvalidIdentifier:
+        audit.record("certificate.verify", purpose=purpose,
+                     detail={"channel": channel, "verifier": verifier, "result": "invalid_identifier"})
+        db.session.commit()
+        raise
+    certificate = find(str(parsed))
+    status = status_of(certificate) if certificate else "not_found"
+    log_use(certificate, channel=channel, verifier=verifier, purpose=purpose, result=status,
+            reason=None if certificate else "unknown_identifier", client=client)
+    db.session.commit()
+    return status, certificate
 
 
 def issued_by(officer: Person) -> list[Certificate]:
     departments = [d.id for d in officer.departments("officer")]
     return list(db.session.execute(select(Certificate).where(Certificate.issuer_id.in_(departments))
-                                   .order_by(Certificate.issued_at.desc())).scalars())
+                                   .order_by(Certificate.issued_at.desc(), Certificate.id.desc())).scalars())
+
+
+def _local_date(value: datetime | None) -> str:
+    return value.astimezone(clock.BEIJING).date().isoformat() if value else str(_l("长期"))
 
 
 def public_basics(certificate: Certificate) -> list[tuple[str, str]]:
     """What the public page may show: type, identifier, masked holder, issuer, dates."""
     ctype = certificate_type(certificate.type_code)
-    rows = [("证照类型", ctype.name), ("证照标识", certificate.identifier),
-            ("持证主体", pii.mask_name(certificate.holder.name)), ("发证机关", certificate.issuer.name),
-            ("发证日期", certificate.issued_at.astimezone(clock.BEIJING).date().isoformat()),
-            ("有效期至", certificate.expires_at.astimezone(clock.BEIJING).date().isoformat()
-             if certificate.expires_at else "长期")]
+    rows = [(_("证照类型"), ctype.name), (_("证照标识"), certificate.identifier),
+            (_("持证主体"), certificate.holder_label), (_("发证机关"), certificate.issuer.name),
+            (_("发证日期"), _local_date(certificate.issued_at)),
+            (_("有效期至"), _local_date(certificate.expires_at))]
+    if certificate.status in ("revoked", "suspended", "superseded") and certificate.status_changed_at:
+        rows.append((_("状态变更日期"), _local_date(certificate.status_changed_at)))
+    if certificate.status == "superseded":
+        newer = successor(certificate)
+        if newer is not None:
+            rows.append((_("替代证照标识"), newer.identifier))
     return rows
+
+
+def summary(certificate: Certificate) -> dict:
+    """Masked basics for a partner system (certificates:verify)."""
+    ctype = certificate_type(certificate.type_code)
+    newer = successor(certificate) if certificate.status == "superseded" else None
+    return {
+        "identifier": certificate.identifier, "type": ctype.code, "type_name": ctype.name,
+        "version": certificate.version, "issuer": certificate.issuer.name,
+        "holder": certificate.holder_label,
+        "issued_at": certificate.issued_at.isoformat(),
+        "expires_at": certificate.expires_at.isoformat() if certificate.expires_at else None,
+        "status_changed_at": certificate.status_changed_at.isoformat() if certificate.status_changed_at else None,
+        "superseded_by": newer.identifier if newer else None,
+        "pdf_sha256": certificate.pdf_sha256,
+    }
+
+
+def full_content(certificate: Certificate) -> dict:
+    """Everything the certificate says (certificates:read, with the holder's consent)."""
+    ctype = certificate_type(certificate.type_code)
+    data = certificate.data
+    content = summary(certificate)
+    content["holder"] = certificate.holder_enterprise.name if certificate.holder_enterprise else certificate.holder.name
+    if certificate.holder_enterprise is not None:
+        content["holder_uscc"] = certificate.holder_enterprise.uscc
+    content["fields"] = [{"name": f.name, "label": f.label, "value": data.get(f.name, "")}
+                         for f in ctype.fields if f.name in data]
+    return content
+
+
+# --------------------------------------------------------------------------- 免提交: held certificates as materials
+
+
+@dataclass(frozen=True)
+class MaterialCheck:
+    identifier: str
+    ok: bool
+    status: str
+    reason: str
+
+
+def usable_as_material(certificate: Certificate, holder: Person | None = None) -> tuple[bool, str]:
+    """May this certificate stand in for a paper material (免提交)? (ok, reason when not).
+
+    Only a valid certificate (not suspended, revoked, superseded or expired), and only for
+    the person who holds it when ``holder`` is given.
+    """
+    if holder is not None and not may_hold(holder, certificate):
+        return False, _("证照 %(id)s 不属于申请人，不能作为申请材料。", id=certificate.identifier)
+    status = status_of(certificate)
+    if status != "valid":
+        name = certificate_type(certificate.type_code).name
+        return False, _("%(name)s（%(id)s）%(status)s，不能作为免提交材料。", name=name, id=certificate.identifier,
+                        status=status_label(status))
+    return True, ""
+
+
+def usable_certificates(holder: Person, type_codes: Iterable[str] | None = None) -> list[Certificate]:
+    """The holder's certificates that may be offered as materials now (optionally of these types)."""
+    wanted = set(type_codes) if type_codes is not None else None
+    return [c for c in wallet(holder)
+            if (wanted is None or c.type_code in wanted) and usable_as_material(c, holder)[0]]
+
+
+def check_held_materials(identifiers_given: Iterable[str], applicant: Person, *, case_id: int | None = None,
+                         case_number: str | None = None) -> list[MaterialCheck]:
+    """The check at acceptance (受理): is each certificate the application names still usable?
+
+    Call it before the accept transition and refuse acceptance if any result is not ``ok``
+    (``refusal_message`` gives the text). Each check is logged as a use of the certificate
+    (shown in the holder's wallet) and audited; this function commits those log rows itself.
+    """
+    results = []
+    # stored words, not the interface's language
+    verifier = f"受理审查（办件 {case_number}）" if case_number else "受理审查"
+    for identifier in identifiers_given:
+        certificate = find(identifier)
+        if certificate is None:
+            results.append(MaterialCheck(identifier, False, "not_found",
+                                         _("未找到证照 %(id)s，不能作为免提交材料。", id=identifier)))
+            audit.record("certificate.material", case_id=case_id,
+                         detail={"identifier": str(identifier)[:128], "result": "not_found"})
+            continue
+        ok, reason = usable_as_material(certificate, applicant)
+        status = status_of(certificate)
+        holds = may_hold(applicant, certificate)
+        log_use(certificate, channel="case", verifier=verifier, purpose="免提交材料核验",
+                result=status if holds else "refused", action="material",
+                reason=None if ok else (status if holds else "not_holder"))
+        results.append(MaterialCheck(certificate.identifier, ok, status, reason))
+    db.session.commit()
+    return results
+
+
+def refusal_message(checks: Iterable[MaterialCheck]) -> str | None:
+    """One message naming every unusable certificate, or None when all are usable."""
+    reasons = [c.reason for c in checks if not c.ok]
+    return "；".join(reasons) if reasons else None

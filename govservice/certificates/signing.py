@@ -12,6 +12,8 @@ Pure library code: no Flask app, no database; callers pass paths and values.
 """
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import datetime as dt
 import io
@@ -356,7 +358,16 @@ def sign_pdf(
         md_algorithm="sha256",
     )
     pdf_signer = signers.PdfSigner(meta, signer=material.signer)
-    out = pdf_signer.sign_pdf(writer)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        out = pdf_signer.sign_pdf(writer)
+    else:
+        # pyHanko's synchronous API calls asyncio.run(), which refuses to run inside a running
+        # event loop (an async server, or Playwright's sync API in the same thread): sign in a
+        # thread of its own.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            out = pool.submit(pdf_signer.sign_pdf, writer).result()
     return out.getvalue()
 
 

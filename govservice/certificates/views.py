@@ -1,38 +1,104 @@
-"""我的证照 (the wallet), the public verification page behind the QR, the JWKS, revocation."""
+"""我的证照 (the wallet: PDF, QR, verifications, consent), the public verification page behind
+the QR, the published keys, and the issuing department's certificate desk."""
 import io
+from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+import qrcode
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
+                   url_for)
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .. import clock
 from ..extensions import limiter
 from ..identity.access import require_role
-from . import services
+from . import consent, lifecycle, services
 
 bp = Blueprint("certificates", __name__)
+
+
+def _wallet_page(errors=None, values=None, status=200):
+    default_until = (clock.now() + timedelta(days=7)).astimezone(clock.BEIJING).strftime("%Y-%m-%dT%H:%M")
+    return render_template(
+        "certificates/wallet.html", certificates=services.wallet(current_user), status_of=services.status_of,
+        labels=services.STATUS_LABELS, type_of=services.certificate_type, grant_state=consent.state_of,
+        grant_label=consent.state_label, display_code=consent.display_code, consent_link=consent.consent_link,
+        partners=consent.partners(), default_until=default_until, errors=errors or {}, values=values or {},
+        verify_url=services.verify_url,
+    ), status
 
 
 @bp.get("/wallet")
 @login_required
 def wallet():
-    return render_template("certificates/wallet.html", certificates=services.wallet(current_user),
-                           status_of=services.status_of, labels=services.STATUS_LABELS,
-                           type_of=services.certificate_type)
+    return _wallet_page()
+
+
+def _held(identifier):
+    """The certificate, if the signed-in person holds it or is an officer of its issuer."""
+    certificate = services.find(identifier) or abort(404)
+    if not services.may_hold(current_user, certificate) and "officer" not in current_user.roles(certificate.issuer_id):
+        abort(403)
+    return certificate
 
 
 @bp.get("/wallet/<identifier>.pdf")
 @login_required
 def download(identifier):
-    certificate = services.find(identifier) or abort(404)
-    if certificate.holder_id != current_user.id and "officer" not in current_user.roles(certificate.issuer_id):
-        abort(403)
+    certificate = _held(identifier)
     name = f"{services.certificate_type(certificate.type_code).name}-{certificate.identifier}.pdf"
     return send_file(io.BytesIO(services.pdf_bytes(certificate)), mimetype="application/pdf",
                      download_name=name, as_attachment=True)
 
 
+@bp.get("/wallet/<identifier>/qr.png")
+@login_required
+def qr(identifier):
+    """The QR of the wallet token's verification URL (it also binds the PDF's hash)."""
+    certificate = _held(identifier)
+    image = qrcode.make(services.verify_url(certificate.token), box_size=5, border=4,
+                        error_correction=qrcode.constants.ERROR_CORRECT_M)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    response = send_file(io.BytesIO(buffer.getvalue()), mimetype="image/png")
+    response.cache_control.private = True
+    response.cache_control.max_age = 300
+    return response
+
+
+@bp.post("/wallet/<identifier>/consents")
+@login_required
+def grant_consent(identifier):
+    form = request.form
+    try:
+        consent.grant(identifier, current_user, form.get("partner"), form.get("purpose", ""), form.get("until", ""))
+    except services.CertificateError as exc:
+        certificate = services.find(identifier)
+        if exc.field is None or certificate is None:  # not about a field of the form: say it at the top
+            flash(exc.message, "error")
+            return redirect(url_for("certificates.wallet"))
+        return _wallet_page(errors={certificate.id: {exc.field: exc.message}},
+                            values={certificate.id: form.to_dict()}, status=400)
+    flash(_("授权已生成。请将下方的授权码或授权链接交给用证单位；它只能使用一次，您可随时撤回。"), "success")
+    certificate = services.find(identifier)
+    return redirect(url_for("certificates.wallet", _anchor=f"c-{certificate.id}"))
+
+
+@bp.post("/wallet/consents/<int:grant_id>/withdraw")
+@login_required
+def withdraw_consent(grant_id):
+    try:
+        consent.withdraw(grant_id, current_user)
+        flash(_("授权已撤回，用证单位将无法再使用该授权码。"), "success")
+    except services.CertificateError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("certificates.wallet"))
+
+
 @bp.get("/v/<path:token>")
 @limiter.limit("60/minute")
 def verify(token):
+    # the log keeps the platform's words, whatever language the visitor reads
     status, certificate = services.verify_token(token, channel="page", verifier="公开核验页面")
     return render_template(
         "certificates/verify.html", status=status, label=services.STATUS_LABELS[status],
@@ -48,21 +114,63 @@ def jwks():
     return response
 
 
+@bp.get("/.well-known/pdf-signing-ca.pem")
+def signing_roots():
+    """The CA certificates a PDF validator should trust for certificates signed here."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+    pem = b"".join(x509.load_der_x509_certificate(root.dump()).public_bytes(Encoding.PEM)
+                   for root in current_app.extensions["pdf_signing"].trust_roots)
+    response = current_app.response_class(pem, mimetype="application/x-pem-file")
+    response.cache_control.max_age = 3600
+    response.cache_control.public = True
+    return response
+
+
+# --------------------------------------------------------------------------- the issuing department
+
+
 @bp.get("/review/certificates")
 @require_role("officer")
 def issued():
     return render_template("certificates/issued.html", certificates=services.issued_by(current_user),
                            status_of=services.status_of, labels=services.STATUS_LABELS,
-                           type_of=services.certificate_type)
+                           type_of=services.certificate_type, history=lifecycle.history)
 
 
-@bp.post("/review/certificates/<identifier>/revoke")
+_DECISIONS = {"revoke": lifecycle.revoke, "suspend": lifecycle.suspend, "resume": lifecycle.resume}
+
+
+@bp.post("/review/certificates/<identifier>/<any(revoke, suspend, resume):action>")
 @require_role("officer")
-def revoke(identifier):
+def decide(identifier, action):
     certificate = services.find(identifier) or abort(404)
     try:
-        services.revoke(certificate.id, current_user, request.form.get("reason", ""))
-        flash(f"证照 {identifier} 已吊销。", "success")
+        _DECISIONS[action](certificate.id, current_user, request.form.get("reason", ""))
+        messages = {"revoke": _("证照 %(id)s 已吊销。", id=identifier),
+                    "suspend": _("证照 %(id)s 已暂停。", id=identifier),
+                    "resume": _("证照 %(id)s 已恢复有效。", id=identifier)}
+        flash(messages[action], "success")
     except services.CertificateError as exc:
         flash(exc.message, "error")
-    return redirect(url_for("certificates.issued"))
+    return redirect(url_for("certificates.issued", _anchor=f"c-{certificate.id}"))
+
+
+@bp.route("/review/certificates/<identifier>/change", methods=["GET", "POST"])
+@require_role("officer")
+def change(identifier):
+    certificate = services.find(identifier) or abort(404)
+    if "officer" not in current_user.roles(certificate.issuer_id):
+        abort(403)
+    ctype = services.certificate_type(certificate.type_code)
+    values, errors = certificate.data, {}
+    if request.method == "POST":
+        values = {f.name: request.form.get(f"field_{f.name}", "") for f in ctype.fields}
+        try:
+            new = lifecycle.supersede(certificate.id, current_user, values, request.form.get("reason", ""))
+            flash(_("已换发新版本证照 %(new)s，原证照 %(old)s 已被替代。", new=new.identifier, old=identifier), "success")
+            return redirect(url_for("certificates.issued", _anchor=f"c-{new.id}"))
+        except services.CertificateError as exc:
+            errors[exc.field or "form"] = exc.message
+    return render_template("certificates/change.html", certificate=certificate, ctype=ctype, values=values,
+                           errors=errors, reason=request.form.get("reason", "")), 400 if errors else 200

@@ -5,7 +5,7 @@ import pytest
 
 from govservice.audit.models import AuditEntry
 from govservice.cases import services as cases
-from govservice.certificates import identifiers, services, signing
+from govservice.certificates import identifiers, lifecycle, services, signing
 from govservice.certificates.models import Certificate, Verification
 from govservice.extensions import db
 
@@ -50,7 +50,7 @@ def test_each_status_is_answered_and_logged(ctx, clock):
     assert services.verify_token(tampered, channel="page", verifier="t") == ("forged", None)
     assert services.verify_token("not-a-token", channel="page", verifier="t") == ("forged", None)
     clock.advance(days=1)
-    services.revoke(certificate.id, person("刘洋"), "以欺骗手段取得登记")
+    lifecycle.revoke(certificate.id, person("刘洋"), "以欺骗手段取得登记")
     assert services.verify_token(token, channel="page", verifier="t")[0] == "revoked"
     results = db.session.execute(db.select(Verification.result).order_by(Verification.id)).scalars().all()
     assert results == ["valid", "forged", "forged", "revoked"]
@@ -69,9 +69,9 @@ def test_an_expired_certificate_says_expired(ctx, clock):
 def test_only_the_issuing_department_revokes_and_only_with_a_reason(ctx, clock):
     certificate = _approved()
     with pytest.raises(services.CertificateError, match="发证部门"):
-        services.revoke(certificate.id, person("陈静"), "理由")
-    with pytest.raises(services.CertificateError, match="吊销原因"):
-        services.revoke(certificate.id, person("刘洋"), " ")
+        lifecycle.revoke(certificate.id, person("陈静"), "理由")
+    with pytest.raises(services.CertificateError, match="请填写原因"):
+        lifecycle.revoke(certificate.id, person("刘洋"), " ")
     assert db.session.get(Certificate, certificate.id).status == "valid"
 
 
@@ -89,3 +89,14 @@ def test_the_public_page_shows_masked_basics_and_forgery_plainly(app, ctx, clock
 def test_the_jwks_publishes_public_keys_only(client):
     keys = client.get("/.well-known/jwks.json").get_json()["keys"]
     assert keys and all(k["alg"] == "ES256" and "kid" in k and "d" not in k for k in keys)
+
+
+def test_generated_credit_codes_and_licence_numbers_are_well_formed(ctx):
+    from stdnum.cn import uscc
+    from stdnum.iso7064 import mod_11_10
+    for serial in (1, 35, 36 * 36 + 18, 99999999):
+        code = services._individual_business_credit_code(serial)
+        assert uscc.is_valid(code) and code.startswith("92110105"), code
+    number = services._licence_number("spjyxkz", 42, 2026)
+    assert number == "JY1110105000042" + number[-1] and mod_11_10.is_valid(number[2:])
+    assert services._licence_number("ggcswsxkz", 7, 2026) == "朝卫公证字〔2026〕第000007号"

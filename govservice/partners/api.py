@@ -1,0 +1,157 @@
+"""The partner API: ``/oauth/token`` and ``/api/v1`` (JSON), described at ``/api/v1/openapi.json``.
+
+Every call is rate-limited per client (``PARTNER_RATE_LIMIT``; the token endpoint per claimed
+client and address, ``PARTNER_TOKEN_RATE_LIMIT``) and logged: certificate checks and reads as
+``Verification`` rows the holder sees in the wallet, refusals in the audit log.
+"""
+from __future__ import annotations
+
+import base64
+import re
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+from .. import clock
+from ..certificates import consent, identifiers
+from ..certificates import services as certificates
+from ..extensions import csrf, limiter
+from . import openapi, services
+
+bp = Blueprint("partners", __name__)
+csrf.exempt(bp)
+
+MAX_PURPOSE = 200
+SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _api_limit() -> str:
+    return current_app.config["PARTNER_RATE_LIMIT"]
+
+
+def _token_limit() -> str:
+    return current_app.config["PARTNER_TOKEN_RATE_LIMIT"]
+
+
+@bp.errorhandler(services.ApiError)
+def _api_error(exc: services.ApiError):
+    response = jsonify(error=exc.error, message=exc.message)
+    response.status_code = exc.status
+    for name, value in exc.headers.items():
+        response.headers[name] = value
+    return response
+
+
+_HTTP_MESSAGES = {
+    400: ("invalid_request", _l("请求无效。")),
+    404: ("not_found", _l("没有这个接口。")),
+    405: ("method_not_allowed", _l("该接口不支持此请求方法。")),
+    413: ("request_too_large", _l("请求体过大。")),
+    429: ("rate_limited", _l("调用过于频繁，请稍后再试。")),
+    500: ("server_error", _l("系统出现错误，我们已记录，请稍后再试。")),
+}
+
+
+def _http_error(exc: HTTPException):
+    error, message = _HTTP_MESSAGES.get(exc.code, ("error", exc.description or ""))
+    response = jsonify(error=error, message=str(message))
+    response.status_code = exc.code or 500
+    if exc.code == 429 and getattr(exc, "retry_after", None):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+for _code in _HTTP_MESSAGES:
+    bp.register_error_handler(_code, _http_error)
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise services.ApiError("invalid_request", _("请求体应为 JSON 对象（Content-Type: application/json）。"), 400)
+    return body
+
+
+def _purpose(body: dict) -> str:
+    purpose = body.get("purpose")
+    if not isinstance(purpose, str) or not 2 <= len(purpose.strip()) <= MAX_PURPOSE:
+        raise services.ApiError("invalid_request", _("请说明核验用途 purpose（2至%(n)s字）。", n=MAX_PURPOSE), 400)
+    return purpose.strip()
+
+
+# --------------------------------------------------------------------------- OAuth 2.0 token endpoint
+
+
+@bp.post("/oauth/token")
+@limiter.limit(_token_limit, key_func=services.token_rate_limit_key)
+def token():
+    return services.token_response()
+
+
+# --------------------------------------------------------------------------- /api/v1
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi_document():
+    return jsonify(openapi.document())
+
+
+@bp.post("/api/v1/certificates/verify")
+@limiter.limit(_api_limit, key_func=services.rate_limit_key)
+def verify():
+    """certificates:verify: the status of a certificate named by a QR token or an identifier."""
+    client = services.authenticate("certificates:verify")
+    body = _json_body()
+    token, identifier = body.get("token"), body.get("identifier")
+    if (token is None) == (identifier is None) or not isinstance(token or identifier, str):
+        raise services.ApiError("invalid_request", _("请提供 token（二维码令牌）或 identifier（证照标识）之一。"), 400)
+    purpose = _purpose(body)
+    pdf_sha256 = body.get("pdf_sha256")
+    if pdf_sha256 is not None and (not isinstance(pdf_sha256, str) or not SHA256.fullmatch(pdf_sha256.lower())):
+        raise services.ApiError("invalid_request", _("pdf_sha256 应为64位十六进制的 SHA-256 值。"), 400)
+    if token is not None:
+        status, certificate = certificates.verify_token(token, channel="api", verifier=client.label,
+                                                        purpose=purpose, client=client)
+    else:
+        try:
+            status, certificate = certificates.verify_identifier(identifier, channel="api", verifier=client.label,
+                                                                 purpose=purpose, client=client)
+        except identifiers.InvalidIdentifier as exc:
+            raise services.ApiError("invalid_identifier",
+                                    _("证照标识格式不正确（GB/T 36904）：%(why)s", why=str(exc)), 400) from None
+    answer = {"status": status, "status_label": certificates.status_label(status),
+              "checked_at": clock.now().isoformat(),
+              "certificate": certificates.summary(certificate) if certificate is not None else None}
+    if pdf_sha256 is not None and certificate is not None:
+        answer["document_matches"] = pdf_sha256.lower() == certificate.pdf_sha256
+    return jsonify(answer)
+
+
+@bp.post("/api/v1/consents/<code>")
+@limiter.limit(_api_limit, key_func=services.rate_limit_key)
+def read_with_consent(code):
+    """certificates:read: the full content, with the holder's one-time consent code."""
+    client = services.authenticate("certificates:read")
+    try:
+        grant, certificate, content = consent.redeem(code, client)
+    except consent.ConsentRefused as exc:
+        raise services.ApiError(exc.error, exc.message, exc.http_status) from None
+    status = certificates.status_of(certificate)
+    return jsonify({
+        "status": status, "status_label": certificates.status_label(status), "certificate": content,
+        "consent": {"purpose": grant.purpose, "granted_at": grant.created_at.isoformat(),
+                    "expires_at": grant.expires_at.isoformat(), "used_at": grant.used_at.isoformat()},
+        "pdf_base64": base64.b64encode(certificates.pdf_bytes(certificate)).decode("ascii"),
+    })
+
+
+@bp.get("/api/v1/consents/<code>")
+def consent_link_opened(code):
+    """Someone opened a consent link in a browser: say what it is for, and use nothing up."""
+    response = jsonify(error="method_not_allowed",
+                       message=_("这是授权用证链接，供用证单位的系统以 POST 方式并携带访问令牌调用；在浏览器中打开不会使用该授权。"))
+    response.status_code = 405
+    response.headers["Allow"] = "POST"
+    return response
