@@ -49,8 +49,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     celery_app.init_app(app)
     from .identity import services as identity_services
     identity_services.init_app(app)
+    from .registry import services as registry_services
+    registry_services.init_app(app)
+    from .notify import services as notify_services
+    notify_services.init_app(app)  # before certificates: "approved" is noticed before "completed"
     from .certificates import services as certificate_services
     certificate_services.init_app(app)
+    from .partners import services as partner_services
+    partner_services.init_app(app)
 
     from .identity.views import bp as identity_bp
     from .catalog.views import bp as catalog_bp
@@ -61,6 +67,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .views import bp as main_bp
     for bp in (main_bp, identity_bp, catalog_bp, cases_bp, window_bp, review_bp, certificates_bp):
         app.register_blueprint(bp)
+    from .identity.admin_views import bp as staff_admin_bp
+    from .identity.enterprise_views import bp as enterprise_bp
+    app.register_blueprint(enterprise_bp)
+    app.register_blueprint(staff_admin_bp)
+    from .partners.api import bp as partners_api_bp
+    from .partners.views import bp as partners_bp
+    app.register_blueprint(partners_api_bp)
+    app.register_blueprint(partners_bp)
+    from .supervision.views import bp as supervision_bp
+    app.register_blueprint(supervision_bp)
+    from .notify.views import bp as notify_bp
+    app.register_blueprint(notify_bp)
 
     from .cli import register as register_cli
     register_cli(app)

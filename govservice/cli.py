@@ -14,6 +14,12 @@ certificates_group = AppGroup("certificates", help="Electronic certificates.")
 group.add_command(db_group)
 group.add_command(catalog_group)
 group.add_command(certificates_group)
+from .certificates.cli import keys_group  # noqa: E402
+from .partners.cli import partners_group  # noqa: E402
+group.add_command(keys_group)
+group.add_command(partners_group)
+from .supervision.cli import holidays_group  # noqa: E402
+group.add_command(holidays_group)
 
 
 @db_group.command("upgrade")
@@ -49,6 +55,35 @@ def catalog_list():
     from .catalog import services
     for item in services.list_items():
         click.echo(f"{item.code}\t{item.name}\t{item.department.name}")
+
+
+@catalog_group.command("search")
+@click.argument("words")
+def catalog_search(words):
+    """The items a search finds, best first: code, name, department."""
+    from .catalog import services
+    for item in services.find(words):
+        click.echo(f"{item.code}\t{item.name}\t{item.department.name}")
+
+
+registry_group = AppGroup("registry", help="The base registries (population, legal persons).")
+group.add_command(registry_group)
+
+
+@registry_group.command("generate")
+@click.option("--people", default=10, type=int, help="how many people")
+@click.option("--enterprises", default=0, type=int, help="how many enterprises")
+@click.option("--seed", default=11643, type=int)
+def registry_generate(people, enterprises, seed):
+    """Print deterministic development records as JSON lines (the same seed, the same records)."""
+    import json
+
+    from .registry import devdata
+    persons = devdata.generate_people(people, seed)
+    for record in persons:
+        click.echo(json.dumps({"population": record.as_dict()}, ensure_ascii=False))
+    for record in devdata.generate_enterprises(enterprises, persons or devdata.DEMO_PEOPLE, seed):
+        click.echo(json.dumps({"legal_person": record.as_dict()}, ensure_ascii=False))
 
 
 @certificates_group.command("list")
@@ -92,6 +127,10 @@ def serve(host, port, idp_port):
     from .identity.devidp.identities import IDENTITIES
     for identity in IDENTITIES:
         click.echo(f"    {identity['name']:4}  {identity['description']}")
+    from .partners import demo as partners_demo
+    client_id, secret = partners_demo.credentials()
+    click.echo(f"  demo partner system: client_id {client_id}, secret {secret}")
+    click.echo("                       (`flask --app app govservice partners demo` shows how to call the API)")
     click.echo("")
     # Not app.run(): the flask command refuses to block in it.
     from werkzeug.serving import run_simple

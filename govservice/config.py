@@ -33,6 +33,39 @@ def from_environment(instance_path: str) -> dict:
         "REGION_CODE": env.get("REGION_CODE", "110105"),
         "CJK_FONT": env.get("CJK_FONT", ""),
         "CELERY_BROKER_URL": env.get("CELERY_BROKER_URL", ""),
+        # 一次性告知补正: working days the applicant has to supply what is missing (default deadline).
+        "SUPPLEMENT_DAYS": int(env.get("SUPPLEMENT_DAYS", "10")),
+        # 好差评: working days a department's supervisor has to answer a rectification task.
+        "RECTIFICATION_DAYS": int(env.get("RECTIFICATION_DAYS", "15")),
+        # Base registries (population, legal persons): unset, the development data in this process.
+        "REGISTRY_URL": env.get("REGISTRY_URL", ""),
+        "REGISTRY_TOKEN": env.get("REGISTRY_TOKEN", ""),
+        "REGISTRY_TIMEOUT": float(env.get("REGISTRY_TIMEOUT", "3")),
+        "REGISTRY_DEV_GENERATED": int(env.get("REGISTRY_DEV_GENERATED", "1000")),
+        # E-mail notices: unset SMTP_HOST, messages are printed to the log (development).
+        "SMTP_HOST": env.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(env.get("SMTP_PORT", "587")),
+        "SMTP_USER": env.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_SECURITY": env.get("SMTP_SECURITY", "starttls"),  # starttls | ssl | none
+        "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", "10")),
+        "MAIL_FROM": env.get("MAIL_FROM", "一网通办 <noreply@example.gov.cn>"),
+        # PAdES signing of certificate PDFs: a configured key and chain in production; unset,
+        # a development CA and signing key generated into instance/keys/pki.
+        "SIGNING_KEY_FILE": env.get("SIGNING_KEY_FILE", ""),
+        "SIGNING_CERT_FILE": env.get("SIGNING_CERT_FILE", ""),
+        "SIGNING_CHAIN_FILE": env.get("SIGNING_CHAIN_FILE", ""),
+        "SIGNING_KEY_PASSPHRASE": env.get("SIGNING_KEY_PASSPHRASE", ""),
+        # Partner systems (OAuth2 client credentials, /api/v1).
+        "PARTNER_RATE_LIMIT": env.get("PARTNER_RATE_LIMIT", "120/minute"),
+        "PARTNER_TOKEN_RATE_LIMIT": env.get("PARTNER_TOKEN_RATE_LIMIT", "30/minute"),
+        "PARTNER_TOKEN_LIFETIME": int(env.get("PARTNER_TOKEN_LIFETIME", "3600")),
+        # Server-side sessions (identity): idle timeouts for the public and for staff, and the
+        # absolute limit after which everyone signs in again.
+        "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", "30")),
+        "SESSION_STAFF_IDLE_MINUTES": int(env.get("SESSION_STAFF_IDLE_MINUTES", "15")),
+        "SESSION_ABSOLUTE_HOURS": int(env.get("SESSION_ABSOLUTE_HOURS", "12")),
+        "SESSION_KEY_PREFIX": env.get("SESSION_KEY_PREFIX", "govservice:"),
         # Cookies travel over HTTPS only, except in development on plain http://127.0.0.1.
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"),
                                        env.get("GOVSERVICE_ENV", "development") != "development"),

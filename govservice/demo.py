@@ -19,10 +19,13 @@ STAFF = {
     "dev-liuyang": ("officer", "scjgj", None),
     "dev-chenjing": ("officer", "wsjkw", None),
     "dev-sunqiang": ("supervisor", None, None),
+    "dev-huanglei": ("officer", "gaj", None),  # identity: staff of several departments
+    "dev-zhenghua": ("admin", None, None),  # identity: the platform administrator
 }
 
 
-def load() -> list[str]:
+def load(*, certificates: bool = True) -> list[str]:
+    """`certificates=False` leaves out the demo certificates (signing them takes a moment)."""
     done = []
     report = catalog.sync()
     done.append(f"catalogue: {len(report.added)} added, {len(report.updated)} updated, "
@@ -49,4 +52,11 @@ def load() -> list[str]:
             db.session.add(StaffAssignment(person=person, role=name, department=dept, hall=hall))
             done.append(f"staff: {identity['name']} as {name} {dept.name if dept else ''}{hall.name if hall else ''}")
     db.session.commit()
+    from .identity import demo as identity_demo  # enterprises and an agent grant
+    done += identity_demo.load({item.code for item in catalog.list_items()})
+    from .partners import demo as partners_demo
+    done += partners_demo.load()
+    if certificates:
+        from .certificates import demo as certificates_demo
+        done += certificates_demo.load()
     return done

@@ -13,6 +13,6 @@ def alembic_config() -> Config:
     return cfg
 
 
-def upgrade(revision: str = "heads") -> None:
+def upgrade(revision: str = "head") -> None:
     """Must be called inside an app context: env.py uses that app's engine."""
     command.upgrade(alembic_config(), revision)

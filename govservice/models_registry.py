@@ -8,3 +8,7 @@ def import_all_models() -> None:
     from .certificates import models as _certificates  # noqa: F401
     from . import counters as _counters  # noqa: F401
     from .identity import models as _identity  # noqa: F401
+    from .partners import models as _partners  # noqa: F401
+    from .window import models as _window  # noqa: F401
+    from .supervision import models as _supervision  # noqa: F401
+    from .notify import models as _notify  # noqa: F401

@@ -5,3 +5,6 @@ _signals = Namespace()
 
 # Sent after a case transition is committed: sender=app, case_id=..., action=..., actor_id=...
 case_transitioned = _signals.signal("case-transitioned")
+
+# Sent after a department answers an online consultation (网上咨询): sender=app, consultation_id=...
+consultation_answered = _signals.signal("consultation-answered")

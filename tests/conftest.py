@@ -1,5 +1,6 @@
 """Fixtures: one migrated database and one live development identity provider per session;
-a fresh app per test, built by the same factory as production, with every table emptied after.
+a fresh app per test, built by the same factory as production, with every table put back to the
+demo's base data after it.
 
 The database is SQLite under a temporary instance folder, or PostgreSQL when DATABASE_URL
 is set (CI runs the suite on both). The schema always comes from the Alembic migrations.
@@ -10,6 +11,8 @@ import html
 import io
 import os
 import re
+import shutil
+import uuid
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
 
@@ -58,45 +61,82 @@ def _config(instance_dir, database_url, idp):
         "PUBLIC_URL": "http://localhost",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        # Sessions in a shared Redis: each test's own keys, so ids reused after the tables are emptied
+        # never meet an earlier test's sessions.
+        "SESSION_KEY_PREFIX": f"govservice-test-{uuid.uuid4().hex}:",
         "SERVER_NAME": "localhost",
     }
 
 
 @pytest.fixture(scope="session")
 def migrated(instance_dir, database_url, idp):
+    """Migrate once, load the demo's base data once, and keep a snapshot to restore after each test."""
     app = create_app(_config(instance_dir, database_url, idp))
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         migrate.upgrade()
+        from govservice import demo
+        demo.load(certificates=False)  # signing the demo certificates takes time: tests that want them load them
+        db.session.remove()
+        _take_snapshot()
         db.engine.dispose()
     return True
 
 
 @pytest.fixture
-def app(migrated, instance_dir, database_url, idp):
-    app = create_app(_config(instance_dir, database_url, idp))
-    with app.app_context():
-        from govservice import demo
-        demo.load()
-        db.session.remove()
+def app_config():
+    """Extra settings for the `app` under test; a test module may override this fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(migrated, instance_dir, database_url, idp, app_config):
+    app = create_app(_config(instance_dir, database_url, idp) | app_config)
     yield app
     with app.app_context():
         db.session.remove()
-        _empty_tables()
+        _restore_snapshot()
         db.engine.dispose()
 
 
-def _empty_tables():
-    tables = [t for t in reversed(db.metadata.sorted_tables)]
+def _tables():
+    return [t.name for t in db.metadata.sorted_tables]
+
+
+def _sqlite_paths():
+    path = db.engine.url.database
+    return path, path + ".snapshot"
+
+
+def _take_snapshot():
+    if db.engine.dialect.name == "sqlite":
+        db.engine.dispose()
+        shutil.copyfile(*_sqlite_paths())
+        return
     with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(table.delete())
-        conn.execute(text("INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 0, :h)"), {"h": "0" * 64})
+        conn.execute(text("DROP SCHEMA IF EXISTS test_snapshot CASCADE; CREATE SCHEMA test_snapshot"))
+        for name in _tables():
+            conn.execute(text(f'CREATE TABLE test_snapshot."{name}" AS TABLE public."{name}"'))
+
+
+def _restore_snapshot():
+    """Every table back to the demo base data, whatever the test did."""
+    if db.engine.dialect.name == "sqlite":
+        db.engine.dispose()
+        path, snapshot = _sqlite_paths()
+        shutil.copyfile(snapshot, path)
+        return
+    tables = _tables()
+    with db.engine.begin() as conn:
+        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        for name in tables:
+            conn.execute(text(f'INSERT INTO public."{name}" SELECT * FROM test_snapshot."{name}"'))
+        for name in (t.name for t in db.metadata.sorted_tables if "id" in t.c):
+            conn.execute(text(
+                f"SELECT setval(seq, (SELECT COALESCE(MAX(id), 0) + 1 FROM public.\"{name}\"), false) "
+                f"FROM pg_get_serial_sequence('public.\"{name}\"', 'id') AS seq WHERE seq IS NOT NULL"))
 
 
 @pytest.fixture
@@ -123,15 +163,24 @@ def idp_login(client, name: str, *, provider: str = "devidp"):
     """Sign `client` in as the demo identity `name`, through the live provider over HTTP."""
     start = client.get(f"/auth/login/{provider}")
     assert start.status_code == 302, start.data
-    authorize = start.headers["Location"]
+    return idp_choose(client, start.headers["Location"], name)
+
+
+def idp_choose(client, authorize: str, name: str):
+    """At the provider's identity chooser (`authorize`, any development provider instance),
+    click "以 <name> 登录" as a browser would, and bring the answer back to the platform."""
     page = requests.get(authorize, timeout=10)
     page.raise_for_status()
-    form = re.search(r'<form method="post" action="([^"]*)">(.*?)</form>', page.text, re.S)
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(2)))
-    fields = {k: html.unescape(v) for k, v in fields.items()}
-    fields["identity"] = SUBJECTS[name]
-    answer = requests.post(urljoin(authorize, html.unescape(form.group(1))), data=fields,
-                           allow_redirects=False, timeout=10)
+    for action, body in re.findall(r'<form method="post" action="([^"]*)">(.*?)</form>', page.text, re.S):
+        button = re.search(rf'<button type="submit" name="identity" value="([^"]*)">以 {re.escape(name)} 登录</button>',
+                           body)
+        if button:
+            break
+    else:
+        raise AssertionError(f"no identity {name!r} at {authorize}")
+    fields = {k: html.unescape(v) for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', body)}
+    fields["identity"] = html.unescape(button.group(1))
+    answer = requests.post(urljoin(authorize, html.unescape(action)), data=fields, allow_redirects=False, timeout=10)
     assert answer.status_code in (302, 303), answer.text
     callback = urlsplit(answer.headers["Location"])
     return client.get(f"{callback.path}?{callback.query}")

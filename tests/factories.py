@@ -56,3 +56,55 @@ def accepted_case():
 def in_review_case():
     case = accepted_case()
     return cases.claim(case.id, person("刘洋"), case.version)
+
+
+# --- issue 5: items with a workflow of several departments, and cases under them ---------------
+
+JOINT = [{"mode": "joint", "departments": ["scjgj", "wsjkw"]}]
+SEQUENTIAL = [{"mode": "sequential", "departments": ["scjgj", "wsjkw"]}]
+
+
+def workflow_item(code: str = "test-joint", workflow: list | None = None, *, name: str = "开办小餐饮店联合审批",
+                  result: str | None = None, time_limit: int = 3, department: str | None = None):
+    """An item built in the test from the 个体工商户 definition, with the given review workflow
+    (by default 并联: 市场监督管理局 and 卫生健康委员会 both decide) and no certificate."""
+    from govservice.catalog.models import ServiceItem
+    existing = catalog.current_item(code)
+    if existing is not None:
+        return existing
+    base = catalog.current_item(ITEM)
+    definition = dict(base.definition, code=code, name=name, workflow=workflow or JOINT)
+    definition.pop("result", None)
+    if result:
+        definition["result"] = result
+    lead = catalog.department(department) if department else base.department
+    item = ServiceItem(code=code, version=1, is_current=True, name=name, kind=base.kind, department=lead,
+                       result_type=result, time_limit_days=time_limit, level_of_assurance=1, audience="person",
+                       definition=definition, digest=code)
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def case_of(item, applicant_name: str = "张三", *, files=None):
+    case, _ = cases.submit_application(person(applicant_name), item, dict(ANSWERS),
+                                       [pdf_file()] if files is None else files, uuid.uuid4().hex)
+    return case
+
+
+def accepted_case_of(item, applicant_name: str = "张三"):
+    case = case_of(item, applicant_name)
+    return cases.accept(case.id, person("赵敏"), case.version)
+
+
+PEOPLE.update({"孙强": "110105197001017774", "郑华": "110101198202200064"})  # supervisor, administrator
+
+
+def staff(name: str, role: str, department_code: str | None = None) -> Person:
+    """A demo person given one more staff role (e.g. a second officer of a department)."""
+    from govservice.identity.models import StaffAssignment
+    someone = person(name)
+    dept = catalog.department(department_code) if department_code else None
+    db.session.add(StaffAssignment(person=someone, role=role, department=dept))
+    db.session.commit()
+    return someone

@@ -4,9 +4,12 @@ in one transaction."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable
+from datetime import date
 
 from flask import current_app
-from sqlalchemy import select, update
+from flask_babel import gettext as _
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import blobs, clock, pii
@@ -14,10 +17,10 @@ from ..audit import services as audit
 from ..catalog.models import ServiceItem
 from ..counters import next_value
 from ..extensions import db
-from ..identity.models import Person
+from ..identity.models import Department, Person
 from ..signals import case_transitioned
-from . import statemachine, uploads
-from .models import Attachment, Case, CaseEvent
+from . import statemachine, uploads, workflow
+from .models import Attachment, Case, CaseDocument, CaseEvent, CaseStep, SupplementRequest
 from .statemachine import TRANSITIONS
 
 
@@ -34,10 +37,15 @@ class StaleCase(CaseError):
 
 
 def submit_application(applicant: Person, item: ServiceItem, form_data: dict, files: list[uploads.Upload],
-                       idempotency_key: str, *, channel: str = "online", clerk: Person | None = None) -> tuple[Case, bool]:
+                       idempotency_key: str, *, channel: str = "online", clerk: Person | None = None,
+                       covered: Iterable[str] = (), before_commit: Callable[[Case], None] | None = None
+                       ) -> tuple[Case, bool]:
     """Create a submitted case; the same idempotency key returns the case already made.
 
-    Returns (case, created). Every upload is checked before anything is written.
+    Returns (case, created). Every upload is checked before anything is written. `covered`
+    names materials supplied otherwise (a held certificate, a file kept from a draft);
+    `before_commit(case)` adds the caller's rows to the same transaction (the front office:
+    certificates offered as materials, audited registry look-ups, the draft's removal).
     """
     existing = _by_idempotency_key(applicant, idempotency_key)
     if existing is not None:
@@ -49,7 +57,7 @@ def submit_application(applicant: Person, item: ServiceItem, form_data: dict, fi
         if material is None:
             raise CaseError(f"未知的材料：{upload.material_code}")
         checked.append((upload, uploads.check(material, upload, current_app.config["MAX_UPLOAD_MB"])))
-    given = {u.material_code for u in files}
+    given = {u.material_code for u in files} | set(covered)
     missing = [m["name"] for m in item.materials if m.get("required") and m["code"] not in given]
     if missing and channel == "online":
         raise CaseError("缺少必需的材料：" + "、".join(missing))
@@ -78,6 +86,8 @@ def submit_application(applicant: Person, item: ServiceItem, form_data: dict, fi
                              to_state="submitted", note=note))
     audit.record("case.submit", actor=actor, subject=f"case:{case.number}", case_id=case.id,
                  detail={"item": item.code, "version": item.version, "channel": channel})
+    if before_commit is not None:
+        before_commit(case)
     db.session.commit()
     case_transitioned.send(current_app._get_current_object(), case_id=case.id, action="submit")
     return case, True
@@ -94,9 +104,11 @@ def _case_number() -> str:
     return f"{prefix}{next_value('case:' + prefix):06d}"
 
 
-def may_act(actor: Person | None, action: str, case: Case) -> bool:
-    transition = TRANSITIONS[action]
-    for kind in transition.actors:
+def may_act(actor: Person | None, action: str, case: Case, department_id: int | None = None) -> bool:
+    """Whether `actor` may fire `action` on `case`; an officer acts for `department_id` (the
+    department of their workflow step), the case's lead department by default."""
+    spec = TRANSITIONS[action]
+    for kind in spec.actors:
         if kind == "system" and actor is None:
             return True
         if actor is None:
@@ -105,26 +117,27 @@ def may_act(actor: Person | None, action: str, case: Case) -> bool:
             return True
         if kind == "clerk" and actor.has_role("clerk"):
             return True
-        if kind == "officer" and "officer" in actor.roles(case.department_id):
+        if kind == "officer" and "officer" in actor.roles(department_id or case.department_id):
             return True
     return False
 
 
 def transition(case_id: int, action: str, actor: Person | None, expected_version: int, *,
-               note: str | None = None, **changes) -> Case:
+               note: str | None = None, before_commit: Callable[[Case], None] | None = None, **changes) -> Case:
     """Fire one transition; exactly one of several concurrent callers wins.
 
     The state change is a single conditional UPDATE on (id, version, state), so a second
     clerk acting on the same case (or a stale page) changes nothing and is told so.
+    `before_commit(case)` adds the rows that belong to the same business action (a notice, a
+    supplement request, the workflow steps) inside the same transaction.
     """
     spec = TRANSITIONS[action]
-    case = db.session.get(Case, case_id)
-    if case is None:
-        raise CaseError("办件不存在。")
+    case = _get(case_id)
     if not may_act(actor, action, case):
-        raise CaseError(f"您无权对该办件执行“{spec.label}”。")
+        raise CaseError(_("您无权对该办件执行“%(action)s”。", action=spec.label))
     if case.state not in spec.sources or case.version != expected_version:
         raise _stale(case, spec)
+    from_state = case.state
     result = db.session.execute(
         update(Case)
         .where(Case.id == case_id, Case.version == expected_version, Case.state.in_(spec.sources))
@@ -133,53 +146,287 @@ def transition(case_id: int, action: str, actor: Person | None, expected_version
     )
     if result.rowcount != 1:
         db.session.rollback()
-        raise _stale(db.session.get(Case, case_id), spec)
-    now = clock.now()
-    db.session.add(CaseEvent(case_id=case_id, at=now, actor_id=getattr(actor, "id", None), action=action,
-                             from_state=case.state, to_state=spec.target, note=note))
-    audit.record(f"case.{action}", actor=actor, subject=f"case:{case.number}", case_id=case_id,
-                 detail={"from": case.state, "to": spec.target, "note": note})
+        raise _stale(_get(case_id), spec)
+    _event(case, action, actor, from_state, spec.target, note)
+    if before_commit is not None:
+        before_commit(case)
     db.session.commit()
     db.session.refresh(case)
-    case_transitioned.send(current_app._get_current_object(), case_id=case_id, action=action)
+    _signal(case_id, action)
     return case
+
+
+def _get(case_id: int) -> Case:
+    case = db.session.get(Case, case_id)
+    if case is None:
+        raise CaseError(_("办件不存在。"))
+    return case
+
+
+def _event(case: Case, action: str, actor: Person | None, from_state: str, to_state: str, note: str | None) -> None:
+    db.session.add(CaseEvent(case_id=case.id, at=clock.now(), actor_id=getattr(actor, "id", None), action=action,
+                             from_state=from_state, to_state=to_state, note=note))
+    audit.record(f"case.{action}", actor=actor, subject=f"case:{case.number}", case_id=case.id,
+                 detail={"from": from_state, "to": to_state, "note": note})
+
+
+def _signal(case_id: int, action: str) -> None:
+    case_transitioned.send(current_app._get_current_object(), case_id=case_id, action=action)
 
 
 def _stale(case: Case, spec) -> StaleCase:
     db.session.refresh(case)
-    return StaleCase(
-        f"无法{spec.label}：该办件当前状态为“{statemachine.label(case.state)}”，可能已被他人处理。请刷新页面后查看。")
+    return StaleCase(_("无法%(action)s：该办件当前状态为“%(state)s”，可能已被他人处理。请刷新页面后查看。",
+                       action=spec.label, state=statemachine.label(case.state)))
+
+
+# --- The window: acceptance, supplements, refusal, 出件 ----------------------------------------
+
+def intake_at_window(clerk: Person, applicant: Person, item: ServiceItem, form_data: dict,
+                     files: list[uploads.Upload], idempotency_key: str) -> tuple[Case, bool]:
+    """窗口收件: the clerk files the application on behalf of the applicant identified at the
+    counter (channel window); materials may still be missing, pre-review decides."""
+    if clerk is None or not clerk.has_role("clerk"):
+        raise CaseError(_("只有综合窗口工作人员可以代为收件。"))
+    return submit_application(applicant, item, form_data, files, idempotency_key, channel="window", clerk=clerk)
+
+
+def missing_materials(case: Case) -> list[str]:
+    """Names of the required materials the case has neither a file nor a held certificate for."""
+    given = {a.material_code for a in case.attachments} | set(offered_certificates(case))
+    return [m["name"] for m in case.item.materials if m.get("required") and m["code"] not in given]
+
+
+def offered_certificates(case: Case) -> dict[str, str]:
+    """免提交: material code -> identifier of the held certificate offered in its place (issue 4
+    records them at submission), for the materials no file was given for since."""
+    attached = {a.material_code for a in case.attachments}
+    return {row.material_code: row.certificate_identifier for row in getattr(case, "certificate_materials", None) or []
+            if row.material_code not in attached}
+
+
+def _unusable_certificates(case: Case) -> str | None:
+    """The check at acceptance of the certificates offered as materials, by the certificates
+    domain (`check_held_materials`: valid, not revoked or expired, held by the applicant; each
+    check is logged as a use of the certificate). None when all may be used."""
+    offered = offered_certificates(case)
+    if not offered:
+        return None
+    from ..certificates import services as certificates
+    checks = certificates.check_held_materials(list(offered.values()), case.applicant, case_id=case.id,
+                                               case_number=case.number)
+    return certificates.refusal_message(checks)
 
 
 def accept(case_id: int, clerk: Person, expected_version: int) -> Case:
-    """受理: the statutory clock starts; the deadline counts working days from today."""
-    case = db.session.get(Case, case_id)
-    if case is None:
-        raise CaseError("办件不存在。")
-    deadline, provisional = clock.add_working_days(clock.today(), case.item.time_limit_days)
+    """受理: the statutory clock starts and the workflow's first stage opens; the 受理通知书
+    records the case number and the deadline. A case coming back from a supplement after
+    acceptance returns to its departments, the clock having resumed at the answer."""
+    case = _get(case_id)
+    if case.accepted_at is not None:
+        return transition(case_id, "accept", clerk, expected_version, note="补正材料已核验，转回审查部门继续审查",
+                          before_commit=lambda c: _release_stage(c, expected_version + 1))
+    if case.state == "submitted" and (missing := missing_materials(case)):
+        raise CaseError(_("材料不齐全，不能受理：缺少%(names)s。请出具一次性告知书。", names="、".join(missing)))
+    if case.state == "submitted" and (unusable := _unusable_certificates(case)):
+        raise CaseError(_("不能受理：%(reason)s。请出具一次性告知书，要求提交相应材料。", reason=unusable.rstrip("。")))
+    item = case.item
+    today = clock.today()
+    deadline, provisional = clock.add_working_days(today, item.time_limit_days)
+    plan = workflow.stages(item.definition, item.department.code)
+    departments = {d.code: d for d in db.session.execute(
+        select(Department).where(Department.code.in_({c for s in plan for c in s.departments}))).scalars()}
+
+    def open_workflow(c: Case) -> None:
+        for stage in plan:
+            for code in stage.departments:
+                db.session.add(CaseStep(case_id=c.id, stage=stage.number, mode=stage.mode,
+                                        department_id=departments[code].id, version=expected_version + 1,
+                                        status=workflow.PENDING if stage.number == 1 else workflow.WAITING))
+        _document(c, "acceptance", clerk, {
+            "accepted_on": today.isoformat(), "time_limit_days": item.time_limit_days,
+            "deadline": deadline.isoformat(), "provisional": provisional,
+            "departments": [departments[code].name for stage in plan for code in stage.departments],
+            "joint": any(stage.mode == "joint" for stage in plan),
+            "place": item.guide.get("place", ""), "contact": item.guide.get("contact", ""),
+            "delivery": item.guide.get("result_delivery", ""),
+        })
+
     return transition(case_id, "accept", clerk, expected_version, accepted_at=clock.now(), deadline=deadline,
-                      deadline_provisional=provisional,
-                      note=f"承诺时限 {case.item.time_limit_days} 个工作日，截止 {deadline.isoformat()}")
+                      deadline_provisional=provisional, current_stage=1, before_commit=open_workflow,
+                      note=f"承诺时限 {item.time_limit_days} 个工作日，截止 {deadline.isoformat()}"
+                           + ("（暂定）" if provisional else ""))
 
 
-def claim(case_id: int, officer: Person, expected_version: int) -> Case:
-    return transition(case_id, "claim", officer, expected_version)
+def _release_stage(case: Case, version: int) -> None:
+    """Back from a supplement: every undecided department of the stage claims the case afresh."""
+    db.session.execute(
+        update(CaseStep)
+        .where(CaseStep.case_id == case.id, CaseStep.stage == case.current_stage,
+               CaseStep.status.in_((workflow.IN_REVIEW, workflow.RETURNED)))
+        .values(status=workflow.PENDING, claimed_by_id=None, claimed_at=None, version=version)
+        .execution_options(synchronize_session=False))
 
 
-def decide(case_id: int, officer: Person, expected_version: int, *, approve: bool, opinion: str) -> Case:
-    if not opinion or not opinion.strip():
-        raise CaseError("请填写审查意见。")
-    action = "approve" if approve else "deny"
-    case = transition(case_id, action, officer, expected_version, note=opinion.strip(),
-                      decided_at=clock.now(), decision=action)
-    if not approve:  # the decision letter is the result: delivered online, the case is done
-        case = complete(case_id, None, "不予许可决定已送达申请人")
-    return case
+def check_supplement_items(item: ServiceItem, items: list[dict]) -> list[dict]:
+    """Every entry names a material of the item (or, for anything else, a name) and its reason."""
+    materials = {m["code"]: m for m in item.materials}
+    checked = []
+    for entry in items:
+        code = (entry.get("material") or "").strip()
+        reason = (entry.get("reason") or "").strip()
+        if code and code not in materials:
+            raise CaseError(_("未知的材料：%(code)s", code=code))
+        name = materials[code]["name"] if code else (entry.get("name") or "").strip()
+        if not name:
+            raise CaseError(_("请写明需要补正的内容。"))
+        if not reason:
+            raise CaseError(_("请写明“%(name)s”需要补正的原因。", name=name))
+        checked.append({"material": code, "name": name[:200], "reason": reason[:500]})
+    if not checked:
+        raise CaseError(_("请至少列出一项需要补正的材料及原因。"))
+    return checked
+
+
+def supplement_due(due: date | None) -> date:
+    """The deadline for supplying: the one given, or SUPPLEMENT_DAYS working days from today."""
+    today = clock.today()
+    if due is None:
+        return clock.add_working_days(today, current_app.config["SUPPLEMENT_DAYS"])[0]
+    if due < today:
+        raise CaseError(_("补正期限不能早于今天。"))
+    return due
+
+
+def _supplement_rows(case: Case, actor: Person, origin: str, items: list[dict], due: date, note: str | None,
+                     step_id: int | None = None) -> None:
+    request = SupplementRequest(case_id=case.id, origin=origin, step_id=step_id, requested_by_id=actor.id,
+                                requested_at=clock.now(), due=due, items=items, note=note)
+    db.session.add(request)
+    db.session.flush()
+    _document(case, "supplement", actor, {"request": request.id, "origin": origin, "items": items,
+                                          "due": due.isoformat(), "note": note or ""})
+
+
+def request_supplement(case_id: int, clerk: Person, expected_version: int, items: list[dict], *,
+                       due: date | None = None, note: str | None = None) -> Case:
+    """一次性告知: everything missing or defective at once, each with its reason, and a deadline.
+    After acceptance (a re-check of a supplement) the clock pauses again."""
+    case = _get(case_id)
+    items = check_supplement_items(case.item, items)
+    due = supplement_due(due)
+    note = (note or "").strip() or None
+    changes = {}
+    if case.accepted_at is not None and case.paused_since is None:
+        changes["paused_since"] = clock.today()
+    return transition(case_id, "request_supplement", clerk, expected_version,
+                      note=f"一次性告知补正 {len(items)} 项，补正期限至 {due.isoformat()}",
+                      before_commit=lambda c: _supplement_rows(c, clerk, "window", items, due, note), **changes)
+
+
+def pending_supplement(case: Case) -> SupplementRequest | None:
+    return next((r for r in reversed(case.supplement_requests) if r.pending), None)
+
+
+def resubmit(case_id: int, actor: Person, expected_version: int, files: list[uploads.Upload], *,
+             note: str | None = None) -> Case:
+    """补正: the applicant (online) or the clerk for them (at the window) supplies what was asked
+    for, before the deadline; the case returns to the window, and a paused clock runs again
+    with the deadline moved by the working days it stood still."""
+    case = _get(case_id)
+    request = pending_supplement(case)
+    if request is None or case.state != "supplement_requested":
+        raise _stale(case, TRANSITIONS["resubmit"])
+    if not may_act(actor, "resubmit", case):
+        raise CaseError(_("您无权对该办件执行“%(action)s”。", action=TRANSITIONS["resubmit"].label))
+    today = clock.today()
+    if today > request.due:
+        raise CaseError(_("补正期限已于 %(due)s 届满，不能再提交补正材料。请联系综合窗口。", due=request.due.isoformat()))
+    asked = {i["material"] for i in request.items if i["material"]}
+    given = {u.material_code for u in files}
+    missing = [i["name"] for i in request.items if i["material"] and i["material"] not in given]
+    if missing:
+        raise CaseError(_("请上传需要补正的材料：%(names)s。", names="、".join(missing)))
+    note = (note or "").strip() or None
+    if not note and any(not i["material"] for i in request.items):
+        raise CaseError(_("请在补正说明中答复告知书所列的其他事项。"))
+    materials = {m["code"]: m for m in case.item.materials}
+    checked = []
+    for upload in files:
+        if upload.material_code not in asked:
+            raise CaseError(_("“%(name)s”不在补正告知的材料中。",
+                              name=materials.get(upload.material_code, {}).get("name", upload.material_code)))
+        checked.append((upload, uploads.check(materials[upload.material_code], upload,
+                                              current_app.config["MAX_UPLOAD_MB"])))
+    store = blobs.store()
+    stored = [(u, t, store.put(u.data)) for u, t in checked]
+    changes: dict = {}
+    if case.paused_since is not None:
+        calendar = clock.WorkingCalendar()
+        paused = max(0, calendar.working_days_between(case.paused_since, today))
+        deadline, provisional = calendar.add_working_days(case.deadline, paused)
+        changes = {"paused_since": None, "paused_days": case.paused_days + paused, "deadline": deadline,
+                   "deadline_provisional": case.deadline_provisional or provisional}
+
+    def answer(c: Case) -> None:
+        for upload, content_type, key in stored:
+            db.session.add(Attachment(case_id=c.id, material_code=upload.material_code,
+                                      filename=upload.filename[:255], content_type=content_type, size=len(upload.data),
+                                      sha256=hashlib.sha256(upload.data).hexdigest(), blob_key=key))
+        request.answered_at, request.answered_by_id, request.answer_note = clock.now(), actor.id, note
+
+    text = f"补正材料 {len(files)} 份" + ("（窗口代收）" if actor.id != case.applicant_id else "")
+    if "deadline" in changes:
+        text += f"；计时恢复，暂停 {changes['paused_days'] - case.paused_days} 个工作日，截止日顺延至 " \
+                f"{changes['deadline'].isoformat()}"
+    return transition(case_id, "resubmit", actor, expected_version, note=text, before_commit=answer, **changes)
+
+
+def not_accept(case_id: int, clerk: Person, expected_version: int, *, reason: str, basis: str) -> Case:
+    """不予受理: only with the reason and its legal basis, printed in the 不予受理决定书."""
+    reason, basis = (reason or "").strip(), (basis or "").strip()
+    if not reason:
+        raise CaseError(_("请填写不予受理的理由。"))
+    if not basis:
+        raise CaseError(_("请填写不予受理的法律依据。"))
+    case = _get(case_id)
+    if case.accepted_at is not None:
+        raise CaseError(_("该办件已经受理，不能再作出不予受理决定。"))
+    if case.state == "supplement_requested":
+        request = pending_supplement(case)
+        if request is not None and clock.today() <= request.due:
+            raise CaseError(_("补正期限（%(due)s）尚未届满，请等待申请人补正。", due=request.due.isoformat()))
+    return transition(case_id, "not_accept", clerk, expected_version, note=reason,
+                      before_commit=lambda c: _document(c, "refusal", clerk, {"reason": reason, "basis": basis}))
+
+
+def hand_over(case_id: int, clerk: Person, expected_version: int) -> Case:
+    """出件: the window records handing the result over to the applicant."""
+    case = _get(case_id)
+    if case.handed_over_at is not None:
+        raise CaseError(_("该办件的结果已于 %(at)s 出件。",
+                          at=case.handed_over_at.astimezone(clock.BEIJING).strftime("%Y-%m-%d %H:%M")))
+    return transition(case_id, "hand_over", clerk, expected_version, handed_over_at=clock.now(),
+                      handed_over_by_id=getattr(clerk, "id", None), note="办理结果已在综合窗口交付申请人")
 
 
 def complete(case_id: int, actor: Person | None, note: str) -> Case:
-    case = db.session.get(Case, case_id)
+    case = _get(case_id)
     return transition(case_id, "complete", actor, case.version, note=note, completed_at=clock.now())
+
+
+def _document(case: Case, kind: str, actor: Person | None, content: dict) -> CaseDocument:
+    document = CaseDocument(case_id=case.id, kind=kind, issued_at=clock.now().replace(microsecond=0),
+                            issued_by_id=getattr(actor, "id", None), content=content)
+    db.session.add(document)
+    return document
+
+
+def document_for(case: Case, document_id: int) -> CaseDocument:
+    document = next((d for d in case.documents if d.id == document_id), None)
+    if document is None:
+        raise CaseError(_("文书不存在。"))
+    return document
 
 
 def cases_of(applicant: Person) -> list[Case]:
@@ -188,14 +435,31 @@ def cases_of(applicant: Person) -> list[Case]:
 
 
 def intake_queue() -> list[Case]:
+    """Cases waiting for the window's pre-review (online and window intake, and answered supplements)."""
     return list(db.session.execute(
-        select(Case).where(Case.state == "submitted").order_by(Case.submitted_at)).scalars())
+        select(Case).where(Case.state == "submitted").order_by(Case.submitted_at, Case.id)).scalars())
 
 
-def department_inbox(officer: Person) -> list[Case]:
+def awaiting_supplement() -> list[Case]:
+    return list(db.session.execute(
+        select(Case).where(Case.state == "supplement_requested").order_by(Case.id)).scalars())
+
+
+def awaiting_hand_over() -> list[Case]:
+    """Window cases whose result is ready and not yet handed over (统一出件)."""
+    return list(db.session.execute(
+        select(Case).where(Case.state == "completed", Case.channel == "window", Case.handed_over_at.is_(None),
+                           Case.decision.is_not(None)).order_by(Case.completed_at, Case.id)).scalars())
+
+
+def department_inbox(officer: Person) -> list[CaseStep]:
+    """The steps waiting for the officer's departments in the stage under review, by deadline."""
     departments = [d.id for d in officer.departments("officer")]
     return list(db.session.execute(
-        select(Case).where(Case.department_id.in_(departments), Case.state.in_(("accepted", "in_review")))
+        select(CaseStep).join(Case, CaseStep.case_id == Case.id)
+        .where(CaseStep.department_id.in_(departments), CaseStep.stage == Case.current_stage,
+               or_(CaseStep.status.in_(workflow.OPEN) & Case.state.in_(("accepted", "in_review")),
+                   (CaseStep.status == workflow.RETURNED) & (Case.state.in_(("supplement_requested", "submitted")))))
         .order_by(Case.deadline.is_(None), Case.deadline, Case.id)).scalars())
 
 
@@ -207,9 +471,16 @@ def attachment_for(case: Case, attachment_id: int) -> tuple[Attachment, bytes]:
 
 
 def can_view(person: Person, case: Case) -> bool:
+    """The applicant, the window, supervision, and the officers of every department in the
+    case's workflow (a joint step's departments read everything too)."""
     return (case.applicant_id == person.id or person.has_role("clerk", "supervisor", "admin")
-            or "officer" in person.roles(case.department_id))
+            or "officer" in person.roles(case.department_id)
+            or any("officer" in person.roles(s.department_id) for s in case.steps))
 
 
 def find_case(number: str) -> Case | None:
     return db.session.execute(select(Case).where(Case.number == number)).scalar_one_or_none()
+
+
+# The departments' side of the workflow (claim, opinions, decisions, sending back).
+from .steps import claim, decide, record_opinion, return_for_supplement  # noqa: E402,F401

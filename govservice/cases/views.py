@@ -1,15 +1,20 @@
-"""Applicants: applying online, 我的办件, a case's timeline."""
+"""Applicants: applying online (with pre-fill, held certificates and drafts), 我的办件, a case's
+progress. Thin: parse the request, call `applying` / `services`, render."""
 from __future__ import annotations
 
 import io
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 
 from ..catalog import services as catalog
 from ..certificates import services as certificates
-from . import services
-from .forms import application_form, values
+from ..identity.access import current_actor, current_level, require_item_access
+from ..registry.services import SOURCE_LABELS
+from . import applying, progress, services
+from .forms import application_form, raw_values, values
 from .models import Case
 from .statemachine import label as state_label
 from .uploads import Upload, UploadRefused
@@ -17,49 +22,113 @@ from .uploads import Upload, UploadRefused
 bp = Blueprint("cases", __name__)
 
 
-def _prefill_sources(person) -> dict:
-    return {"person.name": person.name, "person.id_number": person.id_number, "person.phone": person.phone}
+def _files(form, item) -> list[Upload]:
+    return [Upload(m["code"], f.filename or "", f.read()) for m in item.materials
+            if (f := getattr(form, f"material_{m['code']}").data) is not None and getattr(f, "filename", "")]
+
+
+def _chosen(form, item) -> dict:
+    return {m["code"]: getattr(form, f"cert_{m['code']}").data for m in item.materials
+            if hasattr(form, f"cert_{m['code']}")}
+
+
+def _refuse_upload(form, item, exc: UploadRefused) -> None:
+    code_of = {m["name"]: m["code"] for m in item.materials}
+    field = getattr(form, f"material_{code_of[exc.material_name]}")
+    field.errors = [*field.errors, exc.reason]
+
+
+def _acting() -> tuple:
+    """(enterprise acted for or None, level of assurance of this sign-in): identity's 办事身份."""
+    actor = current_actor()
+    return (actor.enterprise if actor else None), current_level()
 
 
 @bp.route("/apply/<code>", methods=["GET", "POST"])
-@login_required
+@require_item_access("code")
 def apply(code):
     item = catalog.current_item(code) or abort(404)
-    sources = _prefill_sources(current_user)
-    prefill = {f["name"]: sources.get(f.get("prefill")) for f in item.fields if f.get("prefill")}
-    form = application_form(item, prefill)
-    if form.validate_on_submit():
-        data = values(form, item)
-        for spec in item.fields:  # read-only pre-filled values come from the login, never the browser
-            if spec.get("readonly") and spec.get("prefill"):
-                data[spec["name"]] = prefill[spec["name"]]
-        files = [Upload(m["code"], f.filename or "", f.read())
-                 for m in item.materials
-                 if (f := getattr(form, f"material_{m['code']}").data) is not None and f.filename]
+    enterprise, level = _acting()
+    draft = applying.draft_for(current_user, request.values.get("draft", type=int))
+    if draft is not None and (draft.item_code != item.code
+                              or draft.enterprise_uscc != (enterprise.uscc if enterprise else None)):
+        flash(_("该草稿属于另一个事项或另一个办事身份，已打开新的申请表。"), "info")
+        draft = None
+    try:
+        context = applying.open_form(current_user, item, enterprise, level=level, record=request.method == "GET")
+    except services.CaseError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("catalog.guide", code=code))
+    formdata = None
+    if request.method == "GET" and draft is not None:
+        saved = dict(draft.data)
+        saved.update({f"cert_{code}": identifier for code, identifier in (draft.certificates or {}).items()})
+        formdata = MultiDict(saved)
+    kept = (draft.files or {}) if draft is not None else {}
+    form = application_form(item, context.prefill.values, formdata=formdata, held=context.held, kept=kept)
+    status = 200
+    if request.method == "POST" and request.form.get("action") == "save":
         try:
-            case, created = services.submit_application(current_user, item, data, files, form.idempotency_key.data)
-        except UploadRefused as exc:
-            code_of = {m["name"]: m["code"] for m in item.materials}
-            getattr(form, f"material_{code_of[exc.material_name]}").errors.append(exc.reason)
+            draft, refused = applying.save_draft(current_user, item, raw_values(form, item), _files(form, item),
+                                                 _chosen(form, item), enterprise=enterprise, level=level,
+                                                 draft_id=draft.id if draft else None)
         except services.CaseError as exc:
             flash(exc.message, "error")
+            status = 422
+        else:
+            kept = draft.files
+            for exc in refused:
+                _refuse_upload(form, item, exc)
+            if refused:
+                flash(_("草稿已保存，但有文件未通过检查，请按提示重新上传。"), "error")
+                status = 422
+            else:
+                applying.record_form_lookups(current_user, context)
+                flash(_("草稿已保存，可在“我的办件”中继续填写。"), "success")
+                return redirect(url_for("cases.apply", code=code, draft=draft.id))
+    elif form.validate_on_submit():
+        try:
+            case, created = applying.submit(current_user, item, values(form, item), _files(form, item),
+                                            _chosen(form, item), form.idempotency_key.data, enterprise=enterprise,
+                                            level=level, draft_id=draft.id if draft else None, context=context)
+        except UploadRefused as exc:
+            _refuse_upload(form, item, exc)
+            status = 422
+        except services.CaseError as exc:
+            flash(exc.message, "error")
+            status = 422
         else:
             if created:
-                flash(f"申请已提交，办件编号 {case.number}。", "success")
+                flash(_("申请已提交，办件编号 %(number)s。", number=case.number), "success")
             else:
-                flash("该申请已提交过，未重复创建。", "info")
+                flash(_("该申请已提交过，未重复创建。"), "info")
             return redirect(url_for("cases.detail", number=case.number))
     elif request.method == "POST":
-        flash("申请未提交：请按提示修改标出的内容。", "error")
-    readonly = {f["name"] for f in item.fields if f.get("readonly")}
-    return render_template("cases/apply.html", item=item, form=form, readonly=readonly), \
-        (422 if request.method == "POST" else 200)
+        flash(_("申请未提交：请按提示修改标出的内容。"), "error")
+        status = 422
+    applying.record_form_lookups(current_user, context)  # the form goes back: audit its look-ups now
+    return render_template("cases/apply.html", item=item, form=form, context=context, draft=draft, kept=kept,
+                           readonly=applying.readonly_fields(item, context.prefill), sources=context.prefill.sources,
+                           source_labels=SOURCE_LABELS, certificate_type_name=catalog.certificate_type_name), status
+
+
+@bp.post("/drafts/<int:draft_id>/discard")
+@login_required
+def discard_draft(draft_id):
+    try:
+        applying.discard_draft(current_user, draft_id)
+        flash(_("草稿已删除。"), "success")
+    except services.CaseError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("cases.mine"))
 
 
 @bp.get("/cases")
 @login_required
 def mine():
-    return render_template("cases/list.html", cases=services.cases_of(current_user), state_label=state_label)
+    cases = services.cases_of(current_user)
+    return render_template("cases/list.html", cases=cases, drafts=applying.drafts_of(current_user),
+                           state_label=state_label, progress={c.id: progress.of(c) for c in cases})
 
 
 def _case_for_viewer(number) -> Case:
@@ -74,7 +143,8 @@ def _case_for_viewer(number) -> Case:
 def detail(number):
     case = _case_for_viewer(number)
     return render_template("cases/detail.html", case=case, state_label=state_label,
-                           certificates=certificates.for_case(case))
+                           certificates=certificates.for_case(case), progress=progress.of(case),
+                           source_labels=SOURCE_LABELS, certificate_type_name=catalog.certificate_type_name)
 
 
 @bp.post("/cases/<number>/withdraw")
@@ -84,7 +154,7 @@ def withdraw(number):
     try:
         services.transition(case.id, "withdraw", current_user, request.form.get("version", -1, type=int),
                             note=request.form.get("reason") or None)
-        flash("申请已撤回。", "success")
+        flash(_("申请已撤回。"), "success")
     except services.CaseError as exc:
         flash(exc.message, "error")
     return redirect(url_for("cases.detail", number=number))
@@ -99,3 +169,43 @@ def attachment(number, attachment_id):
     except services.CaseError:
         abort(404)
     return send_file(io.BytesIO(data), mimetype=meta.content_type, download_name=meta.filename, as_attachment=True)
+
+
+# --- The applicant's answer to a supplement request, and the rating (issue 5) ------------------
+
+@bp.post("/cases/<number>/supplement")
+@login_required
+def answer_supplement(number):
+    """补正: upload what the 一次性告知书 lists, before its deadline."""
+    from flask_babel import gettext as _
+    case = _case_for_viewer(number)
+    files = [Upload(m["code"], f.filename or "", f.read()) for m in case.item.materials
+             if (f := request.files.get(f"supplement_{m['code']}")) is not None and f.filename]
+    try:
+        services.resubmit(case.id, current_user, request.form.get("version", -1, type=int), files,
+                          note=request.form.get("answer_note"))
+    except UploadRefused as exc:
+        flash(f"{exc.material_name}：{exc.reason}", "error")
+    except services.CaseError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("补正材料已提交，等待综合窗口核验。"), "success")
+    return redirect(url_for("cases.detail", number=number) + "#supplement")
+
+
+@bp.post("/cases/<number>/evaluation")
+@login_required
+def evaluate(number):
+    """好差评: the applicant rates the completed case."""
+    from flask_babel import gettext as _
+
+    from ..supervision import services as supervision
+    case = _case_for_viewer(number)
+    try:
+        supervision.evaluate(case.id, current_user, request.form.get("rating", ""), request.form.get("comment"),
+                             channel="online")
+    except supervision.SupervisionError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("感谢您的评价。"), "success")
+    return redirect(url_for("cases.detail", number=number) + "#evaluation")
