@@ -34,6 +34,8 @@ e2e: $(STAMP) translations
 
 bench: $(STAMP)
 	$(BIN)/python bench/certificates.py
+	$(BIN)/python bench/identity.py
+	$(BIN)/python bench/front_office.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
