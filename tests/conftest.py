@@ -128,15 +128,14 @@ def _restore_snapshot():
         path, snapshot = _sqlite_paths()
         shutil.copyfile(snapshot, path)
         return
+    # DELETE, not TRUNCATE: on tables this small it is much faster (TRUNCATE makes new files).
+    # Sequences are left to run on: new rows never collide with the snapshot's ids.
     tables = _tables()
     with db.engine.begin() as conn:
-        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        for name in reversed(tables):
+            conn.execute(text(f'DELETE FROM public."{name}"'))
         for name in tables:
             conn.execute(text(f'INSERT INTO public."{name}" SELECT * FROM test_snapshot."{name}"'))
-        for name in (t.name for t in db.metadata.sorted_tables if "id" in t.c):
-            conn.execute(text(
-                f"SELECT setval(seq, (SELECT COALESCE(MAX(id), 0) + 1 FROM public.\"{name}\"), false) "
-                f"FROM pg_get_serial_sequence('public.\"{name}\"', 'id') AS seq WHERE seq IS NOT NULL"))
 
 
 @pytest.fixture

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import uuid
 
-from govservice import pii
 from govservice.cases import services as cases
 from govservice.cases.uploads import Upload
 from govservice.catalog import services as catalog
 from govservice.extensions import db
 from govservice.identity.models import Person
-from govservice.identity.services import find_person
+from govservice.identity.services import person_for
 
 from .conftest import pdf_upload
 
@@ -27,13 +26,8 @@ PEOPLE = {
 
 def person(name: str) -> Person:
     """The demo person (staff exist after the demo load; citizens are made as a login would)."""
-    number = PEOPLE[name]
-    found = find_person(number)
-    if found is None:
-        found = Person(id_number_hash=pii.lookup_hash(number), id_number_enc=pii.encrypt(number),
-                       name_enc=pii.encrypt(name))
-        db.session.add(found)
-        db.session.commit()
+    found = person_for(PEOPLE[name], name)
+    db.session.commit()
     return found
 
 

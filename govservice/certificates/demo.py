@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from .. import pii
 from ..extensions import db
 from ..identity.models import Enterprise, Person
-from ..identity.services import find_person
+from ..identity.services import person_for
 from ..registry.devdata import DEMO_ENTERPRISE_USCC
 from .models import Certificate
 from .services import issue
@@ -27,13 +26,7 @@ ENTERPRISE_ADDRESS = "北京市朝阳区示例路20号1层101"
 
 def _person(id_number: str, name: str) -> Person:
     """The demo person, made as a first sign-in would make them."""
-    person = find_person(id_number)
-    if person is None:
-        person = Person(id_number_hash=pii.lookup_hash(id_number), id_number_enc=pii.encrypt(id_number),
-                        name_enc=pii.encrypt(name))
-        db.session.add(person)
-        db.session.flush()
-    return person
+    return person_for(id_number, name)
 
 
 def _enterprise_of(representative: Person) -> Enterprise | None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .. import clock, pii
+from .. import clock
 from ..extensions import db
 from . import enterprises
 from .devidp.identities import IDENTITIES
 from .models import Person
-from .services import find_person
+from .services import person_for
 
 #: (legal representative, agent, enterprise credit code) of the demo grant.
 DEMO_GRANT = ("王五", "钱七", "91110105MA01ABCD26")
@@ -19,13 +19,7 @@ DEMO_GRANT = ("王五", "钱七", "91110105MA01ABCD26")
 def person(name: str) -> Person:
     """The demo person of the development provider, recorded as a first sign-in would."""
     identity = next(i for i in IDENTITIES if i["name"] == name)
-    found = find_person(identity["id_number"])
-    if found is None:
-        found = Person(id_number_hash=pii.lookup_hash(identity["id_number"]),
-                       id_number_enc=pii.encrypt(identity["id_number"]), name_enc=pii.encrypt(identity["name"]))
-        db.session.add(found)
-        db.session.flush()
-    return found
+    return person_for(identity["id_number"], identity["name"])
 
 
 def load(item_codes: set[str]) -> list[str]:

@@ -229,7 +229,7 @@ def _years_after(day: date, years: int) -> date:
 def grant_agent(representative: Person, uscc: str, agent_id_number: str, agent_name: str, *, all_items: bool,
                 item_codes: list[str], valid_until: date, known_items: set[str]) -> AgentGrant:
     """Authorise an agent; `known_items` are the catalogue's item codes."""
-    from .services import find_person, name_matches
+    from .services import find_person, name_matches, person_for
 
     enterprise, _ = manage_agents(representative, uscc)
     if not enterprise.is_active:
@@ -261,10 +261,7 @@ def grant_agent(representative: Person, uscc: str, agent_id_number: str, agent_n
     if agent is not None and active_grant(agent, enterprise) is not None:
         raise EnterpriseError(_l("该经办人已有有效授权，如需变更，请先撤销原授权。"))
     if agent is None:  # not signed in yet: known by number and name until the first sign-in
-        agent = Person(id_number_hash=pii.lookup_hash(number), id_number_enc=pii.encrypt(number),
-                       name_enc=pii.encrypt(name))
-        db.session.add(agent)
-        db.session.flush()
+        agent = person_for(number, name)
     grant = AgentGrant(enterprise=enterprise, agent=agent, granted_by=representative, all_items=all_items,
                        item_codes=[] if all_items else codes, valid_from=clock.now(),
                        valid_until=end_of_day(valid_until))

@@ -158,5 +158,17 @@ def find_person(id_number: str) -> Person | None:
         select(Person).where(Person.id_number_hash == pii.lookup_hash(id_number))).scalar_one_or_none()
 
 
+def person_for(id_number: str, name: str) -> Person:
+    """The person with this (normalised) ID number, recorded now if not yet known — as at a first
+    sign-in, but by number and name only. Flushes; the caller commits."""
+    person = find_person(id_number)
+    if person is None:
+        person = Person(id_number_hash=pii.lookup_hash(id_number), id_number_enc=pii.encrypt(id_number),
+                        name_enc=pii.encrypt(name))
+        db.session.add(person)
+        db.session.flush()
+    return person
+
+
 def load_user(user_id: str) -> Person | None:
     return db.session.get(Person, int(user_id)) if str(user_id).isdigit() else None

@@ -14,7 +14,7 @@ import logging
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import clock, pii
+from .. import clock
 from ..audit import services as audit
 from ..extensions import db
 from .idnumbers import InvalidNumber, normalise_id_number
@@ -87,7 +87,7 @@ def assign(admin: Person | None, id_number: str, name: str, role: str, departmen
            hall_code: str | None) -> StaffAssignment:
     """Give a person a staff role (by ID number; a person not yet signed in is recorded by
     number and name, and their first sign-in finds the role)."""
-    from .services import find_person, name_matches  # services imports this module
+    from .services import name_matches, person_for  # services imports this module
 
     try:
         number = normalise_id_number(id_number)
@@ -104,12 +104,7 @@ def assign(admin: Person | None, id_number: str, name: str, role: str, departmen
         raise StaffError(_l("您只能管理本部门的审批人员。"))
     if not name_matches(admin, number, name, purpose="核验工作人员身份"):
         raise StaffError(_l("姓名与身份证号码不一致，请核对。"))
-    person = find_person(number)
-    if person is None:
-        person = Person(id_number_hash=pii.lookup_hash(number), id_number_enc=pii.encrypt(number),
-                        name_enc=pii.encrypt(name))
-        db.session.add(person)
-        db.session.flush()
+    person = person_for(number, name)
     existing = [a for a in person.assignments if (a.role, a.department_id, a.hall_id) ==
                 (role, department.id if department else None, hall.id if hall else None)]
     if existing:

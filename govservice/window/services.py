@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from .. import clock, pii
+from .. import clock
 from ..audit import services as audit
 from ..cases import services as cases
 from ..cases.models import Case
@@ -19,7 +19,7 @@ from ..counters import next_value
 from ..extensions import db
 from ..identity.idnumbers import InvalidNumber, normalise_id_number
 from ..identity.models import Person, ServiceHall
-from ..identity.services import find_person
+from ..identity.services import person_for
 from .models import QueueTicket
 
 
@@ -137,12 +137,7 @@ def identify(clerk: Person, ticket_id: int, raw_id_number: str) -> Person:
     if record is None:
         db.session.commit()  # the look-up is audited even when it finds nobody
         raise WindowError(_("人口基础信息库中没有该身份证号码，请核对证件后重新输入。"))
-    person = find_person(number)
-    if person is None:
-        person = Person(id_number_hash=pii.lookup_hash(number), id_number_enc=pii.encrypt(number),
-                        name_enc=pii.encrypt(record.name))
-        db.session.add(person)
-        db.session.flush()
+    person = person_for(number, record.name)
     ticket.person_id = person.id
     audit.record("window.identify", actor=clerk, subject=f"person:{person.id}",
                  purpose="综合窗口核验申请人身份", detail={"ticket": ticket.number})

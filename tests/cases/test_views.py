@@ -140,10 +140,9 @@ def test_an_expired_form_is_explained_when_csrf_is_on(app, client, login):
 
 # --- the front office (issue 4): pre-fill, held certificates, drafts, acting for a business -------
 
-import pytest  # noqa: E402
 
 from govservice.audit.models import AuditEntry  # noqa: E402
-from govservice.cases.models import ApplicationDraft, CertificateMaterial  # noqa: E402
+from govservice.cases.models import ApplicationDraft  # noqa: E402
 from govservice.identity.models import Enterprise  # noqa: E402
 from govservice.registry.backends import RegistryUnavailable  # noqa: E402
 

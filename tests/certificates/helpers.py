@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import base64
 
-from govservice import pii
 from govservice.certificates import services
 from govservice.extensions import db
 from govservice.identity.models import Person
-from govservice.identity.services import find_person
+from govservice.identity.services import person_for
 from govservice.partners import services as partners
 
 PEOPLE = {
@@ -37,13 +36,8 @@ HOLDERS = {"yyzz": "张三", "spjyxkz": "王五", "jzz": "李娜"}
 
 
 def person(name: str) -> Person:
-    number = PEOPLE[name]
-    found = find_person(number)
-    if found is None:
-        found = Person(id_number_hash=pii.lookup_hash(number), id_number_enc=pii.encrypt(number),
-                       name_enc=pii.encrypt(name))
-        db.session.add(found)
-        db.session.commit()
+    found = person_for(PEOPLE[name], name)
+    db.session.commit()
     return found
 
 
