@@ -9,6 +9,7 @@ import re
 import uuid
 from datetime import date
 
+from flask import request
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -21,6 +22,12 @@ from .. import clock
 from ..identity.idnumbers import InvalidNumber, normalise_credit_code, normalise_id_number
 
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+
+def posted_version() -> int:
+    """The row version the page was rendered with (the optimistic lock); -1, which never
+    matches, when the form did not send one."""
+    return request.form.get("version", -1, type=int)
 
 
 def _number_check(normalise):

@@ -14,7 +14,7 @@ from ..certificates import services as certificates
 from ..identity.access import current_actor, current_level, require_item_access
 from ..registry.services import SOURCE_LABELS
 from . import applying, progress, services
-from .forms import application_form, raw_values, values
+from .forms import application_form, posted_version, raw_values, values
 from .models import Case
 from .statemachine import label as state_label
 from .uploads import Upload, UploadRefused
@@ -152,7 +152,7 @@ def detail(number):
 def withdraw(number):
     case = _case_for_viewer(number)
     try:
-        services.transition(case.id, "withdraw", current_user, request.form.get("version", -1, type=int),
+        services.transition(case.id, "withdraw", current_user, posted_version(),
                             note=request.form.get("reason") or None)
         flash(_("申请已撤回。"), "success")
     except services.CaseError as exc:
@@ -182,7 +182,7 @@ def answer_supplement(number):
     files = [Upload(m["code"], f.filename or "", f.read()) for m in case.item.materials
              if (f := request.files.get(f"supplement_{m['code']}")) is not None and f.filename]
     try:
-        services.resubmit(case.id, current_user, request.form.get("version", -1, type=int), files,
+        services.resubmit(case.id, current_user, posted_version(), files,
                           note=request.form.get("answer_note"))
     except UploadRefused as exc:
         flash(f"{exc.material_name}：{exc.reason}", "error")

@@ -33,6 +33,7 @@ from sqlalchemy import select
 
 from .. import blobs, clock, pii
 from ..audit import services as audit
+from ..catalog import services as catalog
 from ..config import ROOT
 from ..counters import next_value
 from ..extensions import db
@@ -105,10 +106,6 @@ def certificate_type(code: str) -> CertificateType:
 
 def key_store() -> tokens.TokenKeyStore:
     return current_app.extensions["token_keys"]
-
-
-def _department(code: str) -> Department:
-    return db.session.execute(select(Department).where(Department.code == code)).scalar_one()
 
 
 # --------------------------------------------------------------------------- issuance
@@ -213,7 +210,9 @@ def issue(type_code: str, holder: Person, data: dict, *, case_id: int | None = N
     ctype = certificate_type(type_code)
     if enterprise is not None and ctype.holder_kind != "enterprise":
         raise CertificateError(_("%(type)s的持证主体是个人，不能颁发给企业。", type=ctype.name))
-    issuer = _department(ctype.issuer_department)
+    issuer = catalog.department(ctype.issuer_department)
+    if issuer is None:
+        raise CertificateError(_("发证部门 %(code)s 未登记，请先同步服务目录。", code=ctype.issuer_department))
     clean = checked_data(ctype, data)
     issued_at = (issued_at or clock.now()).replace(microsecond=0)
     serial = next_value(f"certificate:{ctype.licence_type_code}:{issuer.uscc}")

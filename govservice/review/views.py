@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from .. import clock
 from ..cases import services as cases
+from ..cases.forms import posted_version
 from ..cases.statemachine import label as state_label
 from ..cases.statemachine import step_label
 from ..identity.access import require_role
@@ -28,10 +29,6 @@ def _case_for_my_departments(number):
     if "officer" not in current_user.roles(case.department_id) and not _my_steps(case):
         abort(403)
     return case
-
-
-def _version() -> int:
-    return request.form.get("version", -1, type=int)
 
 
 def _step_id() -> int | None:
@@ -68,7 +65,7 @@ def case(number):
 def claim(number):
     case = _case_for_my_departments(number)
     try:
-        cases.claim(case.id, current_user, _version(), step_id=_step_id())
+        cases.claim(case.id, current_user, posted_version(), step_id=_step_id())
         flash(_("已认领，请审查。"), "success")
     except cases.CaseError as exc:
         flash(exc.message, "error")
@@ -95,7 +92,7 @@ def decide(number):
     if decision not in ("approve", "deny"):
         return _render(case, 422, form=request.form, errors={"decision": _("请选择审查结论。")})
     try:
-        cases.decide(case.id, current_user, _version(), approve=decision == "approve",
+        cases.decide(case.id, current_user, posted_version(), approve=decision == "approve",
                      opinion=request.form.get("opinion", ""), step_id=_step_id())
     except cases.StaleCase as exc:
         flash(exc.message, "error")
@@ -121,7 +118,7 @@ def return_for_supplement(number):
             due = date.fromisoformat(raw_due) if raw_due else None
         except ValueError:
             raise cases.CaseError(_("补正期限的日期格式不正确，请按“年-月-日”填写。")) from None
-        cases.return_for_supplement(case.id, current_user, _version(), items, due=due,
+        cases.return_for_supplement(case.id, current_user, posted_version(), items, due=due,
                                     note=request.form.get("note_to_applicant"), step_id=_step_id())
     except cases.StaleCase as exc:
         flash(exc.message, "error")

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import clock
+from ..cases.forms import posted_version
 from ..identity.access import require_role
 from . import figures, services
 
@@ -68,7 +69,7 @@ def rectifications():
 @require_role("supervisor")
 def answer(task_id):
     try:
-        services.answer_rectification(task_id, current_user, request.form.get("version", -1, type=int),
+        services.answer_rectification(task_id, current_user, posted_version(),
                                       request.form.get("answer", ""))
     except services.SupervisionError as exc:
         return render_template("supervision/rectifications.html", tasks=services.rectification_tasks(current_user),

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..cases import services as cases
-from ..cases.forms import application_form, values
+from ..cases.forms import application_form, posted_version, values
 from ..cases.statemachine import label as state_label
 from ..cases.statemachine import step_label
 from ..cases.uploads import Upload, UploadRefused
@@ -22,10 +22,6 @@ from ..supervision import services as supervision
 from . import documents, services
 
 bp = Blueprint("window", __name__, url_prefix="/window")
-
-
-def _version() -> int:
-    return request.form.get("version", -1, type=int)
 
 
 def _case(number):
@@ -206,7 +202,7 @@ def case(number):
 def accept(number):
     case = _case(number)
     try:
-        case = cases.accept(case.id, current_user, _version())
+        case = cases.accept(case.id, current_user, posted_version())
     except cases.CaseError as exc:
         flash(exc.message, "error")
         return redirect(url_for("window.case", number=number))
@@ -241,7 +237,7 @@ def _due():
 def request_supplement(number):
     case = _case(number)
     try:
-        cases.request_supplement(case.id, current_user, _version(), _supplement_items(case.item), due=_due(),
+        cases.request_supplement(case.id, current_user, posted_version(), _supplement_items(case.item), due=_due(),
                                  note=request.form.get("note"))
     except cases.StaleCase as exc:
         flash(exc.message, "error")
@@ -261,7 +257,7 @@ def refuse(number):
         return render_template("window/refuse.html", case=case, state_label=state_label,
                                pending=cases.pending_supplement(case), form={}, errors={})
     try:
-        cases.not_accept(case.id, current_user, _version(), reason=request.form.get("reason", ""),
+        cases.not_accept(case.id, current_user, posted_version(), reason=request.form.get("reason", ""),
                          basis=request.form.get("basis", ""))
     except cases.StaleCase as exc:
         flash(exc.message, "error")
@@ -282,7 +278,7 @@ def resubmit(number):
     files = [Upload(m["code"], f.filename or "", f.read()) for m in case.item.materials
              if (f := request.files.get(f"material_{m['code']}")) is not None and f.filename]
     try:
-        cases.resubmit(case.id, current_user, _version(), files, note=request.form.get("answer_note"))
+        cases.resubmit(case.id, current_user, posted_version(), files, note=request.form.get("answer_note"))
     except UploadRefused as exc:
         return _render_case(case, 422, form=request.form, errors={"resubmit": f"{exc.material_name}：{exc.reason}"})
     except cases.StaleCase as exc:
@@ -299,7 +295,7 @@ def resubmit(number):
 def hand_over(number):
     case = _case(number)
     try:
-        cases.hand_over(case.id, current_user, _version())
+        cases.hand_over(case.id, current_user, posted_version())
         flash(_("已出件：办理结果已交付申请人。"), "success")
     except cases.CaseError as exc:
         flash(exc.message, "error")
