@@ -1,12 +1,13 @@
 """Gap-free counters (case numbers, certificate serials) that stay unique under concurrency.
 
-The row for a counter is locked (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite serialises
-writers anyway) for the rest of the caller's transaction, so two requests never draw the
-same value and a rolled-back transaction gives its value back.
+The row for a counter is locked by its UPDATE (PostgreSQL; SQLite serialises writers anyway) for
+the rest of the caller's transaction, so two requests never draw the same value and a
+rolled-back transaction gives its value back. Callers take the value last, just before their
+commit, so the lock is held for the commit alone.
 """
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, insert, select
+from sqlalchemy import Integer, String, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,16 +21,15 @@ class Counter(db.Model):
 
 
 def next_value(name: str) -> int:
-    session = db.session
-    locked = select(Counter).where(Counter.name == name).with_for_update().execution_options(populate_existing=True)
-    row = session.execute(locked).scalar_one_or_none()
-    if row is None:
+    """The counter's next value, in one statement; its row stays locked until the caller's
+    transaction ends, so take it as the last statement before the commit."""
+    bump = update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
+    value = db.session.execute(bump).scalar_one_or_none()
+    if value is None:
         try:
-            with session.begin_nested():
-                session.execute(insert(Counter).values(name=name, value=0))
+            with db.session.begin_nested():
+                db.session.execute(insert(Counter).values(name=name, value=0))
         except IntegrityError:
-            pass  # another transaction created it first; the lock below waits for it
-        row = session.execute(locked).scalar_one()
-    row.value += 1
-    session.flush()
-    return row.value
+            pass  # another transaction created it first; the update below waits for it
+        value = db.session.execute(bump).scalar_one()
+    return value

@@ -22,7 +22,8 @@ from ..identity.models import Enterprise, Person
 from ..registry import services as registry
 from . import uploads
 from .models import ApplicationDraft, Attachment, Case, CertificateMaterial
-from .services import CaseError, _by_idempotency_key, submit_application
+from .engine import by_idempotency_key
+from .services import CaseError, submit_application
 
 HELD_KEY = "_held_certificates"  # in form_data: material code -> certificate identifier (read at the window)
 
@@ -148,7 +149,7 @@ def submit(person: Person, item: ServiceItem, answers: dict, files: list[uploads
     `context` is the page's `open_form(..., record=False)`: its registry answers are used (and
     audited with the new case) instead of asking again.
     """
-    existing = _by_idempotency_key(person, idempotency_key)
+    existing = by_idempotency_key(person.id, idempotency_key)
     if existing is not None:
         return existing, False
     if context is None or context.enterprise is not enterprise:

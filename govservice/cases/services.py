@@ -1,6 +1,5 @@
-"""Applications and their transitions. Each business action checks the actor's right, the
-current state and the row's version, then writes the state, a CaseEvent and an audit entry
-in one transaction."""
+"""Applications and the window's actions on them (submission, acceptance, supplements, refusal,
+出件). Every state change goes through the transition engine (`engine.transition`)."""
 from __future__ import annotations
 
 import hashlib
@@ -13,27 +12,16 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import blobs, clock, pii
-from ..audit import services as audit
 from ..catalog.models import ServiceItem
 from ..counters import next_value
 from ..extensions import db
 from ..identity.models import Department, Person
-from ..signals import case_transitioned
-from . import statemachine, uploads, workflow
-from .models import Attachment, Case, CaseDocument, CaseEvent, CaseStep, SupplementRequest
-from .statemachine import TRANSITIONS
+from . import uploads, workflow
+from .engine import (CaseError, StaleCase, announce, by_idempotency_key, get_case, may_act, open_case, record,
+                     refuse_unless_allowed, stale, transition)
+from .models import Attachment, Case, CaseDocument, CaseStep, SupplementRequest
 
-
-class CaseError(Exception):
-    """A refusal shown to the person as it is (Chinese); nothing was changed."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
-
-
-class StaleCase(CaseError):
-    """Someone else acted on the case first."""
+__all__ = ["CaseError", "StaleCase", "may_act", "transition"]  # the engine's, for the callers of services
 
 
 def submit_application(applicant: Person, item: ServiceItem, form_data: dict, files: list[uploads.Upload],
@@ -47,7 +35,7 @@ def submit_application(applicant: Person, item: ServiceItem, form_data: dict, fi
     `before_commit(case)` adds the caller's rows to the same transaction (the front office:
     certificates offered as materials, audited registry look-ups, the draft's removal).
     """
-    existing = _by_idempotency_key(applicant, idempotency_key)
+    existing = by_idempotency_key(applicant.id, idempotency_key)
     if existing is not None:
         return existing, False
     materials = {m["code"]: m for m in item.materials}
@@ -62,122 +50,37 @@ def submit_application(applicant: Person, item: ServiceItem, form_data: dict, fi
     if missing and channel == "online":
         raise CaseError("缺少必需的材料：" + "、".join(missing))
 
-    now = clock.now()
-    case = Case(
-        number=_case_number(), item=item, applicant=applicant, channel=channel, state="submitted",
-        idempotency_key=idempotency_key, form_data_enc=pii.encrypt_json(form_data),
-        department=item.department, created_at=now, submitted_at=now,
-    )
     store = blobs.store()
-    for upload, content_type in checked:
+    stored = [(upload, content_type, store.put(upload.data)) for upload, content_type in checked]  # before the rows
+    now = clock.now()
+    case = Case(item=item, applicant=applicant, channel=channel, idempotency_key=idempotency_key,
+                form_data_enc=pii.encrypt_json(form_data), department=item.department, created_at=now,
+                submitted_at=now)
+    open_case(case)
+    for upload, content_type, key in stored:
         case.attachments.append(Attachment(
             material_code=upload.material_code, filename=upload.filename[:255], content_type=content_type,
-            size=len(upload.data), sha256=hashlib.sha256(upload.data).hexdigest(), blob_key=store.put(upload.data),
-        ))
-    actor = clerk or applicant
+            size=len(upload.data), sha256=hashlib.sha256(upload.data).hexdigest(), blob_key=key))
     try:
         db.session.add(case)
         db.session.flush()
     except IntegrityError:  # the same key submitted at the same moment: the other one won
         db.session.rollback()
-        return _by_idempotency_key(applicant, idempotency_key), False
-    note = "窗口代为提交" if clerk else None
-    db.session.add(CaseEvent(case=case, at=now, actor=actor, action="submit", from_state="draft",
-                             to_state="submitted", note=note))
-    audit.record("case.submit", actor=actor, subject=f"case:{case.number}", case_id=case.id,
-                 detail={"item": item.code, "version": item.version, "channel": channel})
+        return by_idempotency_key(applicant.id, idempotency_key), False
     if before_commit is not None:
         before_commit(case)
+    case.number = _case_number()  # last: the day's counter row stays locked only until the commit below
+    record(case, "submit", clerk or applicant, "draft", case.state, "窗口代为提交" if clerk else None,
+           detail={"item": item.code, "version": item.version, "channel": channel})
     db.session.commit()
-    case_transitioned.send(current_app._get_current_object(), case_id=case.id, action="submit")
+    announce(case.id, "submit")
     return case, True
-
-
-def _by_idempotency_key(applicant: Person, key: str) -> Case | None:
-    return db.session.execute(
-        select(Case).where(Case.applicant_id == applicant.id, Case.idempotency_key == key)).scalar_one_or_none()
 
 
 def _case_number() -> str:
     """Region code, Beijing date, six-digit daily sequence: 11010520261123000001."""
     prefix = current_app.config["REGION_CODE"] + clock.today().strftime("%Y%m%d")
     return f"{prefix}{next_value('case:' + prefix):06d}"
-
-
-def may_act(actor: Person | None, action: str, case: Case, department_id: int | None = None) -> bool:
-    """Whether `actor` may fire `action` on `case`; an officer acts for `department_id` (the
-    department of their workflow step), the case's lead department by default."""
-    spec = TRANSITIONS[action]
-    for kind in spec.actors:
-        if kind == "system" and actor is None:
-            return True
-        if actor is None:
-            continue
-        if kind == "applicant" and case.applicant_id == actor.id:
-            return True
-        if kind == "clerk" and actor.has_role("clerk"):
-            return True
-        if kind == "officer" and "officer" in actor.roles(department_id or case.department_id):
-            return True
-    return False
-
-
-def transition(case_id: int, action: str, actor: Person | None, expected_version: int, *,
-               note: str | None = None, before_commit: Callable[[Case], None] | None = None, **changes) -> Case:
-    """Fire one transition; exactly one of several concurrent callers wins.
-
-    The state change is a single conditional UPDATE on (id, version, state), so a second
-    clerk acting on the same case (or a stale page) changes nothing and is told so.
-    `before_commit(case)` adds the rows that belong to the same business action (a notice, a
-    supplement request, the workflow steps) inside the same transaction.
-    """
-    spec = TRANSITIONS[action]
-    case = _get(case_id)
-    if not may_act(actor, action, case):
-        raise CaseError(_("您无权对该办件执行“%(action)s”。", action=spec.label))
-    if case.state not in spec.sources or case.version != expected_version:
-        raise _stale(case, spec)
-    from_state = case.state
-    result = db.session.execute(
-        update(Case)
-        .where(Case.id == case_id, Case.version == expected_version, Case.state.in_(spec.sources))
-        .values(state=spec.target, version=Case.version + 1, **changes)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
-        raise _stale(_get(case_id), spec)
-    _event(case, action, actor, from_state, spec.target, note)
-    if before_commit is not None:
-        before_commit(case)
-    db.session.commit()
-    db.session.refresh(case)
-    _signal(case_id, action)
-    return case
-
-
-def _get(case_id: int) -> Case:
-    case = db.session.get(Case, case_id)
-    if case is None:
-        raise CaseError(_("办件不存在。"))
-    return case
-
-
-def _event(case: Case, action: str, actor: Person | None, from_state: str, to_state: str, note: str | None) -> None:
-    db.session.add(CaseEvent(case_id=case.id, at=clock.now(), actor_id=getattr(actor, "id", None), action=action,
-                             from_state=from_state, to_state=to_state, note=note))
-    audit.record(f"case.{action}", actor=actor, subject=f"case:{case.number}", case_id=case.id,
-                 detail={"from": from_state, "to": to_state, "note": note})
-
-
-def _signal(case_id: int, action: str) -> None:
-    case_transitioned.send(current_app._get_current_object(), case_id=case_id, action=action)
-
-
-def _stale(case: Case, spec) -> StaleCase:
-    db.session.refresh(case)
-    return StaleCase(_("无法%(action)s：该办件当前状态为“%(state)s”，可能已被他人处理。请刷新页面后查看。",
-                       action=spec.label, state=statemachine.label(case.state)))
 
 
 # --- The window: acceptance, supplements, refusal, 出件 ----------------------------------------
@@ -222,10 +125,10 @@ def accept(case_id: int, clerk: Person, expected_version: int) -> Case:
     """受理: the statutory clock starts and the workflow's first stage opens; the 受理通知书
     records the case number and the deadline. A case coming back from a supplement after
     acceptance returns to its departments, the clock having resumed at the answer."""
-    case = _get(case_id)
+    case = get_case(case_id)
     if case.accepted_at is not None:
         return transition(case_id, "accept", clerk, expected_version, note="补正材料已核验，转回审查部门继续审查",
-                          before_commit=lambda c: _release_stage(c, expected_version + 1))
+                          effects=lambda c, locked: _release_stage(c, locked.version))
     if case.state == "submitted" and (missing := missing_materials(case)):
         raise CaseError(_("材料不齐全，不能受理：缺少%(names)s。请出具一次性告知书。", names="、".join(missing)))
     if case.state == "submitted" and (unusable := _unusable_certificates(case)):
@@ -237,11 +140,11 @@ def accept(case_id: int, clerk: Person, expected_version: int) -> Case:
     departments = {d.code: d for d in db.session.execute(
         select(Department).where(Department.code.in_({c for s in plan for c in s.departments}))).scalars()}
 
-    def open_workflow(c: Case) -> None:
+    def open_workflow(c: Case, locked) -> None:
         for stage in plan:
             for code in stage.departments:
                 db.session.add(CaseStep(case_id=c.id, stage=stage.number, mode=stage.mode,
-                                        department_id=departments[code].id, version=expected_version + 1,
+                                        department_id=departments[code].id, version=locked.version,
                                         status=workflow.PENDING if stage.number == 1 else workflow.WAITING))
         _document(c, "acceptance", clerk, {
             "accepted_on": today.isoformat(), "time_limit_days": item.time_limit_days,
@@ -253,7 +156,7 @@ def accept(case_id: int, clerk: Person, expected_version: int) -> Case:
         })
 
     return transition(case_id, "accept", clerk, expected_version, accepted_at=clock.now(), deadline=deadline,
-                      deadline_provisional=provisional, current_stage=1, before_commit=open_workflow,
+                      deadline_provisional=provisional, current_stage=1, effects=open_workflow,
                       note=f"承诺时限 {item.time_limit_days} 个工作日，截止 {deadline.isoformat()}"
                            + ("（暂定）" if provisional else ""))
 
@@ -298,7 +201,7 @@ def supplement_due(due: date | None) -> date:
     return due
 
 
-def _supplement_rows(case: Case, actor: Person, origin: str, items: list[dict], due: date, note: str | None,
+def supplement_rows(case: Case, actor: Person, origin: str, items: list[dict], due: date, note: str | None,
                      step_id: int | None = None) -> None:
     request = SupplementRequest(case_id=case.id, origin=origin, step_id=step_id, requested_by_id=actor.id,
                                 requested_at=clock.now(), due=due, items=items, note=note)
@@ -312,7 +215,7 @@ def request_supplement(case_id: int, clerk: Person, expected_version: int, items
                        due: date | None = None, note: str | None = None) -> Case:
     """一次性告知: everything missing or defective at once, each with its reason, and a deadline.
     After acceptance (a re-check of a supplement) the clock pauses again."""
-    case = _get(case_id)
+    case = get_case(case_id)
     items = check_supplement_items(case.item, items)
     due = supplement_due(due)
     note = (note or "").strip() or None
@@ -321,7 +224,7 @@ def request_supplement(case_id: int, clerk: Person, expected_version: int, items
         changes["paused_since"] = clock.today()
     return transition(case_id, "request_supplement", clerk, expected_version,
                       note=f"一次性告知补正 {len(items)} 项，补正期限至 {due.isoformat()}",
-                      before_commit=lambda c: _supplement_rows(c, clerk, "window", items, due, note), **changes)
+                      effects=lambda c, locked: supplement_rows(c, clerk, "window", items, due, note), **changes)
 
 
 def pending_supplement(case: Case) -> SupplementRequest | None:
@@ -333,12 +236,11 @@ def resubmit(case_id: int, actor: Person, expected_version: int, files: list[upl
     """补正: the applicant (online) or the clerk for them (at the window) supplies what was asked
     for, before the deadline; the case returns to the window, and a paused clock runs again
     with the deadline moved by the working days it stood still."""
-    case = _get(case_id)
+    case = get_case(case_id)
     request = pending_supplement(case)
     if request is None or case.state != "supplement_requested":
-        raise _stale(case, TRANSITIONS["resubmit"])
-    if not may_act(actor, "resubmit", case):
-        raise CaseError(_("您无权对该办件执行“%(action)s”。", action=TRANSITIONS["resubmit"].label))
+        raise stale(case, "resubmit")
+    refuse_unless_allowed(actor, "resubmit", case)
     today = clock.today()
     if today > request.due:
         raise CaseError(_("补正期限已于 %(due)s 届满，不能再提交补正材料。请联系综合窗口。", due=request.due.isoformat()))
@@ -368,7 +270,7 @@ def resubmit(case_id: int, actor: Person, expected_version: int, files: list[upl
         changes = {"paused_since": None, "paused_days": case.paused_days + paused, "deadline": deadline,
                    "deadline_provisional": case.deadline_provisional or provisional}
 
-    def answer(c: Case) -> None:
+    def answer(c: Case, locked) -> None:
         for upload, content_type, key in stored:
             db.session.add(Attachment(case_id=c.id, material_code=upload.material_code,
                                       filename=upload.filename[:255], content_type=content_type, size=len(upload.data),
@@ -379,7 +281,7 @@ def resubmit(case_id: int, actor: Person, expected_version: int, files: list[upl
     if "deadline" in changes:
         text += f"；计时恢复，暂停 {changes['paused_days'] - case.paused_days} 个工作日，截止日顺延至 " \
                 f"{changes['deadline'].isoformat()}"
-    return transition(case_id, "resubmit", actor, expected_version, note=text, before_commit=answer, **changes)
+    return transition(case_id, "resubmit", actor, expected_version, note=text, effects=answer, **changes)
 
 
 def not_accept(case_id: int, clerk: Person, expected_version: int, *, reason: str, basis: str) -> Case:
@@ -389,7 +291,7 @@ def not_accept(case_id: int, clerk: Person, expected_version: int, *, reason: st
         raise CaseError(_("请填写不予受理的理由。"))
     if not basis:
         raise CaseError(_("请填写不予受理的法律依据。"))
-    case = _get(case_id)
+    case = get_case(case_id)
     if case.accepted_at is not None:
         raise CaseError(_("该办件已经受理，不能再作出不予受理决定。"))
     if case.state == "supplement_requested":
@@ -397,12 +299,12 @@ def not_accept(case_id: int, clerk: Person, expected_version: int, *, reason: st
         if request is not None and clock.today() <= request.due:
             raise CaseError(_("补正期限（%(due)s）尚未届满，请等待申请人补正。", due=request.due.isoformat()))
     return transition(case_id, "not_accept", clerk, expected_version, note=reason,
-                      before_commit=lambda c: _document(c, "refusal", clerk, {"reason": reason, "basis": basis}))
+                      effects=lambda c, locked: _document(c, "refusal", clerk, {"reason": reason, "basis": basis}))
 
 
 def hand_over(case_id: int, clerk: Person, expected_version: int) -> Case:
     """出件: the window records handing the result over to the applicant."""
-    case = _get(case_id)
+    case = get_case(case_id)
     if case.handed_over_at is not None:
         raise CaseError(_("该办件的结果已于 %(at)s 出件。",
                           at=case.handed_over_at.astimezone(clock.BEIJING).strftime("%Y-%m-%d %H:%M")))
@@ -411,7 +313,7 @@ def hand_over(case_id: int, clerk: Person, expected_version: int) -> Case:
 
 
 def complete(case_id: int, actor: Person | None, note: str) -> Case:
-    case = _get(case_id)
+    case = get_case(case_id)
     return transition(case_id, "complete", actor, case.version, note=note, completed_at=clock.now())
 
 

@@ -26,9 +26,9 @@ from ..audit import services as audit
 from ..extensions import db
 from ..identity.models import Person
 from . import workflow
+from .engine import CaseError, Locked, Outcome, StaleCase, get_case, may_act, stale, transition
 from .models import Case, CaseOpinion, CaseStep
-from .services import (CaseError, StaleCase, _event, _get, _signal, _stale, _supplement_rows,
-                       check_supplement_items, complete, may_act, supplement_due)
+from .services import check_supplement_items, complete, supplement_rows, supplement_due
 from .statemachine import TRANSITIONS
 
 MAX_OPINION = 2000
@@ -45,46 +45,31 @@ def _officer_step(case: Case, officer: Person, action: str, step_id: int | None)
     return mine[0]
 
 
-def _fresh(case: Case, step: CaseStep, expected_version: int, action: str, step_sources: tuple[str, ...]) -> None:
-    spec = TRANSITIONS[action]
-    if case.state not in spec.sources or step.status not in step_sources \
-            or not step.version <= expected_version <= case.version:
-        raise _stale(case, spec)
+def _fresh(step: CaseStep, expected_version: int, action: str, step_sources: tuple[str, ...]):
+    """The department's page is current: its own step has not changed since it was shown."""
+    def check(case: Case) -> None:
+        if case.state not in TRANSITIONS[action].sources or step.status not in step_sources \
+                or not step.version <= expected_version <= case.version:
+            raise stale(case, action)
+    return check
 
 
-def _lock(case: Case, action: str) -> tuple[int, str, int]:
-    """Bump the case's version while it is in a state `action` starts from; (new version, state, stage)."""
-    row = db.session.execute(
-        update(Case).where(Case.id == case.id, Case.state.in_(TRANSITIONS[action].sources))
-        .values(version=Case.version + 1).returning(Case.version, Case.state, Case.current_stage)
-        .execution_options(synchronize_session=False)).one_or_none()
-    if row is None:
-        db.session.rollback()
-        raise _stale(case, TRANSITIONS[action])
-    return row.version, row.state, row.current_stage
-
-
-def _change_step(case: Case, step: CaseStep, action: str, step_sources: tuple[str, ...], stage: int,
+def _change_step(case: Case, step: CaseStep, action: str, step_sources: tuple[str, ...], locked: Locked,
                  **values) -> None:
     """The conditional UPDATE of the department's own step; a second caller finds it changed."""
     result = db.session.execute(
         update(CaseStep).where(CaseStep.id == step.id, CaseStep.version == step.version,
-                               CaseStep.status.in_(step_sources), CaseStep.stage == stage)
-        .values(**values).execution_options(synchronize_session=False))
+                               CaseStep.status.in_(step_sources), CaseStep.stage == locked.stage)
+        .values(version=locked.version, **values).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.rollback()
-        raise _stale(case, TRANSITIONS[action])
+        raise stale(case, action)
 
 
 def _stage_steps(case_id: int, stage: int) -> list[CaseStep]:
     return list(db.session.execute(
         select(CaseStep).where(CaseStep.case_id == case_id, CaseStep.stage == stage).order_by(CaseStep.id)
         .execution_options(populate_existing=True)).scalars())
-
-
-def _set_case(case_id: int, **values) -> None:
-    db.session.execute(update(Case).where(Case.id == case_id).values(**values)
-                       .execution_options(synchronize_session=False))
 
 
 def _opinion(case: Case, step: CaseStep, officer: Person, kind: str, text: str) -> None:
@@ -103,23 +88,21 @@ def _clean(opinion: str | None) -> str:
 
 def claim(case_id: int, officer: Person, expected_version: int, *, step_id: int | None = None) -> Case:
     """认领: the officer takes their department's step; the case is under review."""
-    case = _get(case_id)
+    case = get_case(case_id)
     step = _officer_step(case, officer, "claim", step_id)
-    _fresh(case, step, expected_version, "claim", (workflow.PENDING,))
-    version, state, stage = _lock(case, "claim")
-    _change_step(case, step, "claim", (workflow.PENDING,), stage, status=workflow.IN_REVIEW,
-                 claimed_by_id=officer.id, claimed_at=clock.now(), version=version)
-    _set_case(case_id, state="in_review")
-    _event(case, "claim", officer, state, "in_review", f"{step.department.name} 认领审查")
-    db.session.commit()
-    db.session.refresh(case)
-    _signal(case_id, "claim")
-    return case
+
+    def take(c: Case, locked: Locked) -> Outcome:
+        _change_step(c, step, "claim", (workflow.PENDING,), locked, status=workflow.IN_REVIEW,
+                     claimed_by_id=officer.id, claimed_at=clock.now())
+        return Outcome("claim", "in_review", f"{step.department.name} 认领审查")
+
+    return transition(case_id, "claim", officer, expected_version, department_id=step.department_id,
+                      step_check=_fresh(step, expected_version, "claim", (workflow.PENDING,)), effects=take)
 
 
 def record_opinion(case_id: int, officer: Person, text: str, *, step_id: int | None = None) -> CaseOpinion:
     """审查意见: a working note of the department that claimed its step; no state changes."""
-    case = _get(case_id)
+    case = get_case(case_id)
     step = _officer_step(case, officer, "step_approve", step_id)
     if case.state != "in_review" or step.status != workflow.IN_REVIEW:
         raise CaseError(_("请先认领该办件，再记录审查意见。"))
@@ -143,49 +126,47 @@ def decide(case_id: int, officer: Person, expected_version: int, *, approve: boo
     any denial denies the case with all the reasons.
     """
     text = _clean(opinion)
-    case = _get(case_id)
+    case = get_case(case_id)
     step = _officer_step(case, officer, "step_approve", step_id)
-    _fresh(case, step, expected_version, "step_approve", (workflow.IN_REVIEW,))
+    check = _fresh(step, expected_version, "step_approve", (workflow.IN_REVIEW,))
+    check(case)
     if step.claimed_by_id != officer.id:
         raise CaseError(_("该办件已由 %(name)s 认领，只有认领人可以作出审查结论。", name=step.claimed_by.masked_name))
-    version, state, stage = _lock(case, "step_approve")
-    now = clock.now()
-    verdict = workflow.APPROVED if approve else workflow.DENIED
-    _change_step(case, step, "step_approve", (workflow.IN_REVIEW,), stage, status=verdict, decided_by_id=officer.id,
-                 decided_at=now, opinion=text, version=version)
-    _opinion(case, step, officer, "approve" if approve else "deny", text)
-    steps = _stage_steps(case_id, stage)
-    outcome = workflow.stage_outcome([s.status for s in steps])
-    own = f"{step.department.name}：{text}"
-    later = list(db.session.execute(select(CaseStep).where(CaseStep.case_id == case_id, CaseStep.stage > stage)
-                                    .order_by(CaseStep.stage, CaseStep.id)).scalars())
-    if outcome is None:  # a joint stage: other departments are still deciding
-        action = "step_approve" if approve else "step_deny"
-        waiting = "、".join(s.department.name for s in steps if s.status not in workflow.DECIDED)
-        _event(case, action, officer, state, state, f"{own}（等待{waiting}审查）")
-    elif outcome == workflow.APPROVED and later:
-        next_stage = later[0].stage
-        db.session.execute(update(CaseStep).where(CaseStep.case_id == case_id, CaseStep.stage == next_stage)
-                           .values(status=workflow.PENDING, version=version)
-                           .execution_options(synchronize_session=False))
-        _set_case(case_id, current_stage=next_stage)
-        names = "、".join(s.department.name for s in later if s.stage == next_stage)
-        action = "step_approve"
-        _event(case, action, officer, state, state, f"{own}（转入下一环节：{names}）")
-    else:
+
+    def conclude(c: Case, locked: Locked) -> Outcome:
+        now = clock.now()
+        verdict = workflow.APPROVED if approve else workflow.DENIED
+        _change_step(c, step, "step_approve", (workflow.IN_REVIEW,), locked, status=verdict,
+                     decided_by_id=officer.id, decided_at=now, opinion=text)
+        _opinion(c, step, officer, "approve" if approve else "deny", text)
+        steps = _stage_steps(case_id, locked.stage)
+        outcome = workflow.stage_outcome([s.status for s in steps])
+        own = f"{step.department.name}：{text}"
+        later = list(db.session.execute(select(CaseStep).where(CaseStep.case_id == case_id,
+                                                               CaseStep.stage > locked.stage)
+                                        .order_by(CaseStep.stage, CaseStep.id)).scalars())
+        if outcome is None:  # a joint stage: other departments are still deciding
+            waiting = "、".join(s.department.name for s in steps if s.status not in workflow.DECIDED)
+            return Outcome("step_approve" if approve else "step_deny", locked.state, f"{own}（等待{waiting}审查）")
+        if outcome == workflow.APPROVED and later:
+            next_stage = later[0].stage
+            db.session.execute(update(CaseStep).where(CaseStep.case_id == case_id, CaseStep.stage == next_stage)
+                               .values(status=workflow.PENDING, version=locked.version)
+                               .execution_options(synchronize_session=False))
+            names = "、".join(s.department.name for s in later if s.stage == next_stage)
+            return Outcome("step_approve", locked.state, f"{own}（转入下一环节：{names}）",
+                           {"current_stage": next_stage})
         action = "approve" if outcome == workflow.APPROVED else "deny"
         if later:
-            db.session.execute(update(CaseStep).where(CaseStep.case_id == case_id, CaseStep.stage > stage)
-                               .values(status=workflow.SKIPPED, version=version)
+            db.session.execute(update(CaseStep).where(CaseStep.case_id == case_id, CaseStep.stage > locked.stage)
+                               .values(status=workflow.SKIPPED, version=locked.version)
                                .execution_options(synchronize_session=False))
-        reasons = [f"{s.department.name}：{s.opinion}" for s in steps
-                   if len(steps) == 1 or s.status == outcome]
-        _set_case(case_id, state="approved" if action == "approve" else "denied", decided_at=now, decision=action)
-        _event(case, action, officer, state, TRANSITIONS[action].target, "；".join(reasons))
-    db.session.commit()
-    db.session.refresh(case)
-    _signal(case_id, action)
-    if action == "deny":  # the decision letter is the result: delivered online, the case is done
+        reasons = [f"{s.department.name}：{s.opinion}" for s in steps if len(steps) == 1 or s.status == outcome]
+        return Outcome(action, TRANSITIONS[action].target, "；".join(reasons), {"decided_at": now, "decision": action})
+
+    case = transition(case_id, "step_approve", officer, expected_version, department_id=step.department_id,
+                      step_check=check, effects=conclude)
+    if case.decision == "deny" and case.state == "denied":  # the decision letter is the result: delivered online
         case = complete(case_id, None, "不予许可决定已送达申请人")
     return case
 
@@ -194,25 +175,24 @@ def return_for_supplement(case_id: int, officer: Person, expected_version: int, 
                           due: date | None = None, note: str | None = None, step_id: int | None = None) -> Case:
     """退回窗口补正: the department lists what is missing or defective; the clock pauses until the
     applicant answers, and the window checks the answer before the case comes back."""
-    case = _get(case_id)
+    case = get_case(case_id)
     step = _officer_step(case, officer, "return_for_supplement", step_id)
-    _fresh(case, step, expected_version, "return_for_supplement", (workflow.IN_REVIEW,))
+    check = _fresh(step, expected_version, "return_for_supplement", (workflow.IN_REVIEW,))
+    check(case)
     items = check_supplement_items(case.item, items)
     due = supplement_due(due)
     note = (note or "").strip() or None
-    version, state, stage = _lock(case, "return_for_supplement")
-    _change_step(case, step, "return_for_supplement", (workflow.IN_REVIEW,), stage, status=workflow.RETURNED,
-                 version=version)
-    paused = {} if case.paused_since is not None else {"paused_since": clock.today()}
-    _set_case(case_id, state="supplement_requested", **paused)
-    _supplement_rows(case, officer, "department", items, due, note, step_id=step.id)
-    _opinion(case, step, officer, "supplement", "；".join(f"{i['name']}：{i['reason']}" for i in items))
-    _event(case, "return_for_supplement", officer, state, "supplement_requested",
-           f"{step.department.name}退回补正 {len(items)} 项，补正期限至 {due.isoformat()}，计时暂停")
-    db.session.commit()
-    db.session.refresh(case)
-    _signal(case_id, "return_for_supplement")
-    return case
+
+    def send_back(c: Case, locked: Locked) -> Outcome:
+        _change_step(c, step, "return_for_supplement", (workflow.IN_REVIEW,), locked, status=workflow.RETURNED)
+        supplement_rows(c, officer, "department", items, due, note, step_id=step.id)
+        _opinion(c, step, officer, "supplement", "；".join(f"{i['name']}：{i['reason']}" for i in items))
+        paused = {} if c.paused_since is not None else {"paused_since": clock.today()}
+        return Outcome("return_for_supplement", "supplement_requested",
+                       f"{step.department.name}退回补正 {len(items)} 项，补正期限至 {due.isoformat()}，计时暂停", paused)
+
+    return transition(case_id, "return_for_supplement", officer, expected_version, department_id=step.department_id,
+                      step_check=check, effects=send_back)
 
 
 __all__ = ["claim", "decide", "record_opinion", "return_for_supplement", "StaleCase"]
