@@ -45,7 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .models_registry import import_all_models
     import_all_models()
-    from . import celery_app
+    from . import celery_app, redis_link
+    redis_link.init_app(app)
     celery_app.init_app(app)
     from .identity import services as identity_services
     identity_services.init_app(app)
@@ -55,6 +56,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     notify_services.init_app(app)  # before certificates: "approved" is noticed before "completed"
     from .certificates import services as certificate_services
     certificate_services.init_app(app)
+    from .certificates import verification
+    verification.init_app(app)
     from .partners import services as partner_services
     partner_services.init_app(app)
 

@@ -59,6 +59,8 @@ def from_environment(instance_path: str) -> dict:
         # Partner systems (OAuth2 client credentials, /api/v1).
         "PARTNER_RATE_LIMIT": env.get("PARTNER_RATE_LIMIT", "120/minute"),
         "PARTNER_TOKEN_RATE_LIMIT": env.get("PARTNER_TOKEN_RATE_LIMIT", "30/minute"),
+        # The public verification page behind the QR, per address (a phone scanning: a few a minute).
+        "VERIFY_PAGE_RATE_LIMIT": env.get("VERIFY_PAGE_RATE_LIMIT", "60/minute"),
         "PARTNER_TOKEN_LIFETIME": int(env.get("PARTNER_TOKEN_LIFETIME", "3600")),
         # Server-side sessions (identity): idle timeouts for the public and for staff, and the
         # absolute limit after which everyone signs in again.

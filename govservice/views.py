@@ -3,6 +3,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 
 from . import LOCALES
 from .catalog import services as catalog
+from .extensions import csrf
 
 bp = Blueprint("main", __name__)
 
@@ -13,6 +14,7 @@ def home():
 
 
 @bp.post("/lang")
+@csrf.exempt  # switching the language is harmless; a token would make every signed-out page store a session
 def set_language():
     lang = request.form.get("lang")
     if lang in LOCALES:

@@ -102,3 +102,10 @@ def staff(name: str, role: str, department_code: str | None = None) -> Person:
     db.session.add(StaffAssignment(person=someone, role=role, department=dept))
     db.session.commit()
     return someone
+
+
+def refused_count(reason: str, channel: str = "page") -> float:
+    """How many verifications naming no certificate of ours were refused for `reason` (Prometheus)."""
+    from prometheus_client import REGISTRY
+    return REGISTRY.get_sample_value("govservice_verifications_refused_total",
+                                     {"channel": channel, "reason": reason}) or 0.0

@@ -115,6 +115,9 @@ class Verification(db.Model):
 
     __tablename__ = "verifications"
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The id the entry had in the verification queue (see verification.py): draining it twice
+    # inserts it once. None for the checks written directly (materials, consent reads).
+    uid: Mapped[str | None] = mapped_column(String(32), unique=True)
     certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     channel: Mapped[str] = mapped_column(String(16), nullable=False)  # page | api | case

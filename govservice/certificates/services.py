@@ -39,7 +39,7 @@ from ..counters import next_value
 from ..extensions import db
 from ..identity.models import AgentGrant, Department, Enterprise, Person
 from ..signals import case_transitioned
-from . import identifiers, pdf, signing, tokens
+from . import identifiers, pdf, signing, tokens, verification
 from .models import Certificate, CertificateEvent, Verification
 from .types import CertificateType, load_types
 
@@ -292,7 +292,10 @@ def enterprises_acted_for(person: Person) -> set[int]:
 
 
 def wallet(holder: Person) -> list[Certificate]:
-    """我的证照: the person's own certificates and those of the enterprises they act for, newest first."""
+    """我的证照: the person's own certificates and those of the enterprises they act for, newest first.
+
+    Verifications still queued are moved into the log first, so the holder sees every one."""
+    verification.flush()
     own = (Certificate.holder_enterprise_id.is_(None)) & (Certificate.holder_id == holder.id)
     enterprises = enterprises_acted_for(holder)
     condition = own | Certificate.holder_enterprise_id.in_(enterprises) if enterprises else own
@@ -359,53 +362,6 @@ def log_use(certificate: Certificate | None, *, channel: str, verifier: str, res
     return entry
 
 
-def check_token(token: str) -> tuple[str, Certificate | None, str | None]:
-    """(status, certificate or None, failure reason) for a QR token; nothing logged."""
-    try:
-        claims = key_store().verify(token)
-    except tokens.TokenError as exc:
-        return "forged", None, exc.reason
-    certificate = find(str(claims.get("cid", "")))
-    if certificate is None or certificate.type_code != claims.get("typ"):
-        return "forged", None, "unknown_certificate"
-    if "sha256" in claims and claims["sha256"] != certificate.pdf_sha256:
-        return "forged", None, "wrong_document"
-    return status_of(certificate), certificate, None
-
-
-def verify_token(token: str, *, channel: str, verifier: str, purpose: str | None = None,
-                 client=None) -> tuple[str, Certificate | None]:
-    """Check a QR token; log the check; return (status, certificate or None when forged)."""
-    status, certificate, reason = check_token(token)
-    if reason:
-        log.warning("certificate token refused (%s) from %s", reason, verifier)
-    log_use(certificate, channel=channel, verifier=verifier, purpose=purpose, result=status, reason=reason,
-            client=client)
-    db.session.commit()
-    return status, certificate
-
-
-def verify_identifier(identifier: str, *, channel: str, verifier: str, purpose: str | None = None,
-                      client=None) -> tuple[str, Certificate | None]:
-    """Status for a GB/T 36904 identifier; log the check.
-
-    Raises identifiers.InvalidIdentifier (after logging) when the text is not an identifier.
-    """
-    try:
-        parsed = identifiers.parse_identifier(identifier)
-    except identifiers.InvalidIdentifier:
-        audit.record("certificate.verify", purpose=purpose,
-                     detail={"channel": channel, "verifier": verifier, "result": "invalid_identifier"})
-        db.session.commit()
-        raise
-    certificate = find(str(parsed))
-    status = status_of(certificate) if certificate else "not_found"
-    log_use(certificate, channel=channel, verifier=verifier, purpose=purpose, result=status,
-            reason=None if certificate else "unknown_identifier", client=client)
-    db.session.commit()
-    return status, certificate
-
-
 def issued_by(officer: Person) -> list[Certificate]:
     departments = [d.id for d in officer.departments("officer")]
     return list(db.session.execute(select(Certificate).where(Certificate.issuer_id.in_(departments))
@@ -416,43 +372,45 @@ def _local_date(value: datetime | None) -> str:
     return value.astimezone(clock.BEIJING).date().isoformat() if value else str(_l("长期"))
 
 
-def public_basics(certificate: Certificate) -> list[tuple[str, str]]:
-    """What the public page may show: type, identifier, masked holder, issuer, dates."""
-    ctype = certificate_type(certificate.type_code)
-    rows = [(_("证照类型"), ctype.name), (_("证照标识"), certificate.identifier),
-            (_("持证主体"), certificate.holder_label), (_("发证机关"), certificate.issuer.name),
-            (_("发证日期"), _local_date(certificate.issued_at)),
-            (_("有效期至"), _local_date(certificate.expires_at))]
-    if certificate.status in ("revoked", "suspended", "superseded") and certificate.status_changed_at:
-        rows.append((_("状态变更日期"), _local_date(certificate.status_changed_at)))
-    if certificate.status == "superseded":
-        newer = successor(certificate)
-        if newer is not None:
-            rows.append((_("替代证照标识"), newer.identifier))
+def public_basics(snap) -> list[tuple[str, str]]:
+    """What the public page may show of a `verification.Snapshot`: type, identifier, holder
+    (a person's name masked), issuer, dates, and what replaced a superseded certificate."""
+    ctype = certificate_type(snap.type_code)
+    rows = [(_("证照类型"), ctype.name), (_("证照标识"), snap.identifier),
+            (_("持证主体"), snap.holder), (_("发证机关"), snap.issuer),
+            (_("发证日期"), _local_date(snap.when("issued_at"))),
+            (_("有效期至"), _local_date(snap.when("expires_at")))]
+    if snap.recorded_status in ("revoked", "suspended", "superseded") and snap.status_changed_at:
+        rows.append((_("状态变更日期"), _local_date(snap.when("status_changed_at"))))
+    if snap.recorded_status == "superseded" and snap.superseded_by:
+        rows.append((_("替代证照标识"), snap.superseded_by))
     return rows
 
 
-def summary(certificate: Certificate) -> dict:
-    """Masked basics for a partner system (certificates:verify)."""
-    ctype = certificate_type(certificate.type_code)
-    newer = successor(certificate) if certificate.status == "superseded" else None
+def summary(snap) -> dict:
+    """Masked basics of a `verification.Snapshot` for a partner system (certificates:verify)."""
+    ctype = certificate_type(snap.type_code)
+
+    def iso(name):
+        value = snap.when(name)
+        return value.isoformat() if value else None
+
     return {
-        "identifier": certificate.identifier, "type": ctype.code, "type_name": ctype.name,
-        "version": certificate.version, "issuer": certificate.issuer.name,
-        "holder": certificate.holder_label,
-        "issued_at": certificate.issued_at.isoformat(),
-        "expires_at": certificate.expires_at.isoformat() if certificate.expires_at else None,
-        "status_changed_at": certificate.status_changed_at.isoformat() if certificate.status_changed_at else None,
-        "superseded_by": newer.identifier if newer else None,
-        "pdf_sha256": certificate.pdf_sha256,
+        "identifier": snap.identifier, "type": ctype.code, "type_name": ctype.name,
+        "version": snap.version, "issuer": snap.issuer, "holder": snap.holder,
+        "issued_at": iso("issued_at"), "expires_at": iso("expires_at"),
+        "status_changed_at": iso("status_changed_at"),
+        "superseded_by": snap.superseded_by if snap.recorded_status == "superseded" else None,
+        "pdf_sha256": snap.pdf_sha256,
     }
 
 
 def full_content(certificate: Certificate) -> dict:
     """Everything the certificate says (certificates:read, with the holder's consent)."""
+    from .verification import snapshot
     ctype = certificate_type(certificate.type_code)
     data = certificate.data
-    content = summary(certificate)
+    content = summary(snapshot(certificate.identifier))
     content["holder"] = certificate.holder_enterprise.name if certificate.holder_enterprise else certificate.holder.name
     if certificate.holder_enterprise is not None:
         content["holder_uscc"] = certificate.holder_enterprise.uscc

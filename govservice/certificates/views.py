@@ -1,6 +1,7 @@
 """我的证照 (the wallet: PDF, QR, verifications, consent), the public verification page behind
 the QR, the published keys, and the issuing department's certificate desk."""
 import io
+from collections import OrderedDict
 from datetime import timedelta
 
 import qrcode
@@ -12,7 +13,7 @@ from flask_login import current_user, login_required
 from .. import clock
 from ..extensions import limiter
 from ..identity.access import require_role
-from . import consent, lifecycle, services
+from . import consent, lifecycle, services, verification
 
 bp = Blueprint("certificates", __name__)
 
@@ -95,15 +96,40 @@ def withdraw_consent(grant_id):
     return redirect(url_for("certificates.wallet"))
 
 
+def _verify_page_limit() -> str:
+    return current_app.config["VERIFY_PAGE_RATE_LIMIT"]
+
+
+# Rendered verification pages for visitors without a session (a phone scanning a QR): the page is
+# then a function of the path, the answer and the snapshot alone (no session: no language choice,
+# no flashed message, no user), so the same inputs give the same bytes. The key holds the whole
+# snapshot, so a revocation (a new snapshot) never meets an old page.
+_PAGES: OrderedDict = OrderedDict()
+_PAGES_MAX = 2048
+
+
+def _verify_page(status: str, snap) -> str:
+    html = render_template("certificates/verify.html", status=status, label=services.STATUS_LABELS[status],
+                           basics=services.public_basics(snap) if snap else [])
+    return html
+
+
 @bp.get("/v/<path:token>")
-@limiter.limit("60/minute")
+@limiter.limit(_verify_page_limit)
 def verify(token):
     # the log keeps the platform's words, whatever language the visitor reads
-    status, certificate = services.verify_token(token, channel="page", verifier="公开核验页面")
-    return render_template(
-        "certificates/verify.html", status=status, label=services.STATUS_LABELS[status],
-        basics=services.public_basics(certificate) if certificate else [],
-    ), 200 if status != "forged" else 404
+    status, snap = verification.verify_token(token, channel="page", verifier="公开核验页面")
+    code = 200 if status != "forged" else 404
+    if request.cookies.get(current_app.config["SESSION_COOKIE_NAME"]):
+        return _verify_page(status, snap), code
+    key = (request.path, status, snap)
+    html = _PAGES.get(key)
+    if html is None:
+        html = _verify_page(status, snap)
+        _PAGES[key] = html
+        if len(_PAGES) > _PAGES_MAX:
+            _PAGES.popitem(last=False)
+    return html, code
 
 
 @bp.get("/.well-known/jwks.json")

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from .. import clock
-from ..certificates import consent, identifiers
+from ..certificates import consent, identifiers, verification
 from ..certificates import services as certificates
 from ..extensions import csrf, limiter
 from . import openapi, services
@@ -112,12 +112,14 @@ def verify():
     if pdf_sha256 is not None and (not isinstance(pdf_sha256, str) or not SHA256.fullmatch(pdf_sha256.lower())):
         raise services.ApiError("invalid_request", _("pdf_sha256 应为64位十六进制的 SHA-256 值。"), 400)
     if token is not None:
-        status, certificate = certificates.verify_token(token, channel="api", verifier=client.label,
-                                                        purpose=purpose, client=client)
+        status, certificate = verification.verify_token(token, channel="api", verifier=client.label,
+                                                        purpose=purpose, client_id=client.id,
+                                                        client_label=client.client_id)
     else:
         try:
-            status, certificate = certificates.verify_identifier(identifier, channel="api", verifier=client.label,
-                                                                 purpose=purpose, client=client)
+            status, certificate = verification.verify_identifier(identifier, channel="api", verifier=client.label,
+                                                                 purpose=purpose, client_id=client.id,
+                                                                 client_label=client.client_id)
         except identifiers.InvalidIdentifier as exc:
             raise services.ApiError("invalid_identifier",
                                     _("证照标识格式不正确（GB/T 36904）：%(why)s", why=str(exc)), 400) from None
