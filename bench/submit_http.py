@@ -1,0 +1,163 @@
+"""Online submissions with an upload, by 100 signed-in HTTP clients at once, over gunicorn.
+
+    .venv/bin/python bench/submit_http.py [--clients 100] [--seconds 20]
+
+Each client is a browser session signed in through the development identity provider (the
+real OpenID Connect round trip), holding the apply form's CSRF token. For `--seconds` every
+client submits 个体工商户设立登记 with a small PDF as fast as the platform answers, each
+submission with a new idempotency key; every fifth submission is sent again with the same
+key (a retried or double-clicked submit). Then the database is asked: every acknowledged
+submission must be there once (lost = acknowledged but absent; doubled = more than one case
+for a key, or any case for a key never acknowledged and never sent). Prints submissions/s and
+the latency of the POSTs (median, p95). Goal: ≥ 300/s, 0 lost, 0 doubled.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import io
+import os
+import re
+import statistics
+import time
+import uuid
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from harness import Platform, free_port, gunicorn
+
+ITEM = "scjgj-gtgsh-sldj"
+FORM = {"business_name": "北京市朝阳区张三便利店", "composition": "个人经营", "address": "北京市朝阳区示例路8号",
+        "scope": "日用百货零售", "capital": "5", "phone": "13800000001"}
+PEOPLE = ("张三", "李娜")
+
+
+def pdf_bytes() -> bytes:
+    from reportlab.pdfgen import canvas
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    page.drawString(72, 720, "lease agreement")
+    page.save()
+    return buffer.getvalue()
+
+
+def sign_in(base: str, name: str) -> requests.Session:
+    """Through the development provider, as a browser would: choose `name` and come back."""
+    browser = requests.Session()
+    start = browser.get(f"{base}/auth/login/devidp", allow_redirects=False, timeout=10)
+    authorize = start.headers["Location"]
+    page = browser.get(authorize, timeout=10).text
+    for action, body in re.findall(r'<form method="post" action="([^"]*)">(.*?)</form>', page, re.S):
+        button = re.search(rf'name="identity" value="([^"]*)">以 {re.escape(name)} 登录</button>', body)
+        if button:
+            break
+    else:
+        raise RuntimeError(f"no identity {name} at the provider")
+    fields = {k: html.unescape(v) for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', body)}
+    fields["identity"] = html.unescape(button.group(1))
+    answer = browser.post(urljoin(authorize, html.unescape(action)), data=fields, allow_redirects=False, timeout=10)
+    callback = urlsplit(answer.headers["Location"])
+    done = browser.get(f"{base}{callback.path}?{callback.query}", allow_redirects=False, timeout=10)
+    assert done.status_code in (302, 303), done.text
+    return browser
+
+
+def csrf_token(browser: requests.Session, base: str) -> str:
+    form = browser.get(f"{base}/apply/{ITEM}", timeout=10)
+    form.raise_for_status()
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form.text).group(1)
+
+
+async def client_loop(session, base, token, deadline, pdf, results):
+    import aiohttp
+    count = 0
+    while time.monotonic() < deadline:
+        key = uuid.uuid4().hex
+        sends = 2 if count % 5 == 4 else 1
+        for _ in range(sends):
+            data = aiohttp.FormData()
+            for name, value in FORM.items():
+                data.add_field(name, value)
+            data.add_field("csrf_token", token)
+            data.add_field("idempotency_key", key)
+            data.add_field("material_premises", pdf, filename="lease.pdf", content_type="application/pdf")
+            started = time.perf_counter()
+            try:
+                async with session.post(f"{base}/apply/{ITEM}", data=data, allow_redirects=False) as answer:
+                    await answer.read()
+                    ok = answer.status in (302, 303) and "/cases/" in answer.headers.get("Location", "")
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                ok = False
+            results["latency"].append(time.perf_counter() - started)
+            results["sent"].add(key)
+            if ok:
+                results["acked"].add(key)
+            else:
+                results["failed"] += 1
+        count += 1
+
+
+async def drive(base, sessions, seconds, pdf):
+    import aiohttp
+    results = {"latency": [], "sent": set(), "acked": set(), "failed": 0}
+    timeout = aiohttp.ClientTimeout(total=30)
+    clients = []
+    for browser, token in sessions:
+        jar = aiohttp.CookieJar(unsafe=True)
+        jar.update_cookies({c.name: c.value for c in browser.cookies})
+        clients.append(aiohttp.ClientSession(cookie_jar=jar, timeout=timeout,
+                                             connector=aiohttp.TCPConnector(limit=1)))
+    deadline = time.monotonic() + seconds
+    started = time.perf_counter()
+    await asyncio.gather(*(client_loop(c, base, token, deadline, pdf, results)
+                           for c, (_b, token) in zip(clients, sessions)))
+    elapsed = time.perf_counter() - started
+    for c in clients:
+        await c.close()
+    return results, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=20)
+    args = parser.parse_args()
+
+    idp_port, app_port = free_port(), free_port()
+    platform = Platform(DEV_IDP_URL=f"http://127.0.0.1:{idp_port}", PUBLIC_URL=f"http://127.0.0.1:{app_port}")
+    from govservice.identity.devidp import create_idp_app, serve_in_thread
+    server, _thread = serve_in_thread(create_idp_app(f"http://127.0.0.1:{idp_port}", platform.folder),
+                                      "127.0.0.1", idp_port)
+    base = f"http://127.0.0.1:{app_port}"
+    with gunicorn("app:app", platform.env, app_port, ready_path="/healthz") as _master:
+        started = time.perf_counter()
+        sessions = []
+        for i in range(args.clients):
+            browser = sign_in(base, PEOPLE[i % len(PEOPLE)])
+            sessions.append((browser, csrf_token(browser, base)))
+        print(f"{args.clients} clients signed in through the development provider in "
+              f"{time.perf_counter() - started:.1f} s")
+        results, elapsed = asyncio.run(drive(base, sessions, args.seconds, pdf_bytes()))
+    server.shutdown()
+
+    with platform.app.app_context():
+        from govservice.cases.models import Case
+        from govservice.extensions import db
+        rows = db.session.execute(db.select(Case.idempotency_key, db.func.count(Case.id))
+                                  .group_by(Case.idempotency_key)).all()
+    in_db = {key: n for key, n in rows}
+    lost = len(results["acked"] - set(in_db))
+    doubled = sum(n - 1 for n in in_db.values() if n > 1) + len(set(in_db) - results["sent"])
+    latency = sorted(results["latency"])
+    p95 = latency[int(0.95 * (len(latency) - 1))]
+    print(f"submissions ({platform.database_url.split(':', 1)[0]}, redis {'on' if os.environ.get('REDIS_URL') else 'off'}"
+          f", {args.clients} clients, {elapsed:.1f} s): {len(in_db) / elapsed:.0f}/s stored "
+          f"({len(results['acked'])} acknowledged, {results['failed']} not, {len(latency)} POSTs)")
+    print(f"  POST latency median {statistics.median(latency) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
+    print(f"submissions: {len(in_db) / elapsed:.0f}/s, lost {lost}, doubled {doubled} (goal ≥ 300/s, 0, 0)")
+    platform.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Certificate verification over HTTP against a hello-world route, under the same gunicorn settings.
+
+    .venv/bin/python bench/verify_http.py [--seconds 5] [--rounds 3] [--connections 100]
+
+Serves the platform (`gunicorn -c gunicorn.conf.py app:app`) and bench/hello.py side by side,
+then drives each with wrk (100 connections), alternating hello / page / hello / API / ..., and
+prints the median requests/s of each and the ratios the issue names:
+  * the public verification page GET /v/<token> ÷ hello world   (goal ≥ 0.6)
+  * POST /api/v1/certificates/verify (a partner's bearer token) ÷ hello world   (goal ≥ 0.6)
+and each worker's resident memory after the load (goal ≤ 120 MB). Uses DATABASE_URL's server
+(a scratch database) and REDIS_URL when set, like a deployment; SQLite otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+
+from harness import Platform, alternate, free_port, gunicorn, require_wrk, worker_rss_mb, wrk
+
+API_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
+wrk.body = os.getenv("BENCH_BODY")
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=100)
+    args = parser.parse_args()
+    require_wrk()
+
+    platform = Platform()
+    from govservice.certificates import services
+    from govservice.certificates.demo import _person
+    from govservice.partners import services as partners
+    with platform.app.app_context():
+        holder = _person("110105198802150035", "张三")
+        certificate = services.issue("yyzz", holder, {
+            "credit_code": "92110105MA00000017", "business_name": "北京市朝阳区张三便利店",
+            "business_type": "个体工商户", "operator_name": "张三", "operator_id_number": "110105198802150035",
+            "composition": "个人经营", "address": "北京市朝阳区示例路8号", "scope": "日用百货零售",
+            "registered_on": "2026-11-23"})
+        token, identifier = certificate.token, certificate.identifier
+        _client, secret = partners.register_client("房屋租赁备案系统", "住房和城乡建设委员会", ["certificates:verify"],
+                                                   client_id="bench-partner")
+
+    app_port, hello_port = free_port(), free_port()
+    with gunicorn("app:app", platform.env, app_port, ready_path="/healthz") as master, \
+            gunicorn("bench.hello:app", platform.env, hello_port):
+        import requests
+        answer = requests.post(f"http://127.0.0.1:{app_port}/oauth/token", auth=("bench-partner", secret),
+                               data={"grant_type": "client_credentials", "scope": "certificates:verify"}, timeout=10)
+        answer.raise_for_status()
+        bearer = answer.json()["access_token"]
+        page = requests.get(f"http://127.0.0.1:{app_port}/v/{token}", timeout=10)
+        assert page.status_code == 200 and "有效" in page.text, page.status_code
+        body = json.dumps({"identifier": identifier, "purpose": "核验营业执照"}, ensure_ascii=False)
+        checked = requests.post(f"http://127.0.0.1:{app_port}/api/v1/certificates/verify", data=body.encode(),
+                                headers={"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"},
+                                timeout=10)
+        assert checked.status_code == 200 and checked.json()["status"] == "valid", checked.text
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+            script.write(API_SCRIPT)
+        api_env = {"BENCH_TOKEN": bearer, "BENCH_BODY": body}
+
+        failures, answered = [], [2]  # the two checks above
+
+        def run(url, counted=True, **kw):
+            def go():
+                result = wrk(url, seconds=args.seconds, connections=args.connections, **kw)
+                if result["non2xx"] or result["socket_errors"]:
+                    failures.append((url, result["non2xx"], result["socket_errors"]))
+                if counted:
+                    answered[0] += result["requests"] - result["non2xx"]
+                return result["rate"]
+            return go
+
+        medians, samples = alternate({
+            "hello": run(f"http://127.0.0.1:{hello_port}/", counted=False),
+            "page": run(f"http://127.0.0.1:{app_port}/v/{token}"),
+            "hello ": run(f"http://127.0.0.1:{hello_port}/", counted=False),
+            "api": run(f"http://127.0.0.1:{app_port}/api/v1/certificates/verify", script=script.name,
+                       extra_env=api_env),
+        }, args.rounds)
+        rss = worker_rss_mb(master)
+        os.unlink(script.name)
+    hello = (medians["hello"] + medians["hello "]) / 2
+    database = platform.database_url.split(":", 1)[0]
+    print(f"verify over HTTP ({database}, redis {'on' if os.environ.get('REDIS_URL') else 'off'}, "
+          f"{args.connections} connections, {args.rounds} rounds of {args.seconds:g} s, medians):")
+    print(f"  hello world                      {hello:8.0f} req/s   samples {samples['hello'] + samples['hello ']}")
+    print(f"  GET /v/<token>                   {medians['page']:8.0f} req/s   samples {samples['page']}")
+    print(f"  POST /api/v1/certificates/verify {medians['api']:8.0f} req/s   samples {samples['api']}")
+    print(f"verify page ÷ hello world: {medians['page'] / hello:.2f} (goal ≥ 0.6)")
+    print(f"verify API ÷ hello world: {medians['api'] / hello:.2f} (goal ≥ 0.6)")
+    print(f"worker RSS after load: {', '.join(f'{m:.0f} MB' for m in rss)} (goal ≤ 120 MB)")
+    if failures:
+        print(f"  errors during the runs (url, non-2xx, socket errors): {failures}")
+    with platform.app.app_context():
+        from govservice.certificates.models import Verification
+        from govservice.extensions import db
+        from govservice.certificates import verification
+        verification.flush()
+        recorded = db.session.query(Verification).count()
+        print(f"verifications answered {answered[0]}, recorded {recorded} (answers still in flight when wrk stops are recorded too), lost {max(0, answered[0] - recorded)}")
+    platform.close()
+
+
+if __name__ == "__main__":
+    main()

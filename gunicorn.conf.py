@@ -1,0 +1,38 @@
+"""gunicorn settings for govservice: `gunicorn -c gunicorn.conf.py app:app`.
+
+Every value can be overridden from the environment (GUNICORN_*), so the benchmarks and a
+deployment run the app and a hello-world route under exactly the same settings.
+"""
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# Sync workers, one request at a time each: the platform's requests are short (no long polling),
+# and a worker that never shares its process between requests cannot leak one request's state
+# into another's. Two per core is gunicorn's own advice for CPU-bound work with some I/O.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+workers = int(os.environ.get("GUNICORN_WORKERS", str(multiprocessing.cpu_count())))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Load the application once in the master: the catalogue, certificate types, fonts and keys are
+# read once and the workers share those pages copy-on-write.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") == "1"
+backlog = int(os.environ.get("GUNICORN_BACKLOG", "2048"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+# Recycle a worker after this many requests (with jitter, so they do not all restart together):
+# bounds the memory any slow leak in a dependency could take.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 10
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "warning")
+
+
+def post_fork(server, worker):
+    # Connections opened in the master (while preloading) must not be shared with the workers.
+    wsgi = worker.app.wsgi()
+    if "sqlalchemy" in getattr(wsgi, "extensions", {}):
+        from govservice.extensions import db
+        with wsgi.app_context():
+            db.engine.dispose(close=False)
