@@ -3,7 +3,12 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-# Sent after a case transition is committed: sender=app, case_id=..., action=..., actor_id=...
+# Sent inside a case transition's transaction, before its commit, for rows that must be written
+# with it (the applicant's notice): sender=app, case=<Case>, action=..., note=...
+# Listeners add rows and never commit.
+case_transitioning = _signals.signal("case-transitioning")
+
+# Sent after a case transition is committed: sender=app, case_id=..., action=...
 case_transitioned = _signals.signal("case-transitioned")
 
 # Sent after a department answers an online consultation (网上咨询): sender=app, consultation_id=...

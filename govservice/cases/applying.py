@@ -22,7 +22,6 @@ from ..identity.models import Enterprise, Person
 from ..registry import services as registry
 from . import uploads
 from .models import ApplicationDraft, Attachment, Case, CertificateMaterial
-from .engine import by_idempotency_key
 from .services import CaseError, submit_application
 
 HELD_KEY = "_held_certificates"  # in form_data: material code -> certificate identifier (read at the window)
@@ -149,12 +148,8 @@ def submit(person: Person, item: ServiceItem, answers: dict, files: list[uploads
     `context` is the page's `open_form(..., record=False)`: its registry answers are used (and
     audited with the new case) instead of asking again.
     """
-    existing = by_idempotency_key(person.id, idempotency_key)
-    if existing is not None:
-        return existing, False
-    if context is None or context.enterprise is not enterprise:
+    if context is None or context.enterprise is not enterprise:  # open_form checks the person may apply
         context = open_form(person, item, enterprise, level=level, record=False)
-    check_may_apply(person, item, enterprise, level)
     purpose = _purpose("提交申请", item)
     prefill = context.prefill
     data, sources = dict(answers), {}
@@ -178,9 +173,6 @@ def submit(person: Person, item: ServiceItem, answers: dict, files: list[uploads
     def record(case: Case) -> None:
         registry.record_lookups(prefill.lookups, actor=person, purpose=purpose, case_id=case.id)
         prefill.lookups = []
-        case.field_sources = sources
-        if enterprise is not None:
-            case.enterprise_id = enterprise.id
         for code, certificate in certificates.items():
             db.session.add(CertificateMaterial(case_id=case.id, material_code=code, certificate_id=certificate.id,
                                                certificate_identifier=certificate.identifier,
@@ -196,7 +188,8 @@ def submit(person: Person, item: ServiceItem, answers: dict, files: list[uploads
             db.session.delete(draft)
 
     return submit_application(person, item, data, files, idempotency_key, covered=set(certificates) | set(kept),
-                              before_commit=record)
+                              before_commit=record, field_sources=sources,
+                              enterprise_id=enterprise.id if enterprise is not None else None)
 
 
 # --------------------------------------------------------------------------- drafts (草稿)

@@ -26,7 +26,7 @@ from .. import clock
 from ..audit import services as audit
 from ..extensions import db
 from ..identity.models import Person
-from ..signals import case_transitioned
+from ..signals import case_transitioned, case_transitioning
 from . import statemachine
 from .models import Case, CaseEvent
 from .statemachine import TRANSITIONS
@@ -146,7 +146,7 @@ def transition(case_id: int, action: str, actor: Person | None, expected_version
     if final:
         db.session.execute(update(Case).where(Case.id == case_id).values(**final)
                            .execution_options(synchronize_session=False))
-    record(case, outcome.action, actor, from_state, outcome.target, outcome.note)
+    record(case, outcome.action, actor, from_state, outcome.target, outcome.note, changes=dict(changes, **final))
     db.session.commit()
     db.session.refresh(case)
     announce(case_id, outcome.action)
@@ -161,13 +161,16 @@ def open_case(case: Case) -> None:
 
 
 def record(case: Case, action: str, actor: Person | None, from_state: str, to_state: str, note: str | None,
-           detail: dict | None = None) -> None:
-    """The event and the audit entry of one transition (in the caller's transaction)."""
+           detail: dict | None = None, changes: dict | None = None) -> None:
+    """The event and the audit entry of one transition, and the rows other domains write with it
+    (`case_transitioning`), in the caller's transaction."""
     actor_id = getattr(actor, "id", None)
     db.session.add(CaseEvent(case_id=case.id, at=clock.now(), actor_id=actor_id, action=action,
                              from_state=from_state, to_state=to_state, note=note))
     audit.record(f"case.{action}", actor=actor_id, subject=f"case:{case.number}", case_id=case.id,
                  detail=detail if detail is not None else {"from": from_state, "to": to_state, "note": note})
+    case_transitioning.send(current_app._get_current_object(), case=case, action=action, state=to_state, note=note,
+                            changes=changes or {})
 
 
 def announce(case_id: int, action: str) -> None:

@@ -26,14 +26,15 @@ __all__ = ["CaseError", "StaleCase", "may_act", "transition"]  # the engine's, f
 
 def submit_application(applicant: Person, item: ServiceItem, form_data: dict, files: list[uploads.Upload],
                        idempotency_key: str, *, channel: str = "online", clerk: Person | None = None,
-                       covered: Iterable[str] = (), before_commit: Callable[[Case], None] | None = None
-                       ) -> tuple[Case, bool]:
+                       covered: Iterable[str] = (), before_commit: Callable[[Case], None] | None = None,
+                       **columns) -> tuple[Case, bool]:
     """Create a submitted case; the same idempotency key returns the case already made.
 
     Returns (case, created). Every upload is checked before anything is written. `covered`
     names materials supplied otherwise (a held certificate, a file kept from a draft);
     `before_commit(case)` adds the caller's rows to the same transaction (the front office:
-    certificates offered as materials, audited registry look-ups, the draft's removal).
+    certificates offered as materials, audited registry look-ups, the draft's removal);
+    `columns` are more of the case's own values (where each answer came from, the enterprise).
     """
     existing = by_idempotency_key(applicant.id, idempotency_key)
     if existing is not None:
@@ -55,7 +56,7 @@ def submit_application(applicant: Person, item: ServiceItem, form_data: dict, fi
     now = clock.now()
     case = Case(item=item, applicant=applicant, channel=channel, idempotency_key=idempotency_key,
                 form_data_enc=pii.encrypt_json(form_data), department=item.department, created_at=now,
-                submitted_at=now)
+                submitted_at=now, **columns)
     open_case(case)
     for upload, content_type, key in stored:
         case.attachments.append(Attachment(

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import exists, select
 
 from ..audit import services as audit
@@ -84,9 +84,13 @@ def sync(directory: Path = ITEMS_DIR) -> SyncReport:
 
 
 def current_item(code: str) -> ServiceItem | None:
-    return db.session.execute(
-        select(ServiceItem).where(ServiceItem.code == code, ServiceItem.is_current.is_(True))
-    ).scalar_one_or_none()
+    """The item's current version; asked once per request (the access check and the view both need it)."""
+    memo = g.setdefault("catalog_current_items", {}) if has_request_context() else {}
+    if code not in memo:
+        memo[code] = db.session.execute(
+            select(ServiceItem).where(ServiceItem.code == code, ServiceItem.is_current.is_(True))
+        ).scalar_one_or_none()
+    return memo[code]
 
 
 def list_items() -> list[ServiceItem]:

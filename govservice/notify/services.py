@@ -13,7 +13,7 @@ import re
 from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 from .. import clock, pii
 from ..extensions import db
 from ..identity.models import Person
-from ..signals import case_transitioned, consultation_answered
+from ..signals import case_transitioned, case_transitioning, consultation_answered
 from .mail import MailError, from_config
 from .models import Notice, NoticeSettings
 
@@ -38,6 +38,7 @@ class NoticeError(Exception):
 
 def init_app(app: Flask) -> None:
     app.extensions["mailer"] = from_config(app)
+    case_transitioning.connect(_on_case_transitioning, sender=app, weak=False)
     case_transitioned.connect(_on_case_transitioned, sender=app, weak=False)
     consultation_answered.connect(_on_consultation_answered, sender=app, weak=False)
 
@@ -50,14 +51,21 @@ def init_app(app: Flask) -> None:
         return {"unread_notice_count": count}
 
 
-def _on_case_transitioned(app, case_id, action, **_kw):
+def _on_case_transitioning(app, case, action, state, note, changes, **_kw):
+    """The notice is written in the transition's own transaction: no second commit, and a case
+    never changes without its applicant's notice. Making it must not break the transition."""
     try:
-        notice = notify_case(case_id, action)
-    except Exception:  # the transition is committed; a notice must never undo or break it
-        log.exception("could not make the notice for case %s (%s)", case_id, action)
-        db.session.rollback()
+        notice = notify_case(case, action, state=state, note=note, deadline=changes.get("deadline", case.deadline))
+    except Exception:
+        log.exception("could not make the notice for case %s (%s)", case.id, action)
         return
-    _send_later(notice)
+    if notice is not None:
+        db.session.info.setdefault("notices_to_mail", []).append(notice)
+
+
+def _on_case_transitioned(app, case_id, action, **_kw):
+    for notice in db.session.info.pop("notices_to_mail", []):
+        _send_later(notice)
 
 
 def _on_consultation_answered(app, consultation_id, **_kw):
@@ -73,35 +81,36 @@ def _on_consultation_answered(app, consultation_id, **_kw):
 def _send_later(notice: Notice | None) -> None:
     if notice is None:
         return
+    from sqlalchemy import inspect
+
     from .tasks import send_email_task
-    notice_id = notice.id
+    identity = inspect(notice).identity  # the id without reloading the committed row
+    if identity is None:  # the transaction that made it was rolled back
+        return
     try:
-        send_email_task.delay(notice_id)
+        send_email_task.delay(identity[0])
     except Exception:  # a broker that is down: the notice stays in the platform
-        log.exception("could not queue the e-mail for notice %s", notice_id)
-    db.session.expire(notice)  # the task records the outcome in its own session
+        log.exception("could not queue the e-mail for notice %s", identity[0])
 
 
 def _path(endpoint: str, **values) -> str:
-    with current_app.test_request_context():
+    if has_request_context():
+        return url_for(endpoint, **values)
+    with current_app.test_request_context():  # a job or a command: no request to build the path from
         return url_for(endpoint, **values)
 
 
-def notify_case(case_id: int, action: str) -> Notice | None:
-    """The applicant's notice of one transition; commits."""
-    from ..cases.models import Case
-    case = db.session.get(Case, case_id)
-    if case is None or case.number is None:
+def notify_case(case, action: str, *, state: str, note: str | None, deadline=None) -> Notice | None:
+    """The applicant's notice of one transition (the case's values as the transition leaves them),
+    added to the transition's transaction."""
+    if case.number is None:
         return None
-    department = case.department.name if case.department else ""
-    last = next((e for e in reversed(case.events) if e.action == action), None)
-    params = {"number": case.number, "item": case.item.name, "state": case.state, "department": department,
-              "deadline": case.deadline.isoformat() if case.deadline else "",
-              "note": (last.note or "")[:300] if last else ""}
+    department = case.department.name if case.department_id else ""
+    params = {"number": case.number, "item": case.item.name, "state": state, "department": department,
+              "deadline": deadline.isoformat() if deadline else "", "note": (note or "")[:300]}
     notice = Notice(recipient_id=case.applicant_id, case_id=case.id, kind=f"case.{action}", params=params,
                     url=_path("cases.detail", number=case.number), created_at=clock.now())
     db.session.add(notice)
-    db.session.commit()
     return notice
 
 

@@ -14,11 +14,12 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProte
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6750 import BearerTokenValidator
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..audit import services as audit
@@ -68,10 +69,16 @@ def save_token(token: dict, oauth_request) -> None:
 
 class PartnerTokenValidator(BearerTokenValidator):
     def authenticate_token(self, token_string):
+        """The token row with its client, read once per request (the rate-limit key and the
+        scope check both ask)."""
         if not token_string or len(token_string) > 256:
             return None
-        return db.session.execute(
-            select(PartnerToken).where(PartnerToken.token_hash == secret_hash(token_string))).scalar_one_or_none()
+        memo = request.environ.setdefault("govservice.partner_tokens", {}) if has_request_context() else {}
+        if token_string not in memo:
+            memo[token_string] = db.session.execute(
+                select(PartnerToken).options(joinedload(PartnerToken.client))
+                .where(PartnerToken.token_hash == secret_hash(token_string))).scalar_one_or_none()
+        return memo[token_string]
 
 
 require_oauth = ResourceProtector()
