@@ -5,11 +5,14 @@ form with several mistakes shows each beside its field and keeps what was typed.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import uuid
 from datetime import date
 
 from flask import request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -151,6 +154,34 @@ def application_form(item, prefill: dict, *, formdata=None, held: dict | None = 
     material code to a file already saved with the draft. `formdata` resumes a draft.
     """
     held, kept = held or {}, kept or {}
+    kwargs = dict(prefill)
+    for spec in item.fields:  # a registry gives dates as ISO text; the date field wants a date
+        if spec["type"] == "date" and isinstance(kwargs.get(spec["name"]), str):
+            try:
+                kwargs[spec["name"]] = date.fromisoformat(kwargs[spec["name"]])
+            except ValueError:
+                kwargs.pop(spec["name"])
+    if formdata is not None:
+        kwargs["formdata"] = formdata
+    form = _form_class(item, held, kept)(**kwargs)
+    if not form.idempotency_key.data:
+        form.idempotency_key.data = idempotency_key or uuid.uuid4().hex
+    return form
+
+
+_FORM_CLASSES: dict = {}
+
+
+def _form_class(item, held: dict, kept: dict):
+    """The form class of an item version in the current language. The common case (nothing held,
+    nothing kept from a draft) is built once per process, not once per request: an item version
+    never changes (a changed file makes a new version), and the key holds its fields' shape too."""
+    key = None
+    if not any(held.values()) and not kept:
+        shape = json.dumps([item.fields, item.materials], sort_keys=True, ensure_ascii=False, default=str)
+        key = (item.id, item.version, str(get_locale()), hashlib.sha256(shape.encode()).digest())
+    if key is not None and key in _FORM_CLASSES:
+        return _FORM_CLASSES[key]
 
     class ApplicationForm(FlaskForm):
         idempotency_key = HiddenField()
@@ -166,19 +197,9 @@ def application_form(item, prefill: dict, *, formdata=None, held: dict | None = 
         setattr(ApplicationForm, f"material_{code}",
                 FileField(material["name"], validators=[_material_check(material, kept)],
                           description=material.get("note", "")))
-    kwargs = dict(prefill)
-    for spec in item.fields:  # a registry gives dates as ISO text; the date field wants a date
-        if spec["type"] == "date" and isinstance(kwargs.get(spec["name"]), str):
-            try:
-                kwargs[spec["name"]] = date.fromisoformat(kwargs[spec["name"]])
-            except ValueError:
-                kwargs.pop(spec["name"])
-    if formdata is not None:
-        kwargs["formdata"] = formdata
-    form = ApplicationForm(**kwargs)
-    if not form.idempotency_key.data:
-        form.idempotency_key.data = idempotency_key or uuid.uuid4().hex
-    return form
+    if key is not None:
+        _FORM_CLASSES[key] = ApplicationForm
+    return ApplicationForm
 
 
 class _CertificateChoice(RadioField):
