@@ -193,3 +193,38 @@ def test_two_clerks_calling_at_once_never_call_the_same_number(app, clock):
 
     outcomes = race(app, call)
     assert sorted(seq for _, seq in outcomes) == list(range(1, THREADS + 1)), outcomes
+
+
+def test_a_submission_holds_the_day_counter_only_for_its_commit(app):
+    """One submission stops midway, inside its transaction, after its rows and before its number;
+    another submission of the same day goes through meanwhile: the counter is taken last."""
+    inside, release = threading.Event(), threading.Event()
+    outcomes = {}
+
+    def slow(i):
+        with app.app_context():
+            applicant, item = person("张三"), catalog.current_item(ITEM)
+
+            def wait(case):
+                inside.set()
+                release.wait(timeout=30)
+
+            case, _created = cases.submit_application(applicant, item, ANSWERS, [pdf_file()], uuid.uuid4().hex,
+                                                      before_commit=wait)
+            outcomes["slow"] = case.number
+            db.session.remove()
+
+    thread = threading.Thread(target=slow, args=(0,))
+    thread.start()
+    assert inside.wait(timeout=30)
+    try:
+        with app.app_context():
+            fast, _created = cases.submit_application(person("李娜"), catalog.current_item(ITEM), ANSWERS,
+                                                      [pdf_file()], uuid.uuid4().hex)
+            outcomes["fast"] = fast.number
+            db.session.remove()
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert outcomes["fast"] and outcomes["slow"] and outcomes["fast"] != outcomes["slow"]
+    assert outcomes["fast"] < outcomes["slow"]  # the one that committed first drew the first number

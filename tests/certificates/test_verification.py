@@ -1,0 +1,117 @@
+"""Verification on the hot path: the status snapshot and its invalidation across instances, the
+queued log (exactly once), forgeries that cost no database work, and Redis down."""
+import json
+import os
+
+import pytest
+from sqlalchemy import event
+
+from govservice import create_app
+from govservice.audit.models import AuditEntry
+from govservice.certificates import lifecycle, verification
+from govservice.certificates.models import Verification
+from govservice.extensions import db
+
+from .helpers import issue, person
+
+needs_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"),
+                                 reason="the snapshot cache and the queue live in Redis (the PostgreSQL + Redis run)")
+
+
+def _count(model):
+    return db.session.execute(db.select(db.func.count(model.id))).scalar_one()
+
+
+@needs_redis
+def test_a_revocation_through_one_instance_shows_at_once_on_another(app, ctx, clock):
+    certificate = issue()
+    token, identifier = certificate.token, certificate.identifier
+    other = create_app(dict(app.config))  # a second instance: same database, same Redis
+    with other.test_request_context():
+        assert verification.verify_token(token, channel="page", verifier="t")[0] == "valid"  # cached there now
+    lifecycle.revoke(certificate.id, person("刘洋"), "以欺骗手段取得登记")
+    with other.test_request_context():
+        status, snap = verification.verify_token(token, channel="page", verifier="t")
+        assert status == "revoked" and snap.identifier == identifier
+        db.session.remove()
+
+
+@needs_redis
+def test_a_snapshot_read_just_before_a_revocation_never_hides_it(ctx, clock, monkeypatch):
+    """The reader loads the row, the revocation commits, then the reader caches what it loaded:
+    that copy is filed under the old generation and never served."""
+    certificate = issue()
+    read = verification._snapshot_from_db
+
+    def read_then_revoke(identifier):
+        found = read(identifier)
+        monkeypatch.setattr(verification, "_snapshot_from_db", read)
+        lifecycle.revoke(certificate.id, person("刘洋"), "吊销")
+        return found
+
+    monkeypatch.setattr(verification, "_snapshot_from_db", read_then_revoke)
+    assert verification.snapshot(certificate.identifier).recorded_status == "valid"  # what it read
+    assert verification.snapshot(certificate.identifier).status == "revoked"
+    assert verification.verify_token(certificate.token, channel="page", verifier="t")[0] == "revoked"
+
+
+@needs_redis
+def test_queued_verifications_land_once_even_when_a_drainer_died_before_trimming(ctx, clock, monkeypatch):
+    certificate = issue()
+    for _ in range(3):
+        assert verification.verify_token(certificate.token, channel="page", verifier="t")[0] == "valid"
+    assert verification.pending() == 3 and _count(Verification) == 0
+    audited = _count(AuditEntry)
+    link = ctx.extensions["redis_link"]
+    queued = [json.loads(e) for e in link.client.lrange(verification._queue(), 0, -1)]
+    verification._insert(queued)  # a drainer that committed, then died before trimming the queue
+    db.session.commit()
+    assert verification.flush() == 3  # the next one drains the same entries ...
+    assert _count(Verification) == 3  # ... and they are there once
+    assert _count(AuditEntry) == audited + 3
+    assert verification.pending() == 0
+
+
+@needs_redis
+def test_the_holder_sees_queued_verifications_in_the_wallet(app, ctx, clock, login):
+    certificate = issue()
+    verification.verify_token(certificate.token, channel="page", verifier="公开核验页面")
+    client = app.test_client()
+    login(client, "张三")
+    page = client.get("/wallet").get_data(as_text=True)
+    assert "公开核验页面" in page and verification.pending() == 0
+
+
+def test_a_forged_token_costs_no_database_work_and_writes_nothing(ctx, clock):
+    genuine = issue()
+    header, payload, signature = genuine.token.split(".")
+    forged = f"{header}.{payload}.{signature[:-4]}{'AAAA' if signature[-4:] != 'AAAA' else 'BBBB'}"
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        for _ in range(5):
+            assert verification.verify_token(forged, channel="page", verifier="t") == ("forged", None)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert statements == []
+    verification.flush()
+    assert _count(Verification) == 0
+
+
+class TestRedisDown:
+    """Redis configured but not answering: the public page and the log go on without it."""
+
+    @pytest.fixture
+    def app_config(self):
+        return {"REDIS_URL": "redis://127.0.0.1:1/0"}
+
+    def test_the_page_answers_and_the_check_is_logged_directly(self, app, ctx, clock):
+        certificate = issue()
+        page = app.test_client().get(f"/v/{certificate.token}")
+        assert page.status_code == 200 and "核验结果：有效" in page.get_data(as_text=True)
+        lifecycle.revoke(certificate.id, person("刘洋"), "吊销")
+        page = app.test_client().get(f"/v/{certificate.token}")
+        assert "核验结果：已吊销" in page.get_data(as_text=True)
+        assert db.session.execute(db.select(Verification.result).order_by(Verification.id)).scalars().all() \
+            == ["valid", "revoked"]
