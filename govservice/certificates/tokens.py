@@ -50,7 +50,6 @@ token string.
 """
 from __future__ import annotations
 
-import base64
 import binascii
 import contextlib
 import json

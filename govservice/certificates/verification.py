@@ -11,10 +11,12 @@ A verification reads and never waits on a write:
   revocation committed stores its snapshot under the old generation, so it can never mask the
   revocation. Expiry is judged at the moment of asking, from the snapshot's expiry time.
   Without Redis (the embedded default, or Redis down) the snapshot comes from the database.
-* **The log without a commit in the request.** Each verification is one entry pushed onto a Redis
-  list (one round trip); a drainer moves entries into `verifications` and the audit log in
-  batches: a thread in each web process every half second, the Celery beat task, and any reader
-  of the log (`flush()`, e.g. the wallet) first. Entries carry a unique id and are inserted with
+* **The log without a commit in the request.** Each verification is one entry on a Redis list,
+  queued with the snapshot it was answered from, in the same round trip as the snapshot's read
+  (a Lua script); the answer follows from the snapshot and the entry's time, so the request and
+  the log agree. A drainer moves entries into `verifications` and the audit log in batches: a
+  thread in each web process every half second, the Celery beat task, and any reader of the log
+  (`flush()`, e.g. the wallet) first. Entries carry a unique id and are inserted with
   ON CONFLICT DO NOTHING before they are trimmed from the list, so a drainer that dies mid-batch
   makes the next one insert the rest, never twice. Without Redis the entry is inserted and
   committed directly (the embedded default is one process; a deployment whose Redis is down
@@ -35,14 +37,14 @@ from datetime import datetime, timezone
 
 from flask import Flask, current_app, has_app_context
 from prometheus_client import Counter
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, aliased
 
 from .. import clock, pii, redis_link
-from ..redis_link import DOWN
 from ..audit import services as audit
 from ..extensions import db
 from ..identity.models import Department, Enterprise, Person
+from ..redis_link import DOWN
 from . import identifiers, tokens
 from .models import Certificate, CertificateEvent, Verification
 
