@@ -9,9 +9,10 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Sync workers, one request at a time each: the platform's requests are short (no long polling),
 # and a worker that never shares its process between requests cannot leak one request's state
-# into another's. Two per core is gunicorn's own advice for CPU-bound work with some I/O.
+# into another's. 2 × cores + 1 is gunicorn's own advice: while one worker waits on PostgreSQL or
+# Redis, another uses the core.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
-workers = int(os.environ.get("GUNICORN_WORKERS", str(multiprocessing.cpu_count())))
+workers = int(os.environ.get("GUNICORN_WORKERS", str(2 * multiprocessing.cpu_count() + 1)))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # Load the application once in the master: the catalogue, certificate types, fonts and keys are
 # read once and the workers share those pages copy-on-write.
