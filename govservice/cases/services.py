@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import blobs, clock, pii
 from ..catalog.models import ServiceItem
@@ -70,10 +71,11 @@ def submit_application(applicant: Person, item: ServiceItem, form_data: dict, fi
         return by_idempotency_key(applicant.id, idempotency_key), False
     if before_commit is not None:
         before_commit(case)
-    case.number = _case_number()  # last: the day's counter row stays locked only until the commit below
+    number = case.number = _case_number()  # last: the day's counter row stays locked only until the commit
     record(case, "submit", clerk or applicant, "draft", case.state, "窗口代为提交" if clerk else None,
            detail={"item": item.code, "version": item.version, "channel": channel})
     db.session.commit()
+    set_committed_value(case, "number", number)  # what the caller shows next; no need to read it back
     announce(case.id, "submit")
     return case, True
 
