@@ -26,8 +26,14 @@ def _signed_in(client) -> bool:
     return client.get("/auth/me").status_code == 200
 
 
+def test_signed_out_pages_store_no_session(client):
+    for path in ("/", "/auth/login", "/items/"):
+        assert client.get(path).status_code == 200, path
+        assert _sid(client) is None, path
+
+
 def test_sign_in_gives_a_new_session_id_and_the_old_one_is_worth_nothing(app, client, login):
-    client.get("/auth/login")
+    client.get("/auth/login/devidp")  # the sign-in starts: its state and nonce are kept in a session
     before = _sid(client)
     assert before
     login(client, "张三")
