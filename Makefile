@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/certificates.py
 	$(BIN)/python bench/identity.py
 	$(BIN)/python bench/front_office.py
+	$(BIN)/python bench/audit.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
