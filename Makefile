@@ -40,6 +40,7 @@ bench: $(STAMP) translations
 	$(BIN)/python bench/submit_http.py
 	$(BIN)/python bench/identity.py
 	$(BIN)/python bench/front_office.py
+	$(BIN)/python bench/audit.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -60,6 +60,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     verification.init_app(app)
     from .partners import services as partner_services
     partner_services.init_app(app)
+    from .audit import sealer as audit_sealer
+    audit_sealer.init_app(app)
 
     from .identity.views import bp as identity_bp
     from .catalog.views import bp as catalog_bp
@@ -82,6 +84,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(supervision_bp)
     from .notify.views import bp as notify_bp
     app.register_blueprint(notify_bp)
+    from .audit.views import bp as audit_bp, staff_bp as audit_log_bp
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(audit_log_bp)
 
     from .cli import register as register_cli
     register_cli(app)

@@ -1,7 +1,9 @@
 """Celery, bound to the Flask app (the pattern from Flask's documentation).
 
 Without `CELERY_BROKER_URL` tasks run eagerly in the calling process (the embedded default),
-so `make run` needs no worker. With a broker: `celery -A govservice.worker worker`.
+so `make run` needs no worker. With a broker: `celery -A govservice.worker worker`, and
+`celery -A govservice.worker beat` for the periodic tasks (the audit sealer, every
+AUDIT_SEAL_INTERVAL seconds; embedded, a thread in the app process seals instead).
 Tasks are thin wrappers around service functions.
 """
 from __future__ import annotations
@@ -24,6 +26,16 @@ def init_app(app: Flask) -> Celery:
         task_eager_propagates=True,
         task_ignore_result=True,
         timezone="Asia/Shanghai",
+        imports=("govservice.audit.tasks",),
+        # `celery -A govservice.worker beat`: the audit sealer, often (a run with nothing to seal,
+        # or with another sealer at work, returns at once; a run not started in time is dropped).
+        beat_schedule={
+            "audit-seal": {
+                "task": "audit.seal",
+                "schedule": float(app.config.get("AUDIT_SEAL_INTERVAL", 2)),
+                "options": {"expires": float(app.config.get("AUDIT_SEAL_INTERVAL", 2))},
+            },
+        },
     )
     celery.set_default()
     app.extensions["celery"] = celery

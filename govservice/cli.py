@@ -20,6 +20,8 @@ group.add_command(keys_group)
 group.add_command(partners_group)
 from .supervision.cli import holidays_group  # noqa: E402
 group.add_command(holidays_group)
+from .audit.cli import audit_group  # noqa: E402
+group.add_command(audit_group)
 
 
 @db_group.command("upgrade")

@@ -71,6 +71,14 @@ def from_environment(instance_path: str) -> dict:
         # Cookies travel over HTTPS only, except in development on plain http://127.0.0.1.
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"),
                                        env.get("GOVSERVICE_ENV", "development") != "development"),
+        # The tamper-evident audit log (govservice/audit): who seals (auto: the Celery beat with a
+        # broker, else a thread in each app process), how often and how much per checkpoint, and the
+        # log's name in its signed checkpoints (default: PUBLIC_URL's host + /audit).
+        "AUDIT_SEALER": env.get("AUDIT_SEALER", "auto"),
+        "AUDIT_SEAL_INTERVAL": float(env.get("AUDIT_SEAL_INTERVAL", "2")),
+        "AUDIT_SEAL_DELAY": float(env.get("AUDIT_SEAL_DELAY", "0.2")),
+        "AUDIT_SEAL_BATCH": int(env.get("AUDIT_SEAL_BATCH", "2000")),
+        "AUDIT_LOG_ORIGIN": env.get("AUDIT_LOG_ORIGIN", ""),
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     }

@@ -197,7 +197,7 @@ def test_the_form_is_prefilled_from_the_population_registry_with_the_source_show
     assert re.search(r'id="household_address"[^>]*readonly', page)
     with app.app_context():
         entry = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "registry.lookup")
-                                   .order_by(AuditEntry.seq.desc())).scalars().first()
+                                   .order_by(AuditEntry.id.desc())).scalars().first()
         assert entry.purpose == "预填申请表：居住证申领（gaj-jzz-sl）" and entry.actor_id == person("李娜").id
 
 

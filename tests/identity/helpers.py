@@ -48,7 +48,7 @@ def count(app, model, *where) -> int:
 def audit_actions(app, prefix: str = "") -> list[str]:
     from govservice.audit.models import AuditEntry
     with app.app_context():
-        return [a for (a,) in db.session.execute(db.select(AuditEntry.action).order_by(AuditEntry.seq))
+        return [a for (a,) in db.session.execute(db.select(AuditEntry.action).order_by(AuditEntry.id))
                 if a.startswith(prefix)]
 
 
@@ -56,7 +56,7 @@ def audit_entries(app, action: str) -> list:
     from govservice.audit.models import AuditEntry
     with app.app_context():
         rows = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == action)
-                                  .order_by(AuditEntry.seq)).scalars().all()
+                                  .order_by(AuditEntry.id)).scalars().all()
         return [(r.actor_id, r.subject, dict(r.detail)) for r in rows]
 
 

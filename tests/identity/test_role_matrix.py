@@ -35,6 +35,19 @@ STAFF_OUTSIDE_AREAS = {
 }
 #: Machine routes (OAuth2 bearer tokens, not browser sessions): not part of this matrix.
 MACHINE_PREFIXES = ("/api/", "/oauth/")
+#: Public routes that must open signed out, with no session at all: endpoint -> why.
+PUBLIC_SIGNED_OUT = {
+    "audit.index": "the audit log's description and URLs",
+    "audit.latest": "the latest signed checkpoint of the audit log",
+    "audit.checkpoint_of_size": "one checkpoint",
+    "audit.list_checkpoints": "every checkpoint, for outside copies",
+    "audit.proof": "an inclusion proof",
+    "audit.consistency": "a consistency proof",
+    "audit.key": "the checkpoint key",
+    "audit.key_pem": "the checkpoint key as PEM",
+}
+# The audit log itself (audit_log.*, /supervision/audit/) is a /supervision route: supervisors
+# and administrators, by the prefix.
 #: Routes that end the session they are called in: walked with a throwaway session.
 ENDS_SESSION = {"identity.logout", "identity.end_all_sessions"}
 
@@ -135,6 +148,17 @@ def test_no_staff_route_lives_outside_the_staff_areas(app, people, login):
         if response.status_code == 403:
             problems.append(f"{method} {rule.rule} ({rule.endpoint}) refuses a citizen outside the staff areas")
     assert not problems, "\n".join(problems)
+
+
+def test_the_public_routes_open_signed_out_without_a_session(app):
+    endpoints = {rule.endpoint: rule for rule, _method in _routes(app)}
+    assert set(PUBLIC_SIGNED_OUT) <= set(endpoints), set(PUBLIC_SIGNED_OUT) - set(endpoints)
+    for endpoint in PUBLIC_SIGNED_OUT:
+        rule = endpoints[endpoint]
+        assert _area(rule.rule) is None, f"{rule.rule} is public but under a staff prefix"
+        response = app.test_client().get(_url(rule))
+        assert response.status_code not in (401, 403) and not _to_login(response), f"{rule.rule}: {response.status_code}"
+        assert "Set-Cookie" not in response.headers, f"{rule.rule} started a session"
 
 
 def test_a_citizen_opening_a_staff_page_gets_a_clear_page_that_is_logged(app, people):

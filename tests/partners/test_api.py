@@ -126,7 +126,7 @@ def test_no_token_or_no_scope_is_refused_and_audited(app, ctx, clock):
     assert refused.status_code == 403 and refused.get_json()["error"] == "insufficient_scope"
     assert "certificates:verify" in refused.get_json()["message"]
     audited = db.session.execute(db.select(AuditEntry.subject, AuditEntry.detail)
-                                 .where(AuditEntry.action == "partner.refused").order_by(AuditEntry.seq)).all()
+                                 .where(AuditEntry.action == "partner.refused").order_by(AuditEntry.id)).all()
     assert [d["error"] for _s, d in audited] == ["missing_authorization", "invalid_token", "insufficient_scope"]
     assert audited[-1][0] == f"partner:{reader.client_id}"
     assert db.session.execute(db.select(db.func.count(Verification.id))).scalar_one() == 0

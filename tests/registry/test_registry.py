@@ -18,7 +18,7 @@ ZHANGSAN, LINA, WANGWU = "110105198802150035", "440106199507200025", "1101081978
 
 def _lookups():
     return db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "registry.lookup")
-                              .order_by(AuditEntry.seq)).scalars().all()
+                              .order_by(AuditEntry.id)).scalars().all()
 
 
 def test_the_demo_people_and_enterprise_are_known():
