@@ -1,0 +1,107 @@
+"""The read side of cases: the lists (inbox, the window's queues, 我的办件), a page at a time.
+
+Each list is one query for its page, ordered by a unique key its index serves, with what the
+page shows loaded in the same round trips (joined or select-in, never a query per row), and
+the working days left computed in SQL against the calendar table (`workdays`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from .. import clock
+from ..catalog.models import ServiceItem
+from ..identity.models import Person
+from ..pagination import DEFAULT_SIZE, Key, Page, keyset
+from . import workdays, workflow
+from .models import ApplicationDraft, Case, CaseStep
+
+INBOX_STATES = ("accepted", "in_review")
+RETURNED_STATES = ("supplement_requested", "submitted")
+
+
+@dataclass
+class InboxRow:
+    step: CaseStep
+    days_left: int | None
+
+    @property
+    def case(self) -> Case:
+        return self.step.case
+
+    @property
+    def level(self) -> str:
+        return workdays.level(self.days_left, self.step.case.paused_since is not None)
+
+
+def department_inbox(officer: Person, token: str | None = None, *, size: int = DEFAULT_SIZE,
+                     param: str = "page") -> Page:
+    """The steps waiting for the officer's departments in the stage under review, by deadline
+    (then case, then step: a stable order when deadlines tie); each with its working days left."""
+    departments = [d.id for d in officer.departments("officer")]
+    today = workdays.ordinal(clock.today())
+    query = (select(CaseStep).join(CaseStep.case)
+             .where(CaseStep.department_id.in_(departments), CaseStep.stage == Case.current_stage,
+                    Case.state.in_(INBOX_STATES + RETURNED_STATES), Case.deadline.is_not(None),
+                    or_(CaseStep.status.in_(workflow.OPEN) & Case.state.in_(INBOX_STATES),
+                        (CaseStep.status == workflow.RETURNED) & Case.state.in_(RETURNED_STATES))))
+    query, left = workdays.with_days_left(query, today)
+    query = query.add_columns(left).options(
+        contains_eager(CaseStep.case).joinedload(Case.item), joinedload(CaseStep.department))
+    page = keyset(query, [Key(Case.deadline), Key(Case.id), Key(CaseStep.id)], token, size=size, param=param)
+    page.items = [InboxRow(step, days) for step, days in page.items]
+    return page
+
+
+def _window_list(query, keys, token, size, param) -> Page:
+    return keyset(query.options(joinedload(Case.item), joinedload(Case.applicant)), keys, token, size=size,
+                  param=param)
+
+
+def intake_queue(token: str | None = None, *, size: int = DEFAULT_SIZE, param: str = "queue") -> Page:
+    """Cases waiting for the window's pre-review (online and window intake, and answered
+    supplements), oldest submission first."""
+    return _window_list(select(Case).where(Case.state == "submitted"),
+                        [Key(Case.submitted_at), Key(Case.id)], token, size, param)
+
+
+def awaiting_supplement(token: str | None = None, *, size: int = DEFAULT_SIZE, param: str = "supplements") -> Page:
+    return _window_list(select(Case).where(Case.state == "supplement_requested"),
+                        [Key(Case.submitted_at), Key(Case.id)], token, size, param)
+
+
+def awaiting_hand_over(token: str | None = None, *, size: int = DEFAULT_SIZE, param: str = "hand_over") -> Page:
+    """Window cases whose result is ready and not yet handed over (统一出件)."""
+    return _window_list(
+        select(Case).where(Case.state == "completed", Case.channel == "window", Case.handed_over_at.is_(None),
+                           Case.decision.is_not(None)),
+        [Key(Case.completed_at), Key(Case.id)], token, size, param)
+
+
+@dataclass
+class MyCase:
+    case: Case
+    days_left: int | None
+
+
+def cases_of(applicant: Person, token: str | None = None, *, size: int = 20, param: str = "page") -> Page:
+    """我的办件: the applicant's cases, newest first, with their steps and departments (the
+    progress column) and the working days left."""
+    query, left = workdays.with_days_left(select(Case).where(Case.applicant_id == applicant.id),
+                                          workdays.ordinal(clock.today()))
+    query = query.add_columns(left).options(
+        joinedload(Case.item).joinedload(ServiceItem.department),
+        selectinload(Case.steps).joinedload(CaseStep.department))
+    page = keyset(query, [Key(Case.id, descending=True)], token, size=size, param=param)
+    page.items = [MyCase(case, days) for case, days in page.items]
+    return page
+
+
+def drafts_of(applicant: Person, token: str | None = None, *, size: int = 20, param: str = "drafts") -> Page:
+    """The applicant's saved drafts (草稿), the latest saved first."""
+    query = select(ApplicationDraft).where(ApplicationDraft.applicant_id == applicant.id) \
+        .options(joinedload(ApplicationDraft.item))
+    return keyset(query, [Key(ApplicationDraft.updated_at, descending=True), Key(ApplicationDraft.id, descending=True)],
+                  token, size=size, param=param)
