@@ -123,6 +123,17 @@ def _after(keys: Sequence[Key], values: Sequence, flipped: bool):
     return or_(*clauses)
 
 
+def _upto(keys: Sequence[Key], values: Sequence, flipped: bool):
+    """The rows up to and including `values` in the order of `keys` (reversed when `flipped`)."""
+    directions = [k.descending != flipped for k in keys]
+    if not any(k.nullable for k in keys) and None not in values and len(set(directions)) == 1:
+        columns, row = tuple_(*[k.column for k in keys]), tuple_(*values)
+        if directions[0]:
+            return and_(keys[0].column >= values[0], columns >= row)
+        return and_(keys[0].column <= values[0], columns <= row)
+    return ~_after(keys, values, flipped)
+
+
 def _order(keys: Sequence[Key], flipped: bool) -> list:
     out = []
     for key in keys:
@@ -134,14 +145,49 @@ def _order(keys: Sequence[Key], flipped: bool) -> list:
     return out
 
 
-def keyset(query: Select, keys: Sequence[Key], token: str | None, *, size: int = DEFAULT_SIZE,
-           param: str = "page", session=None) -> Page:
+MAX_WINDOW = 20_000
+
+
+def _walk(session, ordered: Select, walk: Select, keys: Sequence[Key], after, flipped: bool, size: int) -> list:
+    """The page's rows, sought among the next rows of `walk` by their unique last key, a window
+    at a time (each four times the last) until the page is full or the walk ends."""
+    rows, window, columns = [], max(10 * size, 200), [k.column for k in keys]
+    while True:
+        base = walk if after is None else walk.where(_after(keys, after, flipped))
+        if window > MAX_WINDOW:  # sparse matches: let the database finish the walk in one query
+            last = ordered if after is None else ordered.where(_after(keys, after, flipped))
+            return rows + list(session.execute(last).all())
+        walked = session.execute(base.with_only_columns(*columns).order_by(None).order_by(*_order(keys, flipped))
+                                 .limit(window)).all()
+        if walked:
+            rows += session.execute(ordered.where(keys[-1].column.in_([w[-1] for w in walked]))).all()
+        if len(rows) > size or len(walked) < window:
+            return rows[:size + 1]
+        after, window = tuple(walked[-1]), window * 4
+
+
+def page_size(size: int | None) -> int:
+    """The list's own size, or the configured default (`PAGE_SIZE`)."""
+    if size is not None:
+        return size
+    from flask import current_app
+    return current_app.config.get("PAGE_SIZE", DEFAULT_SIZE)
+
+
+def keyset(query: Select, keys: Sequence[Key], token: str | None, *, size: int | None = None,
+           param: str = "page", session=None, walk: Select | None = None) -> Page:
     """One page of `query` in the order of `keys` (the last key must make the order unique).
 
     Items are what `query` selects: one entity (or column) per row, or a tuple per row when it
     selects several. `token` is the `Page.next`/`Page.prev` of the page the link was on.
+
+    `walk` is for a filter the planner cannot see through (an EXISTS on another table): the
+    same rows without that filter, on an index in the keys' order. The page is then sought
+    among the next few hundred rows of the walk, by primary key (more rows if they hold too few
+    matches), so its cost follows the page, not the table, whatever the planner estimates.
     """
     session = session or db.session
+    size = page_size(size)
     width = len(query.column_descriptions)
     position = decode(token, len(keys))
     flipped = position is not None and position[0] == "p"
@@ -149,8 +195,11 @@ def keyset(query: Select, keys: Sequence[Key], token: str | None, *, size: int =
     if position is not None:
         seek = seek.where(_after(keys, position[1], flipped))
     labelled = [k.column.label(f"_page_key_{i}") for i, k in enumerate(keys)]
-    rows = list(session.execute(seek.add_columns(*labelled).order_by(None).order_by(*_order(keys, flipped))
-                                .limit(size + 1)).all())
+    ordered = seek.add_columns(*labelled).order_by(None).order_by(*_order(keys, flipped)).limit(size + 1)
+    if walk is None:
+        rows = list(session.execute(ordered).all())
+    else:
+        rows = _walk(session, ordered, walk, keys, position[1] if position else None, flipped, size)
     more = len(rows) > size
     rows = rows[:size]
     if flipped:
@@ -173,10 +222,11 @@ def keyset(query: Select, keys: Sequence[Key], token: str | None, *, size: int =
 
 # --- Offset, for short lists ---------------------------------------------------------------------
 
-def offset(query: Select, token: str | None, *, size: int = DEFAULT_SIZE, param: str = "page",
+def offset(query: Select, token: str | None, *, size: int | None = None, param: str = "page",
            session=None) -> Page:
     """Page `token` (1, 2, ...) of `query`, which must be ordered by a unique key."""
     session = session or db.session
+    size = page_size(size)
     try:
         number = max(1, int(token or 1))
     except ValueError:

@@ -38,7 +38,8 @@ def upgrade():
                     postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
     op.create_index("ix_cases_to_hand_over", "cases", ["completed_at", "id"],
                     postgresql_where=sa.text(TO_HAND_OVER), sqlite_where=sa.text(TO_HAND_OVER))
-    op.create_index("ix_cases_figures", "cases", ["department_id", "submitted_at", "state", "item_id", "channel"])
+    op.create_index("ix_cases_figures", "cases", ["department_id", "submitted_at", "state", "item_id", "channel",
+                                                  "accepted_at", "completed_at", "deadline", "paused_days"])
 
     op.drop_index("ix_case_steps_department_id", table_name="case_steps")
     op.create_index("ix_case_steps_inbox", "case_steps", ["department_id", "status", "case_id"])
