@@ -52,7 +52,7 @@ def latest_verifications(certificate_ids: list[int], n: int) -> tuple[dict[int, 
     return {i: vs[:n] for i, vs in latest.items()}, more
 
 
-def verifications(certificate: Certificate, token: str | None = None, *, size: int = 50,
+def verifications(certificate: Certificate, token: str | None = None, *, size: int | None = None,
                   param: str = "page") -> Page:
     """Every check or use of one certificate, newest first."""
     query = select(Verification).where(Verification.certificate_id == certificate.id)

@@ -38,7 +38,7 @@ def upgrade():
                     postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
     op.create_index("ix_cases_to_hand_over", "cases", ["completed_at", "id"],
                     postgresql_where=sa.text(TO_HAND_OVER), sqlite_where=sa.text(TO_HAND_OVER))
-    op.create_index("ix_cases_figures", "cases", ["department_id", "submitted_at", "state", "item_id", "channel",
+    op.create_index("ix_cases_figures", "cases", ["state", "department_id", "submitted_at", "item_id", "channel",
                                                   "accepted_at", "completed_at", "deadline", "paused_days"])
 
     op.drop_index("ix_case_steps_department_id", table_name="case_steps")
@@ -54,8 +54,13 @@ def upgrade():
     op.drop_index("ix_rectification_tasks_status", table_name="rectification_tasks")
     op.create_index("ix_rectification_tasks_status_due", "rectification_tasks", ["status", "due", "id"])
 
+    op.drop_index("ix_evaluations_department_id", table_name="evaluations")
+    op.create_index("ix_evaluations_department_rating", "evaluations", ["department_id", "rating"])
+
 
 def downgrade():
+    op.drop_index("ix_evaluations_department_rating", table_name="evaluations")
+    op.create_index("ix_evaluations_department_id", "evaluations", ["department_id"])
     op.drop_index("ix_rectification_tasks_status_due", table_name="rectification_tasks")
     op.create_index("ix_rectification_tasks_status", "rectification_tasks", ["status"])
     op.drop_index("ix_verifications_certificate_id_id", table_name="verifications")
