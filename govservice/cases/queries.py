@@ -17,7 +17,7 @@ from ..extensions import db
 from ..identity.models import Person
 from ..pagination import Key, Page, keyset
 from . import workdays, workflow
-from .models import OPEN_STATES, ApplicationDraft, Case, CaseStep
+from .models import ApplicationDraft, Case, CaseStep
 
 INBOX_STATES = ("accepted", "in_review")
 RETURNED_STATES = ("supplement_requested", "submitted")
