@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import pii
@@ -13,15 +13,36 @@ from ..identity.models import Department, Person
 from ..models_base import UTCDateTime, utcnow
 
 
+# The states in which a case is open under (or waiting for) the clock; the lists' partial index.
+OPEN_STATES = ("submitted", "supplement_requested", "accepted", "in_review", "approved")
+_OPEN = "state IN ('submitted', 'supplement_requested', 'accepted', 'in_review', 'approved')"
+_TO_HAND_OVER = "state = 'completed' AND channel = 'window' AND handed_over_at IS NULL"
+
+
 class Case(db.Model):
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("applicant_id", "idempotency_key"),)
+    # The lists' indexes (issue 9, migration 0620), each for one list's filter and order:
+    # 我的办件 (applicant, id); the window's queues (state, submitted_at, id); the inboxes and
+    # supervision's overdue and due-soon lists (deadline, id) over open cases only, so a walk
+    # by deadline never crosses the million closed ones; 待出件 (completed_at, id); and the
+    # dashboard's counts and timings, read from the index alone (state first: the timings read
+    # the completed cases only).
+    __table_args__ = (
+        UniqueConstraint("applicant_id", "idempotency_key"),
+        Index("ix_cases_applicant_id_id", "applicant_id", "id"),
+        Index("ix_cases_state_submitted_at", "state", "submitted_at", "id"),
+        Index("ix_cases_open_deadline", "deadline", "id", postgresql_where=text(_OPEN), sqlite_where=text(_OPEN)),
+        Index("ix_cases_to_hand_over", "completed_at", "id", postgresql_where=text(_TO_HAND_OVER),
+              sqlite_where=text(_TO_HAND_OVER)),
+        Index("ix_cases_figures", "state", "department_id", "submitted_at", "item_id", "channel", "accepted_at",
+              "completed_at", "deadline", "paused_days"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(32), unique=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("service_items.id"), nullable=False)
-    applicant_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), nullable=False, index=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), nullable=False)
     channel: Mapped[str] = mapped_column(String(16), nullable=False)  # online | window
-    state: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    state: Mapped[str] = mapped_column(String(32), nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     idempotency_key: Mapped[str] = mapped_column(String(64), nullable=False)
     form_data_enc: Mapped[str] = mapped_column(Text, nullable=False)
@@ -116,12 +137,14 @@ class CaseStep(db.Model):
     """
 
     __tablename__ = "case_steps"
-    __table_args__ = (UniqueConstraint("case_id", "stage", "department_id"),)
+    # The inbox reads a department's open steps: (department, status, case) (issue 9, 0620).
+    __table_args__ = (UniqueConstraint("case_id", "stage", "department_id"),
+                      Index("ix_case_steps_inbox", "department_id", "status", "case_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
     stage: Mapped[int] = mapped_column(Integer, nullable=False)
     mode: Mapped[str] = mapped_column(String(16), nullable=False)  # sequential | joint
-    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), nullable=False, index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), nullable=False)
     # waiting (a later stage) | pending | in_review | approved | denied | returned | skipped
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
@@ -216,6 +239,21 @@ class Holiday(db.Model):
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 
+class CalendarDay(db.Model):
+    """One day of the working calendar as a table (issue 9), so that working days are counted in
+    SQL: `ordinal` is the number of working days from the table's first day up to and including
+    this one, and the working days after a up to b are ordinal(b) - ordinal(a), as
+    `clock.working_days_between` counts them. Filled from `clock.WorkingCalendar` (chinese-calendar
+    and the administrator's `holidays`), so `known` False marks a provisional year; kept by
+    `cases.workdays`, refreshed whenever a holiday is entered or removed."""
+
+    __tablename__ = "calendar_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    known: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    ordinal: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+
+
 class CertificateMaterial(db.Model):
     """免提交: a material the applicant did not upload because they hold the certificate that
     replaces it (issue 4). Recorded at submission; the window checks it is still valid at
@@ -240,8 +278,9 @@ class ApplicationDraft(db.Model):
     encrypted; files already uploaded stay in blob storage and are listed in `files`."""
 
     __tablename__ = "application_drafts"
+    __table_args__ = (Index("ix_application_drafts_applicant_updated", "applicant_id", "updated_at", "id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    applicant_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), nullable=False, index=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), nullable=False)
     item_id: Mapped[int] = mapped_column(ForeignKey("service_items.id"), nullable=False)
     item_code: Mapped[str] = mapped_column(String(64), nullable=False)
     enterprise_uscc: Mapped[str | None] = mapped_column(String(18))

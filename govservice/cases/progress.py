@@ -34,8 +34,9 @@ class Progress:
     level: str             # ok | due (one working day or less) | overdue | paused | none
 
 
-def _department_names(case, codes) -> list[str]:
-    names = {s.department.code: s.department.name for s in getattr(case, "steps", []) if s.department}
+def _department_names(case, codes, known: dict[str, str] | None = None) -> list[str]:
+    names = dict(known or {})
+    names.update({s.department.code: s.department.name for s in getattr(case, "steps", []) if s.department})
     from ..catalog.services import departments_by_code
     if any(c not in names for c in codes):
         names.update({c: d.name for c, d in departments_by_code().items()})
@@ -58,7 +59,12 @@ def _stage_status(case, stage: workflow.Stage) -> str:
     return TODO
 
 
-def of(case) -> Progress:
+_UNSET = object()
+
+
+def of(case, *, days_left=_UNSET, department_names: dict[str, str] | None = None) -> Progress:
+    """`days_left` and `department_names` (code -> name) may come from the list's own query, so
+    that a page of cases costs no query and no calendar walk per case."""
     item = case.item
     stages = workflow.stages(item.definition, item.department.code)
     steps = [Step(_("提交申请"), DONE)]
@@ -75,7 +81,7 @@ def of(case) -> Progress:
         if status == TODO and case.state in REVIEW_STATES and not getattr(case, "steps", []) \
                 and stage.number == 1:
             status = CURRENT  # accepted before the workflow engine opened its stages
-        steps.append(Step(label, status, _department_names(case, stage.departments)))
+        steps.append(Step(label, status, _department_names(case, stage.departments, department_names)))
     result = item.definition.get("result_name") if not item.result_type else None
     result_label = _("办结") if not result else _("办结：%(result)s", result=result)
     steps.append(Step(result_label, DONE if case.state == "completed" else
@@ -94,9 +100,11 @@ def of(case) -> Progress:
 
     left, level = None, "none"
     if case.deadline and case.state not in ("completed",) + ENDED_AT_WINDOW:
-        left = clock.working_days_between(clock.today(), case.deadline)
+        left = clock.working_days_between(clock.today(), case.deadline) if days_left is _UNSET else days_left
         if getattr(case, "paused_since", None) is not None:
             level = "paused"
+        elif left is None:
+            level = "none"
         elif left < 0:
             level = "overdue"
         elif left <= 1:

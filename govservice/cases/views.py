@@ -13,7 +13,7 @@ from ..catalog import services as catalog
 from ..certificates import services as certificates
 from ..identity.access import current_actor, current_level, require_item_access
 from ..registry.services import SOURCE_LABELS
-from . import applying, progress, services
+from . import applying, progress, queries, services
 from .forms import application_form, posted_version, raw_values, values
 from .models import Case
 from .statemachine import label as state_label
@@ -126,9 +126,13 @@ def discard_draft(draft_id):
 @bp.get("/cases")
 @login_required
 def mine():
-    cases = services.cases_of(current_user)
-    return render_template("cases/list.html", cases=cases, drafts=applying.drafts_of(current_user),
-                           state_label=state_label, progress={c.id: progress.of(c) for c in cases})
+    cases = queries.cases_of(current_user, request.args.get("page"))
+    names = {d.code: d.name for d in catalog.departments_by_code().values()}
+    return render_template("cases/list.html", cases=cases, drafts=queries.drafts_of(current_user,
+                                                                                   request.args.get("drafts")),
+                           state_label=state_label,
+                           progress={r.case.id: progress.of(r.case, days_left=r.days_left, department_names=names)
+                                     for r in cases})
 
 
 def _case_for_viewer(number) -> Case:

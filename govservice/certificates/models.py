@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import pii
@@ -114,11 +114,13 @@ class Verification(db.Model):
     check of a material (免提交). Shown to the holder in the wallet."""
 
     __tablename__ = "verifications"
+    # The wallet lists a certificate's verifications newest first, a page at a time (issue 9, 0620).
+    __table_args__ = (Index("ix_verifications_certificate_id_id", "certificate_id", "id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     # The id the entry had in the verification queue (see verification.py): draining it twice
     # inserts it once. None for the checks written directly (materials, consent reads).
     uid: Mapped[str | None] = mapped_column(String(32), unique=True)
-    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), index=True)
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     channel: Mapped[str] = mapped_column(String(16), nullable=False)  # page | api | case
     verifier: Mapped[str] = mapped_column(String(128), nullable=False)

@@ -13,15 +13,17 @@ from flask_login import current_user, login_required
 from .. import clock
 from ..extensions import limiter
 from ..identity.access import require_role
-from . import consent, lifecycle, services, verification
+from . import consent, lifecycle, queries, services, verification
 
 bp = Blueprint("certificates", __name__)
 
 
 def _wallet_page(errors=None, values=None, status=200):
     default_until = (clock.now() + timedelta(days=7)).astimezone(clock.BEIJING).strftime("%Y-%m-%dT%H:%M")
+    page = queries.wallet(current_user, request.args.get("page"))
     return render_template(
-        "certificates/wallet.html", certificates=services.wallet(current_user), status_of=services.status_of,
+        "certificates/wallet.html", certificates=page, latest=page.extra["latest"], more=page.extra["more"],
+        status_of=services.status_of,
         labels=services.STATUS_LABELS, type_of=services.certificate_type, grant_state=consent.state_of,
         grant_label=consent.state_label, display_code=consent.display_code, consent_link=consent.consent_link,
         partners=consent.partners(), default_until=default_until, errors=errors or {}, values=values or {},
@@ -33,6 +35,16 @@ def _wallet_page(errors=None, values=None, status=200):
 @login_required
 def wallet():
     return _wallet_page()
+
+
+@bp.get("/wallet/<identifier>/verifications")
+@login_required
+def verifications(identifier):
+    """Every check or use of one certificate, newest first, a page at a time (用证记录)."""
+    certificate = _held(identifier)
+    return render_template("certificates/verifications.html", certificate=certificate,
+                           page=queries.verifications(certificate, request.args.get("page")),
+                           type_of=services.certificate_type, labels=services.STATUS_LABELS)
 
 
 def _held(identifier):

@@ -35,7 +35,8 @@ def index():
             return redirect(url_for("staff_admin.index"))
     elif request.method == "POST":
         flash(_("未保存：请按提示修改标出的内容。"), "error")
-    return render_template("identity/admin_staff.html", form=form, assignments=staff.assignments(),
+    return render_template("identity/admin_staff.html", form=form,
+                           assignments=staff.assignments_page(request.args.get("page")),
                            may_manage=lambda a: staff.may_manage(admin, a.role, a.department_id)), \
         (422 if request.method == "POST" else 200)
 

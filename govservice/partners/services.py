@@ -240,5 +240,11 @@ def _revoke_tokens(client: PartnerClient, now) -> None:
         token.revoked_at = now
 
 
+def clients_page(token: str | None = None, *, size: int = 50):
+    """合作方系统, a page at a time (a short list: numbered pages)."""
+    from ..pagination import offset
+    return offset(select(PartnerClient).order_by(PartnerClient.id), token, size=size)
+
+
 def clients() -> list[PartnerClient]:
     return list(db.session.execute(select(PartnerClient).order_by(PartnerClient.id)).scalars())

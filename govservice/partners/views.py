@@ -11,7 +11,8 @@ bp = Blueprint("partner_admin", __name__, url_prefix="/admin/partners")
 
 
 def _page(secret=None, client=None, error=None, values=None, status=200):
-    return render_template("partners/admin.html", clients=services.clients(), scopes=SCOPES, secret=secret,
+    return render_template("partners/admin.html", clients=services.clients_page(request.args.get("page")),
+                           scopes=SCOPES, secret=secret,
                            new_client=client, error=error, values=values or {},
                            checked_scopes=values.getlist("scope") if values else []), status
 

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import clock
+from ..cases import queries
 from ..cases import services as cases
 from ..cases.forms import posted_version
 from ..cases.statemachine import label as state_label
@@ -38,11 +39,8 @@ def _step_id() -> int | None:
 @bp.get("/")
 @require_role("officer")
 def inbox():
-    today = clock.today()
-    calendar = clock.WorkingCalendar()
-    steps = cases.department_inbox(current_user)
-    return render_template("review/inbox.html", steps=steps, state_label=state_label, step_label=step_label,
-                           days_left=lambda c: days_left(c, today, calendar))
+    page = queries.department_inbox(current_user, request.args.get("page"))
+    return render_template("review/inbox.html", page=page, state_label=state_label, step_label=step_label)
 
 
 def _render(case, status=200, **extra):

@@ -8,23 +8,33 @@
 - Overdue: open cases (accepted, under review, approved, or back at the window after a
   supplement) whose deadline has passed; a paused case counts if it was already late when paused.
 - Due soon: open cases with one working day or less left.
+
+Every figure is aggregate SQL (GROUP BY over the dashboard's covering index, working days as
+differences of the calendar table's ordinals, summed per date rather than per case), so the
+dashboard costs a handful of queries whatever the number of cases; the overdue and due-soon
+lists are pages on the open cases' (deadline, id) index, and the CSV export streams its rows.
 """
 from __future__ import annotations
 
 import csv
 import io
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, case as when, func, or_, select, text
+from sqlalchemy.orm import aliased, joinedload
 
 from .. import clock
-from ..cases.models import Case
+from ..cases import workdays
+from ..cases.models import CalendarDay, Case
 from ..cases.statemachine import STATE_LABELS
+from ..catalog.models import ServiceItem
 from ..extensions import db
+from ..identity.models import Department
+from ..pagination import DEFAULT_SIZE, Key, Page, keyset
 from .models import Evaluation, RectificationTask
 
 OPEN_REVIEW = ("accepted", "in_review", "approved", "supplement_requested", "submitted")
@@ -43,10 +53,10 @@ class Period:
 
 @dataclass
 class CaseRow:
+    """A case on the overdue or due-soon list, with its working days left (from SQL)."""
+
     case: Case
-    used_days: int | None = None       # working days from acceptance to completion, less paused
-    on_time: bool | None = None
-    days_left: int | None = None       # for open cases under the clock
+    days_left: int | None = None
 
 
 @dataclass
@@ -60,14 +70,15 @@ class Figures:
     on_time: int = 0
     on_time_rate: float | None = None  # percent
     average_days: float | None = None
-    overdue: list[CaseRow] = field(default_factory=list)
-    due_soon: list[CaseRow] = field(default_factory=list)
+    overdue_count: int = 0
+    due_soon_count: int = 0
+    overdue: Page = field(default_factory=lambda: Page([], DEFAULT_SIZE))   # the most overdue first
+    due_soon: Page = field(default_factory=lambda: Page([], DEFAULT_SIZE))
     ratings: int = 0
     average_rating: float | None = None
     rating_counts: list[tuple[int, int]] = field(default_factory=list)
     rating_by_department: list[tuple[str, int, float]] = field(default_factory=list)
     open_rectifications: int = 0
-    rows: list[CaseRow] = field(default_factory=list)
 
 
 def local_date(value: datetime) -> date:
@@ -75,7 +86,8 @@ def local_date(value: datetime) -> date:
 
 
 def days_left(case: Case, today: date, calendar: clock.WorkingCalendar) -> int | None:
-    """Working days left until the deadline (negative: overdue); a paused clock stands still."""
+    """Working days left until the deadline (negative: overdue); a paused clock stands still.
+    For one case on its page; the lists compute the same in SQL (`workdays.with_days_left`)."""
     if case.deadline is None or case.state not in OPEN_REVIEW or case.accepted_at is None:
         return None
     return calendar.working_days_between(case.paused_since or today, case.deadline)
@@ -101,59 +113,177 @@ def _ranked(counter: Counter) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def compute(departments: list[int] | None, period: Period | None = None, today: date | None = None) -> Figures:
-    period = period or Period()
-    today = today or clock.today()
-    calendar = clock.WorkingCalendar()
-    cases = list(db.session.execute(_in_view(select(Case), departments, period).order_by(Case.id)
-                                    .options(selectinload(Case.evaluation))).scalars())
-    figures = Figures(total=len(cases))
-    states = Counter(c.state for c in cases)
-    figures.by_state = [(str(label), states[s]) for s, label in STATE_LABELS.items() if states[s]]
-    figures.by_department = _ranked(Counter(c.department.name if c.department else "—" for c in cases))
-    figures.by_item = _ranked(Counter(c.item.name for c in cases))
-    figures.by_channel = _ranked(Counter({channel_label(k): v for k, v in Counter(c.channel for c in cases).items()}))
+def _names(model, ids) -> dict:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(model.id, model.name).where(model.id.in_(ids))).all())
 
-    used = []
-    for case in cases:
-        row = CaseRow(case)
-        if case.state == "completed" and case.accepted_at and case.completed_at and case.deadline:
-            done = local_date(case.completed_at)
-            row.used_days = calendar.working_days_between(local_date(case.accepted_at), done) - case.paused_days
-            row.on_time = done <= case.deadline
-            used.append(row.used_days)
-            figures.completed += 1
-            figures.on_time += row.on_time
-        row.days_left = days_left(case, today, calendar)
-        if row.days_left is not None:
-            if row.days_left < 0:
-                figures.overdue.append(row)
-            elif row.days_left <= 1 and case.paused_since is None:
-                figures.due_soon.append(row)
-        figures.rows.append(row)
+
+def _counts(figures: Figures, departments, period) -> None:
+    rows = db.session.execute(_in_view(
+        select(Case.state, Case.department_id, Case.item_id, Case.channel, func.count()), departments, period)
+        .group_by(Case.state, Case.department_id, Case.item_id, Case.channel)).all()
+    department_names, item_names = _names(Department, (r[1] for r in rows)), _names(ServiceItem, (r[2] for r in rows))
+    states, by_department, by_item, by_channel = Counter(), Counter(), Counter(), Counter()
+    for state, department_id, item_id, channel, n in rows:
+        states[state] += n
+        by_department[department_names.get(department_id, "—")] += n
+        by_item[item_names.get(item_id, "—")] += n
+        by_channel[channel_label(channel)] += n
+    figures.total = sum(states.values())
+    figures.by_state = [(str(label), states[s]) for s, label in STATE_LABELS.items() if states[s]]
+    figures.by_department, figures.by_item, figures.by_channel = (
+        _ranked(by_department), _ranked(by_item), _ranked(by_channel))
+
+
+def _timing(figures: Figures, departments, period) -> None:
+    """On time and working days to complete, less paused: grouped by (accepted, completed) date
+    first, so the calendar is joined to a few thousand date pairs, not to every case."""
+    accepted, done = workdays.beijing_date(Case.accepted_at), workdays.beijing_date(Case.completed_at)
+    pairs = _in_view(select(accepted.label("a"), done.label("c"), func.count().label("n"),
+                            func.sum(when((done <= Case.deadline, 1), else_=0)).label("on_time"),
+                            func.sum(Case.paused_days).label("paused")), departments, period) \
+        .where(Case.state == "completed", Case.accepted_at.is_not(None), Case.completed_at.is_not(None),
+               Case.deadline.is_not(None)).group_by(accepted, done).subquery()
+    at_a, at_c = aliased(CalendarDay), aliased(CalendarDay)
+    n, on_time, used = db.session.execute(
+        select(func.sum(pairs.c.n), func.sum(pairs.c.on_time),
+               func.sum(pairs.c.n * (at_c.ordinal - at_a.ordinal) - pairs.c.paused))
+        .select_from(pairs).join(at_a, at_a.day == pairs.c.a).join(at_c, at_c.day == pairs.c.c)).one()
+    figures.completed, figures.on_time = int(n or 0), int(on_time or 0)
     if figures.completed:
         figures.on_time_rate = round(100 * figures.on_time / figures.completed, 1)
-        figures.average_days = round(sum(used) / len(used), 1)
-    figures.overdue.sort(key=lambda r: (r.days_left, r.case.id))
-    figures.due_soon.sort(key=lambda r: (r.days_left, r.case.id))
+        figures.average_days = round(int(used) / figures.completed, 1)
 
-    evaluations = list(db.session.execute(
-        _in_view(select(Evaluation).join(Case, Evaluation.case_id == Case.id), departments, period)).scalars())
-    figures.ratings = len(evaluations)
-    if evaluations:
-        figures.average_rating = round(sum(e.rating for e in evaluations) / len(evaluations), 2)
-    stars = Counter(e.rating for e in evaluations)
-    figures.rating_counts = [(n, stars[n]) for n in range(5, 0, -1)]
+
+def _under_clock(departments, period):
+    return _in_view(select(Case), departments, period).where(
+        Case.state.in_(OPEN_REVIEW), Case.accepted_at.is_not(None), Case.deadline.is_not(None))
+
+
+def _overdue_query(departments, period, cut: workdays.Cutoffs):
+    """Overdue: a running clock past its deadline, or a paused one already late when paused.
+    Either way the deadline is before today's cut-off, a range on the open cases' index."""
+    query, left = workdays.with_days_left(_under_clock(departments, period), cut.today_ordinal)
+    query = query.where(Case.deadline < cut.overdue_before, or_(Case.paused_since.is_(None), left < 0))
+    return query, left
+
+
+def _soon_query(departments, period, cut: workdays.Cutoffs):
+    query, left = workdays.with_days_left(_under_clock(departments, period), cut.today_ordinal)
+    return query.where(Case.paused_since.is_(None), Case.deadline >= cut.overdue_before,
+                       Case.deadline < cut.soon_before), left
+
+
+def _listed(query, left, token, size, param) -> Page:
+    query = query.add_columns(left).options(joinedload(Case.item), joinedload(Case.department))
+    page = keyset(query, [Key(Case.deadline), Key(Case.id)], token, size=size, param=param)
+    page.items = [CaseRow(c, n) for c, n in page.items]
+    return page
+
+
+def _count(query) -> int:
+    return db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar()
+
+
+def _ratings(departments, period: Period):
+    """(rating, department, count). An evaluation carries its case's lead department and only a
+    completed case is rated, so without a period the cases table is not needed at all."""
+    query = select(Evaluation.rating, Evaluation.department_id, func.count()) \
+        .group_by(Evaluation.rating, Evaluation.department_id)
+    if period.start or period.end:
+        return _in_view(query.join(Case, Evaluation.case_id == Case.id), departments, period)
+    if departments is not None:
+        query = query.where(Evaluation.department_id.in_(departments))
+    return query
+
+
+def compute(departments: list[int] | None, period: Period | None = None, today: date | None = None, *,
+            overdue_token: str | None = None, soon_token: str | None = None, size: int = DEFAULT_SIZE) -> Figures:
+    period = period or Period()
+    cut = workdays.cutoffs(today or clock.today())
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The aggregates sort and hash a few hundred thousand index entries at a city's size:
+        # in memory, not in temporary files (for this transaction only).
+        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
+    figures = Figures()
+    _counts(figures, departments, period)
+    _timing(figures, departments, period)
+    overdue, left = _overdue_query(departments, period, cut)
+    figures.overdue_count = _count(overdue.with_only_columns(Case.id))
+    figures.overdue = _listed(overdue, left, overdue_token, size, "overdue")
+    soon, left = _soon_query(departments, period, cut)
+    figures.due_soon_count = _count(soon.with_only_columns(Case.id))
+    figures.due_soon = _listed(soon, left, soon_token, size, "soon")
+
+    ratings = db.session.execute(_ratings(departments, period)).all()
+    figures.ratings = sum(n for _r, _d, n in ratings)
+    if figures.ratings:
+        figures.average_rating = round(sum(r * n for r, _d, n in ratings) / figures.ratings, 2)
+    stars = Counter()
     per_department: dict[str, list[int]] = {}
-    for e in evaluations:
-        per_department.setdefault(e.department.name if e.department else "—", []).append(e.rating)
+    names = _names(Department, (d for _r, d, _n in ratings))
+    for rating, department_id, n in ratings:
+        stars[rating] += n
+        totals = per_department.setdefault(names.get(department_id, "—"), [0, 0])
+        totals[0] += n
+        totals[1] += rating * n
+    figures.rating_counts = [(n, stars[n]) for n in range(5, 0, -1)]
     figures.rating_by_department = sorted(
-        ((name, len(r), round(sum(r) / len(r), 2)) for name, r in per_department.items()), key=lambda t: t[0])
-    open_tasks = select(RectificationTask).where(RectificationTask.status == "open")
+        ((name, n, round(total / n, 2)) for name, (n, total) in per_department.items()), key=lambda t: t[0])
+    open_tasks = select(func.count()).select_from(RectificationTask).where(RectificationTask.status == "open")
     if departments is not None:
         open_tasks = open_tasks.where(RectificationTask.department_id.in_(departments))
-    figures.open_rectifications = len(db.session.execute(open_tasks).scalars().all())
+    figures.open_rectifications = db.session.execute(open_tasks).scalar()
     return figures
+
+
+# --- Every case of the view, one row each, streamed (the CSV export) ------------------------------
+
+@dataclass
+class ExportRow:
+    number: str
+    item_code: str
+    item_name: str
+    department: str | None
+    channel: str
+    state: str
+    submitted_at: datetime | None
+    accepted_at: datetime | None
+    deadline: date | None
+    provisional: bool
+    completed_at: datetime | None
+    used_days: int | None
+    on_time: bool | None
+    days_left: int | None
+    rating: int | None
+
+
+def case_rows(departments: list[int] | None, period: Period | None = None, today: date | None = None,
+              *, batch: int = 2000) -> Iterator[ExportRow]:
+    """Every case in view with its figures, by id, fetched in batches from a server-side cursor:
+    memory stays flat however many cases there are."""
+    period = period or Period()
+    cut = workdays.cutoffs(today or clock.today())
+    at_a, at_c = aliased(CalendarDay), aliased(CalendarDay)
+    completed = and_(Case.state == "completed", Case.accepted_at.is_not(None), Case.completed_at.is_not(None),
+                     Case.deadline.is_not(None))
+    done = workdays.beijing_date(Case.completed_at)
+    query = _in_view(select(Case.number, ServiceItem.code, ServiceItem.name, Department.name, Case.channel, Case.state,
+                            Case.submitted_at, Case.accepted_at, Case.deadline, Case.deadline_provisional,
+                            Case.completed_at,
+                            when((completed, at_c.ordinal - at_a.ordinal - Case.paused_days), else_=None),
+                            when((completed, done <= Case.deadline), else_=None)), departments, period) \
+        .join(ServiceItem, ServiceItem.id == Case.item_id).outerjoin(Department, Department.id == Case.department_id) \
+        .outerjoin(at_a, at_a.day == workdays.beijing_date(Case.accepted_at)).outerjoin(at_c, at_c.day == done)
+    query, left = workdays.with_days_left(query, cut.today_ordinal)
+    query = query.add_columns(left, Evaluation.rating).outerjoin(Evaluation, Evaluation.case_id == Case.id) \
+        .order_by(Case.id).execution_options(yield_per=batch)
+    for row in db.session.execute(query):
+        values = list(row)
+        values[12] = None if values[12] is None else bool(values[12])
+        yield ExportRow(*values)
 
 
 def bars(rows: list[tuple[str, int]], *, width: int = 100) -> list[tuple[str, int, float]]:
@@ -164,27 +294,29 @@ def bars(rows: list[tuple[str, int]], *, width: int = 100) -> list[tuple[str, in
 
 # --- CSV export (UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese) ----------
 
-def cases_csv(figures: Figures) -> bytes:
+def _csv_line(values) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    csv.writer(out).writerow(values)
+    return out.getvalue()
+
+
+def cases_csv(rows: Iterator[ExportRow]) -> Iterator[str]:
+    """The export, line by line (UTF-8 with a byte-order mark, so spreadsheet programs read the
+    Chinese): the response streams it as the rows come from the database."""
     yes, no = _("是"), _("否")
-    writer.writerow([_("办件编号"), _("事项编码"), _("事项名称"), _("承办部门"), _("渠道"), _("状态"), _("提交时间"),
-                     _("受理时间"), _("办理截止日期"), _("截止日期暂定"), _("办结时间"), _("用时（工作日）"),
-                     _("按时办结"), _("剩余工作日"), _("评价")])
+    yield "\ufeff" + _csv_line([_("办件编号"), _("事项编码"), _("事项名称"), _("承办部门"), _("渠道"), _("状态"),
+                               _("提交时间"), _("受理时间"), _("办理截止日期"), _("截止日期暂定"), _("办结时间"),
+                               _("用时（工作日）"), _("按时办结"), _("剩余工作日"), _("评价")])
     states = {k: str(v) for k, v in STATE_LABELS.items()}
     channels = {k: channel_label(k) for k in ("online", "window")}
-    for row in figures.rows:
-        c = row.case
-        writer.writerow([
-            c.number, c.item.code, c.item.name, c.department.name if c.department else "",
-            channels.get(c.channel, c.channel), states.get(c.state, c.state), _stamp(c.submitted_at),
-            _stamp(c.accepted_at),
-            c.deadline.isoformat() if c.deadline else "", yes if c.deadline_provisional else "",
-            _stamp(c.completed_at), "" if row.used_days is None else row.used_days,
-            "" if row.on_time is None else (yes if row.on_time else no),
-            "" if row.days_left is None else row.days_left, c.evaluation.rating if c.evaluation else "",
+    for r in rows:
+        yield _csv_line([
+            r.number, r.item_code, r.item_name, r.department or "", channels.get(r.channel, r.channel),
+            states.get(r.state, r.state), _stamp(r.submitted_at), _stamp(r.accepted_at),
+            r.deadline.isoformat() if r.deadline else "", yes if r.provisional else "", _stamp(r.completed_at),
+            "" if r.used_days is None else r.used_days, "" if r.on_time is None else (yes if r.on_time else no),
+            "" if r.days_left is None else r.days_left, "" if r.rating is None else r.rating,
         ])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def summary_csv(figures: Figures) -> bytes:
@@ -201,8 +333,8 @@ def summary_csv(figures: Figures) -> bytes:
     writer.writerow([timing, _("按时办结"), figures.on_time])
     writer.writerow([timing, _("按时办结率（%）"), _blank(figures.on_time_rate)])
     writer.writerow([timing, _("平均办理用时（工作日）"), _blank(figures.average_days)])
-    writer.writerow([timing, _("超期未办结"), len(figures.overdue)])
-    writer.writerow([timing, _("临近超期"), len(figures.due_soon)])
+    writer.writerow([timing, _("超期未办结"), figures.overdue_count])
+    writer.writerow([timing, _("临近超期"), figures.due_soon_count])
     writer.writerow([rated, _("评价数"), figures.ratings])
     writer.writerow([rated, _("平均分"), _blank(figures.average_rating)])
     for stars, count in figures.rating_counts:
@@ -216,4 +348,9 @@ def _blank(value) -> str:
 
 
 def _stamp(value: datetime | None) -> str:
-    return value.astimezone(clock.BEIJING).strftime("%Y-%m-%d %H:%M") if value else ""
+    if not value:
+        return ""
+    if value.tzinfo is None:  # a bare column read on SQLite is naive UTC
+        from datetime import timezone
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(clock.BEIJING).strftime("%Y-%m-%d %H:%M")

@@ -10,12 +10,15 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..audit import services as audit
 from ..cases.models import Case, Holiday
+from ..cases import workdays
 from ..extensions import db
 from ..identity.models import Person
+from ..pagination import Key, Page, keyset
 from .models import Evaluation, RectificationTask
 
 MAX_COMMENT = 500
@@ -99,6 +102,21 @@ def rectification_tasks(supervisor: Person, *, status: str | None = None) -> lis
     return list(db.session.execute(query).scalars())
 
 
+def rectification_page(supervisor: Person, token: str | None = None, *, status: str | None = None,
+                       size: int = 20) -> Page:
+    """The tasks a page at a time: open before answered, then by due date, with what the page shows."""
+    query = select(RectificationTask).options(
+        joinedload(RectificationTask.case).joinedload(Case.item), joinedload(RectificationTask.department),
+        joinedload(RectificationTask.evaluation), joinedload(RectificationTask.answered_by))
+    departments = scope(supervisor)
+    if departments is not None:
+        query = query.where(RectificationTask.department_id.in_(departments))
+    if status:
+        query = query.where(RectificationTask.status == status)
+    return keyset(query, [Key(RectificationTask.status, descending=True), Key(RectificationTask.due),
+                          Key(RectificationTask.id)], token, size=size)
+
+
 def answer_rectification(task_id: int, supervisor: Person, expected_version: int, answer: str) -> RectificationTask:
     """整改反馈: the department's supervisor answers what was done; once, and required."""
     task = db.session.get(RectificationTask, task_id)
@@ -150,6 +168,8 @@ def add_holiday(admin: Person | None, day: date, name: str, *, working: bool = F
     db.session.add(holiday)
     audit.record("calendar.add", actor=admin, subject=f"holiday:{day.isoformat()}",
                  detail={"name": name, "working": working})
+    db.session.flush()
+    workdays.refresh()  # the SQL calendar counts with the new day from this commit on
     db.session.commit()
     return holiday
 
@@ -162,4 +182,6 @@ def remove_holiday(admin: Person | None, day: date) -> None:
         raise SupervisionError(_("%(day)s 没有录入。", day=day.isoformat()))
     db.session.delete(holiday)
     audit.record("calendar.remove", actor=admin, subject=f"holiday:{day.isoformat()}")
+    db.session.flush()
+    workdays.refresh()
     db.session.commit()

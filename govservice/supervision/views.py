@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -36,7 +36,8 @@ def _period() -> tuple[figures.Period, str | None]:
 @require_role("supervisor", "admin")
 def dashboard():
     period, problem = _period()
-    data = figures.compute(services.scope(current_user), period)
+    data = figures.compute(services.scope(current_user), period, overdue_token=request.args.get("overdue"),
+                           soon_token=request.args.get("soon"))
     rating_rows = [(_("%(n)s分", n=stars), count) for stars, count in data.rating_counts]
     return render_template("supervision/dashboard.html", f=data, period=period, problem=problem, bars=figures.bars,
                            rating_rows=rating_rows, today=clock.today()), (422 if problem else 200)
@@ -51,8 +52,11 @@ def export(kind):
     if problem:
         flash(problem, "error")
         return redirect(url_for("supervision.dashboard"))
-    data = figures.compute(services.scope(current_user), period)
-    body = figures.cases_csv(data) if kind == "cases" else figures.summary_csv(data)
+    scope = services.scope(current_user)
+    if kind == "cases":  # streamed: a million rows never sit in memory
+        body = stream_with_context(figures.cases_csv(figures.case_rows(scope, period)))
+    else:
+        body = figures.summary_csv(figures.compute(scope, period))
     name = f"supervision-{kind}-{clock.today().isoformat()}.csv"
     return Response(body, mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename={name}"})
@@ -62,7 +66,8 @@ def export(kind):
 @require_role("supervisor", "admin")
 def rectifications():
     return render_template("supervision/rectifications.html",
-                           tasks=services.rectification_tasks(current_user), today=clock.today(), errors={})
+                           tasks=services.rectification_page(current_user, request.args.get("page")),
+                           today=clock.today(), errors={})
 
 
 @bp.post("/rectifications/<int:task_id>/answer")
@@ -72,7 +77,8 @@ def answer(task_id):
         services.answer_rectification(task_id, current_user, posted_version(),
                                       request.form.get("answer", ""))
     except services.SupervisionError as exc:
-        return render_template("supervision/rectifications.html", tasks=services.rectification_tasks(current_user),
+        return render_template("supervision/rectifications.html",
+                               tasks=services.rectification_page(current_user, request.args.get("page")),
                                today=clock.today(), errors={task_id: exc.message},
                                typed={task_id: request.form.get("answer", "")}), 422
     flash(_("整改情况已答复。"), "success")

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..cases import queries
 from ..cases import services as cases
 from ..cases.forms import application_form, posted_version, values
 from ..cases.statemachine import label as state_label
@@ -34,8 +35,11 @@ def _case(number):
 @require_role("clerk")
 def queue():
     done = cases.find_case(request.args.get("done", "")) if request.args.get("done") else None
-    return render_template("window/queue.html", cases=cases.intake_queue(), supplements=cases.awaiting_supplement(),
-                           to_hand_over=cases.awaiting_hand_over(), waiting=services.waiting(current_user),
+    args = request.args
+    return render_template("window/queue.html", cases=queries.intake_queue(args.get("queue")),
+                           supplements=queries.awaiting_supplement(args.get("supplements")),
+                           to_hand_over=queries.awaiting_hand_over(args.get("hand_over")),
+                           waiting=services.waiting(current_user),
                            serving=services.serving(current_user), state_label=state_label,
                            done=done, notice=done.documents[-1] if done and done.documents else None)
 

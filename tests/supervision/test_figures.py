@@ -89,10 +89,10 @@ def test_the_figures_match_the_hand_count(ctx, clock):
     assert f.by_item == [("小餐饮登记", 6), ("公共场所卫生许可（测试）", 1)]
     assert f.by_channel == [("网上申请", 4), ("窗口受理", 3)]
     assert (f.completed, f.on_time, f.on_time_rate, f.average_days) == (3, 2, 66.7, 3.3)
-    used = {r.case.number: (r.used_days, r.on_time) for r in f.rows if r.used_days is not None}
+    used = {r.number: (r.used_days, r.on_time) for r in figures.case_rows(None) if r.used_days is not None}
     assert used == {numbers["A"]: (2, True), numbers["B"]: (5, False), numbers["C"]: (3, True)}
-    assert [(r.case.number, r.days_left) for r in f.overdue] == [(numbers["D"], -2)]
-    assert [(r.case.number, r.days_left) for r in f.due_soon] == [(numbers["E"], 1)]
+    assert [(r.case.number, r.days_left) for r in f.overdue] == [(numbers["D"], -2)] and f.overdue_count == 1
+    assert [(r.case.number, r.days_left) for r in f.due_soon] == [(numbers["E"], 1)] and f.due_soon_count == 1
     assert (f.ratings, f.average_rating) == (2, 3.0)
     assert f.rating_counts == [(5, 1), (4, 0), (3, 0), (2, 0), (1, 1)]
     assert f.rating_by_department == [("市场监督管理局", 2, 3.0)]
