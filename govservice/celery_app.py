@@ -26,7 +26,8 @@ def init_app(app: Flask) -> Celery:
         task_eager_propagates=True,
         task_ignore_result=True,
         timezone="Asia/Shanghai",
-        imports=("govservice.audit.tasks",),
+        # every task module, so a worker knows them all (the web imports them only where it queues)
+        imports=("govservice.audit.tasks", "govservice.notify.tasks", "govservice.certificates.tasks"),
         # `celery -A govservice.worker beat`: the audit sealer, often (a run with nothing to seal,
         # or with another sealer at work, returns at once; a run not started in time is dropped).
         beat_schedule={

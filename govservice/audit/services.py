@@ -22,11 +22,11 @@ from .verify import Report, verify  # noqa: F401  (re-exported)
 
 def record(action: str, *, actor=None, subject: str | None = None, case_id: int | None = None,
            purpose: str | None = None, detail: dict | None = None) -> AuditEntry:
-    """Append one entry in the caller's transaction (the caller commits)."""
+    """Append one entry in the caller's transaction (the caller commits). Not flushed here: the
+    entries of one transaction go to the database together (one multi-row INSERT for a batch)."""
     entry = AuditEntry(at=utcnow(), actor_id=getattr(actor, "id", actor), action=action, subject=subject,
                        case_id=case_id, purpose=purpose, detail=detail or {})
     db.session.add(entry)
-    db.session.flush()
     db.session.info[APPENDED] = True  # the commit wakes the embedded sealer
     return entry
 

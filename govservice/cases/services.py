@@ -8,7 +8,7 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -332,40 +332,6 @@ def document_for(case: Case, document_id: int) -> CaseDocument:
     if document is None:
         raise CaseError(_("文书不存在。"))
     return document
-
-
-def cases_of(applicant: Person) -> list[Case]:
-    return list(db.session.execute(
-        select(Case).where(Case.applicant_id == applicant.id).order_by(Case.id.desc())).scalars())
-
-
-def intake_queue() -> list[Case]:
-    """Cases waiting for the window's pre-review (online and window intake, and answered supplements)."""
-    return list(db.session.execute(
-        select(Case).where(Case.state == "submitted").order_by(Case.submitted_at, Case.id)).scalars())
-
-
-def awaiting_supplement() -> list[Case]:
-    return list(db.session.execute(
-        select(Case).where(Case.state == "supplement_requested").order_by(Case.id)).scalars())
-
-
-def awaiting_hand_over() -> list[Case]:
-    """Window cases whose result is ready and not yet handed over (统一出件)."""
-    return list(db.session.execute(
-        select(Case).where(Case.state == "completed", Case.channel == "window", Case.handed_over_at.is_(None),
-                           Case.decision.is_not(None)).order_by(Case.completed_at, Case.id)).scalars())
-
-
-def department_inbox(officer: Person) -> list[CaseStep]:
-    """The steps waiting for the officer's departments in the stage under review, by deadline."""
-    departments = [d.id for d in officer.departments("officer")]
-    return list(db.session.execute(
-        select(CaseStep).join(Case, CaseStep.case_id == Case.id)
-        .where(CaseStep.department_id.in_(departments), CaseStep.stage == Case.current_stage,
-               or_(CaseStep.status.in_(workflow.OPEN) & Case.state.in_(("accepted", "in_review")),
-                   (CaseStep.status == workflow.RETURNED) & (Case.state.in_(("supplement_requested", "submitted")))))
-        .order_by(Case.deadline.is_(None), Case.deadline, Case.id)).scalars())
 
 
 def attachment_for(case: Case, attachment_id: int) -> tuple[Attachment, bytes]:

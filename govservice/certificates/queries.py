@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..extensions import db
 from ..identity.models import Person
 from ..pagination import Key, Page, keyset
+from . import verification
 from .models import Certificate, ConsentGrant, Verification
 from .services import enterprises_acted_for
 
@@ -24,7 +25,9 @@ def _held_by(holder: Person):
 def wallet(holder: Person, token: str | None = None, *, size: int = 10, param: str = "page") -> Page:
     """我的证照: own certificates and those of the enterprises the person acts for, newest first.
     `page.extra["latest"]` maps each certificate's id to its latest INLINE verifications and
-    `page.extra["more"]` holds the ids that have more than those."""
+    `page.extra["more"]` holds the ids that have more than those. Verifications still queued
+    are moved into the log first, so the holder sees every one."""
+    verification.flush()
     query = select(Certificate).where(_held_by(holder)).options(
         joinedload(Certificate.issuer), selectinload(Certificate.grants).joinedload(ConsentGrant.client))
     page = keyset(query, [Key(Certificate.issued_at, descending=True), Key(Certificate.id, descending=True)], token,
@@ -54,6 +57,7 @@ def latest_verifications(certificate_ids: list[int], n: int) -> tuple[dict[int, 
 
 def verifications(certificate: Certificate, token: str | None = None, *, size: int | None = None,
                   param: str = "page") -> Page:
-    """Every check or use of one certificate, newest first."""
+    """Every check or use of one certificate, newest first (queued ones included)."""
+    verification.flush()
     query = select(Verification).where(Verification.certificate_id == certificate.id)
     return keyset(query, [Key(Verification.id, descending=True)], token, size=size, param=param)

@@ -15,8 +15,9 @@ What verification answers, in order of precedence: ``revoked`` and ``superseded`
 issuer's final decisions), ``expired`` (judged at the moment of asking), ``suspended`` (the
 issuer's temporary decision), else ``valid``. A token that does not verify under the published
 keys, or names no certificate issued here, is ``forged``; an identifier that is well formed
-but unknown is ``not_found``. Every answer is logged (``Verification`` + audit) and shown to
-the holder.
+but unknown is ``not_found``. Answering a verifier (the public page, the partner API) is in
+``verification.py``: every answer about an existing certificate is logged and shown to the
+holder; forgeries are counted.
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ from ..counters import next_value
 from ..extensions import db
 from ..identity.models import AgentGrant, Department, Enterprise, Person
 from ..signals import case_transitioned
-from . import identifiers, pdf, signing, tokens, verification
+from . import identifiers, pdf, signing, tokens
 from .models import Certificate, CertificateEvent, Verification
 from .types import CertificateType, load_types
 
@@ -292,10 +293,7 @@ def enterprises_acted_for(person: Person) -> set[int]:
 
 
 def wallet(holder: Person) -> list[Certificate]:
-    """我的证照: the person's own certificates and those of the enterprises they act for, newest first.
-
-    Verifications still queued are moved into the log first, so the holder sees every one."""
-    verification.flush()
+    """The person's own certificates and those of the enterprises they act for, newest first."""
     own = (Certificate.holder_enterprise_id.is_(None)) & (Certificate.holder_id == holder.id)
     enterprises = enterprises_acted_for(holder)
     condition = own | Certificate.holder_enterprise_id.in_(enterprises) if enterprises else own

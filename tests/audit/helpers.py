@@ -17,9 +17,9 @@ postgres_only = pytest.mark.skipif(
 
 def append(n: int, action: str = "test.append", **fields) -> list[int]:
     """Append and commit n entries; their ids."""
-    ids = [audit.record(action, subject=f"test:{i}", detail={"i": i, **fields}).id for i in range(n)]
+    entries = [audit.record(action, subject=f"test:{i}", detail={"i": i, **fields}) for i in range(n)]
     db.session.commit()
-    return ids
+    return [entry.id for entry in entries]
 
 
 def sql(statement: str, **params):

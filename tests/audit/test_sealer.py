@@ -43,9 +43,9 @@ def test_appending_is_one_insert_and_reads_or_locks_nothing(ctx):
     try:
         entry = audit.record("test.append", actor=None, subject="test:1", case_id=None, purpose="why",
                              detail={"k": "v"})
+        db.session.commit()
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
-    db.session.commit()
     assert len(statements) == 1 and statements[0].lstrip().upper().startswith("INSERT INTO AUDIT_ENTRIES")
     assert "FOR UPDATE" not in statements[0].upper()
     assert entry.id and entry.leaf_index is None and not entry.sealed
@@ -67,7 +67,9 @@ def test_an_uncommitted_append_does_not_block_another_appender_nor_the_sealer(ap
 
     def holder():
         with app.app_context():
-            done["held"] = audit.record("test.held", subject="test:held").id
+            entry = audit.record("test.held", subject="test:held")
+            db.session.flush()  # the INSERT is sent; the transaction stays open
+            done["held"] = entry.id
             held.set()
             release.wait(30)
             db.session.commit()
@@ -77,7 +79,9 @@ def test_an_uncommitted_append_does_not_block_another_appender_nor_the_sealer(ap
         with app.app_context():
             db.session.execute(text("SET LOCAL lock_timeout = '2s'"))
             started = time.monotonic()
-            done["free"] = audit.record("test.free", subject="test:free").id
+            free = audit.record("test.free", subject="test:free")
+            db.session.flush()
+            done["free"] = free.id
             db.session.commit()
             done["seconds"] = time.monotonic() - started
             db.session.remove()
