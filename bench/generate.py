@@ -169,6 +169,7 @@ def generate(app, total: int) -> None:
                          else "not_accepted")
             accepted_at = deadline = completed_at = decided_at = paused_since = None
             decision, stage, handed_over_at = None, None, None
+            working_days = on_time = None
             plan = plans[item.id]
             if state not in ("submitted", "not_accepted", "withdrawn") and not (state == "supplement_requested"
                                                                                 and rng.random() < .5):
@@ -188,13 +189,15 @@ def generate(app, total: int) -> None:
                 stage = len(plan)
                 if state == "completed":
                     completed_at = decided_at + timedelta(minutes=5)
+                    working_days = cal.ordinal[done_day] - cal.ordinal[accepted_at.date()]
+                    on_time = done_day <= deadline
                     if channel == "window" and rng.random() < .97:
                         handed_over_at = completed_at + timedelta(days=1)
             number = f"{region}{day:%Y%m%d}{9000000 + case_id}"
             case_rows.append((case_id, number, item.id, applicant, channel, state, 2, f"{MARK}{case_id}", form,
                               item.department_id, submitted, submitted, accepted_at, deadline, False, decided_at,
                               decision, completed_at, stage, paused_since, 0, handed_over_at,
-                              clerk if handed_over_at else None))
+                              clerk if handed_over_at else None, working_days, on_time))
             event_rows.append((event_id, case_id, submitted, applicant, "submit", "draft", "submitted"))
             event_id += 1
             if accepted_at is not None:
@@ -251,7 +254,8 @@ def generate(app, total: int) -> None:
 
         load("COPY cases (id, number, item_id, applicant_id, channel, state, version, idempotency_key, form_data_enc, "
              "department_id, created_at, submitted_at, accepted_at, deadline, deadline_provisional, decided_at, decision, "
-             "completed_at, current_stage, paused_since, paused_days, handed_over_at, handed_over_by_id) FROM STDIN",
+             "completed_at, current_stage, paused_since, paused_days, handed_over_at, handed_over_by_id, working_days, "
+             "on_time) FROM STDIN",
              case_rows)
         del case_rows
         load("COPY case_steps (id, case_id, stage, mode, department_id, status, version, claimed_by_id, claimed_at, "

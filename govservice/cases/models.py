@@ -34,8 +34,8 @@ class Case(db.Model):
         Index("ix_cases_open_deadline", "deadline", "id", postgresql_where=text(_OPEN), sqlite_where=text(_OPEN)),
         Index("ix_cases_to_hand_over", "completed_at", "id", postgresql_where=text(_TO_HAND_OVER),
               sqlite_where=text(_TO_HAND_OVER)),
-        Index("ix_cases_figures", "state", "department_id", "submitted_at", "item_id", "channel", "accepted_at",
-              "completed_at", "deadline", "paused_days"),
+        Index("ix_cases_figures", "state", "department_id", "submitted_at", "item_id", "channel",
+              "working_days", "on_time"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(32), unique=True)
@@ -62,6 +62,11 @@ class Case(db.Model):
     paused_since: Mapped[date | None] = mapped_column(Date)
     paused_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
     handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a case accepted under the clock completes: its working days from acceptance to
+    # completion less those paused, and whether it was done by its deadline. A completed case
+    # never changes again, so supervision sums these instead of counting days case by case.
+    working_days: Mapped[int | None] = mapped_column(Integer)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
     handed_over_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     # Front office (issue 4, migration 0201): where each pre-filled answer came from
     # (field -> login | population | legal_person | applicant).

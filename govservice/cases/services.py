@@ -316,8 +316,15 @@ def hand_over(case_id: int, clerk: Person, expected_version: int) -> Case:
 
 
 def complete(case_id: int, actor: Person | None, note: str) -> Case:
+    """办结. A case that ran under the statutory clock keeps its working days and whether it was on time."""
     case = get_case(case_id)
-    return transition(case_id, "complete", actor, case.version, note=note, completed_at=clock.now())
+    now = clock.now()
+    timing = {}
+    if case.accepted_at is not None and case.deadline is not None:
+        done = now.astimezone(clock.BEIJING).date()
+        used = clock.WorkingCalendar().working_days_between(case.accepted_at.astimezone(clock.BEIJING).date(), done)
+        timing = {"working_days": used - case.paused_days, "on_time": done <= case.deadline}
+    return transition(case_id, "complete", actor, case.version, note=note, completed_at=now, **timing)
 
 
 def _document(case: Case, kind: str, actor: Person | None, content: dict) -> CaseDocument:
