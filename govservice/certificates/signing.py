@@ -6,7 +6,12 @@ Pure library code: no Flask app, no database; callers pass paths and values.
   root CA and a document-signing certificate issued by it, as PEM files.
 * :func:`load_signing_material` loads production key material from files.
 * :func:`sign_pdf` adds an invisible PAdES baseline B-B signature
-  (``/ETSI.CAdES.detached``, SHA-256) as an incremental update.
+  (``/ETSI.CAdES.detached``, SHA-256) as an incremental update, in memory.
+
+Signing is on every issuance's path, so what can be done once is: the key and
+chain are loaded once per :class:`SigningMaterial` (once per process), and the
+space the signature needs in the file is estimated by pyHanko on the first
+signature only (estimating means a second, dummy CMS signature each time).
 * :func:`validate_pdf` checks every signature in a PDF against the given
   trust roots and reports; it never raises for broken input.
 """
@@ -20,6 +25,7 @@ import io
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +79,9 @@ class SigningMaterial:
     signer: signers.SimpleSigner
     trust_roots: tuple[asn1_x509.Certificate, ...]
     cert_path: str | None = None
+    # bytes pyHanko reserved for the CMS container on the first signature; reused after
+    # (the container's size does not depend on the document)
+    _reserved: list[int] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def signing_cert(self) -> asn1_x509.Certificate:
@@ -334,6 +343,35 @@ def load_signing_material(
 # --------------------------------------------------------------------------
 
 
+_loops = threading.local()
+
+
+def _run(coroutine):
+    """Run one of pyHanko's coroutines to completion.
+
+    One event loop per thread, kept: ``asyncio.run`` (what pyHanko's synchronous API
+    calls) builds and tears down a loop per signature. Inside a running loop (an async
+    server, or Playwright's sync API in the same thread) the coroutine runs in a thread
+    of its own, since a loop cannot be entered twice.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        loop = getattr(_loops, "loop", None)
+        if loop is None or loop.is_closed():
+            loop = _loops.loop = asyncio.new_event_loop()
+        return loop.run_until_complete(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def _reserved_bytes(signed: bytes) -> int:
+    """The size pyHanko gave the /Contents placeholder of the last signature in ``signed``."""
+    embedded = PdfFileReader(io.BytesIO(signed), strict=False).embedded_signatures[-1]
+    _, before, after, _ = (int(n) for n in embedded.sig_object["/ByteRange"])
+    return after - before - 2  # the hex string's delimiters < and >
+
+
 def sign_pdf(
     pdf_bytes: bytes,
     material: SigningMaterial,
@@ -358,17 +396,11 @@ def sign_pdf(
         md_algorithm="sha256",
     )
     pdf_signer = signers.PdfSigner(meta, signer=material.signer)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        out = pdf_signer.sign_pdf(writer)
-    else:
-        # pyHanko's synchronous API calls asyncio.run(), which refuses to run inside a running
-        # event loop (an async server, or Playwright's sync API in the same thread): sign in a
-        # thread of its own.
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            out = pool.submit(pdf_signer.sign_pdf, writer).result()
-    return out.getvalue()
+    reserved = material._reserved[0] if material._reserved else None
+    out = _run(pdf_signer.async_sign_pdf(writer, bytes_reserved=reserved)).getvalue()
+    if reserved is None:
+        material._reserved.append(_reserved_bytes(out))
+    return out
 
 
 # --------------------------------------------------------------------------
