@@ -144,3 +144,18 @@ def add(signed: Signed) -> Certificate:
                  detail={"type": d.ctype.code, "issuer": d.issuer_code, "version": d.version,
                          "supersedes": d.supersedes_identifier})
     return certificate
+
+
+def warm_up() -> None:
+    """Render and sign one throw-away certificate (nothing stored), so that what is built on
+    first use (pyHanko's signature-size estimate, ReportLab's font caches) is built now, once
+    per process (a worker's main process before it forks), not in the first issuance."""
+    ctype = next(iter(current_app.extensions["certificate_types"].values()))
+    rows = [(field.label, "示例") for field in ctype.fields]
+    document = pdf.render_certificate_pdf(
+        title=ctype.layout.title, subtitle=ctype.layout.subtitle, rows=rows, identifier="WARM-UP",
+        issuer_name="示例发证机关", issued_on="2026年01月01日", valid_until="长期",
+        verify_url=f"{current_app.config['PUBLIC_URL']}/v/warm-up", footer=ctype.layout.footer,
+        font=current_app.extensions["cjk_font"])
+    signing.sign_pdf(document, current_app.extensions["pdf_signing"], reason="warm-up",
+                     location=current_app.config["PUBLIC_URL"])
