@@ -136,8 +136,10 @@ def test_two_issuers_of_one_case_at_once_give_one_certificate(app, clock, monkey
 
 def test_a_duplicated_task_issues_once(ctx, clock, monkeypatch):
     case_id = _approved_case_without_certificate(monkeypatch)
-    first = tasks.issue_for_case_task.delay(case_id).get()
-    again = tasks.issue_for_case_task.delay(case_id).get()  # the case is completed: nothing to do
+    # .result, not .get(): Celery's "inside a task" flag is process-wide and eager tasks run
+    # in threads by other tests can leave it set
+    first = tasks.issue_for_case_task.delay(case_id).result
+    again = tasks.issue_for_case_task.delay(case_id).result  # the case is completed: nothing to do
     assert first and again is None
     assert db.session.execute(db.select(db.func.count(Certificate.id))
                               .where(Certificate.case_id == case_id)).scalar_one() == 1
@@ -155,7 +157,7 @@ def test_a_transient_failure_is_tried_again_inline(ctx, clock, monkeypatch):
 
     monkeypatch.setattr(services, "issue_for_case", flaky)
     monkeypatch.setattr(tasks.time, "sleep", lambda seconds: None)
-    identifier = tasks.issue_for_case_task.delay(case_id).get()
+    identifier = tasks.issue_for_case_task.delay(case_id).result
     assert len(calls) == 2
     assert services.find(identifier).case_id == case_id and db.session.get(Case, case_id).state == "completed"
 
