@@ -1,6 +1,6 @@
 """Benchmark of signed-certificate issuance with 1 and with 2 processes.
 
-    .venv/bin/python bench/issuance.py [--certificates 80] [--pairs 3]
+    .venv/bin/python bench/issuance.py [--certificates 60] [--pairs 3]
     DATABASE_URL=postgresql+psycopg://... .venv/bin/python bench/issuance.py
 
 Each process is its own app (its own fonts, keys, signer, database connections), as a Celery
@@ -108,7 +108,7 @@ def _answer(pipe, timeout: float = 120.0):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--certificates", type=int, default=80, help="certificates issued per run")
+    parser.add_argument("--certificates", type=int, default=60, help="certificates issued per run")
     parser.add_argument("--pairs", type=int, default=3, help="pairs of runs (1 process, then 2)")
     args = parser.parse_args()
 
