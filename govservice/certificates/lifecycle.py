@@ -19,9 +19,9 @@ from .. import clock
 from ..audit import services as audit
 from ..extensions import db
 from ..identity.models import Person
-from . import identifiers
+from . import identifiers, issuance
 from .models import Certificate, CertificateEvent
-from .services import CertificateError, certificate_type, checked_data, render_and_store, status_of, status_label
+from .services import CertificateError, certificate_type, checked_data, status_of, status_label
 
 MAX_REASON = 500
 
@@ -96,6 +96,11 @@ def supersede(certificate_id: int, officer: Person, changes: dict, reason: str, 
     ``changes`` maps field names to new values (fields not named keep their value). Returns
     the new certificate. Refused for a revoked, superseded or expired certificate, or when
     nothing changes.
+
+    The new version is rendered and signed before any row is touched; the one transaction
+    after it supersedes the old version with a conditional UPDATE (of two officers acting at
+    once, exactly one wins) and inserts the new one. The loser's signed PDF stays an
+    unreferenced blob.
     """
     old, reason = _officer_certificate(certificate_id, officer, reason)
     status = status_of(old)
@@ -110,21 +115,24 @@ def supersede(certificate_id: int, officer: Person, changes: dict, reason: str, 
     if parsed.version >= identifiers.MAX_VERSION:
         raise CertificateError(_("该证照的版本号已用尽，请重新申请。"))
     now = clock.now().replace(microsecond=0)
+    draft = issuance.draft(ctype, old.holder, old.issuer, data, serial=parsed.serial, version=parsed.version + 1,
+                           issued_at=now, expires_at=old.expires_at, case_id=case_id, supersedes=old,
+                           actor=officer, enterprise=old.holder_enterprise)
+    old_id, old_identifier, old_case_id = old.id, old.identifier, old.case_id
+    issuance.leave_transaction()
+    signed = issuance.sign(draft)
     locked = db.session.execute(
-        update(Certificate).where(Certificate.id == old.id, Certificate.status.in_(("valid", "suspended")))
+        update(Certificate).where(Certificate.id == old_id, Certificate.status.in_(("valid", "suspended")))
         .values(status="superseded", status_changed_at=now, status_reason=reason)
         .execution_options(synchronize_session=False))
     if locked.rowcount != 1:
         db.session.rollback()
         raise CertificateError(_("该证照已被他人办理，请刷新后查看。"))
-    db.session.refresh(old)
-    new = render_and_store(ctype, old.holder, old.issuer, data, serial=parsed.serial, version=parsed.version + 1,
-                           issued_at=now, expires_at=old.expires_at, case_id=case_id, supersedes=old, actor=officer,
-                           enterprise=old.holder_enterprise)
-    db.session.add(CertificateEvent(certificate_id=old.id, at=now, actor_id=officer.id, action="supersede",
+    new = issuance.add(signed)
+    db.session.add(CertificateEvent(certificate_id=old_id, at=now, actor_id=officer.id, action="supersede",
                                     reason=reason))
-    audit.record("certificate.supersede", actor=officer, subject=f"certificate:{old.identifier}",
-                 case_id=old.case_id, detail={"reason": reason, "by": new.identifier,
+    audit.record("certificate.supersede", actor=officer, subject=f"certificate:{old_identifier}",
+                 case_id=old_case_id, detail={"reason": reason, "by": new.identifier,
                                               "changed": sorted(k for k in data if data.get(k) != current.get(k))})
     db.session.commit()
     return new

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import pii
@@ -22,6 +22,13 @@ class Certificate(db.Model):
     superseded); expiry is judged at the moment of asking (see ``services.status_of``)."""
 
     __tablename__ = "certificates"
+    __table_args__ = (
+        # A case issues one first certificate, however many issuers (retried or duplicated
+        # tasks) race for it: the database lets one commit. Later versions (supersedes_id set)
+        # may name the change application's case.
+        Index("uq_certificates_first_issue_case_id", "case_id", unique=True,
+              sqlite_where=text("supersedes_id IS NULL"), postgresql_where=text("supersedes_id IS NULL")),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     identifier: Mapped[str] = mapped_column(String(128), unique=True, nullable=False)
     type_code: Mapped[str] = mapped_column(String(64), nullable=False)

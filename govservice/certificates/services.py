@@ -21,7 +21,6 @@ holder; forgeries are counted.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,16 +30,16 @@ from flask import Flask, current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from .. import blobs, clock, pii
+from .. import blobs, clock
 from ..audit import services as audit
 from ..catalog import services as catalog
 from ..config import ROOT
-from ..counters import next_value
 from ..extensions import db
-from ..identity.models import AgentGrant, Department, Enterprise, Person
+from ..identity.models import AgentGrant, Enterprise, Person
 from ..signals import case_transitioned
-from . import identifiers, pdf, signing, tokens
+from . import identifiers, issuance, pdf, serials, signing, tokens
 from .models import Certificate, CertificateEvent, Verification
 from .types import CertificateType, load_types
 
@@ -143,6 +142,8 @@ def _licence_number(type_code: str, serial: int, year: int) -> str:
 
 
 def _certificate_data(case) -> dict:
+    """What the certificate says, from the case; generated numbers are drawn here (a sequence
+    on PostgreSQL: nothing waits, see ``serials``)."""
     mapping = case.item.definition.get("certificate", {})
     form = case.form_data
     decided_on = case.decided_at.astimezone(clock.BEIJING).date().isoformat()
@@ -155,31 +156,49 @@ def _certificate_data(case) -> dict:
         elif source == "case.decided_on":
             data[target] = decided_on
         elif source == "generated.credit_code":
-            data[target] = _individual_business_credit_code(next_value("uscc:" + current_app.config["REGION_CODE"]))
+            region = current_app.config["REGION_CODE"]
+            data[target] = _individual_business_credit_code(serials.next_serial("credit_code", "uscc:" + region))
         elif source == "generated.licence_number":
             type_code = case.item.result_type
-            data[target] = _licence_number(type_code, next_value(f"licence:{type_code}"), case.decided_at.year)
+            number = serials.next_serial("licence", f"licence:{type_code}")
+            data[target] = _licence_number(type_code, number, case.decided_at.year)
     return data
+
+
+def _first_certificate(case_id: int) -> Certificate | None:
+    return db.session.execute(select(Certificate).where(
+        Certificate.case_id == case_id, Certificate.supersedes_id.is_(None))).scalar_one_or_none()
 
 
 def issue_for_case(case_id: int) -> Certificate | None:
     """Issue the certificate an approved case's item names, then complete the case.
 
-    Idempotent: a case that already has its certificate is only completed.
+    Idempotent, also when run twice at once (a retried or duplicated task): the database's
+    unique index on a case's first certificate lets one issuer commit; the other gets that
+    certificate back. A case that already has its certificate is only completed.
     """
     from ..cases import services as cases
     case = db.session.get(cases.Case, case_id)
     if case is None or case.state != "approved":
         return None
-    existing = db.session.execute(select(Certificate).where(Certificate.case_id == case_id)).scalar_one_or_none()
+    existing = _first_certificate(case_id)
     if existing is None and case.item.result_type:
         enterprise = None
         if certificate_type(case.item.result_type).holder_kind == "enterprise" and getattr(case, "enterprise_id", None):
             enterprise = db.session.get(Enterprise, case.enterprise_id)
-        existing = issue(case.item.result_type, case.applicant, _certificate_data(case), case_id=case.id,
-                         enterprise=enterprise)
+        try:
+            existing = issue(case.item.result_type, case.applicant, _certificate_data(case), case_id=case.id,
+                             enterprise=enterprise)
+        except issuance.AlreadyIssued as already:
+            existing = already.certificate
     note = f"电子证照已签发：{existing.identifier}" if existing else "办结"
-    cases.complete(case_id, None, note)
+    try:
+        cases.complete(case_id, None, note)
+    except cases.CaseError:
+        # a concurrent issuer of the same case completed it first: that is the outcome wanted
+        db.session.rollback()
+        if db.session.get(cases.Case, case_id).state != "completed":
+            raise
     return existing
 
 
@@ -207,6 +226,11 @@ def issue(type_code: str, holder: Person, data: dict, *, case_id: int | None = N
 
     ``holder`` is the person who applied; ``enterprise``, for a business's certificate, the
     enterprise that holds it (its representative and agents then see it in their wallets).
+
+    The serial is drawn and the session's transaction ended (committing whatever the session
+    held) before rendering; the PDF is rendered, signed and stored with no transaction open;
+    the last transaction only inserts the rows. Raises ``issuance.AlreadyIssued`` when
+    ``case_id`` already has its first certificate.
     """
     ctype = certificate_type(type_code)
     if enterprise is not None and ctype.holder_kind != "enterprise":
@@ -216,55 +240,21 @@ def issue(type_code: str, holder: Person, data: dict, *, case_id: int | None = N
         raise CertificateError(_("发证部门 %(code)s 未登记，请先同步服务目录。", code=ctype.issuer_department))
     clean = checked_data(ctype, data)
     issued_at = (issued_at or clock.now()).replace(microsecond=0)
-    serial = next_value(f"certificate:{ctype.licence_type_code}:{issuer.uscc}")
-    certificate = render_and_store(
-        ctype, holder, issuer, clean, serial=serial, version=1, issued_at=issued_at,
-        expires_at=ctype.validity.expires(issued_at), case_id=case_id, actor=actor, enterprise=enterprise)
-    db.session.commit()
-    return certificate
-
-
-def render_and_store(ctype: CertificateType, holder: Person, issuer: Department, data: dict, *, serial: int | str,
-                     version: int, issued_at: datetime, expires_at: datetime | None, case_id: int | None = None,
-                     supersedes: Certificate | None = None, actor: Person | None = None,
-                     enterprise: Enterprise | None = None) -> Certificate:
-    """Build, sign and add one certificate to the session (the caller commits)."""
-    identifier = identifiers.make_identifier(ctype.licence_type_code, issuer.uscc, serial, version)
-    base_claims = {
-        "cid": identifier, "typ": ctype.code, "iss": issuer.name,
-        "sub": enterprise.name if enterprise is not None else pii.mask_name(holder.name),
-        "iat": int(issued_at.timestamp()),
-    }
-    if expires_at:
-        base_claims["exp"] = int(expires_at.timestamp())
-    printed_token = key_store().sign(base_claims)
-    rows = [(ctype.field(name).label, str(data.get(name, ""))) for name in ctype.layout.rows]
-    local = issued_at.astimezone(clock.BEIJING)
-    document = pdf.render_certificate_pdf(
-        title=ctype.layout.title, subtitle=ctype.layout.subtitle, rows=rows,
-        identifier=identifier, issuer_name=issuer.name, issued_on=f"{local:%Y年%m月%d日}",
-        valid_until=f"{expires_at.astimezone(clock.BEIJING):%Y年%m月%d日}" if expires_at else "长期",
-        verify_url=verify_url(printed_token), footer=ctype.layout.footer,
-        font=current_app.extensions["cjk_font"],
-    )
-    signed = signing.sign_pdf(document, current_app.extensions["pdf_signing"],
-                              reason=f"{issuer.name}签发{ctype.name}", location=current_app.config["PUBLIC_URL"])
-    digest = hashlib.sha256(signed).hexdigest()
-    wallet_token = key_store().sign(dict(base_claims, sha256=digest))
-    certificate = Certificate(
-        identifier=identifier, type_code=ctype.code, holder=holder, holder_enterprise=enterprise, case_id=case_id,
-        issuer=issuer,
-        data_enc=pii.encrypt_json(data), status="valid", issued_at=issued_at, expires_at=expires_at,
-        pdf_blob_key=blobs.store().put(signed), pdf_sha256=digest, token=wallet_token, version=version,
-        supersedes=supersedes,
-    )
-    db.session.add(certificate)
-    db.session.flush()
-    db.session.add(CertificateEvent(certificate=certificate, at=issued_at, actor=actor, action="issue",
-                                    reason=f"替代 {supersedes.identifier}" if supersedes else None))
-    audit.record("certificate.issue", actor=actor, subject=f"certificate:{identifier}", case_id=case_id,
-                 detail={"type": ctype.code, "issuer": issuer.code, "version": version,
-                         "supersedes": supersedes.identifier if supersedes else None})
+    serial = serials.next_serial("certificate", f"certificate:{ctype.licence_type_code}:{issuer.uscc}")
+    draft = issuance.draft(ctype, holder, issuer, clean, serial=serial, version=1, issued_at=issued_at,
+                           expires_at=ctype.validity.expires(issued_at), case_id=case_id, actor=actor,
+                           enterprise=enterprise)
+    issuance.leave_transaction()
+    signed = issuance.sign(draft)
+    try:
+        certificate = issuance.add(signed)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = _first_certificate(case_id) if case_id is not None else None
+        if existing is None:
+            raise
+        raise issuance.AlreadyIssued(existing) from None
     return certificate
 
 

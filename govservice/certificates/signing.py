@@ -6,7 +6,12 @@ Pure library code: no Flask app, no database; callers pass paths and values.
   root CA and a document-signing certificate issued by it, as PEM files.
 * :func:`load_signing_material` loads production key material from files.
 * :func:`sign_pdf` adds an invisible PAdES baseline B-B signature
-  (``/ETSI.CAdES.detached``, SHA-256) as an incremental update.
+  (``/ETSI.CAdES.detached``, SHA-256) as an incremental update, in memory.
+
+Signing is on every issuance's path, so what can be done once is: the key and
+chain are loaded once per :class:`SigningMaterial` (once per process), and the
+space the signature needs in the file is estimated by pyHanko on the first
+signature only (estimating means a second, dummy CMS signature each time).
 * :func:`validate_pdf` checks every signature in a PDF against the given
   trust roots and reports; it never raises for broken input.
 """
@@ -20,6 +25,7 @@ import io
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +39,10 @@ from cryptography.x509.oid import NameOID
 from pyhanko.keys import load_certs_from_pemder
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from asn1crypto import cms
 from pyhanko.sign import fields, signers
+from pyhanko.sign.attributes import CMSAttributeProvider, SignedAttributeProviderSpec
+from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
@@ -73,6 +82,9 @@ class SigningMaterial:
     signer: signers.SimpleSigner
     trust_roots: tuple[asn1_x509.Certificate, ...]
     cert_path: str | None = None
+    # bytes pyHanko reserved for the CMS container on the first signature; reused after
+    # (the container's size does not depend on the document)
+    _reserved: list[int] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def signing_cert(self) -> asn1_x509.Certificate:
@@ -323,6 +335,7 @@ def load_signing_material(
     )
     if signer is None:
         raise ValueError(f"could not load signing key {key_path} / certificate {cert_path}")
+    signer.signed_attr_prov_spec = _PadesBaselineAttributes(signer.signing_cert)
     roots = tuple(c for c in chain if _is_self_signed(c)) or tuple(chain)
     if not roots and _is_self_signed(signer.signing_cert):
         roots = (signer.signing_cert,)
@@ -332,6 +345,67 @@ def load_signing_material(
 # --------------------------------------------------------------------------
 # Signing
 # --------------------------------------------------------------------------
+
+
+class _FixedAttribute(CMSAttributeProvider):
+    """A signed attribute whose value never changes for a key, kept as DER: loading it is lazy,
+    so it is re-encoded never, not on every signature."""
+
+    def __init__(self, der: bytes):
+        self.der = der
+
+    async def get_attribute(self, dry_run=False) -> cms.CMSAttribute:
+        return cms.CMSAttribute.load(self.der)
+
+
+class _PadesBaselineAttributes(SignedAttributeProviderSpec):
+    """The signed attributes of a PAdES baseline B-B signature besides content-type and
+    message-digest (which pyHanko always adds): the ESS signing-certificate-v2, naming the
+    signing certificate by hash and issuer/serial (no signing-time: PAdES forbids it; the
+    time is the signature dictionary's /M).
+
+    pyHanko's default builds this attribute anew for every signature, and asn1crypto
+    re-encodes it some two thousand times over while building it: three quarters of a
+    signature's time. It depends only on the certificate, so it is built once here. (Setting
+    this spec replaces pyHanko's choice of signed attributes: a signature that should carry
+    more, e.g. a content time-stamp or a commitment type, must add them here.)
+    """
+
+    def __init__(self, signing_cert: asn1_x509.Certificate):
+        self._signing_certificate = _FixedAttribute(
+            simple_cms_attribute("signing_certificate_v2", as_signing_certificate_v2(signing_cert)).dump())
+
+    def signed_attr_providers(self, data_digest: bytes, digest_algorithm: str):
+        yield self._signing_certificate
+
+
+_loops = threading.local()
+
+
+def _run(coroutine):
+    """Run one of pyHanko's coroutines to completion.
+
+    One event loop per thread, kept: ``asyncio.run`` (what pyHanko's synchronous API
+    calls) builds and tears down a loop per signature. Inside a running loop (an async
+    server, or Playwright's sync API in the same thread) the coroutine runs in a thread
+    of its own, since a loop cannot be entered twice.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        loop = getattr(_loops, "loop", None)
+        if loop is None or loop.is_closed():
+            loop = _loops.loop = asyncio.new_event_loop()
+        return loop.run_until_complete(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def _reserved_bytes(signed: bytes) -> int:
+    """The size pyHanko gave the /Contents placeholder of the last signature in ``signed``."""
+    embedded = PdfFileReader(io.BytesIO(signed), strict=False).embedded_signatures[-1]
+    _, before, after, _ = (int(n) for n in embedded.sig_object["/ByteRange"])
+    return after - before - 2  # the hex string's delimiters < and >
 
 
 def sign_pdf(
@@ -358,17 +432,11 @@ def sign_pdf(
         md_algorithm="sha256",
     )
     pdf_signer = signers.PdfSigner(meta, signer=material.signer)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        out = pdf_signer.sign_pdf(writer)
-    else:
-        # pyHanko's synchronous API calls asyncio.run(), which refuses to run inside a running
-        # event loop (an async server, or Playwright's sync API in the same thread): sign in a
-        # thread of its own.
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            out = pool.submit(pdf_signer.sign_pdf, writer).result()
-    return out.getvalue()
+    reserved = material._reserved[0] if material._reserved else None
+    out = _run(pdf_signer.async_sign_pdf(writer, bytes_reserved=reserved)).getvalue()
+    if reserved is None:
+        material._reserved.append(_reserved_bytes(out))
+    return out
 
 
 # --------------------------------------------------------------------------

@@ -1,9 +1,74 @@
-"""Celery tasks: thin wrappers around certificate services."""
+"""Celery tasks: thin wrappers around certificate services.
+
+Issuance runs in the workers (inline, in the approving request, when CELERY_BROKER_URL is
+unset). The task may run more than once for one case (a retry, a redelivery after a worker
+died, a duplicate): ``services.issue_for_case`` is idempotent and the database's unique index
+on a case's first certificate makes it so even for two runs at the same moment, so the task
+is acknowledged late and retried freely.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
 from celery import shared_task
+from celery.signals import worker_process_init
+from flask import Flask
+from sqlalchemy import exc as sa_exc
 
-from . import services
+from ..extensions import db
+from . import issuance, services
+
+log = logging.getLogger(__name__)
+
+#: failures worth another try: the database or a service briefly unreachable, a deadlock or
+#: serialisation failure, SQLite's "database is locked", a full connection pool, blob I/O
+TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, OSError)
+MAX_RETRIES = 5
+INLINE_ATTEMPTS = 3
+FRESH_CONNECTIONS = "govservice.certificates.fresh_connections"  # registered once per process
 
 
-@shared_task(name="certificates.issue_for_case")
-def issue_for_case_task(case_id: int) -> None:
-    services.issue_for_case(case_id)
+def _backoff(retries: int) -> float:
+    return min(60.0, 2.0 ** retries)
+
+
+@shared_task(name="certificates.issue_for_case", bind=True, acks_late=True, reject_on_worker_lost=True,
+             max_retries=MAX_RETRIES)
+def issue_for_case_task(self, case_id: int) -> str | None:
+    """Issue the certificate of an approved case; returns its identifier (None: nothing to issue)."""
+    attempt = 0
+    while True:
+        try:
+            certificate = services.issue_for_case(case_id)
+            return certificate.identifier if certificate is not None else None
+        except TRANSIENT as exc:
+            db.session.rollback()
+            if not self.request.is_eager:
+                log.warning("issuing the certificate of case %s failed (%s); retrying", case_id, exc)
+                raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+            # inline there is no broker to come back through: try again at once, a little later
+            attempt += 1
+            if attempt >= INLINE_ATTEMPTS:
+                raise
+            log.warning("issuing the certificate of case %s failed (%s); trying again", case_id, exc)
+            time.sleep(0.05 * attempt)
+
+
+def prepare_worker_process(app: Flask) -> None:
+    """Call once in the worker's main process, before the pool forks (``govservice.worker``).
+
+    The fonts, layouts, signing key and chain and token keys are already loaded by
+    ``create_app``; this also renders and signs one throw-away certificate, so the lazily
+    built parts (pyHanko's signature-size estimate, ReportLab's caches) are made once and
+    shared by every forked child. A child must not share the parent's database connections.
+    """
+    with app.app_context():
+        issuance.warm_up()
+        db.engine.dispose()
+
+    def fresh_connections(**_):
+        with app.app_context():
+            db.engine.dispose(close=False)
+
+    worker_process_init.connect(fresh_connections, weak=False, dispatch_uid=FRESH_CONNECTIONS)

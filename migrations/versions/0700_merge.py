@@ -2,11 +2,11 @@
 request's locks, and the hot paths of verification
 
 Revision ID: 0700
-Revises: 0610, 0620, 0640
+Revises: 0610, 0620, 0630, 0640
 """
 
 revision = "0700"
-down_revision = ("0610", "0620", "0640")
+down_revision = ("0610", "0620", "0630", "0640")
 branch_labels = None
 depends_on = None
 

@@ -160,6 +160,20 @@ def test_qr_code_decodes_to_verify_url(tmp_path):
     assert qr_texts == [VERIFY_URL]
 
 
+def test_qr_code_is_vector_paths_and_the_font_a_subset():
+    reader = PdfReader(io.BytesIO(render()))
+    page = reader.pages[0]
+    assert "/XObject" not in page["/Resources"]  # no raster image anywhere on the page
+    side, modules = certpdf._qr_matrix(VERIFY_URL)
+    runs = certpdf._qr_operators(side, modules).count(" re")
+    assert runs > side  # one rectangle per run of dark modules, in integer module units
+    assert certpdf._qr_operators(side, modules) in page.get_contents().get_data().decode("latin-1")
+    if os.path.isfile(WQY_ZENHEI):
+        subsets = [d for d in map(font_descriptor, page_fonts(reader)) if d is not None and "/FontFile2" in d]
+        embedded = sum(len(d["/FontFile2"].get_object().get_data()) for d in subsets)
+        assert 0 < embedded < os.path.getsize(WQY_ZENHEI) / 50  # subsets, not the whole collection
+
+
 def test_fallback_without_cjk_font_logs_warning_and_renders(monkeypatch, caplog):
     monkeypatch.setattr(certpdf, "CJK_FONT_CANDIDATES", ())
     with caplog.at_level(logging.WARNING, logger=certpdf.__name__):

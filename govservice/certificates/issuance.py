@@ -1,0 +1,161 @@
+"""The mechanics of issuing one certificate, in three steps that never hold a lock while working:
+
+1. ``draft``: read what the certificate says from the session (the caller has drawn its serial);
+   then ``leave_transaction`` ends the transaction (on SQLite this commits the counter);
+2. ``sign``: render the PDF, sign it (PAdES), sign its two QR tokens and write the blob, with
+   no transaction and no connection held: this is nearly all of an issuance's time, and two
+   processes do it side by side;
+3. ``add``: the rows (certificate, its ``issue`` event, the audit entry) in the session; the
+   caller commits at once, so the last transaction only inserts.
+
+The fonts, layouts, signing key and chain and token keys are loaded once per process (the app's
+``init_app``) and only read here. The business rules (who may be issued what, the case) are in
+``services.issue`` / ``services.issue_for_case`` and ``lifecycle.supersede``.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+
+from .. import blobs, clock, pii
+from ..audit import services as audit
+from ..extensions import db
+from ..identity.models import Department, Enterprise, Person
+from . import identifiers, pdf, signing
+from .models import Certificate, CertificateEvent
+from .types import CertificateType
+
+
+class AlreadyIssued(Exception):
+    """The case already has its (first) certificate: another issuer committed it first."""
+
+    def __init__(self, certificate: Certificate):
+        super().__init__(certificate.identifier)
+        self.certificate = certificate
+
+
+@dataclass(frozen=True)
+class Draft:
+    """Everything one certificate says and refers to, as plain values: rendering and signing
+    need no database, and nothing is lazily loaded (a query would open a transaction again)."""
+
+    ctype: CertificateType
+    identifier: str
+    version: int
+    data: dict
+    subject: str  # the holder as the QR token names it: a business's name, a person's masked
+    issuer_id: int
+    issuer_code: str
+    issuer_name: str
+    holder_id: int
+    enterprise_id: int | None
+    issued_at: datetime
+    expires_at: datetime | None
+    case_id: int | None = None
+    actor_id: int | None = None
+    supersedes_id: int | None = None
+    supersedes_identifier: str | None = None
+
+
+@dataclass(frozen=True)
+class Signed:
+    draft: Draft
+    pdf_blob_key: str
+    pdf_sha256: str
+    token: str  # the wallet's token: the printed one's claims plus the signed PDF's SHA-256
+
+
+def draft(ctype: CertificateType, holder: Person, issuer: Department, data: dict, *, serial: int | str,
+          version: int, issued_at: datetime, expires_at: datetime | None, case_id: int | None = None,
+          supersedes: Certificate | None = None, actor: Person | None = None,
+          enterprise: Enterprise | None = None) -> Draft:
+    return Draft(
+        ctype=ctype, identifier=identifiers.make_identifier(ctype.licence_type_code, issuer.uscc, serial, version),
+        version=version, data=data,
+        subject=enterprise.name if enterprise is not None else pii.mask_name(holder.name),
+        issuer_id=issuer.id, issuer_code=issuer.code, issuer_name=issuer.name, holder_id=holder.id,
+        enterprise_id=enterprise.id if enterprise is not None else None, issued_at=issued_at,
+        expires_at=expires_at, case_id=case_id, actor_id=getattr(actor, "id", None),
+        supersedes_id=supersedes.id if supersedes is not None else None,
+        supersedes_identifier=supersedes.identifier if supersedes is not None else None)
+
+
+def leave_transaction() -> None:
+    """End the session's transaction before the slow part, keeping its objects loaded.
+
+    Normally the session holds only reads, and on SQLite the counter just drawn, which this
+    commits (releasing the database's write lock). Objects are not expired: nothing was
+    changed in them, and reloading them would open a transaction again.
+    """
+    session = db.session()
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+
+
+def sign(draft: Draft) -> Signed:
+    """Render, sign and store the PDF and sign the tokens; touches no database."""
+    from .services import verify_url
+    ctype = draft.ctype
+    claims = {"cid": draft.identifier, "typ": ctype.code, "iss": draft.issuer_name, "sub": draft.subject,
+              "iat": int(draft.issued_at.timestamp())}
+    if draft.expires_at:
+        claims["exp"] = int(draft.expires_at.timestamp())
+    keys = current_app.extensions["token_keys"]
+    printed_token = keys.sign(claims)
+    rows = [(ctype.field(name).label, str(draft.data.get(name, ""))) for name in ctype.layout.rows]
+    local = draft.issued_at.astimezone(clock.BEIJING)
+    document = pdf.render_certificate_pdf(
+        title=ctype.layout.title, subtitle=ctype.layout.subtitle, rows=rows,
+        identifier=draft.identifier, issuer_name=draft.issuer_name, issued_on=f"{local:%Y年%m月%d日}",
+        valid_until=f"{draft.expires_at.astimezone(clock.BEIJING):%Y年%m月%d日}" if draft.expires_at else "长期",
+        verify_url=verify_url(printed_token), footer=ctype.layout.footer,
+        font=current_app.extensions["cjk_font"],
+    )
+    signed = signing.sign_pdf(document, current_app.extensions["pdf_signing"],
+                              reason=f"{draft.issuer_name}签发{ctype.name}",
+                              location=current_app.config["PUBLIC_URL"])
+    digest = hashlib.sha256(signed).hexdigest()
+    return Signed(draft=draft, pdf_blob_key=blobs.store().put(signed), pdf_sha256=digest,
+                  token=keys.sign(dict(claims, sha256=digest)))
+
+
+def add(signed: Signed) -> Certificate:
+    """The certificate, its ``issue`` event and the audit entry, in the session (the caller
+    commits). For a first issue of a case, the flush is where the database's unique index
+    on the case refuses a second certificate (IntegrityError)."""
+    d = signed.draft
+    certificate = Certificate(
+        identifier=d.identifier, type_code=d.ctype.code, holder_id=d.holder_id, holder_enterprise_id=d.enterprise_id,
+        case_id=d.case_id, issuer_id=d.issuer_id, data_enc=pii.encrypt_json(d.data), status="valid",
+        issued_at=d.issued_at, expires_at=d.expires_at, pdf_blob_key=signed.pdf_blob_key,
+        pdf_sha256=signed.pdf_sha256, token=signed.token, version=d.version, supersedes_id=d.supersedes_id,
+    )
+    db.session.add(certificate)
+    db.session.flush()
+    db.session.add(CertificateEvent(certificate_id=certificate.id, at=d.issued_at, actor_id=d.actor_id, action="issue",
+                                    reason=f"替代 {d.supersedes_identifier}" if d.supersedes_identifier else None))
+    audit.record("certificate.issue", actor=d.actor_id, subject=f"certificate:{d.identifier}", case_id=d.case_id,
+                 detail={"type": d.ctype.code, "issuer": d.issuer_code, "version": d.version,
+                         "supersedes": d.supersedes_identifier})
+    return certificate
+
+
+def warm_up() -> None:
+    """Render and sign one throw-away certificate (nothing stored), so that what is built on
+    first use (pyHanko's signature-size estimate, ReportLab's font caches) is built now, once
+    per process (a worker's main process before it forks), not in the first issuance."""
+    ctype = next(iter(current_app.extensions["certificate_types"].values()))
+    rows = [(field.label, "示例") for field in ctype.fields]
+    document = pdf.render_certificate_pdf(
+        title=ctype.layout.title, subtitle=ctype.layout.subtitle, rows=rows, identifier="WARM-UP",
+        issuer_name="示例发证机关", issued_on="2026年01月01日", valid_until="长期",
+        verify_url=f"{current_app.config['PUBLIC_URL']}/v/warm-up", footer=ctype.layout.footer,
+        font=current_app.extensions["cjk_font"])
+    signing.sign_pdf(document, current_app.extensions["pdf_signing"], reason="warm-up",
+                     location=current_app.config["PUBLIC_URL"])
