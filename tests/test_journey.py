@@ -1,6 +1,7 @@
 """The whole journey through the web, as the people involved would walk it."""
 import re
 
+from govservice.certificates import services as certificate_services
 from govservice.certificates import signing
 from govservice.certificates.models import Certificate
 from govservice.extensions import db
@@ -67,7 +68,7 @@ def test_citizen_applies_clerk_accepts_officer_approves_certificate_verifies(app
     pdf = client.get(f"/wallet/{identifier}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     with app.app_context():
-        report = signing.validate_pdf(pdf.data, app.extensions["pdf_signing"].trust_roots)
+        report = signing.validate_pdf(pdf.data, certificate_services.pdf_signer().trust_roots)
         assert report.intact and report.valid
         token = db.session.execute(db.select(Certificate.token)).scalar_one()
 

@@ -8,21 +8,20 @@ from __future__ import annotations
 import io
 from xml.sax.saxutils import escape
 
-from flask import current_app
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from ..certificates.pdf import find_cjk_font
+from ..certificates import services as certificates
 from .models import ServiceItem
 
 SOURCE_HINTS = {"person": "申请人", "population": "申请人", "legal_person": "企业"}
 
 
 def _font_name() -> str:
-    font = current_app.extensions.get("cjk_font") or find_cjk_font(current_app.config.get("CJK_FONT") or None)
+    font = certificates.pdf_font()
     return font.name
 
 

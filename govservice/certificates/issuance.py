@@ -24,7 +24,7 @@ from .. import blobs, clock, pii
 from ..audit import services as audit
 from ..extensions import db
 from ..identity.models import Department, Enterprise, Person
-from . import identifiers, pdf, signing
+from . import identifiers, pdf
 from .models import Certificate, CertificateEvent
 from .types import CertificateType
 
@@ -100,7 +100,8 @@ def leave_transaction() -> None:
 
 def sign(draft: Draft) -> Signed:
     """Render, sign and store the PDF and sign the tokens; touches no database."""
-    from .services import verify_url
+    from . import signing  # pyHanko: only in a process that signs
+    from .services import pdf_font, pdf_signer, verify_url
     ctype = draft.ctype
     claims = {"cid": draft.identifier, "typ": ctype.code, "iss": draft.issuer_name, "sub": draft.subject,
               "iat": int(draft.issued_at.timestamp())}
@@ -115,9 +116,9 @@ def sign(draft: Draft) -> Signed:
         identifier=draft.identifier, issuer_name=draft.issuer_name, issued_on=f"{local:%Y年%m月%d日}",
         valid_until=f"{draft.expires_at.astimezone(clock.BEIJING):%Y年%m月%d日}" if draft.expires_at else "长期",
         verify_url=verify_url(printed_token), footer=ctype.layout.footer,
-        font=current_app.extensions["cjk_font"],
+        font=pdf_font(),
     )
-    signed = signing.sign_pdf(document, current_app.extensions["pdf_signing"],
+    signed = signing.sign_pdf(document, pdf_signer(),
                               reason=f"{draft.issuer_name}签发{ctype.name}",
                               location=current_app.config["PUBLIC_URL"])
     digest = hashlib.sha256(signed).hexdigest()
@@ -150,12 +151,14 @@ def warm_up() -> None:
     """Render and sign one throw-away certificate (nothing stored), so that what is built on
     first use (pyHanko's signature-size estimate, ReportLab's font caches) is built now, once
     per process (a worker's main process before it forks), not in the first issuance."""
+    from . import signing
+    from .services import pdf_font, pdf_signer
     ctype = next(iter(current_app.extensions["certificate_types"].values()))
     rows = [(field.label, "示例") for field in ctype.fields]
     document = pdf.render_certificate_pdf(
         title=ctype.layout.title, subtitle=ctype.layout.subtitle, rows=rows, identifier="WARM-UP",
         issuer_name="示例发证机关", issued_on="2026年01月01日", valid_until="长期",
         verify_url=f"{current_app.config['PUBLIC_URL']}/v/warm-up", footer=ctype.layout.footer,
-        font=current_app.extensions["cjk_font"])
-    signing.sign_pdf(document, current_app.extensions["pdf_signing"], reason="warm-up",
+        font=pdf_font())
+    signing.sign_pdf(document, pdf_signer(), reason="warm-up",
                      location=current_app.config["PUBLIC_URL"])

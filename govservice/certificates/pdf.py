@@ -115,6 +115,21 @@ def _fallback_font() -> FontChoice:
     return FontChoice(name=FALLBACK_CID_FONT, path=None, embedded=False)
 
 
+_FONT_MAGIC = (b"\x00\x01\x00\x00", b"true", b"ttcf")  # TrueType outlines, or a TrueType collection
+
+
+def check_font_file(path: str) -> None:
+    """Fail at start on a configured font that cannot be used, without parsing it (that takes
+    some 30 MB and a second, and is left to the first PDF)."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"configured certificate font not found: {path}")
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic not in _FONT_MAGIC:
+        raise ValueError(f"configured certificate font {path!r} cannot be embedded by ReportLab "
+                         "(TrueType outlines required, CFF/OpenType-PS is not supported)")
+
+
 def find_cjk_font(
     configured: str | None = None,
     *,

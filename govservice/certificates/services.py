@@ -22,9 +22,10 @@ holder; forgeries are counted.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
@@ -39,9 +40,12 @@ from ..config import ROOT
 from ..extensions import db
 from ..identity.models import AgentGrant, Enterprise, Person
 from ..signals import case_transitioned
-from . import identifiers, issuance, pdf, serials, signing, tokens
-from .models import Certificate, CertificateEvent, Verification
+from . import issuance, pdf, serials, tokens
+from .models import Certificate, Verification
 from .types import CertificateType, load_types
+
+if TYPE_CHECKING:
+    from . import signing
 
 log = logging.getLogger(__name__)
 LICENSES_DIR = ROOT / "licenses"
@@ -72,17 +76,36 @@ class CertificateError(Exception):
 
 def init_app(app: Flask) -> None:
     app.extensions["certificate_types"] = load_types(LICENSES_DIR)
-    app.extensions["cjk_font"] = pdf.find_cjk_font(app.config["CJK_FONT"] or None)
+    if app.config["CJK_FONT"]:  # a configured font is checked at start; it is parsed on first use
+        pdf.check_font_file(app.config["CJK_FONT"])
     keys_dir = f"{app.config['INSTANCE_DIR']}/keys"
     store = tokens.TokenKeyStore(f"{keys_dir}/token_keys")
     store.ensure_key()
     app.extensions["token_keys"] = store
-    app.extensions["pdf_signing"] = signing_material(app.config, f"{keys_dir}/pki")
+    key, cert = app.config.get("SIGNING_KEY_FILE"), app.config.get("SIGNING_CERT_FILE")
+    if key or cert:  # a configured key is checked at start; pyHanko loads it on first use (see pdf_signer)
+        if not (key and cert):
+            raise RuntimeError("SIGNING_KEY_FILE and SIGNING_CERT_FILE must be set together")
+        for path in (key, cert):
+            if not os.path.isfile(path):
+                raise FileNotFoundError(f"signing material not found: {path}")
     case_transitioned.connect(_on_case_transitioned, sender=app, weak=False)
 
 
-def signing_material(config, dev_pki_dir: str) -> signing.SigningMaterial:
+def pdf_signer() -> "signing.SigningMaterial":
+    """The key and chain that PAdES-sign PDFs, loaded on first use in this process: pyHanko and
+    its dependencies stay out of a web worker that signs nothing (an issuing Celery worker loads
+    it before it forks, so a wrong key or passphrase stops the worker at its start)."""
+    material = current_app.extensions.get("pdf_signing")
+    if material is None:
+        material = signing_material(current_app.config, f"{current_app.config['INSTANCE_DIR']}/keys/pki")
+        current_app.extensions["pdf_signing"] = material
+    return material
+
+
+def signing_material(config, dev_pki_dir: str) -> "signing.SigningMaterial":
     """The configured production key and chain (SIGNING_*), else the development PKI."""
+    from . import signing
     key, cert = config.get("SIGNING_KEY_FILE"), config.get("SIGNING_CERT_FILE")
     if key or cert:
         if not (key and cert):
@@ -98,6 +121,16 @@ def _on_case_transitioned(app, case_id, action, **_):
     if action == "approve":
         from .tasks import issue_for_case_task
         issue_for_case_task.delay(case_id)
+
+
+def pdf_font() -> pdf.FontChoice:
+    """The CJK font PDFs embed, parsed on first use in this process: its ReportLab tables take
+    some 30 MB, which a web worker that renders no PDF never pays (a Celery worker loads it
+    before it forks: `tasks.prepare_worker_process`)."""
+    font = current_app.extensions.get("cjk_font")
+    if font is None:
+        font = current_app.extensions["cjk_font"] = pdf.find_cjk_font(current_app.config["CJK_FONT"] or None)
+    return font
 
 
 def certificate_type(code: str) -> CertificateType:

@@ -158,7 +158,7 @@ def signing_roots():
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
     pem = b"".join(x509.load_der_x509_certificate(root.dump()).public_bytes(Encoding.PEM)
-                   for root in current_app.extensions["pdf_signing"].trust_roots)
+                   for root in services.pdf_signer().trust_roots)
     response = current_app.response_class(pem, mimetype="application/x-pem-file")
     response.cache_control.max_age = 3600
     response.cache_control.public = True

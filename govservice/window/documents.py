@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 from xml.sax.saxutils import escape
 
-from flask import current_app
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -20,7 +19,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from .. import clock
 from ..cases.models import Case, CaseDocument
-from ..certificates.pdf import find_cjk_font
+from ..certificates import services as certificates
 
 TITLES = {
     "acceptance": "受理通知书",
@@ -87,7 +86,7 @@ def _iso_to_chinese(iso: str) -> str:
 
 def render(case: Case, document: CaseDocument, *, hall_name: str) -> bytes:
     """The notice as PDF bytes (A4)."""
-    font = current_app.extensions.get("cjk_font") or find_cjk_font(current_app.config.get("CJK_FONT") or None)
+    font = certificates.pdf_font()
     s = _styles(font.name)
     content = document.content
     applicant = case.applicant.name

@@ -40,7 +40,7 @@ def test_a_grant_is_read_once_in_full_and_the_holder_sees_it(app, ctx, clock, se
     assert fields["legal_representative"] == "王五" and fields["licence_number"] == "JY21101050098765"
     assert body["consent"]["purpose"] == "办理公共场所卫生许可"
     pdf = base64.b64decode(body["pdf_base64"])
-    assert signing.validate_pdf(pdf, ctx.extensions["pdf_signing"].trust_roots).valid
+    assert signing.validate_pdf(pdf, services.pdf_signer().trust_roots).valid
 
     again = call(client, token, f"/api/v1/consents/{grant.code}")
     assert again.status_code == 410 and again.get_json()["error"] == "consent_used"

@@ -212,9 +212,10 @@ def test_fonts_layouts_and_keys_are_loaded_once_not_per_certificate(ctx, clock, 
                         counting("size estimate", PdfSigningSession.estimate_signature_container_size))
     holder = person("张三")
     pdfs = [services.pdf_bytes(services.issue("yyzz", holder, DATA["yyzz"])) for _ in range(3)]
-    # pyHanko sizes the signature once per signing key; the font, key and layouts were loaded by create_app
-    assert loads == {"font": 0, "signer": 0, "types": 0, "size estimate": 1}
-    roots = ctx.extensions["pdf_signing"].trust_roots
+    # the layouts were loaded by create_app; the font and the signing key by the first PDF of the
+    # process (or of this app); pyHanko sizes the signature once per signing key
+    assert loads["font"] <= 1 and loads["signer"] <= 1 and loads["types"] == 0 and loads["size estimate"] == 1
+    roots = services.pdf_signer().trust_roots
     assert all(signing.validate_pdf(document, roots).valid for document in pdfs)
 
 

@@ -39,7 +39,7 @@ def test_poppler_validates_an_issued_certificate_and_rejects_an_altered_one(ctx,
     middle = len(pdf) // 3
     altered = pdf[:middle] + bytes([pdf[middle] ^ 0x01]) + pdf[middle + 1:]
     assert "Signature is Valid" not in _pdfsig(tmp_path, altered, "altered.pdf")
-    ours = signing.validate_pdf(altered, ctx.extensions["pdf_signing"].trust_roots)
+    ours = signing.validate_pdf(altered, services.pdf_signer().trust_roots)
     assert ours.signed and not ours.valid
 
 
@@ -50,7 +50,7 @@ def test_content_added_after_signing_is_reported(ctx, clock):
     writer.add_stream_to_page(0, overlay)  # white box over the printed details
     out = io.BytesIO()
     writer.write(out)
-    report = signing.validate_pdf(out.getvalue(), ctx.extensions["pdf_signing"].trust_roots)
+    report = signing.validate_pdf(out.getvalue(), services.pdf_signer().trust_roots)
     assert report.signed and report.modified_after_signing and not report.valid
 
 
@@ -84,15 +84,16 @@ def test_production_key_and_chain_come_from_configuration(app, tmp_path, clock):
     config = dict(app.config, SIGNING_KEY_FILE=str(tmp_path / "pki/key.pem"),
                   SIGNING_CERT_FILE=str(tmp_path / "pki/cert.pem"),
                   SIGNING_CHAIN_FILE=str(tmp_path / "pki/chain.pem"), SIGNING_KEY_PASSPHRASE="s3cret")
+    with app.app_context():
+        dev_roots = services.pdf_signer().trust_roots
     production = create_app(config)
     production.extensions["clock"] = clock
     with production.app_context():
-        material = production.extensions["pdf_signing"]
+        material = services.pdf_signer()
         assert material.signer_name == "朝阳区电子证照签章"
         certificate = services.issue("yyzz", person("张三"), DATA["yyzz"])
         pdf = services.pdf_bytes(certificate)
         assert signing.validate_pdf(pdf, [root]).valid
-        dev_roots = app.extensions["pdf_signing"].trust_roots
         assert not signing.validate_pdf(pdf, dev_roots).valid  # not the development CA's
         published = production.test_client().get("/.well-known/pdf-signing-ca.pem").data
         assert published == root.public_bytes(serialization.Encoding.PEM)

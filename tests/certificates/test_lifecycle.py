@@ -75,7 +75,7 @@ def test_a_change_issues_the_next_version_that_supersedes_the_old_one(app, ctx, 
     assert new.data["premises"] == "北京市朝阳区示例路22号" and new.data["business_name"] == old.data["business_name"]
     assert new.expires_at == db.session.get(Certificate, old.id).expires_at  # a change keeps the term
     assert new.supersedes_id == old.id
-    report = signing.validate_pdf(services.pdf_bytes(new), ctx.extensions["pdf_signing"].trust_roots)
+    report = signing.validate_pdf(services.pdf_bytes(new), services.pdf_signer().trust_roots)
     assert report.valid
 
     page = app.test_client().get(f"/v/{old_token}").get_data(as_text=True)

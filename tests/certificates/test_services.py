@@ -28,7 +28,7 @@ def test_approval_issues_a_signed_certificate_and_completes_the_case(ctx, clock)
     from stdnum.cn import uscc
     assert uscc.is_valid(data["credit_code"]) and data["credit_code"].startswith("92110105")
     pdf = services.pdf_bytes(certificate)
-    report = signing.validate_pdf(pdf, ctx.extensions["pdf_signing"].trust_roots)
+    report = signing.validate_pdf(pdf, services.pdf_signer().trust_roots)
     assert report.intact and report.valid
     claims = ctx.extensions["token_keys"].verify(certificate.token)
     assert claims["cid"] == certificate.identifier and claims["sub"] == "张*"
