@@ -31,6 +31,11 @@ def init_app(app: Flask) -> Celery:
         # `celery -A govservice.worker beat`: the audit sealer, often (a run with nothing to seal,
         # or with another sealer at work, returns at once; a run not started in time is dropped).
         beat_schedule={
+            "verifications-drain": {  # queued verifications into the log the holder reads
+                "task": "certificates.drain_verifications",
+                "schedule": 1.0,
+                "options": {"expires": 1.0},
+            },
             "audit-seal": {
                 "task": "audit.seal",
                 "schedule": float(app.config.get("AUDIT_SEAL_INTERVAL", 2)),

@@ -72,3 +72,11 @@ def prepare_worker_process(app: Flask) -> None:
             db.engine.dispose(close=False)
 
     worker_process_init.connect(fresh_connections, weak=False, dispatch_uid=FRESH_CONNECTIONS)
+
+
+@shared_task(name="certificates.drain_verifications")
+def drain_verifications_task() -> int:
+    """The verification log's drainer on the beat (each web process drains too, every half
+    second; several drainers take turns under one Redis lock)."""
+    from . import verification
+    return verification.flush()
