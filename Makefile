@@ -41,6 +41,9 @@ bench: $(STAMP) translations
 	$(BIN)/python bench/identity.py
 	$(BIN)/python bench/front_office.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/issuance.py
+	@case "$$DATABASE_URL" in postgresql*) $(BIN)/python bench/lists.py ;; \
+	  *) echo "bench/lists.py: skipped (it loads a million cases by PostgreSQL COPY: set DATABASE_URL)" ;; esac
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
