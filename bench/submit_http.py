@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import html
 import io
 import os
 import re
@@ -27,7 +26,6 @@ import statistics
 import subprocess
 import time
 import uuid
-from urllib.parse import urljoin, urlsplit
 
 import requests
 from harness import BIN, ROOT, Platform, free_port, gunicorn
@@ -49,21 +47,10 @@ def pdf_bytes() -> bytes:
 
 def sign_in(base: str, name: str) -> requests.Session:
     """Through the development provider, as a browser would: choose `name` and come back."""
+    from govservice.identity.devidp.chooser import choose
     browser = requests.Session()
     start = browser.get(f"{base}/auth/login/devidp", allow_redirects=False, timeout=10)
-    authorize = start.headers["Location"]
-    page = browser.get(authorize, timeout=10).text
-    for action, body in re.findall(r'<form method="post" action="([^"]*)">(.*?)</form>', page, re.S):
-        button = re.search(rf'name="identity" value="([^"]*)">以 {re.escape(name)} 登录</button>', body)
-        if button:
-            break
-    else:
-        raise RuntimeError(f"no identity {name} at the provider")
-    fields = {k: html.unescape(v) for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', body)}
-    fields["identity"] = html.unescape(button.group(1))
-    answer = browser.post(urljoin(authorize, html.unescape(action)), data=fields, allow_redirects=False, timeout=10)
-    callback = urlsplit(answer.headers["Location"])
-    done = browser.get(f"{base}{callback.path}?{callback.query}", allow_redirects=False, timeout=10)
+    done = browser.get(base + choose(start.headers["Location"], name, browser), allow_redirects=False, timeout=10)
     assert done.status_code in (302, 303), done.text
     return browser
 

@@ -49,14 +49,8 @@ def main() -> None:
 
     platform = Platform()
     from govservice.certificates import services, verification
-    from govservice.certificates.demo import _person
     with platform.app.test_request_context("/v/bench"):
-        holder = _person("110105198802150035", "张三")
-        certificate = services.issue("yyzz", holder, {
-            "credit_code": "92110105MA00000017", "business_name": "北京市朝阳区张三便利店",
-            "business_type": "个体工商户", "operator_name": "张三", "operator_id_number": "110105198802150035",
-            "composition": "个人经营", "address": "北京市朝阳区示例路8号", "scope": "日用百货零售",
-            "registered_on": "2026-11-23"})
+        certificate = platform.issue_certificate()
         token = certificate.token
         store = services.key_store()
         header, payload, signature = token.split(".")

@@ -16,10 +16,9 @@ hold a lock while it renders and signs:
 """
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 
-from ..counters import Counter
+from ..counters import next_value
 from ..extensions import db
 
 #: kind of number -> its PostgreSQL sequence (created by migration 0630)
@@ -40,19 +39,4 @@ def next_serial(kind: str, counter: str) -> int:
     sequence = SEQUENCES[kind]
     if uses_sequences():
         return db.session.execute(select(func.nextval(sequence))).scalar_one()
-    return _increment(counter)
-
-
-def _increment(counter: str) -> int:
-    """value + 1 in the database itself: a SELECT then an UPDATE of what was read would let two
-    processes read the same value before either writes (SQLite takes no lock to read)."""
-    bump = update(Counter).where(Counter.name == counter).values(value=Counter.value + 1).returning(Counter.value)
-    value = db.session.execute(bump).scalar_one_or_none()
-    if value is None:
-        try:
-            with db.session.begin_nested():
-                db.session.execute(insert(Counter).values(name=counter, value=1))
-            return 1
-        except IntegrityError:  # created by another process meanwhile
-            value = db.session.execute(bump).scalar_one()
-    return value
+    return next_value(counter)
