@@ -7,23 +7,20 @@ is set (CI runs the suite on both). The schema always comes from the Alembic mig
 """
 from __future__ import annotations
 
-import html
 import io
 import os
-import re
 import shutil
 import uuid
 from datetime import datetime, timezone
-from urllib.parse import urljoin, urlsplit
 
 import pytest
-import requests
 from sqlalchemy import text
 
 from govservice import create_app, migrate
 from govservice.clock import FixedClock
 from govservice.extensions import db
 from govservice.identity.devidp import create_idp_app, serve_in_thread
+from govservice.identity.devidp.chooser import choose
 from govservice.identity.devidp.identities import IDENTITIES
 
 SUBJECTS = {i["name"]: i["sub"] for i in IDENTITIES}
@@ -168,21 +165,7 @@ def idp_login(client, name: str, *, provider: str = "devidp"):
 def idp_choose(client, authorize: str, name: str):
     """At the provider's identity chooser (`authorize`, any development provider instance),
     click "以 <name> 登录" as a browser would, and bring the answer back to the platform."""
-    page = requests.get(authorize, timeout=10)
-    page.raise_for_status()
-    for action, body in re.findall(r'<form method="post" action="([^"]*)">(.*?)</form>', page.text, re.S):
-        button = re.search(rf'<button type="submit" name="identity" value="([^"]*)">以 {re.escape(name)} 登录</button>',
-                           body)
-        if button:
-            break
-    else:
-        raise AssertionError(f"no identity {name!r} at {authorize}")
-    fields = {k: html.unescape(v) for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', body)}
-    fields["identity"] = html.unescape(button.group(1))
-    answer = requests.post(urljoin(authorize, html.unescape(action)), data=fields, allow_redirects=False, timeout=10)
-    assert answer.status_code in (302, 303), answer.text
-    callback = urlsplit(answer.headers["Location"])
-    return client.get(f"{callback.path}?{callback.query}")
+    return client.get(choose(authorize, name))
 
 
 @pytest.fixture
