@@ -109,3 +109,11 @@ def refused_count(reason: str, channel: str = "page") -> float:
     from prometheus_client import REGISTRY
     return REGISTRY.get_sample_value("govservice_verifications_refused_total",
                                      {"channel": channel, "reason": reason}) or 0.0
+
+
+def verifications_audited() -> int:
+    """How many verification rows the audit log vouches for (the drained batches' counts)."""
+    from govservice.audit.models import AuditEntry
+    details = db.session.execute(db.select(AuditEntry.detail)
+                                 .where(AuditEntry.action == "certificate.verifications")).scalars()
+    return sum(d["count"] for d in details)

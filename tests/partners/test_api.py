@@ -13,6 +13,7 @@ from govservice.extensions import db
 from govservice.partners import openapi
 
 from ..certificates.helpers import bearer, call, issue, person, register_partner
+from ..factories import verifications_audited
 
 VERIFY = "/api/v1/certificates/verify"
 
@@ -93,8 +94,7 @@ def test_the_holder_sees_who_checked_when_and_why(app, ctx, clock, partner, logi
     assert "系统核验" in wallet
     logged = db.session.execute(db.select(Verification).order_by(Verification.id)).scalars().first()
     assert (logged.channel, logged.client.client_id, logged.result) == ("api", logged.client.client_id, "valid")
-    assert db.session.execute(db.select(db.func.count(AuditEntry.id))
-                              .where(AuditEntry.action == "certificate.verify")).scalar_one() == 2
+    assert verifications_audited() == 2
 
 
 @pytest.mark.parametrize(("body", "message"), [
