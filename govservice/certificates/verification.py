@@ -317,9 +317,10 @@ def _insert(entries: list[dict]) -> None:
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
-    statement = upsert(Verification).values(rows).on_conflict_do_nothing(index_elements=["uid"]) \
-        .returning(Verification.uid)
-    inserted = set(db.session.execute(statement).scalars())
+    # Parameters as a list: one cached statement, sent in batches (insertmanyvalues); a VALUES
+    # clause built from the rows would be compiled afresh for every batch.
+    statement = upsert(Verification).on_conflict_do_nothing(index_elements=["uid"]).returning(Verification.uid)
+    inserted = set(db.session.execute(statement, rows).scalars())
     if inserted:
         audit.record("certificate.verifications", detail={"count": len(inserted), "sha256": batch_digest(
             row for row in rows if row["uid"] in inserted)})
