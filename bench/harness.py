@@ -111,17 +111,21 @@ def gunicorn(target: str, env: dict, port: int, ready_path: str = "/"):
         process.wait(timeout=30)
 
 
-def worker_rss_mb(master: subprocess.Popen) -> list[float]:
-    """Resident memory of each gunicorn worker of `master`, in MB."""
+def worker_memory_mb(master: subprocess.Popen) -> list[tuple[float, float]]:
+    """(RSS, PSS) of each gunicorn worker of `master`, in MB. PSS divides the pages the workers
+    share with the preloading master among them: what one more worker costs."""
     sizes = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             text = status.read_text()
+            if not re.search(rf"^PPid:\s+{master.pid}$", text, re.M):
+                continue
+            rollup = (status.parent / "smaps_rollup").read_text()
         except OSError:
             continue
-        if re.search(rf"^PPid:\s+{master.pid}$", text, re.M):
-            kb = int(re.search(r"^VmRSS:\s+(\d+)", text, re.M).group(1))
-            sizes.append(kb / 1024)
+        rss = int(re.search(r"^VmRSS:\s+(\d+)", text, re.M).group(1))
+        pss = int(re.search(r"^Pss:\s+(\d+)", rollup, re.M).group(1))
+        sizes.append((rss / 1024, pss / 1024))
     return sorted(sizes)
 
 

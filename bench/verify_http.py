@@ -17,7 +17,7 @@ import json
 import os
 import tempfile
 
-from harness import Platform, alternate, free_port, gunicorn, require_wrk, worker_rss_mb, wrk
+from harness import Platform, alternate, free_port, gunicorn, require_wrk, worker_memory_mb, wrk
 
 # Cold: every request a different token (1,000 distinct QR tokens of the certificate), so no page
 # rendered for one QR serves the next.
@@ -102,7 +102,7 @@ def main() -> None:
             "cold": run(f"http://127.0.0.1:{app_port}/", script=cold_script.name,
                         extra_env={"BENCH_PATHS": paths.name}),
         }, args.rounds)
-        rss = worker_rss_mb(master)
+        memory = worker_memory_mb(master)
         for name in (script.name, cold_script.name, paths.name):
             os.unlink(name)
     hello = (medians["hello"] + medians["hello "]) / 2
@@ -116,7 +116,8 @@ def main() -> None:
     print(f"verify page ÷ hello world: {medians['page'] / hello:.2f} (goal ≥ 0.6); "
           f"with a different token each request: {medians['cold'] / hello:.2f}")
     print(f"verify API ÷ hello world: {medians['api'] / hello:.2f} (goal ≥ 0.6)")
-    print(f"worker RSS after load: {', '.join(f'{m:.0f} MB' for m in rss)} (goal ≤ 120 MB)")
+    print(f"worker RSS after load: {', '.join(f'{r:.0f} MB' for r, _p in memory)} (goal ≤ 120 MB); "
+          f"PSS {', '.join(f'{p:.0f} MB' for _r, p in memory)}")
     if failures:
         print(f"  errors during the runs (url, non-2xx, socket errors): {failures}")
     with platform.app.app_context():

@@ -5,7 +5,6 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from . import migrate
 
 group = AppGroup("govservice", help="govservice operations.")
 db_group = AppGroup("db", help="Database schema (Alembic).")
@@ -27,6 +26,7 @@ group.add_command(audit_group)
 @db_group.command("upgrade")
 def db_upgrade():
     """Apply every Alembic migration."""
+    from . import migrate  # Alembic: only in the command that needs it
     migrate.upgrade()
     click.echo("database is at the latest revision")
 

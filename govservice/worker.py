@@ -2,6 +2,6 @@
 from govservice import create_app
 from govservice.certificates.tasks import prepare_worker_process
 
-app = create_app()
-celery = app.extensions["celery"]
-prepare_worker_process(app)  # before the pool forks: what issuance loads is shared by every child
+flask_app = create_app()  # not named `app`: `celery -A govservice.worker` would take it for the Celery app
+celery = flask_app.extensions["celery"]
+prepare_worker_process(flask_app)  # before the pool forks: what issuance loads is shared by every child

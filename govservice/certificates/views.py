@@ -117,7 +117,7 @@ def _verify_page_limit() -> str:
 # no flashed message, no user), so the same inputs give the same bytes. The key holds the whole
 # snapshot, so a revocation (a new snapshot) never meets an old page.
 _PAGES: OrderedDict = OrderedDict()
-_PAGES_MAX = 2048
+_PAGES_MAX = 512
 
 
 def _verify_page(status: str, snap) -> str:
