@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -62,8 +63,11 @@ class Platform:
         self.database_url = scratch_database(self.folder)
         self.env = dict(os.environ, GOVSERVICE_INSTANCE=self.folder, DATABASE_URL=self.database_url,
                         VERIFY_PAGE_RATE_LIMIT=UNLIMITED, PARTNER_RATE_LIMIT=UNLIMITED,
-                        PARTNER_TOKEN_RATE_LIMIT=UNLIMITED, GUNICORN_LOGLEVEL="error", **settings)
-        os.environ.update(GOVSERVICE_INSTANCE=self.folder, DATABASE_URL=self.database_url, **settings)
+                        PARTNER_TOKEN_RATE_LIMIT=UNLIMITED, GUNICORN_LOGLEVEL="error",
+                        # its own keys in a shared Redis: no other run's queue or snapshots
+                        SESSION_KEY_PREFIX=f"govservice-bench-{uuid.uuid4().hex[:8]}:", **settings)
+        os.environ.update(GOVSERVICE_INSTANCE=self.folder, DATABASE_URL=self.database_url,
+                          SESSION_KEY_PREFIX=self.env["SESSION_KEY_PREFIX"], **settings)
         from govservice import create_app, demo, migrate
         self.app = create_app({"RATELIMIT_ENABLED": False})
         with self.app.app_context():
