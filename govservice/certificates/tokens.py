@@ -134,14 +134,6 @@ def _decode_checked(segment: str) -> bytes:
     return binascii.a2b_base64((segment + "=" * (-len(segment) % 4)).translate(_FROM_URLSAFE), strict_mode=True)
 
 
-def _b64url_decode(segment: str) -> bytes:
-    """Decode unpadded base64url. Raises ValueError on a character outside the
-    alphabet or an impossible length (not on non-zero trailing bits)."""
-    if not _B64URL.fullmatch(segment) or len(segment) % 4 == 1:
-        raise ValueError("not base64url")
-    return _decode_checked(segment)
-
-
 def _is_canonical(segment: str, data: bytes) -> bool:
     return binascii.b2a_base64(data, newline=False).translate(_TO_URLSAFE).rstrip(b"=") == segment.encode("ascii")
 
