@@ -91,8 +91,8 @@ class Lookup:
 
 
 def ask_person(id_number: str, *, purpose: str, case_number: str | None = None) -> Lookup:
-    """Ask the population registry, without auditing yet: the registry is called before the
-    audit log is locked, so a slow registry never holds up other people's audit entries."""
+    """Ask the population registry, without auditing yet: the look-up is audited later, in the
+    transaction of what it was for (the form, or the case it fills in)."""
     subject = "population:" + pii.mask_id_number(id_number)
     try:
         found = backend().person(id_number, purpose=purpose, case=case_number)
