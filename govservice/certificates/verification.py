@@ -337,16 +337,32 @@ def batch_digest(rows) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
-def flush(limit: int = DRAIN_BATCH * 50) -> int:
-    """Move queued verifications into the database now; returns how many entries were drained."""
+def flush() -> int:
+    """Move the verifications queued before this call into the database; returns how many
+    entries this call drained (others may have drained some of them meanwhile).
+
+    Drainers take turns under a Redis lock and count what they trim, so a caller knows when
+    everything queued before it is in, and never chases a queue that keeps filling under load."""
     link = redis_link.link()
     if link is None:
         return 0
-    drained, queue = 0, _queue()
-    lock = f"{queue}:lock"
-    while drained < limit:
-        count = link.call(lambda r: r.llen(queue), 0)
-        if not count:
+    queue = _queue()
+    lock, trimmed = f"{queue}:lock", f"{queue}:drained"
+
+    def state(r):
+        pipe = r.pipeline(transaction=True)
+        pipe.llen(queue)
+        pipe.get(trimmed)
+        return pipe.execute()
+
+    start = link.call(state)
+    if not start or not start[0]:
+        return 0
+    target = int(start[1] or 0) + start[0]
+    drained, deadline = 0, time.monotonic() + DRAIN_LOCK_MS / 1000 + 1
+    while time.monotonic() < deadline:
+        done = link.call(lambda r: r.get(trimmed), DOWN)
+        if done is DOWN or int(done or 0) >= target:
             break
         token = uuid.uuid4().hex
         if not link.call(lambda r: r.set(lock, token, nx=True, px=DRAIN_LOCK_MS)):
@@ -358,7 +374,14 @@ def flush(limit: int = DRAIN_BATCH * 50) -> int:
                 break
             _insert([json.loads(item) for item in raw])
             db.session.commit()
-            link.call(lambda r: r.ltrim(queue, len(raw), -1))
+
+            def trim(r):
+                pipe = r.pipeline(transaction=True)
+                pipe.ltrim(queue, len(raw), -1)
+                pipe.incrby(trimmed, len(raw))
+                return pipe.execute()
+
+            link.call(trim)
             drained += len(raw)
         except Exception:
             db.session.rollback()

@@ -121,9 +121,8 @@ _PAGES_MAX = 512
 
 
 def _verify_page(status: str, snap) -> str:
-    html = render_template("certificates/verify.html", status=status, label=services.STATUS_LABELS[status],
+    return render_template("certificates/verify.html", status=status, label=services.STATUS_LABELS[status],
                            basics=services.public_basics(snap) if snap else [])
-    return html
 
 
 @bp.get("/v/<path:token>")

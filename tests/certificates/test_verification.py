@@ -119,3 +119,22 @@ class TestRedisDown:
         assert "核验结果：已吊销" in page.get_data(as_text=True)
         assert db.session.execute(db.select(Verification.result).order_by(Verification.id)).scalars().all() \
             == ["valid", "revoked"]
+
+
+@needs_redis
+def test_a_reader_waits_for_what_was_queued_before_it_not_for_a_queue_that_keeps_filling(ctx, clock, monkeypatch):
+    """Under load the queue never empties; the wallet's flush() still returns once the entries
+    queued before it are in the log."""
+    certificate = issue()
+    for _ in range(2):
+        verification.verify_token(certificate.token, channel="page", verifier="t")
+    real_insert = verification._insert
+
+    def insert_while_more_arrive(entries):
+        real_insert(entries)
+        verification.verify_token(certificate.token, channel="page", verifier="t")  # another visitor meanwhile
+
+    monkeypatch.setattr(verification, "_insert", insert_while_more_arrive)
+    monkeypatch.setattr(verification, "DRAIN_BATCH", 1)
+    assert verification.flush() == 2  # the two queued before the call, then it stops
+    assert _count(Verification) == 2 and verification.pending() >= 1
