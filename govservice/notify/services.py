@@ -17,7 +17,7 @@ from flask import Flask, current_app, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select, update
+from sqlalchemy import func, inspect, select, update
 
 from .. import clock, pii
 from ..extensions import db
@@ -81,8 +81,6 @@ def _on_consultation_answered(app, consultation_id, **_kw):
 def _send_later(notice: Notice | None) -> None:
     if notice is None:
         return
-    from sqlalchemy import inspect
-
     from .tasks import send_email_task
     identity = inspect(notice).identity  # the id without reloading the committed row
     if identity is None:  # the transaction that made it was rolled back

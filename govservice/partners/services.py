@@ -138,17 +138,13 @@ def authenticate(scope: str) -> PartnerClient:
 
 
 def request_client() -> PartnerClient | None:
-    """The client whose bearer token the request carries (valid or not), cached per request."""
-    key = "govservice.partner_client"
-    if key not in request.environ:
-        client = None
-        header = request.headers.get("Authorization", "")
-        kind, _sep, value = header.partition(" ")
-        if kind.lower() == "bearer" and value:
-            token = PartnerTokenValidator().authenticate_token(value.strip())
-            client = token.client if token is not None else None
-        request.environ[key] = client
-    return request.environ[key]
+    """The client whose bearer token the request carries (valid or not); the token is read once
+    per request (`PartnerTokenValidator.authenticate_token`)."""
+    kind, _sep, value = request.headers.get("Authorization", "").partition(" ")
+    if kind.lower() != "bearer" or not value:
+        return None
+    token = PartnerTokenValidator().authenticate_token(value.strip())
+    return token.client if token is not None else None
 
 
 def rate_limit_key() -> str:
