@@ -349,11 +349,6 @@ def find(identifier: str) -> Certificate | None:
         select(Certificate).where(Certificate.identifier == identifier.strip().upper())).scalar_one_or_none()
 
 
-def successor(certificate: Certificate) -> Certificate | None:
-    """The certificate that superseded this one, if any."""
-    return db.session.execute(select(Certificate).where(Certificate.supersedes_id == certificate.id)).scalar_one_or_none()
-
-
 def status_of(certificate: Certificate) -> str:
     if certificate.status in ("revoked", "superseded"):
         return certificate.status

@@ -4,7 +4,7 @@ reason, and every check is logged where the holder sees it."""
 import pytest
 
 from govservice.certificates import lifecycle, services
-from govservice.certificates.models import Verification
+from govservice.certificates.models import Certificate, Verification
 from govservice.extensions import db
 
 from .helpers import issue, person
@@ -45,7 +45,12 @@ def test_an_unusable_certificate_is_refused_with_its_status(ctx, clock, decision
     assert services.refusal_message(checks) == reason
     assert db.session.execute(db.select(Verification.result)).scalar_one() == services.status_of(certificate)
     assert services.usable_certificates(person("李娜")) == ([] if decision != "supersede" else
-                                                           [services.successor(certificate)])
+                                                           [_successor(certificate)])
+
+
+def _successor(certificate):
+    """The certificate that superseded this one."""
+    return db.session.execute(db.select(Certificate).where(Certificate.supersedes_id == certificate.id)).scalar_one()
 
 
 def test_someone_elses_or_an_unknown_certificate_is_refused(ctx, clock):
