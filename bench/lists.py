@@ -74,6 +74,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--results", help="JSON file keeping each size's figures between runs")
+    parser.add_argument("--database", help="measure this prepared database instead of a scratch one "
+                                           "(`govservice db upgrade` and `demo` run on it with this instance)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -85,9 +87,13 @@ def main() -> None:
     from govservice.identity.devidp import create_idp_app, serve_in_thread
     from sqlalchemy import func, select
 
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgresql"):
+    if not os.environ.get("DATABASE_URL", "").startswith("postgresql"):
         sys.exit("bench/lists.py measures PostgreSQL: set DATABASE_URL=postgresql+psycopg://...")
+    if args.database:  # a database prepared before (migrated, demo loaded under this instance's keys)
+        url = args.database
+    else:  # a scratch database on DATABASE_URL's server, migrated, with the demo, and its own instance folder
+        from harness import Platform
+        url = Platform().database_url
     prefix = f"govservice-bench-lists-{os.getpid()}:"  # its own keys in a shared Redis
     base = create_app({"SQLALCHEMY_DATABASE_URI": url, "SESSION_KEY_PREFIX": prefix})
     server, _thread = serve_in_thread(create_idp_app("http://127.0.0.1:0", base.config["INSTANCE_DIR"]), "127.0.0.1", 0)
