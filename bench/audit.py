@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/audit.py [--seconds 2] [--threads 8] [--entries 20000]
 
-Meant for PostgreSQL (DATABASE_URL=postgresql+psycopg://...; its public schema is dropped and
-migrated afresh, as bench/identity.py does); on the SQLite default the thread figures only
+Meant for PostgreSQL (DATABASE_URL=postgresql+psycopg://...: a scratch database on its server,
+see bench/harness.py); on the SQLite default the thread figures only
 show SQLite's one writer at a time. Prints:
   * appends per second (one audit entry and a commit per transaction, as an audited request
     makes) with 1 and with N threads: the log as it is (a plain INSERT), and the design it
@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from harness import scratch_database  # noqa: E402
 
 
 def appends_per_second(app, threads: int, seconds: float, head_lock: bool) -> float:
@@ -102,15 +104,12 @@ def main() -> None:
         from govservice.audit import sealer, services as audit
         from govservice.extensions import db
 
-        url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance}/bench.sqlite"
+        url = scratch_database(instance)
         app = create_app({"INSTANCE_DIR": instance, "SQLALCHEMY_DATABASE_URI": url, "PUBLIC_URL": "http://localhost",
                           "AUDIT_SEALER": "off",
                           "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": args.threads + 2, "max_overflow": 4}})
         with app.app_context():
             postgres = db.engine.dialect.name == "postgresql"
-            if postgres:
-                with db.engine.begin() as conn:
-                    conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
             migrate.upgrade()
             with db.engine.begin() as conn:
                 conn.execute(text("CREATE TABLE bench_audit_head (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL)"))

@@ -9,12 +9,11 @@ Prints:
   * registry look-ups per second: the development registry in process, and the same registry
     over HTTP on loopback (HttpRegistry against the development registry service), which is
     what a look-up costs the form before any network between agencies.
-Runs on a throw-away SQLite instance (or DATABASE_URL if set); not part of the test suite.
+Runs on a throw-away SQLite instance (or a scratch database on DATABASE_URL's server); not part of the test suite.
 """
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import sys
@@ -23,6 +22,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from harness import scratch_database  # noqa: E402
 
 QUERIES = ["营业执照", "开饭店", "我想自己交社保", "居住证", "宝宝上户口", "施工许可证", "理发店", "失业金"]
 
@@ -58,7 +59,7 @@ def main() -> None:
         from govservice.registry.backends import DevRegistry, HttpRegistry
         from govservice.registry.devserver import create_registry_app, serve_in_thread
 
-        url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance}/bench.sqlite"
+        url = scratch_database(instance)
         app = create_app({"INSTANCE_DIR": instance, "SQLALCHEMY_DATABASE_URI": url, "BLOB_DIR": f"{instance}/blobs"})
         with app.app_context():
             migrate.upgrade()

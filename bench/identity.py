@@ -3,7 +3,7 @@ sessions cost per request.
 
     .venv/bin/python bench/identity.py [--requests 500] [--logins 20]
 
-Prints, on a throw-away SQLite instance (or DATABASE_URL if set), with the development provider
+Prints, on a throw-away SQLite instance (or a scratch database on DATABASE_URL's server), with the development provider
 live on a free port:
   * a full sign-in (platform redirect, the provider's chooser, code exchange, ID token checks
     with the cached JWKS, the person and link written, a new session) per second;
@@ -27,6 +27,8 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from harness import scratch_database  # noqa: E402
 
 import requests  # noqa: E402
 
@@ -71,7 +73,7 @@ def main() -> None:
         idp_server.shutdown()
         issuer = f"http://127.0.0.1:{port}"
         idp_server, _ = serve_in_thread(create_idp_app(issuer, instance), "127.0.0.1", port)
-        database = os.environ.get("DATABASE_URL") or f"sqlite:///{instance}/bench.sqlite"
+        database = scratch_database(instance)
         results = []
         for store, redis_url in [("database", ""), ("redis", os.environ.get("REDIS_URL", ""))]:
             if store == "redis" and not redis_url:
@@ -81,9 +83,6 @@ def main() -> None:
                               "RATELIMIT_ENABLED": False, "SESSION_KEY_PREFIX": f"bench-{time.time()}:"})
             with app.app_context():
                 if store == "database":
-                    if db.engine.dialect.name == "postgresql":
-                        db.session.execute(db.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-                        db.session.commit()
                     migrate.upgrade()
                     demo.load(certificates=False)
             anonymous = app.test_client()
