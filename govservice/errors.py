@@ -21,4 +21,11 @@ def register(app: Flask) -> None:
 
     for code, message in MESSAGES.items():
         app.register_error_handler(code, lambda exc, code=code, message=message:
-                                   (render_template("error.html", code=code, message=message), code))
+                                   (render_template("error.html", code=code, message=message), code,
+                                    _retry_after(exc)))
+
+
+def _retry_after(exc) -> dict:
+    """A 429 says when to come back (RFC 6585, RFC 9110 Retry-After)."""
+    seconds = getattr(exc, "retry_after", None)
+    return {"Retry-After": str(int(seconds))} if isinstance(seconds, (int, float)) and seconds > 0 else {}
