@@ -34,6 +34,7 @@ import os
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
@@ -568,6 +569,31 @@ def _flusher(app: Flask) -> None:
 # --------------------------------------------------------------------------- answering
 
 
+_VERIFIED: OrderedDict[str, tuple[str, dict]] = OrderedDict()
+_VERIFIED_MAX = 1024
+
+
+def _verified_claims(token: str) -> dict:
+    """The claims of a token whose signature verifies under a current key (TokenError if not).
+
+    The same printed QR is scanned again and again (a licence on a shop's wall, a partner checking
+    one document twice); a token that verified once verifies again as long as its key is still
+    published, so each process keeps the last `_VERIFIED_MAX` of them with their kid and skips
+    the ECDSA verification for them. A key withdrawn from the store stops them at once (its kid is
+    looked up on every hit). Only exact token strings match: a changed byte is a new token."""
+    store = current_app.extensions["token_keys"]
+    found = _VERIFIED.get(token) if isinstance(token, str) else None
+    if found is not None and store.current(found[0]) is not None:
+        return found[1]
+    claims = store.verify(token)
+    kid = tokens.unverified_header(token).get("kid")  # verified by now
+    if isinstance(token, str) and isinstance(kid, str):
+        _VERIFIED[token] = (kid, claims)
+        if len(_VERIFIED) > _VERIFIED_MAX:
+            _VERIFIED.popitem(last=False)
+    return claims
+
+
 def verify_token(token: str, *, channel: str, verifier: str, purpose: str | None = None,
                  client_id: int | None = None, client_label: str | None = None,
                  quota: Quota | None = None, guard: Guard | None = None) -> tuple[str, Snapshot | None]:
@@ -576,7 +602,7 @@ def verify_token(token: str, *, channel: str, verifier: str, purpose: str | None
 
     `quota` is spent whatever the answer (RateLimited when over it); `guard` see `_lookup`."""
     try:
-        claims = current_app.extensions["token_keys"].verify(token)
+        claims = _verified_claims(token)
     except tokens.TokenError as exc:
         return _refuse(channel, exc.reason, quota)
     identifier, typ, sha256 = str(claims.get("cid", "")), claims.get("typ"), claims.get("sha256")

@@ -8,7 +8,7 @@ from sqlalchemy import event
 
 from govservice import create_app
 from govservice.audit.models import AuditEntry
-from govservice.certificates import lifecycle, verification
+from govservice.certificates import lifecycle, tokens, verification
 from govservice.certificates.models import Verification
 from govservice.extensions import db
 
@@ -162,3 +162,22 @@ class TestPageRateLimit:
         assert other.status_code == 200  # another address has its own allowance
         verification.flush()
         assert _count(Verification) == 3  # the refused check was not logged as a verification
+
+
+def test_a_token_seen_before_skips_the_signature_check_until_its_key_is_withdrawn(app, ctx, clock, monkeypatch):
+    certificate = issue()
+    store = app.extensions["token_keys"]
+    checks = []
+    real_verify = store.verify
+    monkeypatch.setattr(store, "verify", lambda token: checks.append(token) or real_verify(token))
+    for _ in range(3):
+        assert verification.verify_token(certificate.token, channel="page", verifier="t")[0] == "valid"
+    assert len(checks) == 1  # the ECDSA check ran once; the same bytes verified the same way since
+    altered = certificate.token[:-1] + ("A" if certificate.token[-1] != "A" else "B")
+    assert verification.verify_token(altered, channel="page", verifier="t") == ("forged", None)
+    kid = tokens.unverified_header(certificate.token)["kid"]
+    for path in os.scandir(store.directory):
+        if path.name.endswith(".json") and kid in open(path.path, encoding="utf-8").read():
+            os.remove(path.path)
+    monkeypatch.setattr(store, "RECHECK_SECONDS", 0)
+    assert verification.verify_token(certificate.token, channel="page", verifier="t") == ("forged", None)
