@@ -63,7 +63,7 @@ _tokens: OrderedDict[str, tuple[TokenView, float]] = OrderedDict()
 
 
 def enabled() -> bool:
-    return redis_link.link() is not None and current_app.config.get("PARTNER_TOKEN_CACHE_SECONDS", 60) > 0
+    return redis_link.link() is not None and current_app.config["PARTNER_TOKEN_CACHE_SECONDS"] > 0
 
 
 def generation() -> str | None:
@@ -77,7 +77,7 @@ def get(token_hash: str) -> TokenView | None:
     if found is None:
         return None
     view, loaded = found
-    if time.monotonic() - loaded > current_app.config.get("PARTNER_TOKEN_CACHE_SECONDS", 60):
+    if time.monotonic() - loaded > current_app.config["PARTNER_TOKEN_CACHE_SECONDS"]:
         _tokens.pop(token_hash, None)
         return None
     return view
@@ -116,7 +116,7 @@ def _after_commit(session: Session) -> None:
     if link is not None and link.call(lambda r: r.incr(link.prefix + GENERATION)) is None:
         current_app.logger.error("could not announce a partner credential change in Redis; other processes "
                                  "may accept a revoked token for up to %s s",
-                                 current_app.config.get("PARTNER_TOKEN_CACHE_SECONDS", 60))
+                                 current_app.config["PARTNER_TOKEN_CACHE_SECONDS"])
 
 
 def _after_rollback(session: Session) -> None:
