@@ -82,6 +82,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(partners_bp)
     from .supervision.views import bp as supervision_bp
     app.register_blueprint(supervision_bp)
+    from .supervision.card_views import bp as cards_bp
+    app.register_blueprint(cards_bp)
     from .notify.views import bp as notify_bp
     app.register_blueprint(notify_bp)
     from .audit.views import bp as audit_bp, staff_bp as audit_log_bp

@@ -78,6 +78,7 @@ def from_environment(instance_path: str) -> dict:
         # log's name in its signed checkpoints (default: PUBLIC_URL's host + /audit).
         "AUDIT_SEALER": env.get("AUDIT_SEALER", "auto"),
         "AUDIT_SEAL_INTERVAL": float(env.get("AUDIT_SEAL_INTERVAL", "2")),
+        "CARD_INTERVAL": float(env.get("CARD_INTERVAL", "3600")),
         "AUDIT_SEAL_DELAY": float(env.get("AUDIT_SEAL_DELAY", "0.2")),
         "AUDIT_SEAL_BATCH": int(env.get("AUDIT_SEAL_BATCH", "2000")),
         "AUDIT_LOG_ORIGIN": env.get("AUDIT_LOG_ORIGIN", ""),

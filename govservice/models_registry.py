@@ -13,3 +13,4 @@ def import_all_models() -> None:
     from .supervision import models as _supervision  # noqa: F401
     from .notify import models as _notify  # noqa: F401
     from .registry import credit_checks as _credit_checks  # noqa: F401
+    from .supervision import cards as _cards  # noqa: F401

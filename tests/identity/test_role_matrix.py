@@ -27,6 +27,7 @@ EXCEPTIONS = {
     "window.document": SIGNED_IN,  # notices: the applicant's own (the view checks whose)
     "supervision.holidays": {"admin"},  # keeping the holiday calendar
     "supervision.answer": {"supervisor"},  # answering a rectification task
+    "cards.urge": {"supervisor"},  # 督办 of an 电子监察 card (issue 14)
 }
 #: Staff routes outside the staff prefixes (better moved under their area): endpoint -> who may.
 STAFF_OUTSIDE_AREAS = {
