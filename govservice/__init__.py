@@ -60,6 +60,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     verification.init_app(app)
     from .partners import services as partner_services
     partner_services.init_app(app)
+    from .bundles import services as bundle_services
+    bundle_services.init_app(app)
     from .audit import sealer as audit_sealer
     audit_sealer.init_app(app)
 
@@ -84,6 +86,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(supervision_bp)
     from .supervision.card_views import bp as cards_bp
     app.register_blueprint(cards_bp)
+    from .bundles.views import bp as bundles_bp
+    app.register_blueprint(bundles_bp)
     from .notify.views import bp as notify_bp
     app.register_blueprint(notify_bp)
     from .audit.views import bp as audit_bp, staff_bp as audit_log_bp

@@ -62,6 +62,8 @@ def load(*, certificates: bool = True, channels: bool = True) -> list[str]:
         from .certificates import demo as certificates_demo
         done += certificates_demo.load()
     if channels:
+        from .bundles import services as bundles
         from .supervision import cards
         done += cards.load_demo()
+        done += bundles.load_demo()
     return done

@@ -23,7 +23,7 @@ from sqlalchemy import func, inspect, select, update
 from .. import clock, pii
 from ..extensions import db
 from ..identity.models import Person
-from ..signals import case_transitioned, case_transitioning, consultation_answered, staff_alerted
+from ..signals import case_transitioned, case_transitioning, consultation_answered, people_alerted
 from .mail import MailError, from_config
 from .models import Notice, NoticeSettings
 
@@ -42,7 +42,7 @@ def init_app(app: Flask) -> None:
     case_transitioning.connect(_on_case_transitioning, sender=app, weak=False)
     case_transitioned.connect(_on_case_transitioned, sender=app, weak=False)
     consultation_answered.connect(_on_consultation_answered, sender=app, weak=False)
-    staff_alerted.connect(_on_staff_alerted, sender=app, weak=False)
+    people_alerted.connect(_on_people_alerted, sender=app, weak=False)
 
     @app.context_processor
     def unread_notices():
@@ -70,12 +70,12 @@ def _on_case_transitioned(app, case_id, action, **_kw):
         _send_later(notice)
 
 
-def _on_staff_alerted(app, recipients, kind, params, **_kw):
-    """One notice per recipient, in the sender's transaction (no e-mail: staff read them at work)."""
+def _on_people_alerted(app, recipients, kind, params, **_kw):
+    """One notice per recipient, in the sender's transaction (shown in 消息 with the unread badge)."""
     now = clock.now()
-    for person_id, endpoint in recipients:
+    for person_id, endpoint, values in recipients:
         if person_id is not None:
-            db.session.add(Notice(recipient_id=person_id, kind=kind, params=params, url=_path(endpoint),
+            db.session.add(Notice(recipient_id=person_id, kind=kind, params=params, url=_path(endpoint, **values),
                                   created_at=now))
 
 
@@ -142,14 +142,16 @@ def notify_consultation(consultation_id: int) -> Notice | None:
 # --------------------------------------------------------------------------- words
 
 
-#: Notices to staff, sent through `staff_alerted`: kind -> (title, body), filled from the params.
-STAFF_NOTICES = {
+#: Notices sent through `people_alerted`: kind -> (title, body), filled from the params.
+ALERTS = {
     "card.issued": (_l("电子监察：%(department)s新增监察卡片"),
                     _l("%(day)s 电子监察向%(department)s发出黄牌 %(yellow)s 张、红牌 %(red)s 张，请及时处理临近超期和超期办件。")),
     "card.urged": (_l("督办：办件 %(number)s"),
                    _l("督办人员已对%(department)s的办件 %(number)s 发出督办，请于 %(due)s 前答复。")),
     "card.replied": (_l("督办已答复：办件 %(number)s"),
                      _l("%(department)s已答复对办件 %(number)s 的督办，请查看。")),
+    "bundle.member_failed": (_l("“%(bundle)s”中的“%(item)s”未能办理"),
+                             _l("%(reason)s。其他事项不受影响，继续办理；请在“一件事”办理进度中查看。")),
 }
 
 
@@ -160,8 +162,8 @@ def render(notice: Notice) -> tuple[str, str]:
     if notice.kind == "consultation.answered":
         return (_("您的咨询已答复"),
                 _("%(department)s已答复您关于“%(item)s”的咨询，请在办事指南页面查看。", **p))
-    if notice.kind in STAFF_NOTICES:
-        title, body = STAFF_NOTICES[notice.kind]
+    if notice.kind in ALERTS:
+        title, body = ALERTS[notice.kind]
         return str(title) % p, str(body) % p
     action = notice.kind.split(".", 1)[1] if notice.kind.startswith("case.") else ""
     number, item = p.get("number", ""), p.get("item", "")

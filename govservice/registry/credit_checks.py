@@ -154,13 +154,16 @@ def _ask(case, clerk, rule: Rule, kind, number, shown, name, check: CreditCheck 
     else:
         result = "listed" if record.listed else "clear"
         source, entries, reason = record.source, record.as_dict()["entries"], None
+    answer = {"result": result, "source": source[:128], "entries": entries, "checked_at": clock.now(),
+              "rule": rule.unavailable if result == "unavailable" else rule.listed,
+              "checked_by_id": getattr(clerk, "id", None)}
     if check is None:
         check = CreditCheck(case_id=case.id, subject_kind=kind, subject=shown,
-                            name=pii.mask_name(name) if kind == "person" else name)
+                            name=pii.mask_name(name) if kind == "person" else name, **answer)
         db.session.add(check)
-    check.result, check.source, check.entries = result, source[:128], entries
-    check.rule = rule.unavailable if result == "unavailable" else rule.listed
-    check.checked_at, check.checked_by_id = clock.now(), getattr(clerk, "id", None)
+    else:
+        for key, value in answer.items():
+            setattr(check, key, value)
     detail = {"registry": "credit", "result": result, "source": backend().source,
               "lists": [e["list_name"] for e in entries]}
     if reason:

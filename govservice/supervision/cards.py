@@ -11,7 +11,7 @@ A card is issued once per reason and subject:
 NOTHING), so the Celery beat (`supervision.issue_cards`), `flask govservice tick` and a second
 run the same day issue nothing more. Each run tells every department that got new cards, once:
 its officers and its supervisors (and the supervisors bound to no department), through the
-`staff_alerted` signal that the notify domain turns into notices.
+`people_alerted` signal that the notify domain turns into notices.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from ..extensions import db
 from ..identity.models import Department, Person, StaffAssignment
 from ..models_base import UTCDateTime
 from ..pagination import Key, Page, keyset
-from ..signals import staff_alerted
+from ..signals import people_alerted
 from . import figures
 from .models import RectificationTask
 from .services import SupervisionError, in_scope, scope
@@ -174,10 +174,10 @@ def _alert_department(department_id: int | None, kind: str, params: dict, *, off
     params = dict(params, department=name)
     recipients = []
     if officers and department_id is not None:
-        recipients += [(p, "cards.department") for p in _staff("officer", department_id)]
+        recipients += [(p, "cards.department", {}) for p in _staff("officer", department_id)]
     supervisors = set(_staff("supervisor", None)) | (set(_staff("supervisor", department_id)) if department_id else set())
-    recipients += [(p, "cards.supervision") for p in sorted(supervisors)]
-    staff_alerted.send(current_app._get_current_object(), recipients=recipients, kind=kind, params=params)
+    recipients += [(p, "cards.supervision", {}) for p in sorted(supervisors)]
+    people_alerted.send(current_app._get_current_object(), recipients=recipients, kind=kind, params=params)
 
 
 # --- 督办 and the department's reply ----------------------------------------------------------
@@ -247,7 +247,7 @@ def reply(card_id: int, officer: Person, expected_version, text: str) -> Supervi
     _guarded_update(card, expected_version, ("urged",), status="replied", reply=text, replied_by_id=officer.id,
                     replied_at=clock.now())
     audit.record("supervision.card_reply", actor=officer, subject=f"card:{card.id}", case_id=card.case_id)
-    staff_alerted.send(current_app._get_current_object(), recipients=[(card.urged_by_id, "cards.supervision")],
+    people_alerted.send(current_app._get_current_object(), recipients=[(card.urged_by_id, "cards.supervision", {})],
                        kind="card.replied", params={"number": card.case.number,
                                                     "department": card.department.name if card.department else ""})
     db.session.commit()
@@ -385,6 +385,7 @@ def load_demo() -> list[str]:
 
 
 def _pdf() -> bytes:
+    """A small real PDF for the demo's materials."""
     import io
 
     from reportlab.pdfgen import canvas
