@@ -15,3 +15,4 @@ def import_all_models() -> None:
     from .registry import credit_checks as _credit_checks  # noqa: F401
     from .supervision import cards as _cards  # noqa: F401
     from .bundles import models as _bundles  # noqa: F401
+    from .petitions import models as _petitions  # noqa: F401

@@ -150,6 +150,12 @@ ALERTS = {
                    _l("督办人员已对%(department)s的办件 %(number)s 发出督办，请于 %(due)s 前答复。")),
     "card.replied": (_l("督办已答复：办件 %(number)s"),
                      _l("%(department)s已答复对办件 %(number)s 的督办，请查看。")),
+    "petition.received": (_l("新诉求 %(number)s"), _l("收到新的诉求 %(number)s，请于 %(due)s 前告知诉求人是否受理。")),
+    "petition.accepted": (_l("诉求 %(number)s 已受理"), _l("您的诉求 %(number)s 已受理，将于 %(due)s 前办结答复。")),
+    "petition.not_accepted": (_l("诉求 %(number)s 不予受理"), _l("您的诉求 %(number)s 不予受理，理由请在诉求详情中查看。")),
+    "petition.extended": (_l("诉求 %(number)s 延期办理"),
+                          _l("您的诉求 %(number)s 情况复杂，办理期限延长至 %(due)s，延期理由请在诉求详情中查看。")),
+    "petition.answered": (_l("诉求 %(number)s 已答复"), _l("您的诉求 %(number)s 已答复，请查看并评价。")),
     "bundle.member_failed": (_l("“%(bundle)s”中的“%(item)s”未能办理"),
                              _l("%(reason)s。其他事项不受影响，继续办理；请在“一件事”办理进度中查看。")),
 }

@@ -146,6 +146,21 @@ def identify(clerk: Person, ticket_id: int, raw_id_number: str) -> Person:
     return person
 
 
+def person_at_counter(clerk: Person, raw_id_number: str) -> Person:
+    """The person standing at the counter, by ID number against the population registry (audited),
+    for what the window records without a ticket (a 信访 request)."""
+    _require_clerk(clerk)
+    try:
+        number = normalise_id_number(raw_id_number)
+    except InvalidNumber as exc:
+        raise WindowError(exc.message) from None
+    record = _population_record(number, clerk, "综合窗口登记诉求核验身份")
+    if record is None:
+        db.session.commit()
+        raise WindowError(_("人口基础信息库中没有该身份证号码，请核对证件后重新输入。"))
+    return person_for(number, record.name)
+
+
 def intake(clerk: Person, ticket_id: int, item: ServiceItem, form_data: dict, files: list[Upload],
            idempotency_key: str) -> tuple[Case, bool]:
     """收件: the case filed for the identified applicant of the ticket (channel window)."""

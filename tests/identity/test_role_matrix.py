@@ -46,6 +46,8 @@ PUBLIC_SIGNED_OUT = {
     "audit.consistency": "a consistency proof",
     "audit.key": "the checkpoint key",
     "audit.key_pem": "the checkpoint key as PEM",
+    "bundles.index": "the bundles (一件事) and what each does",
+    "petitions.published": "the requests published with their requesters' consent",
 }
 # The audit log itself (audit_log.*, /supervision/audit/) is a /supervision route: supervisors
 # and administrators, by the prefix.
