@@ -66,4 +66,6 @@ def load(*, certificates: bool = True, channels: bool = True) -> list[str]:
         from .supervision import cards
         done += cards.load_demo()
         done += bundles.load_demo()
+        from .petitions import services as petitions
+        done += petitions.load_demo()
     return done

@@ -259,3 +259,20 @@ def statistics(departments: list[int] | None, today=None) -> dict:
             "answered": on_time[0], "on_time": on_time[1] or 0,
             "average_rating": round(float(average), 1) if average is not None else None,
             "overdue": overdue, "overdue_count": count, "today": today}
+
+
+# --- Demo ----------------------------------------------------------------------------------------
+
+def load_demo() -> list[str]:
+    """李娜's suggestion to 卫生健康委员会, waiting to be accepted. Running it twice changes nothing."""
+    from ..identity.devidp.identities import IDENTITIES
+    from ..identity.services import person_for
+    identity = next(i for i in IDENTITIES if i["name"] == "李娜")
+    requester = person_for(identity["id_number"], identity["name"])
+    db.session.commit()
+    if db.session.execute(select(Petition.id).where(Petition.requester_id == requester.id)).first():
+        return []
+    petition = submit(requester, kind="suggestion", title="建议社区卫生服务中心延长周末门诊时间",
+                      content="上班族工作日难以就诊，建议周末上午也开放全科门诊。", department_code="wsjkw",
+                      publish_consent=True)
+    return [f"petition: {petition.number} of {requester.name}"]
