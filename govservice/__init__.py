@@ -90,6 +90,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(bundles_bp)
     from .petitions.views import bp as petitions_bp
     app.register_blueprint(petitions_bp)
+    from .opendata.views import bp as opendata_bp
+    app.register_blueprint(opendata_bp)
     from .notify.views import bp as notify_bp
     app.register_blueprint(notify_bp)
     from .audit.views import bp as audit_bp, staff_bp as audit_log_bp
