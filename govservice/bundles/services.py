@@ -18,6 +18,7 @@ from types import SimpleNamespace
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import blobs, clock, pii
@@ -34,7 +35,7 @@ from .models import BundleApplication, BundleFile, BundleMember
 
 log = logging.getLogger(__name__)
 BUNDLES_DIR = catalog.ITEMS_DIR / "bundles"
-STATUS_LABELS = {"created": "", "waiting": "等待前置事项办结", "cancelled": "已取消", "failed": "未能办理"}
+STATUS_LABELS = {"created": "", "waiting": _l("等待前置事项办结"), "cancelled": _l("已取消"), "failed": _l("未能办理")}
 
 
 class BundleError(Exception):

@@ -3,13 +3,14 @@ reads none), each dataset with a public Cache-Control."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 
 from ..catalog import services as catalog
 from ..certificates import services as certificates
 from . import services
 
 bp = Blueprint("opendata", __name__, url_prefix="/open")
-STATUS = {"valid": "有效", "suspended": "暂停", "revoked": "已吊销", "superseded": "已变更"}
+STATUS = {"valid": _l("有效"), "suspended": _l("已暂停"), "revoked": _l("已吊销"), "superseded": _l("已被新证替代")}
 
 
 def _cached(response: Response) -> Response:
