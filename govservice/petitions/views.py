@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .. import clock
 from ..cases.forms import posted_version
 from ..identity.access import require_role
 from ..supervision import services as supervision
@@ -59,7 +60,7 @@ def _petition(number):
 def _detail(petition, status=200, error=None):
     return render_template("petitions/detail.html", p=petition, kinds=services.KINDS, states=services.STATES,
                            may_handle=access.can_handle(current_user, petition), error=error, form=request.form,
-                           today=services.clock.today(), max_extension=services.MAX_EXTENSION), status
+                           today=clock.today(), max_extension=services.MAX_EXTENSION), status
 
 
 @bp.get("/petitions/<number>")
@@ -94,7 +95,7 @@ def published():
 def department():
     return render_template("petitions/department.html", petitions=services.department_page(
         current_user, request.args.get("page")), kinds=services.KINDS, states=services.STATES,
-        today=services.clock.today())
+        today=clock.today())
 
 
 @bp.post("/review/petitions/<petition>/<any(accept, not_accept, extend, answer):action>")
