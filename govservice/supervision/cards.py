@@ -303,7 +303,7 @@ def trends(supervisor: Person, months: int = 6, today: date | None = None) -> Tr
     the issued index, whatever the number of cards."""
     today = today or clock.today()
     first = date(today.year, today.month, 1)
-    for _ in range(months - 1):
+    for _month_back in range(months - 1):
         first = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
     labels, cursor = [], first
     while cursor <= today:

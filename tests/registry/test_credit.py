@@ -17,7 +17,6 @@ from govservice.identity.services import person_for
 from govservice.registry import credit_checks, creditdata
 from govservice.registry.backends import RegistryUnavailable
 from govservice.registry.credit import DevCreditRegistry, HttpCreditRegistry
-from govservice.registry.credit_checks import CreditCheck
 from govservice.registry.devserver import create_registry_app, serve_in_thread
 
 from ..factories import ANSWERS, pdf_file, person, submitted_case
