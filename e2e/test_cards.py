@@ -14,7 +14,7 @@ def test_a_red_card_is_urged_and_answered(new_context, screenshot):
     supervisor = new_context().new_page()
     sign_in(supervisor, "孙强")
     supervisor.get_by_role("link", name="电子监察").click()
-    expect(supervisor.get_by_role("table", name="监察卡片趋势（按部门，黄牌/红牌）")).to_contain_text("市场监督管理局")
+    expect(supervisor.get_by_role("table", name="监察卡片趋势（承办部门，黄牌/红牌）")).to_contain_text("市场监督管理局")
     supervisor.get_by_role("link", name=re.compile(r"监察卡片（未办结 \d+，红牌 \d+）")).click()
     card = supervisor.locator("section.card-red").first
     expect(card).to_contain_text("红牌")

@@ -1,5 +1,5 @@
-"""网上信访 in a real browser, with the demo logins: 张三 complains online (agreeing to publication),
-刘洋 (市场监督管理局) accepts and answers it, 张三 rates the answer, and anyone reads it on the public
+"""网上信访 in a real browser, with the demo logins: 周杰 complains online (agreeing to publication),
+刘洋 (市场监督管理局) accepts and answers it, 周杰 rates the answer, and anyone reads it on the public
 page; 孙强 sees the statistics."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .test_journey import flash, sign_in
 
 def test_a_complaint_is_accepted_answered_rated_and_published(new_context, screenshot):
     citizen = new_context().new_page()
-    sign_in(citizen, "张三")
+    sign_in(citizen, "周杰")
     citizen.goto("/")
     citizen.get_by_role("link", name="网上信访 投诉、建议、求助、咨询，限期受理答复").click()
     citizen.get_by_label("诉求类型").select_option("complaint")
@@ -45,7 +45,7 @@ def test_a_complaint_is_accepted_answered_rated_and_published(new_context, scree
     visitor = new_context().new_page()
     visitor.goto("/petitions/published")
     expect(visitor.get_by_role("main")).to_contain_text("夜市摊点占道经营")
-    expect(visitor.get_by_role("main")).not_to_contain_text("张")
+    expect(visitor.get_by_role("main")).not_to_contain_text("周")
     screenshot(visitor, "84-petitions-published")
 
     supervisor = new_context().new_page()

@@ -322,17 +322,21 @@ DEMO_KEY = "demo-bundle"
 
 
 def load_demo() -> list[str]:
-    """李娜's 开办个体餐饮店, submitted and waiting for the window's one acceptance. Idempotent."""
+    """吴芳's 开办个体餐饮店, accepted once by 赵敏: the business registration waits for 刘洋
+    (市场监督管理局), the food licence for the business licence. Running it twice changes nothing."""
     from ..identity.devidp.identities import IDENTITIES
     from ..identity.services import person_for
     from ..supervision.cards import _pdf
-    identity = next(i for i in IDENTITIES if i["name"] == "李娜")
-    applicant = person_for(identity["id_number"], identity["name"])
+    people = {i["name"]: person_for(i["id_number"], i["name"]) for i in IDENTITIES if i["name"] in ("吴芳", "赵敏")}
+    applicant, clerk = people["吴芳"], people["赵敏"]
     db.session.commit()
     answers = {"operator_name": applicant.name, "operator_id_number": applicant.id_number,
-               "business_name": "北京市朝阳区李娜米线店", "composition": "个人经营", "address": "北京市朝阳区示例路22号",
-               "scope": "小餐饮", "capital": "4", "phone": "13800000002", "business_format": "餐饮服务经营者",
-               "business_items": "热食类食品制售", "food_safety_officer": "李娜", "floor_area": "30"}
+               "business_name": "北京市朝阳区吴芳米线店", "composition": "个人经营", "address": "北京市朝阳区示例路22号",
+               "scope": "小餐饮", "capital": "4", "phone": "13800000012", "business_format": "餐饮服务经营者",
+               "business_items": "热食类食品制售", "food_safety_officer": "吴芳", "floor_area": "30"}
     files = [uploads.Upload(code, f"{code}.pdf", _pdf()) for code in ("premises", "layout", "rules")]
     result = submit(applicant, "kbgtcyd", answers, files, DEMO_KEY)
-    return [f"bundle: {result.bundle.name} of {applicant.name}"] if result.created else []
+    if not result.created:
+        return []
+    accept(clerk, result.bundle.id, acknowledged=True)
+    return [f"bundle: {result.bundle.name} of {applicant.name}, accepted at the window"]

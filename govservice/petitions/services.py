@@ -264,10 +264,10 @@ def statistics(departments: list[int] | None, today=None) -> dict:
 # --- Demo ----------------------------------------------------------------------------------------
 
 def load_demo() -> list[str]:
-    """李娜's suggestion to 卫生健康委员会, waiting to be accepted. Running it twice changes nothing."""
+    """周杰's suggestion to 卫生健康委员会, waiting to be accepted. Running it twice changes nothing."""
     from ..identity.devidp.identities import IDENTITIES
     from ..identity.services import person_for
-    identity = next(i for i in IDENTITIES if i["name"] == "李娜")
+    identity = next(i for i in IDENTITIES if i["name"] == "周杰")
     requester = person_for(identity["id_number"], identity["name"])
     db.session.commit()
     if db.session.execute(select(Petition.id).where(Petition.requester_id == requester.id)).first():

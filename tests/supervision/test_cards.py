@@ -39,7 +39,7 @@ def test_due_soon_is_yellow_overdue_is_red_and_a_second_run_issues_nothing(ctx, 
     [yellow] = _cards()
     assert (yellow.colour, yellow.reason, yellow.case_id, yellow.department.name) == \
         ("yellow", "due_soon", case.id, "市场监督管理局")
-    assert tasks.issue_cards_task.delay().get() == {"yellow": 0, "red": 0}   # the beat's task: idempotent
+    assert tasks.issue_cards_task() == {"yellow": 0, "red": 0}   # the beat's task: idempotent
     clock.advance(days=2)                           # Friday: past the deadline
     assert (cards.issue_cards().red, cards.issue_cards().red) == (1, 0)
     assert [(c.colour, c.reason) for c in _cards()] == [("yellow", "due_soon"), ("red", "overdue")]
@@ -71,7 +71,7 @@ def test_urging_asks_for_a_reply_by_a_date_and_the_department_answers(app, clien
         card_id = card.id
     login(client, "孙强")
     page = client.get("/supervision/cards").get_data(as_text=True)
-    assert "红牌" in page and "超期未办结" in page and "监察卡片趋势（按部门，黄牌/红牌）" in page
+    assert "红牌" in page and "超期未办结" in page and "监察卡片趋势（承办部门，黄牌/红牌）" in page
     empty = client.post(f"/supervision/cards/{card_id}/urge", data={"version": "1", "note": " ", "reply_days": "3"})
     assert empty.status_code == 422 and "请填写督办意见。" in empty.get_data(as_text=True)
     bad_days = client.post(f"/supervision/cards/{card_id}/urge", data={"version": "1", "note": "请说明", "reply_days": "x"})
