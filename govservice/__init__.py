@@ -60,6 +60,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     verification.init_app(app)
     from .partners import services as partner_services
     partner_services.init_app(app)
+    from .bundles import services as bundle_services
+    bundle_services.init_app(app)
     from .audit import sealer as audit_sealer
     audit_sealer.init_app(app)
 
@@ -82,6 +84,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(partners_bp)
     from .supervision.views import bp as supervision_bp
     app.register_blueprint(supervision_bp)
+    from .supervision.card_views import bp as cards_bp
+    app.register_blueprint(cards_bp)
+    from .bundles.views import bp as bundles_bp
+    app.register_blueprint(bundles_bp)
+    from .petitions.views import bp as petitions_bp
+    app.register_blueprint(petitions_bp)
+    from .opendata.views import bp as opendata_bp
+    app.register_blueprint(opendata_bp)
     from .notify.views import bp as notify_bp
     app.register_blueprint(notify_bp)
     from .audit.views import bp as audit_bp, staff_bp as audit_log_bp

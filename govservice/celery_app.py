@@ -27,7 +27,8 @@ def init_app(app: Flask) -> Celery:
         task_ignore_result=True,
         timezone="Asia/Shanghai",
         # every task module, so a worker knows them all (the web imports them only where it queues)
-        imports=("govservice.audit.tasks", "govservice.notify.tasks", "govservice.certificates.tasks"),
+        imports=("govservice.audit.tasks", "govservice.notify.tasks", "govservice.certificates.tasks",
+                 "govservice.supervision.tasks"),
         # `celery -A govservice.worker beat`: the audit sealer, often (a run with nothing to seal,
         # or with another sealer at work, returns at once; a run not started in time is dropped).
         beat_schedule={
@@ -35,6 +36,11 @@ def init_app(app: Flask) -> Celery:
                 "task": "certificates.drain_verifications",
                 "schedule": 1.0,
                 "options": {"expires": 1.0},
+            },
+            "supervision-cards": {  # 电子监察: yellow and red cards for due-soon, overdue, unanswered ratings
+                "task": "supervision.issue_cards",
+                "schedule": float(app.config.get("CARD_INTERVAL", 3600)),
+                "options": {"expires": float(app.config.get("CARD_INTERVAL", 3600))},
             },
             "audit-seal": {
                 "task": "audit.seal",

@@ -42,6 +42,8 @@ def from_environment(instance_path: str) -> dict:
         "REGISTRY_TOKEN": env.get("REGISTRY_TOKEN", ""),
         "REGISTRY_TIMEOUT": float(env.get("REGISTRY_TIMEOUT", "3")),
         "REGISTRY_DEV_GENERATED": int(env.get("REGISTRY_DEV_GENERATED", "1000")),
+        "CREDIT_REGISTRY_URL": env.get("CREDIT_REGISTRY_URL", ""),
+        "CREDIT_REGISTRY_TOKEN": env.get("CREDIT_REGISTRY_TOKEN", ""),
         # E-mail notices: unset SMTP_HOST, messages are printed to the log (development).
         "SMTP_HOST": env.get("SMTP_HOST", ""),
         "SMTP_PORT": int(env.get("SMTP_PORT", "587")),
@@ -79,6 +81,7 @@ def from_environment(instance_path: str) -> dict:
         # log's name in its signed checkpoints (default: PUBLIC_URL's host + /audit).
         "AUDIT_SEALER": env.get("AUDIT_SEALER", "auto"),
         "AUDIT_SEAL_INTERVAL": float(env.get("AUDIT_SEAL_INTERVAL", "2")),
+        "CARD_INTERVAL": float(env.get("CARD_INTERVAL", "3600")),
         "AUDIT_SEAL_DELAY": float(env.get("AUDIT_SEAL_DELAY", "0.2")),
         "AUDIT_SEAL_BATCH": int(env.get("AUDIT_SEAL_BATCH", "2000")),
         "AUDIT_LOG_ORIGIN": env.get("AUDIT_LOG_ORIGIN", ""),

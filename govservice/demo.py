@@ -24,8 +24,10 @@ STAFF = {
 }
 
 
-def load(*, certificates: bool = True) -> list[str]:
-    """`certificates=False` leaves out the demo certificates (signing them takes a moment)."""
+def load(*, certificates: bool = True, channels: bool = True) -> list[str]:
+    """`certificates=False` leaves out the demo certificates (signing them takes a moment);
+    `channels=False` the cases of the other channels (an overdue case and its cards, a bundle,
+    a 信访 request), which the unit tests build for themselves."""
     done = []
     report = catalog.sync()
     done.append(f"catalogue: {len(report.added)} added, {len(report.updated)} updated, "
@@ -59,4 +61,11 @@ def load(*, certificates: bool = True) -> list[str]:
     if certificates:
         from .certificates import demo as certificates_demo
         done += certificates_demo.load()
+    if channels:
+        from .bundles import services as bundles
+        from .supervision import cards
+        done += cards.load_demo()
+        done += bundles.load_demo()
+        from .petitions import services as petitions
+        done += petitions.load_demo()
     return done

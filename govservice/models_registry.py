@@ -12,3 +12,7 @@ def import_all_models() -> None:
     from .window import models as _window  # noqa: F401
     from .supervision import models as _supervision  # noqa: F401
     from .notify import models as _notify  # noqa: F401
+    from .registry import credit_checks as _credit_checks  # noqa: F401
+    from .supervision import cards as _cards  # noqa: F401
+    from .bundles import models as _bundles  # noqa: F401
+    from .petitions import models as _petitions  # noqa: F401

@@ -13,3 +13,9 @@ case_transitioned = _signals.signal("case-transitioned")
 
 # Sent after a department answers an online consultation (网上咨询): sender=app, consultation_id=...
 consultation_answered = _signals.signal("consultation-answered")
+
+# Sent inside a transaction that needs people told (电子监察 cards and 督办 to staff, a bundle's
+# member refused to its applicant, ...): sender=app, recipients=[(person_id, endpoint, url values)],
+# kind="card.issued" | ..., params={...}. The notify domain adds one notice per recipient to the
+# same transaction; listeners never commit.
+people_alerted = _signals.signal("people-alerted")

@@ -21,7 +21,10 @@ An item file holds one service item (政务服务事项) with its standard guide
   `not_future`), and `prefill` (where the value comes from: the login, the population
   registry or the legal-person registry) with `readonly`;
 - `[[workflow]]`: review steps, `mode = "sequential" | "joint"` and `departments`;
-- `[certificate]`: what the issued certificate carries.
+- `[certificate]`: what the issued certificate carries;
+- `[credit_check]` (失信联合惩戒 at acceptance): `rule` for a listed applicant or enterprise,
+  `unavailable` for a credit registry that does not answer, each "refuse", "warn" or "note"
+  (applied by `registry/credit_checks.py`).
 """
 from __future__ import annotations
 
@@ -60,7 +63,8 @@ PREFILL_SOURCES = {
 REQUIRED = ("code", "name", "kind", "department", "audience", "result", "time_limit", "guide", "fields",
             "materials", "workflow")
 TOP_LEVEL = set(REQUIRED) | {"name_en", "joint_departments", "level_of_assurance", "life_events", "keywords",
-                             "result_name", "certificate"}
+                             "result_name", "certificate", "credit_check"}
+CREDIT_RULES = ("refuse", "warn", "note")
 GUIDE_REQUIRED = ("legal_basis", "conditions", "fee", "place", "hours", "contact")
 GUIDE_KEYS = set(GUIDE_REQUIRED) | {"result_delivery", "process", "faq", "online_depth"}
 MATERIAL_KEYS = {"code", "name", "required", "form", "copies", "replaceable_by", "types", "max_mb", "note"}
@@ -168,8 +172,20 @@ def validate_item(path, item: dict, *, departments: set[str], certificate_types:
             raise ItemFileError(path, f"certificate.{target}", f"unknown source {source!r}")
         if kind == "form" and source.split(".", 1)[1] not in names:
             raise ItemFileError(path, f"certificate.{target}", f"no form field {source!r}")
+    _validate_credit_check(path, item.get("credit_check"))
     if item.get("certificate") and result == NO_CERTIFICATE:
         raise ItemFileError(path, "certificate", "an item whose result is a decision letter issues no certificate")
+
+
+def _validate_credit_check(path, spec) -> None:
+    if spec is None:
+        return
+    if not isinstance(spec, dict):
+        raise ItemFileError(path, "credit_check", "must be a table")
+    _unknown(path, spec, {"rule", "unavailable"}, "credit_check.")
+    for key in ("rule", "unavailable"):
+        if spec.get(key) not in CREDIT_RULES:
+            raise ItemFileError(path, f"credit_check.{key}", f"must be one of {list(CREDIT_RULES)}")
 
 
 def _validate_guide(path, guide) -> None:

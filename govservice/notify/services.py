@@ -16,13 +16,14 @@ from email.utils import formataddr, parseaddr
 from flask import Flask, current_app, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, inspect, select, update
 
 from .. import clock, pii
 from ..extensions import db
 from ..identity.models import Person
-from ..signals import case_transitioned, case_transitioning, consultation_answered
+from ..signals import case_transitioned, case_transitioning, consultation_answered, people_alerted
 from .mail import MailError, from_config
 from .models import Notice, NoticeSettings
 
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
     case_transitioning.connect(_on_case_transitioning, sender=app, weak=False)
     case_transitioned.connect(_on_case_transitioned, sender=app, weak=False)
     consultation_answered.connect(_on_consultation_answered, sender=app, weak=False)
+    people_alerted.connect(_on_people_alerted, sender=app, weak=False)
 
     @app.context_processor
     def unread_notices():
@@ -66,6 +68,15 @@ def _on_case_transitioning(app, case, action, state, note, changes, **_kw):
 def _on_case_transitioned(app, case_id, action, **_kw):
     for notice in db.session.info.pop("notices_to_mail", []):
         _send_later(notice)
+
+
+def _on_people_alerted(app, recipients, kind, params, **_kw):
+    """One notice per recipient, in the sender's transaction (shown in 消息 with the unread badge)."""
+    now = clock.now()
+    for person_id, endpoint, values in recipients:
+        if person_id is not None:
+            db.session.add(Notice(recipient_id=person_id, kind=kind, params=params, url=_path(endpoint, **values),
+                                  created_at=now))
 
 
 def _on_consultation_answered(app, consultation_id, **_kw):
@@ -131,6 +142,25 @@ def notify_consultation(consultation_id: int) -> Notice | None:
 # --------------------------------------------------------------------------- words
 
 
+#: Notices sent through `people_alerted`: kind -> (title, body), filled from the params.
+ALERTS = {
+    "card.issued": (_l("电子监察：%(department)s新增监察卡片"),
+                    _l("%(day)s 电子监察向%(department)s发出黄牌 %(yellow)s 张、红牌 %(red)s 张，请及时处理临近超期和超期办件。")),
+    "card.urged": (_l("督办：办件 %(number)s"),
+                   _l("督办人员已对%(department)s的办件 %(number)s 发出督办，请于 %(due)s 前答复。")),
+    "card.replied": (_l("督办已答复：办件 %(number)s"),
+                     _l("%(department)s已答复对办件 %(number)s 的督办，请查看。")),
+    "petition.received": (_l("新诉求 %(number)s"), _l("收到新的诉求 %(number)s，请于 %(due)s 前告知诉求人是否受理。")),
+    "petition.accepted": (_l("诉求 %(number)s 已受理"), _l("您的诉求 %(number)s 已受理，将于 %(due)s 前办结答复。")),
+    "petition.not_accepted": (_l("诉求 %(number)s 不予受理"), _l("您的诉求 %(number)s 不予受理，理由请在诉求详情中查看。")),
+    "petition.extended": (_l("诉求 %(number)s 延期办理"),
+                          _l("您的诉求 %(number)s 情况复杂，办理期限延长至 %(due)s，延期理由请在诉求详情中查看。")),
+    "petition.answered": (_l("诉求 %(number)s 已答复"), _l("您的诉求 %(number)s 已答复，请查看并评价。")),
+    "bundle.member_failed": (_l("“%(bundle)s”中的“%(item)s”未能办理"),
+                             _l("%(reason)s。其他事项不受影响，继续办理；请在“一件事”办理进度中查看。")),
+}
+
+
 def render(notice: Notice) -> tuple[str, str]:
     """(title, body) of a notice, in the current language."""
     from ..cases.statemachine import label as state_label
@@ -138,6 +168,9 @@ def render(notice: Notice) -> tuple[str, str]:
     if notice.kind == "consultation.answered":
         return (_("您的咨询已答复"),
                 _("%(department)s已答复您关于“%(item)s”的咨询，请在办事指南页面查看。", **p))
+    if notice.kind in ALERTS:
+        title, body = ALERTS[notice.kind]
+        return str(title) % p, str(body) % p
     action = notice.kind.split(".", 1)[1] if notice.kind.startswith("case.") else ""
     number, item = p.get("number", ""), p.get("item", "")
     titles = {

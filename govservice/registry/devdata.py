@@ -38,6 +38,9 @@ DEMO_PEOPLE = [
                  "北京市海淀区示例西路9号", "本市城镇"),
     PersonRecord("110101198202200064", "郑华", "女", "汉族", "1982-02-20",
                  "北京市东城区示例北街2号", "本市城镇"),
+    # No login: identified at the window; listed by the credit registry (creditdata.LISTED_PERSON).
+    PersonRecord("110105198006060039", "冯刚", "男", "汉族", "1980-06-06",
+                 "北京市朝阳区示例西里8号", "本市城镇"),
 ]
 
 #: The demo enterprises; 王五 is their legal representative. The same credit codes as the identity

@@ -1,4 +1,4 @@
-"""The development registry served over HTTP, speaking the contract in `backends.py`.
+"""The development registry (population, legal persons, credit) served over HTTP, speaking the contract in `backends.py`.
 
 Run it alone with `python -m govservice.registry --port 5002` and point the platform at it with
 `REGISTRY_URL=http://127.0.0.1:5002`. Tests start it on a free port to exercise `HttpRegistry`
@@ -14,11 +14,12 @@ from flask import Flask, abort, jsonify, request
 from werkzeug.serving import make_server
 
 from .backends import DevRegistry
+from .credit import DevCreditRegistry
 
 
 def create_registry_app(*, token: str = "", generated: int = 1000) -> Flask:
     app = Flask(__name__)
-    registry = DevRegistry(generated)
+    registry, credit = DevRegistry(generated), DevCreditRegistry()
     app.config["QUERIES"] = []  # (path, purpose, case): what a registry operator's log would hold
 
     @app.before_request
@@ -44,6 +45,11 @@ def create_registry_app(*, token: str = "", generated: int = 1000) -> Flask:
     def by_representative():
         number = request.args.get("representative", "")
         return jsonify(items=[e.as_dict() for e in registry.represented_by(number, purpose="")])
+
+    @app.get("/credit/<any(persons, enterprises):kind>/<subject>")
+    def credit_record(kind, subject):
+        return jsonify(credit.credit({"persons": "person", "enterprises": "enterprise"}[kind], subject,
+                                     purpose="").as_dict())
 
     return app
 

@@ -3,7 +3,7 @@ record. Plain data, the same whether the answer came from the development regist
 process or from another agency's HTTP service."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 
 @dataclass(frozen=True)
@@ -47,3 +47,44 @@ class LegalPersonRecord:
     @classmethod
     def from_dict(cls, data: dict) -> "LegalPersonRecord":
         return cls(**{f.name: str(data[f.name]) for f in fields(cls) if f.name in data})
+
+
+@dataclass(frozen=True)
+class CreditEntry:
+    """One listing: which list, who listed the subject, on what legal basis, since when."""
+
+    list_name: str        # e.g. 失信被执行人名单
+    authority: str        # 认定单位, e.g. 北京市朝阳区人民法院
+    basis: str            # 法律依据
+    reference: str        # 文号或案号
+    listed_on: str        # ISO date
+    measures: str         # 联合惩戒措施
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "CreditEntry":
+        return cls(**{f.name: str(data[f.name]) for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class CreditRecord:
+    """信用记录: what the credit registry knows of one subject (a person or an enterprise)."""
+
+    subject: str                 # the ID number or the unified social credit code asked about
+    kind: str                    # person | enterprise
+    source: str                  # the registry that answered, shown to the clerk
+    entries: tuple[CreditEntry, ...] = field(default_factory=tuple)
+
+    @property
+    def listed(self) -> bool:
+        return bool(self.entries)
+
+    def as_dict(self) -> dict:
+        return {"subject": self.subject, "kind": self.kind, "source": self.source,
+                "entries": [asdict(e) for e in self.entries]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "CreditRecord":
+        if data.get("kind") not in ("person", "enterprise") or not isinstance(data.get("entries"), list):
+            raise KeyError("kind or entries")
+        return cls(str(data["subject"]), data["kind"], str(data["source"]),
+                   tuple(CreditEntry.from_dict(e) for e in data["entries"]))

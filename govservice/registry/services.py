@@ -37,6 +37,8 @@ def init_app(app: Flask) -> None:
                                                   timeout=app.config.get("REGISTRY_TIMEOUT", 3.0))
     else:
         app.extensions["registry"] = DevRegistry(app.config.get("REGISTRY_DEV_GENERATED", 1000))
+    from . import credit_checks
+    credit_checks.init_app(app)
     try:  # the identity domain asks "who represents this enterprise" through its own small interface
         from ..identity import legal_persons
     except ImportError:  # pragma: no cover - identity without a legal-person interface

@@ -11,7 +11,7 @@ from flask_login import current_user
 from .. import clock
 from ..cases.forms import posted_version
 from ..identity.access import require_role
-from . import figures, services
+from . import cards, figures, services
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 
@@ -40,7 +40,8 @@ def dashboard():
                            soon_token=request.args.get("soon"))
     rating_rows = [(_("%(n)s分", n=stars), count) for stars, count in data.rating_counts]
     return render_template("supervision/dashboard.html", f=data, period=period, problem=problem, bars=figures.bars,
-                           rating_rows=rating_rows, today=clock.today()), (422 if problem else 200)
+                           rating_rows=rating_rows, today=clock.today(), trends=cards.trends(current_user)), \
+        (422 if problem else 200)
 
 
 @bp.get("/export/<kind>.csv")

@@ -20,6 +20,7 @@ from ..extensions import db
 from ..identity.idnumbers import InvalidNumber, normalise_id_number
 from ..identity.models import Person, ServiceHall
 from ..identity.services import person_for
+from ..registry import credit_checks
 from .models import QueueTicket
 
 
@@ -145,6 +146,21 @@ def identify(clerk: Person, ticket_id: int, raw_id_number: str) -> Person:
     return person
 
 
+def person_at_counter(clerk: Person, raw_id_number: str) -> Person:
+    """The person standing at the counter, by ID number against the population registry (audited),
+    for what the window records without a ticket (a 信访 request)."""
+    _require_clerk(clerk)
+    try:
+        number = normalise_id_number(raw_id_number)
+    except InvalidNumber as exc:
+        raise WindowError(exc.message) from None
+    record = _population_record(number, clerk, "综合窗口登记诉求核验身份")
+    if record is None:
+        db.session.commit()
+        raise WindowError(_("人口基础信息库中没有该身份证号码，请核对证件后重新输入。"))
+    return person_for(number, record.name)
+
+
 def intake(clerk: Person, ticket_id: int, item: ServiceItem, form_data: dict, files: list[Upload],
            idempotency_key: str) -> tuple[Case, bool]:
     """收件: the case filed for the identified applicant of the ticket (channel window)."""
@@ -154,6 +170,25 @@ def intake(clerk: Person, ticket_id: int, item: ServiceItem, form_data: dict, fi
     if item.audience == "enterprise":
         raise WindowError(_("该事项由企业申请，请企业的法定代表人或经办人在网上办理。"))
     return cases.intake_at_window(clerk, ticket.person, item, form_data, files, idempotency_key)
+
+
+def credit_checks_for(case: Case, clerk: Person) -> list:
+    """失信联合惩戒: the credit checks the pre-review page shows; asked (and audited) while the case
+    waits for its first acceptance, only read after."""
+    if case.state == "submitted" and case.accepted_at is None:
+        return credit_checks.checks_for(case, clerk)
+    return credit_checks.kept(case)
+
+
+def accept(clerk: Person, case: Case, expected_version: int, *, acknowledged: bool) -> Case:
+    """受理 at the window: the item's credit rule first (refuse, warn or note, recorded with the
+    case and in the audit log), then the cases domain's acceptance."""
+    if case.state == "submitted" and case.accepted_at is None and case.version == expected_version:
+        try:
+            credit_checks.gate(case, clerk, acknowledged=acknowledged)
+        except credit_checks.CreditRefused as exc:
+            raise WindowError(exc.message) from None
+    return cases.accept(case.id, clerk, expected_version)
 
 
 def prefill(person: Person) -> dict:

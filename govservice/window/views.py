@@ -19,6 +19,7 @@ from ..cases.uploads import Upload, UploadRefused
 from ..catalog import services as catalog
 from ..extensions import limiter
 from ..identity.access import require_role
+from ..registry import credit_checks
 from ..supervision import services as supervision
 from . import documents, services
 
@@ -180,7 +181,7 @@ def kiosk(hall_code):
 def _render_case(case, status=200, **extra):
     hall = services.clerk_halls(current_user)
     return render_template("window/case.html", case=case, state_label=state_label, step_label=step_label,
-                           checklist=_checklist(case), pending=cases.pending_supplement(case),
+                           checklist=_checklist(case), credit=services.credit_checks_for(case, current_user), pending=cases.pending_supplement(case),
                            default_due=cases.supplement_due(None), hall=hall[0] if hall else None,
                            form=extra.pop("form", {}), errors=extra.pop("errors", {}), **extra), status
 
@@ -206,8 +207,8 @@ def case(number):
 def accept(number):
     case = _case(number)
     try:
-        case = cases.accept(case.id, current_user, posted_version())
-    except cases.CaseError as exc:
+        case = services.accept(current_user, case, posted_version(), acknowledged=request.form.get("credit_ack") == "1")
+    except (cases.CaseError, services.WindowError) as exc:
         flash(exc.message, "error")
         return redirect(url_for("window.case", number=number))
     flash(_("已受理办件 %(number)s，办理时限至 %(deadline)s。请打印受理通知书交申请人。",
@@ -258,8 +259,10 @@ def refuse(number):
     """不予受理 on a page of its own: a decision that needs its reason and legal basis."""
     case = _case(number)
     if request.method == "GET":
+        basis = credit_checks.refusal_basis(case)  # a credit refusal's legal basis, to start from
         return render_template("window/refuse.html", case=case, state_label=state_label,
-                               pending=cases.pending_supplement(case), form={}, errors={})
+                               pending=cases.pending_supplement(case), form={"basis": basis} if basis else {},
+                               errors={})
     try:
         cases.not_accept(case.id, current_user, posted_version(), reason=request.form.get("reason", ""),
                          basis=request.form.get("basis", ""))

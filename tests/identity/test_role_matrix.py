@@ -27,6 +27,7 @@ EXCEPTIONS = {
     "window.document": SIGNED_IN,  # notices: the applicant's own (the view checks whose)
     "supervision.holidays": {"admin"},  # keeping the holiday calendar
     "supervision.answer": {"supervisor"},  # answering a rectification task
+    "cards.urge": {"supervisor"},  # 督办 of an 电子监察 card (issue 14)
 }
 #: Staff routes outside the staff prefixes (better moved under their area): endpoint -> who may.
 STAFF_OUTSIDE_AREAS = {
@@ -45,6 +46,15 @@ PUBLIC_SIGNED_OUT = {
     "audit.consistency": "a consistency proof",
     "audit.key": "the checkpoint key",
     "audit.key_pem": "the checkpoint key as PEM",
+    "bundles.index": "the bundles (一件事) and what each does",
+    "petitions.published": "the requests published with their requesters' consent",
+    "opendata.index": "政务公开",
+    "opendata.item": "an item's guide and statistics",
+    "opendata.licences": "行政许可公示",
+    "opendata.dictionary": "the open dataset and its data dictionary",
+    "opendata.datapackage": "the data package (Frictionless) of the open dataset",
+    "opendata.monthly_json": "the monthly statistics as JSON",
+    "opendata.monthly_csv": "the monthly statistics as CSV",
 }
 # The audit log itself (audit_log.*, /supervision/audit/) is a /supervision route: supervisors
 # and administrators, by the prefix.

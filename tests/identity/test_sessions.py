@@ -27,7 +27,10 @@ def _signed_in(client) -> bool:
 
 
 def test_signed_out_pages_store_no_session(client):
-    for path in ("/", "/auth/login", "/items/"):
+    # issue 14's public pages too: 一件事, published answers, 政务公开 and the open data
+    for path in ("/", "/auth/login", "/items/", "/bundles/", "/petitions/published", "/open/",
+                 "/open/items/scjgj-gtgsh-sldj", "/open/licences", "/open/data/", "/open/data/monthly.csv",
+                 "/open/data/monthly.json", "/open/data/datapackage.json"):
         assert client.get(path).status_code == 200, path
         assert _sid(client) is None, path
 
