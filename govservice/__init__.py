@@ -62,6 +62,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     partner_services.init_app(app)
     from .audit import sealer as audit_sealer
     audit_sealer.init_app(app)
+    from . import security
+    security.init_app(app)  # after identity: the CSP's form-action names the configured providers
 
     from .identity.views import bp as identity_bp
     from .catalog.views import bp as catalog_bp

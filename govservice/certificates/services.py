@@ -326,9 +326,9 @@ def wallet(holder: Person) -> list[Certificate]:
 
 def may_hold(person: Person, certificate: Certificate) -> bool:
     """May this person act as the certificate's holder (see it whole, share it, offer it)?"""
-    if certificate.holder_enterprise_id is not None:
-        return certificate.holder_enterprise_id in enterprises_acted_for(person)
-    return certificate.holder_id == person.id
+    from ..access import certificate_relation
+    relation = certificate_relation(person, certificate)
+    return relation is not None and not relation.staff
 
 
 def held_certificate(identifier: str, person: Person) -> Certificate:

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import limiter, login_manager
+from ..security import safe_path
 from . import enterprises, relying_party, services, sessions
 from .access import ACTING_KEY, LEVEL_KEY, current_level
 from .providers import providers
@@ -26,16 +27,9 @@ FLOWS_KEY = "oidc_flows"
 MAX_PENDING_FLOWS = 5
 
 
-def safe_next(target: str | None) -> str | None:
-    """A local path to go to afterwards, never another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
-
-
 @bp.get("/login")
 def login():
-    nxt = safe_next(request.args.get("next"))
+    nxt = safe_path(request.args.get("next"))
     if nxt:
         session["after_login"] = nxt
     return render_template("identity/login.html", providers=list(providers().values()))
@@ -72,7 +66,7 @@ def start(name):
     """Sign in; with `level`, a signed-in person steps up to that level of assurance."""
     level = request.args.get("level", type=int)
     if level and current_user.is_authenticated:
-        return _begin(name, services.STEP_UP, level=level, next_url=safe_next(request.args.get("next")))
+        return _begin(name, services.STEP_UP, level=level, next_url=safe_path(request.args.get("next")))
     return _begin(name, services.LOGIN)
 
 
@@ -119,11 +113,11 @@ def callback(name):
         return redirect(url_for("identity.step_up", level=flow["level"], next=flow.get("next")))
     session["provider"], session["id_token"] = name, verified.id_token
     flash(_("认证等级已提升至%(level)s级。", level=level), "success")
-    return redirect(safe_next(flow.get("next")) or url_for("main.home"))
+    return redirect(safe_path(flow.get("next")) or url_for("main.home"))
 
 
 def _signed_in(person, provider_name: str, level: int, id_token: str):
-    after = safe_next(session.get("after_login"))
+    after = safe_path(session.get("after_login"))
     lang = session.get("lang")
     session.clear()  # nothing from before the sign-in carries over...
     sessions.regenerate(session)  # ...not even the session id
@@ -191,7 +185,7 @@ def step_up():
     level = request.args.get("level", type=int)
     if level not in (2, 3):
         abort(404)
-    nxt = safe_next(request.args.get("next"))
+    nxt = safe_path(request.args.get("next"))
     if current_level() >= level:
         return redirect(nxt or url_for("main.home"))
     able = [p for p in providers().values() if p.max_level >= level]
@@ -203,7 +197,7 @@ def step_up():
 def acting_as():
     """Switch between acting as oneself and acting for an enterprise."""
     person = current_user._get_current_object()
-    back = safe_next(request.form.get("next")) or url_for("main.home")
+    back = safe_path(request.form.get("next")) or url_for("main.home")
     target = request.form.get("enterprise", "")
     current = session.get(ACTING_KEY)
     if not target:

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .. import access
 from ..cases import queries
 from ..cases import services as cases
 from ..cases.forms import application_form, posted_version, values
@@ -23,10 +24,12 @@ from ..supervision import services as supervision
 from . import documents, services
 
 bp = Blueprint("window", __name__, url_prefix="/window")
+WINDOW = frozenset({access.Relation.WINDOW})
 
 
 def _case(number):
-    return cases.find_case(number) or abort(404)
+    """The case, if this clerk's window may see it (govservice.access; a GET is an audited read)."""
+    return access.case_for(current_user, number, only=WINDOW, audit_read=request.method == "GET")[0]
 
 
 # --- The console and the queue ----------------------------------------------------------------
@@ -326,13 +329,7 @@ def evaluate(number):
 @login_required
 def document(number, document_id):
     """The notice as PDF, for the window to print and for the applicant to download."""
-    case = _case(number)
-    if not cases.can_view(current_user, case):
-        abort(403)
-    try:
-        doc = cases.document_for(case, document_id)
-    except cases.CaseError:
-        abort(404)
+    case, doc = access.document_for(current_user, number, document_id)
     issuer_halls = services.clerk_halls(doc.issued_by) if doc.issued_by else services.halls()
     pdf = documents.render(case, doc, hall_name=issuer_halls[0].name if issuer_halls else "")
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name=documents.filename(case, doc))
