@@ -76,7 +76,8 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _security_headers(response):
         headers = response.headers
-        nonce = g.get(NONCE_KEY)
+        request_globals = g._get_current_object().__dict__  # one proxy look-up, then plain dict reads
+        nonce = request_globals.get(NONCE_KEY)
         items = fixed_items if nonce is None else with_nonce + (
             ("Content-Security-Policy", f"{head} 'nonce-{nonce}'{tail}"),)
         if names.isdisjoint([name.lower() for name in headers.keys()]):
@@ -87,8 +88,8 @@ def init_app(app: Flask) -> None:
             for name, value in items:
                 if name not in headers:
                     headers[name] = value
-        if "Cache-Control" not in headers and getattr(g, "_login_user", None) is not None \
-                and g._login_user.is_authenticated:
+        user = request_globals.get("_login_user")  # set by Flask-Login only if the request asked
+        if user is not None and user.is_authenticated and "Cache-Control" not in headers:
             headers["Cache-Control"] = "no-store"
         return response
 

@@ -51,11 +51,17 @@ def test_https_deployments_send_hsts():
 
 
 def test_the_headers_cost_a_few_microseconds(app):
-    """The verification page is a hot path: the hook adds what a dict look-up per header costs."""
-    hook = next(f for f in app.after_request_funcs[None] if f.__name__ == "_security_headers")
+    """The verification page is a hot path: the hook appends precomputed values (about 3 µs on
+    an idle core; the bound leaves room for a busy machine)."""
+    hook = next(f for f in app.after_request_funcs[None] if getattr(f, "__name__", "") == "_security_headers")
     with app.test_request_context("/v/x"):
         response = app.response_class("x")
-        per_call = min(timeit.repeat(lambda: hook(app.response_class("x")), number=2000, repeat=3)) / 2000
-        baseline = min(timeit.repeat(lambda: app.response_class("x"), number=2000, repeat=3)) / 2000
+        before = len(response.headers)
+
+        def once():
+            hook(response)
+            del response.headers._list[before:]  # as it came from the view, for the next round
+
+        per_call = min(timeit.repeat(once, number=2000, repeat=5)) / 2000
         assert hook(response).headers["X-Frame-Options"] == "DENY"
-    assert per_call - baseline < 30e-6, f"{(per_call - baseline) * 1e6:.1f} µs per response"
+    assert per_call < 15e-6, f"{per_call * 1e6:.1f} µs per response"
