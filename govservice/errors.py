@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf.csrf import CSRFError
 
-from .security import same_site_referrer
+from .security import retry_after, same_site_referrer
 
 MESSAGES = {
     400: _l("请求无效。"),
@@ -39,6 +39,9 @@ def register(app: Flask) -> None:
             return redirect(back)
         return render_template("error.html", code=400, message=MESSAGES[400]), 400
 
+    def page(exc, code):
+        headers = {"Retry-After": retry_after()} if code == 429 else {}
+        return render_template("error.html", code=code, message=_message(exc, code)), code, headers
+
     for code in MESSAGES:
-        app.register_error_handler(code, lambda exc, code=code: (
-            render_template("error.html", code=code, message=_message(exc, code)), code))
+        app.register_error_handler(code, lambda exc, code=code: page(exc, code))

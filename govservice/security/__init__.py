@@ -19,3 +19,17 @@ from .text import clean_filename, clean_text  # noqa: F401
 def init_app(app: Flask) -> None:
     text.init_app(app)
     headers.init_app(app)
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies:  # behind N load balancers: the client's address and scheme are the ones they forward
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+
+def retry_after() -> str:
+    """Seconds until the rate limit that refused this request lets it through (`Retry-After`)."""
+    import math
+    import time
+
+    from ..extensions import limiter
+    current = limiter.current_limit
+    return str(max(1, math.ceil(current.reset_at - time.time()))) if current is not None else "60"
