@@ -24,4 +24,5 @@ from __future__ import annotations
 
 from .rules import (Relation, case_relation, certificate_relation, enterprise_relation,  # noqa: F401
                     may_see_case, may_see_certificate, visible_cases)
+from .personal_data import PurposeMissing, reveal  # noqa: F401
 from .reads import attachment_for, case_for, certificate_for, document_for, record_read  # noqa: F401

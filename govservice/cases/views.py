@@ -163,6 +163,19 @@ def withdraw(number):
     return redirect(url_for("cases.detail", number=number))
 
 
+@bp.post("/cases/<number>/personal-data")
+@login_required
+def reveal(number):
+    """查看完整信息: the case's full ID and phone numbers, for a stated purpose (audited)."""
+    case, relation = access.case_for(current_user, number, audit_read=False)
+    try:
+        shown = access.reveal(current_user, case, relation, request.form.get("purpose"))
+    except access.PurposeMissing as exc:
+        return render_template("access/reveal.html", case=case, shown=None, error=exc.message,
+                               purpose=request.form.get("purpose", "")), 422
+    return render_template("access/reveal.html", case=case, shown=shown, purpose=request.form.get("purpose"))
+
+
 @bp.get("/cases/<number>/attachments/<int:attachment_id>")
 @login_required
 def attachment(number, attachment_id):
