@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import limiter, login_manager
 from ..security import safe_path
-from . import enterprises, relying_party, services, sessions
+from . import client_keys, enterprises, relying_party, services, sessions
 from .access import ACTING_KEY, LEVEL_KEY, current_level
 from .providers import providers
 
@@ -38,13 +38,13 @@ def login():
 def _begin(name: str, purpose: str, *, level: int | None = None, next_url: str | None = None):
     """Send the browser to the provider, remembering why (the flow) under the request's state."""
     provider = providers().get(name) or abort(404)
-    acr_values = provider.acr_values_for(level) if level else None
-    if level and acr_values is None:
+    if level and provider.acr_values_for(level) is None:
         flash(_("%(title)s 无法提供%(level)s级认证，请选择其他身份提供方。", title=provider.title, level=level), "error")
         return redirect(url_for("identity.step_up", level=level, next=next_url))
     try:
         url, state = relying_party.authorization_url(
-            provider, url_for("identity.callback", name=name, _external=True), acr_values=acr_values,
+            provider, url_for("identity.callback", name=name, _external=True),
+            level=level or _level_of_next(session.get("after_login")), required=bool(level),
             prompt="login" if purpose != services.LOGIN else None)
     except relying_party.LoginFailed as exc:
         services.record_refusal(name, exc.reason, exc.detail, purpose=purpose,
@@ -58,6 +58,25 @@ def _begin(name: str, purpose: str, *, level: int | None = None, next_url: str |
                     "person_id": current_user.id if current_user.is_authenticated else None}
     session[FLOWS_KEY] = flows
     return redirect(url)
+
+
+@bp.get("/jwks.json")
+def client_jwks():
+    """The public key of the platform's private_key_jwt client authentication (the providers'
+    `jwks_uri` for this client)."""
+    response = jsonify(client_keys.jwks())
+    response.cache_control.public, response.cache_control.max_age = True, 3600
+    return response
+
+
+def _level_of_next(target: str | None) -> int | None:
+    """The level of assurance of the service item a signing-in person goes to apply for (asked
+    of the provider, so that one sign-in is enough), if that is where they go."""
+    if not target or not target.startswith("/apply/"):
+        return None
+    from ..catalog import services as catalog  # the catalogue is read only for this hint
+    item = catalog.current_item(target.split("?")[0].removeprefix("/apply/"))
+    return item.level_of_assurance if item is not None and item.level_of_assurance > 1 else None
 
 
 @bp.get("/login/<name>")

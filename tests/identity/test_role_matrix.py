@@ -45,6 +45,7 @@ PUBLIC_SIGNED_OUT = {
     "audit.consistency": "a consistency proof",
     "audit.key": "the checkpoint key",
     "audit.key_pem": "the checkpoint key as PEM",
+    "identity.client_jwks": "the platform's private_key_jwt key, for the identity providers",
 }
 # The audit log itself (audit_log.*, /supervision/audit/) is a /supervision route: supervisors
 # and administrators, by the prefix.
