@@ -81,17 +81,19 @@ def metadata(provider: Provider) -> dict:
 
 
 def acr_request(provider: Provider, meta: dict, level: int | None, *, required: bool) -> dict:
-    """How to ask for `acr` (Core §3.1.2.1, §5.5.1.1): the values that reach `level` (any level
-    when None), as `acr_values` when the level is required (a step-up) and, where the provider
-    supports the `claims` parameter, as a requested `acr` claim too, so that a provider that
-    releases `acr` only on request says how the person signed in."""
+    """How to ask for `acr` (Core §3.1.2.1, §5.5.1.1), so that a provider that releases `acr` only
+    on request says how the person signed in: with the `claims` parameter where the provider
+    supports it (the values that reach `level`, essential for a step-up), and as `acr_values`
+    (in order of preference, weakest sufficient first) for a step-up, for a level wanted, or,
+    without the `claims` parameter, the weakest value (level 1 suffices: only tell us)."""
+    claims_parameter = meta.get("claims_parameter_supported")
     values = provider.acr_values_for(level or 1)
     params = {}
-    if values and (required or not meta.get("claims_parameter_supported")):
-        params["acr_values"] = values
-    if values and meta.get("claims_parameter_supported"):
+    if values and claims_parameter:
         params["claims"] = json.dumps({"id_token": {"acr": {"essential": required, "values": values.split()}}},
                                       separators=(",", ":"))
+    if values and (required or not claims_parameter):
+        params["acr_values"] = values if (required or level) else values.split()[0]
     return params
 
 

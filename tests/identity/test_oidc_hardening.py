@@ -44,7 +44,7 @@ def test_an_iss_is_checked_even_when_the_provider_does_not_advertise_it(app, cli
 
 def test_acr_is_requested_at_sign_in_so_that_the_provider_releases_it(app, client, stub):
     stub_login(client)
-    assert stub.requests[-1]["acr_values"] == "urn:loa:low 2 urn:loa:high"  # any level: the provider says which
+    assert stub.requests[-1]["acr_values"] == "urn:loa:low"  # level 1 suffices: the provider says which it was
 
 
 def test_with_the_claims_parameter_acr_is_asked_as_a_claim_and_at_the_items_level(app, client, stub):
