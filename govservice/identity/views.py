@@ -29,10 +29,9 @@ MAX_PENDING_FLOWS = 5
 
 @bp.get("/login")
 def login():
-    nxt = safe_path(request.args.get("next"))
-    if nxt:
-        session["after_login"] = nxt
-    return render_template("identity/login.html", providers=list(providers().values()))
+    """The providers to choose from; `next` travels in their links (a signed-out page stores no session)."""
+    return render_template("identity/login.html", providers=list(providers().values()),
+                           next=safe_path(request.args.get("next")))
 
 
 def _begin(name: str, purpose: str, *, level: int | None = None, next_url: str | None = None):
@@ -86,6 +85,9 @@ def start(name):
     level = request.args.get("level", type=int)
     if level and current_user.is_authenticated:
         return _begin(name, services.STEP_UP, level=level, next_url=safe_path(request.args.get("next")))
+    nxt = safe_path(request.args.get("next"))
+    if nxt:
+        session["after_login"] = nxt
     return _begin(name, services.LOGIN)
 
 
@@ -162,15 +164,14 @@ def logout():
         if provider else None
     if end_session:
         return redirect(end_session)
-    flash(_("您已安全退出。"), "success")
-    return redirect(url_for("main.home"))
+    return redirect(url_for("identity.logged_out"))
 
 
 @bp.get("/logged-out")
 def logged_out():
-    """Where a provider sends the browser back after RP-initiated logout."""
-    flash(_("您已安全退出。"), "success")
-    return redirect(url_for("main.home"))
+    """Where a provider sends the browser back after RP-initiated logout: a page of its own, as a
+    flash message would store a session for someone just signed out."""
+    return render_template("identity/logged_out.html")
 
 
 @bp.post("/sessions/end-all")

@@ -18,7 +18,7 @@ from ..cases.statemachine import label as state_label
 from ..cases.statemachine import step_label
 from ..cases.uploads import Upload, UploadRefused
 from ..catalog import services as catalog
-from ..extensions import limiter
+from ..extensions import csrf, limiter
 from ..identity.access import require_role
 from ..supervision import services as supervision
 from . import documents, services
@@ -170,6 +170,7 @@ def intake(ticket_id, code):
 
 @bp.route("/kiosk/<hall_code>", methods=["GET", "POST"])
 @limiter.limit("30/minute", methods=["POST"])
+@csrf.exempt  # anyone in the hall takes a number; a CSRF token would give every passer-by a session
 def kiosk(hall_code):
     hall = services.hall(hall_code) or abort(404)
     ticket = None

@@ -49,8 +49,8 @@ def test_acr_is_requested_at_sign_in_so_that_the_provider_releases_it(app, clien
 
 def test_with_the_claims_parameter_acr_is_asked_as_a_claim_and_at_the_items_level(app, client, stub):
     stub.behaviour.claims_parameter = True
-    client.get("/auth/login?next=/apply/scjgj-spjyxk")  # a level-2 item (食品经营许可)
-    stub_login(client)
+    from .helpers import follow_to_callback
+    follow_to_callback(client, client.get("/auth/login/stub?next=/apply/scjgj-spjyxk"))  # a level-2 item
     sent = stub.requests[-1]
     assert json.loads(sent["claims"]) == {"id_token": {"acr": {"essential": False, "values": ["2", "urn:loa:high"]}}}
     assert "acr_values" not in sent  # a hint, not a demand: a level-1 sign-in still works, then steps up

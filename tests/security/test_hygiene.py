@@ -23,7 +23,9 @@ def test_local_paths_with_their_queries_stay():
 
 
 def test_sign_in_never_goes_back_to_another_site(client):
-    client.get("/auth/login?next=/%09/evil.example/")
+    links = client.get("/auth/login?next=/%09/evil.example/").get_data(as_text=True)
+    assert "/auth/login/devidp?next" not in links  # the provider's link does not carry it on
+    client.get("/auth/login/devidp?next=/%09/evil.example/")
     with client.session_transaction() as session:
         assert "after_login" not in session
 
