@@ -118,21 +118,23 @@ def may_see_certificate(person: Person | None, certificate) -> bool:
     return certificate_relation(person, certificate) is not None
 
 
-def visible_cases(person: Person):
-    """A WHERE clause over `Case` for the staff lists: the cases `person` sees as staff (each arm
-    is one of the cases table's indexed columns, or an indexed sub-select of the steps)."""
+def visible_cases(person: Person, roles: tuple[str, ...] = ("officer", "supervisor", "clerk")):
+    """A WHERE clause over `Case` for the staff lists: the cases `person` sees in `roles` (a
+    console asks for its own: the window for "clerk"). Each arm is one of the cases table's
+    indexed columns, or an indexed sub-select of the steps."""
     arms = []
-    officer_of = [a.department_id for a in person.assignments if a.role == "officer" and a.department_id]
+    officer_of = [a.department_id for a in person.assignments if a.role == "officer" and a.department_id
+                  and "officer" in roles]
     if officer_of:
         arms += [Case.department_id.in_(officer_of),
                  Case.id.in_(select(CaseStep.case_id).where(CaseStep.department_id.in_(officer_of)))]
-    if any(a.role == "supervisor" for a in person.assignments):
+    if "supervisor" in roles and any(a.role == "supervisor" for a in person.assignments):
         supervised = _supervised(person)
         if supervised is None:
             return true()
         arms += [Case.department_id.in_(supervised),
                  Case.id.in_(select(CaseStep.case_id).where(CaseStep.department_id.in_(supervised)))]
-    if any(a.role == "clerk" for a in person.assignments):
+    if "clerk" in roles and any(a.role == "clerk" for a in person.assignments):
         halls = _clerk_halls(person)
         if halls is None:
             return true()

@@ -39,9 +39,10 @@ def _case(number):
 def queue():
     done = cases.find_case(request.args.get("done", "")) if request.args.get("done") else None
     args = request.args
-    return render_template("window/queue.html", cases=queries.intake_queue(args.get("queue")),
-                           supplements=queries.awaiting_supplement(args.get("supplements")),
-                           to_hand_over=queries.awaiting_hand_over(args.get("hand_over")),
+    clerk = current_user._get_current_object()
+    return render_template("window/queue.html", cases=queries.intake_queue(args.get("queue"), viewer=clerk),
+                           supplements=queries.awaiting_supplement(args.get("supplements"), viewer=clerk),
+                           to_hand_over=queries.awaiting_hand_over(args.get("hand_over"), viewer=clerk),
                            waiting=services.waiting(current_user),
                            serving=services.serving(current_user), state_label=state_label,
                            done=done, notice=done.documents[-1] if done and done.documents else None)

@@ -246,6 +246,14 @@ def test_the_access_rules_for_cases_and_certificates_hold_for_every_role(app):
         assert case_relation(clerk_elsewhere, online).value == "window"  # online: the whole platform's window
         assert case_relation(clerk_elsewhere, at_window) is None  # filed at another hall's window
         assert case_relation(people["clerk"], at_window).value == "window"
+        from govservice.cases import queries
+        in_queue = lambda clerk: {c.number for c in queries.awaiting_supplement(viewer=clerk).items} | {  # noqa: E731
+            c.number for c in queries.intake_queue(viewer=clerk).items}
+        for case in (online, at_window):  # back to the window's queue
+            case.state = "submitted"
+        db.session.commit()
+        assert in_queue(people["clerk"]) >= {online.number, at_window.number}
+        assert online.number in in_queue(clerk_elsewhere) and at_window.number not in in_queue(clerk_elsewhere)
 
 
 def test_a_supervisor_of_another_department_neither_opens_the_case_nor_downloads_its_material(app, login):
