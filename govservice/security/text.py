@@ -46,7 +46,7 @@ def _has_nul(values) -> bool:
 
 def refuse_nul_bytes():
     """400 for a NUL byte in the path, the query or a form field (before any view runs)."""
-    if "\x00" in request.path or "%00" in request.query_string.decode("latin-1"):
+    if "\x00" in request.path or b"%00" in request.query_string:
         abort(400, NUL_MESSAGE)
     if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
             "application/x-www-form-urlencoded", "multipart/form-data"):
