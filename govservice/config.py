@@ -68,6 +68,9 @@ def from_environment(instance_path: str) -> dict:
         # The public verification page behind the QR, per address (a phone scanning: a few a minute).
         "VERIFY_PAGE_RATE_LIMIT": env.get("VERIFY_PAGE_RATE_LIMIT", "60/minute"),
         "PARTNER_TOKEN_LIFETIME": int(env.get("PARTNER_TOKEN_LIFETIME", "3600")),
+        # How long a web process remembers a partner's access token (0: read it on every call);
+        # a revocation reaches every process at once through Redis (partners/tokencache.py).
+        "PARTNER_TOKEN_CACHE_SECONDS": int(env.get("PARTNER_TOKEN_CACHE_SECONDS", "60")),
         # Server-side sessions (identity): idle timeouts for the public and for staff, and the
         # absolute limit after which everyone signs in again.
         "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", "30")),

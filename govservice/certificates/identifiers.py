@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError
@@ -105,11 +106,17 @@ def _check_type_code(type_code: object) -> str:
 def _check_uscc(issuer_uscc: object) -> str:
     if not isinstance(issuer_uscc, str):
         raise InvalidIdentifier("issuer unified social credit code must be a string")
-    code = issuer_uscc.strip().upper()
+    return _valid_uscc(issuer_uscc.strip().upper())
+
+
+@lru_cache(maxsize=1024)
+def _valid_uscc(code: str) -> str:
+    """The issuers are the platform's departments and a few others: each code is checked once
+    per process, not on every verification that names it (invalid codes raise, and are not kept)."""
     try:
         return uscc.validate(code)
     except ValidationError as exc:
-        raise InvalidIdentifier(f"issuer {issuer_uscc!r} is not a valid unified social credit code: {exc}") from None
+        raise InvalidIdentifier(f"issuer {code!r} is not a valid unified social credit code: {exc}") from None
 
 
 def make_identifier(type_code: str, issuer_uscc: str, serial: int | str, version: int = 1) -> str:

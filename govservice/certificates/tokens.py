@@ -544,14 +544,20 @@ class TokenKeyStore:
         """
         parsed = _parse(token)
         kid = _check_header(parsed)
+        key = self.current(kid)
+        if key is None:
+            raise TokenError("unknown_kid", f"kid {kid!r} is not in the key store", kid=kid)
+        return _verify_parsed(parsed, kid, key.verifier)
+
+    def current(self, kid: str):
+        """The key with this kid if it is in the store now, else None (a key removed in another
+        process stops counting within RECHECK_SECONDS; an unknown kid makes the store look again)."""
         now = time.monotonic()
-        if now - self._checked_at >= self.RECHECK_SECONDS:  # a key removed elsewhere stops verifying soon
+        if now - self._checked_at >= self.RECHECK_SECONDS:
             self._checked_at = now
             self._keys()
         key = self._by_kid.get(kid)
         if key is None:  # perhaps rotated in another process just now: look again
             self._keys()
             key = self._by_kid.get(kid)
-        if key is None:
-            raise TokenError("unknown_kid", f"kid {kid!r} is not in the key store", kid=kid)
-        return _verify_parsed(parsed, kid, key.verifier)
+        return key

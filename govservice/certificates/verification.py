@@ -27,18 +27,20 @@ A verification reads and never waits on a write:
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
 from flask import Flask, current_app, has_app_context
 from prometheus_client import Counter
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session, aliased
 
 from .. import clock, pii, redis_link
@@ -134,12 +136,23 @@ def _queue() -> str:
     return redis_link.link().prefix + QUEUE
 
 
-# One round trip for a verification: read the cached snapshot, check it is of the current
-# generation and matches what the token claims (type, PDF hash), and queue the log entry with
-# the snapshot it was answered from. The cached value is "<generation>|<type>|<sha256>|<json>"
-# so the script compares without parsing JSON. Returns {1, json} on a hit, {0} otherwise
-# (nothing queued then: the caller reads the database and queues the entry itself).
+# One round trip for a verification. In order, each step only if its keys are given:
+# 1. a guard: KEYS[4] must hold ARGV[4] (what the caller cached, e.g. the partner tokens'
+#    generation), else {3} and nothing done: the caller reloads what it cached and asks again;
+# 2. the rate limit: one hit on the fixed-window counter KEYS[5] (ARGV[5] allowed, the window
+#    ARGV[6] seconds long); over it, {2, seconds left} and nothing queued;
+# 3. read the cached snapshot, check it is of the current generation and matches what the token
+#    claims (type, PDF hash), and queue the log entry with the snapshot it was answered from.
+#    The cached value is "<generation>|<type>|<sha256>|<json>", so the script compares without
+#    parsing JSON. {1, json} on a hit, {0} otherwise (nothing queued then: the caller reads the
+#    database and queues the entry itself).
 _LOOKUP_AND_LOG = """
+if ARGV[4] ~= '' and (redis.call('GET', KEYS[4]) or '0') ~= ARGV[4] then return {3} end
+if ARGV[5] ~= '' then
+  local hits = redis.call('INCR', KEYS[5])
+  if hits == 1 then redis.call('EXPIRE', KEYS[5], ARGV[6]) end
+  if hits > tonumber(ARGV[5]) then return {2, redis.call('TTL', KEYS[5])} end
+end
 local cached = redis.call('GET', KEYS[1])
 if not cached then return {0} end
 local generation = redis.call('GET', KEYS[2]) or '0'
@@ -157,6 +170,84 @@ if ARGV[1] ~= '' then
 end
 return {1, snapshot}
 """
+
+_HIT = """
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if hits > tonumber(ARGV[2]) then return redis.call('TTL', KEYS[1]) end
+return 0
+"""
+
+
+class RateLimited(Exception):
+    """Over a `Quota`: answer 429 with Retry-After `retry_after` seconds; nothing was done."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = max(1, int(retry_after))
+
+
+class Changed(Exception):
+    """A `Guard` no longer holds: what the caller cached is stale; reload it and ask again."""
+
+
+@dataclass(frozen=True)
+class Guard:
+    """Go on only while Redis key `key` (under the prefix) holds `value` ("0" when unset)."""
+
+    key: str
+    value: str
+
+
+_memory_limiter = None
+
+
+class Quota:
+    """One hit on a fixed-window rate limit ("60/minute", parsed by `limits`) for `key`.
+
+    On the verification paths the hit rides in the verification's own Redis round trip
+    (`_lookup`); a request that ends before it (a forged token, a malformed body) spends it with
+    `check()`. Without Redis the count is this process's (the embedded default is one process).
+    """
+
+    def __init__(self, key: str, limit: str):
+        from limits import parse
+        self.item = parse(limit)
+        self.key = key
+        self.spent = False
+
+    def _redis_key(self, now: float) -> str:
+        period = self.item.get_expiry()
+        return f"{redis_link.link().prefix}quota:{self.key}:{period}:{int(now // period)}"
+
+    def _fold(self, now: float) -> tuple[str, list[str]]:
+        """(key, args) for `_LOOKUP_AND_LOG`; the hit counts as spent."""
+        self.spent = True
+        return self._redis_key(now), [str(self.item.amount), str(self.item.get_expiry())]
+
+    def check(self) -> None:
+        """Spend the hit now, unless it was spent already; RateLimited when over the limit."""
+        if self.spent:
+            return
+        self.spent = True
+        link = redis_link.link()
+        if link is not None:
+            key = self._redis_key(time.time())
+            script = link.script(_HIT)
+            over = link.call(lambda r: script(keys=[key], args=[self.item.get_expiry(), self.item.amount]), DOWN)
+            if over is not DOWN:
+                if over:
+                    raise RateLimited(over)
+                return
+        global _memory_limiter
+        if _memory_limiter is None:
+            from limits.storage import MemoryStorage
+            from limits.strategies import FixedWindowRateLimiter
+            _memory_limiter = FixedWindowRateLimiter(MemoryStorage())
+        key = current_app.config.get("SESSION_KEY_PREFIX", "") + self.key
+        if not _memory_limiter.hit(self.item, key):
+            reset = _memory_limiter.get_window_stats(self.item, key).reset_time
+            raise RateLimited(reset - time.time())
 
 
 def _cached_value(generation: int, found: Snapshot | None) -> str:
@@ -177,22 +268,47 @@ def _refill(link, identifier: str) -> Snapshot | None:
     return found
 
 
-def _lookup(identifier: str, entry: dict | None = None, *, typ: str = "", sha256: str = ""
-            ) -> tuple[Snapshot | None, bool]:
+def _lookup(identifier: str, entry: dict | None = None, *, typ: str = "", sha256: str = "",
+            quota: Quota | None = None, guard: Guard | None = None) -> tuple[Snapshot | None, bool]:
     """(snapshot or None, whether `entry` was queued with it).
 
     `entry` (the log entry of this verification, without its answer) is queued in the same
-    round trip when the cached snapshot is current and matches `typ` and `sha256`.
+    round trip when the cached snapshot is current and matches `typ` and `sha256`; `quota` is
+    spent and `guard` checked in it too (RateLimited, Changed).
     """
     link = redis_link.link()
     if link is None:
+        if quota is not None:
+            quota.check()
         return _snapshot_from_db(identifier), False
-    keys = (*_keys(identifier), _queue())
-    head = json.dumps(entry, ensure_ascii=False)[:-1] if entry is not None else ""
+    snap_key, gen_key = _keys(identifier)
+    keys, args = [snap_key, gen_key, _queue()], [
+        json.dumps(entry, ensure_ascii=False)[:-1] if entry is not None else "", typ, sha256]
+    if guard is not None:
+        keys.append(link.prefix + guard.key)
+        args.append(guard.value)
+    else:
+        keys.append(gen_key)  # unused
+        args.append("")
+    if quota is not None and not quota.spent:
+        key, quota_args = quota._fold(time.time())
+        keys.append(key)
+        args += quota_args
+    else:
+        args += ["", ""]
     script = link.script(_LOOKUP_AND_LOG)
-    answer = link.call(lambda r: script(keys=keys, args=[head, typ, sha256]), DOWN)
+    answer = link.call(lambda r: script(keys=keys, args=args), DOWN)
     if answer is DOWN:
+        if quota is not None:
+            quota.spent = False
+            quota.check()
         return _snapshot_from_db(identifier), False
+    if answer[0] == 3:
+        if quota is not None:
+            quota.spent = False  # nothing was counted: the caller asks again
+        raise Changed()
+    if answer[0] == 2:
+        raise RateLimited(answer[1])
     if answer[0] == 1:
         data = json.loads(answer[1])
         found = Snapshot(**data) if data else None
@@ -261,11 +377,25 @@ def _after_rollback(session: Session) -> None:
 # --------------------------------------------------------------------------- the log
 
 
+_uid_state: tuple[int, str, "itertools.count[int]"] | None = None
+
+
+def _next_uid() -> str:
+    """A unique 32-hex-digit id for a queued entry: 80 random bits drawn once per process (after
+    the fork: the pid is checked), then a counter. uuid4() would read the kernel's random source
+    on every call, a system call that costs more than the rest of building the entry."""
+    global _uid_state
+    pid = os.getpid()
+    if _uid_state is None or _uid_state[0] != pid:
+        _uid_state = (pid, uuid.uuid4().hex[:20], itertools.count())
+    return f"{_uid_state[1]}{next(_uid_state[2]):012x}"
+
+
 def _entry(channel: str, verifier: str, purpose: str | None, client_id: int | None,
            client_label: str | None) -> dict:
     """A verification's log entry, before its answer: the answer follows from the snapshot it is
     queued with and its time (`Snapshot.status_at`), so the request and the drainer agree."""
-    return {"uid": uuid.uuid4().hex, "at": clock.now().timestamp(), "channel": channel,
+    return {"uid": _next_uid(), "at": clock.now().timestamp(), "channel": channel,
             "verifier": verifier[:128], "purpose": (purpose or None) and purpose[:255], "client_id": client_id,
             "client": client_label}
 
@@ -312,18 +442,28 @@ def _insert(entries: list[dict]) -> None:
              "at": datetime.fromtimestamp(e["at"], timezone.utc), "channel": e["channel"],
              "verifier": e["verifier"], "purpose": e["purpose"], "result": results[e["uid"]], "action": "verify",
              "client_id": e["client_id"]} for e in entries]
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One statement of nine arrays, whatever the batch size: the same SQL text every time
+        # (prepared once), where a VALUES list of a thousand rows is a new statement to build,
+        # send and parse for each batch.
+        columns = {name: [row[name] for row in rows] for name in _COLUMNS}
+        inserted = set(db.session.execute(_INSERT_ARRAYS, columns).scalars())
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
-    # Parameters as a list: one cached statement, sent in batches (insertmanyvalues); a VALUES
-    # clause built from the rows would be compiled afresh for every batch.
-    statement = upsert(Verification).on_conflict_do_nothing(index_elements=["uid"]).returning(Verification.uid)
-    inserted = set(db.session.execute(statement, rows).scalars())
+        statement = upsert(Verification).on_conflict_do_nothing(index_elements=["uid"]).returning(Verification.uid)
+        inserted = set(db.session.execute(statement, rows).scalars())
     if inserted:
         audit.record("certificate.verifications", detail={"count": len(inserted), "sha256": batch_digest(
             row for row in rows if row["uid"] in inserted)})
+
+
+_COLUMNS = {"uid": "varchar", "certificate_id": "integer", "at": "timestamptz", "channel": "varchar",
+            "verifier": "varchar", "purpose": "varchar", "result": "varchar", "action": "varchar",
+            "client_id": "integer"}
+_INSERT_ARRAYS = text(
+    f"INSERT INTO verifications ({', '.join(_COLUMNS)}) "
+    f"SELECT * FROM unnest({', '.join(f'CAST(:{name} AS {kind}[])' for name, kind in _COLUMNS.items())}) "
+    "ON CONFLICT (uid) DO NOTHING RETURNING uid")
 
 
 def batch_digest(rows) -> str:
@@ -429,44 +569,77 @@ def _flusher(app: Flask) -> None:
 # --------------------------------------------------------------------------- answering
 
 
+_VERIFIED: OrderedDict[str, tuple[str, dict]] = OrderedDict()
+_VERIFIED_MAX = 1024
+
+
+def _verified_claims(token: str) -> dict:
+    """The claims of a token whose signature verifies under a current key (TokenError if not).
+
+    The same printed QR is scanned again and again (a licence on a shop's wall, a partner checking
+    one document twice); a token that verified once verifies again as long as its key is still
+    published, so each process keeps the last `_VERIFIED_MAX` of them with their kid and skips
+    the ECDSA verification for them. A key withdrawn from the store stops them at once (its kid is
+    looked up on every hit). Only exact token strings match: a changed byte is a new token."""
+    store = current_app.extensions["token_keys"]
+    found = _VERIFIED.get(token) if isinstance(token, str) else None
+    if found is not None and store.current(found[0]) is not None:
+        return found[1]
+    claims = store.verify(token)
+    kid = tokens.unverified_header(token).get("kid")  # verified by now
+    if isinstance(token, str) and isinstance(kid, str):
+        _VERIFIED[token] = (kid, claims)
+        if len(_VERIFIED) > _VERIFIED_MAX:
+            _VERIFIED.popitem(last=False)
+    return claims
+
+
 def verify_token(token: str, *, channel: str, verifier: str, purpose: str | None = None,
-                 client_id: int | None = None, client_label: str | None = None) -> tuple[str, Snapshot | None]:
+                 client_id: int | None = None, client_label: str | None = None,
+                 quota: Quota | None = None, guard: Guard | None = None) -> tuple[str, Snapshot | None]:
     """Check a QR token and log the check; (status, snapshot), or ("forged", None) for a token
-    that does not verify under the published keys or names no certificate issued here."""
+    that does not verify under the published keys or names no certificate issued here.
+
+    `quota` is spent whatever the answer (RateLimited when over it); `guard` see `_lookup`."""
     try:
-        claims = current_app.extensions["token_keys"].verify(token)
+        claims = _verified_claims(token)
     except tokens.TokenError as exc:
-        refused(channel, exc.reason)
-        return "forged", None
+        return _refuse(channel, exc.reason, quota)
     identifier, typ, sha256 = str(claims.get("cid", "")), claims.get("typ"), claims.get("sha256")
     if len(identifier) > 128 or not isinstance(typ, str) or not isinstance(sha256, (str, type(None))):
-        refused(channel, "malformed")
-        return "forged", None
+        return _refuse(channel, "malformed", quota)
     entry = _entry(channel, verifier, purpose, client_id, client_label)
-    snap, queued = _lookup(identifier, entry, typ=typ, sha256=sha256 or "")
+    snap, queued = _lookup(identifier, entry, typ=typ, sha256=sha256 or "", quota=quota, guard=guard)
     if snap is None or snap.type_code != typ:
-        refused(channel, "unknown_certificate")
-        return "forged", None
+        return _refuse(channel, "unknown_certificate", quota)
     if sha256 is not None and sha256 != snap.pdf_sha256:
-        refused(channel, "wrong_document")
-        return "forged", None
+        return _refuse(channel, "wrong_document", quota)
     return _answer(snap, entry, queued), snap
 
 
+def _refuse(channel: str, reason: str, quota: Quota | None) -> tuple[str, None]:
+    if quota is not None:
+        quota.check()
+    refused(channel, reason)
+    return "forged", None
+
+
 def verify_identifier(identifier: str, *, channel: str, verifier: str, purpose: str | None = None,
-                      client_id: int | None = None, client_label: str | None = None
-                      ) -> tuple[str, Snapshot | None]:
+                      client_id: int | None = None, client_label: str | None = None,
+                      quota: Quota | None = None, guard: Guard | None = None) -> tuple[str, Snapshot | None]:
     """Status for a GB/T 36904 identifier, logged; ("not_found", None) when no certificate has it.
 
-    Raises identifiers.InvalidIdentifier when the text is not an identifier.
+    Raises identifiers.InvalidIdentifier when the text is not an identifier (the quota spent).
     """
     try:
         parsed = identifiers.parse_identifier(identifier)
     except identifiers.InvalidIdentifier:
+        if quota is not None:
+            quota.check()
         refused(channel, "invalid_identifier")
         raise
     entry = _entry(channel, verifier, purpose, client_id, client_label)
-    snap, queued = _lookup(str(parsed), entry)
+    snap, queued = _lookup(str(parsed), entry, quota=quota, guard=guard)
     if snap is None:
         refused(channel, "not_found")
         return "not_found", None

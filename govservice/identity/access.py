@@ -212,6 +212,8 @@ def _explain_ended_session():
 
 def _keep_staff_flag():
     """A role given or taken mid-session changes the idle timeout from the next request on."""
+    if not session:  # no session, nobody signed in: nothing to load (most public requests)
+        return
     if request.endpoint != "static" and current_user.is_authenticated:
         staff_now = current_user.is_staff
         if bool(session.get(sessions.STAFF_FLAG)) != staff_now:
@@ -220,7 +222,7 @@ def _keep_staff_flag():
 
 def _check_acting():
     """End "acting as" at once when its basis is gone (grant revoked or expired)."""
-    acting = session.get(ACTING_KEY) if request.endpoint != "static" else None
+    acting = session.get(ACTING_KEY) if session and request.endpoint != "static" else None
     if not acting:
         return None
     if not current_user.is_authenticated:

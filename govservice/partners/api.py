@@ -104,30 +104,63 @@ def openapi_document():
 
 
 @bp.post("/api/v1/certificates/verify")
-@limiter.limit(_api_limit, key_func=services.rate_limit_key)
 def verify():
-    """certificates:verify: the status of a certificate named by a QR token or an identifier."""
-    client = services.authenticate("certificates:verify")
-    body = _json_body()
-    token, identifier = body.get("token"), body.get("identifier")
-    if (token is None) == (identifier is None) or not isinstance(token or identifier, str):
-        raise services.ApiError("invalid_request", _("请提供 token（二维码令牌）或 identifier（证照标识）之一。"), 400)
-    purpose = _purpose(body)
-    pdf_sha256 = body.get("pdf_sha256")
-    if pdf_sha256 is not None and (not isinstance(pdf_sha256, str) or not SHA256.fullmatch(pdf_sha256.lower())):
-        raise services.ApiError("invalid_request", _("pdf_sha256 应为64位十六进制的 SHA-256 值。"), 400)
-    if token is not None:
-        status, certificate = verification.verify_token(token, channel="api", verifier=client.label,
-                                                        purpose=purpose, client_id=client.id,
-                                                        client_label=client.client_id)
-    else:
+    """certificates:verify: the status of a certificate named by a QR token or an identifier.
+
+    The hot path of the API: the token is remembered per process (partners.tokencache), and the
+    client's rate limit (PARTNER_RATE_LIMIT) and the check that the token is still current both
+    ride in the verification's own Redis round trip."""
+    try:
+        return _verify()
+    except verification.RateLimited as exc:
+        raise services.ApiError("rate_limited", _("调用过于频繁，请稍后再试。"), 429,
+                                {"Retry-After": str(exc.retry_after)}) from None
+
+
+def _quota(key: str) -> verification.Quota | None:
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return None
+    return verification.Quota(key, current_app.config["PARTNER_RATE_LIMIT"])
+
+
+def _verify():
+    def limit_stranger():
+        quota = _quota(services.rate_limit_key())
+        if quota is not None:
+            quota.check()
+
+    scope = "certificates:verify"
+    client = services.authenticate(scope, cached=True, before_refusal=limit_stranger)
+    quota = _quota(f"partner:{client.client_id}")
+    try:
+        body = _json_body()
+        token, identifier = body.get("token"), body.get("identifier")
+        if (token is None) == (identifier is None) or not isinstance(token or identifier, str):
+            raise services.ApiError("invalid_request", _("请提供 token（二维码令牌）或 identifier（证照标识）之一。"), 400)
+        purpose = _purpose(body)
+        pdf_sha256 = body.get("pdf_sha256")
+        if pdf_sha256 is not None and (not isinstance(pdf_sha256, str) or not SHA256.fullmatch(pdf_sha256.lower())):
+            raise services.ApiError("invalid_request", _("pdf_sha256 应为64位十六进制的 SHA-256 值。"), 400)
+    except services.ApiError:
+        if quota is not None:
+            quota.check()
+        raise
+
+    def check(client, guard):
+        log = {"channel": "api", "verifier": client.label, "purpose": purpose, "client_id": client.id,
+               "client_label": client.client_id, "quota": quota, "guard": guard}
+        if token is not None:
+            return verification.verify_token(token, **log)
         try:
-            status, certificate = verification.verify_identifier(identifier, channel="api", verifier=client.label,
-                                                                 purpose=purpose, client_id=client.id,
-                                                                 client_label=client.client_id)
+            return verification.verify_identifier(identifier, **log)
         except identifiers.InvalidIdentifier as exc:
             raise services.ApiError("invalid_identifier",
                                     _("证照标识格式不正确（GB/T 36904）：%(why)s", why=str(exc)), 400) from None
+
+    try:
+        status, certificate = check(client, services.credentials_guard())
+    except verification.Changed:  # a token or client changed since this process remembered it
+        status, certificate = check(services.reauthenticate(scope), None)
     answer = {"status": status, "status_label": certificates.status_label(status),
               "checked_at": clock.now().isoformat(),
               "certificate": certificates.summary(certificate) if certificate is not None else None}

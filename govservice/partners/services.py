@@ -23,8 +23,10 @@ from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..audit import services as audit
+from ..certificates.verification import Guard
 from ..extensions import db
 from ..identity.models import Person
+from . import tokencache
 from .models import SCOPES, PartnerClient, PartnerToken, secret_hash
 
 
@@ -69,16 +71,32 @@ def save_token(token: dict, oauth_request) -> None:
 
 class PartnerTokenValidator(BearerTokenValidator):
     def authenticate_token(self, token_string):
-        """The token row with its client, read once per request (the rate-limit key and the
-        scope check both ask)."""
+        """The token with its client, read once per request (the rate-limit key and the scope
+        check both ask): the row, or for `authenticate(..., cached=True)` the remembered copy."""
         if not token_string or len(token_string) > 256:
             return None
         memo = request.environ.setdefault("govservice.partner_tokens", {}) if has_request_context() else {}
         if token_string not in memo:
-            memo[token_string] = db.session.execute(
-                select(PartnerToken).options(joinedload(PartnerToken.client))
-                .where(PartnerToken.token_hash == secret_hash(token_string))).scalar_one_or_none()
+            cached = has_request_context() and request.environ.get("govservice.partner_token_cache", False)
+            memo[token_string] = _read_token(secret_hash(token_string), cached and tokencache.enabled())
         return memo[token_string]
+
+
+def _read_token(digest: str, cached: bool):
+    def row():
+        return db.session.execute(select(PartnerToken).options(joinedload(PartnerToken.client))
+                                  .where(PartnerToken.token_hash == digest)).scalar_one_or_none()
+
+    if not cached:
+        return row()
+    view = tokencache.get(digest)
+    if view is not None:
+        return view
+    generation = tokencache.generation()  # read before the row: see tokencache.remember
+    token = row()
+    if token is None or generation is None:
+        return token
+    return tokencache.remember(digest, token, generation)
 
 
 require_oauth = ResourceProtector()
@@ -91,6 +109,7 @@ def init_app(app: Flask) -> None:
     server = AuthorizationServer(app, query_client=query_client, save_token=save_token)
     server.register_grant(ClientCredentialsGrant)
     app.extensions["partner_oauth"] = server
+    tokencache.init_app(app)
 
 
 def claimed_client_id() -> str:
@@ -120,11 +139,19 @@ MESSAGES = {
 }
 
 
-def authenticate(scope: str) -> PartnerClient:
-    """The client behind the request's bearer token, if it has ``scope``; else ApiError (audited)."""
+def authenticate(scope: str, *, cached: bool = False, before_refusal=None):
+    """The client behind the request's bearer token, if it has ``scope``; else ApiError (audited,
+    after `before_refusal()`, e.g. a rate limit that must come first).
+
+    With `cached`, the token may come from this process's memory (`tokencache`): the answer is
+    then a `tokencache.ClientView`, and the caller must hold its work to `credentials_guard()`."""
+    if cached:
+        request.environ["govservice.partner_token_cache"] = True
     try:
         token = require_oauth.acquire_token([scope])
     except OAuth2Error as error:
+        if before_refusal is not None:
+            before_refusal()
         client = request_client()
         if error.error == "insufficient_scope":
             message = _("贵单位的系统没有此项权限（需要 %(scope)s）。", scope=scope)
@@ -134,7 +161,23 @@ def authenticate(scope: str) -> PartnerClient:
                      detail={"error": error.error, "scope": scope, "path": request.path})
         db.session.commit()
         raise ApiError(error.error, message, error.status_code, dict(error.get_headers())) from None
+    request.environ["govservice.partner_token"] = token
     return token.client
+
+
+def credentials_guard():
+    """For a request authenticated from memory: the `verification.Guard` that the credentials it
+    used are still current; None when they were read from the database."""
+    token = request.environ.get("govservice.partner_token")
+    return Guard(tokencache.GENERATION, token.generation) if isinstance(token, tokencache.TokenView) else None
+
+
+def reauthenticate(scope: str):
+    """After the guard failed: forget remembered tokens and authenticate from the database."""
+    tokencache.forget()
+    request.environ.pop("govservice.partner_tokens", None)
+    request.environ.pop("govservice.partner_token_cache", None)
+    return authenticate(scope)
 
 
 def request_client() -> PartnerClient | None:

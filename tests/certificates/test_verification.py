@@ -8,7 +8,7 @@ from sqlalchemy import event
 
 from govservice import create_app
 from govservice.audit.models import AuditEntry
-from govservice.certificates import lifecycle, verification
+from govservice.certificates import lifecycle, tokens, verification
 from govservice.certificates.models import Verification
 from govservice.extensions import db
 
@@ -138,3 +138,46 @@ def test_a_reader_waits_for_what_was_queued_before_it_not_for_a_queue_that_keeps
     monkeypatch.setattr(verification, "DRAIN_BATCH", 1)
     assert verification.flush() == 2  # the two queued before the call, then it stops
     assert _count(Verification) == 2 and verification.pending() >= 1
+
+
+class TestPageRateLimit:
+    """VERIFY_PAGE_RATE_LIMIT per address, counted in the verification's own round trip (Redis)
+    or in the process (without Redis); forged tokens count as much as genuine ones."""
+
+    @pytest.fixture
+    def app_config(self):
+        return {"RATELIMIT_ENABLED": True, "VERIFY_PAGE_RATE_LIMIT": "3/minute"}
+
+    def test_the_fourth_check_in_a_minute_is_refused_with_retry_after(self, app, ctx, clock):
+        certificate = issue()
+        header, payload, signature = certificate.token.split(".")
+        forged = f"{header}.{payload}.{signature[:-4]}{'AAAA' if signature[-4:] != 'AAAA' else 'BBBB'}"
+        visitor = app.test_client()
+        codes = [visitor.get(f"/v/{t}").status_code for t in (certificate.token, forged, certificate.token)]
+        assert codes == [200, 404, 200]
+        refused = visitor.get(f"/v/{certificate.token}")
+        assert refused.status_code == 429 and "操作过于频繁" in refused.get_data(as_text=True)
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        other = app.test_client().get(f"/v/{certificate.token}", environ_base={"REMOTE_ADDR": "10.0.0.9"})
+        assert other.status_code == 200  # another address has its own allowance
+        verification.flush()
+        assert _count(Verification) == 3  # the refused check was not logged as a verification
+
+
+def test_a_token_seen_before_skips_the_signature_check_until_its_key_is_withdrawn(app, ctx, clock, monkeypatch):
+    certificate = issue()
+    store = app.extensions["token_keys"]
+    checks = []
+    real_verify = store.verify
+    monkeypatch.setattr(store, "verify", lambda token: checks.append(token) or real_verify(token))
+    for _ in range(3):
+        assert verification.verify_token(certificate.token, channel="page", verifier="t")[0] == "valid"
+    assert len(checks) == 1  # the ECDSA check ran once; the same bytes verified the same way since
+    altered = certificate.token[:-1] + ("A" if certificate.token[-1] != "A" else "B")
+    assert verification.verify_token(altered, channel="page", verifier="t") == ("forged", None)
+    kid = tokens.unverified_header(certificate.token)["kid"]
+    for path in os.scandir(store.directory):
+        if path.name.endswith(".json") and kid in open(path.path, encoding="utf-8").read():
+            os.remove(path.path)
+    monkeypatch.setattr(store, "RECHECK_SECONDS", 0)
+    assert verification.verify_token(certificate.token, channel="page", verifier="t") == ("forged", None)

@@ -166,3 +166,52 @@ def test_the_openapi_document_is_valid_and_complete(app):
     for path, methods in routes.items():
         assert path in document["paths"], path
         assert methods <= set(document["paths"][path]), (path, methods)
+
+
+def _statements(fn):
+    seen = []
+    listener = lambda *args: seen.append(args[2])  # noqa: E731
+    db.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        result = fn()
+    finally:
+        db.event.remove(db.engine, "before_cursor_execute", listener)
+    return result, seen
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("REDIS_URL"),
+                    reason="tokens are remembered per process only with Redis, which announces revocations")
+def test_a_remembered_token_costs_no_query_and_a_revocation_on_another_instance_stops_it_at_once(app, ctx, clock):
+    certificate = issue()
+    client_row, secret = register_partner(scopes=("certificates:verify",))
+    client = app.test_client()
+    token = bearer(client, client_row.client_id, secret)
+    body = {"identifier": certificate.identifier, "purpose": "核验"}
+    assert call(client, token, VERIFY, body).get_json()["status"] == "valid"  # read once, remembered
+    answer, statements = _statements(lambda: call(client, token, VERIFY, body))
+    assert answer.get_json()["status"] == "valid" and statements == []
+    other = create_app(dict(app.config))  # another instance disables the client
+    with other.app_context():
+        from govservice.partners import services as partners
+        partners.disable_client(client_row.client_id)  # as the command line does
+        db.session.remove()
+    refused = call(client, token, VERIFY, body)
+    assert refused.status_code == 401 and refused.get_json()["error"] == "invalid_token"
+    from govservice.certificates import verification
+    verification.flush()
+    assert db.session.execute(db.select(db.func.count(Verification.id))).scalar_one() == 2
+
+
+def test_limits_declared_on_a_view_still_apply(app, clock):
+    """The token endpoint keeps its Flask-Limiter limit (PARTNER_TOKEN_RATE_LIMIT, per claimed client
+    and address), though the limiter no longer runs its empty application-wide check per request."""
+    limited = create_app(dict(app.config, RATELIMIT_ENABLED=True, PARTNER_TOKEN_RATE_LIMIT="2/minute",
+                              RATELIMIT_STORAGE_URI="memory://"))
+    limited.extensions["clock"] = clock
+    with limited.app_context():
+        client_row, secret = register_partner()
+        client = limited.test_client()
+        form = {"grant_type": "client_credentials", "client_id": client_row.client_id, "client_secret": secret}
+        codes = [client.post("/oauth/token", data=form).status_code for _i in range(3)]
+        assert codes == [200, 200, 429]
+        db.session.remove()
