@@ -40,17 +40,8 @@ def register(app: Flask) -> None:
         return render_template("error.html", code=400, message=MESSAGES[400]), 400
 
     def page(exc, code):
-        headers = _retry_after(exc) if code == 429 else {}
+        headers = {"Retry-After": retry_after(exc)} if code == 429 else {}
         return render_template("error.html", code=code, message=_message(exc, code)), code, headers
 
     for code in MESSAGES:
         app.register_error_handler(code, lambda exc, code=code: page(exc, code))
-
-
-def _retry_after(exc) -> dict:
-    """A 429 says when to come back (RFC 6585, RFC 9110 Retry-After): the seconds the refusal
-    names (the verification quota), else those of the Flask-Limiter limit that refused."""
-    seconds = getattr(exc, "retry_after", None)
-    if isinstance(seconds, (int, float)) and seconds > 0:
-        return {"Retry-After": str(int(seconds))}
-    return {"Retry-After": retry_after()}

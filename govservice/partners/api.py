@@ -60,7 +60,7 @@ def _http_error(exc: HTTPException):
     response = jsonify(error=error, message=str(message))
     response.status_code = exc.code or 500
     if exc.code == 429:
-        response.headers["Retry-After"] = retry_after()
+        response.headers["Retry-After"] = retry_after(exc)
     return response
 
 

@@ -25,11 +25,15 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
 
-def retry_after() -> str:
-    """Seconds until the rate limit that refused this request lets it through (`Retry-After`)."""
+def retry_after(exc=None) -> str:
+    """A 429's `Retry-After` (RFC 6585, RFC 9110): the seconds the refusal names (the
+    verification quota), else those until the Flask-Limiter limit that refused lets it through."""
     import math
     import time
 
     from ..extensions import limiter
+    seconds = getattr(exc, "retry_after", None)
+    if isinstance(seconds, (int, float)) and seconds > 0:
+        return str(int(seconds))
     current = limiter.current_limit
     return str(max(1, math.ceil(current.reset_at - time.time()))) if current is not None else "60"
