@@ -22,7 +22,6 @@ case exists and is not theirs (the number is not secret: it is printed on every 
 """
 from __future__ import annotations
 
-from .rules import (Relation, case_relation, certificate_relation, enterprise_relation,  # noqa: F401
-                    may_see_case, may_see_certificate, visible_cases)
+from .rules import Relation, case_relation, certificate_relation, enterprise_relation, visible_cases  # noqa: F401
 from .personal_data import PurposeMissing, reveal  # noqa: F401
 from .reads import attachment_for, case_for, certificate_for, document_for, record_read  # noqa: F401

@@ -94,10 +94,6 @@ def _staff_relation(person: Person, case: Case, relation: Relation) -> bool:
     return False
 
 
-def may_see_case(person: Person | None, case: Case) -> bool:
-    return case_relation(person, case) is not None
-
-
 def certificate_relation(person: Person | None, certificate) -> Relation | None:
     """The holder (person; or an enterprise's representative or live agent) or an officer of
     the issuing department."""
@@ -112,10 +108,6 @@ def certificate_relation(person: Person | None, certificate) -> Relation | None:
     if "officer" in person.roles(certificate.issuer_id):
         return Relation.OFFICER
     return None
-
-
-def may_see_certificate(person: Person | None, certificate) -> bool:
-    return certificate_relation(person, certificate) is not None
 
 
 def visible_cases(person: Person, roles: tuple[str, ...] = ("officer", "supervisor", "clerk")):
