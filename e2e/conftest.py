@@ -99,22 +99,36 @@ def browser():
     playwright.stop()
 
 
+#: Reports every Content-Security-Policy violation of a page on the console, where the context hears it.
+REPORT_CSP = """document.addEventListener('securitypolicyviolation', e =>
+  console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + e.blockedURI + ' on ' + e.documentURI));"""
+
+
 @pytest.fixture
 def new_context(browser, base_url):
-    """Opens browser contexts (one per person) in Chinese, all closed after the test."""
-    opened = []
+    """Opens browser contexts (one per person) in Chinese, all closed after the test; no page of
+    the test may violate the Content-Security-Policy (checked when the test ends)."""
+    opened, violations = [], []
+
+    def listen(message):
+        text = message.text
+        if message.type == "error" and ("CSP violation" in text or "Content Security Policy" in text):
+            violations.append(text)
 
     def open_context(**options):
         options = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai", "base_url": base_url,
                    "viewport": {"width": 1280, "height": 900}, "accept_downloads": True, **options}
         context = browser.new_context(**options)
         context.set_default_timeout(10_000)
+        context.add_init_script(REPORT_CSP)
+        context.on("console", listen)
         opened.append(context)
         return context
 
     yield open_context
     for context in opened:
         context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture(scope="session")

@@ -266,3 +266,21 @@ def test_page_with_certificate_fits_a_phone(new_context, screenshot, journey, ur
     expect(phone.get_by_role("main")).to_contain_text("1.2.156.3005.2.")
     screenshot(phone, shot)
     assert_fits_phone(phone, journey[url_key])
+
+
+def test_a_script_the_page_did_not_bring_is_refused_and_reported(browser, base_url):
+    """The check every e2e test makes (no violation reported, see conftest.new_context) can
+    fail: an injected inline script, without the response's nonce, is refused and reported."""
+    from .conftest import REPORT_CSP
+    context = browser.new_context(base_url=base_url)  # not new_context: this page violates on purpose
+    try:
+        context.add_init_script(REPORT_CSP)
+        page = context.new_page()
+        response = page.goto("/")
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        with page.expect_console_message(lambda m: "CSP violation: script-src" in m.text):
+            page.evaluate("""() => { const s = document.createElement('script');
+                                      s.textContent = 'window.__injected = 1'; document.body.appendChild(s); }""")
+        assert page.evaluate("() => window.__injected") is None
+    finally:
+        context.close()

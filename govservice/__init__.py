@@ -38,7 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "identity.login"
-    login_manager.login_message = "请先登录。"
+    login_manager.login_message = None  # a flash would store a session for every crawler; the login page says it
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
@@ -64,6 +64,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     bundle_services.init_app(app)
     from .audit import sealer as audit_sealer
     audit_sealer.init_app(app)
+    from . import security
+    security.init_app(app)  # after identity: the CSP's form-action names the configured providers
 
     from .identity.views import bp as identity_bp
     from .catalog.views import bp as catalog_bp

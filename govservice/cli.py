@@ -21,6 +21,8 @@ from .supervision.cli import holidays_group  # noqa: E402
 group.add_command(holidays_group)
 from .audit.cli import audit_group  # noqa: E402
 group.add_command(audit_group)
+from .security.cli import blobs_group  # noqa: E402
+group.add_command(blobs_group)
 
 
 @db_group.command("upgrade")

@@ -13,3 +13,4 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.add_template_filter(pii.mask_id_number, "mask_id")
     app.add_template_filter(pii.mask_name, "mask_name")
+    app.add_template_filter(pii.mask_phone, "mask_phone")

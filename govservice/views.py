@@ -4,6 +4,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from . import LOCALES
 from .catalog import services as catalog
 from .extensions import csrf
+from .security import safe_path
 
 bp = Blueprint("main", __name__)
 
@@ -19,8 +20,7 @@ def set_language():
     lang = request.form.get("lang")
     if lang in LOCALES:
         session["lang"] = lang
-    target = request.form.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("main.home"))
+    return redirect(safe_path(request.form.get("next")) or url_for("main.home"))
 
 
 @bp.get("/healthz")

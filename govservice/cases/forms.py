@@ -22,6 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .. import clock
+from ..security.text import clean_text
 from ..identity.idnumbers import InvalidNumber, normalise_credit_code, normalise_id_number
 
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
@@ -53,7 +54,8 @@ def _not_future(label):
 def _field(spec: dict):
     kind, label = spec["type"], spec["label"]
     required = [DataRequired(message=_("请填写%(label)s。", label=label))] if spec.get("required") else [Optional()]
-    extra = {"description": spec.get("help", "")}
+    # Bidi overrides and zero-width characters never reach the case (or a certificate made from it).
+    extra = {"description": spec.get("help", ""), "filters": [clean_text]}
     rules = []
     if spec.get("max_length") or spec.get("min_length"):
         if spec.get("min_length") and spec.get("max_length"):

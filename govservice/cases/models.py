@@ -71,6 +71,9 @@ class Case(db.Model):
     # Front office (issue 4, migration 0201): where each pre-filled answer came from
     # (field -> login | population | legal_person | applicant).
     field_sources: Mapped[dict | None] = mapped_column(JSON)
+    # Access (issue 11, migration 08210): the hall whose window filed the case (None: online);
+    # its clerks are the window that sees it (govservice/access).
+    hall_id: Mapped[int | None] = mapped_column(ForeignKey("service_halls.id"))
 
     item: Mapped[ServiceItem] = relationship()
     applicant: Mapped[Person] = relationship(foreign_keys=[applicant_id])

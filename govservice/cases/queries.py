@@ -72,29 +72,35 @@ def department_inbox(officer: Person, token: str | None = None, *, size: int | N
     return page
 
 
-def _window_list(query, keys, token, size, param) -> Page:
+def _window_list(query, keys, token, size, param, viewer: Person | None = None) -> Page:
+    if viewer is not None:  # the window sees its own hall's counter cases and every online one
+        from ..access import visible_cases
+        query = query.where(visible_cases(viewer, ("clerk",)))
     return keyset(query.options(joinedload(Case.item), joinedload(Case.applicant)), keys, token, size=size,
                   param=param)
 
 
-def intake_queue(token: str | None = None, *, size: int | None = None, param: str = "queue") -> Page:
+def intake_queue(token: str | None = None, *, size: int | None = None, param: str = "queue",
+                 viewer: Person | None = None) -> Page:
     """Cases waiting for the window's pre-review (online and window intake, and answered
     supplements), oldest submission first."""
     return _window_list(select(Case).where(Case.state == "submitted"),
-                        [Key(Case.submitted_at), Key(Case.id)], token, size, param)
+                        [Key(Case.submitted_at), Key(Case.id)], token, size, param, viewer)
 
 
-def awaiting_supplement(token: str | None = None, *, size: int | None = None, param: str = "supplements") -> Page:
+def awaiting_supplement(token: str | None = None, *, size: int | None = None, param: str = "supplements",
+                        viewer: Person | None = None) -> Page:
     return _window_list(select(Case).where(Case.state == "supplement_requested"),
-                        [Key(Case.submitted_at), Key(Case.id)], token, size, param)
+                        [Key(Case.submitted_at), Key(Case.id)], token, size, param, viewer)
 
 
-def awaiting_hand_over(token: str | None = None, *, size: int | None = None, param: str = "hand_over") -> Page:
+def awaiting_hand_over(token: str | None = None, *, size: int | None = None, param: str = "hand_over",
+                       viewer: Person | None = None) -> Page:
     """Window cases whose result is ready and not yet handed over (统一出件)."""
     return _window_list(
         select(Case).where(Case.state == "completed", Case.channel == "window", Case.handed_over_at.is_(None),
                            Case.decision.is_not(None)),
-        [Key(Case.completed_at), Key(Case.id)], token, size, param)
+        [Key(Case.completed_at), Key(Case.id)], token, size, param, viewer)
 
 
 @dataclass

@@ -89,12 +89,14 @@ def _case_number() -> str:
 # --- The window: acceptance, supplements, refusal, 出件 ----------------------------------------
 
 def intake_at_window(clerk: Person, applicant: Person, item: ServiceItem, form_data: dict,
-                     files: list[uploads.Upload], idempotency_key: str) -> tuple[Case, bool]:
+                     files: list[uploads.Upload], idempotency_key: str, *, hall_id: int | None = None
+                     ) -> tuple[Case, bool]:
     """窗口收件: the clerk files the application on behalf of the applicant identified at the
     counter (channel window); materials may still be missing, pre-review decides."""
     if clerk is None or not clerk.has_role("clerk"):
         raise CaseError(_("只有综合窗口工作人员可以代为收件。"))
-    return submit_application(applicant, item, form_data, files, idempotency_key, channel="window", clerk=clerk)
+    return submit_application(applicant, item, form_data, files, idempotency_key, channel="window", clerk=clerk,
+                              hall_id=hall_id)
 
 
 def missing_materials(case: Case) -> list[str]:
@@ -346,14 +348,6 @@ def attachment_for(case: Case, attachment_id: int) -> tuple[Attachment, bytes]:
     if attachment is None:
         raise CaseError("材料不存在。")
     return attachment, blobs.store().get(attachment.blob_key)
-
-
-def can_view(person: Person, case: Case) -> bool:
-    """The applicant, the window, supervision, and the officers of every department in the
-    case's workflow (a joint step's departments read everything too)."""
-    return (case.applicant_id == person.id or person.has_role("clerk", "supervisor", "admin")
-            or "officer" in person.roles(case.department_id)
-            or any("officer" in person.roles(s.department_id) for s in case.steps))
 
 
 def find_case(number: str) -> Case | None:

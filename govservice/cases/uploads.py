@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import filetype
 
+from ..security.text import clean_filename
+
 ALLOWED = {
     "pdf": "application/pdf",
     "jpg": "image/jpeg",
@@ -18,6 +20,9 @@ class Upload:
     material_code: str
     filename: str
     data: bytes
+
+    def __post_init__(self):  # what is stored and shown: the name's last part, no invisible characters
+        object.__setattr__(self, "filename", clean_filename(self.filename))
 
 
 class UploadRefused(ValueError):

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
+from .. import access
 from ..catalog import services as catalog
 from ..certificates import services as certificates
 from ..identity.access import current_actor, current_level, require_item_access
@@ -136,10 +137,8 @@ def mine():
 
 
 def _case_for_viewer(number) -> Case:
-    case = services.find_case(number) or abort(404)
-    if not services.can_view(current_user, case):
-        abort(403)
-    return case
+    """The case, if govservice.access lets the signed-in person see it (staff reads audited)."""
+    return access.case_for(current_user, number, audit_read=request.method == "GET")[0]
 
 
 @bp.get("/cases/<number>")
@@ -164,14 +163,23 @@ def withdraw(number):
     return redirect(url_for("cases.detail", number=number))
 
 
+@bp.post("/cases/<number>/personal-data")
+@login_required
+def reveal(number):
+    """查看完整信息: the case's full ID and phone numbers, for a stated purpose (audited)."""
+    case, relation = access.case_for(current_user, number, audit_read=False)
+    try:
+        shown = access.reveal(current_user, case, relation, request.form.get("purpose"))
+    except access.PurposeMissing as exc:
+        return render_template("access/reveal.html", case=case, shown=None, error=exc.message,
+                               purpose=request.form.get("purpose", "")), 422
+    return render_template("access/reveal.html", case=case, shown=shown, purpose=request.form.get("purpose"))
+
+
 @bp.get("/cases/<number>/attachments/<int:attachment_id>")
 @login_required
 def attachment(number, attachment_id):
-    case = _case_for_viewer(number)
-    try:
-        meta, data = services.attachment_for(case, attachment_id)
-    except services.CaseError:
-        abort(404)
+    meta, data = access.attachment_for(current_user, number, attachment_id)
     return send_file(io.BytesIO(data), mimetype=meta.content_type, download_name=meta.filename, as_attachment=True)
 
 

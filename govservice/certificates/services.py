@@ -38,6 +38,7 @@ from ..audit import services as audit
 from ..catalog import services as catalog
 from ..config import ROOT
 from ..extensions import db
+from ..security.text import clean_text
 from ..identity.models import AgentGrant, Enterprise, Person
 from ..signals import case_transitioned
 from . import issuance, pdf, serials, tokens
@@ -236,13 +237,14 @@ def issue_for_case(case_id: int) -> Certificate | None:
 
 
 def checked_data(ctype: CertificateType, data: dict) -> dict:
-    """The type's fields from ``data`` as trimmed text; unknown or missing required fields refused."""
+    """The type's fields from ``data`` as trimmed text without invisible characters; unknown or
+    missing required fields refused."""
     unknown = sorted(set(data) - set(ctype.field_names))
     if unknown:
         raise CertificateError(_("%(type)s没有这些项目：%(names)s", type=ctype.name, names="、".join(unknown)))
     clean = {}
     for field in ctype.fields:
-        value = str(data.get(field.name) or "").strip()
+        value = clean_text(str(data.get(field.name) or ""))  # no bidi override or zero-width on a signed name
         if len(value) > 500:
             raise CertificateError(_("“%(label)s”不能超过500字。", label=field.label), field.name)
         if field.required and not value:
@@ -326,9 +328,9 @@ def wallet(holder: Person) -> list[Certificate]:
 
 def may_hold(person: Person, certificate: Certificate) -> bool:
     """May this person act as the certificate's holder (see it whole, share it, offer it)?"""
-    if certificate.holder_enterprise_id is not None:
-        return certificate.holder_enterprise_id in enterprises_acted_for(person)
-    return certificate.holder_id == person.id
+    from ..access import certificate_relation
+    relation = certificate_relation(person, certificate)
+    return relation is not None and not relation.staff
 
 
 def held_certificate(identifier: str, person: Person) -> Certificate:

@@ -12,7 +12,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from werkzeug.exceptions import TooManyRequests
 
-from .. import clock
+from .. import access, clock
 from ..identity.access import require_role
 from . import consent, lifecycle, queries, services, verification
 
@@ -48,12 +48,10 @@ def verifications(identifier):
                            type_of=services.certificate_type, labels=services.STATUS_LABELS)
 
 
-def _held(identifier):
-    """The certificate, if the signed-in person holds it or is an officer of its issuer."""
-    certificate = services.find(identifier) or abort(404)
-    if not services.may_hold(current_user, certificate) and "officer" not in current_user.roles(certificate.issuer_id):
-        abort(403)
-    return certificate
+def _held(identifier, what="certificate"):
+    """The certificate, if the signed-in person holds it or is an officer of its issuer
+    (govservice.access; an officer's read is audited)."""
+    return access.certificate_for(current_user, identifier, what=what)[0]
 
 
 @bp.get("/wallet/<identifier>.pdf")
@@ -200,7 +198,7 @@ def decide(identifier, action):
 @require_role("officer")
 def change(identifier):
     certificate = services.find(identifier) or abort(404)
-    if "officer" not in current_user.roles(certificate.issuer_id):
+    if access.certificate_relation(current_user, certificate) is not access.Relation.OFFICER:
         abort(403)
     ctype = services.certificate_type(certificate.type_code)
     values, errors = certificate.data, {}

@@ -15,13 +15,17 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from authlib.integrations.flask_client import OAuth
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from flask import Flask, current_app
 
 from ..keys import instance_secret
+from .client_keys import ALG, client_key
 
 LEVELS = (1, 2, 3)
 DEFAULT_ACR_LEVELS = {"1": 1, "2": 2, "3": 3}
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+PRIVATE_KEY_JWT = "private_key_jwt"
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", PRIVATE_KEY_JWT)
 #: Seconds to wait for a provider before telling the person it cannot be reached.
 HTTP_TIMEOUT = 10
 
@@ -38,7 +42,7 @@ class Provider:
     title: str
     issuer: str
     client_id: str
-    client_secret: str = field(repr=False)
+    client_secret: str = field(repr=False)  # empty with private_key_jwt
     scope: str = "openid profile phone"
     id_number_claim: str = "id_number"
     name_claim: str = "name"
@@ -101,7 +105,12 @@ def parse_provider(name: str, spec: dict, where: str = "providers") -> Provider:
     values = {k: v for k, v in spec.items() if k in KNOWN_KEYS - {"client_secret_env"}}
     if "client_secret_env" in spec:
         values["client_secret"] = os.environ.get(spec["client_secret_env"], "")
-    if not values.get("client_secret"):
+    method = values.get("token_endpoint_auth_method", "client_secret_basic")
+    if method not in AUTH_METHODS:
+        fail("'token_endpoint_auth_method' is " + ", ".join(AUTH_METHODS))
+    if method == PRIVATE_KEY_JWT:
+        values.setdefault("client_secret", "")  # the platform's key signs instead (client_keys.py)
+    elif not values.get("client_secret"):
         fail("'client_secret' (or 'client_secret_env' naming a set variable) is required")
     issuer = values["issuer"] = spec["issuer"].rstrip("/")
     parts = urlsplit(issuer)
@@ -114,9 +123,6 @@ def parse_provider(name: str, spec: dict, where: str = "providers") -> Provider:
     if not isinstance(levels, dict) or not levels or any(lv not in LEVELS for lv in levels.values()):
         fail("'acr_levels' maps the provider's acr values to levels 1, 2 or 3")
     values["acr_levels"] = {str(k): int(v) for k, v in levels.items()}
-    if values.get("token_endpoint_auth_method", "client_secret_basic") not in ("client_secret_basic",
-                                                                              "client_secret_post"):
-        fail("'token_endpoint_auth_method' is client_secret_basic or client_secret_post")
     return Provider(name=name, **values)
 
 
@@ -125,14 +131,19 @@ def init_app(app: Flask) -> None:
     app.extensions["oidc_providers"] = {p.name: p for p in providers}
     oauth = OAuth(app)  # one registry per app: each app (and test) has its own provider set
     for p in providers:
+        credentials = {"client_secret": p.client_secret}
+        if p.token_endpoint_auth_method == PRIVATE_KEY_JWT:  # RFC 7523: a JWT signed with our key, no secret
+            key = client_key(app)
+            credentials = {"client_secret": key,
+                           "client_auth_methods": [PrivateKeyJWT(alg=ALG, headers={"kid": key.kid})]}
         oauth.register(
             p.name,
             client_id=p.client_id,
-            client_secret=p.client_secret,
             server_metadata_url=f"{p.issuer}/.well-known/openid-configuration",
             client_kwargs={"scope": p.scope, "code_challenge_method": "S256",
                            "token_endpoint_auth_method": p.token_endpoint_auth_method,
                            "default_timeout": HTTP_TIMEOUT},
+            **credentials,
         )
 
 

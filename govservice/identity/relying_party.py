@@ -15,6 +15,7 @@ keeps its state in the session); the views call it and pass plain claims to the 
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -79,15 +80,31 @@ def metadata(provider: Provider) -> dict:
     return meta
 
 
-def authorization_url(provider: Provider, redirect_uri: str, *, acr_values: str | None = None,
+def acr_request(provider: Provider, meta: dict, level: int | None, *, required: bool) -> dict:
+    """How to ask for `acr` (Core §3.1.2.1, §5.5.1.1), so that a provider that releases `acr` only
+    on request says how the person signed in: with the `claims` parameter where the provider
+    supports it (the values that reach `level`, essential for a step-up), and as `acr_values`
+    (in order of preference, weakest sufficient first) for a step-up, for a level wanted, or,
+    without the `claims` parameter, the weakest value (level 1 suffices: only tell us)."""
+    claims_parameter = meta.get("claims_parameter_supported")
+    values = provider.acr_values_for(level or 1)
+    params = {}
+    if values and claims_parameter:
+        params["claims"] = json.dumps({"id_token": {"acr": {"essential": required, "values": values.split()}}},
+                                      separators=(",", ":"))
+    if values and (required or not claims_parameter):
+        params["acr_values"] = values if (required or level) else values.split()[0]
+    return params
+
+
+def authorization_url(provider: Provider, redirect_uri: str, *, level: int | None = None, required: bool = False,
                       prompt: str | None = None) -> tuple[str, str]:
     """Where to send the browser, and the request's `state`; the state, nonce and PKCE
-    verifier are kept in the session for the callback."""
-    metadata(provider)
+    verifier are kept in the session for the callback. `level`: the level of assurance wanted
+    (`required` for a step-up; otherwise a hint, e.g. the level of the item the person goes to)."""
+    meta = metadata(provider)
     client = oidc_client(provider.name)
-    params = {}
-    if acr_values:
-        params["acr_values"] = acr_values
+    params = acr_request(provider, meta, level, required=required)
     if prompt:
         params["prompt"] = prompt
     try:
@@ -111,13 +128,15 @@ def _claims_options(provider: Provider) -> dict:
 
 def complete(provider: Provider) -> VerifiedLogin:
     """Handle the callback request: exchange the code and verify everything, or raise LoginFailed."""
+    if "iss" in request.args:  # RFC 9207 §2.4: error responses carry it too
+        check_issuer(provider, metadata(provider))
     error = request.args.get("error")
     if error == "access_denied":
         raise LoginFailed("cancelled", _l("您已取消登录。"))
     if error:
         raise LoginFailed("provider_error", _l("身份提供方未能完成登录（%(error)s），请重新登录。", error=error[:64]),
                           request.args.get("error_description", "")[:200])
-    metadata(provider)
+    check_issuer(provider, metadata(provider))
     client = oidc_client(provider.name)
     try:
         token = client.authorize_access_token(claims_options=_claims_options(provider), leeway=LEEWAY)
@@ -141,9 +160,24 @@ def complete(provider: Provider) -> VerifiedLogin:
     if not token.get("id_token") or token.get("userinfo") is None:
         raise LoginFailed("no_id_token", INVALID, "the token response carries no ID token")
     claims = dict(token["userinfo"])
-    if not claims.get(provider.id_number_claim) or not claims.get(provider.name_claim):
+    mapped = (provider.id_number_claim, provider.name_claim, provider.phone_claim, provider.role_claim)
+    if any(name and claims.get(name) in (None, "") for name in mapped):
         claims = _with_userinfo(provider, client, token, claims)
     return VerifiedLogin(claims=claims, id_token=token["id_token"], acr=claims.get(provider.acr_claim))
+
+
+def check_issuer(provider: Provider, meta: dict) -> None:
+    """RFC 9207 (OAuth 2.0 Authorization Server Issuer Identification): when the provider says it
+    sends `iss` in its authorization responses, the callback must carry it, and whenever one is
+    there it must be exactly this provider's issuer; otherwise the answer may come from another
+    provider the person was sent to (a mix-up attack)."""
+    iss = request.args.get("iss")
+    if iss is None:
+        if meta.get("authorization_response_iss_parameter_supported"):
+            raise LoginFailed("iss_missing", INVALID, "the authorization response carries no iss (RFC 9207)")
+        return
+    if iss != meta.get("issuer"):
+        raise LoginFailed("iss_mismatch", INVALID, f"the authorization response names issuer {iss[:200]!r}")
 
 
 def _with_userinfo(provider: Provider, client, token: dict, claims: dict) -> dict:

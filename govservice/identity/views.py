@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import limiter, login_manager
-from . import enterprises, relying_party, services, sessions
+from ..security import safe_path
+from . import client_keys, enterprises, relying_party, services, sessions
 from .access import ACTING_KEY, LEVEL_KEY, current_level
 from .providers import providers
 
@@ -26,31 +27,23 @@ FLOWS_KEY = "oidc_flows"
 MAX_PENDING_FLOWS = 5
 
 
-def safe_next(target: str | None) -> str | None:
-    """A local path to go to afterwards, never another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
-
-
 @bp.get("/login")
 def login():
-    nxt = safe_next(request.args.get("next"))
-    if nxt:
-        session["after_login"] = nxt
-    return render_template("identity/login.html", providers=list(providers().values()))
+    """The providers to choose from; `next` travels in their links (a signed-out page stores no session)."""
+    return render_template("identity/login.html", providers=list(providers().values()),
+                           next=safe_path(request.args.get("next")))
 
 
 def _begin(name: str, purpose: str, *, level: int | None = None, next_url: str | None = None):
     """Send the browser to the provider, remembering why (the flow) under the request's state."""
     provider = providers().get(name) or abort(404)
-    acr_values = provider.acr_values_for(level) if level else None
-    if level and acr_values is None:
+    if level and provider.acr_values_for(level) is None:
         flash(_("%(title)s 无法提供%(level)s级认证，请选择其他身份提供方。", title=provider.title, level=level), "error")
         return redirect(url_for("identity.step_up", level=level, next=next_url))
     try:
         url, state = relying_party.authorization_url(
-            provider, url_for("identity.callback", name=name, _external=True), acr_values=acr_values,
+            provider, url_for("identity.callback", name=name, _external=True),
+            level=level or _level_of_next(session.get("after_login")), required=bool(level),
             prompt="login" if purpose != services.LOGIN else None)
     except relying_party.LoginFailed as exc:
         services.record_refusal(name, exc.reason, exc.detail, purpose=purpose,
@@ -66,13 +59,35 @@ def _begin(name: str, purpose: str, *, level: int | None = None, next_url: str |
     return redirect(url)
 
 
+@bp.get("/jwks.json")
+def client_jwks():
+    """The public key of the platform's private_key_jwt client authentication (the providers'
+    `jwks_uri` for this client)."""
+    response = jsonify(client_keys.jwks())
+    response.cache_control.public, response.cache_control.max_age = True, 3600
+    return response
+
+
+def _level_of_next(target: str | None) -> int | None:
+    """The level of assurance of the service item a signing-in person goes to apply for (asked
+    of the provider, so that one sign-in is enough), if that is where they go."""
+    if not target or not target.startswith("/apply/"):
+        return None
+    from ..catalog import services as catalog  # the catalogue is read only for this hint
+    item = catalog.current_item(target.split("?")[0].removeprefix("/apply/"))
+    return item.level_of_assurance if item is not None and item.level_of_assurance > 1 else None
+
+
 @bp.get("/login/<name>")
 @limiter.limit("120/minute")
 def start(name):
     """Sign in; with `level`, a signed-in person steps up to that level of assurance."""
     level = request.args.get("level", type=int)
     if level and current_user.is_authenticated:
-        return _begin(name, services.STEP_UP, level=level, next_url=safe_next(request.args.get("next")))
+        return _begin(name, services.STEP_UP, level=level, next_url=safe_path(request.args.get("next")))
+    nxt = safe_path(request.args.get("next"))
+    if nxt:
+        session["after_login"] = nxt
     return _begin(name, services.LOGIN)
 
 
@@ -119,11 +134,11 @@ def callback(name):
         return redirect(url_for("identity.step_up", level=flow["level"], next=flow.get("next")))
     session["provider"], session["id_token"] = name, verified.id_token
     flash(_("认证等级已提升至%(level)s级。", level=level), "success")
-    return redirect(safe_next(flow.get("next")) or url_for("main.home"))
+    return redirect(safe_path(flow.get("next")) or url_for("main.home"))
 
 
 def _signed_in(person, provider_name: str, level: int, id_token: str):
-    after = safe_next(session.get("after_login"))
+    after = safe_path(session.get("after_login"))
     lang = session.get("lang")
     session.clear()  # nothing from before the sign-in carries over...
     sessions.regenerate(session)  # ...not even the session id
@@ -149,15 +164,14 @@ def logout():
         if provider else None
     if end_session:
         return redirect(end_session)
-    flash(_("您已安全退出。"), "success")
-    return redirect(url_for("main.home"))
+    return redirect(url_for("identity.logged_out"))
 
 
 @bp.get("/logged-out")
 def logged_out():
-    """Where a provider sends the browser back after RP-initiated logout."""
-    flash(_("您已安全退出。"), "success")
-    return redirect(url_for("main.home"))
+    """Where a provider sends the browser back after RP-initiated logout: a page of its own, as a
+    flash message would store a session for someone just signed out."""
+    return render_template("identity/logged_out.html")
 
 
 @bp.post("/sessions/end-all")
@@ -191,7 +205,7 @@ def step_up():
     level = request.args.get("level", type=int)
     if level not in (2, 3):
         abort(404)
-    nxt = safe_next(request.args.get("next"))
+    nxt = safe_path(request.args.get("next"))
     if current_level() >= level:
         return redirect(nxt or url_for("main.home"))
     able = [p for p in providers().values() if p.max_level >= level]
@@ -203,7 +217,7 @@ def step_up():
 def acting_as():
     """Switch between acting as oneself and acting for an enterprise."""
     person = current_user._get_current_object()
-    back = safe_next(request.form.get("next")) or url_for("main.home")
+    back = safe_path(request.form.get("next")) or url_for("main.home")
     target = request.form.get("enterprise", "")
     current = session.get(ACTING_KEY)
     if not target:

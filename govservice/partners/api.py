@@ -18,6 +18,7 @@ from .. import clock
 from ..certificates import consent, identifiers, verification
 from ..certificates import services as certificates
 from ..extensions import csrf, limiter
+from ..security import retry_after
 from . import openapi, services
 
 bp = Blueprint("partners", __name__)
@@ -58,8 +59,8 @@ def _http_error(exc: HTTPException):
     error, message = _HTTP_MESSAGES.get(exc.code, ("error", exc.description or ""))
     response = jsonify(error=error, message=str(message))
     response.status_code = exc.code or 500
-    if exc.code == 429 and getattr(exc, "retry_after", None):
-        response.headers["Retry-After"] = str(exc.retry_after)
+    if exc.code == 429:
+        response.headers["Retry-After"] = retry_after(exc)
     return response
 
 
@@ -86,6 +87,10 @@ def _purpose(body: dict) -> str:
 
 @bp.post("/oauth/token")
 @limiter.limit(_token_limit, key_func=services.token_rate_limit_key)
+@limiter.limit(lambda: current_app.config["PARTNER_TOKEN_FAILURE_LIMIT"], key_func=services.token_failure_key,
+               deduct_when=lambda response: response.status_code != 200)
+@limiter.limit(lambda: current_app.config["PARTNER_TOKEN_CLIENT_LIMIT"], key_func=services.token_client_key,
+               deduct_when=lambda response: response.status_code == 200)
 def token():
     return services.token_response()
 

@@ -201,6 +201,17 @@ def token_rate_limit_key() -> str:
     return f"token:{claimed_client_id()}:{get_remote_address()}"
 
 
+def token_failure_key() -> str:
+    """Refused token requests per address, whichever client ids it claims (guessing is slowed
+    down at the guesser's address only)."""
+    return f"token-refused:{get_remote_address()}"
+
+
+def token_client_key() -> str:
+    """Issued tokens per client, counted only when the request authenticated."""
+    return f"token-issued:{claimed_client_id()}"
+
+
 # --------------------------------------------------------------------------- registration (administrators)
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import clock
+from .. import access, clock
 from ..cases import queries
 from ..cases import services as cases
 from ..cases.forms import posted_version
@@ -24,12 +24,13 @@ def _my_steps(case):
     return [s for s in case.steps if "officer" in current_user.roles(s.department_id)]
 
 
+OFFICER = frozenset({access.Relation.OFFICER})
+
+
 def _case_for_my_departments(number):
-    """The case, if one of my departments is in its workflow (or leads it)."""
-    case = cases.find_case(number) or abort(404)
-    if "officer" not in current_user.roles(case.department_id) and not _my_steps(case):
-        abort(403)
-    return case
+    """The case, if one of my departments is in its workflow or leads it (govservice.access; a
+    GET is an audited read)."""
+    return access.case_for(current_user, number, only=OFFICER, audit_read=request.method == "GET")[0]
 
 
 def _step_id() -> int | None:

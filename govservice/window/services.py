@@ -169,7 +169,8 @@ def intake(clerk: Person, ticket_id: int, item: ServiceItem, form_data: dict, fi
         raise WindowError(_("请先核验申请人身份。"))
     if item.audience == "enterprise":
         raise WindowError(_("该事项由企业申请，请企业的法定代表人或经办人在网上办理。"))
-    return cases.intake_at_window(clerk, ticket.person, item, form_data, files, idempotency_key)
+    return cases.intake_at_window(clerk, ticket.person, item, form_data, files, idempotency_key,
+                                  hall_id=ticket.hall_id)
 
 
 def credit_checks_for(case: Case, clerk: Person) -> list:

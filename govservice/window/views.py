@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .. import access
 from ..cases import queries
 from ..cases import services as cases
 from ..cases.forms import application_form, posted_version, values
@@ -17,17 +18,19 @@ from ..cases.statemachine import label as state_label
 from ..cases.statemachine import step_label
 from ..cases.uploads import Upload, UploadRefused
 from ..catalog import services as catalog
-from ..extensions import limiter
+from ..extensions import csrf, limiter
 from ..identity.access import require_role
 from ..registry import credit_checks
 from ..supervision import services as supervision
 from . import documents, services
 
 bp = Blueprint("window", __name__, url_prefix="/window")
+WINDOW = frozenset({access.Relation.WINDOW})
 
 
 def _case(number):
-    return cases.find_case(number) or abort(404)
+    """The case, if this clerk's window may see it (govservice.access; a GET is an audited read)."""
+    return access.case_for(current_user, number, only=WINDOW, audit_read=request.method == "GET")[0]
 
 
 # --- The console and the queue ----------------------------------------------------------------
@@ -37,9 +40,10 @@ def _case(number):
 def queue():
     done = cases.find_case(request.args.get("done", "")) if request.args.get("done") else None
     args = request.args
-    return render_template("window/queue.html", cases=queries.intake_queue(args.get("queue")),
-                           supplements=queries.awaiting_supplement(args.get("supplements")),
-                           to_hand_over=queries.awaiting_hand_over(args.get("hand_over")),
+    clerk = current_user._get_current_object()
+    return render_template("window/queue.html", cases=queries.intake_queue(args.get("queue"), viewer=clerk),
+                           supplements=queries.awaiting_supplement(args.get("supplements"), viewer=clerk),
+                           to_hand_over=queries.awaiting_hand_over(args.get("hand_over"), viewer=clerk),
                            waiting=services.waiting(current_user),
                            serving=services.serving(current_user), state_label=state_label,
                            done=done, notice=done.documents[-1] if done and done.documents else None)
@@ -168,6 +172,7 @@ def intake(ticket_id, code):
 
 @bp.route("/kiosk/<hall_code>", methods=["GET", "POST"])
 @limiter.limit("30/minute", methods=["POST"])
+@csrf.exempt  # anyone in the hall takes a number; a CSRF token would give every passer-by a session
 def kiosk(hall_code):
     hall = services.hall(hall_code) or abort(404)
     ticket = None
@@ -329,13 +334,7 @@ def evaluate(number):
 @login_required
 def document(number, document_id):
     """The notice as PDF, for the window to print and for the applicant to download."""
-    case = _case(number)
-    if not cases.can_view(current_user, case):
-        abort(403)
-    try:
-        doc = cases.document_for(case, document_id)
-    except cases.CaseError:
-        abort(404)
+    case, doc = access.document_for(current_user, number, document_id)
     issuer_halls = services.clerk_halls(doc.issued_by) if doc.issued_by else services.halls()
     pdf = documents.render(case, doc, hall_name=issuer_halls[0].name if issuer_halls else "")
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name=documents.filename(case, doc))

@@ -59,6 +59,11 @@ class Behaviour:
     userinfo: dict | None = None  # None: the same claims as the ID token
     discovery_issuer: str | None = None
     end_session: bool = True
+    # RFC 9207: advertise `authorization_response_iss_parameter_supported`, and the `iss` the
+    # authorization response carries ("" sends none; None sends the issuer when advertised).
+    advertise_iss: bool = False
+    response_iss: str | None = None
+    claims_parameter: bool = False  # advertise `claims_parameter_supported`
 
 
 class StubProvider:
@@ -72,6 +77,8 @@ class StubProvider:
         self.lock = threading.Lock()
         self.issuer = ""
         self.server = self.thread = None
+        self.client_jwks: dict | None = None  # the relying party's published keys (private_key_jwt)
+        self.assertions: list = []
 
     def rotate(self) -> RSAKey:
         """Publish a new key and sign with it from now on (the old one stays published)."""
@@ -94,6 +101,21 @@ class StubProvider:
         claims["at_hash"] = base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
         return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
 
+    def client_assertion_valid(self, assertion: str) -> bool:
+        """RFC 7523 §3: signed by a key of the client's JWKS, iss = sub = client id, aud = this
+        token endpoint, not expired, a jti."""
+        if self.client_jwks is None:
+            return False
+        try:
+            token = jwt.decode(assertion, KeySet.import_key_set(self.client_jwks))
+            jwt.JWTClaimsRegistry(iss={"essential": True, "value": CLIENT_ID}, sub={"essential": True, "value": CLIENT_ID},
+                                  aud={"essential": True, "value": f"{self.issuer}/token"}, exp={"essential": True},
+                                  jti={"essential": True}).validate(token.claims)
+        except Exception:  # noqa: BLE001 - any failure is an invalid client
+            return False
+        self.assertions.append(token)
+        return True
+
     def app(self) -> Flask:
         app = Flask("stub_provider")
         stub = self
@@ -109,6 +131,11 @@ class StubProvider:
             }
             if stub.behaviour.end_session:
                 doc["end_session_endpoint"] = f"{stub.issuer}/logout"
+            if stub.behaviour.advertise_iss:
+                doc["authorization_response_iss_parameter_supported"] = True
+            if stub.behaviour.claims_parameter:
+                doc["claims_parameter_supported"] = True
+            doc["token_endpoint_auth_methods_supported"] = ["client_secret_basic", "private_key_jwt"]
             return jsonify(doc)
 
         @app.get("/jwks.json")
@@ -124,14 +151,22 @@ class StubProvider:
             with stub.lock:
                 stub.codes[code] = {"nonce": args.get("nonce"), "challenge": args.get("code_challenge"),
                                     "redirect_uri": args["redirect_uri"], "used": False}
-            return redirect(f"{args['redirect_uri']}?{urlencode({'code': code, 'state': args.get('state', '')})}")
+            answer = {"code": code, "state": args.get("state", "")}
+            b = stub.behaviour
+            iss = b.response_iss if b.response_iss is not None else (stub.issuer if b.advertise_iss else "")
+            if iss:
+                answer["iss"] = iss
+            return redirect(f"{args['redirect_uri']}?{urlencode(answer)}")
 
         @app.post("/token")
         def token():
             form = request.form.to_dict()
             stub.token_requests.append(form)
             auth = request.authorization
-            if not auth or (auth.username, auth.password) != (CLIENT_ID, CLIENT_SECRET):
+            if form.get("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+                if not stub.client_assertion_valid(form.get("client_assertion", "")):
+                    return jsonify(error="invalid_client"), 401
+            elif not auth or (auth.username, auth.password) != (CLIENT_ID, CLIENT_SECRET):
                 return jsonify(error="invalid_client"), 401
             with stub.lock:
                 entry = stub.codes.get(form.get("code", ""))

@@ -40,7 +40,7 @@ def test_the_client_secret_may_come_from_the_environment(monkeypatch):
     ("provincial", {"issuer": "http://idp.example.gov.cn"}, "https"),
     ("provincial", {"scope": "profile phone"}, "openid"),
     ("provincial", {"acr_levels": {"high": 4}}, "levels 1, 2 or 3"),
-    ("provincial", {"token_endpoint_auth_method": "private_key_jwt"}, "client_secret_basic"),
+    ("provincial", {"token_endpoint_auth_method": "client_secret_jwt"}, "client_secret_basic"),
 ])
 def test_a_wrong_entry_stops_the_start_with_the_reason(name, change, message):
     with pytest.raises(ProviderConfigError, match=message):

@@ -55,6 +55,7 @@ PUBLIC_SIGNED_OUT = {
     "opendata.datapackage": "the data package (Frictionless) of the open dataset",
     "opendata.monthly_json": "the monthly statistics as JSON",
     "opendata.monthly_csv": "the monthly statistics as CSV",
+    "identity.client_jwks": "the platform's private_key_jwt key, for the identity providers",
 }
 # The audit log itself (audit_log.*, /supervision/audit/) is a /supervision route: supervisors
 # and administrators, by the prefix.
@@ -203,3 +204,159 @@ def test_case_routes_under_review_check_the_department(app, login):
         from govservice.cases.models import Case
         from govservice.extensions import db
         assert db.session.execute(db.select(Case.version).where(Case.number == number)).scalar_one() == version
+
+
+# --- Objects: who may see which case, material, notice and certificate (govservice.access) ---------
+
+OTHERS = {"黄磊": "110108199309090052"}  # staff of the demo, known once the demo is loaded
+
+
+def _add_role(name, role, department=None, hall=None):
+    from govservice.catalog import services as catalog
+    from govservice.extensions import db
+    from govservice.identity.models import StaffAssignment
+    from govservice.identity.services import find_person
+    from ..factories import PEOPLE, person
+    someone = person(name) if name in PEOPLE else find_person(OTHERS[name])
+    db.session.add(StaffAssignment(person=someone, role=role, department=catalog.department(department) if department
+                                   else None, hall=hall))
+    db.session.commit()
+    return someone
+
+
+def test_the_access_rules_for_cases_and_certificates_hold_for_every_role(app):
+    """The table of the access rules, case by case: each row a person and what they may see."""
+    from govservice.access import case_relation
+    from govservice.extensions import db
+    from govservice.identity.models import ServiceHall
+    from ..factories import person, staff
+    with app.app_context():
+        online = accepted_case()  # 张三's, of 市场监督管理局 (scjgj), accepted by 赵敏
+        other_hall = ServiceHall(code="test-hall", name="别的政务服务中心")
+        db.session.add(other_hall)
+        db.session.commit()
+        at_window = accepted_case()
+        at_window.hall_id = db.session.execute(db.select(ServiceHall.id).where(
+            ServiceHall.code == "cy-zwfwzx")).scalar_one()
+        db.session.commit()
+        people = {
+            "applicant": person("张三"), "citizen": person("李娜"), "clerk": person("赵敏"),
+            "officer": person("刘洋"), "officer elsewhere": person("陈静"), "supervisor of all": person("孙强"),
+            "admin": person("郑华"),
+        }
+        people["supervisor of scjgj"] = _add_role("黄磊", "supervisor", "scjgj")
+        people["supervisor of wsjkw"] = staff("陈静", "supervisor", "wsjkw")
+        # 黄磊 is an officer of 公安分局 and now a supervisor of 市场监督管理局: he sees it as supervisor
+        expected_online = {"applicant": "applicant", "citizen": None, "clerk": "window", "officer": "officer",
+                           "officer elsewhere": None, "supervisor of all": "supervisor", "admin": None,
+                           "supervisor of scjgj": "supervisor", "supervisor of wsjkw": None}
+        got = {who: (r.value if (r := case_relation(p, online)) else None) for who, p in people.items()}
+        assert got == expected_online
+        clerk_elsewhere = _add_role("李娜", "clerk", hall=other_hall)
+        assert case_relation(clerk_elsewhere, online).value == "window"  # online: the whole platform's window
+        assert case_relation(clerk_elsewhere, at_window) is None  # filed at another hall's window
+        assert case_relation(people["clerk"], at_window).value == "window"
+        from govservice.cases import queries
+        in_queue = lambda clerk: {c.number for c in queries.awaiting_supplement(viewer=clerk).items} | {  # noqa: E731
+            c.number for c in queries.intake_queue(viewer=clerk).items}
+        for case in (online, at_window):  # back to the window's queue
+            case.state = "submitted"
+        db.session.commit()
+        assert in_queue(people["clerk"]) >= {online.number, at_window.number}
+        assert online.number in in_queue(clerk_elsewhere) and at_window.number not in in_queue(clerk_elsewhere)
+
+
+def test_a_supervisor_of_another_department_neither_opens_the_case_nor_downloads_its_material(app, login):
+    from ..factories import staff
+    with app.app_context():
+        case = accepted_case()
+        number, attachment, notice = case.number, case.attachments[0].id, case.documents[-1].id
+        staff("陈静", "supervisor", "wsjkw")  # 卫生健康委员会's officer, now also its supervisor
+    outsider, own = app.test_client(), app.test_client()
+    login(outsider, "陈静")
+    login(own, "孙强")  # bound to no department: oversees them all
+    for url in (f"/cases/{number}", f"/cases/{number}/attachments/{attachment}",
+                f"/window/cases/{number}/documents/{notice}.pdf"):
+        refused = outsider.get(url)
+        assert refused.status_code == 403 and "您无权查看该办件。" in refused.get_data(as_text=True), url
+        assert own.get(url).status_code == 200, url
+
+
+def test_staff_reads_of_cases_materials_and_notices_are_audited(app, login):
+    from .helpers import audit_entries
+    with app.app_context():
+        case = accepted_case()
+        number, attachment, notice, case_id = case.number, case.attachments[0].id, case.documents[-1].id, case.id
+    officer, applicant = app.test_client(), app.test_client()
+    login(officer, "刘洋")
+    login(applicant, "张三")
+    assert applicant.get(f"/cases/{number}").status_code == 200
+    assert audit_entries(app, "read.case") == []  # the applicant reading his own case is no staff read
+    assert officer.get(f"/review/cases/{number}").status_code == 200
+    assert officer.get(f"/cases/{number}/attachments/{attachment}").status_code == 200
+    assert officer.get(f"/window/cases/{number}/documents/{notice}.pdf").status_code == 200
+    with app.app_context():
+        from govservice.audit.models import AuditEntry
+        from govservice.extensions import db
+        rows = db.session.execute(db.select(AuditEntry.action, AuditEntry.case_id, AuditEntry.subject)
+                                  .where(AuditEntry.action.like("read.%")).order_by(AuditEntry.id)).all()
+    assert [tuple(r) for r in rows] == [("read.case", case_id, f"case:{number}"),
+                                        ("read.attachment", case_id, f"attachment:{attachment}"),
+                                        ("read.document", case_id, f"document:{notice}")]
+
+
+def _enterprise_case(app, filer: str):
+    """A case of 北京示例科技有限公司 (its representative is 王五, 钱七 its agent), filed by `filer`."""
+    import uuid
+    from govservice.cases import services as cases
+    from govservice.catalog import services as catalog
+    from govservice.identity import enterprises
+    from ..factories import ANSWERS, pdf_file, person
+    with app.app_context():
+        enterprise = enterprises.by_credit_code("91110105MA01ABCD26")
+        case, _ = cases.submit_application(person(filer) if filer != "钱七" else _qian_qi(),
+                                           catalog.current_item("scjgj-gtgsh-sldj"), dict(ANSWERS), [pdf_file()],
+                                           uuid.uuid4().hex, enterprise_id=enterprise.id)
+        return case.number, case.attachments[0].id
+
+
+def _qian_qi():
+    from govservice.identity.services import find_person
+    return find_person("110106197508080031")
+
+
+def test_the_representative_sees_his_enterprises_case_and_an_agent_only_while_his_grant_lives(app, login):
+    from datetime import timedelta
+    from govservice import clock
+    from govservice.extensions import db
+    from govservice.identity.models import AgentGrant
+    number, attachment = _enterprise_case(app, "钱七")
+    representative, agent = app.test_client(), app.test_client()
+    login(representative, "王五")
+    login(agent, "钱七")
+    for client in (representative, agent):
+        assert client.get(f"/cases/{number}").status_code == 200
+        assert client.get(f"/cases/{number}/attachments/{attachment}").status_code == 200
+    with app.app_context():  # the representative revokes 钱七's grant
+        grant = db.session.execute(db.select(AgentGrant).where(AgentGrant.agent_id == _qian_qi().id)).scalar_one()
+        grant.revoked_at = clock.now() - timedelta(seconds=1)
+        db.session.commit()
+    for url in (f"/cases/{number}", f"/cases/{number}/attachments/{attachment}"):
+        refused = agent.get(url)
+        assert refused.status_code == 403 and "您无权查看该办件。" in refused.get_data(as_text=True), url
+    assert representative.get(f"/cases/{number}").status_code == 200
+
+
+def test_a_certificate_is_seen_by_its_holder_and_its_issuing_department_only(app, login):
+    from ..certificates import helpers
+    from .helpers import audit_entries
+    with app.app_context():
+        identifier = helpers.issue("yyzz").identifier  # 张三's, issued by 市场监督管理局
+    expected = {"张三": 200, "李娜": 403, "刘洋": 200, "陈静": 403, "孙强": 403, "赵敏": 403, "郑华": 403}
+    got = {}
+    for name in expected:
+        client = app.test_client()
+        login(client, name)
+        got[name] = client.get(f"/wallet/{identifier}.pdf").status_code
+    assert got == expected
+    assert [e[1] for e in audit_entries(app, "read.certificate")] == [f"certificate:{identifier}"]  # 刘洋's

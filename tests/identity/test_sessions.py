@@ -35,6 +35,37 @@ def test_signed_out_pages_store_no_session(client):
         assert _sid(client) is None, path
 
 
+#: GET routes that begin something which needs a session, so they may start one.
+STARTS_A_SESSION = {"identity.start"}  # the sign-in: its state, nonce and PKCE verifier
+
+
+def test_no_signed_out_page_stores_a_session_in_either_store(app):
+    """Every GET route, opened signed out (a crawler): no cookie, no row in the sessions table,
+    no key in Redis; pages that need a sign-in send to the login page and store nothing either."""
+    from .test_role_matrix import _url
+    known = {"code": "scjgj-gtgsh-sldj", "hall_code": "cy-zwfwzx"}
+    walked, problems = 0, []
+    with app.app_context():
+        rows_before = db.session.execute(db.select(db.func.count()).select_from(WebSession)).scalar_one()
+    prefix = app.config["SESSION_KEY_PREFIX"]
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static" or rule.endpoint in STARTS_A_SESSION \
+                or rule.rule.startswith(("/api/", "/oauth/")):
+            continue
+        client = app.test_client()
+        response = client.get(_url(rule, **{k: v for k, v in known.items() if k in rule.arguments}))
+        walked += 1
+        if response.status_code >= 500 or _sid(client) is not None:
+            problems.append(f"{rule.rule}: {response.status_code}, session cookie {_sid(client)!r}")
+    assert walked > 40
+    assert not problems, "\n".join(problems)
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count()).select_from(WebSession)).scalar_one() == rows_before
+    if app.config.get("REDIS_URL"):  # the suite on PostgreSQL + Redis: sessions live there
+        import redis
+        assert list(redis.Redis.from_url(app.config["REDIS_URL"]).scan_iter(f"{prefix}*")) == []
+
+
 def test_sign_in_gives_a_new_session_id_and_the_old_one_is_worth_nothing(app, client, login):
     client.get("/auth/login/devidp")  # the sign-in starts: its state and nonce are kept in a session
     before = _sid(client)

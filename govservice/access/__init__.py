@@ -1,0 +1,27 @@
+"""Who may see which case, material, notice and certificate: the one place (等级保护 访问控制).
+
+A case (办件) is seen by
+  * its applicant, while the case is their own (a person's case); an enterprise's case by the
+    enterprise's legal representative and its current agents (经办人) whose grant covers the
+    item, whoever of them filed it: an agent whose grant ended sees it no more;
+  * the officers of the departments on the case (the lead department and every workflow step);
+  * the supervisors of those departments (a supervisor bound to no department oversees all);
+  * the window (clerks) of the hall the case was filed at; an online case is the whole
+    platform's window queue's, so every clerk (a clerk bound to no hall serves every hall).
+System administrators keep the platform, not the cases: they see none.
+
+Its materials (attachments) and notices (受理通知书, 一次性告知书, 不予受理决定书) follow the case.
+A certificate (电子证照) is seen whole by its holder (a person, or for an enterprise its
+representative and current agents) and by the officers of its issuing department.
+
+`case_for`, `attachment_for` and `document_for` are what views call: they load, check, and
+record a staff member's read in the audit log (等级保护: 审计 of every staff read of personal
+data); a refusal is an `AccessRefused` (a clear 403 page, audited) and a case that does not
+exist a 404, so a stranger learns nothing from the difference between the two only when the
+case exists and is not theirs (the number is not secret: it is printed on every notice).
+"""
+from __future__ import annotations
+
+from .rules import Relation, case_relation, certificate_relation, enterprise_relation, visible_cases  # noqa: F401
+from .personal_data import PurposeMissing, reveal  # noqa: F401
+from .reads import attachment_for, case_for, certificate_for, document_for, record_read  # noqa: F401

@@ -1,0 +1,94 @@
+"""Loading what a view shows, checked by `rules`, with every staff read in the audit log."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.exceptions import NotFound
+
+from ..audit import services as audit
+from ..cases.models import Attachment, Case, CaseDocument
+from ..extensions import db
+from ..identity.access import AccessRefused
+from ..identity.models import Person
+from .rules import Relation, case_relation, certificate_relation
+
+REFUSED_CASE = _l("您无权查看该办件。")
+REFUSED_CERTIFICATE = _l("您无权查看该证照。")
+
+
+def _find_case(number) -> Case:
+    if not isinstance(number, str) or not number or len(number) > 32:
+        raise NotFound()
+    case = db.session.execute(select(Case).where(Case.number == number)).scalar_one_or_none()
+    if case is None:
+        raise NotFound()
+    return case
+
+
+def record_read(person: Person, relation: Relation, what: str, case: Case, subject: str | None = None,
+                purpose: str | None = None) -> None:
+    """A staff member's read, in the audit log (the service commits: views never do)."""
+    if relation.staff:
+        audit.record(f"read.{what}", actor=person, case_id=case.id, subject=subject or f"case:{case.number}",
+                     purpose=purpose, detail={"as": relation.value})
+        db.session.commit()
+
+
+def _checked(person: Person, case: Case, only=None) -> Relation:
+    relation = case_relation(person, case, only)
+    if relation is None:
+        raise AccessRefused(REFUSED_CASE, reason=f"case:{case.number}")
+    return relation
+
+
+def case_for(person: Person, number, *, only=None, audit_read: bool = True) -> tuple[Case, Relation]:
+    """The case numbered `number` and why `person` may see it (`only` those relations); 404 /
+    AccessRefused otherwise. A GET of a staff page reads the case (audited); a POST acting on it
+    is audited as its action."""
+    case = _find_case(number)
+    relation = _checked(person, case, only)
+    if audit_read:
+        record_read(person, relation, "case", case)
+    return case, relation
+
+
+def attachment_for(person: Person, number, attachment_id: int) -> tuple[Attachment, bytes]:
+    """One uploaded material of a case the person may see, decrypted; the read audited."""
+    from ..cases import services as cases
+    case = _find_case(number)
+    relation = _checked(person, case)
+    try:
+        attachment, data = cases.attachment_for(case, attachment_id)
+    except cases.CaseError:
+        raise NotFound() from None
+    record_read(person, relation, "attachment", case, subject=f"attachment:{attachment.id}")
+    return attachment, data
+
+
+def document_for(person: Person, number, document_id: int) -> tuple[Case, CaseDocument]:
+    """A notice of a case the person may see; the read (a print) audited."""
+    from ..cases import services as cases
+    case = _find_case(number)
+    relation = _checked(person, case)
+    try:
+        document = cases.document_for(case, document_id)
+    except cases.CaseError:
+        raise NotFound() from None
+    record_read(person, relation, "document", case, subject=f"document:{document.id}")
+    return case, document
+
+
+def certificate_for(person: Person, identifier, *, what: str = "certificate"):
+    """A certificate the person may see whole (holder, or the issuing department); staff reads audited."""
+    from ..certificates import services as certificates
+    certificate = certificates.find(identifier) if isinstance(identifier, str) else None
+    if certificate is None:
+        raise NotFound()
+    relation = certificate_relation(person, certificate)
+    if relation is None:
+        raise AccessRefused(REFUSED_CERTIFICATE, reason=f"certificate:{certificate.identifier}")
+    if relation.staff:
+        audit.record(f"read.{what}", actor=person, case_id=certificate.case_id,
+                     subject=f"certificate:{certificate.identifier}", detail={"as": relation.value})
+        db.session.commit()
+    return certificate, relation
