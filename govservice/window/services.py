@@ -156,9 +156,18 @@ def intake(clerk: Person, ticket_id: int, item: ServiceItem, form_data: dict, fi
     return cases.intake_at_window(clerk, ticket.person, item, form_data, files, idempotency_key)
 
 
-def prefill(person: Person) -> dict:
-    """What the counter form starts with: the identified applicant, as the registry knows them."""
-    return {"person.name": person.name, "person.id_number": person.id_number, "person.phone": person.phone}
+def prefill(clerk: Person, person: Person, item: ServiceItem):
+    """What the counter form starts with: the identified applicant as the login and the base
+    registries know them, the same pre-fill as online (性别, 出生日期, 户籍地址 ... from the
+    population registry), each look-up audited as the clerk's. A field the registry cannot fill
+    stays open for the clerk to type."""
+    from ..registry import services as registry
+    purpose = f"窗口收件预填：{item.name}（{item.code}）"[:255]
+    values = registry.prefill(item.fields, person, enterprise_uscc=None, purpose=purpose)
+    registry.record_lookups(values.lookups, actor=clerk, purpose=purpose)
+    values.lookups = []
+    db.session.commit()
+    return values
 
 
 def cases_of_ticket(ticket: QueueTicket) -> list[Case]:
