@@ -62,6 +62,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     partner_services.init_app(app)
     from .audit import sealer as audit_sealer
     audit_sealer.init_app(app)
+    from .progress import services as progress_services
+    progress_services.init_app(app)
 
     from .identity.views import bp as identity_bp
     from .catalog.views import bp as catalog_bp
@@ -75,6 +77,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .identity.admin_views import bp as staff_admin_bp
     from .identity.enterprise_views import bp as enterprise_bp
     app.register_blueprint(enterprise_bp)
+    from .progress.views import bp as progress_bp
+    app.register_blueprint(progress_bp)
     app.register_blueprint(staff_admin_bp)
     from .partners.api import bp as partners_api_bp
     from .partners.views import bp as partners_bp

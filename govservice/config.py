@@ -61,6 +61,9 @@ def from_environment(instance_path: str) -> dict:
         "PARTNER_TOKEN_RATE_LIMIT": env.get("PARTNER_TOKEN_RATE_LIMIT", "30/minute"),
         # The public verification page behind the QR, per address (a phone scanning: a few a minute).
         "VERIFY_PAGE_RATE_LIMIT": env.get("VERIFY_PAGE_RATE_LIMIT", "60/minute"),
+        # 进度查询 by case number and 查询码: per address, and per case number (against guessing codes).
+        "PROGRESS_RATE_LIMIT": env.get("PROGRESS_RATE_LIMIT", "10/minute"),
+        "PROGRESS_CASE_RATE_LIMIT": env.get("PROGRESS_CASE_RATE_LIMIT", "20/hour"),
         "PARTNER_TOKEN_LIFETIME": int(env.get("PARTNER_TOKEN_LIFETIME", "3600")),
         # Server-side sessions (identity): idle timeouts for the public and for staff, and the
         # absolute limit after which everyone signs in again.
