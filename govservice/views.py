@@ -1,5 +1,6 @@
 """The home page and the language switch."""
 from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
 
 from . import LOCALES
 from .catalog import services as catalog
@@ -11,6 +12,21 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 def home():
     return render_template("home.html", items=catalog.list_items())
+
+
+#: Each staff role's console, in the order a person holding several is sent to.
+CONSOLES = (("clerk", "window.queue"), ("officer", "review.inbox"), ("supervisor", "supervision.dashboard"),
+            ("admin", "staff_admin.index"))
+
+
+@bp.get("/start")
+@login_required
+def start():
+    """Where staff land after signing in: their own console (the home page is the citizens')."""
+    for role, endpoint in CONSOLES:
+        if current_user.has_role(role):
+            return redirect(url_for(endpoint))
+    return redirect(url_for("main.home"))
 
 
 @bp.post("/lang")

@@ -182,6 +182,16 @@ _DECISIONS = {"revoke": lifecycle.revoke, "suspend": lifecycle.suspend, "resume"
 @require_role("officer")
 def decide(identifier, action):
     certificate = services.find(identifier) or abort(404)
+    if action == "revoke" and request.form.get("reason", "").strip() and request.form.get("confirmed") != "1":
+        name = services.certificate_type(certificate.type_code).name
+        return render_template("_confirm.html", title=_("确认吊销：%(name)s %(id)s", name=name, id=identifier),
+                               consequences=[_("吊销立即生效：核验页面和合作部门的核验接口从此回答“已吊销”。"),
+                                             _("持证人将收到吊销通知，证照在其“我的证照”中标为已吊销，不能再出示使用。"),
+                                             _("吊销不能恢复；需要时只能重新申请办理。")],
+                               quoted=request.form.get("reason"), quoted_label=_("吊销原因"),
+                               action=url_for("certificates.decide", identifier=identifier, action="revoke"),
+                               fields=[("reason", request.form.get("reason", ""))], confirm_label=_("确认吊销"),
+                               back=url_for("certificates.issued", _anchor=f"c-{certificate.id}"))
     try:
         _DECISIONS[action](certificate.id, current_user, request.form.get("reason", ""))
         messages = {"revoke": _("证照 %(id)s 已吊销。", id=identifier),

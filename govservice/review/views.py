@@ -89,6 +89,15 @@ def decide(number):
     decision = request.form.get("decision")
     if decision not in ("approve", "deny"):
         return _render(case, 422, form=request.form, errors={"decision": _("请选择审查结论。")})
+    if decision == "deny" and request.form.get("opinion", "").strip() and request.form.get("confirmed") != "1":
+        return render_template("_confirm.html", title=_("确认不予许可：%(number)s", number=case.number),
+                               consequences=[_("本部门的结论为不予许可；串联审查的办件就此以不予许可办结，并联审查的办件在各部门作出结论后不予许可。"),
+                                             _("申请人将收到不予许可的通知和您填写的理由，可以依法申请行政复议或者提起行政诉讼。"),
+                                             _("提交后不能撤回或修改。")],
+                               quoted=request.form.get("opinion"), quoted_label=_("不予许可的理由"),
+                               action=url_for("review.decide", number=number),
+                               fields=[(k, request.form.get(k, "")) for k in ("version", "step", "decision", "opinion")],
+                               confirm_label=_("确认不予许可"), back=url_for("review.case", number=number))
     try:
         cases.decide(case.id, current_user, posted_version(), approve=decision == "approve",
                      opinion=request.form.get("opinion", ""), step_id=_step_id())

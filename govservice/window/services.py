@@ -7,7 +7,7 @@ service functions; this module adds what happens only at a counter.
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from .. import clock
 from ..audit import services as audit
@@ -168,6 +168,19 @@ def prefill(clerk: Person, person: Person, item: ServiceItem):
     values.lookups = []
     db.session.commit()
     return values
+
+
+OPEN_STATES = ("submitted", "supplement_requested", "accepted", "in_review", "approved", "denied")
+
+
+def open_cases(person: Person, limit: int = 20) -> list[Case]:
+    """The applicant's cases still in progress, or completed and not yet handed over, newest
+    first (on the applicant's index): what the clerk asks about once the person is identified."""
+    return list(db.session.execute(
+        select(Case).where(Case.applicant_id == person.id,
+                           or_(Case.state.in_(OPEN_STATES),
+                               and_(Case.state == "completed", Case.channel == "window", Case.handed_over_at.is_(None))))
+        .order_by(Case.id.desc()).limit(limit)).scalars())
 
 
 def cases_of_ticket(ticket: QueueTicket) -> list[Case]:

@@ -84,7 +84,8 @@ def _items_for_people():
 def ticket(ticket_id):
     ticket = _ticket(ticket_id)
     return render_template("window/ticket.html", ticket=ticket, items=_items_for_people(),
-                           cases=services.cases_of_ticket(ticket), state_label=state_label)
+                           cases=services.cases_of_ticket(ticket), state_label=state_label,
+                           open_cases=services.open_cases(ticket.person) if ticket.person else [])
 
 
 @bp.post("/tickets/<int:ticket_id>/identify")

@@ -68,6 +68,6 @@ def test_generated_forms_write_no_none_attributes(app, client, login, clock):
 def test_the_item_picker_makes_the_clerk_choose(app, client, login, clock):
     ticket = _counter(app, client, login)
     page = client.get(ticket).get_data(as_text=True)
-    assert re.search(r'<select id="code" name="code" required>\s*<option value="" selected>', page)
+    assert re.search(r'<select id="code" name="code" required[^>]*>\s*<option value="" selected>', page)
     answer = client.get(f"{ticket}/apply", query_string={"code": ""}, follow_redirects=True)
     assert "请选择事项。" in answer.get_data(as_text=True)
