@@ -3,6 +3,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_login import current_user, login_required
 
 from . import LOCALES
+from .catalog import popular
 from .catalog import services as catalog
 from .extensions import csrf
 
@@ -11,7 +12,13 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def home():
-    return render_template("home.html", items=catalog.list_items())
+    """Search first; 个人办事 / 法人办事 by life event; 热门事项 by real use; 进度查询."""
+    items = catalog.list_items()
+    facets = catalog.facets()
+    by_audience = {audience: [i for i in items if i.audience in catalog.AUDIENCE_MATCHES[audience]]
+                   for audience in ("person", "enterprise")}
+    return render_template("home.html", popular=popular.popular(items), events=facets["events"],
+                           by_audience=by_audience)
 
 
 #: Each staff role's console, in the order a person holding several is sent to.

@@ -40,6 +40,9 @@ FILE_TYPES = {"pdf", "jpg", "png"}
 NO_CERTIFICATE = "none"
 
 #: Life events (主题服务) an item can be found under, and who they concern.
+#: Files of items/ that are not service items.
+NOT_ITEMS = ("departments.toml", "synonyms.toml")
+
 LIFE_EVENTS = {
     "出生": "person", "上学": "person", "就业": "person", "失业": "person", "社会保障": "person",
     "居住": "person", "婚育": "person", "退休": "person",
@@ -59,7 +62,7 @@ PREFILL_SOURCES = {
 
 REQUIRED = ("code", "name", "kind", "department", "audience", "result", "time_limit", "guide", "fields",
             "materials", "workflow")
-TOP_LEVEL = set(REQUIRED) | {"name_en", "joint_departments", "level_of_assurance", "life_events", "keywords",
+TOP_LEVEL = set(REQUIRED) | {"name_en", "keywords_en", "joint_departments", "level_of_assurance", "life_events", "keywords",
                              "result_name", "certificate"}
 GUIDE_REQUIRED = ("legal_basis", "conditions", "fee", "place", "hours", "contact")
 GUIDE_KEYS = set(GUIDE_REQUIRED) | {"result_delivery", "process", "faq", "online_depth"}
@@ -84,7 +87,7 @@ def read_departments(directory: Path) -> dict:
 def read_items(directory: Path, *, departments: set[str], certificate_types: set[str]) -> list[dict]:
     items, seen = [], {}
     for path in sorted(directory.glob("*.toml")):
-        if path.name == "departments.toml":
+        if path.name in NOT_ITEMS:
             continue
         try:
             with open(path, "rb") as fh:

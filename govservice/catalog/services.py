@@ -109,14 +109,21 @@ def departments_by_code() -> dict[str, Department]:
 def find(query: str = "", *, department: str | None = None, event: str | None = None,
          audience: str | None = None) -> list[ServiceItem]:
     """Current items by search words and/or department, life event and audience."""
-    items = search_index.search(query) if query and query.strip() else list_items()
+    return search(query, department=department, event=event, audience=audience).items
+
+
+def search(query: str = "", *, department: str | None = None, event: str | None = None,
+           audience: str | None = None) -> search_index.Found:
+    """As `find`, with the suggestion ("您是不是要找…") for words that found nothing."""
+    found = search_index.search(query) if query and query.strip() else search_index.Found(list_items())
+    items = found.items
     if department:
         items = [i for i in items if i.department.code == department]
     if event:
         items = [i for i in items if event in i.definition.get("life_events", [])]
     if audience in AUDIENCE_MATCHES:
         items = [i for i in items if i.audience in AUDIENCE_MATCHES[audience]]
-    return items
+    return search_index.Found(items, found.suggestion)
 
 
 def facets() -> dict:
