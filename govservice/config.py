@@ -50,6 +50,11 @@ def from_environment(instance_path: str) -> dict:
         "SMTP_SECURITY": env.get("SMTP_SECURITY", "starttls"),  # starttls | ssl | none
         "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", "10")),
         "MAIL_FROM": env.get("MAIL_FROM", "一网通办 <noreply@example.gov.cn>"),
+        # SMS notices: unset SMS_GATEWAY_URL, messages are recorded in instance/sms/outbox.jsonl (development).
+        "SMS_GATEWAY_URL": env.get("SMS_GATEWAY_URL", ""),
+        "SMS_GATEWAY_KEY": env.get("SMS_GATEWAY_KEY", ""),
+        "SMS_GATEWAY_TIMEOUT": float(env.get("SMS_GATEWAY_TIMEOUT", "5")),
+        "SMS_SIGNATURE": env.get("SMS_SIGNATURE", "【一网通办】"),
         # PAdES signing of certificate PDFs: a configured key and chain in production; unset,
         # a development CA and signing key generated into instance/keys/pki.
         "SIGNING_KEY_FILE": env.get("SIGNING_KEY_FILE", ""),

@@ -13,3 +13,7 @@ case_transitioned = _signals.signal("case-transitioned")
 
 # Sent after a department answers an online consultation (网上咨询): sender=app, consultation_id=...
 consultation_answered = _signals.signal("consultation-answered")
+
+# Sent after a certificate is issued or changes status, committed: sender=app, certificate_id=...,
+# action=issue | suspend | resume | revoke | supersede (the holder's notice listens)
+certificate_changed = _signals.signal("certificate-changed")
