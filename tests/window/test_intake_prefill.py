@@ -71,3 +71,15 @@ def test_the_item_picker_makes_the_clerk_choose(app, client, login, clock):
     assert re.search(r'<select id="code" name="code" required[^>]*>\s*<option value="" selected>', page)
     answer = client.get(f"{ticket}/apply", query_string={"code": ""}, follow_redirects=True)
     assert "请选择事项。" in answer.get_data(as_text=True)
+
+
+def test_the_timeline_says_what_happened_not_the_state_it_led_to(app, client, login, clock):
+    from ..factories import accepted_case
+    with app.app_context():
+        number = accepted_case().number
+    login(client, "张三")
+    page = client.get(f"/cases/{number}").get_data(as_text=True)
+    timeline = page[page.index('<ol class="timeline">'):]
+    timeline = timeline[:timeline.index("</ol>")]
+    assert "申请人在网上提交了申请" in timeline and "综合窗口受理，办理时限开始计算" in timeline
+    assert "<strong>待受理</strong>" not in timeline
