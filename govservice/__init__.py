@@ -64,6 +64,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     audit_sealer.init_app(app)
     from .progress import services as progress_services
     progress_services.init_app(app)
+    from .catalog import services as catalog_services
+    catalog_services.init_app(app)
 
     from .identity.views import bp as identity_bp
     from .catalog.views import bp as catalog_bp

@@ -80,8 +80,15 @@ class ItemFileError(ValueError):
 
 
 def read_departments(directory: Path) -> dict:
-    with open(directory / "departments.toml", "rb") as fh:
-        return tomllib.load(fh)
+    """departments.toml; every department and hall needs its English name (`name_en`)."""
+    path = directory / "departments.toml"
+    with open(path, "rb") as fh:
+        org = tomllib.load(fh)
+    for kind in ("departments", "halls"):
+        for i, spec in enumerate(org.get(kind, [])):
+            if not str(spec.get("name_en", "")).strip():
+                raise ItemFileError(path, f"{kind}[{i}].name_en", f"missing: the English name of {spec.get('name')!r}")
+    return org
 
 
 def read_items(directory: Path, *, departments: set[str], certificate_types: set[str]) -> list[dict]:
@@ -127,6 +134,8 @@ def validate_item(path, item: dict, *, departments: set[str], certificate_types:
         if key not in item:
             raise ItemFileError(path, key, "missing")
     _unknown(path, item, TOP_LEVEL, "")
+    if not str(item.get("name_en", "")).strip():
+        raise ItemFileError(path, "name_en", "missing: every item needs its English name (shown in English mode)")
     if not isinstance(item["code"], str) or not CODE.match(item["code"]):
         raise ItemFileError(path, "code", "must be lower-case letters, digits and hyphens")
     _text(path, item, "name", "name")

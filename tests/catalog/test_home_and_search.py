@@ -64,3 +64,30 @@ def test_popular_items_are_those_applied_for_most(app, client, clock):
     assert hot.index("个体工商户设立登记") < hot.index("出生登记")
     with app.app_context():
         popular.forget()
+
+
+def test_english_mode_shows_the_items_and_departments_english_names(app, client):
+    client.post("/lang", data={"lang": "en", "next": "/"})
+    page = client.get("/items/").get_data(as_text=True)
+    assert "Registration of an individual business" in page and "Administration for Market Regulation" in page
+    guide = client.get("/items/gaj-jzz-sl").get_data(as_text=True)
+    assert "<h1>Residence permit application</h1>" in guide and "Public Security Sub-bureau" in guide
+    home = client.get("/").get_data(as_text=True)
+    assert "Unemployment benefit claim" in home
+
+
+def test_an_item_or_department_without_its_english_name_stops_the_sync(ctx, tmp_path):
+    import shutil
+
+    from govservice.catalog.definitions import ItemFileError
+    for path in catalog.ITEMS_DIR.glob("*.toml"):
+        shutil.copy(path, tmp_path / path.name)
+    item = tmp_path / "gaj-csdj.toml"
+    item.write_text(re.sub(r'^name_en = .*\n', "", item.read_text(encoding="utf-8"), flags=re.M), encoding="utf-8")
+    with pytest.raises(ItemFileError, match="gaj-csdj.toml: name_en: missing"):
+        catalog.sync(tmp_path)
+    shutil.copy(catalog.ITEMS_DIR / "gaj-csdj.toml", item)
+    org = tmp_path / "departments.toml"
+    org.write_text(org.read_text(encoding="utf-8").replace('name_en = "Health Commission"\n', ""), encoding="utf-8")
+    with pytest.raises(ItemFileError, match=r"departments\[1\].name_en: missing"):
+        catalog.sync(tmp_path)
