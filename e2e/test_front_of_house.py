@@ -97,8 +97,10 @@ def test_the_clerk_works_the_counter_by_keyboard_and_files_a_registry_prefilled_
     sign_in(clerk, "赵敏")
     expect(clerk).to_have_url(re.compile(r"/window/$"))         # staff land on their console
     expect(clerk.get_by_role("main")).to_contain_text(ticket)
+    clerk.wait_for_load_state()
     clerk.keyboard.press("Alt+n")                               # 叫下一位
     expect(clerk.get_by_role("heading", name=re.compile(r"^A\d{3} 号$"))).to_be_visible()
+    clerk.wait_for_load_state()
     clerk.keyboard.press("Alt+i")                               # to the ID number
     expect(clerk.get_by_label("申请人身份证号码")).to_be_focused()
     clerk.keyboard.type(LI_NA)
@@ -125,6 +127,7 @@ def test_the_clerk_works_the_counter_by_keyboard_and_files_a_registry_prefilled_
     expect(flash(clerk)).to_contain_text("已收件，办件编号")
     main = clerk.get_by_role("main")
     assert main.inner_text().index("申请信息") < main.inner_text().index("预审结论")     # evidence first
+    clerk.wait_for_load_state()
     clerk.keyboard.press("Alt+a")                               # 受理
     expect(flash(clerk)).to_contain_text("已受理办件")
 
@@ -134,12 +137,15 @@ def test_the_officer_reads_the_evidence_first_and_confirms_a_refusal(new_context
     sign_in(officer, "刘洋")
     expect(officer).to_have_url(re.compile(r"/review/$"))
     officer.get_by_role("link", name=accepted["number"]).click()
+    expect(officer.get_by_role("button", name="认领审查")).to_be_visible()
+    officer.wait_for_load_state()                               # shortcuts.js is deferred
     officer.keyboard.press("Alt+c")                             # 认领审查
     expect(flash(officer)).to_contain_text("已认领")
     text = officer.get_by_role("main").inner_text()
     assert text.index("申请材料") < text.index("审查决定") < text.index("提交结论")
+    officer.wait_for_load_state()
     officer.keyboard.press("Alt+o")
-    expect(officer.get_by_label("审查意见", exact=False).first).to_be_focused()
+    expect(officer.locator("#opinion")).to_be_focused()
     officer.keyboard.type("经营场所与登记住所不一致。")
     officer.get_by_label("不予许可").check()
     officer.get_by_role("button", name="提交结论").click()
