@@ -3,7 +3,7 @@
 a visitor searches from the home page with a typo and is asked "您是不是要找…"; anyone follows a
 case with its number and 查询码 without signing in, on a phone; the clerk lands on the window
 console, works the counter by keyboard (Alt+N, Alt+I, Alt+A), sees the walk-in's open cases and
-files 灵活就业人员参保登记 with the registry's values filled in; the officer reads the evidence
+files 灵活就业人员参保登记 with the registry's values filled in (for a walk-in the registry knows); the officer reads the evidence
 first and must confirm a refusal whose consequence is spelled out.
 """
 from __future__ import annotations
@@ -21,23 +21,27 @@ from govservice.catalog import services as catalog
 from govservice.extensions import db
 from govservice.identity.services import find_person, person_for
 from govservice.progress import services as progress
+from govservice.registry import devdata
 
 from .conftest import axe_violations
 from .test_journey import PHONE, assert_fits_phone, field, flash, sign_in
 
-LI_NA = "440106199507200025"
+# A walk-in the development population registry knows (a generated person, not a demo login, so
+# that the other browser tests' people keep their own queues and 消息).
+WALK_IN = devdata.generate_people(1)[0]
 
 
 @pytest.fixture(scope="module")
 def accepted(base_url, instance_dir, database_url, idp_url, premises_pdf):
-    """An accepted online case of 李娜 (个体工商户设立登记) in the live server's database: its
-    number and 查询码."""
+    """An accepted online case of the walk-in (个体工商户设立登记) in the live server's database:
+    its number and 查询码."""
     app = create_app({"INSTANCE_DIR": instance_dir, "SQLALCHEMY_DATABASE_URI": database_url,
                       "BLOB_DIR": f"{instance_dir}/blobs", "DEV_IDP_URL": idp_url, "PUBLIC_URL": base_url})
     with app.app_context():
-        applicant = person_for(LI_NA, "李娜")
+        applicant = person_for(WALK_IN.id_number, WALK_IN.name)
         db.session.commit()
-        answers = {"operator_name": "李娜", "operator_id_number": LI_NA, "business_name": "北京市朝阳区李娜花店",
+        answers = {"operator_name": WALK_IN.name, "operator_id_number": WALK_IN.id_number,
+                   "business_name": "北京市朝阳区示例花店",
                    "composition": "个人经营", "address": "北京市朝阳区示例路30号", "scope": "鲜花零售",
                    "capital": "0", "phone": "13800000002"}
         lease = Upload("premises", premises_pdf.name, premises_pdf.read_bytes())
@@ -83,7 +87,8 @@ def test_progress_by_number_and_code_without_signing_in_on_a_phone(new_context, 
     expect(main.get_by_role("heading", name="个体工商户设立登记")).to_be_visible()
     expect(main).to_contain_text("综合窗口受理")
     text = main.inner_text()
-    assert "李娜" not in text and "李*" not in text and LI_NA not in text and "花店" not in text
+    masked = WALK_IN.name[0] + "*"
+    assert WALK_IN.name not in text and masked not in text and WALK_IN.id_number not in text and "花店" not in text
     assert_fits_phone(page, "the progress look-up")
 
 
@@ -103,17 +108,17 @@ def test_the_clerk_works_the_counter_by_keyboard_and_files_a_registry_prefilled_
     clerk.wait_for_load_state()
     clerk.keyboard.press("Alt+i")                               # to the ID number
     expect(clerk.get_by_label("申请人身份证号码")).to_be_focused()
-    clerk.keyboard.type(LI_NA)
+    clerk.keyboard.type(WALK_IN.id_number)
     clerk.keyboard.press("Enter")
-    expect(flash(clerk)).to_contain_text("已核验申请人身份：李娜。")
-    open_cases = clerk.get_by_role("region", name="该申请人正在办理的事项")
+    expect(flash(clerk)).to_contain_text(f"已核验申请人身份：{WALK_IN.name}。")
+    open_cases = clerk.get_by_role("region", name="该申请人正在办理的办件")
     expect(open_cases.get_by_role("link", name=accepted["number"])).to_be_visible()
 
     picker = clerk.get_by_label("事项", exact=True)
     expect(picker).to_have_value("")                            # no silent default
     picker.select_option(label="灵活就业人员参保登记（人力资源和社会保障局）")
     clerk.get_by_role("button", name="收件", exact=True).click()
-    expect(field(clerk, "出生日期")).to_have_value("1995-07-20")
+    expect(field(clerk, "出生日期")).to_have_value(WALK_IN.birth_date)
     expect(field(clerk, "出生日期")).not_to_be_editable()
     expect(field(clerk, "户籍地址")).not_to_have_value("")
     expect(field(clerk, "性别")).to_be_disabled()

@@ -25,7 +25,7 @@ _lock = threading.Lock()
 def _counts(since) -> dict[str, int]:
     from ..cases.models import Case  # the cases domain's table; catalog is imported by cases
     rows = db.session.execute(
-        select(ServiceItem.code, func.count(Case.id)).join(ServiceItem, ServiceItem.id == Case.item_id)
+        select(ServiceItem.code, func.count(Case.id)).select_from(Case).join(ServiceItem, ServiceItem.id == Case.item_id)
         .where(Case.submitted_at >= since).group_by(ServiceItem.code)).all()
     return {code: n for code, n in rows}
 

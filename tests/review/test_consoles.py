@@ -76,7 +76,7 @@ def test_the_counter_shows_the_identified_applicants_open_cases(app, client, log
     ticket = _call(client)
     page = client.post(f"{ticket}/identify", data={"id_number": "110105198802150035"},
                        follow_redirects=True).get_data(as_text=True)
-    assert "该申请人正在办理的事项" in page and open_number in page and "已受理" in page
+    assert "该申请人正在办理的办件" in page and open_number in page and "已受理" in page
 
 
 def test_staff_land_on_their_console_and_citizens_at_home(app, login):
