@@ -8,6 +8,7 @@ import qrcode
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
                    url_for)
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from .. import clock
@@ -176,6 +177,12 @@ def issued():
 
 
 _DECISIONS = {"revoke": lifecycle.revoke, "suspend": lifecycle.suspend, "resume": lifecycle.resume}
+#: What 吊销 will do, shown before it is done.
+REVOKE_CONSEQUENCES = (
+    _l("吊销立即生效：核验页面和合作部门的核验接口从此回答“已吊销”。"),
+    _l("持证人将收到吊销通知，证照在其“我的证照”中标为已吊销，不能再出示使用。"),
+    _l("吊销不能恢复；需要时只能重新申请办理。"),
+)
 
 
 @bp.post("/review/certificates/<identifier>/<any(revoke, suspend, resume):action>")
@@ -185,9 +192,7 @@ def decide(identifier, action):
     if action == "revoke" and request.form.get("reason", "").strip() and request.form.get("confirmed") != "1":
         name = services.certificate_type(certificate.type_code).name
         return render_template("_confirm.html", title=_("确认吊销：%(name)s %(id)s", name=name, id=identifier),
-                               consequences=[_("吊销立即生效：核验页面和合作部门的核验接口从此回答“已吊销”。"),
-                                             _("持证人将收到吊销通知，证照在其“我的证照”中标为已吊销，不能再出示使用。"),
-                                             _("吊销不能恢复；需要时只能重新申请办理。")],
+                               consequences=REVOKE_CONSEQUENCES,
                                quoted=request.form.get("reason"), quoted_label=_("吊销原因"),
                                action=url_for("certificates.decide", identifier=identifier, action="revoke"),
                                fields=[("reason", request.form.get("reason", ""))], confirm_label=_("确认吊销"),

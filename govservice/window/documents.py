@@ -8,16 +8,17 @@ printing it again gives the same document. Wording follows the model texts used 
 from __future__ import annotations
 
 import io
+from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
 from flask import current_app
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from .. import clock
@@ -90,7 +91,6 @@ def _iso_to_chinese(iso: str) -> str:
 
 def progress_url(case: Case) -> str:
     """Where the QR code of the 受理通知书 leads: the public 进度查询 with number and 查询码 filled in."""
-    from urllib.parse import urlencode
     query = urlencode({"number": case.number, "code": progress.query_code(case.number)})
     return f"{current_app.config['PUBLIC_URL']}/progress/?{query}"
 
