@@ -103,17 +103,55 @@ def browser():
 REPORT_CSP = """document.addEventListener('securitypolicyviolation', e =>
   console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + e.blockedURI + ' on ' + e.documentURI));"""
 
+AXE = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+# Runs in every page of the platform once it has loaded: axe-core's checks (WCAG 2.x A and AA and
+# axe's best practices), the violations reported back to the test through an exposed binding.
+AXE_RUNNER = """
+(() => {
+  if (window.top !== window || !window.axe || !window.__axeOrigin || location.origin !== window.__axeOrigin) return;
+  window.__axeDone = new Promise((resolve) => {
+    const run = () => window.axe.run(document, {resultTypes: ['violations']})
+      .then((r) => window.__axeReport(location.pathname + location.search, window.innerWidth,
+                                      r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                                        nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' '))}))))
+      .catch(() => null).then(resolve);
+    if (document.readyState === 'complete') run(); else window.addEventListener('load', run, {once: true});
+  });
+})();
+"""
+
+
+def _require_axe() -> str:
+    if not AXE.exists():
+        pytest.fail("axe-core is not installed: run e2e/axe/install.sh (npm ci from e2e/axe/package-lock.json)")
+    return AXE.read_text(encoding="utf-8")
+
+
+def axe_violations(page) -> list:
+    """Run axe-core on the page as it is now and return its violations (for a state reached
+    without a page load: a form shown with its errors, a phone layout)."""
+    return page.evaluate("""() => window.axe.run(document, {resultTypes: ['violations']})
+      .then((r) => r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                                              nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' '))})))""")
+
 
 @pytest.fixture
 def new_context(browser, base_url):
-    """Opens browser contexts (one per person) in Chinese, all closed after the test; no page of
-    the test may violate the Content-Security-Policy (checked when the test ends)."""
-    opened, violations = [], []
+    """Opens browser contexts (one per person) in Chinese, all closed after the test.
+
+    Every page of the platform a context loads is checked by axe-core, and no page may violate the
+    Content-Security-Policy; either fails the test (axe's with the page, the width and the elements)."""
+    axe_source = _require_axe()
+    opened, found, checked, violations = [], [], [], []
 
     def listen(message):
         text = message.text
         if message.type == "error" and ("CSP violation" in text or "Content Security Policy" in text):
             violations.append(text)
+
+    def report(source, path, width, problems):
+        checked.append(path)
+        found.extend((path, width, v) for v in problems)
 
     def open_context(**options):
         options = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai", "base_url": base_url,
@@ -122,13 +160,25 @@ def new_context(browser, base_url):
         context.set_default_timeout(10_000)
         context.add_init_script(REPORT_CSP)
         context.on("console", listen)
+        context.expose_binding("__axeReport", report)
+        context.add_init_script(axe_source)
+        context.add_init_script(f"window.__axeOrigin = {base_url!r};" + AXE_RUNNER)
         opened.append(context)
         return context
 
     yield open_context
     for context in opened:
+        for page in context.pages:
+            try:
+                page.evaluate("() => window.__axeDone || null")
+            except Exception:  # a page closed or navigating: what it reported is kept
+                pass
         context.close()
     assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+    if found:
+        lines = [f"{path} @{width}px: {v['impact']} {v['id']} ({v['help']}) at {', '.join(v['nodes'])}"
+                 for path, width, v in found]
+        pytest.fail("axe-core found accessibility violations:\n" + "\n".join(dict.fromkeys(lines)), pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -35,10 +35,14 @@ def test_agent_switches_to_the_enterprise_and_is_stopped_when_revoked(new_contex
     expect(switch).to_have_value("")  # acting as himself after signing in
     expect(banner(agent)).to_have_count(0)
 
+    header.get_by_text("办事身份：本人").click()        # the switch is folded: the header stays one line
     switch.select_option(label=f"{ENTERPRISE}（经办人）")
     header.get_by_role("button", name="切换").click()
     expect(agent.get_by_role("main").get_by_role("status").first).to_contain_text(
         f"您现在代表“{ENTERPRISE}”办事（经办人）。")
+    expect(banner(agent)).to_have_count(0)               # one notice, not a second banner beside it (issue 13)
+    expect(header).to_contain_text(f"办事身份：{ENTERPRISE}")
+    agent.reload()
     expect(banner(agent)).to_have_text(f"您正在代表“{ENTERPRISE}”办事（经办人）。")
     expect(header.get_by_label("办事身份")).to_have_value(re.compile(r"^\d+$"))
     screenshot(agent, "13-agent-acting-for-enterprise")

@@ -177,7 +177,8 @@ def test_apply_accept_approve_verify_revoke(new_context, base_url, screenshot, p
     citizen.goto(case_url)
     main = citizen.get_by_role("main")
     expect(main).to_contain_text("已办结")
-    expect(main.get_by_role("link", name=re.compile("^电子证照 "))).to_be_visible()
+    result = main.get_by_role("listitem").filter(has_text="营业执照 ·")   # the result by name, not its identifier
+    expect(result.get_by_role("link", name="下载")).to_be_visible()
     screenshot(citizen, "05-citizen-case-completed")
 
     citizen.get_by_role("link", name="我的证照").click()
@@ -222,6 +223,10 @@ def test_apply_accept_approve_verify_revoke(new_context, base_url, screenshot, p
     expect(issued.get_by_role("heading", name="营业执照")).to_contain_text("有效")
     issued.get_by_label("吊销原因").fill("以欺骗手段取得登记")
     issued.get_by_role("button", name="吊销").click()
+    # the consequence is spelled out before anything is done
+    expect(officer.get_by_role("heading", name="确认前请了解后果")).to_be_visible()
+    expect(officer.get_by_role("main")).to_contain_text("吊销不能恢复")
+    officer.get_by_role("button", name="确认吊销").click()
     expect(flash(officer)).to_contain_text("已吊销")
     expect(issued.get_by_role("heading", name="营业执照")).to_contain_text("已吊销")
     screenshot(officer, "08-officer-revoked")

@@ -66,6 +66,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     audit_sealer.init_app(app)
     from . import security
     security.init_app(app)  # after identity: the CSP's form-action names the configured providers
+    from .progress import services as progress_services
+    progress_services.init_app(app)
+    from .catalog import services as catalog_services
+    catalog_services.init_app(app)
 
     from .identity.views import bp as identity_bp
     from .catalog.views import bp as catalog_bp
@@ -79,6 +83,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .identity.admin_views import bp as staff_admin_bp
     from .identity.enterprise_views import bp as enterprise_bp
     app.register_blueprint(enterprise_bp)
+    from .progress.views import bp as progress_bp
+    app.register_blueprint(progress_bp)
     app.register_blueprint(staff_admin_bp)
     from .partners.api import bp as partners_api_bp
     from .partners.views import bp as partners_bp

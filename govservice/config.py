@@ -52,6 +52,11 @@ def from_environment(instance_path: str) -> dict:
         "SMTP_SECURITY": env.get("SMTP_SECURITY", "starttls"),  # starttls | ssl | none
         "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", "10")),
         "MAIL_FROM": env.get("MAIL_FROM", "一网通办 <noreply@example.gov.cn>"),
+        # SMS notices: unset SMS_GATEWAY_URL, messages are recorded in instance/sms/outbox.jsonl (development).
+        "SMS_GATEWAY_URL": env.get("SMS_GATEWAY_URL", ""),
+        "SMS_GATEWAY_KEY": env.get("SMS_GATEWAY_KEY", ""),
+        "SMS_GATEWAY_TIMEOUT": float(env.get("SMS_GATEWAY_TIMEOUT", "5")),
+        "SMS_SIGNATURE": env.get("SMS_SIGNATURE", "【一网通办】"),
         # PAdES signing of certificate PDFs: a configured key and chain in production; unset,
         # a development CA and signing key generated into instance/keys/pki.
         "SIGNING_KEY_FILE": env.get("SIGNING_KEY_FILE", ""),
@@ -69,6 +74,9 @@ def from_environment(instance_path: str) -> dict:
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         # The public verification page behind the QR, per address (a phone scanning: a few a minute).
         "VERIFY_PAGE_RATE_LIMIT": env.get("VERIFY_PAGE_RATE_LIMIT", "60/minute"),
+        # 进度查询 by case number and 查询码: per address, and per case number (against guessing codes).
+        "PROGRESS_RATE_LIMIT": env.get("PROGRESS_RATE_LIMIT", "10/minute"),
+        "PROGRESS_CASE_RATE_LIMIT": env.get("PROGRESS_CASE_RATE_LIMIT", "20/hour"),
         "PARTNER_TOKEN_LIFETIME": int(env.get("PARTNER_TOKEN_LIFETIME", "3600")),
         # How long a web process remembers a partner's access token (0: read it on every call);
         # a revocation reaches every process at once through Redis (partners/tokencache.py).

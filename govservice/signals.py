@@ -19,3 +19,7 @@ consultation_answered = _signals.signal("consultation-answered")
 # kind="card.issued" | ..., params={...}. The notify domain adds one notice per recipient to the
 # same transaction; listeners never commit.
 people_alerted = _signals.signal("people-alerted")
+
+# Sent after a certificate is issued or changes status, committed: sender=app, certificate_id=...,
+# action=issue | suspend | resume | revoke | supersede (the holder's notice listens)
+certificate_changed = _signals.signal("certificate-changed")

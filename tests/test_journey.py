@@ -79,7 +79,7 @@ def test_citizen_applies_clerk_accepts_officer_approves_certificate_verifies(app
     assert "110105198802150035" not in verified and "张三" not in verified
 
     # 7. the officer revokes it; verification says so at once
-    officer.post(f"/review/certificates/{identifier}/revoke", data={"reason": "以欺骗手段取得登记"})
+    officer.post(f"/review/certificates/{identifier}/revoke", data={"reason": "以欺骗手段取得登记", "confirmed": "1"})
     assert "已吊销" in public.get(f"/v/{token}").get_data(as_text=True)
     # the holder sees both checks in the wallet
     assert client.get("/wallet").get_data(as_text=True).count("公开核验页面") == 2

@@ -19,7 +19,7 @@ from flask_wtf.file import FileField
 from wtforms import (DateField, DecimalField, HiddenField, IntegerField, RadioField, SelectField, StringField,
                      TextAreaField)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .. import clock
 from ..security.text import clean_text
@@ -53,7 +53,13 @@ def _not_future(label):
 
 def _field(spec: dict):
     kind, label = spec["type"], spec["label"]
-    required = [DataRequired(message=_("请填写%(label)s。", label=label))] if spec.get("required") else [Optional()]
+    message = _("请填写%(label)s。", label=label)
+    if not spec.get("required"):
+        required = [Optional()]
+    elif kind in ("decimal", "integer"):  # 0 is an answer: DataRequired would refuse it as falsy
+        required = [InputRequired(message=message)]
+    else:
+        required = [DataRequired(message=message)]
     # Bidi overrides and zero-width characters never reach the case (or a certificate made from it).
     extra = {"description": spec.get("help", ""), "filters": [clean_text]}
     rules = []

@@ -43,6 +43,9 @@ FILE_TYPES = {"pdf", "jpg", "png"}
 NO_CERTIFICATE = "none"
 
 #: Life events (主题服务) an item can be found under, and who they concern.
+#: Files of items/ that are not service items.
+NOT_ITEMS = ("departments.toml", "synonyms.toml")
+
 LIFE_EVENTS = {
     "出生": "person", "上学": "person", "就业": "person", "失业": "person", "社会保障": "person",
     "居住": "person", "婚育": "person", "退休": "person",
@@ -62,8 +65,8 @@ PREFILL_SOURCES = {
 
 REQUIRED = ("code", "name", "kind", "department", "audience", "result", "time_limit", "guide", "fields",
             "materials", "workflow")
-TOP_LEVEL = set(REQUIRED) | {"name_en", "joint_departments", "level_of_assurance", "life_events", "keywords",
-                             "result_name", "certificate", "credit_check"}
+TOP_LEVEL = set(REQUIRED) | {"name_en", "keywords_en", "joint_departments", "level_of_assurance", "life_events",
+                             "keywords", "result_name", "certificate", "credit_check"}
 CREDIT_RULES = ("refuse", "warn", "note")
 GUIDE_REQUIRED = ("legal_basis", "conditions", "fee", "place", "hours", "contact")
 GUIDE_KEYS = set(GUIDE_REQUIRED) | {"result_delivery", "process", "faq", "online_depth"}
@@ -81,14 +84,21 @@ class ItemFileError(ValueError):
 
 
 def read_departments(directory: Path) -> dict:
-    with open(directory / "departments.toml", "rb") as fh:
-        return tomllib.load(fh)
+    """departments.toml; every department and hall needs its English name (`name_en`)."""
+    path = directory / "departments.toml"
+    with open(path, "rb") as fh:
+        org = tomllib.load(fh)
+    for kind in ("departments", "halls"):
+        for i, spec in enumerate(org.get(kind, [])):
+            if not str(spec.get("name_en", "")).strip():
+                raise ItemFileError(path, f"{kind}[{i}].name_en", f"missing: the English name of {spec.get('name')!r}")
+    return org
 
 
 def read_items(directory: Path, *, departments: set[str], certificate_types: set[str]) -> list[dict]:
     items, seen = [], {}
     for path in sorted(directory.glob("*.toml")):
-        if path.name == "departments.toml":
+        if path.name in NOT_ITEMS:
             continue
         try:
             with open(path, "rb") as fh:
@@ -128,6 +138,8 @@ def validate_item(path, item: dict, *, departments: set[str], certificate_types:
         if key not in item:
             raise ItemFileError(path, key, "missing")
     _unknown(path, item, TOP_LEVEL, "")
+    if not str(item.get("name_en", "")).strip():
+        raise ItemFileError(path, "name_en", "missing: every item needs its English name (shown in English mode)")
     if not isinstance(item["code"], str) or not CODE.match(item["code"]):
         raise ItemFileError(path, "code", "must be lower-case letters, digits and hyphens")
     _text(path, item, "name", "name")

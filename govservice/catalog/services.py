@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app, g, has_request_context
+from flask_babel import get_locale
 from sqlalchemy import exists, select
 
 from ..audit import services as audit
@@ -109,14 +111,21 @@ def departments_by_code() -> dict[str, Department]:
 def find(query: str = "", *, department: str | None = None, event: str | None = None,
          audience: str | None = None) -> list[ServiceItem]:
     """Current items by search words and/or department, life event and audience."""
-    items = search_index.search(query) if query and query.strip() else list_items()
+    return search(query, department=department, event=event, audience=audience).items
+
+
+def search(query: str = "", *, department: str | None = None, event: str | None = None,
+           audience: str | None = None) -> search_index.Found:
+    """As `find`, with the suggestion ("您是不是要找…") for words that found nothing."""
+    found = search_index.search(query) if query and query.strip() else search_index.Found(list_items())
+    items = found.items
     if department:
         items = [i for i in items if i.department.code == department]
     if event:
         items = [i for i in items if event in i.definition.get("life_events", [])]
     if audience in AUDIENCE_MATCHES:
         items = [i for i in items if i.audience in AUDIENCE_MATCHES[audience]]
-    return items
+    return search_index.Found(items, found.suggestion)
 
 
 def facets() -> dict:
@@ -158,3 +167,34 @@ def certificate_type_name(code: str | None) -> str:
         return ""
     ctype = current_app.extensions["certificate_types"].get(code)
     return ctype.name if ctype else code
+
+
+# --------------------------------------------------------------------------- names in English mode
+
+
+@lru_cache(maxsize=1)
+def _english_names() -> dict[str, str]:
+    """Department and hall code -> English name, from items/departments.toml (a data file of the
+    code, the same in every process)."""
+    org = read_departments(ITEMS_DIR)
+    return {spec["code"]: spec["name_en"] for kind in ("departments", "halls") for spec in org.get(kind, [])}
+
+
+def _english() -> bool:
+    return str(get_locale()) == "en"
+
+
+def item_title(item) -> str:
+    """The item's name in the reader's language."""
+    return (item.definition.get("name_en") or item.name) if _english() else item.name
+
+
+def department_title(department) -> str:
+    if department is None:
+        return ""
+    return _english_names().get(department.code, department.name) if _english() else department.name
+
+
+def init_app(app) -> None:
+    app.add_template_filter(item_title, "item_name")
+    app.add_template_filter(department_title, "department_name")

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import limiter
-from ..identity.access import require_role
+from ..identity.access import current_actor, require_role
 from . import blankform, consultations, services
 from .definitions import LIFE_EVENTS
 
@@ -21,10 +21,14 @@ def index():
     department = request.args.get("department") or None
     event = request.args.get("event") or None
     audience = request.args.get("audience") if request.args.get("audience") in AUDIENCES else None
+    actor = current_actor()
+    if audience is None and actor is not None and actor.enterprise is not None:
+        audience = "enterprise"  # acting for a business: its items, not the person-only ones
     if event not in LIFE_EVENTS:
         event = None
-    items = services.find(query, department=department, event=event, audience=audience)
-    return render_template("catalog/index.html", items=items, query=query, department=department, event=event,
+    found = services.search(query, department=department, event=event, audience=audience)
+    return render_template("catalog/index.html", items=found.items, suggestion=found.suggestion, query=query,
+                           department=department, event=event,
                            audience=audience, facets=services.facets(),
                            filtered=bool(query or department or event or audience))
 

@@ -12,11 +12,13 @@ The new edition keeps the old one's expiry (a change does not extend the licence
 """
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from .. import clock
 from ..audit import services as audit
+from ..signals import certificate_changed
 from ..extensions import db
 from ..identity.models import Person
 from . import identifiers, issuance
@@ -59,6 +61,7 @@ def _decide(certificate: Certificate, officer: Person, action: str, new_status: 
     audit.record(f"certificate.{action}", actor=officer, subject=f"certificate:{certificate.identifier}",
                  case_id=certificate.case_id, detail={"reason": reason})
     db.session.commit()
+    certificate_changed.send(current_app._get_current_object(), certificate_id=certificate.id, action=action)
     db.session.refresh(certificate)
     return certificate
 
@@ -135,6 +138,7 @@ def supersede(certificate_id: int, officer: Person, changes: dict, reason: str, 
                  case_id=old_case_id, detail={"reason": reason, "by": new.identifier,
                                               "changed": sorted(k for k in data if data.get(k) != current.get(k))})
     db.session.commit()
+    certificate_changed.send(current_app._get_current_object(), certificate_id=old_id, action="supersede")
     return new
 
 

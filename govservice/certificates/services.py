@@ -40,7 +40,7 @@ from ..config import ROOT
 from ..extensions import db
 from ..security.text import clean_text
 from ..identity.models import AgentGrant, Enterprise, Person
-from ..signals import case_transitioned
+from ..signals import case_transitioned, certificate_changed
 from . import issuance, pdf, serials, tokens
 from .models import Certificate, Verification
 from .types import CertificateType, load_types
@@ -290,6 +290,7 @@ def issue(type_code: str, holder: Person, data: dict, *, case_id: int | None = N
         if existing is None:
             raise
         raise issuance.AlreadyIssued(existing) from None
+    certificate_changed.send(current_app._get_current_object(), certificate_id=certificate.id, action="issue")
     return certificate
 
 

@@ -8,6 +8,7 @@ import qrcode
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
                    url_for)
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from werkzeug.exceptions import TooManyRequests
@@ -177,12 +178,26 @@ def issued():
 
 
 _DECISIONS = {"revoke": lifecycle.revoke, "suspend": lifecycle.suspend, "resume": lifecycle.resume}
+#: What 吊销 will do, shown before it is done.
+REVOKE_CONSEQUENCES = (
+    _l("吊销立即生效：核验页面和合作部门的核验接口从此回答“已吊销”。"),
+    _l("持证人将收到吊销通知，证照在其“我的证照”中标为已吊销，不能再出示使用。"),
+    _l("吊销不能恢复；需要时只能重新申请办理。"),
+)
 
 
 @bp.post("/review/certificates/<identifier>/<any(revoke, suspend, resume):action>")
 @require_role("officer")
 def decide(identifier, action):
     certificate = services.find(identifier) or abort(404)
+    if action == "revoke" and request.form.get("reason", "").strip() and request.form.get("confirmed") != "1":
+        name = services.certificate_type(certificate.type_code).name
+        return render_template("_confirm.html", title=_("确认吊销：%(name)s %(id)s", name=name, id=identifier),
+                               consequences=REVOKE_CONSEQUENCES,
+                               quoted=request.form.get("reason"), quoted_label=_("吊销原因"),
+                               action=url_for("certificates.decide", identifier=identifier, action="revoke"),
+                               fields=[("reason", request.form.get("reason", ""))], confirm_label=_("确认吊销"),
+                               back=url_for("certificates.issued", _anchor=f"c-{certificate.id}"))
     try:
         _DECISIONS[action](certificate.id, current_user, request.form.get("reason", ""))
         messages = {"revoke": _("证照 %(id)s 已吊销。", id=identifier),

@@ -148,6 +148,8 @@ def _signed_in(person, provider_name: str, level: int, id_token: str):
     session[LEVEL_KEY] = level
     session[sessions.STAFF_FLAG] = person.is_staff
     session["provider"], session["id_token"] = provider_name, id_token
+    if after in (None, "/") and person.is_staff:  # signed in from the home page: staff start on their console
+        after = url_for("main.start")
     return redirect(after or url_for("main.home"))
 
 

@@ -1,13 +1,19 @@
 """Notices (消息通知): every change of a case's state reaches its applicant in the platform (a
-list and an unread badge) and by e-mail; an answered consultation reaches the person who asked.
+list and an unread badge), by e-mail and by SMS; so does every change of a certificate (签发,
+暂停, 恢复, 吊销, 换发) its holder; an answered consultation reaches the person who asked.
 
 The cases and catalog domains only send signals (`case_transitioned`, `consultation_answered`);
 this domain listens. A notice never breaks the action that caused it: a failure is logged.
-E-mail goes through a Celery task (inline by default), and a mail server that is down only marks
-the notice `failed`.
+E-mail and SMS go through Celery tasks (inline by default); a mail server or SMS gateway that is
+down only marks that channel of the notice `failed`. Each person chooses the channels (通知设置):
+e-mail is on once an address is given, SMS is on by default, to the phone the person gave or else
+the one their login asserted. The SMS gateway reports delivery back (`record_sms_status`).
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
 import re
 from email.message import EmailMessage
@@ -23,12 +29,14 @@ from sqlalchemy import func, inspect, select, update
 from .. import clock, pii
 from ..extensions import db
 from ..identity.models import Person
-from ..signals import case_transitioned, case_transitioning, consultation_answered, people_alerted
+from ..signals import case_transitioned, case_transitioning, certificate_changed, consultation_answered, people_alerted
+from . import sms
 from .mail import MailError, from_config
 from .models import Notice, NoticeSettings
 
 log = logging.getLogger(__name__)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
 class NoticeError(Exception):
@@ -39,7 +47,10 @@ class NoticeError(Exception):
 
 def init_app(app: Flask) -> None:
     app.extensions["mailer"] = from_config(app)
+    app.extensions["sms_gateway"] = sms.from_config(app)
+    app.add_template_filter(pii.mask_phone, "mask_phone")
     case_transitioning.connect(_on_case_transitioning, sender=app, weak=False)
+    certificate_changed.connect(_on_certificate_changed, sender=app, weak=False)
     case_transitioned.connect(_on_case_transitioned, sender=app, weak=False)
     consultation_answered.connect(_on_consultation_answered, sender=app, weak=False)
     people_alerted.connect(_on_people_alerted, sender=app, weak=False)
@@ -89,17 +100,28 @@ def _on_consultation_answered(app, consultation_id, **_kw):
     _send_later(notice)
 
 
+def _on_certificate_changed(app, certificate_id, action, **_kw):
+    try:
+        notice = notify_certificate(certificate_id, action)
+    except Exception:
+        log.exception("could not make the notice for certificate %s (%s)", certificate_id, action)
+        db.session.rollback()
+        return
+    _send_later(notice)
+
+
 def _send_later(notice: Notice | None) -> None:
     if notice is None:
         return
-    from .tasks import send_email_task
+    from .tasks import send_email_task, send_sms_task
     identity = inspect(notice).identity  # the id without reloading the committed row
     if identity is None:  # the transaction that made it was rolled back
         return
-    try:
-        send_email_task.delay(identity[0])
-    except Exception:  # a broker that is down: the notice stays in the platform
-        log.exception("could not queue the e-mail for notice %s", identity[0])
+    for task, channel in ((send_email_task, "e-mail"), (send_sms_task, "SMS")):
+        try:
+            task.delay(identity[0])
+        except Exception:  # a broker that is down: the notice stays in the platform
+            log.exception("could not queue the %s for notice %s", channel, identity[0])
 
 
 def _path(endpoint: str, **values) -> str:
@@ -139,6 +161,27 @@ def notify_consultation(consultation_id: int) -> Notice | None:
     return notice
 
 
+CERTIFICATE_ACTIONS = ("issue", "suspend", "resume", "revoke", "supersede")
+
+
+def notify_certificate(certificate_id: int, action: str) -> Notice | None:
+    """The holder's notice of a change to their certificate (its own transaction)."""
+    if action not in CERTIFICATE_ACTIONS:
+        return None
+    from ..certificates import services as certificates
+    from ..certificates.models import Certificate
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None:
+        return None
+    params = {"type": certificates.certificate_type(certificate.type_code).name,
+              "identifier": certificate.identifier, "reason": (certificate.status_reason or "")[:300]}
+    notice = Notice(recipient_id=certificate.holder_id, kind=f"certificate.{action}", params=params,
+                    url=_path("certificates.wallet") + f"#c-{certificate.id}", created_at=clock.now())
+    db.session.add(notice)
+    db.session.commit()
+    return notice
+
+
 # --------------------------------------------------------------------------- words
 
 
@@ -171,6 +214,8 @@ def render(notice: Notice) -> tuple[str, str]:
     if notice.kind in ALERTS:
         title, body = ALERTS[notice.kind]
         return str(title) % p, str(body) % p
+    if notice.kind.startswith("certificate."):
+        return _certificate_words(notice.kind.split(".", 1)[1], p)
     action = notice.kind.split(".", 1)[1] if notice.kind.startswith("case.") else ""
     number, item = p.get("number", ""), p.get("item", "")
     titles = {
@@ -205,6 +250,81 @@ def render(notice: Notice) -> tuple[str, str]:
     title = titles.get(action, _("办件 %(number)s 办理进度更新", number=number))
     body = bodies.get(action, _("您申请的“%(item)s”有新的办理进度，当前状态：%(state)s。", item=item, state=state))
     return title, body.strip()
+
+
+def _certificate_words(action: str, p: dict) -> tuple[str, str]:
+    kind, reason = p.get("type", ""), p.get("reason", "")
+    words = {
+        "issue": (_("您的%(type)s已签发", type=kind),
+                  _("您的电子证照“%(type)s”已签发，可在“我的证照”中下载和出示。", type=kind)),
+        "suspend": (_("您的%(type)s已暂停", type=kind),
+                    _("您的电子证照“%(type)s”已被发证部门暂停，暂停期间不能使用。原因：%(reason)s", type=kind, reason=reason)),
+        "resume": (_("您的%(type)s已恢复有效", type=kind),
+                   _("您的电子证照“%(type)s”已恢复有效。", type=kind)),
+        "revoke": (_("您的%(type)s已被吊销", type=kind),
+                   _("您的电子证照“%(type)s”已被发证部门吊销，不能再出示使用。原因：%(reason)s", type=kind, reason=reason)),
+        "supersede": (_("您的%(type)s已换发新版本", type=kind),
+                      _("您的电子证照“%(type)s”已换发新版本，旧版本不再有效，请使用新版本。", type=kind)),
+    }
+    title, body = words.get(action, (_("您的电子证照有变化"), _("您的电子证照“%(type)s”有变化。", type=kind)))
+    return title, body.strip()
+
+
+# --------------------------------------------------------------------------- SMS
+
+
+def phone_for(person: Person, settings: NoticeSettings | None) -> str | None:
+    """The phone SMS notices go to: the one the person gave in 通知设置, else their login's."""
+    return (settings.phone if settings is not None else None) or person.phone
+
+
+def deliver_sms(notice_id: int) -> str | None:
+    """Send (or, in development, record) the notice's SMS; records and returns the outcome."""
+    notice = db.session.get(Notice, notice_id)
+    if notice is None:
+        return None
+    settings = db.session.get(NoticeSettings, notice.recipient_id)
+    gateway = current_app.extensions["sms_gateway"]
+    phone = phone_for(notice.recipient, settings)
+    message_id = None
+    if settings is not None and not settings.sms_enabled:
+        status = "off"
+    elif not phone or not MOBILE.match(phone):
+        status = "no_phone"
+    else:
+        with force_locale("zh_Hans_CN"):
+            _title, body = render(notice)
+        link = current_app.config["PUBLIC_URL"] + (notice.url or "")
+        text = f"{current_app.config.get('SMS_SIGNATURE', '')}{pii.mask_name(notice.recipient.name)}，{body} {link}"
+        try:
+            sent = gateway.send(phone, text, f"notice-{notice.id}")
+            status, message_id = sent.status, sent.id
+        except sms.SmsError as exc:
+            log.warning("SMS for notice %s not sent: %s", notice.id, exc)
+            status = "failed"
+    notice.sms_status, notice.sms_id, notice.sms_at = status, message_id, clock.now()
+    db.session.commit()
+    return status
+
+
+def record_sms_status(body: bytes, signature: str) -> bool:
+    """The gateway's delivery report (signed with the gateway key); False when it is not
+    authentic or names no notice of ours. A report never moves a notice back from delivered."""
+    key = current_app.config.get("SMS_GATEWAY_KEY", "")
+    expected = hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+    if not key or not hmac.compare_digest(expected, (signature or "").strip().lower()):
+        return False
+    try:
+        report = json.loads(body)
+        message_id, status = str(report["id"])[:64], report["status"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    if status not in ("delivered", "failed"):
+        return False
+    result = db.session.execute(update(Notice).where(Notice.sms_id == message_id, Notice.sms_status != "delivered")
+                                .values(sms_status=status, sms_at=clock.now()))
+    db.session.commit()
+    return result.rowcount == 1
 
 
 # --------------------------------------------------------------------------- e-mail
@@ -276,23 +396,36 @@ def mark_all_read(person: Person) -> int:
 
 
 def settings_of(person: Person) -> NoticeSettings:
-    return db.session.get(NoticeSettings, person.id) or NoticeSettings(person_id=person.id, email_enabled=True)
+    return db.session.get(NoticeSettings, person.id) or NoticeSettings(person_id=person.id, email_enabled=True,
+                                                                        sms_enabled=True)
 
 
-def update_settings(person: Person, email: str, enabled: bool) -> NoticeSettings:
+def update_settings(person: Person, email: str, enabled: bool, *, phone: str | None = None,
+                    sms_enabled: bool | None = None) -> NoticeSettings:
+    """通知设置: the e-mail address and switch, and the SMS phone and switch (None: unchanged)."""
     email = (email or "").strip()
     if email and (len(email) > 254 or not EMAIL.match(email)):
         raise NoticeError(_("请填写正确的电子邮箱地址。"))
     if enabled and not email:
         raise NoticeError(_("接收邮件通知需要填写电子邮箱地址。"))
+    phone = re.sub(r"[\s-]", "", phone or "") if phone is not None else None
+    if phone and not MOBILE.match(phone):
+        raise NoticeError(_("请填写正确的手机号码（11位，以1开头）。"))
+    if sms_enabled and phone is not None and not phone and not person.phone:
+        raise NoticeError(_("接收短信通知需要填写手机号码。"))
     settings = db.session.get(NoticeSettings, person.id)
     if settings is None:
-        settings = NoticeSettings(person_id=person.id)
+        settings = NoticeSettings(person_id=person.id, sms_enabled=True)
         db.session.add(settings)
     settings.email_enc = pii.encrypt(email) if email else None
     settings.email_enabled = bool(enabled)
+    if phone is not None:
+        settings.phone_enc = pii.encrypt(phone) if phone else None
+    if sms_enabled is not None:
+        settings.sms_enabled = bool(sms_enabled)
     from ..audit import services as audit
-    audit.record("notify.settings", actor=person, subject=f"person:{person.id}", detail={"email": bool(email),
-                                                                                        "enabled": bool(enabled)})
+    audit.record("notify.settings", actor=person, subject=f"person:{person.id}",
+                 detail={"email": bool(email), "enabled": bool(enabled), "phone": bool(settings.phone_enc),
+                         "sms": bool(settings.sms_enabled)})
     db.session.commit()
     return settings

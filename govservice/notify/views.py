@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..extensions import csrf
 from . import services
 
 bp = Blueprint("notify", __name__, url_prefix="/notices")
@@ -39,17 +40,27 @@ def read_all():
 @login_required
 def settings():
     current = services.settings_of(current_user)
-    email, enabled = (current.email or ""), current.email_enabled
-    status = 200
+    values = {"email": current.email or "", "enabled": current.email_enabled, "phone": current.phone or "",
+              "sms_enabled": current.sms_enabled}
+    error = None
     if request.method == "POST":
-        email, enabled = request.form.get("email", ""), bool(request.form.get("email_enabled"))
+        values = {"email": request.form.get("email", ""), "enabled": bool(request.form.get("email_enabled")),
+                  "phone": request.form.get("phone", ""), "sms_enabled": bool(request.form.get("sms_enabled"))}
         try:
-            services.update_settings(current_user, email, enabled)
+            services.update_settings(current_user, values["email"], values["enabled"], phone=values["phone"],
+                                     sms_enabled=values["sms_enabled"])
         except services.NoticeError as exc:
-            flash(exc.message, "error")
-            status = 422
+            error = exc.message
         else:
             flash(_("通知设置已保存。"), "success")
             return redirect(url_for("notify.settings"))
-    return render_template("notify/settings.html", email=email, enabled=enabled,
-                           error=status == 422), status
+    return render_template("notify/settings.html", login_phone=current_user.phone, error=error, **values), \
+        (422 if error else 200)
+
+
+@bp.post("/sms/status")
+@csrf.exempt  # the SMS gateway's delivery report, authenticated by its HMAC signature instead
+def sms_status():
+    if not services.record_sms_status(request.get_data(), request.headers.get("X-Signature", "")):
+        return {"error": "unknown message or bad signature"}, 400
+    return {"ok": True}

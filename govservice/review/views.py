@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import access, clock
@@ -18,6 +19,13 @@ from ..identity.access import require_role
 from ..supervision.figures import days_left
 
 bp = Blueprint("review", __name__, url_prefix="/review")
+
+#: What 不予许可 will do, shown before it is done.
+DENY_CONSEQUENCES = (
+    _l("本部门的结论为不予许可；串联审查的办件就此以不予许可办结，并联审查的办件在各部门作出结论后不予许可。"),
+    _l("申请人将收到不予许可的通知和您填写的理由，可以依法申请行政复议或者提起行政诉讼。"),
+    _l("提交后不能撤回或修改。"),
+)
 
 
 def _my_steps(case):
@@ -90,6 +98,13 @@ def decide(number):
     decision = request.form.get("decision")
     if decision not in ("approve", "deny"):
         return _render(case, 422, form=request.form, errors={"decision": _("请选择审查结论。")})
+    if decision == "deny" and request.form.get("opinion", "").strip() and request.form.get("confirmed") != "1":
+        return render_template("_confirm.html", title=_("确认不予许可：%(number)s", number=case.number),
+                               consequences=DENY_CONSEQUENCES,
+                               quoted=request.form.get("opinion"), quoted_label=_("不予许可的理由"),
+                               action=url_for("review.decide", number=number),
+                               fields=[(k, request.form.get(k, "")) for k in ("version", "step", "decision", "opinion")],
+                               confirm_label=_("确认不予许可"), back=url_for("review.case", number=number))
     try:
         cases.decide(case.id, current_user, posted_version(), approve=decision == "approve",
                      opinion=request.form.get("opinion", ""), step_id=_step_id())

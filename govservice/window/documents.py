@@ -8,8 +8,12 @@ printing it again gives the same document. Wording follows the model texts used 
 from __future__ import annotations
 
 import io
+from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
+from flask import current_app
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -20,6 +24,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from .. import clock
 from ..cases.models import Case, CaseDocument
 from ..certificates import services as certificates
+from ..progress import services as progress
 
 TITLES = {
     "acceptance": "受理通知书",
@@ -84,6 +89,20 @@ def _iso_to_chinese(iso: str) -> str:
     return f"{year}年{month}月{day}日"
 
 
+def progress_url(case: Case) -> str:
+    """Where the QR code of the 受理通知书 leads: the public 进度查询 with number and 查询码 filled in."""
+    query = urlencode({"number": case.number, "code": progress.query_code(case.number)})
+    return f"{current_app.config['PUBLIC_URL']}/progress/?{query}"
+
+
+def _qr(value: str, size: float) -> Drawing:
+    widget = QrCodeWidget(value, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    return drawing
+
+
 def render(case: Case, document: CaseDocument, *, hall_name: str) -> bytes:
     """The notice as PDF bytes (A4)."""
     font = certificates.pdf_font()
@@ -109,10 +128,14 @@ def render(case: Case, document: CaseDocument, *, hall_name: str) -> bytes:
             ["审查部门", departments]], [32 * mm, width - 32 * mm], s["cell"]), Spacer(1, 10),
             _p("接下来：", s["plain"]),
             _p("一、审查部门将在承诺时限内作出决定。审查中需要补正材料的，将一次性告知，补正期间不计入办理时限。", s["body"]),
-            _p("二、你可以凭办件编号在“一网通办”平台“我的办件”中查询办理进度。", s["body"]),
+            _p("二、你可以登录“一网通办”平台在“我的办件”中查看办理进度；不登录的，可凭办件编号和查询码"
+               f"（{progress.query_code(case.number)}）在“进度查询”中查询，或扫描下方二维码。", s["body"]),
             _p("三、办理结果：" + (content.get("delivery") or "办结后通知你到综合窗口领取。"), s["body"])]
         if content.get("contact"):
             story.append(_p(f"咨询电话：{content['contact']}", s["plain"]))
+        story += [Spacer(1, 6), Table([[_qr(progress_url(case), 28 * mm),
+                                        _p(f"扫码查询办理进度\n查询码：{progress.query_code(case.number)}", s["plain"])]],
+                                      colWidths=[32 * mm, width - 32 * mm], style=[("VALIGN", (0, 0), (-1, -1), "MIDDLE")])]
     elif document.kind == "supplement":
         basis = "根据《中华人民共和国行政许可法》第三十二条第一款第（四）项的规定，" if licensing else ""
         story.append(_p(f"你（单位）于{submitted}提出的“{item.name}”申请（办件编号：{case.number}），经审查，"

@@ -7,7 +7,7 @@ service functions; this module adds what happens only at a counter.
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from .. import clock
 from ..audit import services as audit
@@ -192,9 +192,31 @@ def accept(clerk: Person, case: Case, expected_version: int, *, acknowledged: bo
     return cases.accept(case.id, clerk, expected_version)
 
 
-def prefill(person: Person) -> dict:
-    """What the counter form starts with: the identified applicant, as the registry knows them."""
-    return {"person.name": person.name, "person.id_number": person.id_number, "person.phone": person.phone}
+def prefill(clerk: Person, person: Person, item: ServiceItem):
+    """What the counter form starts with: the identified applicant as the login and the base
+    registries know them, the same pre-fill as online (性别, 出生日期, 户籍地址 ... from the
+    population registry), each look-up audited as the clerk's. A field the registry cannot fill
+    stays open for the clerk to type."""
+    from ..registry import services as registry
+    purpose = f"窗口收件预填：{item.name}（{item.code}）"[:255]
+    values = registry.prefill(item.fields, person, enterprise_uscc=None, purpose=purpose)
+    registry.record_lookups(values.lookups, actor=clerk, purpose=purpose)
+    values.lookups = []
+    db.session.commit()
+    return values
+
+
+OPEN_STATES = ("submitted", "supplement_requested", "accepted", "in_review", "approved", "denied")
+
+
+def open_cases(person: Person, limit: int = 20) -> list[Case]:
+    """The applicant's cases still in progress, or completed and not yet handed over, newest
+    first (on the applicant's index): what the clerk asks about once the person is identified."""
+    return list(db.session.execute(
+        select(Case).where(Case.applicant_id == person.id,
+                           or_(Case.state.in_(OPEN_STATES),
+                               and_(Case.state == "completed", Case.channel == "window", Case.handed_over_at.is_(None))))
+        .order_by(Case.id.desc()).limit(limit)).scalars())
 
 
 def cases_of_ticket(ticket: QueueTicket) -> list[Case]:

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 
 from .. import access
 from ..cases import queries
+from ..cases.applying import readonly_fields
 from ..cases import services as cases
 from ..cases.forms import application_form, posted_version, values
 from ..cases.statemachine import label as state_label
@@ -88,7 +89,8 @@ def _items_for_people():
 def ticket(ticket_id):
     ticket = _ticket(ticket_id)
     return render_template("window/ticket.html", ticket=ticket, items=_items_for_people(),
-                           cases=services.cases_of_ticket(ticket), state_label=state_label)
+                           cases=services.cases_of_ticket(ticket), state_label=state_label,
+                           open_cases=services.open_cases(ticket.person) if ticket.person else [])
 
 
 @bp.post("/tickets/<int:ticket_id>/identify")
@@ -137,17 +139,17 @@ def intake(ticket_id, code):
         flash(_("请先核验申请人身份。"), "error")
         return redirect(url_for("window.ticket", ticket_id=ticket.id))
     item = catalog.current_item(code) or abort(404)
-    sources = services.prefill(ticket.person)
-    prefill = {f["name"]: sources.get(f.get("prefill")) for f in item.fields if f.get("prefill")}
+    found = services.prefill(current_user, ticket.person, item)
+    prefill = found.values
+    readonly = readonly_fields(item, found)
     form = application_form(item, prefill)
     for material in item.materials:  # at the window a missing material is for pre-review to tell
         field = form[f"material_{material['code']}"]
         field.validators, field.flags.required = [], False
     if form.validate_on_submit():
         data = values(form, item)
-        for spec in item.fields:  # identity fields come from the registry, not the form
-            if spec.get("readonly") and spec.get("prefill"):
-                data[spec["name"]] = prefill[spec["name"]]
+        for name in readonly:  # what the registry answered, not what the browser sent
+            data[name] = prefill[name]
         files = [Upload(m["code"], f.filename or "", f.read()) for m in item.materials
                  if (f := form[f"material_{m['code']}"].data) is not None and f.filename]
         try:
@@ -163,8 +165,8 @@ def intake(ticket_id, code):
             return redirect(url_for("window.case", number=case.number))
     elif request.method == "POST":
         flash(_("未收件：请按提示修改标出的内容。"), "error")
-    readonly = {f["name"] for f in item.fields if f.get("readonly")}
-    return render_template("window/intake.html", ticket=ticket, item=item, form=form, readonly=readonly), \
+    return render_template("window/intake.html", ticket=ticket, item=item, form=form, readonly=readonly,
+                           notices=found.notices), \
         (422 if request.method == "POST" else 200)
 
 

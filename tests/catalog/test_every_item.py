@@ -8,6 +8,7 @@ import pytest
 from govservice import pii
 from govservice.cases import applying, services as cases
 from govservice.catalog import services as catalog
+from govservice.catalog.definitions import NOT_ITEMS
 from govservice.certificates.models import Certificate
 from govservice.extensions import db
 from govservice.identity import enterprises
@@ -19,7 +20,7 @@ from ..conftest import pdf_upload
 from ..factories import person
 from govservice.cases.uploads import Upload
 
-ITEMS = [p.stem for p in catalog.ITEMS_DIR.glob("*.toml") if p.name != "departments.toml"]
+ITEMS = [p.stem for p in catalog.ITEMS_DIR.glob("*.toml") if p.name not in NOT_ITEMS]
 SPECIAL = {"licence_number": "JY11101050012345", "bank_account": "6222020200112345678",
            "birth_certificate_number": "Q110123456", "credit_code": "92110105MA0000001Y",
            "contractor_credit_code": "91110105MA01ABCD26"}

@@ -157,7 +157,7 @@ def test_another_departments_officer_cannot_open_the_change_form(app, ctx, clien
     certificate = issue("spjyxkz")
     login(client, "陈静")
     assert client.get(f"/review/certificates/{certificate.identifier}/change").status_code == 403
-    answer = client.post(f"/review/certificates/{certificate.identifier}/revoke", data={"reason": "越权"},
+    answer = client.post(f"/review/certificates/{certificate.identifier}/revoke", data={"reason": "越权", "confirmed": "1"},
                          follow_redirects=True)
     assert "发证部门" in answer.get_data(as_text=True)
     assert db.session.get(Certificate, certificate.id).status == "valid"
