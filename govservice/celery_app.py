@@ -36,6 +36,11 @@ def init_app(app: Flask) -> Celery:
                 "schedule": 1.0,
                 "options": {"expires": 1.0},
             },
+            "certificates-retry": {  # certificates not signed yet (a TSA that did not answer)
+                "task": "certificates.retry_pending",
+                "schedule": 60.0,
+                "options": {"expires": 60.0},
+            },
             "audit-seal": {
                 "task": "audit.seal",
                 "schedule": float(app.config.get("AUDIT_SEAL_INTERVAL", 2)),

@@ -2,7 +2,7 @@
 
 1. ``draft``: read what the certificate says from the session (the caller has drawn its serial);
    then ``leave_transaction`` ends the transaction (on SQLite this commits the counter);
-2. ``sign``: render the PDF, sign it (PAdES), sign its two QR tokens and write the blob, with
+2. ``sign``: render the PDF, sign it (PAdES B-LTA: the TSA is asked here), sign its two QR tokens and write the blob, with
    no transaction and no connection held: this is nearly all of an issuance's time, and two
    processes do it side by side;
 3. ``add``: the rows (certificate, its ``issue`` event, the audit entry) in the session; the
@@ -101,7 +101,7 @@ def leave_transaction() -> None:
 def sign(draft: Draft) -> Signed:
     """Render, sign and store the PDF and sign the tokens; touches no database."""
     from . import signing  # pyHanko: only in a process that signs
-    from .services import pdf_font, pdf_signer, verify_url
+    from .services import pdf_font, pdf_signer, pdf_timestamper, verify_url
     ctype = draft.ctype
     claims = {"cid": draft.identifier, "typ": ctype.code, "iss": draft.issuer_name, "sub": draft.subject,
               "iat": int(draft.issued_at.timestamp())}
@@ -120,7 +120,7 @@ def sign(draft: Draft) -> Signed:
     )
     signed = signing.sign_pdf(document, pdf_signer(),
                               reason=f"{draft.issuer_name}签发{ctype.name}",
-                              location=current_app.config["PUBLIC_URL"])
+                              location=current_app.config["PUBLIC_URL"], timestamper=pdf_timestamper())
     digest = hashlib.sha256(signed).hexdigest()
     return Signed(draft=draft, pdf_blob_key=blobs.store().put(signed), pdf_sha256=digest,
                   token=keys.sign(dict(claims, sha256=digest)))
@@ -152,7 +152,7 @@ def warm_up() -> None:
     first use (pyHanko's signature-size estimate, ReportLab's font caches) is built now, once
     per process (a worker's main process before it forks), not in the first issuance."""
     from . import signing
-    from .services import pdf_font, pdf_signer
+    from .services import pdf_font, pdf_signer, pdf_timestamper
     ctype = next(iter(current_app.extensions["certificate_types"].values()))
     rows = [(field.label, "示例") for field in ctype.fields]
     document = pdf.render_certificate_pdf(
@@ -161,4 +161,4 @@ def warm_up() -> None:
         verify_url=f"{current_app.config['PUBLIC_URL']}/v/warm-up", footer=ctype.layout.footer,
         font=pdf_font())
     signing.sign_pdf(document, pdf_signer(), reason="warm-up",
-                     location=current_app.config["PUBLIC_URL"])
+                     location=current_app.config["PUBLIC_URL"], timestamper=pdf_timestamper())

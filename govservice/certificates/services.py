@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Iterable
 
 from flask import Flask, current_app
@@ -103,6 +103,26 @@ def pdf_signer() -> "signing.SigningMaterial":
     return material
 
 
+def pdf_timestamper():
+    """The TSA that time-stamps PAdES signatures (TSA_URL, else the development TSA), built on
+    first use in this process."""
+    stamper = current_app.extensions.get("pdf_timestamper")
+    if stamper is None:
+        from .timestamps import timestamper
+        stamper = timestamper(current_app.config, f"{current_app.config['INSTANCE_DIR']}/keys/pki")
+        current_app.extensions["pdf_timestamper"] = stamper
+    return stamper
+
+
+def pdf_trust_roots() -> list:
+    """The CA certificates a PDF validator trusts for certificates signed here: the signing
+    key's and the TSA's (one certificate once; published at /.well-known/pdf-signing-ca.pem)."""
+    roots = {}
+    for root in (*pdf_signer().trust_roots, *getattr(pdf_timestamper(), "trust_roots", ())):
+        roots.setdefault(root.sha256, root)
+    return list(roots.values())
+
+
 def signing_material(config, dev_pki_dir: str) -> "signing.SigningMaterial":
     """The configured production key and chain (SIGNING_*), else the development PKI."""
     from . import signing
@@ -119,8 +139,15 @@ def signing_material(config, dev_pki_dir: str) -> "signing.SigningMaterial":
 
 def _on_case_transitioned(app, case_id, action, **_):
     if action == "approve":
-        from .tasks import issue_for_case_task
-        issue_for_case_task.delay(case_id)
+        from .tasks import TRANSIENT, issue_for_case_task
+        try:
+            issue_for_case_task.delay(case_id)
+        except TRANSIENT as exc:
+            # inline (no broker) after its attempts: the approval stands, the case stays
+            # approved with no certificate, and `retry_pending` issues it later (a worker with
+            # a broker retries by itself)
+            db.session.rollback()
+            log.warning("the certificate of case %s is not issued yet (%s); it will be retried", case_id, exc)
 
 
 def pdf_font() -> pdf.FontChoice:
@@ -233,6 +260,33 @@ def issue_for_case(case_id: int) -> Certificate | None:
         if db.session.get(cases.Case, case_id).state != "completed":
             raise
     return existing
+
+
+#: an approved case this long without its certificate is taken up again by `retry_pending`
+RETRY_AFTER_SECONDS = 60
+
+
+def retry_pending(limit: int = 100) -> list[int]:
+    """Issue the certificates of approved cases whose issuance failed (a TSA that did not
+    answer, the database briefly gone): the ids of the cases completed now. Those failing
+    again stay approved for the next run. The Celery beat runs this every minute; embedded,
+    ``flask govservice certificates retry``."""
+    from ..cases import services as cases
+    from .tasks import TRANSIENT
+    before = clock.now() - timedelta(seconds=RETRY_AFTER_SECONDS)
+    pending = list(db.session.execute(
+        select(cases.Case.id).where(cases.Case.state == "approved", cases.Case.decided_at <= before)
+        .order_by(cases.Case.id).limit(limit)).scalars())
+    done = []
+    for case_id in pending:
+        try:
+            issue_for_case(case_id)
+        except TRANSIENT as exc:
+            db.session.rollback()
+            log.warning("the certificate of case %s is still not issued (%s)", case_id, exc)
+            continue
+        done.append(case_id)
+    return done
 
 
 def checked_data(ctype: CertificateType, data: dict) -> dict:

@@ -153,11 +153,12 @@ def jwks():
 
 @bp.get("/.well-known/pdf-signing-ca.pem")
 def signing_roots():
-    """The CA certificates a PDF validator should trust for certificates signed here."""
+    """The CA certificates a PDF validator should trust for certificates signed here (the
+    signing key's and the time-stamping authority's)."""
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
     pem = b"".join(x509.load_der_x509_certificate(root.dump()).public_bytes(Encoding.PEM)
-                   for root in services.pdf_signer().trust_roots)
+                   for root in services.pdf_trust_roots())
     response = current_app.response_class(pem, mimetype="application/x-pem-file")
     response.cache_control.max_age = 3600
     response.cache_control.public = True
