@@ -203,12 +203,14 @@ def test_apply_accept_approve_verify_revoke(new_context, base_url, screenshot, p
     assert CITIZEN["id_number"] not in citizen.content()
     screenshot(citizen, "07-verify-valid")
 
-    # the licence's printed QR code leads to the verification page too (its token is signed
-    # apart from the wallet's, which also binds the PDF's hash); anybody who scans it may open it
+    # the licence's printed QR code leads to the verification page too (a short signed
+    # reference, certificates/shortref.py, apart from the wallet's token, which also binds the
+    # PDF's hash); anybody who scans it may open it
     scanned_url = verify_url
     if shutil.which("pdftoppm"):
         [scanned_url] = qr_codes_in(pdf_path, tmp_path)
-        assert re.fullmatch(re.escape(base_url) + r"/v/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", scanned_url)
+        assert re.fullmatch(re.escape(base_url) + r"/r/[a-z0-9]+\.[a-z0-9_-]+(\.[0-9A-Z]+){2}\.[A-Za-z0-9_-]{3}"
+                            r"\.[A-Za-z0-9_-]{86}", scanned_url)
     public = new_context().new_page()
     public.goto(scanned_url)
     expect(verdict(public)).to_have_text("核验结果：有效")

@@ -24,7 +24,7 @@ from .. import blobs, clock, pii
 from ..audit import services as audit
 from ..extensions import db
 from ..identity.models import Department, Enterprise, Person
-from . import identifiers, pdf
+from . import identifiers, pdf, shortref
 from .models import Certificate, CertificateEvent
 from .types import CertificateType
 
@@ -65,7 +65,7 @@ class Signed:
     draft: Draft
     pdf_blob_key: str
     pdf_sha256: str
-    token: str  # the wallet's token: the printed one's claims plus the signed PDF's SHA-256
+    token: str  # the wallet's token: the certificate's claims and the signed PDF's SHA-256
 
 
 def draft(ctype: CertificateType, holder: Person, issuer: Department, data: dict, *, serial: int | str,
@@ -101,21 +101,24 @@ def leave_transaction() -> None:
 def sign(draft: Draft) -> Signed:
     """Render, sign and store the PDF and sign the tokens; touches no database."""
     from . import signing  # pyHanko: only in a process that signs
-    from .services import pdf_font, pdf_signer, pdf_timestamper, verify_url
+    from .services import pdf_font, pdf_signer, pdf_timestamper, reference_url
     ctype = draft.ctype
     claims = {"cid": draft.identifier, "typ": ctype.code, "iss": draft.issuer_name, "sub": draft.subject,
               "iat": int(draft.issued_at.timestamp())}
     if draft.expires_at:
         claims["exp"] = int(draft.expires_at.timestamp())
     keys = current_app.extensions["token_keys"]
-    printed_token = keys.sign(claims)
+    # the printed QR: a short signed reference a phone reads from paper (the wallet's token is
+    # the full JWS, with the signed PDF's hash)
+    printed = shortref.make(keys, ctype.code, draft.issuer_code,
+                            int(identifiers.parse_identifier(draft.identifier).serial), draft.version)
     rows = [(ctype.field(name).label, str(draft.data.get(name, ""))) for name in ctype.layout.rows]
     local = draft.issued_at.astimezone(clock.BEIJING)
     document = pdf.render_certificate_pdf(
         title=ctype.layout.title, subtitle=ctype.layout.subtitle, rows=rows,
         identifier=draft.identifier, issuer_name=draft.issuer_name, issued_on=f"{local:%Y年%m月%d日}",
         valid_until=f"{draft.expires_at.astimezone(clock.BEIJING):%Y年%m月%d日}" if draft.expires_at else "长期",
-        verify_url=verify_url(printed_token), footer=ctype.layout.footer,
+        verify_url=reference_url(printed), footer=ctype.layout.footer,
         font=pdf_font(),
     )
     signed = signing.sign_pdf(document, pdf_signer(),

@@ -2,14 +2,16 @@
 as application materials (免提交). The issuer's decisions after issuance (suspend, resume,
 revoke, change) are in ``lifecycle.py``; the holder's consent grants in ``consent.py``.
 
-Two QR tokens exist for a certificate, both compact JWS (ES256) under the published keys
+Two QR codes exist for a certificate, both signed (ES256) under the published keys
 (``/.well-known/jwks.json``):
 
 * the one printed on the PDF cannot carry the PDF's own hash (the QR is part of the PDF, so
-  the hash would have to be known before the document it is printed in), so it names the
-  certificate (identifier, type, issuer, masked holder, issue and expiry times);
-* the one the wallet shows (``Certificate.token``) carries the same claims plus the SHA-256
-  of the signed PDF, so a verifier holding the file can check it is the very document issued.
+  the hash would have to be known before the document it is printed in); it is a short signed
+  reference (``shortref.py``: type, issuer, number, version; ~105 characters) that a phone
+  reads from paper, leading to ``/r/<reference>``;
+* the one the wallet shows (``Certificate.token``, a compact JWS) carries the certificate's
+  claims (identifier, type, issuer, masked holder, issue and expiry times) and the SHA-256 of
+  the signed PDF, so a verifier holding the file can check it is the very document issued.
 
 What verification answers, in order of precedence: ``revoked`` and ``superseded`` (the
 issuer's final decisions), ``expired`` (judged at the moment of asking), ``suspended`` (the
@@ -343,6 +345,11 @@ def issue(type_code: str, holder: Person, data: dict, *, case_id: int | None = N
             raise
         raise issuance.AlreadyIssued(existing) from None
     return certificate
+
+
+def reference_url(reference: str) -> str:
+    """The public page behind a printed QR (a short reference, ``shortref.py``; URL-safe)."""
+    return f"{current_app.config['PUBLIC_URL']}/r/{reference}"
 
 
 def verify_url(token: str) -> str:

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from .. import clock
 from ..extensions import limiter
 from ..identity.access import require_role
-from . import consent, lifecycle, queries, services, verification
+from . import consent, lifecycle, queries, services, shortref, verification
 
 bp = Blueprint("certificates", __name__)
 
@@ -129,7 +129,17 @@ def _verify_page(status: str, snap) -> str:
 @limiter.limit(_verify_page_limit)
 def verify(token):
     # the log keeps the platform's words, whatever language the visitor reads
-    status, snap = verification.verify_token(token, channel="page", verifier="公开核验页面")
+    return _answer_page(*verification.verify_token(token, channel="page", verifier="公开核验页面"))
+
+
+@bp.get("/r/<reference>")
+@limiter.limit(_verify_page_limit)
+def verify_reference(reference):
+    """The page behind a printed certificate's QR (its short reference, shortref.py)."""
+    return _answer_page(*shortref.verify_reference(reference, channel="page", verifier="公开核验页面"))
+
+
+def _answer_page(status, snap):
     code = 200 if status != "forged" else 404
     if request.cookies.get(current_app.config["SESSION_COOKIE_NAME"]):
         return _verify_page(status, snap), code
