@@ -61,6 +61,8 @@ def from_environment(instance_path: str) -> dict:
         "TSA_URL": env.get("TSA_URL", ""),
         "TSA_TIMEOUT": float(env.get("TSA_TIMEOUT", "5")),
         "TSA_CA_FILE": env.get("TSA_CA_FILE", ""),
+        # QR tokens and printed references: "default" ES256, or "sm" SM2 with SM3 (国密).
+        "CRYPTO_SUITE": env.get("CRYPTO_SUITE", "default"),
         # Partner systems (OAuth2 client credentials, /api/v1).
         "PARTNER_RATE_LIMIT": env.get("PARTNER_RATE_LIMIT", "120/minute"),
         "PARTNER_TOKEN_RATE_LIMIT": env.get("PARTNER_TOKEN_RATE_LIMIT", "30/minute"),

@@ -47,7 +47,7 @@ from .models import Certificate, Verification
 from .types import CertificateType, load_types
 
 if TYPE_CHECKING:
-    from . import signing
+    from . import signing, sm2tokens
 
 log = logging.getLogger(__name__)
 LICENSES_DIR = ROOT / "licenses"
@@ -83,6 +83,13 @@ def init_app(app: Flask) -> None:
     keys_dir = f"{app.config['INSTANCE_DIR']}/keys"
     store = tokens.TokenKeyStore(f"{keys_dir}/token_keys")
     store.ensure_key()
+    suite = app.config.get("CRYPTO_SUITE") or "default"
+    if suite not in ("default", "sm"):
+        raise RuntimeError(f"CRYPTO_SUITE must be default or sm, not {suite!r}")
+    if suite == "sm":  # SM2/SM3 tokens; ES256 ones issued before keep verifying
+        from .sm2tokens import SM2KeyStore, SuiteKeyStore
+        store = SuiteKeyStore(store, SM2KeyStore(f"{keys_dir}/sm2_keys"))
+        store.ensure_key()
     app.extensions["token_keys"] = store
     key, cert = app.config.get("SIGNING_KEY_FILE"), app.config.get("SIGNING_CERT_FILE")
     if key or cert:  # a configured key is checked at start; pyHanko loads it on first use (see pdf_signer)
@@ -166,7 +173,7 @@ def certificate_type(code: str) -> CertificateType:
     return current_app.extensions["certificate_types"][code]
 
 
-def key_store() -> tokens.TokenKeyStore:
+def key_store() -> "tokens.TokenKeyStore | sm2tokens.SuiteKeyStore":
     return current_app.extensions["token_keys"]
 
 
