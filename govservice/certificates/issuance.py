@@ -112,21 +112,27 @@ def sign(draft: Draft) -> Signed:
     # the full JWS, with the signed PDF's hash)
     printed = shortref.make(keys, ctype.code, draft.issuer_code,
                             int(identifiers.parse_identifier(draft.identifier).serial), draft.version)
-    rows = [(ctype.field(name).label, str(draft.data.get(name, ""))) for name in ctype.layout.rows]
-    local = draft.issued_at.astimezone(clock.BEIJING)
     document = pdf.render_certificate_pdf(
-        title=ctype.layout.title, subtitle=ctype.layout.subtitle, rows=rows,
-        identifier=draft.identifier, issuer_name=draft.issuer_name, issued_on=f"{local:%Y年%m月%d日}",
-        valid_until=f"{draft.expires_at.astimezone(clock.BEIJING):%Y年%m月%d日}" if draft.expires_at else "长期",
-        verify_url=reference_url(printed), footer=ctype.layout.footer,
-        font=pdf_font(),
-    )
+        **layout(ctype, draft.data, draft.identifier, draft.issuer_name, draft.issued_at, draft.expires_at,
+                 reference_url(printed)), font=pdf_font())
     signed = signing.sign_pdf(document, pdf_signer(),
                               reason=f"{draft.issuer_name}签发{ctype.name}",
                               location=current_app.config["PUBLIC_URL"], timestamper=pdf_timestamper())
     digest = hashlib.sha256(signed).hexdigest()
     return Signed(draft=draft, pdf_blob_key=blobs.store().put(signed), pdf_sha256=digest,
                   token=keys.sign(dict(claims, sha256=digest)))
+
+
+def layout(ctype: CertificateType, data: dict, identifier: str, issuer_name: str, issued_at: datetime,
+           expires_at: datetime | None, verify_url: str) -> dict:
+    """What the page says, the same for the PDF and the OFD (``govservice.ofd``)."""
+    local = issued_at.astimezone(clock.BEIJING)
+    return dict(
+        title=ctype.layout.title, subtitle=ctype.layout.subtitle,
+        rows=[(ctype.field(name).label, str(data.get(name, ""))) for name in ctype.layout.rows],
+        identifier=identifier, issuer_name=issuer_name, issued_on=f"{local:%Y年%m月%d日}",
+        valid_until=f"{expires_at.astimezone(clock.BEIJING):%Y年%m月%d日}" if expires_at else "长期",
+        verify_url=verify_url, footer=ctype.layout.footer)
 
 
 def add(signed: Signed) -> Certificate:

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from .. import clock
 from ..extensions import limiter
 from ..identity.access import require_role
-from . import consent, lifecycle, queries, services, shortref, verification
+from . import consent, documents, lifecycle, queries, services, shortref, verification
 
 bp = Blueprint("certificates", __name__)
 
@@ -61,6 +61,16 @@ def download(identifier):
     certificate = _held(identifier)
     name = f"{services.certificate_type(certificate.type_code).name}-{certificate.identifier}.pdf"
     return send_file(io.BytesIO(services.pdf_bytes(certificate)), mimetype="application/pdf",
+                     download_name=name, as_attachment=True)
+
+
+@bp.get("/wallet/<identifier>.ofd")
+@login_required
+def download_ofd(identifier):
+    """The certificate as OFD (GB/T 33190), for the national e-licence systems."""
+    certificate = _held(identifier)
+    name = f"{services.certificate_type(certificate.type_code).name}-{certificate.identifier}.ofd"
+    return send_file(io.BytesIO(documents.ofd_bytes(certificate)), mimetype="application/ofd",
                      download_name=name, as_attachment=True)
 
 
