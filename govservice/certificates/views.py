@@ -74,6 +74,39 @@ def download_ofd(identifier):
                      download_name=name, as_attachment=True)
 
 
+@bp.get("/wallet/<identifier>/credential.sd-jwt")
+@login_required
+def sd_jwt_vc(identifier):
+    """The certificate as an SD-JWT VC, for the holder's own wallet app."""
+    return _credential(documents.sd_jwt_vc(_held(identifier)), "application/dc+sd-jwt", identifier, "sd-jwt")
+
+
+@bp.get("/wallet/<identifier>/credential.vc.jwt")
+@login_required
+def w3c_vc(identifier):
+    """The certificate as a W3C VC 2.0 secured with JOSE."""
+    return _credential(documents.w3c_vc(_held(identifier)), "application/vc+jwt", identifier, "vc.jwt")
+
+
+def _credential(text: str, mimetype: str, identifier: str, suffix: str):
+    response = send_file(io.BytesIO(text.encode("ascii")), mimetype=mimetype, as_attachment=True,
+                         download_name=f"{identifier}.{suffix}")
+    response.cache_control.no_store = True
+    return response
+
+
+@bp.get("/credentials/status/<purpose>/<int:number>")
+def status_list(purpose, number):
+    """A Bitstring Status List (W3C) of revocations or suspensions: public, signed, cacheable."""
+    credential = documents.status_list(purpose, number)
+    if credential is None:
+        abort(404)
+    response = current_app.response_class(credential, mimetype="application/vc+jwt")
+    response.cache_control.public = True
+    response.cache_control.max_age = 60
+    return response
+
+
 @bp.get("/wallet/<identifier>/qr.png")
 @login_required
 def qr(identifier):
