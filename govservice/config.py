@@ -61,6 +61,10 @@ def from_environment(instance_path: str) -> dict:
         "TSA_URL": env.get("TSA_URL", ""),
         "TSA_TIMEOUT": float(env.get("TSA_TIMEOUT", "5")),
         "TSA_CA_FILE": env.get("TSA_CA_FILE", ""),
+        # 互认: other platforms whose certificates replace materials (TOML), and how they are fetched.
+        "TRUST_LIST_FILE": env.get("TRUST_LIST_FILE", ""),
+        "TRUST_TIMEOUT": float(env.get("TRUST_TIMEOUT", "5")),
+        "TRUST_CACHE_SECONDS": float(env.get("TRUST_CACHE_SECONDS", "60")),
         # QR tokens and printed references: "default" ES256, or "sm" SM2 with SM3 (国密).
         "CRYPTO_SUITE": env.get("CRYPTO_SUITE", "default"),
         # Partner systems (OAuth2 client credentials, /api/v1).

@@ -99,6 +99,8 @@ def init_app(app: Flask) -> None:
             if not os.path.isfile(path):
                 raise FileNotFoundError(f"signing material not found: {path}")
     case_transitioned.connect(_on_case_transitioned, sender=app, weak=False)
+    from .. import trust
+    trust.init_app(app)  # other platforms' certificates (互认), checked with the held ones at acceptance
 
 
 def pdf_signer() -> "signing.SigningMaterial":
@@ -545,10 +547,14 @@ def check_held_materials(identifiers_given: Iterable[str], applicant: Person, *,
     (``refusal_message`` gives the text). Each check is logged as a use of the certificate
     (shown in the holder's wallet) and audited; this function commits those log rows itself.
     """
+    from .. import trust
     results = []
     # stored words, not the interface's language
     verifier = f"受理审查（办件 {case_number}）" if case_number else "受理审查"
     for identifier in identifiers_given:
+        if trust.looks_like_credential(identifier):  # another platform's certificate (互认)
+            results.append(_check_foreign(identifier, applicant, case_id))
+            continue
         certificate = find(identifier)
         if certificate is None:
             results.append(MaterialCheck(identifier, False, "not_found",
@@ -565,6 +571,20 @@ def check_held_materials(identifiers_given: Iterable[str], applicant: Person, *,
         results.append(MaterialCheck(certificate.identifier, ok, status, reason))
     db.session.commit()
     return results
+
+
+def _check_foreign(credential: str, applicant: Person, case_id: int | None) -> MaterialCheck:
+    """互认: a certificate another platform issued, checked against the trust list (signature
+    under its published keys, its status list, validity, holder); audited either way."""
+    from .. import trust
+    names = {applicant.name} | {e.name for e in db.session.execute(
+        select(Enterprise).where(Enterprise.id.in_(enterprises_acted_for(applicant)))).scalars()}
+    ok, reason, facts = trust.check_credential(credential, names)
+    audit.record("certificate.material.foreign", actor=applicant.id, case_id=case_id,
+                 subject=f"certificate:{facts.identifier}" if facts else None,
+                 detail={"issuer": facts.issuer.name if facts else None, "result": "valid" if ok else "refused",
+                         "reason": reason or None})
+    return MaterialCheck(facts.identifier if facts else "", ok, "valid" if ok else "refused", reason)
 
 
 def refusal_message(checks: Iterable[MaterialCheck]) -> str | None:
