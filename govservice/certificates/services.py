@@ -470,7 +470,27 @@ def public_basics(snap) -> list[tuple[str, str]]:
         rows.append((_("状态变更日期"), _local_date(snap.when("status_changed_at"))))
     if snap.recorded_status == "superseded" and snap.superseded_by:
         rows.append((_("替代证照标识"), snap.superseded_by))
+    if ctype.public_fields:  # a business's registration facts are public (企业信息公示); a person's never
+        facts = _public_facts(snap.identifier, snap.pdf_sha256, ctype)
+        rows[3:3] = [(ctype.field(name).label, facts[name]) for name in ctype.public_fields if facts.get(name)]
     return rows
+
+
+_PUBLIC_FACTS: dict[str, dict] = {}
+
+
+def _public_facts(identifier: str, pdf_sha256: str, ctype: CertificateType) -> dict:
+    """The type's public fields of one certificate: a certificate's data never changes (a change
+    is a new version, a new document), so they are read and decrypted once per process."""
+    facts = _PUBLIC_FACTS.get(pdf_sha256)
+    if facts is None:
+        certificate = find(identifier)
+        data = certificate.data if certificate is not None else {}
+        facts = {name: data.get(name, "") for name in ctype.public_fields}
+        if len(_PUBLIC_FACTS) >= 4096:
+            _PUBLIC_FACTS.clear()
+        _PUBLIC_FACTS[pdf_sha256] = facts
+    return facts
 
 
 def summary(snap) -> dict:

@@ -58,7 +58,7 @@ _LICENCE_TYPE_CODE = re.compile(r"[0-9A-Z]{1,64}")
 
 _TOP_KEYS = {
     "code", "name", "name_en", "licence_type_code", "issuer_department",
-    "holder_kind", "validity", "fields", "layout", "legal_basis",
+    "holder_kind", "validity", "fields", "layout", "legal_basis", "public_fields",
 }
 _REQUIRED_TOP_KEYS = ("code", "name", "name_en", "licence_type_code", "issuer_department", "holder_kind", "fields", "layout")
 _FIELD_KEYS = {"name", "label", "label_en", "masked", "required"}
@@ -138,6 +138,9 @@ class CertificateType:
     layout: Layout
     legal_basis: str | None = None
     source: str | None = None  # the file it was loaded from
+    #: public registration facts (a business's name, credit code, type, legal representative)
+    #: that the public verification page shows in full
+    public_fields: tuple[str, ...] = ()
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -286,6 +289,14 @@ def _from_mapping(check: _Checker, data: Mapping[str, Any]) -> CertificateType:
     fields = _fields(check, data["fields"])
     layout = _layout(check, data["layout"], {f.name for f in fields})
     legal_basis = check.text(data, "legal_basis", "legal_basis", required=False)
+    public = data.get("public_fields", [])
+    if not isinstance(public, list) or not all(isinstance(n, str) for n in public):
+        raise check.error("public_fields", "must be a list of field names")
+    for name_ in public:
+        if name_ not in {f.name for f in fields}:
+            raise check.error("public_fields", f"{name_!r} is not a field of this type")
+        if any(f.name == name_ and f.masked for f in fields):
+            raise check.error("public_fields", f"{name_!r} is masked: it cannot be public too")
     assert name is not None and name_en is not None
     return CertificateType(
         code=code,
@@ -299,6 +310,7 @@ def _from_mapping(check: _Checker, data: Mapping[str, Any]) -> CertificateType:
         layout=layout,
         legal_basis=legal_basis,
         source=str(check.path),
+        public_fields=tuple(public),
     )
 
 

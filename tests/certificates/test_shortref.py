@@ -85,3 +85,17 @@ def test_an_altered_or_foreign_reference_is_refused(app, ctx, clock, tmp_path):
         assert page.status_code == 404 and "无效（伪造或被篡改）" in page.get_data(as_text=True)
     # signed here but naming no certificate issued here (e.g. a print of a deleted test record)
     assert client.get(f"/r/{good}").status_code == 404
+
+
+def test_the_public_page_shows_a_business_s_registration_facts_and_masks_a_person(app, ctx, clock):
+    client = app.test_client()
+    business = issue("spjyxkz")
+    page = client.get(f"/v/{business.token}").get_data(as_text=True)
+    from .helpers import DATA
+    for fact in ("北京朝阳示例餐饮有限公司", "91110105MA01EFGH30", "王五", "JY21101050098765"):
+        assert fact in page, fact
+    assert "热食类食品制售" not in page  # the rest of the licence stays for the holder's consent
+
+    resident = issue("jzz")
+    page = client.get(f"/v/{resident.token}").get_data(as_text=True)
+    assert "李*" in page and "李娜" not in page and DATA["jzz"]["id_number"] not in page
