@@ -127,8 +127,9 @@ def layout(ctype: CertificateType, data: dict, identifier: str, issuer_name: str
            expires_at: datetime | None, verify_url: str) -> dict:
     """What the page says, the same for the PDF and the OFD (``govservice.ofd``)."""
     local = issued_at.astimezone(clock.BEIJING)
+    title = str(data.get(ctype.layout.title_field) or "") if ctype.layout.title_field else ""
     return dict(
-        title=ctype.layout.title, subtitle=ctype.layout.subtitle,
+        title=title or ctype.layout.title, subtitle=ctype.layout.subtitle,
         rows=[(ctype.field(name).label, str(data.get(name, ""))) for name in ctype.layout.rows],
         identifier=identifier, issuer_name=issuer_name, issued_on=f"{local:%Y年%m月%d日}",
         valid_until=f"{expires_at.astimezone(clock.BEIJING):%Y年%m月%d日}" if expires_at else "长期",

@@ -241,6 +241,20 @@ def _first_certificate(case_id: int) -> Certificate | None:
         Certificate.case_id == case_id, Certificate.supersedes_id.is_(None))).scalar_one_or_none()
 
 
+DECISION_LETTER = "jds"  # licenses/jds.toml
+
+
+def _letter_data(case) -> dict:
+    """The decision letter (决定书) of an approved case whose item issues no licence."""
+    item = case.item
+    opinion = next((e.note for e in reversed(case.events) if e.action == "approve" and e.note), "")
+    enterprise = db.session.get(Enterprise, case.enterprise_id) if getattr(case, "enterprise_id", None) else None
+    return {"document_title": item.definition.get("result_name") or f"{item.name}决定书",
+            "case_number": case.number or str(case.id), "item_name": item.name, "decision": "准予办理",
+            "applicant": enterprise.name if enterprise is not None else case.applicant.name,
+            "opinion": opinion[:500], "decided_on": case.decided_at.astimezone(clock.BEIJING).date().isoformat()}
+
+
 def issue_for_case(case_id: int) -> Certificate | None:
     """Issue the certificate an approved case's item names, then complete the case.
 
@@ -260,6 +274,12 @@ def issue_for_case(case_id: int) -> Certificate | None:
         try:
             existing = issue(case.item.result_type, case.applicant, _certificate_data(case), case_id=case.id,
                              enterprise=enterprise)
+        except issuance.AlreadyIssued as already:
+            existing = already.certificate
+    elif existing is None and DECISION_LETTER in current_app.extensions["certificate_types"]:
+        try:  # every decision leaves a document: the item's letter, from its lead department
+            existing = issue(DECISION_LETTER, case.applicant, _letter_data(case), case_id=case.id,
+                             issuer_code=case.item.department.code)
         except issuance.AlreadyIssued as already:
             existing = already.certificate
     note = f"电子证照已签发：{existing.identifier}" if existing else "办结"
@@ -319,7 +339,7 @@ def checked_data(ctype: CertificateType, data: dict) -> dict:
 
 def issue(type_code: str, holder: Person, data: dict, *, case_id: int | None = None,
           issued_at: datetime | None = None, actor: Person | None = None,
-          enterprise: Enterprise | None = None) -> Certificate:
+          enterprise: Enterprise | None = None, issuer_code: str | None = None) -> Certificate:
     """Render, sign (PAdES) and store one certificate, with its QR tokens; commits.
 
     ``holder`` is the person who applied; ``enterprise``, for a business's certificate, the
@@ -333,9 +353,9 @@ def issue(type_code: str, holder: Person, data: dict, *, case_id: int | None = N
     ctype = certificate_type(type_code)
     if enterprise is not None and ctype.holder_kind != "enterprise":
         raise CertificateError(_("%(type)s的持证主体是个人，不能颁发给企业。", type=ctype.name))
-    issuer = catalog.department(ctype.issuer_department)
+    issuer = catalog.department(issuer_code or ctype.issuer_department)  # a letter: the item's department
     if issuer is None:
-        raise CertificateError(_("发证部门 %(code)s 未登记，请先同步服务目录。", code=ctype.issuer_department))
+        raise CertificateError(_("发证部门 %(code)s 未登记，请先同步服务目录。", code=issuer_code or ctype.issuer_department))
     clean = checked_data(ctype, data)
     issued_at = (issued_at or clock.now()).replace(microsecond=0)
     serial = serials.next_serial("certificate", f"certificate:{ctype.licence_type_code}:{issuer.uscc}")

@@ -62,7 +62,7 @@ _TOP_KEYS = {
 }
 _REQUIRED_TOP_KEYS = ("code", "name", "name_en", "licence_type_code", "issuer_department", "holder_kind", "fields", "layout")
 _FIELD_KEYS = {"name", "label", "label_en", "masked", "required"}
-_LAYOUT_KEYS = {"title", "subtitle", "footer", "rows"}
+_LAYOUT_KEYS = {"title", "subtitle", "footer", "rows", "title_field"}
 _VALIDITY_KEYS = {"years", "days"}
 
 D = TypeVar("D", date, datetime)
@@ -123,6 +123,8 @@ class Layout:
     footer: str
     rows: tuple[str, ...]
     subtitle: str | None = None
+    #: a field whose value is the printed title (a decision letter is titled by its item)
+    title_field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -257,8 +259,11 @@ def _layout(check: _Checker, raw: Any, field_names: set[str]) -> Layout:
             raise check.error("layout.rows", f"{row!r} is not a field of this type")
     if len(set(rows)) != len(rows):
         raise check.error("layout.rows", "lists a field more than once")
+    title_field = check.text(raw, "title_field", "layout.title_field", required=False)
+    if title_field is not None and title_field not in field_names:
+        raise check.error("layout.title_field", f"{title_field!r} is not a field of this type")
     assert title is not None and footer is not None
-    return Layout(title=title, footer=footer, rows=tuple(rows), subtitle=subtitle)
+    return Layout(title=title, footer=footer, rows=tuple(rows), subtitle=subtitle, title_field=title_field)
 
 
 def _from_mapping(check: _Checker, data: Mapping[str, Any]) -> CertificateType:

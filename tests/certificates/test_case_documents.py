@@ -1,5 +1,6 @@
-"""建筑工程施工许可: the joint item (住房和城乡建设委员会 with 人力资源和社会保障局) walked from the
-business's application to both departments' approval issues its 建筑工程施工许可证."""
+"""Every decision leaves a document: the joint 建筑工程施工许可 (住房和城乡建设委员会 with
+人力资源和社会保障局) walked from the business's application to both approvals issues its
+建筑工程施工许可证; an item whose result is a letter issues its signed 决定书 to the wallet."""
 from __future__ import annotations
 
 import uuid
@@ -11,7 +12,7 @@ from govservice.certificates.models import Certificate
 from govservice.extensions import db
 from govservice.identity.models import Enterprise
 
-from ..factories import pdf_file, staff
+from ..factories import JOINT, accepted_case_of, pdf_file, staff, workflow_item
 from .helpers import person
 
 ANSWERS = {
@@ -48,3 +49,23 @@ def test_the_joint_construction_permit_issues_its_certificate(ctx, clock):
     db.session.refresh(case)
     assert case.state == "completed"
     assert permit in services.wallet(wang)
+
+
+def test_an_item_without_a_licence_issues_its_decision_letter(ctx, clock):
+    case = accepted_case_of(workflow_item(workflow=JOINT))
+    page = case.version
+    cases.claim(case.id, person("刘洋"), page)
+    cases.claim(case.id, person("陈静"), page)
+    page = db.session.get(type(case), case.id).version
+    cases.decide(case.id, person("陈静"), page, approve=True, opinion="同意")
+    cases.decide(case.id, person("刘洋"), page, approve=True, opinion="同意登记")
+
+    letter = db.session.execute(db.select(Certificate).where(Certificate.case_id == case.id)).scalar_one()
+    assert letter.type_code == "jds" and letter.issuer.code == "scjgj"
+    assert letter.data["document_title"] == "开办小餐饮店联合审批决定书"
+    assert letter.data["case_number"] == case.number and "市场监督管理局：同意登记" in letter.data["opinion"]
+    assert letter in services.wallet(person("张三"))
+    from pypdf import PdfReader
+    import io
+    text = PdfReader(io.BytesIO(services.pdf_bytes(letter))).pages[0].extract_text()
+    assert "开办小餐饮店联合审批决定书" in text.replace(" ", "").replace("\n", "")
