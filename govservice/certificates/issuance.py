@@ -2,9 +2,9 @@
 
 1. ``draft``: read what the certificate says from the session (the caller has drawn its serial);
    then ``leave_transaction`` ends the transaction (on SQLite this commits the counter);
-2. ``sign``: render the PDF, sign it (PAdES B-LTA: the TSA is asked here), sign its two QR tokens and write the blob, with
-   no transaction and no connection held: this is nearly all of an issuance's time, and two
-   processes do it side by side;
+2. ``sign``: render the PDF, sign it (PAdES B-LTA: the TSA is asked here), sign its QR
+   reference and token and write the blob, with no transaction and no connection held: this is
+   nearly all of an issuance's time, and two processes do it side by side;
 3. ``add``: the rows (certificate, its ``issue`` event, the audit entry) in the session; the
    caller commits at once, so the last transaction only inserts.
 
@@ -15,6 +15,7 @@ The fonts, layouts, signing key and chain and token keys are loaded once per pro
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +28,8 @@ from ..identity.models import Department, Enterprise, Person
 from . import identifiers, pdf, shortref
 from .models import Certificate, CertificateEvent
 from .types import CertificateType
+
+log = logging.getLogger(__name__)
 
 
 class AlreadyIssued(Exception):
@@ -170,5 +173,9 @@ def warm_up() -> None:
         issuer_name="示例发证机关", issued_on="2026年01月01日", valid_until="长期",
         verify_url=f"{current_app.config['PUBLIC_URL']}/v/warm-up", footer=ctype.layout.footer,
         font=pdf_font())
-    signing.sign_pdf(document, pdf_signer(), reason="warm-up",
-                     location=current_app.config["PUBLIC_URL"], timestamper=pdf_timestamper())
+    from .timestamps import TimestampUnavailable
+    try:
+        signing.sign_pdf(document, pdf_signer(), reason="warm-up",
+                         location=current_app.config["PUBLIC_URL"], timestamper=pdf_timestamper())
+    except TimestampUnavailable as exc:  # the worker starts all the same; issuances retry the TSA
+        log.warning("warm-up without the TSA (%s): the first certificate sizes its signature", exc)

@@ -187,3 +187,10 @@ def test_a_tsa_that_does_not_answer_holds_the_certificate_until_a_later_run(ctx,
     stamped = services.pdf_bytes(certificate)
     assert signing.validate_pdf(stamped, services.pdf_trust_roots()).valid
     assert services.retry_pending() == []
+
+
+def test_a_worker_starts_while_the_tsa_is_down(ctx, short_pki, caplog):
+    from govservice.certificates import issuance
+    ctx.extensions["pdf_timestamper"] = _http_stamper(f"http://127.0.0.1:{_closed_port()}/", short_pki[0])
+    issuance.warm_up()  # no exception: the worker comes up, its issuances retry the TSA
+    assert "warm-up without the TSA" in caplog.text
