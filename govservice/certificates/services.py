@@ -282,7 +282,8 @@ def issue_for_case(case_id: int) -> Certificate | None:
                              issuer_code=case.item.department.code)
         except issuance.AlreadyIssued as already:
             existing = already.certificate
-    note = f"电子证照已签发：{existing.identifier}" if existing else "办结"
+    what = "决定书" if existing is not None and existing.type_code == DECISION_LETTER else "电子证照"
+    note = f"{what}已签发：{existing.identifier}" if existing else "办结"
     try:
         cases.complete(case_id, None, note)
     except cases.CaseError:

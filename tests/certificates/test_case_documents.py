@@ -65,6 +65,7 @@ def test_an_item_without_a_licence_issues_its_decision_letter(ctx, clock):
     assert letter.data["document_title"] == "开办小餐饮店联合审批决定书"
     assert letter.data["case_number"] == case.number and "市场监督管理局：同意登记" in letter.data["opinion"]
     assert letter in services.wallet(person("张三"))
+    assert any(e.note == f"决定书已签发：{letter.identifier}" for e in db.session.get(type(case), case.id).events)
     from pypdf import PdfReader
     import io
     text = PdfReader(io.BytesIO(services.pdf_bytes(letter))).pages[0].extract_text()
