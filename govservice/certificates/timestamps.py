@@ -9,7 +9,7 @@
   a time-stamping certificate (extended key usage ``timeStamping``, critical) that the
   development root CA issued, with an EC P-256 key loaded once (pyHanko's own test TSA loads an
   RSA key per request, which costs a tenth of a second a stamp).
-* ``python -m govservice.certificates.timestamps --port 18301`` serves it over HTTP (POST
+* ``python -m govservice.certificates.timestamps --port 5004`` serves it over HTTP (POST
   ``application/timestamp-query``, answers ``application/timestamp-reply``; ``GET /crl`` the
   development CA's CRL), for a deployment that points ``TSA_URL`` at it, and for tests that
   need a TSA to be slow or gone.

@@ -159,7 +159,7 @@ def render_certificate_ofd(*, title: str, subtitle: str | None, rows: Sequence[t
     used = "".join([title, subtitle or "", identifier, issuer_name, issued_on, footer or "", "证照编号：扫码核验发证日期电子证照专用",
                     *(f"{label}{value}" for label, value in body)])
     font = subset_font(font_path, "".join(sorted(set(used))))
-    head = f'<?xml version="1.0" encoding="UTF-8"?>\n'
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n'
     parts = {
         "OFD.xml": head + f'<ofd:OFD xmlns:ofd="{NS}" Version="1.0" DocType="OFD"><ofd:DocBody><ofd:DocInfo>'
         f"<ofd:DocID>{escape(identifier)}</ofd:DocID><ofd:Title>{escape(title)}</ofd:Title>"
