@@ -200,21 +200,26 @@ def test_apply_accept_approve_verify_revoke(new_context, base_url, screenshot, p
     main = citizen.get_by_role("main")
     expect(main).to_contain_text("营业执照")
     expect(main).to_contain_text("张*")
-    expect(main).not_to_contain_text("张三")
+    # the registered name and credit code are public (企业信息公示); the operator stays masked
+    expect(main).to_contain_text(FORM["个体工商户名称"])
+    assert "张三" not in main.inner_text().replace(FORM["个体工商户名称"], "")
     assert CITIZEN["id_number"] not in citizen.content()
     screenshot(citizen, "07-verify-valid")
 
-    # the licence's printed QR code leads to the verification page too (its token is signed
-    # apart from the wallet's, which also binds the PDF's hash); anybody who scans it may open it
+    # the licence's printed QR code leads to the verification page too (a short signed
+    # reference, certificates/shortref.py, apart from the wallet's token, which also binds the
+    # PDF's hash); anybody who scans it may open it
     scanned_url = verify_url
     if shutil.which("pdftoppm"):
         [scanned_url] = qr_codes_in(pdf_path, tmp_path)
-        assert re.fullmatch(re.escape(base_url) + r"/v/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", scanned_url)
+        assert re.fullmatch(re.escape(base_url) + r"/r/[a-z0-9]+\.[a-z0-9_-]+(\.[0-9A-Z]+){2}\.[A-Za-z0-9_-]{3}"
+                            r"\.[A-Za-z0-9_-]{86}", scanned_url)
     public = new_context().new_page()
     public.goto(scanned_url)
     expect(verdict(public)).to_have_text("核验结果：有效")
     expect(public.get_by_role("main")).to_contain_text("张*")
-    assert CITIZEN["id_number"] not in public.content() and "张三" not in public.content()
+    assert CITIZEN["id_number"] not in public.content()
+    assert "张三" not in public.content().replace(FORM["个体工商户名称"], "")
 
     # 5. the officer revokes it; the verification page says so at once -----------------------
     officer.get_by_role("link", name="已发证照").click()

@@ -42,6 +42,11 @@ def init_app(app: Flask) -> Celery:
                 "schedule": float(app.config.get("CARD_INTERVAL", 3600)),
                 "options": {"expires": float(app.config.get("CARD_INTERVAL", 3600))},
             },
+            "certificates-retry": {  # certificates not signed yet (a TSA that did not answer)
+                "task": "certificates.retry_pending",
+                "schedule": 60.0,
+                "options": {"expires": 60.0},
+            },
             "audit-seal": {
                 "task": "audit.seal",
                 "schedule": float(app.config.get("AUDIT_SEAL_INTERVAL", 2)),

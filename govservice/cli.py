@@ -101,6 +101,14 @@ def certificates_list():
                    f"{c.issued_at.date().isoformat()}")
 
 
+@certificates_group.command("retry")
+def certificates_retry():
+    """Issue the certificates of approved cases whose signing failed (e.g. the TSA was down)."""
+    from .certificates import services
+    done = services.retry_pending()
+    click.echo(f"issued the certificates of {len(done)} cases" + (f": {done}" if done else ""))
+
+
 @certificates_group.command("export")
 @click.argument("identifier")
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))

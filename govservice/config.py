@@ -63,6 +63,17 @@ def from_environment(instance_path: str) -> dict:
         "SIGNING_CERT_FILE": env.get("SIGNING_CERT_FILE", ""),
         "SIGNING_CHAIN_FILE": env.get("SIGNING_CHAIN_FILE", ""),
         "SIGNING_KEY_PASSPHRASE": env.get("SIGNING_KEY_PASSPHRASE", ""),
+        # RFC 3161 time-stamping authority of the PAdES B-LTA signatures; unset, the development
+        # TSA beside the development CA (in process).
+        "TSA_URL": env.get("TSA_URL", ""),
+        "TSA_TIMEOUT": float(env.get("TSA_TIMEOUT", "5")),
+        "TSA_CA_FILE": env.get("TSA_CA_FILE", ""),
+        # 互认: other platforms whose certificates replace materials (TOML), and how they are fetched.
+        "TRUST_LIST_FILE": env.get("TRUST_LIST_FILE", ""),
+        "TRUST_TIMEOUT": float(env.get("TRUST_TIMEOUT", "5")),
+        "TRUST_CACHE_SECONDS": float(env.get("TRUST_CACHE_SECONDS", "60")),
+        # QR tokens and printed references: "default" ES256, or "sm" SM2 with SM3 (国密).
+        "CRYPTO_SUITE": env.get("CRYPTO_SUITE", "default"),
         # Partner systems (OAuth2 client credentials, /api/v1).
         "PARTNER_RATE_LIMIT": env.get("PARTNER_RATE_LIMIT", "120/minute"),
         "PARTNER_TOKEN_RATE_LIMIT": env.get("PARTNER_TOKEN_RATE_LIMIT", "30/minute"),

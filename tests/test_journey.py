@@ -76,7 +76,8 @@ def test_citizen_applies_clerk_accepts_officer_approves_certificate_verifies(app
     public = app.test_client()
     verified = public.get(f"/v/{token}").get_data(as_text=True)
     assert "有效" in verified and "张*" in verified
-    assert "110105198802150035" not in verified and "张三" not in verified
+    # the registered business name is public (企业信息公示); the operator's own name stays masked
+    assert "110105198802150035" not in verified and "张三" not in verified.replace("北京市朝阳区张三便利店", "")
 
     # 7. the officer revokes it; verification says so at once
     officer.post(f"/review/certificates/{identifier}/revoke", data={"reason": "以欺骗手段取得登记", "confirmed": "1"})

@@ -2,9 +2,9 @@
 
 1. ``draft``: read what the certificate says from the session (the caller has drawn its serial);
    then ``leave_transaction`` ends the transaction (on SQLite this commits the counter);
-2. ``sign``: render the PDF, sign it (PAdES), sign its two QR tokens and write the blob, with
-   no transaction and no connection held: this is nearly all of an issuance's time, and two
-   processes do it side by side;
+2. ``sign``: render the PDF, sign it (PAdES B-LTA: the TSA is asked here), sign its QR
+   reference and token and write the blob, with no transaction and no connection held: this is
+   nearly all of an issuance's time, and two processes do it side by side;
 3. ``add``: the rows (certificate, its ``issue`` event, the audit entry) in the session; the
    caller commits at once, so the last transaction only inserts.
 
@@ -15,6 +15,7 @@ The fonts, layouts, signing key and chain and token keys are loaded once per pro
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,9 +25,11 @@ from .. import blobs, clock, pii
 from ..audit import services as audit
 from ..extensions import db
 from ..identity.models import Department, Enterprise, Person
-from . import identifiers, pdf
+from . import identifiers, pdf, shortref
 from .models import Certificate, CertificateEvent
 from .types import CertificateType
+
+log = logging.getLogger(__name__)
 
 
 class AlreadyIssued(Exception):
@@ -65,7 +68,7 @@ class Signed:
     draft: Draft
     pdf_blob_key: str
     pdf_sha256: str
-    token: str  # the wallet's token: the printed one's claims plus the signed PDF's SHA-256
+    token: str  # the wallet's token: the certificate's claims and the signed PDF's SHA-256
 
 
 def draft(ctype: CertificateType, holder: Person, issuer: Department, data: dict, *, serial: int | str,
@@ -101,29 +104,39 @@ def leave_transaction() -> None:
 def sign(draft: Draft) -> Signed:
     """Render, sign and store the PDF and sign the tokens; touches no database."""
     from . import signing  # pyHanko: only in a process that signs
-    from .services import pdf_font, pdf_signer, verify_url
+    from .services import pdf_font, pdf_signer, pdf_timestamper, reference_url
     ctype = draft.ctype
     claims = {"cid": draft.identifier, "typ": ctype.code, "iss": draft.issuer_name, "sub": draft.subject,
               "iat": int(draft.issued_at.timestamp())}
     if draft.expires_at:
         claims["exp"] = int(draft.expires_at.timestamp())
     keys = current_app.extensions["token_keys"]
-    printed_token = keys.sign(claims)
-    rows = [(ctype.field(name).label, str(draft.data.get(name, ""))) for name in ctype.layout.rows]
-    local = draft.issued_at.astimezone(clock.BEIJING)
+    # the printed QR: a short signed reference a phone reads from paper (the wallet's token is
+    # the full JWS, with the signed PDF's hash)
+    printed = shortref.make(keys, ctype.code, draft.issuer_code,
+                            int(identifiers.parse_identifier(draft.identifier).serial), draft.version)
     document = pdf.render_certificate_pdf(
-        title=ctype.layout.title, subtitle=ctype.layout.subtitle, rows=rows,
-        identifier=draft.identifier, issuer_name=draft.issuer_name, issued_on=f"{local:%Y年%m月%d日}",
-        valid_until=f"{draft.expires_at.astimezone(clock.BEIJING):%Y年%m月%d日}" if draft.expires_at else "长期",
-        verify_url=verify_url(printed_token), footer=ctype.layout.footer,
-        font=pdf_font(),
-    )
+        **layout(ctype, draft.data, draft.identifier, draft.issuer_name, draft.issued_at, draft.expires_at,
+                 reference_url(printed)), font=pdf_font())
     signed = signing.sign_pdf(document, pdf_signer(),
                               reason=f"{draft.issuer_name}签发{ctype.name}",
-                              location=current_app.config["PUBLIC_URL"])
+                              location=current_app.config["PUBLIC_URL"], timestamper=pdf_timestamper())
     digest = hashlib.sha256(signed).hexdigest()
     return Signed(draft=draft, pdf_blob_key=blobs.store().put(signed), pdf_sha256=digest,
                   token=keys.sign(dict(claims, sha256=digest)))
+
+
+def layout(ctype: CertificateType, data: dict, identifier: str, issuer_name: str, issued_at: datetime,
+           expires_at: datetime | None, verify_url: str) -> dict:
+    """What the page says, the same for the PDF and the OFD (``govservice.ofd``)."""
+    local = issued_at.astimezone(clock.BEIJING)
+    title = str(data.get(ctype.layout.title_field) or "") if ctype.layout.title_field else ""
+    return dict(
+        title=title or ctype.layout.title, subtitle=ctype.layout.subtitle,
+        rows=[(ctype.field(name).label, str(data.get(name, ""))) for name in ctype.layout.rows],
+        identifier=identifier, issuer_name=issuer_name, issued_on=f"{local:%Y年%m月%d日}",
+        valid_until=f"{expires_at.astimezone(clock.BEIJING):%Y年%m月%d日}" if expires_at else "长期",
+        verify_url=verify_url, footer=ctype.layout.footer)
 
 
 def add(signed: Signed) -> Certificate:
@@ -152,7 +165,7 @@ def warm_up() -> None:
     first use (pyHanko's signature-size estimate, ReportLab's font caches) is built now, once
     per process (a worker's main process before it forks), not in the first issuance."""
     from . import signing
-    from .services import pdf_font, pdf_signer
+    from .services import pdf_font, pdf_signer, pdf_timestamper
     ctype = next(iter(current_app.extensions["certificate_types"].values()))
     rows = [(field.label, "示例") for field in ctype.fields]
     document = pdf.render_certificate_pdf(
@@ -160,5 +173,9 @@ def warm_up() -> None:
         issuer_name="示例发证机关", issued_on="2026年01月01日", valid_until="长期",
         verify_url=f"{current_app.config['PUBLIC_URL']}/v/warm-up", footer=ctype.layout.footer,
         font=pdf_font())
-    signing.sign_pdf(document, pdf_signer(), reason="warm-up",
-                     location=current_app.config["PUBLIC_URL"])
+    from .timestamps import TimestampUnavailable
+    try:
+        signing.sign_pdf(document, pdf_signer(), reason="warm-up",
+                         location=current_app.config["PUBLIC_URL"], timestamper=pdf_timestamper())
+    except TimestampUnavailable as exc:  # the worker starts all the same; issuances retry the TSA
+        log.warning("warm-up without the TSA (%s): the first certificate sizes its signature", exc)

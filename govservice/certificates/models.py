@@ -46,6 +46,8 @@ class Certificate(db.Model):
     revoke_reason: Mapped[str | None] = mapped_column(Text)
     pdf_blob_key: Mapped[str] = mapped_column(String(255), nullable=False)
     pdf_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    # the OFD rendering (GB/T 33190), made on its first download and kept (documents.py)
+    ofd_blob_key: Mapped[str | None] = mapped_column(String(255))
     token: Mapped[str] = mapped_column(Text, nullable=False)
     # GB/T 36904 version (版本号): 1 for a first issue; a change of details re-issues the same
     # serial with the next version and supersedes the certificate it replaces.

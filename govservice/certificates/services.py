@@ -2,14 +2,16 @@
 as application materials (免提交). The issuer's decisions after issuance (suspend, resume,
 revoke, change) are in ``lifecycle.py``; the holder's consent grants in ``consent.py``.
 
-Two QR tokens exist for a certificate, both compact JWS (ES256) under the published keys
+Two QR codes exist for a certificate, both signed (ES256) under the published keys
 (``/.well-known/jwks.json``):
 
 * the one printed on the PDF cannot carry the PDF's own hash (the QR is part of the PDF, so
-  the hash would have to be known before the document it is printed in), so it names the
-  certificate (identifier, type, issuer, masked holder, issue and expiry times);
-* the one the wallet shows (``Certificate.token``) carries the same claims plus the SHA-256
-  of the signed PDF, so a verifier holding the file can check it is the very document issued.
+  the hash would have to be known before the document it is printed in); it is a short signed
+  reference (``shortref.py``: type, issuer, number, version; ~105 characters) that a phone
+  reads from paper, leading to ``/r/<reference>``;
+* the one the wallet shows (``Certificate.token``, a compact JWS) carries the certificate's
+  claims (identifier, type, issuer, masked holder, issue and expiry times) and the SHA-256 of
+  the signed PDF, so a verifier holding the file can check it is the very document issued.
 
 What verification answers, in order of precedence: ``revoked`` and ``superseded`` (the
 issuer's final decisions), ``expired`` (judged at the moment of asking), ``suspended`` (the
@@ -24,7 +26,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Iterable
 
 from flask import Flask, current_app
@@ -46,7 +48,7 @@ from .models import Certificate, Verification
 from .types import CertificateType, load_types
 
 if TYPE_CHECKING:
-    from . import signing
+    from . import signing, sm2tokens
 
 log = logging.getLogger(__name__)
 LICENSES_DIR = ROOT / "licenses"
@@ -82,6 +84,13 @@ def init_app(app: Flask) -> None:
     keys_dir = f"{app.config['INSTANCE_DIR']}/keys"
     store = tokens.TokenKeyStore(f"{keys_dir}/token_keys")
     store.ensure_key()
+    suite = app.config.get("CRYPTO_SUITE") or "default"
+    if suite not in ("default", "sm"):
+        raise RuntimeError(f"CRYPTO_SUITE must be default or sm, not {suite!r}")
+    if suite == "sm":  # SM2/SM3 tokens; ES256 ones issued before keep verifying
+        from .sm2tokens import SM2KeyStore, SuiteKeyStore
+        store = SuiteKeyStore(store, SM2KeyStore(f"{keys_dir}/sm2_keys"))
+        store.ensure_key()
     app.extensions["token_keys"] = store
     key, cert = app.config.get("SIGNING_KEY_FILE"), app.config.get("SIGNING_CERT_FILE")
     if key or cert:  # a configured key is checked at start; pyHanko loads it on first use (see pdf_signer)
@@ -91,6 +100,8 @@ def init_app(app: Flask) -> None:
             if not os.path.isfile(path):
                 raise FileNotFoundError(f"signing material not found: {path}")
     case_transitioned.connect(_on_case_transitioned, sender=app, weak=False)
+    from .. import trust
+    trust.init_app(app)  # other platforms' certificates (互认), checked with the held ones at acceptance
 
 
 def pdf_signer() -> "signing.SigningMaterial":
@@ -102,6 +113,26 @@ def pdf_signer() -> "signing.SigningMaterial":
         material = signing_material(current_app.config, f"{current_app.config['INSTANCE_DIR']}/keys/pki")
         current_app.extensions["pdf_signing"] = material
     return material
+
+
+def pdf_timestamper():
+    """The TSA that time-stamps PAdES signatures (TSA_URL, else the development TSA), built on
+    first use in this process."""
+    stamper = current_app.extensions.get("pdf_timestamper")
+    if stamper is None:
+        from .timestamps import timestamper
+        stamper = timestamper(current_app.config, f"{current_app.config['INSTANCE_DIR']}/keys/pki")
+        current_app.extensions["pdf_timestamper"] = stamper
+    return stamper
+
+
+def pdf_trust_roots() -> list:
+    """The CA certificates a PDF validator trusts for certificates signed here: the signing
+    key's and the TSA's (one certificate once; published at /.well-known/pdf-signing-ca.pem)."""
+    roots = {}
+    for root in (*pdf_signer().trust_roots, *getattr(pdf_timestamper(), "trust_roots", ())):
+        roots.setdefault(root.sha256, root)
+    return list(roots.values())
 
 
 def signing_material(config, dev_pki_dir: str) -> "signing.SigningMaterial":
@@ -120,8 +151,15 @@ def signing_material(config, dev_pki_dir: str) -> "signing.SigningMaterial":
 
 def _on_case_transitioned(app, case_id, action, **_):
     if action == "approve":
-        from .tasks import issue_for_case_task
-        issue_for_case_task.delay(case_id)
+        from .tasks import TRANSIENT, issue_for_case_task
+        try:
+            issue_for_case_task.delay(case_id)
+        except TRANSIENT as exc:
+            # inline (no broker) after its attempts: the approval stands, the case stays
+            # approved with no certificate, and `retry_pending` issues it later (a worker with
+            # a broker retries by itself)
+            db.session.rollback()
+            log.warning("the certificate of case %s is not issued yet (%s); it will be retried", case_id, exc)
 
 
 def pdf_font() -> pdf.FontChoice:
@@ -138,7 +176,7 @@ def certificate_type(code: str) -> CertificateType:
     return current_app.extensions["certificate_types"][code]
 
 
-def key_store() -> tokens.TokenKeyStore:
+def key_store() -> "tokens.TokenKeyStore | sm2tokens.SuiteKeyStore":
     return current_app.extensions["token_keys"]
 
 
@@ -204,6 +242,20 @@ def _first_certificate(case_id: int) -> Certificate | None:
         Certificate.case_id == case_id, Certificate.supersedes_id.is_(None))).scalar_one_or_none()
 
 
+DECISION_LETTER = "jds"  # licenses/jds.toml
+
+
+def _letter_data(case) -> dict:
+    """The decision letter (决定书) of an approved case whose item issues no licence."""
+    item = case.item
+    opinion = next((e.note for e in reversed(case.events) if e.action == "approve" and e.note), "")
+    enterprise = db.session.get(Enterprise, case.enterprise_id) if getattr(case, "enterprise_id", None) else None
+    return {"document_title": item.definition.get("result_name") or f"{item.name}决定书",
+            "case_number": case.number or str(case.id), "item_name": item.name, "decision": "准予办理",
+            "applicant": enterprise.name if enterprise is not None else case.applicant.name,
+            "opinion": opinion[:500], "decided_on": case.decided_at.astimezone(clock.BEIJING).date().isoformat()}
+
+
 def issue_for_case(case_id: int) -> Certificate | None:
     """Issue the certificate an approved case's item names, then complete the case.
 
@@ -225,7 +277,14 @@ def issue_for_case(case_id: int) -> Certificate | None:
                              enterprise=enterprise)
         except issuance.AlreadyIssued as already:
             existing = already.certificate
-    note = f"电子证照已签发：{existing.identifier}" if existing else "办结"
+    elif existing is None and DECISION_LETTER in current_app.extensions["certificate_types"]:
+        try:  # every decision leaves a document: the item's letter, from its lead department
+            existing = issue(DECISION_LETTER, case.applicant, _letter_data(case), case_id=case.id,
+                             issuer_code=case.item.department.code)
+        except issuance.AlreadyIssued as already:
+            existing = already.certificate
+    what = "决定书" if existing is not None and existing.type_code == DECISION_LETTER else "电子证照"
+    note = f"{what}已签发：{existing.identifier}" if existing else "办结"
     try:
         cases.complete(case_id, None, note)
     except cases.CaseError:
@@ -234,6 +293,33 @@ def issue_for_case(case_id: int) -> Certificate | None:
         if db.session.get(cases.Case, case_id).state != "completed":
             raise
     return existing
+
+
+#: an approved case this long without its certificate is taken up again by `retry_pending`
+RETRY_AFTER_SECONDS = 60
+
+
+def retry_pending(limit: int = 100) -> list[int]:
+    """Issue the certificates of approved cases whose issuance failed (a TSA that did not
+    answer, the database briefly gone): the ids of the cases completed now. Those failing
+    again stay approved for the next run. The Celery beat runs this every minute; embedded,
+    ``flask govservice certificates retry``."""
+    from ..cases import services as cases
+    from .tasks import TRANSIENT
+    before = clock.now() - timedelta(seconds=RETRY_AFTER_SECONDS)
+    pending = list(db.session.execute(
+        select(cases.Case.id).where(cases.Case.state == "approved", cases.Case.decided_at <= before)
+        .order_by(cases.Case.id).limit(limit)).scalars())
+    done = []
+    for case_id in pending:
+        try:
+            issue_for_case(case_id)
+        except TRANSIENT as exc:
+            db.session.rollback()
+            log.warning("the certificate of case %s is still not issued (%s)", case_id, exc)
+            continue
+        done.append(case_id)
+    return done
 
 
 def checked_data(ctype: CertificateType, data: dict) -> dict:
@@ -256,7 +342,7 @@ def checked_data(ctype: CertificateType, data: dict) -> dict:
 
 def issue(type_code: str, holder: Person, data: dict, *, case_id: int | None = None,
           issued_at: datetime | None = None, actor: Person | None = None,
-          enterprise: Enterprise | None = None) -> Certificate:
+          enterprise: Enterprise | None = None, issuer_code: str | None = None) -> Certificate:
     """Render, sign (PAdES) and store one certificate, with its QR tokens; commits.
 
     ``holder`` is the person who applied; ``enterprise``, for a business's certificate, the
@@ -270,9 +356,9 @@ def issue(type_code: str, holder: Person, data: dict, *, case_id: int | None = N
     ctype = certificate_type(type_code)
     if enterprise is not None and ctype.holder_kind != "enterprise":
         raise CertificateError(_("%(type)s的持证主体是个人，不能颁发给企业。", type=ctype.name))
-    issuer = catalog.department(ctype.issuer_department)
+    issuer = catalog.department(issuer_code or ctype.issuer_department)  # a letter: the item's department
     if issuer is None:
-        raise CertificateError(_("发证部门 %(code)s 未登记，请先同步服务目录。", code=ctype.issuer_department))
+        raise CertificateError(_("发证部门 %(code)s 未登记，请先同步服务目录。", code=issuer_code or ctype.issuer_department))
     clean = checked_data(ctype, data)
     issued_at = (issued_at or clock.now()).replace(microsecond=0)
     serial = serials.next_serial("certificate", f"certificate:{ctype.licence_type_code}:{issuer.uscc}")
@@ -292,6 +378,11 @@ def issue(type_code: str, holder: Person, data: dict, *, case_id: int | None = N
         raise issuance.AlreadyIssued(existing) from None
     certificate_changed.send(current_app._get_current_object(), certificate_id=certificate.id, action="issue")
     return certificate
+
+
+def reference_url(reference: str) -> str:
+    """The public page behind a printed QR (a short reference, ``shortref.py``; URL-safe)."""
+    return f"{current_app.config['PUBLIC_URL']}/r/{reference}"
 
 
 def verify_url(token: str) -> str:
@@ -403,7 +494,27 @@ def public_basics(snap) -> list[tuple[str, str]]:
         rows.append((_("状态变更日期"), _local_date(snap.when("status_changed_at"))))
     if snap.recorded_status == "superseded" and snap.superseded_by:
         rows.append((_("替代证照标识"), snap.superseded_by))
+    if ctype.public_fields:  # a business's registration facts are public (企业信息公示); a person's never
+        facts = _public_facts(snap.identifier, snap.pdf_sha256, ctype)
+        rows[3:3] = [(ctype.field(name).label, facts[name]) for name in ctype.public_fields if facts.get(name)]
     return rows
+
+
+_PUBLIC_FACTS: dict[str, dict] = {}
+
+
+def _public_facts(identifier: str, pdf_sha256: str, ctype: CertificateType) -> dict:
+    """The type's public fields of one certificate: a certificate's data never changes (a change
+    is a new version, a new document), so they are read and decrypted once per process."""
+    facts = _PUBLIC_FACTS.get(pdf_sha256)
+    if facts is None:
+        certificate = find(identifier)
+        data = certificate.data if certificate is not None else {}
+        facts = {name: data.get(name, "") for name in ctype.public_fields}
+        if len(_PUBLIC_FACTS) >= 4096:
+            _PUBLIC_FACTS.clear()
+        _PUBLIC_FACTS[pdf_sha256] = facts
+    return facts
 
 
 def summary(snap) -> dict:
@@ -480,10 +591,14 @@ def check_held_materials(identifiers_given: Iterable[str], applicant: Person, *,
     (``refusal_message`` gives the text). Each check is logged as a use of the certificate
     (shown in the holder's wallet) and audited; this function commits those log rows itself.
     """
+    from .. import trust
     results = []
     # stored words, not the interface's language
     verifier = f"受理审查（办件 {case_number}）" if case_number else "受理审查"
     for identifier in identifiers_given:
+        if trust.looks_like_credential(identifier):  # another platform's certificate (互认)
+            results.append(_check_foreign(identifier, applicant, case_id))
+            continue
         certificate = find(identifier)
         if certificate is None:
             results.append(MaterialCheck(identifier, False, "not_found",
@@ -500,6 +615,20 @@ def check_held_materials(identifiers_given: Iterable[str], applicant: Person, *,
         results.append(MaterialCheck(certificate.identifier, ok, status, reason))
     db.session.commit()
     return results
+
+
+def _check_foreign(credential: str, applicant: Person, case_id: int | None) -> MaterialCheck:
+    """互认: a certificate another platform issued, checked against the trust list (signature
+    under its published keys, its status list, validity, holder); audited either way."""
+    from .. import trust
+    names = {applicant.name} | {e.name for e in db.session.execute(
+        select(Enterprise).where(Enterprise.id.in_(enterprises_acted_for(applicant)))).scalars()}
+    ok, reason, facts = trust.check_credential(credential, names)
+    audit.record("certificate.material.foreign", actor=applicant.id, case_id=case_id,
+                 subject=f"certificate:{facts.identifier}" if facts else None,
+                 detail={"issuer": facts.issuer.name if facts else None, "result": "valid" if ok else "refused",
+                         "reason": reason or None})
+    return MaterialCheck(facts.identifier if facts else "", ok, "valid" if ok else "refused", reason)
 
 
 def refusal_message(checks: Iterable[MaterialCheck]) -> str | None:

@@ -5,8 +5,12 @@ Pure library code: no Flask app, no database; callers pass paths and values.
 * :func:`ensure_dev_pki` creates (once) and then reuses a development PKI: a
   root CA and a document-signing certificate issued by it, as PEM files.
 * :func:`load_signing_material` loads production key material from files.
-* :func:`sign_pdf` adds an invisible PAdES baseline B-B signature
-  (``/ETSI.CAdES.detached``, SHA-256) as an incremental update, in memory.
+* :func:`sign_pdf` adds an invisible PAdES signature (``/ETSI.CAdES.detached``, SHA-256) as
+  an incremental update, in memory: baseline B-LTA when given a time-stamping authority (an
+  RFC 3161 signature time-stamp, the validation data of the chain, here the CA's CRL, in the
+  document security store, and a document time-stamp over it all), else B-B.
+* The development PKI also holds a time-stamping certificate (``timestamps.py`` is its TSA)
+  and the root's CRL, which :func:`dev_crl` renews before it goes stale.
 
 Signing is on every issuance's path, so what can be done once is: the key and
 chain are loaded once per :class:`SigningMaterial` (once per process), and the
@@ -14,12 +18,16 @@ space the signature needs in the file is estimated by pyHanko on the first
 signature only (estimating means a second, dummy CMS signature each time).
 * :func:`validate_pdf` checks every signature in a PDF against the given
   trust roots and reports; it never raises for broken input.
+* :func:`validate_pdf_lta` is the long-term check (ETSI EN 319 102-1 with pyHanko's AdES
+  validator): at any validation time, also after the signing certificate expired, from what the
+  file carries alone.
 """
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
 import datetime as dt
 import io
 import logging
@@ -44,10 +52,22 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.attributes import CMSAttributeProvider, SignedAttributeProviderSpec
 from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
 from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 logger = logging.getLogger(__name__)
+
+
+class _LocalRevocationData(logging.Filter):
+    """pyHanko warns on every B-LTA signature that it may not fetch revocation data; with the
+    development CA's CRL given to it, there is nothing to fetch."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "fetching is not allowed" not in record.getMessage()
+
+
+logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(_LocalRevocationData())
 
 __all__ = [
     "DEV_ROOT_CERT_FILE",
@@ -66,9 +86,15 @@ DEV_ROOT_CERT_FILE = "dev-root-ca.pem"
 DEV_ROOT_KEY_FILE = "dev-root-ca.key.pem"
 DEV_SIGNING_CERT_FILE = "dev-signing.pem"
 DEV_SIGNING_KEY_FILE = "dev-signing.key.pem"
+DEV_TSA_CERT_FILE = "dev-tsa.pem"        # the names timestamps.py reads
+DEV_TSA_KEY_FILE = "dev-tsa.key.pem"
+DEV_CRL_FILE = "dev-root-ca.crl"
+DEV_CRL_DAYS = 30          # a new CRL every DEV_CRL_DAYS - DEV_CRL_RENEW_DAYS days
+DEV_CRL_RENEW_DAYS = 7
 
 DEV_ROOT_CN = "govservice 开发用根证书"
 DEV_SIGNING_CN = "govservice 电子证照签章（开发）"
+DEV_TSA_CN = "govservice 时间戳服务（开发）"
 
 
 @dataclass(frozen=True)
@@ -82,8 +108,11 @@ class SigningMaterial:
     signer: signers.SimpleSigner
     trust_roots: tuple[asn1_x509.Certificate, ...]
     cert_path: str | None = None
-    # bytes pyHanko reserved for the CMS container on the first signature; reused after
-    # (the container's size does not depend on the document)
+    #: where the CRLs embedded in B-LTA signatures come from (the development PKI's folder);
+    #: None: pyHanko fetches the chain's CRLs or OCSP answers from the certificates' pointers
+    dev_pki_dir: str | None = None
+    # [bytes pyHanko reserved for the CMS container on the first signature, long-term or not];
+    # reused after (the container's size does not depend on the document)
     _reserved: list[int] = field(default_factory=list, compare=False, repr=False)
 
     @property
@@ -191,83 +220,120 @@ def _name(cn: str) -> x509.Name:
     )
 
 
-def _generate_dev_pki(directory: Path) -> None:
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    not_before = now - dt.timedelta(minutes=5)
+def _key_usage(*, sign: bool = False, ca: bool = False) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=sign, content_commitment=sign and not ca,  # nonRepudiation
+        key_encipherment=False, data_encipherment=False, key_agreement=False,
+        key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False)
 
+
+def _key_pem(key) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _issue_leaf(root_cert: x509.Certificate, root_key, cn: str, validity: dt.timedelta,
+                eku: x509.ObjectIdentifier | None = None):
+    """A key and an end-entity certificate the development root issues (EC P-256)."""
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    key = ec.generate_private_key(ec.SECP256R1())
+    root_ski = root_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(cn))
+        .issuer_name(root_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + validity)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(sign=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(root_ski), critical=False)
+    )
+    if eku is not None:  # RFC 3161 2.3: a TSA's certificate names timeStamping only, critical
+        builder = builder.add_extension(x509.ExtendedKeyUsage([eku]), critical=True)
+    return key, builder.sign(root_key, hashes.SHA256())
+
+
+def _generate_dev_pki(directory: Path, signing_validity: dt.timedelta) -> None:
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     root_key = ec.generate_private_key(ec.SECP256R1())
     root_name = _name(DEV_ROOT_CN)
-    root_ski = x509.SubjectKeyIdentifier.from_public_key(root_key.public_key())
     root_cert = (
         x509.CertificateBuilder()
         .subject_name(root_name)
         .issuer_name(root_name)
         .public_key(root_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
+        .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=3652))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(root_ski, critical=False)
+        .add_extension(_key_usage(ca=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), critical=False)
         .sign(root_key, hashes.SHA256())
     )
-
-    signing_key = ec.generate_private_key(ec.SECP256R1())
-    signing_cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(DEV_SIGNING_CN))
-        .issuer_name(root_name)
-        .public_key(signing_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(now + dt.timedelta(days=3 * 365))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,  # nonRepudiation
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(signing_key.public_key()), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(root_ski), critical=False)
-        .sign(root_key, hashes.SHA256())
-    )
-
-    def key_pem(key) -> bytes:
-        return key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-
+    signing_key, signing_cert = _issue_leaf(root_cert, root_key, DEV_SIGNING_CN, signing_validity)
     # keys first, certificates last: the signing certificate's presence marks
     # a complete PKI for _dev_pki_complete().
-    _write_private(directory / DEV_ROOT_KEY_FILE, key_pem(root_key), 0o600)
-    _write_private(directory / DEV_SIGNING_KEY_FILE, key_pem(signing_key), 0o600)
+    _write_private(directory / DEV_ROOT_KEY_FILE, _key_pem(root_key), 0o600)
+    _write_private(directory / DEV_SIGNING_KEY_FILE, _key_pem(signing_key), 0o600)
     _write_private(directory / DEV_ROOT_CERT_FILE, root_cert.public_bytes(serialization.Encoding.PEM), 0o644)
     _write_private(directory / DEV_SIGNING_CERT_FILE, signing_cert.public_bytes(serialization.Encoding.PEM), 0o644)
     logger.info("created development signing PKI in %s", directory)
+
+
+def _dev_root(directory: Path):
+    root_cert = x509.load_pem_x509_certificate((directory / DEV_ROOT_CERT_FILE).read_bytes())
+    root_key = serialization.load_pem_private_key((directory / DEV_ROOT_KEY_FILE).read_bytes(), password=None)
+    return root_cert, root_key
+
+
+def _ensure_dev_tsa(directory: Path) -> None:
+    """The development TSA's certificate (10 years, longer than any signing certificate: its
+    time-stamps are what keeps a signature valid after the signer's certificate expired)."""
+    if (directory / DEV_TSA_CERT_FILE).is_file() or not (directory / DEV_ROOT_KEY_FILE).is_file():
+        return
+    key, cert = _issue_leaf(*_dev_root(directory), DEV_TSA_CN, dt.timedelta(days=3650),
+                            eku=x509.oid.ExtendedKeyUsageOID.TIME_STAMPING)
+    _write_private(directory / DEV_TSA_KEY_FILE, _key_pem(key), 0o600)
+    _write_private(directory / DEV_TSA_CERT_FILE, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    logger.info("created the development TSA certificate in %s", directory)
+
+
+def _crl_is_fresh(path: Path) -> bool:
+    try:
+        crl = x509.load_der_x509_crl(path.read_bytes())
+    except (FileNotFoundError, ValueError):
+        return False
+    renew_at = crl.next_update_utc - dt.timedelta(days=DEV_CRL_RENEW_DAYS)
+    return dt.datetime.now(dt.timezone.utc) < renew_at
+
+
+def dev_crl(directory: str | os.PathLike[str]):
+    """The development root's CRL (asn1crypto), issued anew when it is within a week of stale.
+
+    It lists nothing (the development CA revokes nothing); what matters to a long-term
+    signature is that it was current when the signature was made, and is in the file."""
+    from asn1crypto import crl as asn1_crl
+    path = Path(directory)
+    target = path / DEV_CRL_FILE
+    if not _crl_is_fresh(target):
+        with _dir_lock(path):
+            if not _crl_is_fresh(target):
+                root_cert, root_key = _dev_root(path)
+                now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+                root_ski = root_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+                crl = (x509.CertificateRevocationListBuilder()
+                       .issuer_name(root_cert.subject)
+                       .last_update(now - dt.timedelta(minutes=5))
+                       .next_update(now + dt.timedelta(days=DEV_CRL_DAYS))
+                       .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
+                       .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(root_ski),
+                                      critical=False)
+                       .sign(root_key, hashes.SHA256()))
+                _write_private(target, crl.public_bytes(serialization.Encoding.DER), 0o644)
+    return asn1_crl.CertificateList.load(target.read_bytes())
 
 
 def _dev_pki_complete(directory: Path) -> bool:
@@ -277,26 +343,38 @@ def _dev_pki_complete(directory: Path) -> bool:
     )
 
 
-def ensure_dev_pki(directory: str | os.PathLike[str]) -> SigningMaterial:
+def ensure_dev_pki_files(directory: str | os.PathLike[str], *,
+                         signing_validity: dt.timedelta = dt.timedelta(days=3 * 365)) -> Path:
+    """The development PKI's files (see :func:`ensure_dev_pki`), created if missing."""
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not _dev_pki_complete(path) or not (path / DEV_TSA_CERT_FILE).is_file():
+        with _dir_lock(path):
+            if not _dev_pki_complete(path):
+                _generate_dev_pki(path, signing_validity)
+            _ensure_dev_tsa(path)
+    return path
+
+
+def ensure_dev_pki(directory: str | os.PathLike[str], *,
+                   signing_validity: dt.timedelta = dt.timedelta(days=3 * 365)) -> SigningMaterial:
     """Create a development PKI in ``directory`` on first use, then reuse it.
 
     Files (PEM): ``dev-root-ca.pem`` / ``dev-root-ca.key.pem`` (root CA,
-    EC P-256, 10 years) and ``dev-signing.pem`` / ``dev-signing.key.pem``
+    EC P-256, 10 years), ``dev-signing.pem`` / ``dev-signing.key.pem``
     (document signing certificate, digitalSignature + nonRepudiation,
-    3 years). Private keys are written with mode 0600; the directory is
-    created (mode 0700) if needed. Never use this PKI in production.
+    ``signing_validity``: 3 years), ``dev-tsa.pem`` / ``dev-tsa.key.pem`` (the
+    development TSA, 10 years) and ``dev-root-ca.crl`` (DER, see :func:`dev_crl`).
+    Private keys are written with mode 0600; the directory is created (mode 0700)
+    if needed. Never use this PKI in production.
     """
-    path = Path(directory)
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not _dev_pki_complete(path):
-        with _dir_lock(path):
-            if not _dev_pki_complete(path):
-                _generate_dev_pki(path)
+    path = ensure_dev_pki_files(directory, signing_validity=signing_validity)
     material = load_signing_material(
         path / DEV_SIGNING_KEY_FILE,
         path / DEV_SIGNING_CERT_FILE,
         [path / DEV_ROOT_CERT_FILE],
     )
+    material = dataclasses.replace(material, dev_pki_dir=os.fspath(path))
     expiry = material.signing_cert["tbs_certificate"]["validity"]["not_after"].native
     if expiry <= dt.datetime.now(dt.timezone.utc):
         logger.warning(
@@ -401,11 +479,22 @@ def _run(coroutine):
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def _reserved_bytes(signed: bytes) -> int:
-    """The size pyHanko gave the /Contents placeholder of the last signature in ``signed``."""
-    embedded = PdfFileReader(io.BytesIO(signed), strict=False).embedded_signatures[-1]
+def _reserved_bytes(signed: bytes, long_term: bool) -> int:
+    """The size pyHanko gave the /Contents placeholder of the (regular) signature in ``signed``."""
+    reader = PdfFileReader(io.BytesIO(signed), strict=False)
+    embedded = reader.embedded_regular_signatures[-1] if long_term else reader.embedded_signatures[-1]
     _, before, after, _ = (int(n) for n in embedded.sig_object["/ByteRange"])
     return after - before - 2  # the hex string's delimiters < and >
+
+
+def _validation_context(material: SigningMaterial, timestamper) -> ValidationContext:
+    """What a B-LTA signature embeds about the signer's and the TSA's chains: the development
+    CA's CRL, or (production material) whatever the certificates' CRL and OCSP pointers give.
+    The TSA's roots come with the timestamper (``timestamps.timestamper``)."""
+    roots = [*material.trust_roots, *getattr(timestamper, "trust_roots", ())]
+    if material.dev_pki_dir is not None:
+        return ValidationContext(trust_roots=roots, crls=[dev_crl(material.dev_pki_dir)], allow_fetching=False)
+    return ValidationContext(trust_roots=roots, allow_fetching=True)
 
 
 def sign_pdf(
@@ -415,14 +504,23 @@ def sign_pdf(
     reason: str,
     location: str,
     field_name: str = "Signature1",
+    timestamper=None,
 ) -> bytes:
-    """Return ``pdf_bytes`` with an invisible PAdES B-B signature appended.
+    """Return ``pdf_bytes`` with an invisible PAdES signature appended.
 
     The signature (SHA-256, ``/SubFilter /ETSI.CAdES.detached``) is added in
-    an incremental update, so the original bytes are kept unchanged.
-    pyHanko errors (e.g. an unreadable PDF) propagate.
+    an incremental update, so the original bytes are kept unchanged. With a
+    ``timestamper`` (a pyHanko ``TimeStamper``, see ``timestamps.py``) it is
+    PAdES B-LTA: a signature time-stamp, the chain's certificates and CRLs in
+    the document security store, and a document time-stamp; a TSA that gives
+    no token raises ``timestamps.TimestampUnavailable``. Other pyHanko errors
+    (e.g. an unreadable PDF) propagate.
     """
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+
+    from .timestamps import TimestampUnavailable
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
+    long_term = timestamper is not None
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
         reason=reason,
@@ -430,12 +528,18 @@ def sign_pdf(
         name=material.signer_name,
         subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256",
+        embed_validation_info=long_term,
+        use_pades_lta=long_term,
+        validation_context=_validation_context(material, timestamper) if long_term else None,
     )
-    pdf_signer = signers.PdfSigner(meta, signer=material.signer)
-    reserved = material._reserved[0] if material._reserved else None
-    out = _run(pdf_signer.async_sign_pdf(writer, bytes_reserved=reserved)).getvalue()
+    pdf_signer = signers.PdfSigner(meta, signer=material.signer, timestamper=timestamper)
+    reserved = material._reserved[0] if material._reserved and long_term == material._reserved[1] else None
+    try:
+        out = _run(pdf_signer.async_sign_pdf(writer, bytes_reserved=reserved)).getvalue()
+    except TimestampRequestError as exc:
+        raise TimestampUnavailable(f"the time-stamping authority gave no token: {exc}") from exc
     if reserved is None:
-        material._reserved.append(_reserved_bytes(out))
+        material._reserved[:] = [_reserved_bytes(out, long_term), long_term]
     return out
 
 
@@ -509,7 +613,10 @@ def validate_pdf(
         intact = bool(status.intact and status.valid)
         trusted = bool(status.trusted)
         coverage = status.coverage
-        if coverage != SignatureCoverageLevel.ENTIRE_FILE and index == len(embedded) - 1:
+        # a B-LTA signature is followed by its validation data and document time-stamp: updates
+        # that add nothing a reader sees (pyHanko's LTA_UPDATES), not a modification
+        lta_only = status.modification_level == ModificationLevel.LTA_UPDATES
+        if coverage != SignatureCoverageLevel.ENTIRE_FILE and index == len(embedded) - 1 and not lta_only:
             modified = True
         valid = bool(intact and status.bottom_line)
         all_intact &= intact
@@ -525,7 +632,7 @@ def validate_pdf(
             )
         if coverage is None or coverage < SignatureCoverageLevel.ENTIRE_REVISION:
             problems.append("signature does not cover its whole revision")
-        elif coverage == SignatureCoverageLevel.ENTIRE_REVISION:
+        elif coverage == SignatureCoverageLevel.ENTIRE_REVISION and not lta_only:
             level = status.modification_level
             problems.append(
                 "document changed after signing"
@@ -553,3 +660,67 @@ def validate_pdf(
         summary=summary,
         details=tuple(details),
     )
+
+
+@dataclass(frozen=True)
+class LongTermReport:
+    """Outcome of :func:`validate_pdf_lta`: ``valid`` when the AdES verdict is PASSED.
+
+    ``indication`` is the ETSI EN 319 102-1 sub-indication (``OK``, ``NO_POE``,
+    ``HASH_FAILURE``, ``REVOKED_NO_POE``, ...); ``signed_at`` the time-stamped signing time."""
+
+    valid: bool
+    indication: str
+    signed_at: dt.datetime | None = None
+    summary: str = ""
+
+
+def validate_pdf_lta(
+    pdf_bytes: bytes,
+    trust_roots: Iterable[asn1_x509.Certificate | x509.Certificate | bytes],
+    at: dt.datetime | None = None,
+) -> LongTermReport:
+    """Validate the first signature as a PAdES B-LTA signature at time ``at`` (default now).
+
+    pyHanko's AdES validator: the chain of document time-stamps proves the signature, its
+    time-stamp and the embedded CRLs existed when stamped, so the signature validates long
+    after the signing certificate expired; revocation data is required, and taken only from
+    the file (nothing is fetched). Never raises for bad input.
+    """
+    from pyhanko.sign.validation.ades import ades_lta_validation
+    from pyhanko.sign.validation.policy_decl import (
+        PdfSignatureValidationSpec,
+        RevinfoOnlineFetchingRule,
+        RevocationInfoGatheringSpec,
+        SignatureValidationSpec,
+    )
+    from pyhanko_certvalidator.context import CertValidationPolicySpec
+    from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
+    from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
+    from pyhanko_certvalidator.registry import SimpleTrustManager
+
+    try:
+        roots = [_to_asn1(c) for c in trust_roots]
+        reader = PdfFileReader(io.BytesIO(bytes(pdf_bytes)), strict=False)
+        embedded = reader.embedded_regular_signatures
+    except Exception as exc:
+        return LongTermReport(False, "UNREADABLE", summary=f"{type(exc).__name__}: {exc}")
+    if not embedded:
+        return LongTermReport(False, "UNSIGNED", summary="the document is not signed")
+    at = at or dt.datetime.now(dt.timezone.utc)
+    spec = PdfSignatureValidationSpec(SignatureValidationSpec(
+        cert_validation_policy=CertValidationPolicySpec(
+            trust_manager=SimpleTrustManager.build(trust_roots=roots),
+            revinfo_policy=CertRevTrustPolicy(REQUIRE_REVINFO)),
+        revinfo_gathering_policy=RevocationInfoGatheringSpec(RevinfoOnlineFetchingRule.LOCAL_ONLY)))
+    timing = ValidationTimingInfo(validation_time=at, best_signature_time=at, point_in_time_validation=True)
+    try:
+        result = _run(ades_lta_validation(embedded[0], spec, timing_info=timing))
+    except Exception as exc:
+        logger.info("long-term validation failed: %s", exc)
+        return LongTermReport(False, "ERROR", summary=f"{type(exc).__name__}: {exc}")
+    indication = getattr(result.ades_subindic, "name", str(result.ades_subindic))
+    status = result.api_status
+    signed_at = getattr(getattr(status, "timestamp_validity", None), "timestamp", None)
+    return LongTermReport(valid=indication == "OK", indication=indication, signed_at=signed_at,
+                          summary=f"AdES {result.ades_subindic}" + (f": {result.failure_msg}" if result.failure_msg else ""))

@@ -80,3 +80,9 @@ def drain_verifications_task() -> int:
     second; several drainers take turns under one Redis lock)."""
     from . import verification
     return verification.flush()
+
+
+@shared_task(name="certificates.retry_pending")
+def retry_pending_task() -> int:
+    """Approved cases whose certificate could not be signed (e.g. the TSA did not answer)."""
+    return len(services.retry_pending())

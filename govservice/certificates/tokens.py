@@ -512,6 +512,17 @@ class TokenKeyStore:
         with self._write_lock():
             return self._write_new_key(self._keys())
 
+    # ---- the raw keys, for formats other than JWS (shortref.py)
+
+    def signing_key(self) -> tuple[str, ec.EllipticCurvePrivateKey]:
+        """The active key (created if the store is empty): its kid and the `cryptography` key."""
+        keys = self._keys() or (self.ensure_key() and self._keys())
+        return keys[0].kid, keys[0].private.raw_value
+
+    def verifiers(self) -> list[tuple[str, ec.EllipticCurvePublicKey]]:
+        """Every published key as (kid, `cryptography` public key), active first."""
+        return [(k.kid, k.verifier) for k in self._keys()]
+
     # ---- signing and verifying
 
     def sign(self, claims: Mapping[str, Any]) -> str:

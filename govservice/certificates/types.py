@@ -58,11 +58,11 @@ _LICENCE_TYPE_CODE = re.compile(r"[0-9A-Z]{1,64}")
 
 _TOP_KEYS = {
     "code", "name", "name_en", "licence_type_code", "issuer_department",
-    "holder_kind", "validity", "fields", "layout", "legal_basis",
+    "holder_kind", "validity", "fields", "layout", "legal_basis", "public_fields",
 }
 _REQUIRED_TOP_KEYS = ("code", "name", "name_en", "licence_type_code", "issuer_department", "holder_kind", "fields", "layout")
 _FIELD_KEYS = {"name", "label", "label_en", "masked", "required"}
-_LAYOUT_KEYS = {"title", "subtitle", "footer", "rows"}
+_LAYOUT_KEYS = {"title", "subtitle", "footer", "rows", "title_field"}
 _VALIDITY_KEYS = {"years", "days"}
 
 D = TypeVar("D", date, datetime)
@@ -123,6 +123,8 @@ class Layout:
     footer: str
     rows: tuple[str, ...]
     subtitle: str | None = None
+    #: a field whose value is the printed title (a decision letter is titled by its item)
+    title_field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,9 @@ class CertificateType:
     layout: Layout
     legal_basis: str | None = None
     source: str | None = None  # the file it was loaded from
+    #: public registration facts (a business's name, credit code, type, legal representative)
+    #: that the public verification page shows in full
+    public_fields: tuple[str, ...] = ()
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -254,8 +259,11 @@ def _layout(check: _Checker, raw: Any, field_names: set[str]) -> Layout:
             raise check.error("layout.rows", f"{row!r} is not a field of this type")
     if len(set(rows)) != len(rows):
         raise check.error("layout.rows", "lists a field more than once")
+    title_field = check.text(raw, "title_field", "layout.title_field", required=False)
+    if title_field is not None and title_field not in field_names:
+        raise check.error("layout.title_field", f"{title_field!r} is not a field of this type")
     assert title is not None and footer is not None
-    return Layout(title=title, footer=footer, rows=tuple(rows), subtitle=subtitle)
+    return Layout(title=title, footer=footer, rows=tuple(rows), subtitle=subtitle, title_field=title_field)
 
 
 def _from_mapping(check: _Checker, data: Mapping[str, Any]) -> CertificateType:
@@ -286,6 +294,14 @@ def _from_mapping(check: _Checker, data: Mapping[str, Any]) -> CertificateType:
     fields = _fields(check, data["fields"])
     layout = _layout(check, data["layout"], {f.name for f in fields})
     legal_basis = check.text(data, "legal_basis", "legal_basis", required=False)
+    public = data.get("public_fields", [])
+    if not isinstance(public, list) or not all(isinstance(n, str) for n in public):
+        raise check.error("public_fields", "must be a list of field names")
+    for name_ in public:
+        if name_ not in {f.name for f in fields}:
+            raise check.error("public_fields", f"{name_!r} is not a field of this type")
+        if any(f.name == name_ and f.masked for f in fields):
+            raise check.error("public_fields", f"{name_!r} is masked: it cannot be public too")
     assert name is not None and name_en is not None
     return CertificateType(
         code=code,
@@ -299,6 +315,7 @@ def _from_mapping(check: _Checker, data: Mapping[str, Any]) -> CertificateType:
         layout=layout,
         legal_basis=legal_basis,
         source=str(check.path),
+        public_fields=tuple(public),
     )
 
 

@@ -417,8 +417,10 @@ def _answer(snap: Snapshot, entry: dict, queued: bool) -> str:
     return status
 
 
-def refused(channel: str, reason: str) -> None:
-    """A forged token or an unknown identifier: counted, nothing written."""
+def refused(channel: str, reason: str, quota: "Quota | None" = None) -> None:
+    """A forged token or an unknown identifier: counted, nothing written; `quota` spent (RateLimited)."""
+    if quota is not None:
+        quota.check()
     REFUSED.labels(channel, reason).inc()
 
 
@@ -618,9 +620,7 @@ def verify_token(token: str, *, channel: str, verifier: str, purpose: str | None
 
 
 def _refuse(channel: str, reason: str, quota: Quota | None) -> tuple[str, None]:
-    if quota is not None:
-        quota.check()
-    refused(channel, reason)
+    refused(channel, reason, quota)
     return "forged", None
 
 
@@ -634,9 +634,7 @@ def verify_identifier(identifier: str, *, channel: str, verifier: str, purpose: 
     try:
         parsed = identifiers.parse_identifier(identifier)
     except identifiers.InvalidIdentifier:
-        if quota is not None:
-            quota.check()
-        refused(channel, "invalid_identifier")
+        refused(channel, "invalid_identifier", quota)
         raise
     entry = _entry(channel, verifier, purpose, client_id, client_label)
     snap, queued = _lookup(str(parsed), entry, quota=quota, guard=guard)

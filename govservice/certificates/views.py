@@ -15,7 +15,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from .. import access, clock
 from ..identity.access import require_role
-from . import consent, lifecycle, queries, services, verification
+from . import consent, documents, lifecycle, queries, services, shortref, verification
 
 bp = Blueprint("certificates", __name__)
 
@@ -62,6 +62,49 @@ def download(identifier):
     name = f"{services.certificate_type(certificate.type_code).name}-{certificate.identifier}.pdf"
     return send_file(io.BytesIO(services.pdf_bytes(certificate)), mimetype="application/pdf",
                      download_name=name, as_attachment=True)
+
+
+@bp.get("/wallet/<identifier>.ofd")
+@login_required
+def download_ofd(identifier):
+    """The certificate as OFD (GB/T 33190), for the national e-licence systems."""
+    certificate = _held(identifier)
+    name = f"{services.certificate_type(certificate.type_code).name}-{certificate.identifier}.ofd"
+    return send_file(io.BytesIO(documents.ofd_bytes(certificate)), mimetype="application/ofd",
+                     download_name=name, as_attachment=True)
+
+
+@bp.get("/wallet/<identifier>/credential.sd-jwt")
+@login_required
+def sd_jwt_vc(identifier):
+    """The certificate as an SD-JWT VC, for the holder's own wallet app."""
+    return _credential(documents.sd_jwt_vc(_held(identifier)), "application/dc+sd-jwt", identifier, "sd-jwt")
+
+
+@bp.get("/wallet/<identifier>/credential.vc.jwt")
+@login_required
+def w3c_vc(identifier):
+    """The certificate as a W3C VC 2.0 secured with JOSE."""
+    return _credential(documents.w3c_vc(_held(identifier)), "application/vc+jwt", identifier, "vc.jwt")
+
+
+def _credential(text: str, mimetype: str, identifier: str, suffix: str):
+    response = send_file(io.BytesIO(text.encode("ascii")), mimetype=mimetype, as_attachment=True,
+                         download_name=f"{identifier}.{suffix}")
+    response.cache_control.no_store = True
+    return response
+
+
+@bp.get("/credentials/status/<purpose>/<int:number>")
+def status_list(purpose, number):
+    """A Bitstring Status List (W3C) of revocations or suspensions: public, signed, cacheable."""
+    credential = documents.status_list(purpose, number)
+    if credential is None:
+        abort(404)
+    response = current_app.response_class(credential, mimetype="application/vc+jwt")
+    response.cache_control.public = True
+    response.cache_control.max_age = 60
+    return response
 
 
 @bp.get("/wallet/<identifier>/qr.png")
@@ -123,13 +166,25 @@ def _verify_page(status: str, snap) -> str:
 
 @bp.get("/v/<path:token>")
 def verify(token):
+    # the log keeps the platform's words, whatever language the visitor reads
+    return _answer_page(lambda quota: verification.verify_token(token, channel="page", verifier="公开核验页面",
+                                                                quota=quota))
+
+
+@bp.get("/r/<reference>")
+def verify_reference(reference):
+    """The page behind a printed certificate's QR (its short reference, shortref.py)."""
+    return _answer_page(lambda quota: shortref.verify_reference(reference, channel="page", verifier="公开核验页面",
+                                                                quota=quota))
+
+
+def _answer_page(check):
     # The rate limit per address (VERIFY_PAGE_RATE_LIMIT) is counted in the verification's own
     # Redis round trip (verification.Quota), not by a round trip of its own.
     quota = verification.Quota(f"page:{get_remote_address()}", current_app.config["VERIFY_PAGE_RATE_LIMIT"]) \
         if current_app.config.get("RATELIMIT_ENABLED", True) else None
     try:
-        # the log keeps the platform's words, whatever language the visitor reads
-        status, snap = verification.verify_token(token, channel="page", verifier="公开核验页面", quota=quota)
+        status, snap = check(quota)
     except verification.RateLimited as exc:
         raise TooManyRequests(retry_after=exc.retry_after) from None
     code = 200 if status != "forged" else 404
@@ -155,11 +210,12 @@ def jwks():
 
 @bp.get("/.well-known/pdf-signing-ca.pem")
 def signing_roots():
-    """The CA certificates a PDF validator should trust for certificates signed here."""
+    """The CA certificates a PDF validator should trust for certificates signed here (the
+    signing key's and the time-stamping authority's)."""
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
     pem = b"".join(x509.load_der_x509_certificate(root.dump()).public_bytes(Encoding.PEM)
-                   for root in services.pdf_signer().trust_roots)
+                   for root in services.pdf_trust_roots())
     response = current_app.response_class(pem, mimetype="application/x-pem-file")
     response.cache_control.max_age = 3600
     response.cache_control.public = True

@@ -12,7 +12,7 @@ from govservice.extensions import db
 
 ITEMS = Path(__file__).resolve().parents[2] / "items"
 DEPARTMENTS = {"scjgj", "wsjkw", "gaj", "rsj", "zjw"}
-TYPES = {"yyzz", "spjyxkz", "ggcswsxkz", "jzz"}
+TYPES = {"yyzz", "spjyxkz", "ggcswsxkz", "jzz", "jzgcsgxkz"}
 
 
 def _load(directory=ITEMS):

@@ -32,7 +32,7 @@ def test_browsing_by_department_event_and_audience(client):
 def test_the_guide_shows_every_part_of_the_item(client):
     page = client.get("/items/zjw-jzgc-sgxk").get_data(as_text=True)
     for text in ("住房和城乡建设委员会", "人力资源和社会保障局", "行政许可", "《中华人民共和国建筑法》第七条、第八条",
-                 "已经确定施工企业", "7个工作日", "5个工作日", "建筑工程施工许可决定书", "不收费", "工作日 9:00-12:00",
+                 "已经确定施工企业", "7个工作日", "5个工作日", "建筑工程施工许可证", "不收费", "工作日 9:00-12:00",
                  "010-12345683", "并联审查", "农民工工资专用账户开户证明及工资保证金存储凭证", "企业法人", "2级及以上",
                  "工程投资额多少以下不需要办理施工许可", "表格下载（PDF）", "网上咨询", "工程名称"):
         assert text in page, text

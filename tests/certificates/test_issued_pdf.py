@@ -33,7 +33,10 @@ def test_poppler_validates_an_issued_certificate_and_rejects_an_altered_one(ctx,
     certificate = issue("spjyxkz")
     pdf = services.pdf_bytes(certificate)
     report = _pdfsig(tmp_path, pdf, "licence.pdf")
-    assert "Signature is Valid" in report and "Total document signed" in report, report
+    # PAdES B-LTA: the signature, then the validation data and the document time-stamp after it
+    signature, stamp = report.split("Signature #2")
+    assert "Signature is Valid" in signature and "ETSI.CAdES.detached" in signature, report
+    assert "时间戳服务" in stamp, report
 
     # one byte inside the signed range, as a forger editing the file would change it
     middle = len(pdf) // 3
@@ -93,10 +96,13 @@ def test_production_key_and_chain_come_from_configuration(app, tmp_path, clock):
         assert material.signer_name == "朝阳区电子证照签章"
         certificate = services.issue("yyzz", person("张三"), DATA["yyzz"])
         pdf = services.pdf_bytes(certificate)
-        assert signing.validate_pdf(pdf, [root]).valid
+        # signed with the configured key, time-stamped by the development TSA (TSA_URL unset)
+        assert signing.validate_pdf(pdf, [root, *dev_roots]).valid
         assert not signing.validate_pdf(pdf, dev_roots).valid  # not the development CA's
+        assert not signing.validate_pdf(pdf, [root]).valid     # the time-stamp's CA is needed too
         published = production.test_client().get("/.well-known/pdf-signing-ca.pem").data
-        assert published == root.public_bytes(serialization.Encoding.PEM)
+        assert published.startswith(root.public_bytes(serialization.Encoding.PEM))
+        assert published.count(b"BEGIN CERTIFICATE") == 2
 
 
 def test_half_a_signing_configuration_is_an_error(app, tmp_path):
