@@ -21,6 +21,9 @@ from .supervision.cli import holidays_group  # noqa: E402
 group.add_command(holidays_group)
 from .audit.cli import audit_group  # noqa: E402
 group.add_command(audit_group)
+from .ops.cli import backup_group, tick  # noqa: E402
+group.add_command(tick)
+group.add_command(backup_group)
 
 
 @db_group.command("upgrade")

@@ -13,3 +13,11 @@ case_transitioned = _signals.signal("case-transitioned")
 
 # Sent after a department answers an online consultation (网上咨询): sender=app, consultation_id=...
 consultation_answered = _signals.signal("consultation-answered")
+
+# Sent by the expiry timer inside its transaction, for each certificate that expires soon (the
+# holder's notice is written with the mark that it was sent): sender=app, certificate=<Certificate>,
+# days_left=... Listeners add rows and never commit.
+certificate_expiring = _signals.signal("certificate-expiring")
+
+# Sent after that transaction is committed (the e-mails): sender=app
+certificate_expiry_noticed = _signals.signal("certificate-expiry-noticed")

@@ -80,3 +80,10 @@ def drain_verifications_task() -> int:
     second; several drainers take turns under one Redis lock)."""
     from . import verification
     return verification.flush()
+
+
+@shared_task(name="certificates.notify_expiring")
+def notify_expiring_task() -> int:
+    """到期提醒: the holders of certificates expiring within EXPIRY_NOTICE_DAYS, each told once."""
+    from . import expiry
+    return expiry.notify_expiring()

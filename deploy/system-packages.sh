@@ -1,0 +1,42 @@
+#!/bin/sh
+# The Debian packages a command needs, installed with apt-get when missing (as root on Debian);
+# otherwise one line naming what to install, and exit 1. Called by `make run`, `make test`,
+# `make cluster` and .ci/run.
+#
+#   deploy/system-packages.sh run|test|cluster
+#
+# run:     fonts-wqy-zenhei (certificates embed its CJK font)
+# test:    that, chromium (the Playwright journey) and poppler-utils (pdfsig checks signatures)
+# cluster: the font and haproxy (the load balancer in front of the instances)
+set -eu
+
+purpose="${1:-test}"
+need=""
+font() { [ -n "${CJK_FONT:-}" ] && [ -r "$CJK_FONT" ] || [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need="$need fonts-wqy-zenhei"; }
+browser() { [ -n "${E2E_CHROMIUM:-}" ] && [ -x "$E2E_CHROMIUM" ] || [ -x /usr/bin/chromium ] || need="$need chromium"; }
+poppler() { command -v pdfsig >/dev/null 2>&1 || need="$need poppler-utils"; }
+balancer() { command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need="$need haproxy"; }
+
+case "$purpose" in
+  run) font ;;
+  test) font; browser; poppler ;;
+  cluster) font; balancer ;;
+  *) echo "usage: $0 run|test|cluster" >&2; exit 2 ;;
+esac
+[ -z "$need" ] && exit 0
+need="${need# }"
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing the Debian packages make $purpose needs: $need"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086 # one word per package
+  apt-get install -y -qq --no-install-recommends $need >/dev/null
+  exit 0
+fi
+if command -v apt-get >/dev/null 2>&1; then
+  echo "make $purpose needs the Debian packages: $need (run: sudo apt-get install -y $need)" >&2
+else
+  echo "make $purpose needs: $need (Debian package names; elsewhere install Chromium, the WenQuanYi Zen Hei font, poppler's pdfsig or HAProxy as your system names them)" >&2
+fi
+exit 1
