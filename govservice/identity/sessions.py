@@ -134,12 +134,18 @@ def _guarded(operation):
     def guarded(self, *args, **kwargs):
         if time.monotonic() < self._down_until:
             raise StoreUnavailable("Redis")
-        try:
-            return operation(self, *args, **kwargs)
-        except self._errors as exc:
-            self._down_until = time.monotonic() + REDIS_BACKOFF
-            log.warning("the session store (Redis) does not answer (%s); trying again in %.0f s", exc, REDIS_BACKOFF)
-            raise StoreUnavailable("Redis") from exc
+        for attempt in (1, 2):
+            try:
+                return operation(self, *args, **kwargs)
+            except self._errors as exc:
+                # A pooled connection Redis (or a proxy) cut while idle fails once: drop the pool's
+                # connections and try a fresh one before calling Redis down.
+                self.redis.connection_pool.disconnect()
+                if attempt == 2:
+                    self._down_until = time.monotonic() + REDIS_BACKOFF
+                    log.warning("the session store (Redis) does not answer (%s); trying again in %.0f s", exc,
+                                REDIS_BACKOFF)
+                    raise StoreUnavailable("Redis") from exc
     return guarded
 
 

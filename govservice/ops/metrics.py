@@ -59,8 +59,16 @@ class SharedStateCollector:
         if jobs is not None:
             depth.add_metric(["celery"], jobs)
         yield depth
+        from sqlalchemy.exc import SQLAlchemyError
+
         from ..audit import services as audit
-        lag = audit.lag()
+        from ..extensions import db
+        try:
+            lag = audit.lag()
+        except SQLAlchemyError as exc:  # the database down is /readyz's news; the rest still scrapes
+            db.session.rollback()
+            log.warning("could not read the audit sealer's lag: %s", str(exc).splitlines()[0][:200])
+            return
         yield GaugeMetricFamily("govservice_audit_unsealed_entries", "Audit entries committed and not yet sealed",
                                 value=lag.unsealed)
         yield GaugeMetricFamily("govservice_audit_sealer_lag_seconds",

@@ -18,7 +18,7 @@ import os
 import re
 import time
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, g, has_request_context, request, request_finished
 
 from . import metrics
 
@@ -85,10 +85,12 @@ def _start():
     g.started = time.perf_counter()
 
 
-def _finish(response):
+def _finish(app, response, **_kw):
+    """On `request_finished`: after the session is saved, so a response the session store
+    turned into a 503 is counted and logged as what the client got."""
     started = g.get("started")
     if started is None:
-        return response
+        return
     elapsed = time.perf_counter() - started
     endpoint = request.endpoint or "none"
     metrics.observe_request(endpoint, request.method, response.status_code, elapsed)
@@ -97,10 +99,9 @@ def _finish(response):
         ms = round(elapsed * 1000, 2)
         ACCESS.info("%s %s %s %.2f ms", request.method, endpoint, response.status_code, ms,
                     extra={"method": request.method, "endpoint": endpoint, "status": response.status_code, "ms": ms})
-    return response
 
 
 def init_app(app: Flask) -> None:
     configure_logging(app)
     app.before_request_funcs.setdefault(None, []).insert(0, _start)
-    app.after_request(_finish)
+    request_finished.connect(_finish, app, weak=False)

@@ -26,7 +26,9 @@ DATABASE_TIMEOUT = 5  # seconds
 
 
 def check_secrets(config: dict, environ) -> None:
-    """Before `_load_secrets` would generate one: outside development a secret must be given."""
+    """Before `_load_secrets` would generate one: outside development a secret must be given
+    (the values are checked first, so a misspelt GOVSERVICE_ENV is named as such)."""
+    check_choices(config)
     if config["ENV_NAME"] == "development" or config.get("TESTING"):
         return
     keys = Path(config["INSTANCE_DIR"]) / "keys"
@@ -39,11 +41,14 @@ def check_secrets(config: dict, environ) -> None:
                               ", a Fernet key for DATA_KEY, a base64 32-byte seed for the audit keys)")
 
 
-def check(app: Flask) -> None:
-    config = app.config
+def check_choices(config) -> None:
     for key, (variable, allowed) in CHOICES.items():
         if config.get(key) not in allowed:
             raise ConfigError(f"{variable}={config.get(key)!r} is not one of: {', '.join(allowed)}")
+
+
+def check(app: Flask) -> None:
+    config = app.config
     _url("PUBLIC_URL", config["PUBLIC_URL"], ("http", "https"))
     for variable in ("REDIS_URL", "CELERY_BROKER_URL"):
         if config.get(variable):
