@@ -6,7 +6,8 @@
 #   deploy/system-packages.sh run|test|cluster
 #
 # run:     fonts-wqy-zenhei (certificates embed its CJK font)
-# test:    that, chromium (the Playwright journey) and poppler-utils (pdfsig checks signatures)
+# test:    that, chromium (the Playwright journey), poppler-utils (pdfsig checks signatures) and
+#          haproxy (e2e/test_cluster.py runs the cluster on the PostgreSQL + Redis run)
 # cluster: the font and haproxy (the load balancer in front of the instances)
 set -eu
 
@@ -19,7 +20,7 @@ balancer() { command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || n
 
 case "$purpose" in
   run) font ;;
-  test) font; browser; poppler ;;
+  test) font; browser; poppler; balancer ;;
   cluster) font; balancer ;;
   *) echo "usage: $0 run|test|cluster" >&2; exit 2 ;;
 esac

@@ -27,6 +27,11 @@ def init_app(app: Flask) -> Celery:
         task_always_eager=not broker,
         task_eager_propagates=True,
         task_ignore_result=True,
+        task_default_queue=app.config.get("CELERY_QUEUE") or "celery",
+        # a broker that does not answer fails the request that queues (503) in about a second,
+        # instead of holding it through kombu's default retries
+        broker_connection_timeout=1.0,
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2},
         timezone="Asia/Shanghai",
         # every task module, so a worker knows them all (the web imports them only where it queues)
         imports=("govservice.audit.tasks", "govservice.notify.tasks", "govservice.certificates.tasks",

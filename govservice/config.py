@@ -53,6 +53,8 @@ def from_environment(instance_path: str) -> dict:
         "REGION_CODE": env.get("REGION_CODE", "110105"),
         "CJK_FONT": env.get("CJK_FONT", ""),
         "CELERY_BROKER_URL": env.get("CELERY_BROKER_URL", ""),
+        # the broker's queue (several deployments, or test runs, can share one Redis)
+        "CELERY_QUEUE": env.get("CELERY_QUEUE", "celery"),
         # 一次性告知补正: working days the applicant has to supply what is missing (default deadline).
         "SUPPLEMENT_DAYS": _int("SUPPLEMENT_DAYS", "10"),
         # 到期提醒: days before its expiry a certificate's holder is told (the timer, once).
