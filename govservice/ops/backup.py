@@ -13,7 +13,10 @@ data readable: the archive holds them unless `--without-keys` (keys kept in a va
 environment), and is written readable by its owner only. Keep it as you keep the keys.
 
 Restoring goes into an empty database and an empty blob folder only, checks every member
-against the manifest's SHA-256 and every blob against its name, and refuses anything else.
+against the manifest's SHA-256 and every blob against its name before it changes anything, and
+refuses anything else. Keys the empty deployment generated when it started are moved aside
+(`keys.before-restore-<time>`), never deleted; restart the app afterwards, so it reads the
+restored ones.
 
 Archive (tar, gzip): manifest.json, database.dump (pg_dump custom format) or database.sqlite,
 blobs/<aa>/<bb>/<sha256>, keys/...
@@ -156,11 +159,6 @@ def restore(archive: str) -> dict:
                 raise BackupError(f"{archive}: blob {path.name} is damaged (nothing was changed)")
         if len(blobs) != manifest["blobs"]:
             raise BackupError(f"{archive}: {len(blobs)} blobs, the manifest says {manifest['blobs']}")
-        for path in (staging / "keys").rglob("*") if (staging / "keys").exists() else []:
-            mine = keys_root / path.relative_to(staging / "keys")
-            if path.is_file() and mine.exists() and mine.read_bytes() != path.read_bytes():
-                raise BackupError(f"{mine} differs from the backup's: restore into a fresh instance folder "
-                                  "(nothing was changed)")
         db.session.remove()
         _load_database(url, staging / manifest["database"])
         for path in blobs:
@@ -168,12 +166,23 @@ def restore(archive: str) -> dict:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
         if (staging / "keys").exists():
-            shutil.copytree(staging / "keys", keys_root, dirs_exist_ok=True)
+            _set_aside(keys_root)
+            shutil.copytree(staging / "keys", keys_root)
             for path in keys_root.rglob("*"):
                 if path.is_file():
                     path.chmod(0o600)
     db.engine.dispose()
     return manifest
+
+
+def _set_aside(keys_root: Path) -> None:
+    """Keys already in the instance folder (made by starting the app on the empty deployment,
+    so nothing is encrypted or signed with them) are moved aside, never deleted."""
+    if keys_root.exists() and any(keys_root.iterdir()):
+        aside = keys_root.with_name(f"keys.before-restore-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}")
+        keys_root.rename(aside)
+    elif keys_root.exists():
+        keys_root.rmdir()
 
 
 def _load_database(url, dump: Path) -> None:
