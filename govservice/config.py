@@ -103,12 +103,13 @@ def from_environment(instance_path: str) -> dict:
         "AUDIT_SEAL_DELAY": _float("AUDIT_SEAL_DELAY", "0.2"),
         "AUDIT_SEAL_BATCH": _int("AUDIT_SEAL_BATCH", "2000"),
         "AUDIT_LOG_ORIGIN": env.get("AUDIT_LOG_ORIGIN", ""),
-        # Operations (govservice/ops): JSON log lines (default outside development), one access
-        # line per request, a bearer token /metrics asks for (unset: open; the load balancer
-        # keeps /metrics from the public).
+        # Operations (govservice/ops): JSON log lines (default outside development), an access
+        # line per request from the app (off: the load balancer logs every request with the same
+        # X-Request-ID), a bearer token /metrics asks for (unset: open; the load balancer keeps
+        # /metrics from the public).
         "LOG_FORMAT": env.get("LOG_FORMAT") or ("text" if env.get("GOVSERVICE_ENV", "development") == "development"
                                                 else "json"),
-        "LOG_REQUESTS": _bool(env.get("LOG_REQUESTS"), True),
+        "LOG_REQUESTS": _bool(env.get("LOG_REQUESTS"), False),
         "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",

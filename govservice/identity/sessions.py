@@ -283,6 +283,7 @@ class ServerSessionInterface(SessionInterface):
         except StoreUnavailable:
             unreadable = ServerSession()
             unreadable.unavailable = True
+            request.environ["govservice.session_unreadable"] = True  # ops.faults answers 503
             return unreadable
         if record is None:
             return ServerSession()

@@ -7,23 +7,31 @@ rate-limiter options); `init_app(app)` after (request ids and timing, JSON logs,
 """
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 
-from . import settings  # noqa: F401  (create_app checks the secrets before anything is generated)
+from . import faults, requestlog, settings
 
 
 def configure(app: Flask) -> None:
-    from . import faults, settings
     settings.check(app)
     faults.configure(app)
 
 
+def _begin_request():
+    """The first before_request hook (one, for both: each hook costs a call per request):
+    the request's start time, and the 503 for a session the store could not read."""
+    environ = request.environ
+    requestlog.start(environ)
+    return faults.refuse_unreadable_session(environ)
+
+
 def init_app(app: Flask) -> None:
     from ..extensions import csrf, limiter
-    from . import faults, metrics, requestlog
+    from . import metrics
     from .views import bp
     faults.init_app(app)
-    requestlog.init_app(app)  # after: its timer is the first hook of every request
+    requestlog.init_app(app)
+    app.before_request_funcs.setdefault(None, []).insert(0, _begin_request)
     metrics.init_app(app)
     app.register_blueprint(bp)
     csrf.exempt(bp)

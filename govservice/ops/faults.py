@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, g, render_template, request, session
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import event, exc as sa_exc
 from sqlalchemy.orm import Session
@@ -63,8 +63,12 @@ def replace_with_unavailable(response, what: str) -> None:
     response.headers.update(headers)
 
 
-def _refuse_unreadable_session():
-    if getattr(session, "unavailable", False) and not session_free(request.endpoint):
+#: set in the WSGI environ by the session interface when the store did not answer
+UNREADABLE_SESSION = "govservice.session_unreadable"
+
+
+def refuse_unreadable_session(environ: dict):
+    if environ.get(UNREADABLE_SESSION) and not session_free(request.endpoint):
         return unavailable("session")
     return None
 
@@ -127,7 +131,6 @@ def configure(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_unreadable_session)
     app.register_error_handler(sa_exc.OperationalError, _database_error)
     app.register_error_handler(sa_exc.InterfaceError, _database_error)
     import redis

@@ -2,6 +2,8 @@
 `flask govservice tick` runs every entry of the Celery beat schedule, read from the schedule."""
 from __future__ import annotations
 
+import os
+import threading
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -110,17 +112,38 @@ def test_revoked_or_expired_certificates_are_not_told(ctx, clock):
 
 
 def test_ended_sessions_are_purged_once(ctx, clock):
-    store = sessions.DatabaseStore()
+    store = ctx.extensions["session_store"] = sessions.DatabaseStore()  # (Redis expires its own keys)
     now = clock.now()
     for key, last_seen in (("ended", now - timedelta(hours=1)), ("live", now)):
         store.save(key, sessions.Record(data="x", person_id=None, created_at=last_seen, last_seen_at=last_seen,
                                         idle_seconds=1800), 12 * 3600)
     from govservice.identity.tasks import purge_sessions_task
-    if ctx.config.get("REDIS_URL"):
-        pytest.skip("sessions are in Redis on this run (Redis expires its own; the database store is tested on SQLite)")
     assert purge_sessions_task() == 1
     assert purge_sessions_task() == 0
     assert db.session.execute(select(WebSession.key)).scalars().all() == ["live"]
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+                    reason="two timers at once: row locking, tested on PostgreSQL (the PostgreSQL + Redis run)")
+def test_two_expiry_timers_at_once_tell_the_holder_once(app, ctx, clock):
+    soon = issue("jzz")
+    db.session.execute(db.update(Certificate).where(Certificate.id == soon.id)
+                       .values(expires_at=clock.now() + timedelta(days=10)))
+    db.session.commit()
+    told, start = [], threading.Barrier(2)
+
+    def timer():
+        with app.app_context():
+            start.wait()
+            told.append(expiry.notify_expiring())
+            db.session.remove()
+
+    threads = [threading.Thread(target=timer) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(told) == [0, 1] and len(_notices(soon.holder_id, "certificate.expiring")) == 1
 
 
 @shared_task(name="tests.ops.counted")
