@@ -54,6 +54,9 @@ def init_app(app: Flask) -> Celery:
             "supplements-lapse": {"task": "cases.lapse_supplements", "schedule": crontab(minute="5")},
             # 到期提醒: holders of certificates expiring within EXPIRY_NOTICE_DAYS, each told once.
             "certificates-expiring": {"task": "certificates.notify_expiring", "schedule": crontab(minute="15")},
+            # approved cases whose issuance was never queued (the broker was down at the approval)
+            "certificates-pending": {"task": "certificates.issue_pending", "schedule": 300.0,
+                                     "options": {"expires": 300.0}},
             # ended sessions out of the database store (Redis expires its own)
             "sessions-purge": {"task": "identity.purge_sessions", "schedule": 900.0, "options": {"expires": 900.0}},
         },

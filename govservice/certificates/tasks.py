@@ -87,3 +87,10 @@ def notify_expiring_task() -> int:
     """到期提醒: the holders of certificates expiring within EXPIRY_NOTICE_DAYS, each told once."""
     from . import expiry
     return expiry.notify_expiring()
+
+
+@shared_task(name="certificates.issue_pending")
+def issue_pending_task() -> int:
+    """Approved cases left without their certificate (the broker was down when they were approved)."""
+    from . import sweeper
+    return sweeper.issue_pending()

@@ -158,3 +158,39 @@ def test_a_database_that_does_not_answer_is_503_and_readyz_names_it(app, clock):
     ready = down.get("/readyz")
     assert ready.status_code == 503 and "database" in ready.get_json()["down"]
     assert down.get("/healthz").status_code == 200  # alive all the same: liveness is not readiness
+
+
+class TestBrokerDown:
+    """The Celery broker does not answer when an officer approves: the approval stands (no 500,
+    no false "not done"), and the timer issues the certificate afterwards, once."""
+
+    @pytest.fixture
+    def app_config(self):
+        return {"CELERY_BROKER_URL": "redis://127.0.0.1:18157/0"}  # nothing listens there
+
+    def test_the_approval_stands_and_the_timer_issues_the_certificate(self, app, ctx, client, login, clock):
+        from datetime import timedelta
+
+        from govservice.cases.models import Case
+        from govservice.certificates import sweeper
+        from govservice.certificates.models import Certificate
+
+        from ..factories import in_review_case
+        celery = app.extensions["celery"]
+        celery.conf.task_always_eager = True   # the case gets there while the broker answers ...
+        case = in_review_case()
+        celery.conf.task_always_eager = False  # ... and it stops answering before the approval
+        login(client, "刘洋")
+        step = case.steps[0].id
+        answer = client.post(f"/review/cases/{case.number}/decide",
+                             data={"version": case.version, "step": step, "decision": "approve", "opinion": "准予登记"})
+        assert answer.status_code == 302
+        db.session.expire_all()
+        assert db.session.get(Case, case.id).state == "approved"
+        assert sweeper.issue_pending() == 0            # the regular task gets its turn first
+        clock.advance(minutes=3)
+        assert sweeper.issue_pending() == 1
+        assert db.session.get(Case, case.id).state == "completed"
+        assert db.session.execute(db.select(db.func.count(Certificate.id))
+                                  .where(Certificate.case_id == case.id)).scalar_one() == 1
+        assert sweeper.issue_pending() == 0
