@@ -169,8 +169,6 @@ class TestBrokerDown:
         return {"CELERY_BROKER_URL": "redis://127.0.0.1:18157/0"}  # nothing listens there
 
     def test_the_approval_stands_and_the_timer_issues_the_certificate(self, app, ctx, client, login, clock):
-        from datetime import timedelta
-
         from govservice.cases.models import Case
         from govservice.certificates import sweeper
         from govservice.certificates.models import Certificate
