@@ -43,7 +43,7 @@ def init_app(app: Flask) -> None:
     case_transitioned.connect(_on_case_transitioned, sender=app, weak=False)
     consultation_answered.connect(_on_consultation_answered, sender=app, weak=False)
     certificate_expiring.connect(_on_certificate_expiring, sender=app, weak=False)
-    certificate_expiry_noticed.connect(_on_case_transitioned, sender=app, weak=False)
+    certificate_expiry_noticed.connect(_mail_committed_notices, sender=app, weak=False)
 
     @app.context_processor
     def unread_notices():
@@ -78,7 +78,11 @@ def _on_certificate_expiring(app, certificate, days_left, **_kw):
     db.session.info.setdefault("notices_to_mail", []).append(notice)
 
 
-def _on_case_transitioned(app, case_id=None, action=None, **_kw):
+def _on_case_transitioned(app, case_id, action, **_kw):
+    _mail_committed_notices(app)
+
+
+def _mail_committed_notices(app, **_kw):
     """After a commit that wrote notices: queue their e-mails."""
     for notice in db.session.info.pop("notices_to_mail", []):
         _send_later(notice)

@@ -23,6 +23,7 @@ from sqlalchemy import event, exc as sa_exc
 from sqlalchemy.orm import Session
 
 from ..extensions import db
+from .requestlog import request_id
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,6 @@ def unavailable(what: str):
         "database": _("数据库暂时无法连接，本次操作没有完成。"),
         "broker": _("后台任务服务暂时不可用，本次操作没有完成。"),
     }
-    from .requestlog import request_id
     body = render_template("ops/unavailable.html", message=messages[what], request_id=request_id())
     return body, 503, {"Retry-After": RETRY_AFTER, "Cache-Control": "no-store"}
 
