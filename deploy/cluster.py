@@ -97,9 +97,26 @@ class Cluster:
         sys.path.insert(0, str(ROOT))
         from govservice.keys import instance_secret
         Path(self.folder).mkdir(parents=True, exist_ok=True)
+        self._create_database()
         for name, variable in SECRETS:
             if not (variable == "DATA_KEY" and os.environ.get("DATA_KEYS")):
                 instance_secret(self.folder, name, variable)
+
+    def _create_database(self) -> None:
+        """The PostgreSQL database named, made if the server does not have it yet."""
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+        url = make_url(self.database_url)
+        if url.get_backend_name() != "postgresql":
+            raise SystemExit(f"make cluster: DATABASE_URL must name PostgreSQL (several instances share it), "
+                             f"not {url.get_backend_name()}")
+        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}).first():
+                    conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+        finally:
+            admin.dispose()
 
     def _setup(self) -> subprocess.Popen:
         """`flask govservice db upgrade` and `... demo`, in one process (one start of the app, not two),
