@@ -123,6 +123,19 @@ def create(archive: str, *, with_keys: bool = True) -> dict:
     return manifest
 
 
+def _extract(tar: tarfile.TarFile, target: Path) -> None:
+    """Regular files and folders under `target` only (no links, devices, absolute or `..` paths);
+    tarfile's own "data" filter where this Python has it (3.11.4+), the same checks by hand before."""
+    for member in tar.getmembers():
+        parts = Path(member.name).parts
+        if member.name.startswith("/") or ".." in parts or not (member.isfile() or member.isdir()):
+            raise BackupError(f"the archive holds an entry that is not a plain file: {member.name!r}")
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(target, filter="data")
+    else:
+        tar.extractall(target)
+
+
 def _empty_database() -> bool:
     return not inspect(db.engine).get_table_names()
 
@@ -140,7 +153,7 @@ def restore(archive: str) -> dict:
         raise BackupError(f"the blob folder {blobs_root} is not empty (nothing was changed)")
     with tempfile.TemporaryDirectory(prefix="govservice-restore-") as folder, tarfile.open(archive, "r:gz") as tar:
         staging = Path(folder)
-        tar.extractall(staging, filter="data")
+        _extract(tar, staging)
         try:
             manifest = json.loads((staging / "manifest.json").read_text())
         except (OSError, ValueError):
