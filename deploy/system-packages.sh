@@ -6,7 +6,7 @@
 #   deploy/system-packages.sh run|test|cluster
 #
 # run:     fonts-wqy-zenhei (certificates embed its CJK font)
-# test:    that, chromium (the Playwright journey), poppler-utils (pdfsig checks signatures) and
+# test:    that, chromium and libatomic1 (the Playwright journey), poppler-utils (pdfsig checks signatures) and
 #          haproxy (e2e/test_cluster.py runs the cluster on the PostgreSQL + Redis run)
 # cluster: the font and haproxy (the load balancer in front of the instances)
 set -eu
@@ -14,7 +14,9 @@ set -eu
 purpose="${1:-test}"
 need=""
 font() { [ -n "${CJK_FONT:-}" ] && [ -r "$CJK_FONT" ] || [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need="$need fonts-wqy-zenhei"; }
-browser() { [ -n "${E2E_CHROMIUM:-}" ] && [ -x "$E2E_CHROMIUM" ] || [ -x /usr/bin/chromium ] || need="$need chromium"; }
+browser() { [ -n "${E2E_CHROMIUM:-}" ] && [ -x "$E2E_CHROMIUM" ] || [ -x /usr/bin/chromium ] || need="$need chromium"
+  # Playwright's own driver (a bundled node) needs libatomic.so.1, absent from a minimal Debian
+  /sbin/ldconfig -p 2>/dev/null | grep -q 'libatomic\.so\.1 ' || need="$need libatomic1"; }
 poppler() { command -v pdfsig >/dev/null 2>&1 || need="$need poppler-utils"; }
 balancer() { command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need="$need haproxy"; }
 
