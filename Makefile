@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit e2e bench translations clean
+.PHONY: run test unit e2e bench translations clean cluster system-packages-run system-packages-test system-packages-cluster
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -14,23 +14,36 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# Debian packages (Chromium, the CJK font, poppler, HAProxy): installed with apt-get when missing
+# and root, else one line naming them (deploy/system-packages.sh; .ci/run uses the same script).
+system-packages-run system-packages-test system-packages-cluster:
+	@sh deploy/system-packages.sh $(@:system-packages-%=%)
+
 translations: $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -d govservice/translations -D messages >/dev/null
 
 ## make run: install, migrate, load the demo data, start the identity provider and the app
-run: $(STAMP) translations
+run: system-packages-run $(STAMP) translations
 	$(FLASK) govservice db upgrade
 	$(FLASK) govservice demo
 	$(FLASK) govservice serve
 
 ## make test: the whole suite (unit, integration, then the browser journey)
-test: unit e2e
+test: system-packages-test
+	$(MAKE) --no-print-directory unit e2e
 
 unit: $(STAMP) translations
 	$(BIN)/python -m pytest tests -q
 
 e2e: $(STAMP) translations
+	sh e2e/axe/install.sh
 	$(BIN)/python -m pytest e2e -q
+
+## make cluster: the production topology on this machine (deploy/cluster.py): INSTANCES (3) gunicorn
+## instances behind HAProxy on CLUSTER_PORT (8000), Celery workers and beat, the development provider,
+## on DATABASE_URL / REDIS_URL (default: the local PostgreSQL database govservice and Redis db 0)
+cluster: system-packages-cluster $(STAMP) translations
+	$(BIN)/python deploy/cluster.py
 
 ## make bench: every benchmark; the throughput figures of issue 9 want PostgreSQL and Redis, e.g.
 ##   make bench DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/0

@@ -37,3 +37,27 @@ def post_fork(server, worker):
         from govservice.extensions import db
         with wsgi.app_context():
             db.engine.dispose(close=False)
+
+
+# Prometheus metrics from every worker (govservice/ops/metrics.py, prometheus_client's
+# multiprocess mode): each worker writes to files in one folder, /metrics adds them up. Set
+# before the app (and with it prometheus_client) is imported; the files of an earlier run are
+# removed, or they would be counted again.
+def _metrics_folder() -> str:
+    import glob
+    import tempfile
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        folder = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="govservice-metrics-")
+    os.makedirs(folder, exist_ok=True)
+    for stale in glob.glob(os.path.join(folder, "*.db")):
+        os.unlink(stale)
+    return folder
+
+
+_metrics_folder()
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)

@@ -22,10 +22,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(root / "templates"),
         static_folder=str(root / "static"),
     )
-    app.config.update(config_module.from_environment(app.instance_path))
-    if test_config:
-        app.config.update(test_config)
-    _load_secrets(app)
+    try:
+        app.config.update(config_module.from_environment(app.instance_path))
+        if test_config:
+            app.config.update(test_config)
+        from . import ops
+        ops.settings.check_secrets(app.config, os.environ)
+        _load_secrets(app)
+        ops.configure(app)
+    except config_module.ConfigError as exc:  # one line naming the setting, not a traceback
+        raise SystemExit(f"govservice: configuration error: {exc}") from None
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
     app.config["MAX_CONTENT_LENGTH"] = (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
@@ -106,6 +112,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(audit_bp)
     app.register_blueprint(audit_log_bp)
 
+    ops.init_app(app)
     from .cli import register as register_cli
     register_cli(app)
     from .templating import register as register_filters

@@ -2,13 +2,15 @@
 
 Without `CELERY_BROKER_URL` tasks run eagerly in the calling process (the embedded default),
 so `make run` needs no worker. With a broker: `celery -A govservice.worker worker`, and
-`celery -A govservice.worker beat` for the periodic tasks (the audit sealer, every
-AUDIT_SEAL_INTERVAL seconds; embedded, a thread in the app process seals instead).
+`celery -A govservice.worker beat` for the periodic tasks below (the timers). Embedded, without a
+broker, `flask govservice tick` runs every task of the schedule once (from cron, say every five
+minutes); each is idempotent, so running one early, late or twice does nothing more.
 Tasks are thin wrappers around service functions.
 """
 from __future__ import annotations
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask
 
 
@@ -25,10 +27,15 @@ def init_app(app: Flask) -> Celery:
         task_always_eager=not broker,
         task_eager_propagates=True,
         task_ignore_result=True,
+        task_default_queue=app.config.get("CELERY_QUEUE") or "celery",
+        # a broker that does not answer fails the request that queues (503) in about a second,
+        # instead of holding it through kombu's default retries
+        broker_connection_timeout=1.0,
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2},
         timezone="Asia/Shanghai",
         # every task module, so a worker knows them all (the web imports them only where it queues)
         imports=("govservice.audit.tasks", "govservice.notify.tasks", "govservice.certificates.tasks",
-                 "govservice.supervision.tasks"),
+                 "govservice.supervision.tasks", "govservice.cases.tasks", "govservice.identity.tasks"),
         # `celery -A govservice.worker beat`: the audit sealer, often (a run with nothing to seal,
         # or with another sealer at work, returns at once; a run not started in time is dropped).
         beat_schedule={
@@ -42,7 +49,9 @@ def init_app(app: Flask) -> Celery:
                 "schedule": float(app.config.get("CARD_INTERVAL", 3600)),
                 "options": {"expires": float(app.config.get("CARD_INTERVAL", 3600))},
             },
-            "certificates-retry": {  # certificates not signed yet (a TSA that did not answer)
+            # approved cases without their certificate yet: a TSA that did not answer, a broker that
+            # was down at the approval, a lost task
+            "certificates-retry": {
                 "task": "certificates.retry_pending",
                 "schedule": 60.0,
                 "options": {"expires": 60.0},
@@ -52,6 +61,13 @@ def init_app(app: Flask) -> Celery:
                 "schedule": float(app.config.get("AUDIT_SEAL_INTERVAL", 2)),
                 "options": {"expires": float(app.config.get("AUDIT_SEAL_INTERVAL", 2))},
             },
+            # 补正逾期: a supplement past its date lapses (the case is deemed withdrawn, the
+            # applicant told). Dates are Beijing days: a few minutes past each hour is soon enough.
+            "supplements-lapse": {"task": "cases.lapse_supplements", "schedule": crontab(minute="5")},
+            # 到期提醒: holders of certificates expiring within EXPIRY_NOTICE_DAYS, each told once.
+            "certificates-expiring": {"task": "certificates.notify_expiring", "schedule": crontab(minute="15")},
+            # ended sessions out of the database store (Redis expires its own)
+            "sessions-purge": {"task": "identity.purge_sessions", "schedule": 900.0, "options": {"expires": 900.0}},
         },
     )
     celery.set_default()

@@ -23,6 +23,9 @@ from .audit.cli import audit_group  # noqa: E402
 group.add_command(audit_group)
 from .security.cli import blobs_group  # noqa: E402
 group.add_command(blobs_group)
+from .ops.cli import backup_group, tick  # noqa: E402
+group.add_command(tick)
+group.add_command(backup_group)
 
 
 @db_group.command("upgrade")

@@ -23,3 +23,11 @@ people_alerted = _signals.signal("people-alerted")
 # Sent after a certificate is issued or changes status, committed: sender=app, certificate_id=...,
 # action=issue | suspend | resume | revoke | supersede (the holder's notice listens)
 certificate_changed = _signals.signal("certificate-changed")
+
+# Sent by the expiry timer inside its transaction, for each certificate that expires soon (the
+# holder's notice is written with the mark that it was sent): sender=app, certificate=<Certificate>,
+# days_left=... Listeners add rows and never commit.
+certificate_expiring = _signals.signal("certificate-expiring")
+
+# Sent after that transaction is committed (the e-mails): sender=app
+certificate_expiry_noticed = _signals.signal("certificate-expiry-noticed")

@@ -191,6 +191,9 @@ class SupplementRequest(db.Model):
     """一次性告知补正: everything missing or defective, each with its reason, and a deadline."""
 
     __tablename__ = "supplement_requests"
+    # The lapse timer's walk (issue 10, 08110): unanswered requests by due date.
+    __table_args__ = (Index("ix_supplement_requests_pending_due", "due", "id", sqlite_where=text("answered_at IS NULL"),
+                            postgresql_where=text("answered_at IS NULL")),)
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
     origin: Mapped[str] = mapped_column(String(16), nullable=False)  # window | department

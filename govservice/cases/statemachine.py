@@ -48,6 +48,9 @@ TRANSITIONS = {t.action: t for t in (
     Transition("resubmit", ("supplement_requested",), "submitted", ("applicant", "clerk"), _l("补正后重新提交")),
     Transition("not_accept", ("submitted", "supplement_requested"), "not_accepted", ("clerk",), _l("不予受理")),
     Transition("withdraw", ("submitted", "supplement_requested"), "withdrawn", ("applicant",), _l("撤回申请")),
+    # The timer (cases/lapses.py): a supplement not supplied by its date, the application is
+    # deemed withdrawn (视为撤回申请).
+    Transition("lapse", ("supplement_requested",), "withdrawn", ("system",), _l("逾期未补正，视为撤回申请")),
     Transition("claim", ("accepted", "in_review"), "in_review", ("officer",), _l("认领审查")),
     Transition("step_approve", ("in_review",), "in_review", ("officer",), _l("部门审查同意")),
     Transition("step_deny", ("in_review",), "in_review", ("officer",), _l("部门审查不同意")),

@@ -17,6 +17,9 @@ if TYPE_CHECKING:  # the partners domain's table, referred to by name
     from ..partners.models import PartnerClient
 
 
+_TO_NOTIFY = "expiry_notified_at IS NULL AND expires_at IS NOT NULL AND status = 'valid'"
+
+
 class Certificate(db.Model):
     """One issued certificate. ``status`` is what the issuer decided (valid, suspended, revoked,
     superseded); expiry is judged at the moment of asking (see ``services.status_of``)."""
@@ -28,6 +31,9 @@ class Certificate(db.Model):
         # may name the change application's case.
         Index("uq_certificates_first_issue_case_id", "case_id", unique=True,
               sqlite_where=text("supersedes_id IS NULL"), postgresql_where=text("supersedes_id IS NULL")),
+        # The expiry timer's walk (issue 10, 08110): valid certificates not yet told of their expiry.
+        Index("ix_certificates_to_notify_expiry", "expires_at", "id", sqlite_where=text(_TO_NOTIFY),
+              postgresql_where=text(_TO_NOTIFY)),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     identifier: Mapped[str] = mapped_column(String(128), unique=True, nullable=False)
@@ -55,6 +61,8 @@ class Certificate(db.Model):
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), index=True)
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status_reason: Mapped[str | None] = mapped_column(Text)
+    # When the holder was told it expires soon (certificates.expiry; once per certificate).
+    expiry_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     holder: Mapped[Person] = relationship()
     holder_enterprise: Mapped[Enterprise | None] = relationship()

@@ -160,6 +160,8 @@ def _on_case_transitioned(app, case_id, action, **_):
             # a broker retries by itself)
             db.session.rollback()
             log.warning("the certificate of case %s is not issued yet (%s); it will be retried", case_id, exc)
+        except Exception:  # the broker is down: the approval stands, and `retry_pending` issues it later
+            log.exception("could not queue the certificate of case %s; the retry timer will issue it", case_id)
 
 
 def pdf_font() -> pdf.FontChoice:

@@ -86,3 +86,10 @@ def drain_verifications_task() -> int:
 def retry_pending_task() -> int:
     """Approved cases whose certificate could not be signed (e.g. the TSA did not answer)."""
     return len(services.retry_pending())
+
+
+@shared_task(name="certificates.notify_expiring")
+def notify_expiring_task() -> int:
+    """到期提醒: the holders of certificates expiring within EXPIRY_NOTICE_DAYS, each told once."""
+    from . import expiry
+    return expiry.notify_expiring()

@@ -17,10 +17,12 @@ instances share the store; nothing lives in one process's memory.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -41,6 +43,14 @@ TOUCH_SECONDS = 60
 #: An ended record is kept this long past its end in Redis, so the person can be told why.
 GRACE_SECONDS = 3600
 STAFF_FLAG = "_staff"
+#: Redis: seconds to wait for an answer, and to leave it alone after it did not answer.
+REDIS_TIMEOUT = 0.5
+REDIS_BACKOFF = 5.0
+
+
+class StoreUnavailable(Exception):
+    """The session store (Redis) does not answer: the request's session can be neither read
+    nor saved. The request answers 503 (govservice.ops.faults), never a 500."""
 
 
 @dataclass
@@ -117,13 +127,38 @@ class DatabaseStore:
                       last_seen_at=aware(row.last_seen_at), idle_seconds=row.idle_seconds)
 
 
+def _guarded(operation):
+    """A store operation that fails fast with StoreUnavailable while Redis does not answer (and
+    for REDIS_BACKOFF seconds after it stopped answering), then tries Redis again by itself."""
+    @functools.wraps(operation)
+    def guarded(self, *args, **kwargs):
+        if time.monotonic() < self._down_until:
+            raise StoreUnavailable("Redis")
+        for attempt in (1, 2):
+            try:
+                return operation(self, *args, **kwargs)
+            except self._errors as exc:
+                # A pooled connection Redis (or a proxy) cut while idle fails once: drop the pool's
+                # connections and try a fresh one before calling Redis down.
+                self.redis.connection_pool.disconnect()
+                if attempt == 2:
+                    self._down_until = time.monotonic() + REDIS_BACKOFF
+                    log.warning("the session store (Redis) does not answer (%s); trying again in %.0f s", exc,
+                                REDIS_BACKOFF)
+                    raise StoreUnavailable("Redis") from exc
+    return guarded
+
+
 class RedisStore:
     """Sessions in Redis, each with a TTL a little past its end; a set per person lists theirs."""
 
     def __init__(self, url: str, prefix: str = "govservice:"):
         import redis
-        self.redis = redis.Redis.from_url(url)
+        self.redis = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT,
+                                          health_check_interval=30)
         self.prefix = prefix
+        self._errors = (redis.RedisError, OSError)
+        self._down_until = 0.0
 
     def _k(self, key: str) -> str:
         return f"{self.prefix}session:{key}"
@@ -131,10 +166,12 @@ class RedisStore:
     def _p(self, person_id: int) -> str:
         return f"{self.prefix}person-sessions:{person_id}"
 
+    @_guarded
     def load(self, key: str) -> Record | None:
         raw = self.redis.get(self._k(key))
         return self._record(raw) if raw else None
 
+    @_guarded
     def save(self, key: str, record: Record, absolute_seconds: int) -> None:
         ttl = int((record.expires_at(absolute_seconds) - record.last_seen_at).total_seconds()) + GRACE_SECONDS
         raw = json.dumps({"d": record.data, "p": record.person_id, "c": record.created_at.timestamp(),
@@ -146,6 +183,7 @@ class RedisStore:
             pipe.expire(self._p(record.person_id), absolute_seconds + GRACE_SECONDS)
         pipe.execute()
 
+    @_guarded
     def delete(self, key: str, person_id: int | None = None) -> None:
         pipe = self.redis.pipeline()
         pipe.delete(self._k(key))
@@ -153,12 +191,14 @@ class RedisStore:
             pipe.srem(self._p(person_id), key)
         pipe.execute()
 
+    @_guarded
     def delete_for_person(self, person_id: int) -> int:
         keys = [k.decode() for k in self.redis.smembers(self._p(person_id))]
         deleted = self.redis.delete(*[self._k(k) for k in keys]) if keys else 0
         self.redis.delete(self._p(person_id))
         return deleted
 
+    @_guarded
     def for_person(self, person_id: int) -> dict[str, Record]:
         keys = [k.decode() for k in self.redis.smembers(self._p(person_id))]
         found = {}
@@ -197,6 +237,8 @@ class ServerSession(CallbackDict, SessionMixin):
         self.accessed = False
         self.replaced_sid: str | None = None
         self.replaced_person_id: int | None = None
+        #: The store did not answer when the session was opened: it is empty and is never saved.
+        self.unavailable = False
         #: Why the session the browser presented had ended ("idle" / "absolute"), if it had.
         self.ended: str | None = None
 
@@ -233,12 +275,19 @@ class ServerSessionInterface(SessionInterface):
         if not sid or len(sid) > 128:
             return ServerSession()
         key = key_of(sid)
-        record = self.store.load(key)
+        try:
+            record = self.store.load(key)
+            ended = record.ended(clock.now(), absolute_seconds(app)) if record is not None else None
+            if ended:
+                self.store.delete(key, record.person_id)
+        except StoreUnavailable:
+            unreadable = ServerSession()
+            unreadable.unavailable = True
+            request.environ["govservice.session_unreadable"] = True  # ops.faults answers 503
+            return unreadable
         if record is None:
             return ServerSession()
-        ended = record.ended(clock.now(), absolute_seconds(app))
         if ended:
-            self.store.delete(key, record.person_id)
             fresh = ServerSession()
             fresh.ended = ended
             return fresh
@@ -250,6 +299,15 @@ class ServerSessionInterface(SessionInterface):
         return ServerSession(data, sid=sid, record=record)
 
     def save_session(self, app: Flask, session: ServerSession, response) -> None:
+        if session.unavailable:
+            return  # nothing was read, so nothing may be written over what the store holds
+        try:
+            self._save(app, session, response)
+        except StoreUnavailable:
+            from ..ops.faults import replace_with_unavailable
+            replace_with_unavailable(response, "session")
+
+    def _save(self, app: Flask, session: ServerSession, response) -> None:
         name, domain, path = self.get_cookie_name(app), self.get_cookie_domain(app), self.get_cookie_path(app)
         now = clock.now()
         if session.replaced_sid:

@@ -29,7 +29,8 @@ from sqlalchemy import func, inspect, select, update
 from .. import clock, pii
 from ..extensions import db
 from ..identity.models import Person
-from ..signals import case_transitioned, case_transitioning, certificate_changed, consultation_answered, people_alerted
+from ..signals import (case_transitioned, case_transitioning, certificate_changed, certificate_expiring,
+                       certificate_expiry_noticed, consultation_answered, people_alerted)
 from . import sms
 from .mail import MailError, from_config
 from .models import Notice, NoticeSettings
@@ -54,6 +55,8 @@ def init_app(app: Flask) -> None:
     case_transitioned.connect(_on_case_transitioned, sender=app, weak=False)
     consultation_answered.connect(_on_consultation_answered, sender=app, weak=False)
     people_alerted.connect(_on_people_alerted, sender=app, weak=False)
+    certificate_expiring.connect(_on_certificate_expiring, sender=app, weak=False)
+    certificate_expiry_noticed.connect(_mail_committed_notices, sender=app, weak=False)
 
     @app.context_processor
     def unread_notices():
@@ -76,7 +79,24 @@ def _on_case_transitioning(app, case, action, state, note, changes, **_kw):
         db.session.info.setdefault("notices_to_mail", []).append(notice)
 
 
+def _on_certificate_expiring(app, certificate, days_left, **_kw):
+    """到期提醒: the holder's notice, in the timer's transaction (which marks it sent)."""
+    from ..certificates.services import certificate_type
+    expires = certificate.expires_at.astimezone(clock.BEIJING).date()
+    notice = Notice(recipient_id=certificate.holder_id, kind="certificate.expiring",
+                    params={"name": certificate_type(certificate.type_code).name, "expires": expires.isoformat(),
+                            "days": days_left, "identifier": certificate.identifier},
+                    url=_path("certificates.wallet"), created_at=clock.now())
+    db.session.add(notice)
+    db.session.info.setdefault("notices_to_mail", []).append(notice)
+
+
 def _on_case_transitioned(app, case_id, action, **_kw):
+    _mail_committed_notices(app)
+
+
+def _mail_committed_notices(app, **_kw):
+    """After a commit that wrote notices: queue their e-mails."""
     for notice in db.session.info.pop("notices_to_mail", []):
         _send_later(notice)
 
@@ -214,6 +234,10 @@ def render(notice: Notice) -> tuple[str, str]:
     if notice.kind in ALERTS:
         title, body = ALERTS[notice.kind]
         return str(title) % p, str(body) % p
+    if notice.kind == "certificate.expiring":
+        return (_("您的%(name)s即将到期", name=p.get("name", "")),
+                _("您的%(name)s将于 %(expires)s 到期（还有 %(days)s 天）。如需继续使用，请及时办理延续或换证。",
+                  name=p.get("name", ""), expires=p.get("expires", ""), days=p.get("days", "")))
     if notice.kind.startswith("certificate."):
         return _certificate_words(notice.kind.split(".", 1)[1], p)
     action = notice.kind.split(".", 1)[1] if notice.kind.startswith("case.") else ""
@@ -226,6 +250,7 @@ def render(notice: Notice) -> tuple[str, str]:
         "resubmit": _("办件 %(number)s 补正材料已提交", number=number),
         "not_accept": _("办件 %(number)s 不予受理", number=number),
         "withdraw": _("办件 %(number)s 已撤回", number=number),
+        "lapse": _("办件 %(number)s 逾期未补正，视为撤回", number=number),
         "claim": _("办件 %(number)s 进入审查", number=number),
         "approve": _("办件 %(number)s 已批准", number=number),
         "deny": _("办件 %(number)s 不予批准", number=number),
@@ -240,6 +265,7 @@ def render(notice: Notice) -> tuple[str, str]:
         "resubmit": _("您已为“%(item)s”提交补正材料，等待综合窗口核验。", item=item),
         "not_accept": _("您申请的“%(item)s”不予受理。%(note)s", item=item, note=p.get("note", "")),
         "withdraw": _("您申请的“%(item)s”已撤回。", item=item),
+        "lapse": _("您申请的“%(item)s”未在补正期限内补正材料，视为撤回申请。如仍需办理，请重新提交申请。", item=item),
         "claim": _("您申请的“%(item)s”已进入审查。", item=item),
         "approve": _("您申请的“%(item)s”已批准。", item=item),
         "deny": _("您申请的“%(item)s”不予批准。%(note)s", item=item, note=p.get("note", "")),

@@ -2,11 +2,11 @@
 certificates other systems accept, the front of house, and the other channels
 
 Revision ID: 0900
-Revises: 08210, 08310, 08410, 08540
+Revises: 08110, 08210, 08310, 08410, 08540
 """
 
 revision = "0900"
-down_revision = ("08210", "08310", "08410", "08540")
+down_revision = ("08110", "08210", "08310", "08410", "08540")
 branch_labels = None
 depends_on = None
 
