@@ -36,7 +36,7 @@ unit: $(STAMP) translations
 	$(BIN)/python -m pytest tests -q
 
 e2e: $(STAMP) translations
-	sh e2e/axe/install.sh
+	bash e2e/axe/install.sh
 	$(BIN)/python -m pytest e2e -q
 
 ## make cluster: the production topology on this machine (deploy/cluster.py): INSTANCES (3) gunicorn
