@@ -198,7 +198,7 @@ def test_the_journey_crosses_instances_and_survives_one_killed_in_a_burst(platfo
     revoke = officer.form("/review/certificates", f"/review/certificates/{identifier}/revoke")
     officer.next_not_on(submitted_on, accepted_on)
     assert officer.post(f"/review/certificates/{identifier}/revoke",
-                        data=dict(revoke, reason="以欺骗手段取得登记")).status_code == 302
+                        data=dict(revoke, reason="以欺骗手段取得登记", confirmed="1")).status_code == 302
     assert officer.served[-1] not in (submitted_on, accepted_on)
     answers = [visitor.get(f"/v/{token}") for _ in range(3)]
     assert {a.headers["X-Served-By"] for a in answers} == {"app1", "app2", "app3"}

@@ -282,6 +282,10 @@ class SuiteKeyStore:
     def verifiers(self) -> list:
         return self.sm2.verifiers() + self.es256.verifiers()
 
+    def current(self, kid: str):
+        """Whether a key with this kid is published now (see `tokens.TokenKeyStore.current`)."""
+        return self.es256.current(kid) or (kid in self.sm2.kids() or None)
+
     def verify(self, token: str | bytes) -> dict[str, Any]:
         if tokens.unverified_header(token).get("alg") == ALG:
             return self.sm2.verify(token)

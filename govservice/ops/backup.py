@@ -13,13 +13,14 @@ data readable: the archive holds them unless `--without-keys` (keys kept in a va
 environment), and is written readable by its owner only. Keep it as you keep the keys.
 
 Restoring goes into an empty database and an empty blob folder only, checks every member
-against the manifest's SHA-256 and every blob against its name before it changes anything, and
+(each blob too: blobs are stored encrypted, so a name is not its file's hash) against the
+manifest's SHA-256 before it changes anything, and
 refuses anything else. Keys the empty deployment generated when it started are moved aside
 (`keys.before-restore-<time>`), never deleted; restart the app afterwards, so it reads the
 restored ones.
 
 Archive (tar, gzip): manifest.json, database.dump (pg_dump custom format) or database.sqlite,
-blobs/<aa>/<bb>/<sha256>, keys/...
+blobs/<aa>/<bb>/<name>, keys/...
 """
 from __future__ import annotations
 
@@ -110,7 +111,9 @@ def create(archive: str, *, with_keys: bool = True) -> dict:
         with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
             tar.add(staging / database, arcname=database)
             for path in blobs:  # after the snapshot (see the module docstring)
-                tar.add(path, arcname=f"blobs/{path.relative_to(blobs_root)}")
+                name = f"blobs/{path.relative_to(blobs_root)}"
+                manifest["sha256"][name] = _sha256(path)  # stored encrypted: the name is not the content's hash
+                tar.add(path, arcname=name)
             for path in keys:
                 name = f"keys/{path.relative_to(keys_root)}"
                 manifest["sha256"][name] = _sha256(path)
@@ -167,9 +170,6 @@ def restore(archive: str) -> dict:
             if not (staging / name).is_file() or _sha256(staging / name) != digest:
                 raise BackupError(f"{archive}: {name} is missing or damaged (nothing was changed)")
         blobs = [p for p in (staging / "blobs").rglob("*") if p.is_file()] if (staging / "blobs").exists() else []
-        for path in blobs:
-            if _sha256(path) != path.name:
-                raise BackupError(f"{archive}: blob {path.name} is damaged (nothing was changed)")
         if len(blobs) != manifest["blobs"]:
             raise BackupError(f"{archive}: {len(blobs)} blobs, the manifest says {manifest['blobs']}")
         db.session.remove()

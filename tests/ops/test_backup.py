@@ -88,7 +88,7 @@ def test_a_damaged_archive_is_refused_before_anything_changes(app, ctx, clock, t
             target.addfile(member, __import__("io").BytesIO(data) if data is not None else None)
     fresh = create_app(dict(app.config, **empty_target))
     with fresh.app_context():
-        with pytest.raises(backup.BackupError, match="is damaged"):
+        with pytest.raises(backup.BackupError, match="missing or damaged"):
             backup.restore(damaged)
         from sqlalchemy import inspect
         assert not inspect(db.engine).get_table_names()   # nothing was restored
