@@ -94,7 +94,7 @@ def test_a_certificate_of_a_trusted_platform_replaces_a_material_until_its_issue
     assert _check(other_platform["kept"]).ok
 
     audited = db.session.execute(db.select(AuditEntry.detail).where(
-        AuditEntry.action == "certificate.material.foreign")).scalars().all()
+        AuditEntry.action == "certificate.material.foreign").order_by(AuditEntry.id)).scalars().all()
     assert [d["result"] for d in audited] == ["valid", "valid", "refused", "valid"]
 
 
