@@ -58,20 +58,21 @@ def _held(identifier, what="certificate"):
 @bp.get("/wallet/<identifier>.pdf")
 @login_required
 def download(identifier):
-    certificate = _held(identifier)
-    name = f"{services.certificate_type(certificate.type_code).name}-{certificate.identifier}.pdf"
-    return send_file(io.BytesIO(services.pdf_bytes(certificate)), mimetype="application/pdf",
-                     download_name=name, as_attachment=True)
+    return _document(identifier, "pdf", "application/pdf", services.pdf_bytes)
 
 
 @bp.get("/wallet/<identifier>.ofd")
 @login_required
 def download_ofd(identifier):
     """The certificate as OFD (GB/T 33190), for the national e-licence systems."""
+    return _document(identifier, "ofd", "application/ofd", documents.ofd_bytes)
+
+
+def _document(identifier, extension, mimetype, render):
+    """The held certificate as a file named "<type>-<identifier>.<extension>"."""
     certificate = _held(identifier)
-    name = f"{services.certificate_type(certificate.type_code).name}-{certificate.identifier}.ofd"
-    return send_file(io.BytesIO(documents.ofd_bytes(certificate)), mimetype="application/ofd",
-                     download_name=name, as_attachment=True)
+    name = f"{services.certificate_type(certificate.type_code).name}-{certificate.identifier}.{extension}"
+    return send_file(io.BytesIO(render(certificate)), mimetype=mimetype, download_name=name, as_attachment=True)
 
 
 @bp.get("/wallet/<identifier>/credential.sd-jwt")
