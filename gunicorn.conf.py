@@ -3,6 +3,7 @@
 Every value can be overridden from the environment (GUNICORN_*), so the benchmarks and a
 deployment run the app and a hello-world route under exactly the same settings.
 """
+
 import multiprocessing
 import os
 
@@ -35,6 +36,7 @@ def post_fork(server, worker):
     wsgi = worker.app.wsgi()
     if "sqlalchemy" in getattr(wsgi, "extensions", {}):
         from govservice.extensions import db
+
         with wsgi.app_context():
             db.engine.dispose(close=False)
 
@@ -46,6 +48,7 @@ def post_fork(server, worker):
 def _metrics_folder() -> str:
     import glob
     import tempfile
+
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if not folder:
         folder = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="govservice-metrics-")
@@ -60,4 +63,5 @@ _metrics_folder()
 
 def child_exit(server, worker):
     from prometheus_client import multiprocess
+
     multiprocess.mark_process_dead(worker.pid)

@@ -14,6 +14,7 @@ show SQLite's one writer at a time. Prints:
   * `audit verify` throughput over the whole sealed log.
 Not part of the test suite.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -84,8 +85,16 @@ def bulk_append(app, n: int) -> None:
     with app.app_context():
         at = utcnow()
         for start in range(0, n, 10_000):
-            rows = [{"at": at, "action": "bench.bulk", "subject": f"bench:{i}", "purpose": "benchmark",
-                     "detail": {"i": i, "channel": "bench"}} for i in range(start, min(n, start + 10_000))]
+            rows = [
+                {
+                    "at": at,
+                    "action": "bench.bulk",
+                    "subject": f"bench:{i}",
+                    "purpose": "benchmark",
+                    "detail": {"i": i, "channel": "bench"},
+                }
+                for i in range(start, min(n, start + 10_000))
+            ]
             db.session.execute(insert(AuditEntry), rows)
             db.session.commit()
 
@@ -101,13 +110,20 @@ def main() -> None:
         from sqlalchemy import text
 
         from govservice import create_app, migrate
-        from govservice.audit import sealer, services as audit
+        from govservice.audit import sealer
+        from govservice.audit import services as audit
         from govservice.extensions import db
 
         url = scratch_database(instance)
-        app = create_app({"INSTANCE_DIR": instance, "SQLALCHEMY_DATABASE_URI": url, "PUBLIC_URL": "http://localhost",
-                          "AUDIT_SEALER": "off",
-                          "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": args.threads + 2, "max_overflow": 4}})
+        app = create_app(
+            {
+                "INSTANCE_DIR": instance,
+                "SQLALCHEMY_DATABASE_URI": url,
+                "PUBLIC_URL": "http://localhost",
+                "AUDIT_SEALER": "off",
+                "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": args.threads + 2, "max_overflow": 4},
+            }
+        )
         with app.app_context():
             postgres = db.engine.dialect.name == "postgresql"
             migrate.upgrade()
@@ -115,7 +131,8 @@ def main() -> None:
                 conn.execute(text("CREATE TABLE bench_audit_head (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL)"))
                 conn.execute(text("INSERT INTO bench_audit_head VALUES (1, 0)"))
             server = db.engine.dialect.name + (
-                " " + db.session.execute(text("SHOW server_version")).scalar() if postgres else "")
+                " " + db.session.execute(text("SHOW server_version")).scalar() if postgres else ""
+            )
             db.session.remove()
         print(f"audit log benchmark on {server}, {os.cpu_count()} CPUs")
         if not postgres:
@@ -125,8 +142,7 @@ def main() -> None:
             for label, locked in (("plain INSERT (now)", False), ("head row locked FOR UPDATE (before)", True)):
                 one = appends_per_second(app, 1, args.seconds, locked)
                 many = appends_per_second(app, args.threads, args.seconds, locked)
-                print(f"  {label:38} 1 thread {one:8.0f}/s   {args.threads} threads {many:8.0f}/s   "
-                      f"x{many / one:.1f}")
+                print(f"  {label:38} 1 thread {one:8.0f}/s   {args.threads} threads {many:8.0f}/s   x{many / one:.1f}")
         else:
             one = appends_per_second(app, 1, args.seconds, False)
             print(f"appends per second, 1 thread: {one:.0f}/s")
@@ -140,15 +156,19 @@ def main() -> None:
             started = time.perf_counter()
             result = sealer.seal()
             elapsed = time.perf_counter() - started
-            print(f"sealing: {result.sealed} entries in {result.checkpoints} checkpoints (batch "
-                  f"{app.config['AUDIT_SEAL_BATCH']}) in {elapsed:.2f} s: {result.sealed / elapsed:,.0f} entries/s")
+            print(
+                f"sealing: {result.sealed} entries in {result.checkpoints} checkpoints (batch "
+                f"{app.config['AUDIT_SEAL_BATCH']}) in {elapsed:.2f} s: {result.sealed / elapsed:,.0f} entries/s"
+            )
             assert result.sealed == pending
             started = time.perf_counter()
             report = audit.verify(chunk=5000)
             elapsed = time.perf_counter() - started
             assert report.ok, report.problem
-            print(f"verify: {report.entries} entries, {report.checkpoints} checkpoints in {elapsed:.2f} s: "
-                  f"{report.entries / elapsed:,.0f} entries/s")
+            print(
+                f"verify: {report.entries} entries, {report.checkpoints} checkpoints in {elapsed:.2f} s: "
+                f"{report.entries / elapsed:,.0f} entries/s"
+            )
             started = time.perf_counter()
             assert sealer.seal().sealed == 0
             print(f"an idle sealer run (nothing to seal): {(time.perf_counter() - started) * 1000:.1f} ms")

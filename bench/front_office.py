@@ -11,6 +11,7 @@ Prints:
     what a look-up costs the form before any network between agencies.
 Runs on a throw-away SQLite instance (or a scratch database on DATABASE_URL's server); not part of the test suite.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,7 +54,8 @@ def main() -> None:
     instance = tempfile.mkdtemp(prefix="govservice-bench-")
     try:
         from govservice import create_app, migrate
-        from govservice.catalog import search, services as catalog
+        from govservice.catalog import search
+        from govservice.catalog import services as catalog
         from govservice.catalog.models import ServiceItem
         from govservice.extensions import db
         from govservice.registry.backends import DevRegistry, HttpRegistry
@@ -68,20 +70,36 @@ def main() -> None:
             def report(label):
                 per_query = {q: timings(lambda q=q: search.search(q), 20) for q in QUERIES}
                 flat = sorted(t for ts in per_query.values() for t in ts)
-                print(f"search, {label}: median {statistics.median(flat) * 1000:.2f} ms, "
-                      f"p95 {flat[int(len(flat) * .95)] * 1000:.2f} ms over {len(flat)} queries")
+                print(
+                    f"search, {label}: median {statistics.median(flat) * 1000:.2f} ms, "
+                    f"p95 {flat[int(len(flat) * 0.95)] * 1000:.2f} ms over {len(flat)} queries"
+                )
 
             report(f"{len(catalog.list_items())} items")
             real = catalog.list_items()
             start = time.perf_counter()
             for n in range(args.items):
                 base = real[n % len(real)]
-                definition = dict(base.definition, code=f"bench-{n:05d}", name=f"{base.name}（示例{n}）",
-                                  keywords=[f"示例关键词{n % 97}", f"场景{n % 31}"])
-                row = ServiceItem(code=definition["code"], version=1, is_current=True, name=definition["name"],
-                                  kind=base.kind, department=base.department, result_type=base.result_type,
-                                  time_limit_days=base.time_limit_days, level_of_assurance=base.level_of_assurance,
-                                  audience=base.audience, definition=definition, digest=str(n))
+                definition = dict(
+                    base.definition,
+                    code=f"bench-{n:05d}",
+                    name=f"{base.name}（示例{n}）",
+                    keywords=[f"示例关键词{n % 97}", f"场景{n % 31}"],
+                )
+                row = ServiceItem(
+                    code=definition["code"],
+                    version=1,
+                    is_current=True,
+                    name=definition["name"],
+                    kind=base.kind,
+                    department=base.department,
+                    result_type=base.result_type,
+                    time_limit_days=base.time_limit_days,
+                    level_of_assurance=base.level_of_assurance,
+                    audience=base.audience,
+                    definition=definition,
+                    digest=str(n),
+                )
                 db.session.add(row)
                 db.session.flush()
                 search.index_item(row, base.department.name)
@@ -91,14 +109,19 @@ def main() -> None:
 
         dev = DevRegistry(1000)
         numbers = list(dev.people)
-        i = iter(range(10 ** 9))
-        print(f"registry in process: {rate(lambda: dev.person(numbers[next(i) % len(numbers)], purpose='b'), args.seconds):,.0f} look-ups/s")
+        i = iter(range(10**9))
+        print(
+            f"registry in process: {rate(lambda: dev.person(numbers[next(i) % len(numbers)], purpose='b'), args.seconds):,.0f} look-ups/s"  # noqa: E501
+        )
         import logging
+
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         server = serve_in_thread(create_registry_app(token="bench", generated=1000))
         remote = HttpRegistry(f"http://127.0.0.1:{server.server_port}", token="bench", timeout=5)
-        j = iter(range(10 ** 9))
-        print(f"registry over HTTP (loopback): {rate(lambda: remote.person(numbers[next(j) % len(numbers)], purpose='b'), args.seconds):,.0f} look-ups/s")
+        j = iter(range(10**9))
+        print(
+            f"registry over HTTP (loopback): {rate(lambda: remote.person(numbers[next(j) % len(numbers)], purpose='b'), args.seconds):,.0f} look-ups/s"  # noqa: E501
+        )
         server.shutdown()
     finally:
         shutil.rmtree(instance, ignore_errors=True)

@@ -4,6 +4,7 @@ processes under the project's gunicorn.conf.py, and wrk runs with their figures 
 The scratch database is never the one in DATABASE_URL itself: on PostgreSQL a database named
 `govservice_bench` is made (or emptied) on the same server, so a benchmark cannot wipe real data.
 """
+
 from __future__ import annotations
 
 import os
@@ -41,6 +42,7 @@ def scratch_database(folder: str) -> str:
         return f"sqlite:///{folder}/bench.sqlite"
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
+
     base = make_url(url)
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -61,14 +63,26 @@ class Platform:
     def __init__(self, **settings: str):
         self.folder = tempfile.mkdtemp(prefix="govservice-bench-")
         self.database_url = scratch_database(self.folder)
-        self.env = dict(os.environ, GOVSERVICE_INSTANCE=self.folder, DATABASE_URL=self.database_url,
-                        VERIFY_PAGE_RATE_LIMIT=UNLIMITED, PARTNER_RATE_LIMIT=UNLIMITED,
-                        PARTNER_TOKEN_RATE_LIMIT=UNLIMITED, GUNICORN_LOGLEVEL="error",
-                        # its own keys in a shared Redis: no other run's queue or snapshots
-                        SESSION_KEY_PREFIX=f"govservice-bench-{uuid.uuid4().hex[:8]}:", **settings)
-        os.environ.update(GOVSERVICE_INSTANCE=self.folder, DATABASE_URL=self.database_url,
-                          SESSION_KEY_PREFIX=self.env["SESSION_KEY_PREFIX"], **settings)
+        self.env = dict(
+            os.environ,
+            GOVSERVICE_INSTANCE=self.folder,
+            DATABASE_URL=self.database_url,
+            VERIFY_PAGE_RATE_LIMIT=UNLIMITED,
+            PARTNER_RATE_LIMIT=UNLIMITED,
+            PARTNER_TOKEN_RATE_LIMIT=UNLIMITED,
+            GUNICORN_LOGLEVEL="error",
+            # its own keys in a shared Redis: no other run's queue or snapshots
+            SESSION_KEY_PREFIX=f"govservice-bench-{uuid.uuid4().hex[:8]}:",
+            **settings,
+        )
+        os.environ.update(
+            GOVSERVICE_INSTANCE=self.folder,
+            DATABASE_URL=self.database_url,
+            SESSION_KEY_PREFIX=self.env["SESSION_KEY_PREFIX"],
+            **settings,
+        )
         from govservice import create_app, demo, migrate
+
         self.app = create_app({"RATELIMIT_ENABLED": False})
         with self.app.app_context():
             migrate.upgrade()
@@ -78,14 +92,26 @@ class Platform:
         """A signed 营业执照 held by the demo's 张三 (call inside an app or request context)."""
         from govservice.certificates import services
         from govservice.certificates.demo import _person
-        return services.issue("yyzz", _person("110105198802150035", "张三"), {
-            "credit_code": "92110105MA00000017", "business_name": "北京市朝阳区张三便利店",
-            "business_type": "个体工商户", "operator_name": "张三", "operator_id_number": "110105198802150035",
-            "composition": "个人经营", "address": "北京市朝阳区示例路8号", "scope": "日用百货零售",
-            "registered_on": "2026-11-23"})
+
+        return services.issue(
+            "yyzz",
+            _person("110105198802150035", "张三"),
+            {
+                "credit_code": "92110105MA00000017",
+                "business_name": "北京市朝阳区张三便利店",
+                "business_type": "个体工商户",
+                "operator_name": "张三",
+                "operator_id_number": "110105198802150035",
+                "composition": "个人经营",
+                "address": "北京市朝阳区示例路8号",
+                "scope": "日用百货零售",
+                "registered_on": "2026-11-23",
+            },
+        )
 
     def close(self) -> None:
         from govservice.extensions import db
+
         with self.app.app_context():
             db.session.remove()
             db.engine.dispose()
@@ -96,8 +122,9 @@ class Platform:
 def gunicorn(target: str, env: dict, port: int, ready_path: str = "/"):
     """`gunicorn -c gunicorn.conf.py target` on 127.0.0.1:port until the block ends."""
     env = dict(env, GUNICORN_BIND=f"127.0.0.1:{port}")
-    process = subprocess.Popen([str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), target],
-                               cwd=ROOT, env=env, start_new_session=True)
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), target], cwd=ROOT, env=env, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -139,19 +166,26 @@ _ERRORS = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
 _SOCKET = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
 
 
-def wrk(url: str, *, seconds: float, connections: int, script: str | None = None,
-        extra_env: dict | None = None) -> dict:
+def wrk(
+    url: str, *, seconds: float, connections: int, script: str | None = None, extra_env: dict | None = None
+) -> dict:
     """One wrk run; requests/s, non-2xx/3xx answers, socket errors, and its full output."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "10s"]
     if script:
         command += ["-s", script]
-    result = subprocess.run(command + [url], capture_output=True, text=True, check=True,
-                            env=dict(os.environ, **(extra_env or {})))
+    result = subprocess.run(
+        command + [url], capture_output=True, text=True, check=True, env=dict(os.environ, **(extra_env or {}))
+    )
     out = result.stdout
     errors = _ERRORS.search(out)
     sockets = _SOCKET.search(out)
-    return {"rate": float(_RATE.search(out).group(1)), "requests": int(_TOTAL.search(out).group(1)), "non2xx": int(errors.group(1)) if errors else 0,
-            "socket_errors": sum(map(int, sockets.groups())) if sockets else 0, "output": out}
+    return {
+        "rate": float(_RATE.search(out).group(1)),
+        "requests": int(_TOTAL.search(out).group(1)),
+        "non2xx": int(errors.group(1)) if errors else 0,
+        "socket_errors": sum(map(int, sockets.groups())) if sockets else 0,
+        "output": out,
+    }
 
 
 def alternate(runs: dict, rounds: int) -> dict:

@@ -13,6 +13,7 @@ live on a free port:
   * "sign out everywhere" for a person with many sessions.
 It is not part of the test suite.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,22 +29,22 @@ from urllib.parse import urljoin, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import scratch_database  # noqa: E402
-
 import requests  # noqa: E402
+from harness import scratch_database  # noqa: E402
 
 
 def login(client, name: str) -> None:
     start = client.get("/auth/login/devidp")
     page = requests.get(start.headers["Location"], timeout=10).text
-    for action, body in re.findall(r'<form method="post" action="([^"]*)">(.*?)</form>', page, re.S):
+    for action, body in re.findall(r'<form method="post" action="([^"]*)">(.*?)</form>', page, re.S):  # noqa: B007
         button = re.search(rf'name="identity" value="([^"]*)">以 {name} 登录', body)
         if button:
             break
     fields = {k: html.unescape(v) for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', body)}
     fields["identity"] = button.group(1)
-    answer = requests.post(urljoin(start.headers["Location"], html.unescape(action)), data=fields,
-                           allow_redirects=False, timeout=10)
+    answer = requests.post(
+        urljoin(start.headers["Location"], html.unescape(action)), data=fields, allow_redirects=False, timeout=10
+    )
     back = urlsplit(answer.headers["Location"])
     assert client.get(f"{back.path}?{back.query}").status_code == 302
 
@@ -78,9 +79,18 @@ def main() -> None:
         for store, redis_url in [("database", ""), ("redis", os.environ.get("REDIS_URL", ""))]:
             if store == "redis" and not redis_url:
                 continue
-            app = create_app({"INSTANCE_DIR": instance, "SQLALCHEMY_DATABASE_URI": database, "DEV_IDP_URL": issuer,
-                              "PUBLIC_URL": "http://localhost", "SERVER_NAME": "localhost", "REDIS_URL": redis_url,
-                              "RATELIMIT_ENABLED": False, "SESSION_KEY_PREFIX": f"bench-{time.time()}:"})
+            app = create_app(
+                {
+                    "INSTANCE_DIR": instance,
+                    "SQLALCHEMY_DATABASE_URI": database,
+                    "DEV_IDP_URL": issuer,
+                    "PUBLIC_URL": "http://localhost",
+                    "SERVER_NAME": "localhost",
+                    "REDIS_URL": redis_url,
+                    "RATELIMIT_ENABLED": False,
+                    "SESSION_KEY_PREFIX": f"bench-{time.time()}:",
+                }
+            )
             with app.app_context():
                 if store == "database":
                     migrate.upgrade()
@@ -89,12 +99,23 @@ def main() -> None:
             signed_in = app.test_client()
             login(signed_in, "张三")
             if store == "database":
-                results.append(("sign-in through the live provider", per_second(
-                    lambda: login(app.test_client(), "张三"), args.logins), "/s"))
-                results.append(("GET /healthz, no session", per_second(lambda: anonymous.get("/healthz"),
-                                                                        args.requests), "/s"))
-            results.append((f"GET /healthz, signed-in session in {store}", per_second(
-                lambda: signed_in.get("/healthz"), args.requests), "/s"))
+                results.append(
+                    (
+                        "sign-in through the live provider",
+                        per_second(lambda: login(app.test_client(), "张三"), args.logins),  # noqa: B023
+                        "/s",
+                    )
+                )
+                results.append(
+                    ("GET /healthz, no session", per_second(lambda: anonymous.get("/healthz"), args.requests), "/s")  # noqa: B023
+                )
+            results.append(
+                (
+                    f"GET /healthz, signed-in session in {store}",
+                    per_second(lambda: signed_in.get("/healthz"), args.requests),  # noqa: B023
+                    "/s",
+                )
+            )
             with app.app_context():
                 person = find_person("110105198802150035")
             many = [app.test_client() for _ in range(20)]
@@ -102,10 +123,12 @@ def main() -> None:
                 login(client, "张三")
             with app.test_request_context():
                 from govservice.identity import services
+
                 started = time.perf_counter()
                 ended = services.sign_out_everywhere(db.session.merge(person))
-                results.append((f"sign out everywhere ({ended} sessions, {store})",
-                                (time.perf_counter() - started) * 1000, "ms"))
+                results.append(
+                    (f"sign out everywhere ({ended} sessions, {store})", (time.perf_counter() - started) * 1000, "ms")
+                )
         idp_server.shutdown()
         width = max(len(name) for name, _, _ in results)
         for name, value, unit in results:

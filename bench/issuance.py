@@ -12,6 +12,7 @@ Runs alternate (1 process, 2 processes, 1, 2, ...) so that a machine busy with s
 weighs on both alike; the medians are quoted. Without DATABASE_URL it runs on a throw-away
 SQLite file; with it, on that database (rows are added to it, nothing is dropped).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,15 +30,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 GOAL_RATE, GOAL_RATIO = 40.0, 1.8
 SPIN_PER_UNIT = 100_000
 HOLDER = ("110105198802150035", "张三")
-DATA = {"credit_code": "92110105MA00000017", "business_name": "北京市朝阳区张三便利店", "business_type": "个体工商户",
-        "operator_name": "张三", "operator_id_number": "110105198802150035", "composition": "个人经营",
-        "address": "北京市朝阳区示例路8号", "scope": "日用百货零售", "registered_on": "2026-11-23"}
+DATA = {
+    "credit_code": "92110105MA00000017",
+    "business_name": "北京市朝阳区张三便利店",
+    "business_type": "个体工商户",
+    "operator_name": "张三",
+    "operator_id_number": "110105198802150035",
+    "composition": "个人经营",
+    "address": "北京市朝阳区示例路8号",
+    "scope": "日用百货零售",
+    "registered_on": "2026-11-23",
+}
 
 
 def _config(folder: str) -> dict:
-    return {"INSTANCE_DIR": folder, "BLOB_DIR": f"{folder}/blobs", "PUBLIC_URL": "http://127.0.0.1:5000",
-            "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or f"sqlite:///{folder}/bench.sqlite",
-            "RATELIMIT_ENABLED": False}
+    return {
+        "INSTANCE_DIR": folder,
+        "BLOB_DIR": f"{folder}/blobs",
+        "PUBLIC_URL": "http://127.0.0.1:5000",
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or f"sqlite:///{folder}/bench.sqlite",
+        "RATELIMIT_ENABLED": False,
+    }
 
 
 def worker(folder: str, conn) -> None:
@@ -81,6 +94,7 @@ def prepare(folder: str) -> None:
     """Migrate, load the base data and create the keys once, before the workers start."""
     from govservice import create_app, demo, migrate
     from govservice.extensions import db
+
     app = create_app(_config(folder))
     with app.app_context():
         migrate.upgrade()
@@ -93,6 +107,7 @@ def certificates_in_database(folder: str) -> int:
     from govservice import create_app
     from govservice.certificates.models import Certificate
     from govservice.extensions import db
+
     app = create_app(_config(folder))
     with app.app_context():
         count = db.session.execute(db.select(db.func.count(Certificate.id))).scalar_one()
@@ -140,8 +155,10 @@ def main() -> None:
         assert _answer(pipe) == "ready"
 
     database = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgresql") else "sqlite"
-    print(f"database: {database}; {args.certificates} certificates per run; load average "
-          f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    print(
+        f"database: {database}; {args.certificates} certificates per run; load average "
+        f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
+    )
     rates, cpu, spins = {1: [], 2: []}, [], {1: [], 2: []}
     for pair in range(args.pairs):
         for processes in (1, 2):
@@ -149,8 +166,10 @@ def main() -> None:
             rate, cpu_each = run(pipes, processes, args.certificates)
             rates[processes].append(rate)
             cpu.append(cpu_each)
-            print(f"  run {2 * pair + processes}: {processes} process{'es' if processes > 1 else ''} {rate:6.1f}/s "
-                  f"({1000 * cpu_each:.1f} ms CPU per certificate in the issuing process)")
+            print(
+                f"  run {2 * pair + processes}: {processes} process{'es' if processes > 1 else ''} {rate:6.1f}/s "
+                f"({1000 * cpu_each:.1f} ms CPU per certificate in the issuing process)"
+            )
     for pipe in pipes:
         pipe.send(None)
     for process in workers:
@@ -159,13 +178,19 @@ def main() -> None:
     issued = certificates_in_database(folder) - before
     expected = 2 * args.pairs * args.certificates + 2 * 2  # runs plus each worker's warm-up
     one, two = statistics.median(rates[1]), statistics.median(rates[2])
-    print(f"certificates in the database: {issued} new of {expected} issued; median CPU per certificate "
-          f"{1000 * statistics.median(cpu):.1f} ms in the issuing process (the database server's comes on top)")
+    print(
+        f"certificates in the database: {issued} new of {expected} issued; median CPU per certificate "
+        f"{1000 * statistics.median(cpu):.1f} ms in the issuing process (the database server's comes on top)"
+    )
     ceiling = statistics.median(spins[2]) / statistics.median(spins[1])
-    print(f"the machine now: a pure-CPU loop in 2 processes does {ceiling:.2f}× what it does in 1 "
-          f"(the ceiling for any 2÷1 ratio measured here; 2.0 on 2 idle cores)")
-    print(f"issuance: 1 process {one:.1f}/s, 2 processes {two:.1f}/s, ratio {two / one:.2f} "
-          f"(goal ≥ {GOAL_RATE:.0f}/s, ≥ {GOAL_RATIO})")
+    print(
+        f"the machine now: a pure-CPU loop in 2 processes does {ceiling:.2f}× what it does in 1 "
+        f"(the ceiling for any 2÷1 ratio measured here; 2.0 on 2 idle cores)"
+    )
+    print(
+        f"issuance: 1 process {one:.1f}/s, 2 processes {two:.1f}/s, ratio {two / one:.2f} "
+        f"(goal ≥ {GOAL_RATE:.0f}/s, ≥ {GOAL_RATIO})"
+    )
     shutil.rmtree(folder, ignore_errors=True)
     if issued != expected:
         sys.exit("certificates lost or doubled")

@@ -15,6 +15,7 @@ divided by the same ratio of catalogue search (which the cases do not touch), to
 busy a shared machine was while each size ran. `--results FILE` keeps each size's figures
 between runs, so a size measured before a `generate.py --reset` still counts in the ratios.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,6 +39,7 @@ PEOPLE = {"officer": "刘洋", "clerk": "赵敏", "citizen": "张三", "supervis
 def sign_in(client, name: str):
     """What a browser does: the platform sends it to the provider, it picks the identity there."""
     from govservice.identity.devidp.chooser import choose
+
     client.get(choose(client.get("/auth/login/devidp").headers["Location"], name))
     assert client.get("/cases").status_code == 200, f"{name} is not signed in"
 
@@ -59,7 +61,7 @@ def timed(pages: dict, rounds: int) -> dict[str, tuple[float, float]]:
     out = {}
     for label, values in times.items():
         values.sort()
-        out[label] = (statistics.median(values), values[min(len(values) - 1, int(round(.95 * (len(values) - 1))))])
+        out[label] = (statistics.median(values), values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))])
     return out
 
 
@@ -74,18 +76,22 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--results", help="JSON file keeping each size's figures between runs")
-    parser.add_argument("--database", help="measure this prepared database instead of a scratch one "
-                                           "(`govservice db upgrade` and `demo` run on it with this instance)")
+    parser.add_argument(
+        "--database",
+        help="measure this prepared database instead of a scratch one "
+        "(`govservice db upgrade` and `demo` run on it with this instance)",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    from sqlalchemy import func, select
 
     from govservice import create_app
     from govservice.cases.models import Case
     from govservice.certificates.models import Certificate
     from govservice.extensions import db
     from govservice.identity.devidp import create_idp_app, serve_in_thread
-    from sqlalchemy import func, select
 
     if not os.environ.get("DATABASE_URL", "").startswith("postgresql"):
         sys.exit("bench/lists.py measures PostgreSQL: set DATABASE_URL=postgresql+psycopg://...")
@@ -93,20 +99,33 @@ def main() -> None:
         url = args.database
     else:  # a scratch database on DATABASE_URL's server, migrated, with the demo, and its own instance folder
         from harness import Platform
+
         url = Platform().database_url
     prefix = f"govservice-bench-lists-{os.getpid()}:"  # its own keys in a shared Redis
     base = create_app({"SQLALCHEMY_DATABASE_URI": url, "SESSION_KEY_PREFIX": prefix})
     server, _thread = serve_in_thread(create_idp_app("http://127.0.0.1:0", base.config["INSTANCE_DIR"]), "127.0.0.1", 0)
     port = server.server_port
     server.shutdown()
-    server, _thread = serve_in_thread(create_idp_app(f"http://127.0.0.1:{port}", base.config["INSTANCE_DIR"]),
-                                      "127.0.0.1", port)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "DEV_IDP_URL": f"http://127.0.0.1:{port}",
-                      "SESSION_KEY_PREFIX": prefix,
-                      "RATELIMIT_ENABLED": False, "PUBLIC_URL": "http://localhost"})
+    server, _thread = serve_in_thread(
+        create_idp_app(f"http://127.0.0.1:{port}", base.config["INSTANCE_DIR"]), "127.0.0.1", port
+    )
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "DEV_IDP_URL": f"http://127.0.0.1:{port}",
+            "SESSION_KEY_PREFIX": prefix,
+            "RATELIMIT_ENABLED": False,
+            "PUBLIC_URL": "http://localhost",
+        }
+    )
     with app.app_context():
-        token = db.session.execute(select(Certificate.token).where(~Certificate.identifier.like("BENCH-%"))
-                                   .order_by(Certificate.id)).scalars().first()
+        token = (
+            db.session.execute(
+                select(Certificate.token).where(~Certificate.identifier.like("BENCH-%")).order_by(Certificate.id)
+            )
+            .scalars()
+            .first()
+        )
     clients = {}
     for role, name in PEOPLE.items():
         clients[role] = app.test_client()
@@ -115,11 +134,14 @@ def main() -> None:
 
     results: dict[int, dict[str, tuple[float, float]]] = {}
     if args.results and Path(args.results).exists():
-        results = {int(k): {label: tuple(v) for label, v in figures.items()}
-                   for k, figures in json.loads(Path(args.results).read_text()).items()}
+        results = {
+            int(k): {label: tuple(v) for label, v in figures.items()}
+            for k, figures in json.loads(Path(args.results).read_text()).items()
+        }
     for size in sizes:
         with app.app_context():  # the last size's page views are in the log before ids are counted
             from govservice.certificates import verification
+
             verification.flush()
         generate.generate(app, size)
         with app.app_context():

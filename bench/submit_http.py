@@ -14,6 +14,7 @@ the latency of the POSTs (median, p95). Goal: ≥ 300/s, 0 lost, 0 doubled.
 With REDIS_URL set the platform runs as deployed: jobs (the applicant's e-mail) go to Celery on
 Redis and one Celery worker runs beside gunicorn on the same two cores; without it, inline.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,13 +32,20 @@ import requests
 from harness import BIN, ROOT, Platform, free_port, gunicorn
 
 ITEM = "scjgj-gtgsh-sldj"
-FORM = {"business_name": "北京市朝阳区张三便利店", "composition": "个人经营", "address": "北京市朝阳区示例路8号",
-        "scope": "日用百货零售", "capital": "5", "phone": "13800000001"}
+FORM = {
+    "business_name": "北京市朝阳区张三便利店",
+    "composition": "个人经营",
+    "address": "北京市朝阳区示例路8号",
+    "scope": "日用百货零售",
+    "capital": "5",
+    "phone": "13800000001",
+}
 PEOPLE = ("张三", "李娜")
 
 
 def pdf_bytes() -> bytes:
     from reportlab.pdfgen import canvas
+
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer)
     page.drawString(72, 720, "lease agreement")
@@ -48,6 +56,7 @@ def pdf_bytes() -> bytes:
 def sign_in(base: str, name: str) -> requests.Session:
     """Through the development provider, as a browser would: choose `name` and come back."""
     from govservice.identity.devidp.chooser import choose
+
     browser = requests.Session()
     start = browser.get(f"{base}/auth/login/devidp", allow_redirects=False, timeout=10)
     done = browser.get(base + choose(start.headers["Location"], name, browser), allow_redirects=False, timeout=10)
@@ -63,6 +72,7 @@ def csrf_token(browser: requests.Session, base: str) -> str:
 
 async def client_loop(session, base, token, deadline, pdf, results):
     import aiohttp
+
     count = 0
     while time.monotonic() < deadline:
         key = uuid.uuid4().hex
@@ -79,7 +89,7 @@ async def client_loop(session, base, token, deadline, pdf, results):
                 async with session.post(f"{base}/apply/{ITEM}", data=data, allow_redirects=False) as answer:
                     await answer.read()
                     ok = answer.status in (302, 303) and "/cases/" in answer.headers.get("Location", "")
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 ok = False
             results["latency"].append(time.perf_counter() - started)
             results["sent"].add(key)
@@ -92,18 +102,19 @@ async def client_loop(session, base, token, deadline, pdf, results):
 
 async def drive(base, sessions, seconds, pdf):
     import aiohttp
+
     results = {"latency": [], "sent": set(), "acked": set(), "failed": 0}
     timeout = aiohttp.ClientTimeout(total=30)
     clients = []
-    for browser, token in sessions:
+    for browser, _token in sessions:
         jar = aiohttp.CookieJar(unsafe=True)
         jar.update_cookies({c.name: c.value for c in browser.cookies})
-        clients.append(aiohttp.ClientSession(cookie_jar=jar, timeout=timeout,
-                                             connector=aiohttp.TCPConnector(limit=1)))
+        clients.append(aiohttp.ClientSession(cookie_jar=jar, timeout=timeout, connector=aiohttp.TCPConnector(limit=1)))
     deadline = time.monotonic() + seconds
     started = time.perf_counter()
-    await asyncio.gather(*(client_loop(c, base, token, deadline, pdf, results)
-                           for c, (_b, token) in zip(clients, sessions)))
+    await asyncio.gather(
+        *(client_loop(c, base, token, deadline, pdf, results) for c, (_b, token) in zip(clients, sessions))
+    )
     elapsed = time.perf_counter() - started
     for c in clients:
         await c.close()
@@ -119,12 +130,32 @@ def main() -> None:
     idp_port, app_port = free_port(), free_port()
     jobs = {"CELERY_BROKER_URL": os.environ["REDIS_URL"]} if os.environ.get("REDIS_URL") else {}
     platform = Platform(DEV_IDP_URL=f"http://127.0.0.1:{idp_port}", PUBLIC_URL=f"http://127.0.0.1:{app_port}", **jobs)
-    worker = subprocess.Popen([str(BIN / "celery"), "-A", "govservice.worker", "worker", "--concurrency", "1",
-                               "--loglevel", "warning", "--without-gossip", "--without-mingle"],
-                              cwd=ROOT, env=platform.env, start_new_session=True) if jobs else None
+    worker = (
+        subprocess.Popen(
+            [
+                str(BIN / "celery"),
+                "-A",
+                "govservice.worker",
+                "worker",
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "warning",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=platform.env,
+            start_new_session=True,
+        )
+        if jobs
+        else None
+    )
     from govservice.identity.devidp import create_idp_app, serve_in_thread
-    server, _thread = serve_in_thread(create_idp_app(f"http://127.0.0.1:{idp_port}", platform.folder),
-                                      "127.0.0.1", idp_port)
+
+    server, _thread = serve_in_thread(
+        create_idp_app(f"http://127.0.0.1:{idp_port}", platform.folder), "127.0.0.1", idp_port
+    )
     base = f"http://127.0.0.1:{app_port}"
     with gunicorn("app:app", platform.env, app_port, ready_path="/healthz") as _master:
         started = time.perf_counter()
@@ -132,8 +163,10 @@ def main() -> None:
         for i in range(args.clients):
             browser = sign_in(base, PEOPLE[i % len(PEOPLE)])
             sessions.append((browser, csrf_token(browser, base)))
-        print(f"{args.clients} clients signed in through the development provider in "
-              f"{time.perf_counter() - started:.1f} s")
+        print(
+            f"{args.clients} clients signed in through the development provider in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
         results, elapsed = asyncio.run(drive(base, sessions, args.seconds, pdf_bytes()))
     server.shutdown()
     if worker is not None:
@@ -143,17 +176,21 @@ def main() -> None:
     with platform.app.app_context():
         from govservice.cases.models import Case
         from govservice.extensions import db
-        rows = db.session.execute(db.select(Case.idempotency_key, db.func.count(Case.id))
-                                  .group_by(Case.idempotency_key)).all()
+
+        rows = db.session.execute(
+            db.select(Case.idempotency_key, db.func.count(Case.id)).group_by(Case.idempotency_key)
+        ).all()
     in_db = {key: n for key, n in rows}
     lost = len(results["acked"] - set(in_db))
     doubled = sum(n - 1 for n in in_db.values() if n > 1) + len(set(in_db) - results["sent"])
     latency = sorted(results["latency"])
     p95 = latency[int(0.95 * (len(latency) - 1))]
-    print(f"submissions ({platform.database_url.split(':', 1)[0]}, "
-          f"{'Redis + a Celery worker' if jobs else 'no Redis, jobs inline'}"
-          f", {args.clients} clients, {elapsed:.1f} s): {len(in_db) / elapsed:.0f}/s stored "
-          f"({len(results['acked'])} acknowledged, {results['failed']} not, {len(latency)} POSTs)")
+    print(
+        f"submissions ({platform.database_url.split(':', 1)[0]}, "
+        f"{'Redis + a Celery worker' if jobs else 'no Redis, jobs inline'}"
+        f", {args.clients} clients, {elapsed:.1f} s): {len(in_db) / elapsed:.0f}/s stored "
+        f"({len(results['acked'])} acknowledged, {results['failed']} not, {len(latency)} POSTs)"
+    )
     print(f"  POST latency median {statistics.median(latency) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
     print(f"submissions: {len(in_db) / elapsed:.0f}/s, lost {lost}, doubled {doubled} (goal ≥ 300/s, 0, 0)")
     platform.close()

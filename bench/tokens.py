@@ -10,6 +10,7 @@ For the same token, alternating A / B / A / B for `--rounds` rounds, the median 
     (one Redis round trip with REDIS_URL; the database without it).
 Prints the ratio raw time ÷ platform time (goal for the token check ≥ 0.7).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,11 +18,10 @@ import base64
 import statistics
 import time
 
-from harness import Platform
-
 from cryptography.hazmat.primitives import hashes  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature  # noqa: E402
+from harness import Platform
 
 
 def _b64(segment: str) -> bytes:
@@ -49,6 +49,7 @@ def main() -> None:
 
     platform = Platform()
     from govservice.certificates import services, verification
+
     with platform.app.test_request_context("/v/bench"):
         certificate = platform.issue_certificate()
         token = certificate.token
@@ -63,8 +64,9 @@ def main() -> None:
         runs = {
             "raw ES256 verify (cryptography)": lambda: public.verify(der, signing_input, algorithm),
             "TokenKeyStore.verify": lambda: store.verify(token),
-            "verification.verify_token (+ snapshot, log)":
-                lambda: verification.verify_token(token, channel="page", verifier="bench"),
+            "verification.verify_token (+ snapshot, log)": lambda: verification.verify_token(
+                token, channel="page", verifier="bench"
+            ),
         }
         samples = {name: [] for name in runs}
         for _ in range(args.rounds):
@@ -73,8 +75,9 @@ def main() -> None:
         verification.flush()
     medians = {name: statistics.median(values) for name, values in samples.items()}
     floor = medians["raw ES256 verify (cryptography)"]
-    print(f"token verification ({len(token)}-character ES256 token, {args.rounds} rounds of {args.seconds:g} s, "
-          f"medians):")
+    print(
+        f"token verification ({len(token)}-character ES256 token, {args.rounds} rounds of {args.seconds:g} s, medians):"
+    )
     for name, rate in medians.items():
         print(f"  {name:45s} {rate:9.0f}/s  {1e6 / rate:7.1f} µs  ratio to raw {rate / floor:.2f}")
     print(f"token verification ÷ raw ES256: {medians['TokenKeyStore.verify'] / floor:.2f} (goal ≥ 0.7)")

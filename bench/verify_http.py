@@ -10,6 +10,7 @@ prints the median requests/s of each and the ratios the issue names:
 and each worker's resident memory after the load (goal ≤ 120 MB). Uses DATABASE_URL's server
 (a scratch database) and REDIS_URL when set, like a deployment; SQLite otherwise.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,28 +51,40 @@ def main() -> None:
     platform = Platform()
     from govservice.certificates import services
     from govservice.partners import services as partners
+
     with platform.app.app_context():
         certificate = platform.issue_certificate()
         token, identifier = certificate.token, certificate.identifier
         claims = services.key_store().verify(token)
         cold_tokens = [services.key_store().sign(claims) for _ in range(10_000)]
-        _client, secret = partners.register_client("房屋租赁备案系统", "住房和城乡建设委员会", ["certificates:verify"],
-                                                   client_id="bench-partner")
+        _client, secret = partners.register_client(
+            "房屋租赁备案系统", "住房和城乡建设委员会", ["certificates:verify"], client_id="bench-partner"
+        )
 
     app_port, hello_port = free_port(), free_port()
-    with gunicorn("app:app", platform.env, app_port, ready_path="/healthz") as master, \
-            gunicorn("bench.hello:app", platform.env, hello_port):
+    with (
+        gunicorn("app:app", platform.env, app_port, ready_path="/healthz") as master,
+        gunicorn("bench.hello:app", platform.env, hello_port),
+    ):
         import requests
-        answer = requests.post(f"http://127.0.0.1:{app_port}/oauth/token", auth=("bench-partner", secret),
-                               data={"grant_type": "client_credentials", "scope": "certificates:verify"}, timeout=10)
+
+        answer = requests.post(
+            f"http://127.0.0.1:{app_port}/oauth/token",
+            auth=("bench-partner", secret),
+            data={"grant_type": "client_credentials", "scope": "certificates:verify"},
+            timeout=10,
+        )
         answer.raise_for_status()
         bearer = answer.json()["access_token"]
         page = requests.get(f"http://127.0.0.1:{app_port}/v/{token}", timeout=10)
         assert page.status_code == 200 and "有效" in page.text, page.status_code
         body = json.dumps({"identifier": identifier, "purpose": "核验营业执照"}, ensure_ascii=False)
-        checked = requests.post(f"http://127.0.0.1:{app_port}/api/v1/certificates/verify", data=body.encode(),
-                                headers={"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"},
-                                timeout=10)
+        checked = requests.post(
+            f"http://127.0.0.1:{app_port}/api/v1/certificates/verify",
+            data=body.encode(),
+            headers={"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"},
+            timeout=10,
+        )
         assert checked.status_code == 200 and checked.json()["status"] == "valid", checked.text
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(API_SCRIPT)
@@ -91,42 +104,57 @@ def main() -> None:
                 if counted:
                     answered[0] += result["requests"] - result["non2xx"]
                 return result["rate"]
+
             return go
 
-        medians, samples = alternate({
-            "hello": run(f"http://127.0.0.1:{hello_port}/", counted=False),
-            "page": run(f"http://127.0.0.1:{app_port}/v/{token}"),
-            "hello ": run(f"http://127.0.0.1:{hello_port}/", counted=False),
-            "api": run(f"http://127.0.0.1:{app_port}/api/v1/certificates/verify", script=script.name,
-                       extra_env=api_env),
-            "cold": run(f"http://127.0.0.1:{app_port}/", script=cold_script.name,
-                        extra_env={"BENCH_PATHS": paths.name}),
-        }, args.rounds)
+        medians, samples = alternate(
+            {
+                "hello": run(f"http://127.0.0.1:{hello_port}/", counted=False),
+                "page": run(f"http://127.0.0.1:{app_port}/v/{token}"),
+                "hello ": run(f"http://127.0.0.1:{hello_port}/", counted=False),
+                "api": run(
+                    f"http://127.0.0.1:{app_port}/api/v1/certificates/verify", script=script.name, extra_env=api_env
+                ),
+                "cold": run(
+                    f"http://127.0.0.1:{app_port}/", script=cold_script.name, extra_env={"BENCH_PATHS": paths.name}
+                ),
+            },
+            args.rounds,
+        )
         memory = worker_memory_mb(master)
         for name in (script.name, cold_script.name, paths.name):
             os.unlink(name)
     hello = (medians["hello"] + medians["hello "]) / 2
     database = platform.database_url.split(":", 1)[0]
-    print(f"verify over HTTP ({database}, redis {'on' if os.environ.get('REDIS_URL') else 'off'}, "
-          f"{args.connections} connections, {args.rounds} rounds of {args.seconds:g} s, medians):")
+    print(
+        f"verify over HTTP ({database}, redis {'on' if os.environ.get('REDIS_URL') else 'off'}, "
+        f"{args.connections} connections, {args.rounds} rounds of {args.seconds:g} s, medians):"
+    )
     print(f"  hello world                      {hello:8.0f} req/s   samples {samples['hello'] + samples['hello ']}")
     print(f"  GET /v/<token>                   {medians['page']:8.0f} req/s   samples {samples['page']}")
     print(f"  GET /v/<token>, 10,000 tokens    {medians['cold']:8.0f} req/s   samples {samples['cold']}")
     print(f"  POST /api/v1/certificates/verify {medians['api']:8.0f} req/s   samples {samples['api']}")
-    print(f"verify page ÷ hello world: {medians['page'] / hello:.2f} (goal ≥ 0.6); "
-          f"with a different token each request: {medians['cold'] / hello:.2f}")
+    print(
+        f"verify page ÷ hello world: {medians['page'] / hello:.2f} (goal ≥ 0.6); "
+        f"with a different token each request: {medians['cold'] / hello:.2f}"
+    )
     print(f"verify API ÷ hello world: {medians['api'] / hello:.2f} (goal ≥ 0.6)")
-    print(f"worker RSS after load: {', '.join(f'{r:.0f} MB' for r, _p in memory)} (goal ≤ 120 MB); "
-          f"PSS {', '.join(f'{p:.0f} MB' for _r, p in memory)}")
+    print(
+        f"worker RSS after load: {', '.join(f'{r:.0f} MB' for r, _p in memory)} (goal ≤ 120 MB); "
+        f"PSS {', '.join(f'{p:.0f} MB' for _r, p in memory)}"
+    )
     if failures:
         print(f"  errors during the runs (url, non-2xx, socket errors): {failures}")
     with platform.app.app_context():
+        from govservice.certificates import verification
         from govservice.certificates.models import Verification
         from govservice.extensions import db
-        from govservice.certificates import verification
+
         verification.flush()
         recorded = db.session.query(Verification).count()
-        print(f"verifications answered {answered[0]}, recorded {recorded} (answers still in flight when wrk stops are recorded too), lost {max(0, answered[0] - recorded)}")
+        print(
+            f"verifications answered {answered[0]}, recorded {recorded} (answers still in flight when wrk stops are recorded too), lost {max(0, answered[0] - recorded)}"  # noqa: E501
+        )
     platform.close()
 
 

@@ -18,6 +18,7 @@ CLUSTER_PORT + 99), CLUSTER_WORKERS (gunicorn workers per instance, 2), CELERY_C
 GOVSERVICE_INSTANCE (./instance/cluster), DATABASE_URL, REDIS_URL, CELERY_BROKER_URL.
 `Cluster` is what e2e/test_cluster.py starts and stops.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,13 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/govservice"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
-SECRETS = (("secret_key", "SECRET_KEY"), ("data_key", "DATA_KEY"), ("id_hash_key", "ID_HASH_KEY"),
-           ("audit_checkpoint_key", "AUDIT_CHECKPOINT_KEY"), ("audit_leaf_key", "AUDIT_LEAF_KEY"))
+SECRETS = (
+    ("secret_key", "SECRET_KEY"),
+    ("data_key", "DATA_KEY"),
+    ("id_hash_key", "ID_HASH_KEY"),
+    ("audit_checkpoint_key", "AUDIT_CHECKPOINT_KEY"),
+    ("audit_leaf_key", "AUDIT_LEAF_KEY"),
+)
 
 
 @dataclass
@@ -82,10 +88,19 @@ class Cluster:
         return self.port + 1 + i
 
     def env(self) -> dict:
-        env = dict(os.environ, GOVSERVICE_ENV="production", SESSION_COOKIE_SECURE="0", GOVSERVICE_INSTANCE=self.folder,
-                   DATABASE_URL=self.database_url, REDIS_URL=self.redis_url,
-                   CELERY_BROKER_URL=self.broker_url or self.redis_url, PUBLIC_URL=self.url,
-                   DEV_IDP_URL=f"http://127.0.0.1:{self.idp_port}", LOG_FORMAT="json", PYTHONUNBUFFERED="1")
+        env = dict(
+            os.environ,
+            GOVSERVICE_ENV="production",
+            SESSION_COOKIE_SECURE="0",
+            GOVSERVICE_INSTANCE=self.folder,
+            DATABASE_URL=self.database_url,
+            REDIS_URL=self.redis_url,
+            CELERY_BROKER_URL=self.broker_url or self.redis_url,
+            PUBLIC_URL=self.url,
+            DEV_IDP_URL=f"http://127.0.0.1:{self.idp_port}",
+            LOG_FORMAT="json",
+            PYTHONUNBUFFERED="1",
+        )
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         env.update(self.extra_env)
         return env
@@ -96,6 +111,7 @@ class Cluster:
         """Secrets once into the instance folder (before any process could make its own)."""
         sys.path.insert(0, str(ROOT))
         from govservice.keys import instance_secret
+
         Path(self.folder).mkdir(parents=True, exist_ok=True)
         self._create_database()
         for name, variable in SECRETS:
@@ -106,10 +122,13 @@ class Cluster:
         """The PostgreSQL database named, made if the server does not have it yet."""
         from sqlalchemy import create_engine, text
         from sqlalchemy.engine import make_url
+
         url = make_url(self.database_url)
         if url.get_backend_name() != "postgresql":
-            raise SystemExit(f"make cluster: DATABASE_URL must name PostgreSQL (several instances share it), "
-                             f"not {url.get_backend_name()}")
+            raise SystemExit(
+                f"make cluster: DATABASE_URL must name PostgreSQL (several instances share it), "
+                f"not {url.get_backend_name()}"
+            )
         admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
         try:
             with admin.connect() as conn:
@@ -121,14 +140,28 @@ class Cluster:
     def _setup(self) -> subprocess.Popen:
         """`flask govservice db upgrade` and `... demo`, in one process (one start of the app, not two),
         while the other processes start: nothing before the first request needs the tables."""
-        return subprocess.Popen([str(BIN / "python"), "-c", "from govservice import create_app, demo, migrate\n"
-                                 "with create_app().app_context():\n    migrate.upgrade()\n    list(demo.load())"],
-                                cwd=ROOT, env=self.env(), stdout=subprocess.DEVNULL)
+        return subprocess.Popen(
+            [
+                str(BIN / "python"),
+                "-c",
+                "from govservice import create_app, demo, migrate\n"
+                "with create_app().app_context():\n    migrate.upgrade()\n    list(demo.load())",
+            ],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=subprocess.DEVNULL,
+        )
 
     def _spawn(self, name: str, argv: list[str], env: dict | None = None) -> Process:
         out = open(Path(self.log_dir) / f"{name}.log", "ab") if self.log_dir else None
-        popen = subprocess.Popen(argv, cwd=ROOT, env=env or self.env(), start_new_session=True,
-                                 stdout=out, stderr=subprocess.STDOUT if out else None)
+        popen = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=env or self.env(),
+            start_new_session=True,
+            stdout=out,
+            stderr=subprocess.STDOUT if out else None,
+        )
         process = Process(name, popen)
         self.processes.append(process)
         return process
@@ -136,14 +169,19 @@ class Cluster:
     def start_instance(self, i: int) -> Process:
         metrics = Path(self.folder) / "metrics" / f"app{i + 1}"
         shutil.rmtree(metrics, ignore_errors=True)
-        env = dict(self.env(), GUNICORN_BIND=f"127.0.0.1:{self.instance_port(i)}", GUNICORN_WORKERS=str(self.workers),
-                   PROMETHEUS_MULTIPROC_DIR=str(metrics))
+        env = dict(
+            self.env(),
+            GUNICORN_BIND=f"127.0.0.1:{self.instance_port(i)}",
+            GUNICORN_WORKERS=str(self.workers),
+            PROMETHEUS_MULTIPROC_DIR=str(metrics),
+        )
         return self._spawn(f"app{i + 1}", [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "app:app"], env)
 
     def haproxy_config(self) -> Path:
         template = string.Template((ROOT / "deploy" / "haproxy.cfg.in").read_text())
-        servers = "\n".join(f"    server app{i + 1} 127.0.0.1:{self.instance_port(i)} check"
-                            for i in range(self.instances))
+        servers = "\n".join(
+            f"    server app{i + 1} 127.0.0.1:{self.instance_port(i)} check" for i in range(self.instances)
+        )
         path = Path(self.folder) / "haproxy.cfg"
         path.write_text(template.substitute(bind=f"127.0.0.1:{self.port}", servers=servers))
         return path
@@ -152,15 +190,53 @@ class Cluster:
         self.prepare()
         setup = self._setup()
         env = self.env()
-        self._spawn("idp", [str(BIN / "python"), "-m", "govservice.identity.devidp", "--port", str(self.idp_port),
-                            "--instance", self.folder], env)
+        self._spawn(
+            "idp",
+            [
+                str(BIN / "python"),
+                "-m",
+                "govservice.identity.devidp",
+                "--port",
+                str(self.idp_port),
+                "--instance",
+                self.folder,
+            ],
+            env,
+        )
         for i in range(self.instances):
             self.start_instance(i)
-        self._spawn("worker", [str(BIN / "celery"), "-A", "govservice.worker", "worker", "--concurrency",
-                               str(self.concurrency), "--loglevel", "warning", "--without-gossip", "--without-mingle",
-                               "--hostname", f"govservice-{self.port}@%h"], env)
-        self._spawn("beat", [str(BIN / "celery"), "-A", "govservice.worker", "beat", "--loglevel", "warning",
-                             "--schedule", str(Path(self.folder) / "celerybeat-schedule")], env)
+        self._spawn(
+            "worker",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "govservice.worker",
+                "worker",
+                "--concurrency",
+                str(self.concurrency),
+                "--loglevel",
+                "warning",
+                "--without-gossip",
+                "--without-mingle",
+                "--hostname",
+                f"govservice-{self.port}@%h",
+            ],
+            env,
+        )
+        self._spawn(
+            "beat",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "govservice.worker",
+                "beat",
+                "--loglevel",
+                "warning",
+                "--schedule",
+                str(Path(self.folder) / "celerybeat-schedule"),
+            ],
+            env,
+        )
         haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
         config = self.haproxy_config()
         subprocess.run([haproxy, "-c", "-q", "-f", str(config)], check=True)
@@ -178,8 +254,9 @@ class Cluster:
             while True:
                 dead = [p.name for p in self.processes if not p.alive()]
                 if dead:
-                    raise RuntimeError(f"{', '.join(dead)} stopped while starting"
-                                       + (f" (see {self.log_dir})" if self.log_dir else ""))
+                    raise RuntimeError(
+                        f"{', '.join(dead)} stopped while starting" + (f" (see {self.log_dir})" if self.log_dir else "")
+                    )
                 try:
                     if requests.get(target, timeout=2).status_code == 200:
                         break
@@ -212,22 +289,32 @@ class Cluster:
 
     def topology(self) -> str:
         lines = [f"  load balancer (HAProxy, round robin): {self.url}/"]
-        lines += [f"  app{i + 1} (gunicorn, {self.workers} workers): http://127.0.0.1:{self.instance_port(i)}/  "
-                  f"(/readyz, /metrics)" for i in range(self.instances)]
-        lines += [f"  Celery worker (concurrency {self.concurrency}) and Celery beat on {self.broker_url or self.redis_url}",
-                  f"  identity provider (development): http://127.0.0.1:{self.idp_port}/",
-                  f"  PostgreSQL: {self.database_url.split('@')[-1]}   Redis: {self.redis_url}",
-                  f"  instance folder (keys, blobs): {self.folder}"]
+        lines += [
+            f"  app{i + 1} (gunicorn, {self.workers} workers): http://127.0.0.1:{self.instance_port(i)}/  "
+            f"(/readyz, /metrics)"
+            for i in range(self.instances)
+        ]
+        lines += [
+            f"  Celery worker (concurrency {self.concurrency}) and Celery beat on {self.broker_url or self.redis_url}",
+            f"  identity provider (development): http://127.0.0.1:{self.idp_port}/",
+            f"  PostgreSQL: {self.database_url.split('@')[-1]}   Redis: {self.redis_url}",
+            f"  instance folder (keys, blobs): {self.folder}",
+        ]
         return "\n".join(lines)
 
 
 def from_environment() -> Cluster:
     env = os.environ
-    return Cluster(instances=int(env.get("INSTANCES", "3")), port=int(env.get("CLUSTER_PORT", "8000")),
-                   workers=int(env.get("CLUSTER_WORKERS", "2")), concurrency=int(env.get("CELERY_CONCURRENCY", "2")),
-                   database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE, redis_url=env.get("REDIS_URL") or DEFAULT_REDIS,
-                   broker_url=env.get("CELERY_BROKER_URL", ""),
-                   folder=env.get("GOVSERVICE_INSTANCE") or str(ROOT / "instance" / "cluster"))
+    return Cluster(
+        instances=int(env.get("INSTANCES", "3")),
+        port=int(env.get("CLUSTER_PORT", "8000")),
+        workers=int(env.get("CLUSTER_WORKERS", "2")),
+        concurrency=int(env.get("CELERY_CONCURRENCY", "2")),
+        database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE,
+        redis_url=env.get("REDIS_URL") or DEFAULT_REDIS,
+        broker_url=env.get("CELERY_BROKER_URL", ""),
+        folder=env.get("GOVSERVICE_INSTANCE") or str(ROOT / "instance" / "cluster"),
+    )
 
 
 def main() -> None:
@@ -241,8 +328,10 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     try:
         cluster.start()
-        print(f"\ngovservice cluster is up: {cluster.url}/\n{cluster.topology()}\n  Ctrl-C stops everything.\n",
-              flush=True)
+        print(
+            f"\ngovservice cluster is up: {cluster.url}/\n{cluster.topology()}\n  Ctrl-C stops everything.\n",
+            flush=True,
+        )
         while not stopping:
             dead = [p.name for p in cluster.processes if not p.alive()]
             if dead:

@@ -9,6 +9,7 @@ real browser takes.
 
 Playwright never downloads a browser here: Debian's Chromium is launched from its path.
 """
+
 from __future__ import annotations
 
 import io
@@ -27,8 +28,14 @@ from govservice.extensions import db
 from govservice.identity.devidp import create_idp_app, serve_in_thread
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
@@ -64,13 +71,15 @@ def base_url(instance_dir, database_url, idp_url):
     """The platform, migrated, with the demo data, served live on a free port; its base URL."""
     port = _free_port()
     public_url = f"http://127.0.0.1:{port}"
-    app = create_app({
-        "INSTANCE_DIR": instance_dir,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "BLOB_DIR": f"{instance_dir}/blobs",
-        "DEV_IDP_URL": idp_url,
-        "PUBLIC_URL": public_url,
-    })
+    app = create_app(
+        {
+            "INSTANCE_DIR": instance_dir,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "BLOB_DIR": f"{instance_dir}/blobs",
+            "DEV_IDP_URL": idp_url,
+            "PUBLIC_URL": public_url,
+        }
+    )
     assert app.config.get("WTF_CSRF_ENABLED", True), "the browser path must run with CSRF protection"
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
@@ -154,8 +163,14 @@ def new_context(browser, base_url):
         found.extend((path, width, v) for v in problems)
 
     def open_context(**options):
-        options = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai", "base_url": base_url,
-                   "viewport": {"width": 1280, "height": 900}, "accept_downloads": True, **options}
+        options = {
+            "locale": "zh-CN",
+            "timezone_id": "Asia/Shanghai",
+            "base_url": base_url,
+            "viewport": {"width": 1280, "height": 900},
+            "accept_downloads": True,
+            **options,
+        }
         context = browser.new_context(**options)
         context.set_default_timeout(10_000)
         context.add_init_script(REPORT_CSP)
@@ -176,8 +191,10 @@ def new_context(browser, base_url):
         context.close()
     assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
     if found:
-        lines = [f"{path} @{width}px: {v['impact']} {v['id']} ({v['help']}) at {', '.join(v['nodes'])}"
-                 for path, width, v in found]
+        lines = [
+            f"{path} @{width}px: {v['impact']} {v['id']} ({v['help']}) at {', '.join(v['nodes'])}"
+            for path, width, v in found
+        ]
         pytest.fail("axe-core found accessibility violations:\n" + "\n".join(dict.fromkeys(lines)), pytrace=False)
 
 
@@ -198,6 +215,7 @@ def screenshot():
 def premises_pdf(tmp_path_factory) -> Path:
     """A small real PDF to upload as 经营场所使用证明."""
     from reportlab.pdfgen import canvas
+
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer)
     page.drawString(72, 720, "Lease agreement: Beijing, Chaoyang, Example Road 8")

@@ -2,6 +2,7 @@
 provider, switches "办事身份" to the enterprise he is authorised for, and every page says so;
 then the legal representative 王五 revokes the authorisation, and 钱七's very next page tells
 him that acting for the enterprise has ended. The switch is checked on a phone too."""
+
 from __future__ import annotations
 
 import re
@@ -35,12 +36,13 @@ def test_agent_switches_to_the_enterprise_and_is_stopped_when_revoked(new_contex
     expect(switch).to_have_value("")  # acting as himself after signing in
     expect(banner(agent)).to_have_count(0)
 
-    header.get_by_text("办事身份：本人").click()        # the switch is folded: the header stays one line
+    header.get_by_text("办事身份：本人").click()  # the switch is folded: the header stays one line
     switch.select_option(label=f"{ENTERPRISE}（经办人）")
     header.get_by_role("button", name="切换").click()
     expect(agent.get_by_role("main").get_by_role("status").first).to_contain_text(
-        f"您现在代表“{ENTERPRISE}”办事（经办人）。")
-    expect(banner(agent)).to_have_count(0)               # one notice, not a second banner beside it (issue 13)
+        f"您现在代表“{ENTERPRISE}”办事（经办人）。"
+    )
+    expect(banner(agent)).to_have_count(0)  # one notice, not a second banner beside it (issue 13)
     expect(header).to_contain_text(f"办事身份：{ENTERPRISE}")
     agent.reload()
     expect(banner(agent)).to_have_text(f"您正在代表“{ENTERPRISE}”办事（经办人）。")
@@ -70,7 +72,8 @@ def test_agent_switches_to_the_enterprise_and_is_stopped_when_revoked(new_contex
     expect(representative.get_by_role("heading", name="经办人管理")).to_be_visible()
     representative.get_by_role("button", name="撤销 钱* 的授权").click()
     expect(representative.get_by_role("main").get_by_role("status").first).to_contain_text(
-        "已撤销 钱* 的经办授权，立即生效。")
+        "已撤销 钱* 的经办授权，立即生效。"
+    )
     expect(representative.get_by_role("main")).to_contain_text("已撤销")
     screenshot(representative, "15-representative-revoked-agent")
 

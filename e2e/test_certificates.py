@@ -5,6 +5,7 @@ reads it with the holder's one-time consent; each use then appears in the holder
 Uses the demo data as `make run` loads it: 张三 holds a 就业创业证, and the demo partner system
 (卫生健康委员会, client `demo-wsjkw`) has both scopes; its secret is in the instance folder.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,6 +24,7 @@ PARTNER = "卫生健康委员会（公共场所卫生许可审批系统（演示
 def _decode_qr(png: bytes, tmp_path) -> str:
     zxingcpp = pytest.importorskip("zxingcpp")
     from PIL import Image
+
     path = tmp_path / "wallet-qr.png"
     path.write_bytes(png)
     with Image.open(path) as image:
@@ -32,8 +34,9 @@ def _decode_qr(png: bytes, tmp_path) -> str:
 
 def _partner_token(base_url, instance_dir) -> str:
     secret = instance_secret(instance_dir, "demo_partner_secret", "DEMO_PARTNER_SECRET")
-    answer = requests.post(f"{base_url}/oauth/token", data={"grant_type": "client_credentials"},
-                           auth=("demo-wsjkw", secret), timeout=10)
+    answer = requests.post(
+        f"{base_url}/oauth/token", data={"grant_type": "client_credentials"}, auth=("demo-wsjkw", secret), timeout=10
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()["access_token"]
 
@@ -67,9 +70,12 @@ def test_scan_verify_share_and_see_every_use_in_the_wallet(new_context, base_url
 
     # 2. a partner department's system checks it through the API
     token = _partner_token(base_url, instance_dir)
-    checked = requests.post(f"{base_url}/api/v1/certificates/verify", timeout=10,
-                            headers={"Authorization": f"Bearer {token}"},
-                            json={"identifier": identifier, "purpose": "核验就业创业情况（创业补贴审核）"})
+    checked = requests.post(
+        f"{base_url}/api/v1/certificates/verify",
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}"},
+        json={"identifier": identifier, "purpose": "核验就业创业情况（创业补贴审核）"},
+    )
     assert checked.status_code == 200 and checked.json()["status"] == "valid", checked.text
     assert checked.json()["certificate"]["holder"] == "张*"
 
@@ -90,13 +96,13 @@ def test_scan_verify_share_and_see_every_use_in_the_wallet(new_context, base_url
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
     screenshot(holder, "22-wallet-consent-code")
 
-    read = requests.post(f"{base_url}/api/v1/consents/{code}", headers={"Authorization": f"Bearer {token}"},
-                         timeout=10)
+    read = requests.post(f"{base_url}/api/v1/consents/{code}", headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert read.status_code == 200, read.text
     fields = {f["label"]: f["value"] for f in read.json()["certificate"]["fields"]}
     assert fields["姓名"] == "张三" and fields["就业创业情况"] == "自主创业（个体经营）"
-    again = requests.post(f"{base_url}/api/v1/consents/{code}", headers={"Authorization": f"Bearer {token}"},
-                          timeout=10)
+    again = requests.post(
+        f"{base_url}/api/v1/consents/{code}", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
     assert again.status_code == 410 and again.json()["error"] == "consent_used"
 
     holder.reload()

@@ -8,6 +8,7 @@ Needs PostgreSQL and Redis: on the SQLite run (no DATABASE_URL / REDIS_URL) it i
 a deployment never runs several instances on SQLite. It uses a database of its own beside the
 one DATABASE_URL names (`<name>_cluster`, made or emptied here) and ports 18100-18199.
 """
+
 from __future__ import annotations
 
 import html
@@ -34,16 +35,24 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 pytestmark = pytest.mark.skipif(
     not (DATABASE_URL.startswith("postgresql") and REDIS_URL),
-    reason="several instances share PostgreSQL and Redis: this runs on the PostgreSQL + Redis run")
+    reason="several instances share PostgreSQL and Redis: this runs on the PostgreSQL + Redis run",
+)
 
 PORT = 18100
 ITEM = "scjgj-gtgsh-sldj"
-FORM = {"business_name": "北京市朝阳区张三便利店", "composition": "个人经营", "address": "北京市朝阳区示例路8号",
-        "scope": "日用百货零售", "capital": "5", "phone": "13800000001"}
+FORM = {
+    "business_name": "北京市朝阳区张三便利店",
+    "composition": "个人经营",
+    "address": "北京市朝阳区示例路8号",
+    "scope": "日用百货零售",
+    "capital": "5",
+    "phone": "13800000001",
+}
 
 
 def _pdf() -> bytes:
     from reportlab.pdfgen import canvas
+
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer)
     page.drawString(72, 720, "lease agreement")
@@ -74,10 +83,21 @@ def _scratch_database() -> str:
 def platform(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cluster")
     run = uuid.uuid4().hex[:8]
-    cluster = deploy.Cluster(instances=3, port=PORT, workers=1, concurrency=1, database_url=_scratch_database(),
-                             redis_url=REDIS_URL, folder=str(folder / "instance"), log_dir=str(folder),
-                             extra_env={"SESSION_KEY_PREFIX": f"govservice-cluster-{run}:",
-                                        "CELERY_QUEUE": f"govservice-cluster-{run}", "LOG_REQUESTS": "0"})
+    cluster = deploy.Cluster(
+        instances=3,
+        port=PORT,
+        workers=1,
+        concurrency=1,
+        database_url=_scratch_database(),
+        redis_url=REDIS_URL,
+        folder=str(folder / "instance"),
+        log_dir=str(folder),
+        extra_env={
+            "SESSION_KEY_PREFIX": f"govservice-cluster-{run}:",
+            "CELERY_QUEUE": f"govservice-cluster-{run}",
+            "LOG_REQUESTS": "0",
+        },
+    )
     try:
         cluster.start(timeout=90)
         yield cluster
@@ -95,8 +115,9 @@ class Browser:
         self.base, self.http, self.served = base, requests.Session(), []
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        answer = self.http.request(method, path if path.startswith("http") else self.base + path,
-                                   allow_redirects=False, timeout=30, **kwargs)
+        answer = self.http.request(
+            method, path if path.startswith("http") else self.base + path, allow_redirects=False, timeout=30, **kwargs
+        )
         if answer.url.startswith(self.base):
             self.served.append(answer.headers.get("X-Served-By"))
             SERVED.append(self.served[-1])
@@ -110,6 +131,7 @@ class Browser:
 
     def sign_in(self, name: str) -> list[str]:
         from govservice.identity.devidp.chooser import choose
+
         start = self.get("/auth/login/devidp")
         assert start.status_code == 302, start.text[:300]
         done = self.get(choose(start.headers["Location"], name, self.http))
@@ -122,8 +144,10 @@ class Browser:
         assert page.status_code == 200, (path, page.status_code)
         for form_action, body in re.findall(r'<form method="post" action="([^"]*)"[^>]*>(.*?)</form>', page.text, re.S):
             if html.unescape(form_action) == action:
-                return {k: html.unescape(v) for k, v in
-                        re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', body)}
+                return {
+                    k: html.unescape(v)
+                    for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', body)
+                }
         raise AssertionError(f"no form to {action} on {path}")
 
     def next_not_on(self, *instances: str) -> None:
@@ -140,8 +164,11 @@ class Browser:
 
     def apply(self, key: str) -> requests.Response:
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', self.get(f"/apply/{ITEM}").text).group(1)
-        return self.post(f"/apply/{ITEM}", data=dict(FORM, csrf_token=token, idempotency_key=key),
-                         files={"material_premises": ("lease.pdf", PDF, "application/pdf")})
+        return self.post(
+            f"/apply/{ITEM}",
+            data=dict(FORM, csrf_token=token, idempotency_key=key),
+            files={"material_premises": ("lease.pdf", PDF, "application/pdf")},
+        )
 
 
 def _db(cluster, statement: str, **params):
@@ -157,7 +184,7 @@ def test_the_journey_crosses_instances_and_survives_one_killed_in_a_burst(platfo
     # -- no stickiness: consecutive requests of one browser land on different instances
     applicant = Browser(base)
     started_on, came_back_on = applicant.sign_in("张三")
-    assert started_on != came_back_on             # signed in on one, the callback on another
+    assert started_on != came_back_on  # signed in on one, the callback on another
     assert applicant.get("/cases").status_code == 200 and applicant.served[-1] != came_back_on
 
     submitted = applicant.apply(uuid.uuid4().hex)
@@ -176,16 +203,26 @@ def test_the_journey_crosses_instances_and_survives_one_killed_in_a_burst(platfo
 
     officer = Browser(base)
     officer.sign_in("刘洋")
-    officer.post(f"/review/cases/{number}/claim", data=officer.form(f"/review/cases/{number}",
-                                                                   f"/review/cases/{number}/claim"))
+    officer.post(
+        f"/review/cases/{number}/claim", data=officer.form(f"/review/cases/{number}", f"/review/cases/{number}/claim")
+    )
     decide = officer.form(f"/review/cases/{number}", f"/review/cases/{number}/decide")
-    assert officer.post(f"/review/cases/{number}/decide",
-                        data=dict(decide, decision="approve", opinion="材料齐全，符合条件")).status_code == 302
+    assert (
+        officer.post(
+            f"/review/cases/{number}/decide", data=dict(decide, decision="approve", opinion="材料齐全，符合条件")
+        ).status_code
+        == 302
+    )
 
     # -- the certificate is issued by the Celery worker (the web instances only queue the task)
     deadline = time.monotonic() + 30
-    while not (rows := _db(platform, "SELECT c.identifier, c.token FROM certificates c JOIN cases k ON k.id = c.case_id "
-                                     "WHERE k.number = :n", n=number)):
+    while not (
+        rows := _db(
+            platform,
+            "SELECT c.identifier, c.token FROM certificates c JOIN cases k ON k.id = c.case_id WHERE k.number = :n",
+            n=number,
+        )
+    ):
         assert time.monotonic() < deadline, "no certificate 30 s after the approval"
         time.sleep(0.25)
     identifier, token = rows[0]
@@ -197,8 +234,12 @@ def test_the_journey_crosses_instances_and_survives_one_killed_in_a_burst(platfo
     # -- revoked through a third instance: every instance says so at once
     revoke = officer.form("/review/certificates", f"/review/certificates/{identifier}/revoke")
     officer.next_not_on(submitted_on, accepted_on)
-    assert officer.post(f"/review/certificates/{identifier}/revoke",
-                        data=dict(revoke, reason="以欺骗手段取得登记", confirmed="1")).status_code == 302
+    assert (
+        officer.post(
+            f"/review/certificates/{identifier}/revoke", data=dict(revoke, reason="以欺骗手段取得登记", confirmed="1")
+        ).status_code
+        == 302
+    )
     assert officer.served[-1] not in (submitted_on, accepted_on)
     answers = [visitor.get(f"/v/{token}") for _ in range(3)]
     assert {a.headers["X-Served-By"] for a in answers} == {"app1", "app2", "app3"}
@@ -240,8 +281,11 @@ def test_the_journey_crosses_instances_and_survives_one_killed_in_a_burst(platfo
     for thread in threads:
         thread.join(timeout=60)
 
-    rows = _db(platform, "SELECT idempotency_key, count(*) FROM cases WHERE idempotency_key = ANY(:keys) "
-                         "GROUP BY idempotency_key", keys=list(sent))
+    rows = _db(
+        platform,
+        "SELECT idempotency_key, count(*) FROM cases WHERE idempotency_key = ANY(:keys) GROUP BY idempotency_key",
+        keys=list(sent),
+    )
     stored = dict(rows)
     assert acked, "no submission was acknowledged"
     assert not acked - set(stored), f"acknowledged but lost: {sorted(acked - set(stored))}"
@@ -252,9 +296,14 @@ def test_the_journey_crosses_instances_and_survives_one_killed_in_a_burst(platfo
 
     # -- metrics: per instance, summed over its gunicorn workers; never through the entrance
     metrics = requests.get(f"http://127.0.0.1:{platform.instance_port(0)}/metrics", timeout=10).text
-    counted = sum(float(v) for v in re.findall(
-        r'^govservice_http_request_duration_seconds_count\{endpoint="cases.apply",method="POST"[^}]*\} (\S+)$',
-        metrics, re.M))
+    counted = sum(
+        float(v)
+        for v in re.findall(
+            r'^govservice_http_request_duration_seconds_count\{endpoint="cases.apply",method="POST"[^}]*\} (\S+)$',
+            metrics,
+            re.M,
+        )
+    )
     assert counted >= 1
     assert re.search(r'^govservice_case_transitions_total\{action="submit"\} \d', metrics, re.M)
     assert requests.get(f"{base}/metrics", timeout=10).status_code == 403

@@ -6,6 +6,7 @@ source and legal basis, 受理 is refused by the item's rule, and the 不予受�
 listing's legal basis. Then an online case of 北京示例科技有限公司 (listed for a tax violation),
 filed by 王五 for 建筑工程施工许可 (rule: warn): accepted only once the clerk confirms.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,9 +33,17 @@ def alert(page):
 @pytest.fixture(scope="module")
 def company_case(base_url, instance_dir, database_url, idp_url, premises_pdf):
     """王五's online application for 北京示例科技有限公司, in the live server's database."""
-    app = create_app({"INSTANCE_DIR": instance_dir, "SQLALCHEMY_DATABASE_URI": database_url,
-                      "BLOB_DIR": f"{instance_dir}/blobs", "DEV_IDP_URL": idp_url, "PUBLIC_URL": base_url})
+    app = create_app(
+        {
+            "INSTANCE_DIR": instance_dir,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "BLOB_DIR": f"{instance_dir}/blobs",
+            "DEV_IDP_URL": idp_url,
+            "PUBLIC_URL": base_url,
+        }
+    )
     from govservice.cases.uploads import Upload
+
     with app.app_context():
         wangwu = person_for("110108197802151518", "王五")
         db.session.commit()
@@ -43,8 +52,9 @@ def company_case(base_url, instance_dir, database_url, idp_url, premises_pdf):
         company = enterprises.by_credit_code(creditdata.LISTED_ENTERPRISE)
         item = catalog.current_item("zjw-jzgc-sgxk")
         files = [Upload(m["code"], "m.pdf", premises_pdf.read_bytes()) for m in item.materials]
-        case, _ = cases.submit_application(wangwu, item, {"project_name": "示例科技园二期"}, files,
-                                           uuid.uuid4().hex, enterprise_id=company.id)
+        case, _ = cases.submit_application(
+            wangwu, item, {"project_name": "示例科技园二期"}, files, uuid.uuid4().hex, enterprise_id=company.id
+        )
         number = case.number
         db.session.remove()
         db.engine.dispose()
@@ -85,7 +95,9 @@ def test_the_window_sees_the_credit_check_and_applies_the_items_rule(new_context
     clerk.get_by_role("button", name="受理", exact=True).click()
     expect(alert(clerk)).to_contain_text("依据本事项的失信联合惩戒规则，不予受理")
     clerk.get_by_role("link", name="作出不予受理决定…").click()
-    expect(clerk.get_by_label("法律依据")).to_have_value(re.compile("最高人民法院关于公布失信被执行人名单信息的若干规定"))
+    expect(clerk.get_by_label("法律依据")).to_have_value(
+        re.compile("最高人民法院关于公布失信被执行人名单信息的若干规定")
+    )
     clerk.get_by_label("不予受理的理由").fill("申请人被列入失信被执行人名单，限制担任个体工商户经营者。")
     clerk.get_by_role("button", name="不予受理并出具决定书").click()
     expect(flash(clerk)).to_contain_text("已作出不予受理决定")

@@ -5,7 +5,8 @@ case with its number and 查询码 without signing in, on a phone; the clerk lan
 console, works the counter by keyboard (Alt+N, Alt+I, Alt+A), sees the walk-in's open cases and
 files 灵活就业人员参保登记 with the registry's values filled in (for a walk-in the registry knows); the officer reads the evidence
 first and must confirm a refusal whose consequence is spelled out.
-"""
+"""  # noqa: E501
+
 from __future__ import annotations
 
 import re
@@ -35,18 +36,32 @@ WALK_IN = devdata.generate_people(1)[0]
 def accepted(base_url, instance_dir, database_url, idp_url, premises_pdf):
     """An accepted online case of the walk-in (个体工商户设立登记) in the live server's database:
     its number and 查询码."""
-    app = create_app({"INSTANCE_DIR": instance_dir, "SQLALCHEMY_DATABASE_URI": database_url,
-                      "BLOB_DIR": f"{instance_dir}/blobs", "DEV_IDP_URL": idp_url, "PUBLIC_URL": base_url})
+    app = create_app(
+        {
+            "INSTANCE_DIR": instance_dir,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "BLOB_DIR": f"{instance_dir}/blobs",
+            "DEV_IDP_URL": idp_url,
+            "PUBLIC_URL": base_url,
+        }
+    )
     with app.app_context():
         applicant = person_for(WALK_IN.id_number, WALK_IN.name)
         db.session.commit()
-        answers = {"operator_name": WALK_IN.name, "operator_id_number": WALK_IN.id_number,
-                   "business_name": "北京市朝阳区示例花店",
-                   "composition": "个人经营", "address": "北京市朝阳区示例路30号", "scope": "鲜花零售",
-                   "capital": "0", "phone": "13800000002"}
+        answers = {
+            "operator_name": WALK_IN.name,
+            "operator_id_number": WALK_IN.id_number,
+            "business_name": "北京市朝阳区示例花店",
+            "composition": "个人经营",
+            "address": "北京市朝阳区示例路30号",
+            "scope": "鲜花零售",
+            "capital": "0",
+            "phone": "13800000002",
+        }
         lease = Upload("premises", premises_pdf.name, premises_pdf.read_bytes())
-        case, _ = cases.submit_application(applicant, catalog.current_item("scjgj-gtgsh-sldj"), answers, [lease],
-                                           uuid.uuid4().hex)
+        case, _ = cases.submit_application(
+            applicant, catalog.current_item("scjgj-gtgsh-sldj"), answers, [lease], uuid.uuid4().hex
+        )
         case = cases.accept(case.id, find_person("110101198808081231"), case.version)
         found = {"number": case.number, "code": progress.query_code(case.number)}
         db.session.remove()
@@ -80,7 +95,7 @@ def test_progress_by_number_and_code_without_signing_in_on_a_phone(new_context, 
     page.get_by_label("查询码").fill("WRONG123")
     page.get_by_role("button", name="查询").click()
     expect(page.get_by_role("alert")).to_have_text("办件编号或查询码不正确，请核对受理通知书上的编号和查询码。")
-    assert axe_violations(page) == []                      # the form with its error, as shown
+    assert axe_violations(page) == []  # the form with its error, as shown
     page.get_by_label("查询码").fill(accepted["code"].lower())
     page.get_by_role("button", name="查询").click()
     main = page.get_by_role("main")
@@ -100,13 +115,13 @@ def test_the_clerk_works_the_counter_by_keyboard_and_files_a_registry_prefilled_
 
     clerk = new_context().new_page()
     sign_in(clerk, "赵敏")
-    expect(clerk).to_have_url(re.compile(r"/window/$"))         # staff land on their console
+    expect(clerk).to_have_url(re.compile(r"/window/$"))  # staff land on their console
     expect(clerk.get_by_role("main")).to_contain_text(ticket)
     clerk.wait_for_load_state()
-    clerk.keyboard.press("Alt+n")                               # 叫下一位
+    clerk.keyboard.press("Alt+n")  # 叫下一位
     expect(clerk.get_by_role("heading", name=re.compile(r"^A\d{3} 号$"))).to_be_visible()
     clerk.wait_for_load_state()
-    clerk.keyboard.press("Alt+i")                               # to the ID number
+    clerk.keyboard.press("Alt+i")  # to the ID number
     expect(clerk.get_by_label("申请人身份证号码")).to_be_focused()
     clerk.keyboard.type(WALK_IN.id_number)
     clerk.keyboard.press("Enter")
@@ -115,7 +130,7 @@ def test_the_clerk_works_the_counter_by_keyboard_and_files_a_registry_prefilled_
     expect(open_cases.get_by_role("link", name=accepted["number"])).to_be_visible()
 
     picker = clerk.get_by_label("事项", exact=True)
-    expect(picker).to_have_value("")                            # no silent default
+    expect(picker).to_have_value("")  # no silent default
     picker.select_option(label="灵活就业人员参保登记（人力资源和社会保障局）")
     clerk.get_by_role("button", name="收件", exact=True).click()
     expect(field(clerk, "出生日期")).to_have_value(WALK_IN.birth_date)
@@ -131,9 +146,9 @@ def test_the_clerk_works_the_counter_by_keyboard_and_files_a_registry_prefilled_
     clerk.get_by_role("button", name="收件并预审").click()
     expect(flash(clerk)).to_contain_text("已收件，办件编号")
     main = clerk.get_by_role("main")
-    assert main.inner_text().index("申请信息") < main.inner_text().index("预审结论")     # evidence first
+    assert main.inner_text().index("申请信息") < main.inner_text().index("预审结论")  # evidence first
     clerk.wait_for_load_state()
-    clerk.keyboard.press("Alt+a")                               # 受理
+    clerk.keyboard.press("Alt+a")  # 受理
     expect(flash(clerk)).to_contain_text("已受理办件")
 
 
@@ -143,8 +158,8 @@ def test_the_officer_reads_the_evidence_first_and_confirms_a_refusal(new_context
     expect(officer).to_have_url(re.compile(r"/review/$"))
     officer.get_by_role("link", name=accepted["number"]).click()
     expect(officer.get_by_role("button", name="认领审查")).to_be_visible()
-    officer.wait_for_load_state()                               # shortcuts.js is deferred
-    officer.keyboard.press("Alt+c")                             # 认领审查
+    officer.wait_for_load_state()  # shortcuts.js is deferred
+    officer.keyboard.press("Alt+c")  # 认领审查
     expect(flash(officer)).to_contain_text("已认领")
     text = officer.get_by_role("main").inner_text()
     assert text.index("申请材料") < text.index("审查决定") < text.index("提交结论")

@@ -8,6 +8,7 @@ flexibly employed person; 王五 switches to acting for 北京朝阳示例餐饮
 change its 食品经营许可证, offering the licence it holds. Each then follows the case on 我的办件
 and finds the notice in 消息.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,15 @@ RESTAURANT = "北京朝阳示例餐饮有限公司"
 def platform(instance_dir, database_url, idp_url, base_url):
     """The same platform as the live server (same database and keys), for arranging held
     certificates the way issuance would have left them."""
-    app = create_app({"INSTANCE_DIR": instance_dir, "SQLALCHEMY_DATABASE_URI": database_url,
-                      "BLOB_DIR": f"{instance_dir}/blobs", "DEV_IDP_URL": idp_url, "PUBLIC_URL": base_url})
+    app = create_app(
+        {
+            "INSTANCE_DIR": instance_dir,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "BLOB_DIR": f"{instance_dir}/blobs",
+            "DEV_IDP_URL": idp_url,
+            "PUBLIC_URL": base_url,
+        }
+    )
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -41,6 +49,7 @@ def _ensure_certificate(platform, id_number: str, type_code: str, data: dict, *,
     from govservice.certificates import services as certificates
     from govservice.identity import enterprises
     from govservice.identity.services import find_person
+
     with platform.app_context():
         holder = find_person(id_number)
         enterprise = enterprises.by_credit_code(uscc) if uscc else None
@@ -54,15 +63,28 @@ def _ensure_certificate(platform, id_number: str, type_code: str, data: dict, *,
 
 def _source(page: Page, label: str):
     """The '来源：…' line of the field labelled `label`."""
-    return page.locator(f"xpath=//label[starts-with(normalize-space(.), '{label}')]/following-sibling::p[@class='source'][1]")
+    return page.locator(
+        f"xpath=//label[starts-with(normalize-space(.), '{label}')]/following-sibling::p[@class='source'][1]"
+    )
 
 
 def test_a_person_applies_with_prefill_and_a_held_residence_permit(new_context, platform, screenshot):
     page = new_context().new_page()
     sign_in(page, "李娜")
-    permit = _ensure_certificate(platform, "440106199507200025", "jzz", {
-        "name": "李娜", "sex": "女", "ethnicity": "汉族", "birth_date": "1995-07-20", "id_number": "440106199507200025",
-        "household_address": "广东省广州市天河区天河路100号", "residence_address": "北京市朝阳区示例东路6号院3号楼502室"})
+    permit = _ensure_certificate(
+        platform,
+        "440106199507200025",
+        "jzz",
+        {
+            "name": "李娜",
+            "sex": "女",
+            "ethnicity": "汉族",
+            "birth_date": "1995-07-20",
+            "id_number": "440106199507200025",
+            "household_address": "广东省广州市天河区天河路100号",
+            "residence_address": "北京市朝阳区示例东路6号院3号楼502室",
+        },
+    )
 
     # finding the service in everyday words
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="办事服务").click()
@@ -132,15 +154,28 @@ def test_a_person_applies_with_prefill_and_a_held_residence_permit(new_context, 
 def test_a_business_applies_with_registry_data_and_its_held_licence(new_context, platform, screenshot):
     page = new_context().new_page()
     sign_in(page, "王五")
-    licence = _ensure_certificate(platform, "110108197802151518", "spjyxkz", {
-        "business_name": RESTAURANT, "credit_code": RESTAURANT_USCC, "legal_representative": "王五",
-        "residence": "北京市朝阳区示例路20号1层101", "premises": "北京市朝阳区示例路20号1层101",
-        "business_format": "餐饮服务经营者", "business_items": "热食类食品制售", "licence_number": "JY21101050098765",
-        "supervising_authority": "北京市朝阳区市场监督管理局", "complaint_hotline": "12315"}, uscc=RESTAURANT_USCC)
+    licence = _ensure_certificate(
+        platform,
+        "110108197802151518",
+        "spjyxkz",
+        {
+            "business_name": RESTAURANT,
+            "credit_code": RESTAURANT_USCC,
+            "legal_representative": "王五",
+            "residence": "北京市朝阳区示例路20号1层101",
+            "premises": "北京市朝阳区示例路20号1层101",
+            "business_format": "餐饮服务经营者",
+            "business_items": "热食类食品制售",
+            "licence_number": "JY21101050098765",
+            "supervising_authority": "北京市朝阳区市场监督管理局",
+            "complaint_hotline": "12315",
+        },
+        uscc=RESTAURANT_USCC,
+    )
 
     # 办事身份: act for the enterprise, as its legal representative
     header = page.get_by_role("banner")
-    header.get_by_text("办事身份：本人").click()        # the switch is folded into the header
+    header.get_by_text("办事身份：本人").click()  # the switch is folded into the header
     header.get_by_label("办事身份").select_option(label=f"{RESTAURANT}（法定代表人）")
     header.get_by_role("button", name="切换").click()
     expect(page.get_by_role("main")).to_contain_text(f"您现在代表“{RESTAURANT}”办事")
@@ -167,19 +202,23 @@ def test_a_business_applies_with_registry_data_and_its_held_licence(new_context,
 
     # a wrong file for the other material is refused with the reason, and nothing is lost
     page.get_by_label("与变更事项有关的材料").set_input_files(
-        files=[{"name": "decision.pdf", "mimeType": "application/pdf", "buffer": b"MZ this is not a PDF"}])
+        files=[{"name": "decision.pdf", "mimeType": "application/pdf", "buffer": b"MZ this is not a PDF"}]
+    )
     page.get_by_role("button", name="提交申请").click()
     expect(page.get_by_role("main")).to_contain_text("文件类型不符合要求")
     expect(field(page, "变更原因")).to_have_value("增加冷食类食品制售")
 
-    from reportlab.pdfgen import canvas
     import io
+
+    from reportlab.pdfgen import canvas
+
     buffer = io.BytesIO()
     sheet = canvas.Canvas(buffer)
     sheet.drawString(72, 720, "Shareholders' resolution")
     sheet.save()
     page.get_by_label("与变更事项有关的材料").set_input_files(
-        files=[{"name": "resolution.pdf", "mimeType": "application/pdf", "buffer": buffer.getvalue()}])
+        files=[{"name": "resolution.pdf", "mimeType": "application/pdf", "buffer": buffer.getvalue()}]
+    )
     page.get_by_label(f"使用我的电子证照（免提交）：食品经营许可证 {licence}").check()
     screenshot(page, "24-business-form-prefilled")
     page.get_by_role("button", name="提交申请").click()
@@ -191,5 +230,5 @@ def test_a_business_applies_with_registry_data_and_its_held_licence(new_context,
     expect(main).to_contain_text("来源：法人基础信息库")
     expect(main.get_by_role("link", name="resolution.pdf")).to_be_visible()
     screenshot(page, "25-business-case-submitted")
-    page.get_by_role("button", name="撤回申请").click()           # leave the window's queue as it was
+    page.get_by_role("button", name="撤回申请").click()  # leave the window's queue as it was
     expect(page.get_by_role("main")).to_contain_text("申请已撤回。")

@@ -7,6 +7,7 @@ approves it; the citizen finds the electronic business licence in 我的证照, 
 the licence and the page says so at once; a token changed by one character is shown as forged.
 Each person has their own browser context, in Chinese. Then the pages are checked on a phone.
 """
+
 from __future__ import annotations
 
 import re
@@ -70,17 +71,23 @@ def verdict(page: Page):
 
 def assert_fits_phone(page: Page, what: str) -> None:
     width = page.evaluate(OVERFLOW)
-    assert width["page"] <= width["screen"] + 1 and width["screen"] == PHONE["viewport"]["width"], \
-        f"{what} scrolls sideways on a phone: {width['page']}px wide on a {width['screen']}px screen, " \
+    assert width["page"] <= width["screen"] + 1 and width["screen"] == PHONE["viewport"]["width"], (
+        f"{what} scrolls sideways on a phone: {width['page']}px wide on a {width['screen']}px screen, "
         f"overflowing: {width['culprits']}"
+    )
 
 
 def qr_codes_in(pdf_path, tmp_path) -> list[str]:
     """The texts of the QR codes on the PDF's first page, rendered as a scanner would see it."""
     zxingcpp = pytest.importorskip("zxingcpp")
     from PIL import Image
-    subprocess.run(["pdftoppm", "-png", "-r", "150", "-singlefile", str(pdf_path), str(tmp_path / "page")],
-                   check=True, capture_output=True, timeout=30)
+
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "150", "-singlefile", str(pdf_path), str(tmp_path / "page")],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
     with Image.open(tmp_path / "page.png") as image:
         results = zxingcpp.read_barcodes(image.convert("L"))
     return [r.text for r in results if r.format == zxingcpp.BarcodeFormat.QRCode]
@@ -177,7 +184,7 @@ def test_apply_accept_approve_verify_revoke(new_context, base_url, screenshot, p
     citizen.goto(case_url)
     main = citizen.get_by_role("main")
     expect(main).to_contain_text("已办结")
-    result = main.get_by_role("listitem").filter(has_text="营业执照 ·")   # the result by name, not its identifier
+    result = main.get_by_role("listitem").filter(has_text="营业执照 ·")  # the result by name, not its identifier
     expect(result.get_by_role("link", name="下载")).to_be_visible()
     screenshot(citizen, "05-citizen-case-completed")
 
@@ -212,8 +219,11 @@ def test_apply_accept_approve_verify_revoke(new_context, base_url, screenshot, p
     scanned_url = verify_url
     if shutil.which("pdftoppm"):
         [scanned_url] = qr_codes_in(pdf_path, tmp_path)
-        assert re.fullmatch(re.escape(base_url) + r"/r/[a-z0-9]+\.[a-z0-9_-]+(\.[0-9A-Z]+){2}\.[A-Za-z0-9_-]{3}"
-                            r"\.[A-Za-z0-9_-]{86}", scanned_url)
+        assert re.fullmatch(
+            re.escape(base_url) + r"/r/[a-z0-9]+\.[a-z0-9_-]+(\.[0-9A-Z]+){2}\.[A-Za-z0-9_-]{3}"
+            r"\.[A-Za-z0-9_-]{86}",
+            scanned_url,
+        )
     public = new_context().new_page()
     public.goto(scanned_url)
     expect(verdict(public)).to_have_text("核验结果：有效")
@@ -247,7 +257,7 @@ def test_apply_accept_approve_verify_revoke(new_context, base_url, screenshot, p
     middle = len(token) // 2
     while not token[middle].isalnum():
         middle += 1
-    tampered = token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1:]
+    tampered = token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1 :]
     response = public.goto(f"{prefix}/{tampered}")
     assert response is not None and response.status == 404
     expect(verdict(public)).to_have_text("核验结果：无效（伪造或被篡改）")
@@ -282,6 +292,7 @@ def test_a_script_the_page_did_not_bring_is_refused_and_reported(browser, base_u
     """The check every e2e test makes (no violation reported, see conftest.new_context) can
     fail: an injected inline script, without the response's nonce, is refused and reported."""
     from .conftest import REPORT_CSP
+
     context = browser.new_context(base_url=base_url)  # not new_context: this page violates on purpose
     try:
         context.add_init_script(REPORT_CSP)

@@ -3,7 +3,8 @@ form (the phone and the premises asked once, no copy of a business licence she d
 赵敏 accepts the bundle once at the window; 刘洋 approves the business registration; the food
 licence is then filed with the new 营业执照 as its material and accepted at once, and 吴芳 follows
 both on one progress page. (It issues a 营业执照 of 市场监督管理局: it runs after the journey, which
-counts that department's issued licences.)"""
+counts that department's issued licences.)"""  # noqa: E501
+
 from __future__ import annotations
 
 import re
@@ -12,9 +13,16 @@ from playwright.sync_api import expect
 
 from .test_journey import field, flash, sign_in
 
-FORM = {"个体工商户名称": "北京市朝阳区吴芳面馆", "经营场所": "北京市朝阳区示例路18号", "经营范围": "小餐饮",
-        "资金数额（万元）": "6", "联系电话": "13800000012", "经营项目": "热食类食品制售",
-        "食品安全管理人员": "吴芳", "经营面积（平方米）": "35"}
+FORM = {
+    "个体工商户名称": "北京市朝阳区吴芳面馆",
+    "经营场所": "北京市朝阳区示例路18号",
+    "经营范围": "小餐饮",
+    "资金数额（万元）": "6",
+    "联系电话": "13800000012",
+    "经营项目": "热食类食品制售",
+    "食品安全管理人员": "吴芳",
+    "经营面积（平方米）": "35",
+}
 
 
 def test_a_bundle_is_applied_for_once_accepted_once_and_followed_on_one_page(new_context, premises_pdf, screenshot):
@@ -23,7 +31,7 @@ def test_a_bundle_is_applied_for_once_accepted_once_and_followed_on_one_page(new
     citizen.goto("/")
     citizen.get_by_role("link", name=re.compile("^一件事一次办")).click()
     citizen.get_by_role("link", name="在线申请“开办个体餐饮店”").click()
-    expect(citizen.get_by_role("heading", name="提升认证等级")).to_be_visible()   # the food licence needs level 2
+    expect(citizen.get_by_role("heading", name="提升认证等级")).to_be_visible()  # the food licence needs level 2
     citizen.get_by_role("link", name="通过 开发用身份提供方 重新认证").click()
     citizen.get_by_role("button", name="以 吴芳 登录").click()
     expect(citizen.get_by_role("heading", name="一件事申请：开办个体餐饮店")).to_be_visible()

@@ -1,6 +1,7 @@
 """政务公开 and open data in a real browser, signed out: the item's public page, 行政许可公示 with
 the demo restaurant's licences and no person's name, and the dataset with its dictionary; no
 session cookie is ever set."""
+
 from __future__ import annotations
 
 import csv

@@ -1,6 +1,7 @@
 """网上信访 in a real browser, with the demo logins: 周杰 complains online (agreeing to publication),
 刘洋 (市场监督管理局) accepts and answers it, 周杰 rates the answer, and anyone reads it on the public
 page; 孙强 sees the statistics."""
+
 from __future__ import annotations
 
 from playwright.sync_api import expect

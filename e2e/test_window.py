@@ -7,6 +7,7 @@ online; the clerk accepts and prints the 受理通知书; both departments claim
 sees the case completed and rates it; the clerk hands the result over (出件); the supervisor
 sees it on the 电子监察 dashboard. Each person has their own browser context, in Chinese.
 """
+
 from __future__ import annotations
 
 import io
@@ -39,18 +40,41 @@ FORM = {
 def joint_item(base_url, instance_dir, database_url, idp_url):
     """A joint item reviewed by 市场监督管理局 and 卫生健康委员会 (the demo has officers of both),
     built from the 个体工商户 item in the live server's database."""
-    app = create_app({"INSTANCE_DIR": instance_dir, "SQLALCHEMY_DATABASE_URI": database_url,
-                      "BLOB_DIR": f"{instance_dir}/blobs", "DEV_IDP_URL": idp_url, "PUBLIC_URL": base_url})
+    app = create_app(
+        {
+            "INSTANCE_DIR": instance_dir,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "BLOB_DIR": f"{instance_dir}/blobs",
+            "DEV_IDP_URL": idp_url,
+            "PUBLIC_URL": base_url,
+        }
+    )
     with app.app_context():
         if catalog.current_item(ITEM_CODE) is None:
             base = catalog.current_item("scjgj-gtgsh-sldj")
-            definition = dict(base.definition, code=ITEM_CODE, name=ITEM_NAME,
-                              workflow=[{"mode": "joint", "departments": ["scjgj", "wsjkw"]}])
+            definition = dict(
+                base.definition,
+                code=ITEM_CODE,
+                name=ITEM_NAME,
+                workflow=[{"mode": "joint", "departments": ["scjgj", "wsjkw"]}],
+            )
             definition.pop("result", None)
-            db.session.add(ServiceItem(code=ITEM_CODE, version=1, is_current=True, name=ITEM_NAME, kind=base.kind,
-                                       department=base.department, result_type=None, time_limit_days=5,
-                                       level_of_assurance=1, audience="person", definition=definition,
-                                       digest=ITEM_CODE))
+            db.session.add(
+                ServiceItem(
+                    code=ITEM_CODE,
+                    version=1,
+                    is_current=True,
+                    name=ITEM_NAME,
+                    kind=base.kind,
+                    department=base.department,
+                    result_type=None,
+                    time_limit_days=5,
+                    level_of_assurance=1,
+                    audience="person",
+                    definition=definition,
+                    digest=ITEM_CODE,
+                )
+            )
             db.session.commit()
         db.session.remove()
         db.engine.dispose()
@@ -83,8 +107,7 @@ def decide_as(new_context, name: str, number: str, opinion: str, shot=None) -> P
     return officer
 
 
-def test_window_intake_with_a_supplement_round_and_a_joint_approval(new_context, joint_item, premises_pdf,
-                                                                     screenshot):
+def test_window_intake_with_a_supplement_round_and_a_joint_approval(new_context, joint_item, premises_pdf, screenshot):
     # 1. a number from the hall's machine ------------------------------------------------------
     kiosk = new_context().new_page()
     kiosk.goto("/window/kiosk/cy-zwfwzx")
@@ -130,7 +153,7 @@ def test_window_intake_with_a_supplement_round_and_a_joint_approval(new_context,
     expect(flash(clerk)).to_contain_text("已出具一次性告知书")
     text = pdf_text(clerk, clerk.get_by_role("link", name="补正材料一次性告知书（PDF）"))
     assert f"{number}-BZ1" in text and "未提交经营场所使用证明（租赁合同复印件）" in text and "前补正" in text
-    clerk.get_by_role("link", name=ticket).click()               # the applicant leaves: the number is done
+    clerk.get_by_role("link", name=ticket).click()  # the applicant leaves: the number is done
     expect(clerk.get_by_role("main")).to_contain_text(number)
     clerk.get_by_role("button", name="办结此号").click()
     expect(flash(clerk)).to_contain_text(f"{ticket} 号已办结。")
@@ -163,8 +186,13 @@ def test_window_intake_with_a_supplement_round_and_a_joint_approval(new_context,
     citizen.reload()
     expect(citizen.get_by_role("main")).to_contain_text("审查中")
     expect(citizen.get_by_role("main")).to_contain_text("卫生健康委员会")
-    decide_as(new_context, "陈静", number, "卫生条件符合要求。",
-              shot=lambda page: screenshot(page, "54-window-officer-joint-decision"))
+    decide_as(
+        new_context,
+        "陈静",
+        number,
+        "卫生条件符合要求。",
+        shot=lambda page: screenshot(page, "54-window-officer-joint-decision"),
+    )
     citizen.reload()
     main = citizen.get_by_role("main")
     expect(main).to_contain_text("已办结")

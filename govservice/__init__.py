@@ -1,4 +1,5 @@
 """govservice: integrated online government services (一网通办)."""
+
 from __future__ import annotations
 
 import logging
@@ -27,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         if test_config:
             app.config.update(test_config)
         from . import ops
+
         ops.settings.check_secrets(app.config, os.environ)
         _load_secrets(app)
         ops.configure(app)
@@ -50,74 +52,102 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale)
 
     from .models_registry import import_all_models
+
     import_all_models()
     from . import celery_app, redis_link
+
     redis_link.init_app(app)
     celery_app.init_app(app)
     from .identity import services as identity_services
+
     identity_services.init_app(app)
     from .registry import services as registry_services
+
     registry_services.init_app(app)
     from .notify import services as notify_services
+
     notify_services.init_app(app)  # before certificates: "approved" is noticed before "completed"
     from .certificates import services as certificate_services
+
     certificate_services.init_app(app)
     from .certificates import verification
+
     verification.init_app(app)
     from .partners import services as partner_services
+
     partner_services.init_app(app)
     from .bundles import services as bundle_services
+
     bundle_services.init_app(app)
     from .audit import sealer as audit_sealer
+
     audit_sealer.init_app(app)
     from . import security
+
     security.init_app(app)  # after identity: the CSP's form-action names the configured providers
     from .progress import services as progress_services
+
     progress_services.init_app(app)
     from .catalog import services as catalog_services
+
     catalog_services.init_app(app)
 
-    from .identity.views import bp as identity_bp
-    from .catalog.views import bp as catalog_bp
     from .cases.views import bp as cases_bp
-    from .window.views import bp as window_bp
-    from .review.views import bp as review_bp
+    from .catalog.views import bp as catalog_bp
     from .certificates.views import bp as certificates_bp
+    from .identity.views import bp as identity_bp
+    from .review.views import bp as review_bp
     from .views import bp as main_bp
+    from .window.views import bp as window_bp
+
     for bp in (main_bp, identity_bp, catalog_bp, cases_bp, window_bp, review_bp, certificates_bp):
         app.register_blueprint(bp)
     from .identity.admin_views import bp as staff_admin_bp
     from .identity.enterprise_views import bp as enterprise_bp
+
     app.register_blueprint(enterprise_bp)
     from .progress.views import bp as progress_bp
+
     app.register_blueprint(progress_bp)
     app.register_blueprint(staff_admin_bp)
     from .partners.api import bp as partners_api_bp
     from .partners.views import bp as partners_bp
+
     app.register_blueprint(partners_api_bp)
     app.register_blueprint(partners_bp)
     from .supervision.views import bp as supervision_bp
+
     app.register_blueprint(supervision_bp)
     from .supervision.card_views import bp as cards_bp
+
     app.register_blueprint(cards_bp)
     from .bundles.views import bp as bundles_bp
+
     app.register_blueprint(bundles_bp)
     from .petitions.views import bp as petitions_bp
+
     app.register_blueprint(petitions_bp)
     from .opendata.views import bp as opendata_bp
+
     app.register_blueprint(opendata_bp)
     from .notify.views import bp as notify_bp
+
     app.register_blueprint(notify_bp)
-    from .audit.views import bp as audit_bp, staff_bp as audit_log_bp
+    from .audit.views import bp as audit_bp
+    from .audit.views import staff_bp as audit_log_bp
+
     app.register_blueprint(audit_bp)
     app.register_blueprint(audit_log_bp)
 
     ops.init_app(app)
     from .cli import register as register_cli
+
     register_cli(app)
     from .templating import register as register_filters
+
     register_filters(app)
     from .errors import register as register_errors
+
     register_errors(app)
     return app
 
@@ -126,9 +156,10 @@ def _load_secrets(app: Flask) -> None:
     inst = app.config["INSTANCE_DIR"]
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(inst, "secret_key", "SECRET_KEY")
-    app.config.setdefault("DATA_KEYS", [
-        k for k in os.environ.get("DATA_KEYS", "").split(",") if k
-    ] or [instance_secret(inst, "data_key", "DATA_KEY")])
+    app.config.setdefault(
+        "DATA_KEYS",
+        [k for k in os.environ.get("DATA_KEYS", "").split(",") if k] or [instance_secret(inst, "data_key", "DATA_KEY")],
+    )
     app.config.setdefault("ID_HASH_KEY", instance_secret(inst, "id_hash_key", "ID_HASH_KEY"))
 
 

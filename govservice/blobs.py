@@ -17,6 +17,7 @@ Files written before encryption (no header) are still read, and `rewrap` seals t
 The development implementation writes files under `instance/blobs`; another store (object
 storage) needs `put`, `get` and, for `rewrap`, `keys`/`replace`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -87,8 +88,8 @@ class Envelope:
     @staticmethod
     def _parts(blob: bytes) -> tuple[bytes, bytes, bytes]:
         (length,) = struct.unpack(">H", blob[4:6])
-        wrapped = blob[6:6 + length]
-        return wrapped, blob[6 + length:6 + length + NONCE], blob[6 + length + NONCE:]
+        wrapped = blob[6 : 6 + length]
+        return wrapped, blob[6 + length : 6 + length + NONCE], blob[6 + length + NONCE :]
 
 
 class FileBlobStore:

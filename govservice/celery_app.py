@@ -7,6 +7,7 @@ broker, `flask govservice tick` runs every task of the schedule once (from cron,
 minutes); each is idempotent, so running one early, late or twice does nothing more.
 Tasks are thin wrappers around service functions.
 """
+
 from __future__ import annotations
 
 from celery import Celery, Task
@@ -34,8 +35,14 @@ def init_app(app: Flask) -> Celery:
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2},
         timezone="Asia/Shanghai",
         # every task module, so a worker knows them all (the web imports them only where it queues)
-        imports=("govservice.audit.tasks", "govservice.notify.tasks", "govservice.certificates.tasks",
-                 "govservice.supervision.tasks", "govservice.cases.tasks", "govservice.identity.tasks"),
+        imports=(
+            "govservice.audit.tasks",
+            "govservice.notify.tasks",
+            "govservice.certificates.tasks",
+            "govservice.supervision.tasks",
+            "govservice.cases.tasks",
+            "govservice.identity.tasks",
+        ),
         # `celery -A govservice.worker beat`: the audit sealer, often (a run with nothing to seal,
         # or with another sealer at work, returns at once; a run not started in time is dropped).
         beat_schedule={

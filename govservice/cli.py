@@ -1,10 +1,10 @@
 """`flask --app app govservice ...`: operations, each calling the same services as the web."""
+
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-
 
 group = AppGroup("govservice", help="govservice operations.")
 db_group = AppGroup("db", help="Database schema (Alembic).")
@@ -15,15 +15,20 @@ group.add_command(catalog_group)
 group.add_command(certificates_group)
 from .certificates.cli import keys_group  # noqa: E402
 from .partners.cli import partners_group  # noqa: E402
+
 group.add_command(keys_group)
 group.add_command(partners_group)
 from .supervision.cli import holidays_group  # noqa: E402
+
 group.add_command(holidays_group)
 from .audit.cli import audit_group  # noqa: E402
+
 group.add_command(audit_group)
 from .security.cli import blobs_group  # noqa: E402
+
 group.add_command(blobs_group)
 from .ops.cli import backup_group, tick  # noqa: E402
+
 group.add_command(tick)
 group.add_command(backup_group)
 
@@ -32,6 +37,7 @@ group.add_command(backup_group)
 def db_upgrade():
     """Apply every Alembic migration."""
     from . import migrate  # Alembic: only in the command that needs it
+
     migrate.upgrade()
     click.echo("database is at the latest revision")
 
@@ -40,6 +46,7 @@ def db_upgrade():
 def demo():
     """Load the demo data (catalogue, staff roles); running it twice changes nothing."""
     from . import demo as demo_module
+
     for line in demo_module.load():
         click.echo(line)
 
@@ -49,6 +56,7 @@ def catalog_sync():
     """Load `items/*.toml` into the catalogue; a changed item gets a new version."""
     from .catalog import services
     from .catalog.definitions import ItemFileError
+
     try:
         report = services.sync()
     except ItemFileError as exc:
@@ -60,6 +68,7 @@ def catalog_sync():
 def catalog_list():
     """One line per current item: code, name, department."""
     from .catalog import services
+
     for item in services.list_items():
         click.echo(f"{item.code}\t{item.name}\t{item.department.name}")
 
@@ -69,6 +78,7 @@ def catalog_list():
 def catalog_search(words):
     """The items a search finds, best first: code, name, department."""
     from .catalog import services
+
     for item in services.find(words):
         click.echo(f"{item.code}\t{item.name}\t{item.department.name}")
 
@@ -86,6 +96,7 @@ def registry_generate(people, enterprises, seed):
     import json
 
     from .registry import devdata
+
     persons = devdata.generate_people(people, seed)
     for record in persons:
         click.echo(json.dumps({"population": record.as_dict()}, ensure_ascii=False))
@@ -99,15 +110,19 @@ def certificates_list():
     from .certificates import services
     from .certificates.models import Certificate
     from .extensions import db
+
     for c in db.session.execute(db.select(Certificate).order_by(Certificate.id)).scalars():
-        click.echo(f"{c.identifier}\t{services.certificate_type(c.type_code).name}\t{services.status_of(c)}\t"
-                   f"{c.issued_at.date().isoformat()}")
+        click.echo(
+            f"{c.identifier}\t{services.certificate_type(c.type_code).name}\t{services.status_of(c)}\t"
+            f"{c.issued_at.date().isoformat()}"
+        )
 
 
 @certificates_group.command("retry")
 def certificates_retry():
     """Issue the certificates of approved cases whose signing failed (e.g. the TSA was down)."""
     from .certificates import services
+
     done = services.retry_pending()
     click.echo(f"issued the certificates of {len(done)} cases" + (f": {done}" if done else ""))
 
@@ -118,6 +133,7 @@ def certificates_retry():
 def certificates_export(identifier, path):
     """Write the signed PDF of IDENTIFIER to PATH."""
     from .certificates import services
+
     certificate = services.find(identifier)
     if certificate is None:
         raise click.ClickException(f"no certificate {identifier}")
@@ -133,6 +149,7 @@ def certificates_export(identifier, path):
 def serve(host, port, idp_port):
     """Start the development identity provider beside the app (what `make run` does)."""
     from .identity.devidp import create_idp_app, serve_in_thread
+
     app = current_app._get_current_object()
     idp = create_idp_app(app.config["DEV_IDP_URL"], app.config["INSTANCE_DIR"])
     serve_in_thread(idp, host, idp_port)
@@ -140,15 +157,18 @@ def serve(host, port, idp_port):
     click.echo(f"  identity provider:   {app.config['DEV_IDP_URL']}/  (development only)")
     click.echo("  demo logins (choose on the provider's page):")
     from .identity.devidp.identities import IDENTITIES
+
     for identity in IDENTITIES:
         click.echo(f"    {identity['name']:4}  {identity['description']}")
     from .partners import demo as partners_demo
+
     client_id, secret = partners_demo.credentials()
     click.echo(f"  demo partner system: client_id {client_id}, secret {secret}")
     click.echo("                       (`flask --app app govservice partners demo` shows how to call the API)")
     click.echo("")
     # Not app.run(): the flask command refuses to block in it.
     from werkzeug.serving import run_simple
+
     run_simple(host, port, app, threaded=True)
 
 

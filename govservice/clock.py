@@ -7,13 +7,13 @@ solar calendar (《全国年节及纪念日放假办法》: 元旦, 劳动节, �
 administrator entered (`flask govservice holidays add`), and the result is marked
 provisional, never an error.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-
 from flask import current_app, has_app_context
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -21,7 +21,7 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FixedClock:
@@ -117,6 +117,7 @@ def _entered_days() -> dict[date, bool]:
         return {}
     from .cases.models import Holiday
     from .extensions import db
+
     return {h.day: h.working for h in db.session.execute(db.select(Holiday)).scalars()}
 
 

@@ -2,6 +2,7 @@
 
 Every setting here is listed in the README's configuration table.
 """
+
 from __future__ import annotations
 
 import os
@@ -123,8 +124,9 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_ABSOLUTE_HOURS": _int("SESSION_ABSOLUTE_HOURS", "12"),
         "SESSION_KEY_PREFIX": env.get("SESSION_KEY_PREFIX", "govservice:"),
         # Cookies travel over HTTPS only, except in development on plain http://127.0.0.1.
-        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"),
-                                       env.get("GOVSERVICE_ENV", "development") != "development"),
+        "SESSION_COOKIE_SECURE": _bool(
+            env.get("SESSION_COOKIE_SECURE"), env.get("GOVSERVICE_ENV", "development") != "development"
+        ),
         # The tamper-evident audit log (govservice/audit): who seals (auto: the Celery beat with a
         # broker, else a thread in each app process), how often and how much per checkpoint, and the
         # log's name in its signed checkpoints (default: PUBLIC_URL's host + /audit).
@@ -138,8 +140,8 @@ def from_environment(instance_path: str) -> dict:
         # line per request from the app (off: the load balancer logs every request with the same
         # X-Request-ID), a bearer token /metrics asks for (unset: open; the load balancer keeps
         # /metrics from the public).
-        "LOG_FORMAT": env.get("LOG_FORMAT") or ("text" if env.get("GOVSERVICE_ENV", "development") == "development"
-                                                else "json"),
+        "LOG_FORMAT": env.get("LOG_FORMAT")
+        or ("text" if env.get("GOVSERVICE_ENV", "development") == "development" else "json"),
         "LOG_REQUESTS": _bool(env.get("LOG_REQUESTS"), False),
         "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",

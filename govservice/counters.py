@@ -5,6 +5,7 @@ the rest of the caller's transaction, so two requests never draw the same value 
 rolled-back transaction gives its value back. Callers take the value last, just before their
 commit, so the lock is held for the commit alone.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import Integer, String, insert, update

@@ -2,6 +2,7 @@
 
 Running it twice changes nothing.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -30,42 +31,58 @@ def load(*, certificates: bool = True, channels: bool = True) -> list[str]:
     a 信访 request), which the unit tests build for themselves."""
     done = []
     report = catalog.sync()
-    done.append(f"catalogue: {len(report.added)} added, {len(report.updated)} updated, "
-                f"{len(report.unchanged)} unchanged")
+    done.append(
+        f"catalogue: {len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged"
+    )
     for identity in IDENTITIES:
         role = STAFF.get(identity["sub"])
         if role is None:
             continue
         person = find_person(identity["id_number"])
         if person is None:
-            person = Person(id_number_hash=pii.lookup_hash(identity["id_number"]),
-                            id_number_enc=pii.encrypt(identity["id_number"]), name_enc=pii.encrypt(identity["name"]))
+            person = Person(
+                id_number_hash=pii.lookup_hash(identity["id_number"]),
+                id_number_enc=pii.encrypt(identity["id_number"]),
+                name_enc=pii.encrypt(identity["name"]),
+            )
             db.session.add(person)
             db.session.flush()
         name, dept_code, hall_code = role
         dept = catalog.department(dept_code) if dept_code else None
-        hall = db.session.execute(select(ServiceHall).where(ServiceHall.code == hall_code)).scalar_one_or_none() \
-            if hall_code else None
-        exists = db.session.execute(select(StaffAssignment).where(
-            StaffAssignment.person_id == person.id, StaffAssignment.role == name,
-            StaffAssignment.department_id == (dept.id if dept else None),
-            StaffAssignment.hall_id == (hall.id if hall else None))).scalar_one_or_none()
+        hall = (
+            db.session.execute(select(ServiceHall).where(ServiceHall.code == hall_code)).scalar_one_or_none()
+            if hall_code
+            else None
+        )
+        exists = db.session.execute(
+            select(StaffAssignment).where(
+                StaffAssignment.person_id == person.id,
+                StaffAssignment.role == name,
+                StaffAssignment.department_id == (dept.id if dept else None),
+                StaffAssignment.hall_id == (hall.id if hall else None),
+            )
+        ).scalar_one_or_none()
         if exists is None:
             db.session.add(StaffAssignment(person=person, role=name, department=dept, hall=hall))
             done.append(f"staff: {identity['name']} as {name} {dept.name if dept else ''}{hall.name if hall else ''}")
     db.session.commit()
     from .identity import demo as identity_demo  # enterprises and an agent grant
+
     done += identity_demo.load({item.code for item in catalog.list_items()})
     from .partners import demo as partners_demo
+
     done += partners_demo.load()
     if certificates:
         from .certificates import demo as certificates_demo
+
         done += certificates_demo.load()
     if channels:
         from .bundles import services as bundles
         from .supervision import cards
+
         done += cards.load_demo()
         done += bundles.load_demo()
         from .petitions import services as petitions
+
         done += petitions.load_demo()
     return done

@@ -1,4 +1,5 @@
 """Error pages in the person's language; an expired form or session is explained, not a 400."""
+
 from flask import Flask, current_app, flash, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
@@ -24,8 +25,10 @@ def _message(exc, code):
         body = request.content_length or 0
         if request.mimetype != "multipart/form-data" or (limit and body <= limit):
             return FIELD_TOO_LONG  # the body was within the limit: a text field was too long
-        return _l("上传的文件过大，单个材料不能超过 %(mb)s MB（您填写的内容未被提交）。",
-                  mb=current_app.config["MAX_UPLOAD_MB"])
+        return _l(
+            "上传的文件过大，单个材料不能超过 %(mb)s MB（您填写的内容未被提交）。",
+            mb=current_app.config["MAX_UPLOAD_MB"],
+        )
     description = getattr(exc, "description", None)
     return description if isinstance(description, LazyString) else MESSAGES[code]
 

@@ -3,6 +3,7 @@
 Nothing here is ever committed: `instance/` is ignored by git. Production sets the
 environment variables (or mounts the files) instead.
 """
+
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,5 @@
 """Running the Alembic migrations from inside the app (CLI, tests)."""
+
 from __future__ import annotations
 
 from alembic import command

@@ -7,6 +7,7 @@ page skip or repeat a row, and the database seeks in an index instead of countin
 rows before. The position travels in the link as an opaque, URL-safe token; a tampered or
 stale token is not an error, the list simply starts from its first page.
 """
+
 from __future__ import annotations
 
 import base64
@@ -37,8 +38,8 @@ class Page:
     items: list
     size: int
     param: str = "page"
-    next: str | None = None       # the token of the following page, None on the last
-    prev: str | None = None       # the token of the preceding page, None on the first
+    next: str | None = None  # the token of the following page, None on the last
+    prev: str | None = None  # the token of the preceding page, None on the first
     extra: dict = field(default_factory=dict)
 
     def __iter__(self):
@@ -56,6 +57,7 @@ class Page:
 
 
 # --- Tokens ------------------------------------------------------------------------------------
+
 
 def _encode_value(value):
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -97,6 +99,7 @@ def decode(token: str | None, width: int) -> tuple[str, list] | None:
 
 
 # --- Keyset ------------------------------------------------------------------------------------
+
 
 def _after(keys: Sequence[Key], values: Sequence, flipped: bool):
     """The rows strictly after `values` in the order of `keys` (reversed when `flipped`)."""
@@ -157,12 +160,13 @@ def _walk(session, ordered: Select, walk: Select, keys: Sequence[Key], after, fl
         if window > MAX_WINDOW:  # sparse matches: let the database finish the walk in one query
             last = ordered if after is None else ordered.where(_after(keys, after, flipped))
             return rows + list(session.execute(last).all())
-        walked = session.execute(base.with_only_columns(*columns).order_by(None).order_by(*_order(keys, flipped))
-                                 .limit(window)).all()
+        walked = session.execute(
+            base.with_only_columns(*columns).order_by(None).order_by(*_order(keys, flipped)).limit(window)
+        ).all()
         if walked:
             rows += session.execute(ordered.where(keys[-1].column.in_([w[-1] for w in walked]))).all()
         if len(rows) > size or len(walked) < window:
-            return rows[:size + 1]
+            return rows[: size + 1]
         after, window = tuple(walked[-1]), window * 4
 
 
@@ -171,11 +175,20 @@ def page_size(size: int | None) -> int:
     if size is not None:
         return size
     from flask import current_app
+
     return current_app.config.get("PAGE_SIZE", DEFAULT_SIZE)
 
 
-def keyset(query: Select, keys: Sequence[Key], token: str | None, *, size: int | None = None,
-           param: str = "page", session=None, walk: Select | None = None) -> Page:
+def keyset(
+    query: Select,
+    keys: Sequence[Key],
+    token: str | None,
+    *,
+    size: int | None = None,
+    param: str = "page",
+    session=None,
+    walk: Select | None = None,
+) -> Page:
     """One page of `query` in the order of `keys` (the last key must make the order unique).
 
     Items are what `query` selects: one entity (or column) per row, or a tuple per row when it
@@ -222,8 +235,8 @@ def keyset(query: Select, keys: Sequence[Key], token: str | None, *, size: int |
 
 # --- Offset, for short lists ---------------------------------------------------------------------
 
-def offset(query: Select, token: str | None, *, size: int | None = None, param: str = "page",
-           session=None) -> Page:
+
+def offset(query: Select, token: str | None, *, size: int | None = None, param: str = "page", session=None) -> Page:
     """Page `token` (1, 2, ...) of `query`, which must be ordered by a unique key."""
     session = session or db.session
     size = page_size(size)
@@ -235,5 +248,10 @@ def offset(query: Select, token: str | None, *, size: int | None = None, param: 
     rows = list(session.execute(query.limit(size + 1).offset((number - 1) * size)).all())
     more = len(rows) > size
     items = [row[0] if width == 1 else tuple(row) for row in rows[:size]]
-    return Page(items=items, size=size, param=param, next=str(number + 1) if more else None,
-                prev=str(number - 1) if number > 1 else None)
+    return Page(
+        items=items,
+        size=size,
+        param=param,
+        next=str(number + 1) if more else None,
+        prev=str(number - 1) if number > 1 else None,
+    )

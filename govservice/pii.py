@@ -4,6 +4,7 @@ ID numbers and other personal fields are stored as Fernet ciphertexts; a row is 
 HMAC-SHA256 of the normalised value under a separate key, so the database alone reveals
 neither the number nor a dictionary-attackable plain hash.
 """
+
 from __future__ import annotations
 
 import hashlib

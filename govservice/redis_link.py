@@ -5,11 +5,13 @@ to depend on it: every call goes through `call()`, which answers `fallback` when
 configured or does not answer. After a failure Redis is left alone for a few seconds, so a dead
 Redis costs one short timeout, not one per request.
 """
+
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, current_app
 
@@ -17,15 +19,17 @@ log = logging.getLogger(__name__)
 
 DOWN = object()  # what `call` answers when Redis is not there, if the caller must tell it from None
 TIMEOUT = 0.25  # seconds: Redis on the same network answers in well under a millisecond
-BACKOFF = 5.0   # seconds without trying again after a failure
+BACKOFF = 5.0  # seconds without trying again after a failure
 
 
 class RedisLink:
     def __init__(self, url: str, prefix: str = ""):
         import redis
+
         self.prefix = prefix  # SESSION_KEY_PREFIX: several deployments (or test runs) share one Redis
-        self.client = redis.Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT,
-                                           health_check_interval=30)
+        self.client = redis.Redis.from_url(
+            url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT, health_check_interval=30
+        )
         self._down_until = 0.0
         self._errors = (redis.RedisError, OSError)
         self._scripts: dict[str, Any] = {}

@@ -1,4 +1,5 @@
 """Cross-domain reactions: the domain that changes state sends, others listen."""
+
 from blinker import Namespace
 
 _signals = Namespace()

@@ -1,4 +1,5 @@
 """Template filters: Beijing time, masked personal data."""
+
 from flask import Flask
 from flask_babel import get_locale
 

@@ -1,4 +1,5 @@
 """The home page and the language switch."""
+
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
@@ -16,15 +17,22 @@ def home():
     """Search first; 个人办事 / 法人办事 by life event; 热门事项 by real use; 进度查询."""
     items = catalog.list_items()
     facets = catalog.facets()
-    by_audience = {audience: [i for i in items if i.audience in catalog.AUDIENCE_MATCHES[audience]]
-                   for audience in ("person", "enterprise")}
-    return render_template("home.html", popular=popular.popular(items), events=facets["events"],
-                           by_audience=by_audience)
+    by_audience = {
+        audience: [i for i in items if i.audience in catalog.AUDIENCE_MATCHES[audience]]
+        for audience in ("person", "enterprise")
+    }
+    return render_template(
+        "home.html", popular=popular.popular(items), events=facets["events"], by_audience=by_audience
+    )
 
 
 #: Each staff role's console, in the order a person holding several is sent to.
-CONSOLES = (("clerk", "window.queue"), ("officer", "review.inbox"), ("supervisor", "supervision.dashboard"),
-            ("admin", "staff_admin.index"))
+CONSOLES = (
+    ("clerk", "window.queue"),
+    ("officer", "review.inbox"),
+    ("supervisor", "supervision.dashboard"),
+    ("admin", "staff_admin.index"),
+)
 
 
 @bp.get("/start")

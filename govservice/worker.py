@@ -1,4 +1,5 @@
 """Celery worker entry point: `celery -A govservice.worker worker`."""
+
 from govservice import create_app
 from govservice.certificates.tasks import prepare_worker_process
 

@@ -1,6 +1,7 @@
 """Alembic environment: migrates the database the app is configured for."""
+
 from alembic import context
-from flask import current_app, has_app_context
+from flask import has_app_context
 
 from govservice import create_app
 from govservice.extensions import db

@@ -5,13 +5,14 @@ demo's base data after it.
 The database is SQLite under a temporary instance folder, or PostgreSQL when DATABASE_URL
 is set (CI runs the suite on both). The schema always comes from the Alembic migrations.
 """
+
 from __future__ import annotations
 
 import io
 import os
 import shutil
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
@@ -75,6 +76,7 @@ def migrated(instance_dir, database_url, idp):
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         migrate.upgrade()
         from govservice import demo
+
         demo.load(certificates=False, channels=False)  # signing the demo certificates takes time: tests that want
         # them load them; the other channels' demo cases (issue 14) would be in every test's figures
         db.session.remove()
@@ -146,7 +148,7 @@ def ctx(app):
 @pytest.fixture
 def clock(app):
     """Pins the platform's time: Monday 2026-11-23 10:00 Beijing."""
-    fixed = FixedClock(datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc))
+    fixed = FixedClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
     app.extensions["clock"] = fixed
     return fixed
 
@@ -177,6 +179,7 @@ def login():
 def pdf_upload(name="premises.pdf"):
     """A small real PDF, as a browser would send it."""
     from reportlab.pdfgen import canvas
+
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer)
     page.drawString(72, 720, "lease agreement")

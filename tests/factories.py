@@ -1,4 +1,5 @@
 """Building rows for tests through the same services the web uses."""
+
 from __future__ import annotations
 
 import uuid
@@ -14,13 +15,21 @@ from .conftest import pdf_upload
 
 ITEM = "scjgj-gtgsh-sldj"
 ANSWERS = {
-    "operator_name": "张三", "operator_id_number": "110105198802150035", "business_name": "北京市朝阳区张三便利店",
-    "composition": "个人经营", "address": "北京市朝阳区示例路8号", "scope": "日用百货零售", "capital": "5",
+    "operator_name": "张三",
+    "operator_id_number": "110105198802150035",
+    "business_name": "北京市朝阳区张三便利店",
+    "composition": "个人经营",
+    "address": "北京市朝阳区示例路8号",
+    "scope": "日用百货零售",
+    "capital": "5",
     "phone": "13800000001",
 }
 PEOPLE = {
-    "张三": "110105198802150035", "李娜": "440106199507200025", "赵敏": "110101198808081231",
-    "刘洋": "310115199204045563", "陈静": "110102199003072013",
+    "张三": "110105198802150035",
+    "李娜": "440106199507200025",
+    "赵敏": "110101198808081231",
+    "刘洋": "310115199204045563",
+    "陈静": "110102199003072013",
 }
 
 
@@ -37,8 +46,9 @@ def pdf_file(code: str = "premises") -> Upload:
 
 
 def submitted_case(applicant_name: str = "张三", key: str | None = None):
-    case, _ = cases.submit_application(person(applicant_name), catalog.current_item(ITEM), dict(ANSWERS),
-                                       [pdf_file()], key or uuid.uuid4().hex)
+    case, _ = cases.submit_application(
+        person(applicant_name), catalog.current_item(ITEM), dict(ANSWERS), [pdf_file()], key or uuid.uuid4().hex
+    )
     return case
 
 
@@ -58,11 +68,19 @@ JOINT = [{"mode": "joint", "departments": ["scjgj", "wsjkw"]}]
 SEQUENTIAL = [{"mode": "sequential", "departments": ["scjgj", "wsjkw"]}]
 
 
-def workflow_item(code: str = "test-joint", workflow: list | None = None, *, name: str = "开办小餐饮店联合审批",
-                  result: str | None = None, time_limit: int = 3, department: str | None = None):
+def workflow_item(
+    code: str = "test-joint",
+    workflow: list | None = None,
+    *,
+    name: str = "开办小餐饮店联合审批",
+    result: str | None = None,
+    time_limit: int = 3,
+    department: str | None = None,
+):
     """An item built in the test from the 个体工商户 definition, with the given review workflow
     (by default 并联: 市场监督管理局 and 卫生健康委员会 both decide) and no certificate."""
     from govservice.catalog.models import ServiceItem
+
     existing = catalog.current_item(code)
     if existing is not None:
         return existing
@@ -72,17 +90,29 @@ def workflow_item(code: str = "test-joint", workflow: list | None = None, *, nam
     if result:
         definition["result"] = result
     lead = catalog.department(department) if department else base.department
-    item = ServiceItem(code=code, version=1, is_current=True, name=name, kind=base.kind, department=lead,
-                       result_type=result, time_limit_days=time_limit, level_of_assurance=1, audience="person",
-                       definition=definition, digest=code)
+    item = ServiceItem(
+        code=code,
+        version=1,
+        is_current=True,
+        name=name,
+        kind=base.kind,
+        department=lead,
+        result_type=result,
+        time_limit_days=time_limit,
+        level_of_assurance=1,
+        audience="person",
+        definition=definition,
+        digest=code,
+    )
     db.session.add(item)
     db.session.commit()
     return item
 
 
 def case_of(item, applicant_name: str = "张三", *, files=None):
-    case, _ = cases.submit_application(person(applicant_name), item, dict(ANSWERS),
-                                       [pdf_file()] if files is None else files, uuid.uuid4().hex)
+    case, _ = cases.submit_application(
+        person(applicant_name), item, dict(ANSWERS), [pdf_file()] if files is None else files, uuid.uuid4().hex
+    )
     return case
 
 
@@ -97,6 +127,7 @@ PEOPLE.update({"孙强": "110105197001017774", "郑华": "110101198202200064"}) 
 def staff(name: str, role: str, department_code: str | None = None) -> Person:
     """A demo person given one more staff role (e.g. a second officer of a department)."""
     from govservice.identity.models import StaffAssignment
+
     someone = person(name)
     dept = catalog.department(department_code) if department_code else None
     db.session.add(StaffAssignment(person=someone, role=role, department=dept))
@@ -107,13 +138,18 @@ def staff(name: str, role: str, department_code: str | None = None) -> Person:
 def refused_count(reason: str, channel: str = "page") -> float:
     """How many verifications naming no certificate of ours were refused for `reason` (Prometheus)."""
     from prometheus_client import REGISTRY
-    return REGISTRY.get_sample_value("govservice_verifications_refused_total",
-                                     {"channel": channel, "reason": reason}) or 0.0
+
+    return (
+        REGISTRY.get_sample_value("govservice_verifications_refused_total", {"channel": channel, "reason": reason})
+        or 0.0
+    )
 
 
 def verifications_audited() -> int:
     """How many verification rows the audit log vouches for (the drained batches' counts)."""
     from govservice.audit.models import AuditEntry
-    details = db.session.execute(db.select(AuditEntry.detail)
-                                 .where(AuditEntry.action == "certificate.verifications")).scalars()
+
+    details = db.session.execute(
+        db.select(AuditEntry.detail).where(AuditEntry.action == "certificate.verifications")
+    ).scalars()
     return sum(d["count"] for d in details)

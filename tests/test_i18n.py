@@ -4,6 +4,7 @@ The Chinese text is the gettext msgid; English lives in govservice/translations/
 `make test` compiles the catalogue first, but this module compiles it itself (a session fixture) so that
 running pytest directly does not depend on make.
 """
+
 from __future__ import annotations
 
 import os
@@ -142,6 +143,7 @@ def test_catalogue_placeholders_match():
 def test_catalogue_compiles_and_translates(app, compiled_catalog):
     assert compiled_catalog.exists() and compiled_catalog.stat().st_size > 0
     from flask_babel import force_locale, gettext
+
     with app.test_request_context("/"):
         with force_locale("en"):
             assert gettext("办事服务") == "Services"

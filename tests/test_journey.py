@@ -1,4 +1,5 @@
 """The whole journey through the web, as the people involved would walk it."""
+
 import re
 
 from govservice.certificates import services as certificate_services
@@ -32,8 +33,11 @@ def test_citizen_applies_clerk_accepts_officer_approves_certificate_verifies(app
     form_page = client.get("/apply/scjgj-gtgsh-sldj").get_data(as_text=True)
     assert 'value="张三"' in form_page and 'value="110105198802150035"' in form_page
     key = re.search(r'name="idempotency_key" type="hidden" value="([0-9a-f]+)"', form_page).group(1)
-    submitted = client.post("/apply/scjgj-gtgsh-sldj", data=dict(FORM, idempotency_key=key,
-                            material_premises=pdf_upload()), content_type="multipart/form-data")
+    submitted = client.post(
+        "/apply/scjgj-gtgsh-sldj",
+        data=dict(FORM, idempotency_key=key, material_premises=pdf_upload()),
+        content_type="multipart/form-data",
+    )
     assert submitted.status_code == 302
     case_url = submitted.headers["Location"]
     number = case_url.rsplit("/", 1)[-1]
@@ -45,7 +49,9 @@ def test_citizen_applies_clerk_accepts_officer_approves_certificate_verifies(app
     clerk = app.test_client()
     login(clerk, "赵敏")
     assert number in clerk.get("/window/").get_data(as_text=True)
-    accepted = clerk.post(f"/window/cases/{number}/accept", data={"version": _version(clerk.get(f"/window/cases/{number}").data)})
+    accepted = clerk.post(
+        f"/window/cases/{number}/accept", data={"version": _version(clerk.get(f"/window/cases/{number}").data)}
+    )
     assert accepted.status_code == 302
     assert "2026-11-26" in client.get(case_url).get_data(as_text=True)
 
@@ -53,10 +59,17 @@ def test_citizen_applies_clerk_accepts_officer_approves_certificate_verifies(app
     officer = app.test_client()
     login(officer, "刘洋")
     assert number in officer.get("/review/").get_data(as_text=True)
-    officer.post(f"/review/cases/{number}/claim", data={"version": _version(officer.get(f"/review/cases/{number}").data)})
-    decided = officer.post(f"/review/cases/{number}/decide", data={
-        "version": _version(officer.get(f"/review/cases/{number}").data), "decision": "approve",
-        "opinion": "材料齐全，符合法定形式，准予登记。"})
+    officer.post(
+        f"/review/cases/{number}/claim", data={"version": _version(officer.get(f"/review/cases/{number}").data)}
+    )
+    decided = officer.post(
+        f"/review/cases/{number}/decide",
+        data={
+            "version": _version(officer.get(f"/review/cases/{number}").data),
+            "decision": "approve",
+            "opinion": "材料齐全，符合法定形式，准予登记。",
+        },
+    )
     assert decided.status_code == 302
 
     # 5. the approval issued the certificate and completed the case

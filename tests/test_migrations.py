@@ -1,4 +1,5 @@
 """The schema comes only from Alembic: the migrations and the models must agree."""
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -16,6 +17,7 @@ def test_the_demo_command_is_idempotent(app):
     result = runner.invoke(args=["govservice", "demo"])
     from govservice.catalog.definitions import NOT_ITEMS
     from govservice.catalog.services import ITEMS_DIR
+
     items = len([p for p in ITEMS_DIR.glob("*.toml") if p.name not in NOT_ITEMS])
     assert result.exit_code == 0 and f"0 added, 0 updated, {items} unchanged" in result.output
     assert "staff:" not in result.output

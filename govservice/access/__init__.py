@@ -20,8 +20,9 @@ data); a refusal is an `AccessRefused` (a clear 403 page, audited) and a case th
 exist a 404, so a stranger learns nothing from the difference between the two only when the
 case exists and is not theirs (the number is not secret: it is printed on every notice).
 """
+
 from __future__ import annotations
 
-from .rules import Relation, case_relation, certificate_relation, enterprise_relation, visible_cases  # noqa: F401
 from .personal_data import PurposeMissing, reveal  # noqa: F401
 from .reads import attachment_for, case_for, certificate_for, document_for, record_read  # noqa: F401
+from .rules import Relation, case_relation, certificate_relation, enterprise_relation, visible_cases  # noqa: F401

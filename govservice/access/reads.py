@@ -1,4 +1,5 @@
 """Loading what a view shows, checked by `rules`, with every staff read in the audit log."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -25,12 +26,19 @@ def _find_case(number) -> Case:
     return case
 
 
-def record_read(person: Person, relation: Relation, what: str, case: Case, subject: str | None = None,
-                purpose: str | None = None) -> None:
+def record_read(
+    person: Person, relation: Relation, what: str, case: Case, subject: str | None = None, purpose: str | None = None
+) -> None:
     """A staff member's read, in the audit log (the service commits: views never do)."""
     if relation.staff:
-        audit.record(f"read.{what}", actor=person, case_id=case.id, subject=subject or f"case:{case.number}",
-                     purpose=purpose, detail={"as": relation.value})
+        audit.record(
+            f"read.{what}",
+            actor=person,
+            case_id=case.id,
+            subject=subject or f"case:{case.number}",
+            purpose=purpose,
+            detail={"as": relation.value},
+        )
         db.session.commit()
 
 
@@ -55,6 +63,7 @@ def case_for(person: Person, number, *, only=None, audit_read: bool = True) -> t
 def attachment_for(person: Person, number, attachment_id: int) -> tuple[Attachment, bytes]:
     """One uploaded material of a case the person may see, decrypted; the read audited."""
     from ..cases import services as cases
+
     case = _find_case(number)
     relation = _checked(person, case)
     try:
@@ -68,6 +77,7 @@ def attachment_for(person: Person, number, attachment_id: int) -> tuple[Attachme
 def document_for(person: Person, number, document_id: int) -> tuple[Case, CaseDocument]:
     """A notice of a case the person may see; the read (a print) audited."""
     from ..cases import services as cases
+
     case = _find_case(number)
     relation = _checked(person, case)
     try:
@@ -81,6 +91,7 @@ def document_for(person: Person, number, document_id: int) -> tuple[Case, CaseDo
 def certificate_for(person: Person, identifier, *, what: str = "certificate"):
     """A certificate the person may see whole (holder, or the issuing department); staff reads audited."""
     from ..certificates import services as certificates
+
     certificate = certificates.find(identifier) if isinstance(identifier, str) else None
     if certificate is None:
         raise NotFound()
@@ -88,7 +99,12 @@ def certificate_for(person: Person, identifier, *, what: str = "certificate"):
     if relation is None:
         raise AccessRefused(REFUSED_CERTIFICATE, reason=f"certificate:{certificate.identifier}")
     if relation.staff:
-        audit.record(f"read.{what}", actor=person, case_id=certificate.case_id,
-                     subject=f"certificate:{certificate.identifier}", detail={"as": relation.value})
+        audit.record(
+            f"read.{what}",
+            actor=person,
+            case_id=certificate.case_id,
+            subject=f"certificate:{certificate.identifier}",
+            detail={"as": relation.value},
+        )
         db.session.commit()
     return certificate, relation

@@ -1,7 +1,8 @@
 """The rules themselves: pure functions of a person and an object (and a few indexed queries)."""
+
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from sqlalchemy import false, or_, select, true
 
@@ -11,7 +12,7 @@ from ..extensions import db
 from ..identity.models import AgentGrant, Enterprise, Person
 
 
-class Relation(str, Enum):
+class Relation(StrEnum):
     """Why someone may see a case; the staff relations are audited when they read."""
 
     APPLICANT = "applicant"
@@ -54,9 +55,14 @@ def enterprise_relation(person: Person, enterprise_id: int, item_code: str | Non
     if enterprise.legal_representative_id == person.id:
         return Relation.REPRESENTATIVE
     now = clock.now()
-    grants = db.session.execute(select(AgentGrant).where(
-        AgentGrant.enterprise_id == enterprise_id, AgentGrant.agent_id == person.id,
-        AgentGrant.revoked_at.is_(None), AgentGrant.valid_until > now)).scalars()
+    grants = db.session.execute(
+        select(AgentGrant).where(
+            AgentGrant.enterprise_id == enterprise_id,
+            AgentGrant.agent_id == person.id,
+            AgentGrant.revoked_at.is_(None),
+            AgentGrant.valid_until > now,
+        )
+    ).scalars()
     if any(g.is_active(now) and (item_code is None or g.covers(item_code)) for g in grants):
         return Relation.AGENT
     return None
@@ -115,17 +121,22 @@ def visible_cases(person: Person, roles: tuple[str, ...] = ("officer", "supervis
     console asks for its own: the window for "clerk"). Each arm is one of the cases table's
     indexed columns, or an indexed sub-select of the steps."""
     arms = []
-    officer_of = [a.department_id for a in person.assignments if a.role == "officer" and a.department_id
-                  and "officer" in roles]
+    officer_of = [
+        a.department_id for a in person.assignments if a.role == "officer" and a.department_id and "officer" in roles
+    ]
     if officer_of:
-        arms += [Case.department_id.in_(officer_of),
-                 Case.id.in_(select(CaseStep.case_id).where(CaseStep.department_id.in_(officer_of)))]
+        arms += [
+            Case.department_id.in_(officer_of),
+            Case.id.in_(select(CaseStep.case_id).where(CaseStep.department_id.in_(officer_of))),
+        ]
     if "supervisor" in roles and any(a.role == "supervisor" for a in person.assignments):
         supervised = _supervised(person)
         if supervised is None:
             return true()
-        arms += [Case.department_id.in_(supervised),
-                 Case.id.in_(select(CaseStep.case_id).where(CaseStep.department_id.in_(supervised)))]
+        arms += [
+            Case.department_id.in_(supervised),
+            Case.id.in_(select(CaseStep.case_id).where(CaseStep.department_id.in_(supervised))),
+        ]
     if "clerk" in roles and any(a.role == "clerk" for a in person.assignments):
         halls = _clerk_halls(person)
         if halls is None:

@@ -20,6 +20,7 @@ enters git. A second instance secret, `audit_leaf_key` (`AUDIT_LEAF_KEY`), keys 
 with each sealed entry's leaf hash, so that a tree rebuilt by someone without the keys is
 caught at the first entry they changed, not only at the next signature.
 """
+
 from __future__ import annotations
 
 import base64
@@ -28,7 +29,7 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -80,8 +81,9 @@ class Keys:
         return f"{self.name}+{self.key_hash.hex()}+{base64.b64encode(ALG_ED25519 + self.public_bytes).decode()}"
 
     def public_pem(self) -> str:
-        return self.public.public_bytes(serialization.Encoding.PEM,
-                                        serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        return self.public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode()
 
     def leaf_mac(self, index: int, leaf: bytes) -> str:
         return hmac.new(self.leaf_key, index.to_bytes(8, "big") + leaf, hashlib.sha256).hexdigest()
@@ -107,8 +109,10 @@ def _secret(app: Flask, name: str, env_var: str, create: bool) -> str:
         return configured
     inst = app.config["INSTANCE_DIR"]
     if not create and not os.environ.get(env_var) and not (Path(inst) / "keys" / name).exists():
-        raise KeysMissing(f"no {env_var} and no {Path(inst) / 'keys' / name}: this is not the instance that "
-                          "sealed the log (set GOVSERVICE_INSTANCE or the variable)")
+        raise KeysMissing(
+            f"no {env_var} and no {Path(inst) / 'keys' / name}: this is not the instance that "
+            "sealed the log (set GOVSERVICE_INSTANCE or the variable)"
+        )
     return instance_secret(inst, name, env_var)
 
 
@@ -134,7 +138,7 @@ def keys(*, create: bool = True) -> Keys:
 
 
 def note_time(at: datetime) -> str:
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def body(origin: str, size: int, root: bytes, at: datetime) -> str:
@@ -190,7 +194,7 @@ def verify(note: str, name: str, public: Ed25519PublicKey) -> Checkpoint:
         if not line.startswith(prefix):
             continue
         try:
-            blob = base64.b64decode(line[len(prefix):], validate=True)
+            blob = base64.b64decode(line[len(prefix) :], validate=True)
         except (binascii.Error, ValueError):
             continue
         if len(blob) != 68 or blob[:4] != wanted:

@@ -1,4 +1,5 @@
 """`flask --app app govservice audit ...`: seal, verify and list the checkpoints of the audit log."""
+
 from __future__ import annotations
 
 import click
@@ -8,17 +9,23 @@ audit_group = AppGroup("audit", help="The tamper-evident audit log.")
 
 
 @audit_group.command("verify")
-@click.option("--chunk", default=5000, type=click.IntRange(100), show_default=True,
-              help="entries read per query")
-@click.option("--checkpoint", "notes", multiple=True, type=click.File("r", encoding="utf-8"),
-              help="a signed checkpoint kept outside (e.g. fetched from /audit/checkpoint); repeatable")
-@click.option("--max-lag", type=float, default=None,
-              help="also fail if the oldest unsealed entry is older than this many seconds")
+@click.option("--chunk", default=5000, type=click.IntRange(100), show_default=True, help="entries read per query")
+@click.option(
+    "--checkpoint",
+    "notes",
+    multiple=True,
+    type=click.File("r", encoding="utf-8"),
+    help="a signed checkpoint kept outside (e.g. fetched from /audit/checkpoint); repeatable",
+)
+@click.option(
+    "--max-lag", type=float, default=None, help="also fail if the oldest unsealed entry is older than this many seconds"
+)
 @click.option("--quiet", is_flag=True, help="no progress lines")
 @click.pass_context
 def verify(ctx, chunk, notes, max_lag, quiet):
     """Recompute every leaf and every checkpoint; name the first problem; exit 1 if there is one."""
-    from . import checkpoint, verify as verify_module
+    from . import checkpoint
+    from . import verify as verify_module
 
     def progress(done):
         if not quiet and done % 100_000 < chunk:
@@ -43,6 +50,7 @@ def verify(ctx, chunk, notes, max_lag, quiet):
 def seal(batch, max_batches):
     """Seal the committed entries not yet in the tree, now."""
     from . import sealer
+
     try:
         result = sealer.seal(batch, max_batches)
     except sealer.SealerRefused as exc:
@@ -61,8 +69,12 @@ def checkpoints(limit, note):
     from ..extensions import db
     from . import checkpoint, services
     from .models import AuditCheckpoint
-    rows = db.session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc())
-                              .limit(limit)).scalars().all()
+
+    rows = (
+        db.session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc()).limit(limit))
+        .scalars()
+        .all()
+    )
     if not rows:
         click.echo("no checkpoint yet")
     for row in rows:

@@ -15,6 +15,7 @@ by the perfect subtrees that the binary digits of n name, left to right (the fro
 a leaf merges the equal-sized ones at the right edge, so sealing a batch of b leaves onto a
 tree of size n costs O(b + log n) hashes, never a pass over the earlier leaves.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -67,7 +68,7 @@ class Frontier:
             h = node_hash(left, h)
         return h
 
-    def copy(self) -> "Frontier":
+    def copy(self) -> Frontier:
         return Frontier(self.size, self.hashes)
 
     def levels(self) -> list[int]:
@@ -84,6 +85,7 @@ def root_of(leaves: Iterable[bytes]) -> bytes:
 
 
 # --- ranges as perfect subtrees -------------------------------------------------------------
+
 
 def decompose(start: int, end: int) -> list[tuple[int, int]]:
     """The perfect subtrees (level, index) that cover [start, end), left to right, each as large
@@ -153,6 +155,7 @@ def needed_nodes(ranges: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
 
 
 # --- checking proofs (RFC 9162 2.1.3.2 and 2.1.4.2, the same trees as RFC 6962) ---------------
+
 
 def root_from_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> bytes | None:
     """The root that an inclusion proof leads to, or None if the proof has the wrong shape."""

@@ -1,5 +1,6 @@
 """The audit log: entries appended by every domain, sealed into a Merkle tree with signed
 checkpoints (see `sealer`)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -37,8 +38,12 @@ class AuditEntry(db.Model):
         Index("ix_audit_entries_subject_id", "subject", "id"),
         Index("ix_audit_entries_at", "at"),
         # What the sealer reads: the entries not yet in the tree, in id order.
-        Index("ix_audit_entries_unsealed", "id", postgresql_where=text("leaf_index IS NULL"),
-              sqlite_where=text("leaf_index IS NULL")),
+        Index(
+            "ix_audit_entries_unsealed",
+            "id",
+            postgresql_where=text("leaf_index IS NULL"),
+            sqlite_where=text("leaf_index IS NULL"),
+        ),
     )
 
     @property
@@ -67,4 +72,3 @@ class AuditTreeNode(db.Model):
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     index: Mapped[int] = mapped_column("idx", BigInteger, primary_key=True, autoincrement=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False)
-

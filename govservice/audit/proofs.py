@@ -1,6 +1,7 @@
 """RFC 6962 inclusion and consistency proofs, answered from the stored tree: leaf hashes on the
 entries and the perfect subtrees of level >= 1 in `audit_tree_nodes`. A proof needs O(log n)
 hashes, fetched in one query per kind; no leaf range is ever rescanned."""
+
 from __future__ import annotations
 
 from sqlalchemy import and_, func, or_, select
@@ -22,16 +23,18 @@ def _fetch(wanted: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
     found: dict[tuple[int, int], bytes] = {}
     leaves = sorted(index for level, index in wanted if level == 0)
     if leaves:
-        for index, h in db.session.execute(select(entries.c.leaf_index, entries.c.leaf_hash)
-                                           .where(entries.c.leaf_index.in_(leaves))):
+        for index, h in db.session.execute(
+            select(entries.c.leaf_index, entries.c.leaf_hash).where(entries.c.leaf_index.in_(leaves))
+        ):
             found[(0, index)] = bytes.fromhex(h)
     by_level: dict[int, list[int]] = {}
     for level, index in wanted:
         if level:
             by_level.setdefault(level, []).append(index)
     if by_level:
-        condition = or_(*(and_(nodes.c.level == level, nodes.c.idx.in_(sorted(indexes)))
-                          for level, indexes in by_level.items()))
+        condition = or_(
+            *(and_(nodes.c.level == level, nodes.c.idx.in_(sorted(indexes))) for level, indexes in by_level.items())
+        )
         for level, index, h in db.session.execute(select(nodes.c.level, nodes.c.idx, nodes.c.hash).where(condition)):
             found[(level, index)] = bytes.fromhex(h)
     missing = wanted - found.keys()

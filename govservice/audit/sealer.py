@@ -21,6 +21,7 @@ Who runs it:
     sets an event: it never waits for sealing, for a lock or for another request.
   * `flask --app app govservice audit seal` at any time.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -30,7 +31,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import bindparam, event, func, insert, select, text
@@ -54,8 +55,16 @@ checkpoints = AuditCheckpoint.__table__
 nodes = AuditTreeNode.__table__
 
 #: The columns an entry's leaf is made of, in the order `canonical` takes them.
-ENTRY_COLUMNS = (entries.c.id, entries.c.at, entries.c.actor_id, entries.c.action, entries.c.subject,
-                 entries.c.case_id, entries.c.purpose, entries.c.detail)
+ENTRY_COLUMNS = (
+    entries.c.id,
+    entries.c.at,
+    entries.c.actor_id,
+    entries.c.action,
+    entries.c.subject,
+    entries.c.case_id,
+    entries.c.purpose,
+    entries.c.detail,
+)
 
 
 class SealerRefused(RuntimeError):
@@ -64,24 +73,37 @@ class SealerRefused(RuntimeError):
 
 def _utc(at: datetime) -> str:
     if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical(index: int, entry_id: int, at: datetime, actor_id, action, subject, case_id, purpose,
-              detail) -> bytes:
+def canonical(index: int, entry_id: int, at: datetime, actor_id, action, subject, case_id, purpose, detail) -> bytes:
     """The bytes an entry's leaf hash is taken over: UTF-8 JSON with sorted keys and no
     whitespace, holding the schema version, the leaf index, the entry's id and every field."""
-    return json.dumps({
-        "v": SCHEMA_VERSION, "index": index, "id": entry_id, "at": _utc(at), "actor": actor_id, "action": action,
-        "subject": subject, "case": case_id, "purpose": purpose, "detail": detail if detail is not None else {},
-    }, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    return json.dumps(
+        {
+            "v": SCHEMA_VERSION,
+            "index": index,
+            "id": entry_id,
+            "at": _utc(at),
+            "actor": actor_id,
+            "action": action,
+            "subject": subject,
+            "case": case_id,
+            "purpose": purpose,
+            "detail": detail if detail is not None else {},
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    ).encode()
 
 
 def entry_leaf(index: int, row) -> bytes:
     """The RFC 6962 leaf hash of a row holding ENTRY_COLUMNS, placed at `index`."""
-    return leaf_hash(canonical(index, row.id, row.at, row.actor_id, row.action, row.subject, row.case_id,
-                               row.purpose, row.detail))
+    return leaf_hash(
+        canonical(index, row.id, row.at, row.actor_id, row.action, row.subject, row.case_id, row.purpose, row.detail)
+    )
 
 
 @dataclass(frozen=True)
@@ -95,8 +117,9 @@ class SealResult:
     def __str__(self) -> str:
         if self.busy and not self.sealed:
             return "another sealer is running; nothing done here"
-        return (f"sealed {self.sealed} entries into {self.checkpoints} checkpoints; tree size {self.tree_size}"
-                + (f", root {self.root_hash}" if self.root_hash else ""))
+        return f"sealed {self.sealed} entries into {self.checkpoints} checkpoints; tree size {self.tree_size}" + (
+            f", root {self.root_hash}" if self.root_hash else ""
+        )
 
 
 def _batch_size(batch: int | None) -> int:
@@ -112,8 +135,11 @@ def seal(batch: int | None = None, max_batches: int | None = None) -> SealResult
     engine = db.engine
     with engine.connect() as conn:  # cheap look first: idle ticks take no lock at all
         if conn.execute(select(entries.c.id).where(entries.c.leaf_index.is_(None)).limit(1)).first() is None:
-            latest = conn.execute(select(checkpoints.c.tree_size, checkpoints.c.root_hash)
-                                  .order_by(checkpoints.c.tree_size.desc()).limit(1)).first()
+            latest = conn.execute(
+                select(checkpoints.c.tree_size, checkpoints.c.root_hash)
+                .order_by(checkpoints.c.tree_size.desc())
+                .limit(1)
+            ).first()
             conn.rollback()
             return SealResult(0, 0, latest.tree_size if latest else 0, latest.root_hash if latest else None)
     sealed = written = 0
@@ -132,8 +158,11 @@ def seal(batch: int | None = None, max_batches: int | None = None) -> SealResult
             break
     if not written and not busy:
         with engine.connect() as conn:
-            latest = conn.execute(select(checkpoints.c.tree_size, checkpoints.c.root_hash)
-                                  .order_by(checkpoints.c.tree_size.desc()).limit(1)).first()
+            latest = conn.execute(
+                select(checkpoints.c.tree_size, checkpoints.c.root_hash)
+                .order_by(checkpoints.c.tree_size.desc())
+                .limit(1)
+            ).first()
             tree_size, root = (latest.tree_size, latest.root_hash) if latest else (0, None)
     return SealResult(sealed, written, tree_size, root, busy)
 
@@ -148,22 +177,30 @@ def _seal_batch(engine, keys: cp.Keys, size: int) -> tuple[int, int, str | None]
             if not conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": LOCK_KEY}).scalar():
                 conn.rollback()
                 return None
-        latest = conn.execute(select(checkpoints.c.tree_size, checkpoints.c.root_hash, checkpoints.c.frontier)
-                              .order_by(checkpoints.c.tree_size.desc()).limit(1)).first()
+        latest = conn.execute(
+            select(checkpoints.c.tree_size, checkpoints.c.root_hash, checkpoints.c.frontier)
+            .order_by(checkpoints.c.tree_size.desc())
+            .limit(1)
+        ).first()
         if latest is None:
             frontier, root = Frontier(), None
         else:
             try:
                 frontier = Frontier(latest.tree_size, [bytes.fromhex(h) for h in latest.frontier])
             except (TypeError, ValueError) as exc:
-                raise SealerRefused(f"the latest checkpoint's frontier is damaged ({exc}); run `audit verify`") from None
+                raise SealerRefused(
+                    f"the latest checkpoint's frontier is damaged ({exc}); run `audit verify`"
+                ) from None
             root = latest.root_hash
         top = conn.execute(select(func.max(entries.c.leaf_index))).scalar()
         if (top + 1 if top is not None else 0) != frontier.size:
-            raise SealerRefused(f"sealed entries reach leaf {top}, but the latest checkpoint is of size "
-                                f"{frontier.size}; run `audit verify`")
-        rows = conn.execute(select(*ENTRY_COLUMNS).where(entries.c.leaf_index.is_(None))
-                            .order_by(entries.c.id).limit(size)).all()
+            raise SealerRefused(
+                f"sealed entries reach leaf {top}, but the latest checkpoint is of size "
+                f"{frontier.size}; run `audit verify`"
+            )
+        rows = conn.execute(
+            select(*ENTRY_COLUMNS).where(entries.c.leaf_index.is_(None)).order_by(entries.c.id).limit(size)
+        ).all()
         if not rows:
             conn.rollback()
             return 0, frontier.size, root
@@ -178,9 +215,15 @@ def _seal_batch(engine, keys: cp.Keys, size: int) -> tuple[int, int, str | None]
             _add_nodes(conn, made)
         new_root = frontier.root()
         at = utcnow().replace(microsecond=0)
-        conn.execute(insert(checkpoints).values(
-            tree_size=frontier.size, root_hash=new_root.hex(), frontier=[h.hex() for h in frontier.hashes],
-            created_at=at, note=cp.sign(keys, frontier.size, new_root, at)))
+        conn.execute(
+            insert(checkpoints).values(
+                tree_size=frontier.size,
+                root_hash=new_root.hex(),
+                frontier=[h.hex() for h in frontier.hashes],
+                created_at=at,
+                note=cp.sign(keys, frontier.size, new_root, at),
+            )
+        )
         conn.commit()
         return len(rows), frontier.size, new_root.hex()
 
@@ -190,18 +233,22 @@ def _seal_batch(engine, keys: cp.Keys, size: int) -> tuple[int, int, str | None]
 SET_LEAVES_PG = text(
     "UPDATE audit_entries AS e SET leaf_index = v.i, leaf_hash = v.h, leaf_mac = v.m "
     "FROM unnest(CAST(:ids AS bigint[]), CAST(:indexes AS bigint[]), CAST(:hashes AS text[]), "
-    "CAST(:macs AS text[])) AS v(id, i, h, m) WHERE e.id = v.id AND e.leaf_index IS NULL")
+    "CAST(:macs AS text[])) AS v(id, i, h, m) WHERE e.id = v.id AND e.leaf_index IS NULL"
+)
 
 
 ADD_NODES_PG = text(
     "INSERT INTO audit_tree_nodes (level, idx, hash) SELECT * FROM unnest(CAST(:levels AS smallint[]), "
-    "CAST(:indexes AS bigint[]), CAST(:hashes AS text[]))")
+    "CAST(:indexes AS bigint[]), CAST(:hashes AS text[]))"
+)
 
 
 def _add_nodes(conn, made: list[tuple[int, int, bytes]]) -> None:
     if conn.dialect.name == "postgresql":
-        conn.execute(ADD_NODES_PG, {"levels": [m[0] for m in made], "indexes": [m[1] for m in made],
-                                    "hashes": [m[2].hex() for m in made]})
+        conn.execute(
+            ADD_NODES_PG,
+            {"levels": [m[0] for m in made], "indexes": [m[1] for m in made], "hashes": [m[2].hex() for m in made]},
+        )
     else:
         conn.execute(insert(nodes), [{"level": level, "idx": index, "hash": h.hex()} for level, index, h in made])
 
@@ -209,19 +256,28 @@ def _add_nodes(conn, made: list[tuple[int, int, bytes]]) -> None:
 def _set_leaves(conn, leaves: list[dict]) -> None:
     """Give the batch's entries their leaves (only entries still unsealed: under the lock, all)."""
     if conn.dialect.name == "postgresql":
-        done = conn.execute(SET_LEAVES_PG, {"ids": [x["b_id"] for x in leaves],
-                                            "indexes": [x["b_index"] for x in leaves],
-                                            "hashes": [x["b_hash"] for x in leaves],
-                                            "macs": [x["b_mac"] for x in leaves]}).rowcount
+        done = conn.execute(
+            SET_LEAVES_PG,
+            {
+                "ids": [x["b_id"] for x in leaves],
+                "indexes": [x["b_index"] for x in leaves],
+                "hashes": [x["b_hash"] for x in leaves],
+                "macs": [x["b_mac"] for x in leaves],
+            },
+        ).rowcount
     else:
-        done = conn.execute(entries.update().where(entries.c.id == bindparam("b_id"), entries.c.leaf_index.is_(None))
-                            .values(leaf_index=bindparam("b_index"), leaf_hash=bindparam("b_hash"),
-                                    leaf_mac=bindparam("b_mac")), leaves).rowcount
+        done = conn.execute(
+            entries.update()
+            .where(entries.c.id == bindparam("b_id"), entries.c.leaf_index.is_(None))
+            .values(leaf_index=bindparam("b_index"), leaf_hash=bindparam("b_hash"), leaf_mac=bindparam("b_mac")),
+            leaves,
+        ).rowcount
     if done not in (len(leaves), -1):
         raise SealerRefused(f"{len(leaves) - done} entries of the batch changed under the sealer")
 
 
 # --- the embedded sealer ----------------------------------------------------------------------
+
 
 class InlineSealer:
     """A daemon thread per app process that seals soon after commits that appended entries."""
@@ -316,8 +372,9 @@ def init_app(app: Flask) -> None:
     chosen = mode(app)
     app.extensions["audit_sealer_mode"] = chosen
     if chosen == "thread":
-        sealer = InlineSealer(app, float(app.config.get("AUDIT_SEAL_DELAY", 0.2)),
-                              float(app.config.get("AUDIT_SEAL_INTERVAL", 2)))
+        sealer = InlineSealer(
+            app, float(app.config.get("AUDIT_SEAL_DELAY", 0.2)), float(app.config.get("AUDIT_SEAL_INTERVAL", 2))
+        )
         app.extensions["audit_sealer"] = sealer
         app.before_request(sealer.ensure_started)
     _listen()

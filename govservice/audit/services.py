@@ -5,6 +5,7 @@ audit row, so audited actions of different requests never wait for each other. T
 its place in the tamper-evident tree later, from the sealer (`sealer.seal`); `verify` checks
 the whole log; `proofs` answers inclusion and consistency proofs from the stored tree.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,18 +21,33 @@ from .sealer import APPENDED, SealResult, seal  # noqa: F401  (re-exported)
 from .verify import Report, verify  # noqa: F401  (re-exported)
 
 
-def record(action: str, *, actor=None, subject: str | None = None, case_id: int | None = None,
-           purpose: str | None = None, detail: dict | None = None) -> AuditEntry:
+def record(
+    action: str,
+    *,
+    actor=None,
+    subject: str | None = None,
+    case_id: int | None = None,
+    purpose: str | None = None,
+    detail: dict | None = None,
+) -> AuditEntry:
     """Append one entry in the caller's transaction (the caller commits). Not flushed here: the
     entries of one transaction go to the database together (one multi-row INSERT for a batch)."""
-    entry = AuditEntry(at=utcnow(), actor_id=getattr(actor, "id", actor), action=action, subject=subject,
-                       case_id=case_id, purpose=purpose, detail=detail or {})
+    entry = AuditEntry(
+        at=utcnow(),
+        actor_id=getattr(actor, "id", actor),
+        action=action,
+        subject=subject,
+        case_id=case_id,
+        purpose=purpose,
+        detail=detail or {},
+    )
     db.session.add(entry)
     db.session.info[APPENDED] = True  # the commit wakes the embedded sealer
     return entry
 
 
 # --- the state of the log ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Lag:
@@ -45,8 +61,9 @@ class Lag:
 
 def lag() -> Lag:
     """How far the sealer is behind: committed entries not yet in the tree, and the oldest one's time."""
-    row = db.session.execute(select(func.count(AuditEntry.id), func.min(AuditEntry.at))
-                             .where(AuditEntry.leaf_index.is_(None))).one()
+    row = db.session.execute(
+        select(func.count(AuditEntry.id), func.min(AuditEntry.at)).where(AuditEntry.leaf_index.is_(None))
+    ).one()
     return Lag(row[0], row[1])
 
 
@@ -56,8 +73,14 @@ def latest_checkpoint() -> AuditCheckpoint | None:
 
 def checkpoints(*, after: int = -1, limit: int = 100) -> list[AuditCheckpoint]:
     """Checkpoints of tree size greater than `after`, smallest first (keyset pagination)."""
-    return list(db.session.execute(select(AuditCheckpoint).where(AuditCheckpoint.tree_size > after)
-                                   .order_by(AuditCheckpoint.tree_size).limit(limit)).scalars())
+    return list(
+        db.session.execute(
+            select(AuditCheckpoint)
+            .where(AuditCheckpoint.tree_size > after)
+            .order_by(AuditCheckpoint.tree_size)
+            .limit(limit)
+        ).scalars()
+    )
 
 
 def checkpoint_of_size(size: int) -> AuditCheckpoint | None:
@@ -65,6 +88,7 @@ def checkpoint_of_size(size: int) -> AuditCheckpoint | None:
 
 
 # --- reading the log (the supervision page) ---------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -99,6 +123,7 @@ def search(filters: Filters, *, before: int | None = None, limit: int = 50) -> t
         query = query.where(AuditEntry.at < filters.end)
     if filters.departments is not None:
         from ..cases.models import Case
+
         query = query.where(AuditEntry.case_id.in_(select(Case.id).where(Case.department_id.in_(filters.departments))))
     if before is not None:
         query = query.where(AuditEntry.id < before)
@@ -133,6 +158,7 @@ def mask_text(value) -> str:
 def day_range(start, end) -> tuple[datetime | None, datetime | None]:
     """Beijing calendar days [start, end] as UTC instants [from, to)."""
     from .. import clock
+
     lo = datetime.combine(start, datetime.min.time(), clock.BEIJING) if start else None
     hi = datetime.combine(end, datetime.min.time(), clock.BEIJING) + timedelta(days=1) if end else None
     return lo, hi

@@ -1,6 +1,7 @@
 """Celery tasks: thin wrappers around the audit sealer. The beat schedule (celery_app) runs
 `audit.seal` every AUDIT_SEAL_INTERVAL seconds; a run that finds another sealer at work, or
 nothing to seal, returns at once."""
+
 from celery import shared_task
 
 from . import sealer

@@ -15,6 +15,7 @@ of the checkpoints and check proofs against the published key:
 Staff: /supervision/audit/ (supervisors and administrators, guarded by the /supervision prefix)
 lists and filters the log, newest first, keyset-paginated, with personal data masked.
 """
+
 from __future__ import annotations
 
 import base64
@@ -69,29 +70,35 @@ def _int_arg(name: str, default=None):
 
 
 def _checkpoint_json(row) -> dict:
-    return {"tree_size": row.tree_size, "root_hash": _b64(bytes.fromhex(row.root_hash)),
-            "time": cp.parse(row.note).time, "note": row.note}
+    return {
+        "tree_size": row.tree_size,
+        "root_hash": _b64(bytes.fromhex(row.root_hash)),
+        "time": cp.parse(row.note).time,
+        "note": row.note,
+    }
 
 
 @bp.get("/audit/")
 def index():
     keys = cp.keys()
     latest = services.latest_checkpoint()
-    return _json({
-        "origin": keys.name,
-        "verifier_key": keys.vkey,
-        "tree_size": latest.tree_size if latest else 0,
-        "hashes": "RFC 6962: leaf = SHA-256(0x00 || entry), node = SHA-256(0x01 || left || right); base64",
-        "checkpoint_format": "C2SP tlog-checkpoint in a C2SP signed note (Ed25519), extension line 'time <UTC>'",
-        "urls": {
-            "checkpoint": url_for("audit.latest", _external=True),
-            "checkpoints": url_for("audit.list_checkpoints", _external=True),
-            "proof": url_for("audit.index", _external=True) + "proof/{entry_id}?tree_size={n}",
-            "consistency": url_for("audit.consistency", _external=True) + "?first={m}&second={n}",
-            "key": url_for("audit.key", _external=True),
-            "key_pem": url_for("audit.key_pem", _external=True),
-        },
-    })
+    return _json(
+        {
+            "origin": keys.name,
+            "verifier_key": keys.vkey,
+            "tree_size": latest.tree_size if latest else 0,
+            "hashes": "RFC 6962: leaf = SHA-256(0x00 || entry), node = SHA-256(0x01 || left || right); base64",
+            "checkpoint_format": "C2SP tlog-checkpoint in a C2SP signed note (Ed25519), extension line 'time <UTC>'",
+            "urls": {
+                "checkpoint": url_for("audit.latest", _external=True),
+                "checkpoints": url_for("audit.list_checkpoints", _external=True),
+                "proof": url_for("audit.index", _external=True) + "proof/{entry_id}?tree_size={n}",
+                "consistency": url_for("audit.consistency", _external=True) + "?first={m}&second={n}",
+                "key": url_for("audit.key", _external=True),
+                "key_pem": url_for("audit.key_pem", _external=True),
+            },
+        }
+    )
 
 
 @bp.get("/audit/checkpoint")
@@ -116,11 +123,14 @@ def list_checkpoints():
     limit = min(max(_int_arg("limit", 100), 1), MAX_PAGE)
     rows = services.checkpoints(after=after, limit=limit)
     more = len(rows) == limit and services.checkpoints(after=rows[-1].tree_size, limit=1)
-    return _json({
-        "checkpoints": [_checkpoint_json(r) for r in rows],
-        "next": url_for("audit.list_checkpoints", after=rows[-1].tree_size, limit=limit, _external=True)
-        if more else None,
-    })
+    return _json(
+        {
+            "checkpoints": [_checkpoint_json(r) for r in rows],
+            "next": url_for("audit.list_checkpoints", after=rows[-1].tree_size, limit=limit, _external=True)
+            if more
+            else None,
+        }
+    )
 
 
 @bp.get("/audit/proof/<int:entry_id>")
@@ -135,8 +145,16 @@ def proof(entry_id):
     except proofs.ProofError as exc:
         return _json({"error": str(exc)}, 400)
     signed = services.checkpoint_of_size(size)
-    return _json({"entry_id": entry_id, "leaf_index": index, "tree_size": size, "leaf_hash": _b64(leaf_hash),
-                  "audit_path": [_b64(h) for h in path], "checkpoint": signed.note if signed else None})
+    return _json(
+        {
+            "entry_id": entry_id,
+            "leaf_index": index,
+            "tree_size": size,
+            "leaf_hash": _b64(leaf_hash),
+            "audit_path": [_b64(h) for h in path],
+            "checkpoint": signed.note if signed else None,
+        }
+    )
 
 
 @bp.get("/audit/consistency")
@@ -163,6 +181,7 @@ def key_pem():
 
 
 # --- staff: the log itself ---------------------------------------------------------------------
+
 
 def _filters() -> tuple[services.Filters, dict, list[str]]:
     """Filters from the query string; problems are explained and that filter is ignored."""
@@ -214,23 +233,45 @@ def log():
     filters, form, problems = _filters()
     before = _int_arg("before")
     rows, next_before = services.search(filters, before=before, limit=50)
-    people = {p.id: p for p in db.session.execute(
-        select(Person).where(Person.id.in_({r.actor_id for r in rows if r.actor_id}))).scalars()}
-    numbers = dict(db.session.execute(select(Case.id, Case.number).where(
-        Case.id.in_({r.case_id for r in rows if r.case_id}))).all())
-    shown = [{
-        "entry": r, "actor": people.get(r.actor_id), "case_number": numbers.get(r.case_id),
-        "when": r.at.astimezone(clock.BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
-        "subject": services.mask_text(r.subject), "purpose": services.mask_text(r.purpose),
-        "detail": services.mask_text(json.dumps(r.detail, ensure_ascii=False, sort_keys=True)) if r.detail else "",
-    } for r in rows]
+    people = {
+        p.id: p
+        for p in db.session.execute(
+            select(Person).where(Person.id.in_({r.actor_id for r in rows if r.actor_id}))
+        ).scalars()
+    }
+    numbers = dict(
+        db.session.execute(
+            select(Case.id, Case.number).where(Case.id.in_({r.case_id for r in rows if r.case_id}))
+        ).all()
+    )
+    shown = [
+        {
+            "entry": r,
+            "actor": people.get(r.actor_id),
+            "case_number": numbers.get(r.case_id),
+            "when": r.at.astimezone(clock.BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+            "subject": services.mask_text(r.subject),
+            "purpose": services.mask_text(r.purpose),
+            "detail": services.mask_text(json.dumps(r.detail, ensure_ascii=False, sort_keys=True)) if r.detail else "",
+        }
+        for r in rows
+    ]
     query = {k: v for k, v in form.items() if v}
 
     def link(**changes):
         return url_for("audit_log.log", **(query | {k: str(v) for k, v in changes.items()}))
 
     return render_template(
-        "audit/log.html", rows=shown, form=form, problems=problems, query=query, link=link, next_before=next_before,
-        first_page=before is not None, latest=services.latest_checkpoint(), lag=services.lag(),
-        actions=services.actions(), scoped=filters.departments is not None,
+        "audit/log.html",
+        rows=shown,
+        form=form,
+        problems=problems,
+        query=query,
+        link=link,
+        next_before=next_before,
+        first_page=before is not None,
+        latest=services.latest_checkpoint(),
+        lag=services.lag(),
+        actions=services.actions(),
+        scoped=filters.departments is not None,
     ), (422 if problems else 200)

@@ -1,5 +1,6 @@
 """Who may see and act on a bundle application, in the shape of govservice/access (issue 11):
 one function per question, from the person and the object, nothing read from the request."""
+
 from __future__ import annotations
 
 from ..identity.models import Person

@@ -11,6 +11,7 @@ A bundle (一件事) names service items of the catalogue applied for together:
 
 Fields of the same name are asked once; materials of the same code are given once.
 """
+
 from __future__ import annotations
 
 import re

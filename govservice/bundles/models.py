@@ -1,5 +1,6 @@
 """A bundle application (一件事), its member items (each becomes a case of its own) and the files
 given once for them."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,8 +17,10 @@ from ..models_base import UTCDateTime
 
 class BundleApplication(db.Model):
     __tablename__ = "bundle_applications"
-    __table_args__ = (UniqueConstraint("applicant_id", "idempotency_key"),
-                      Index("ix_bundle_applications_applicant_id", "applicant_id", "id"))
+    __table_args__ = (
+        UniqueConstraint("applicant_id", "idempotency_key"),
+        Index("ix_bundle_applications_applicant_id", "applicant_id", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -30,8 +33,8 @@ class BundleApplication(db.Model):
 
     applicant: Mapped[Person] = relationship(foreign_keys=[applicant_id])
     accepted_by: Mapped[Person | None] = relationship(foreign_keys=[accepted_by_id])
-    members: Mapped[list["BundleMember"]] = relationship(back_populates="bundle", order_by="BundleMember.position")
-    files: Mapped[list["BundleFile"]] = relationship(order_by="BundleFile.id")
+    members: Mapped[list[BundleMember]] = relationship(back_populates="bundle", order_by="BundleMember.position")
+    files: Mapped[list[BundleFile]] = relationship(order_by="BundleFile.id")
 
     @property
     def form_data(self) -> dict:

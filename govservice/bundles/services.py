@@ -8,6 +8,7 @@ which it receives as a held material (免提交), and is accepted at once on the
 window gave the bundle. A member refused or denied leaves the others as they are; what waited for
 it is cancelled; the applicant is told (notice through `people_alerted`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -54,6 +55,7 @@ def init_app(app: Flask) -> None:
 
 # --- Definitions and the one form ---------------------------------------------------------------
 
+
 def definitions() -> dict[str, BundleDefinition]:
     items = {i.code: i for i in catalog.list_items()}
     return read_bundles(BUNDLES_DIR, items)
@@ -87,8 +89,14 @@ def form_spec(bundle: BundleDefinition):
             seen_materials.add(material["code"])
             materials.append(material)
     shape = hashlib.sha256(json.dumps([fields, materials], ensure_ascii=False, sort_keys=True).encode()).hexdigest()
-    return SimpleNamespace(id=f"bundle:{bundle.code}", version=shape[:12], code=bundle.code, name=bundle.name,
-                           fields=fields, materials=materials)
+    return SimpleNamespace(
+        id=f"bundle:{bundle.code}",
+        version=shape[:12],
+        code=bundle.code,
+        name=bundle.name,
+        fields=fields,
+        materials=materials,
+    )
 
 
 def level_needed(bundle: BundleDefinition) -> int:
@@ -113,6 +121,7 @@ def _answers_for(item, bundle: BundleDefinition, answers: dict) -> dict:
 
 # --- Applying -----------------------------------------------------------------------------------
 
+
 @dataclass
 class Submitted:
     bundle: BundleApplication
@@ -126,8 +135,11 @@ def submit(applicant: Person, code: str, answers: dict, files: list[uploads.Uplo
     bundle_def = definition(code)
     if bundle_def is None:
         raise BundleError(_("没有这个“一件事”。"))
-    existing = db.session.execute(select(BundleApplication).where(
-        BundleApplication.applicant_id == applicant.id, BundleApplication.idempotency_key == key)).scalar_one_or_none()
+    existing = db.session.execute(
+        select(BundleApplication).where(
+            BundleApplication.applicant_id == applicant.id, BundleApplication.idempotency_key == key
+        )
+    ).scalar_one_or_none()
     if existing is not None:
         return Submitted(existing, False, [])
     spec = form_spec(bundle_def)
@@ -144,18 +156,35 @@ def submit(applicant: Person, code: str, answers: dict, files: list[uploads.Uplo
         raise BundleError(_("缺少必需的材料：%(names)s", names="、".join(missing)))
     for spec_field in spec.fields:  # values the login vouches for are the login's
         if spec_field.get("readonly") and spec_field.get("prefill", "").startswith("person."):
-            answers[spec_field["name"]] = prefill(applicant, spec).get(spec_field["name"], answers.get(spec_field["name"]))
+            answers[spec_field["name"]] = prefill(applicant, spec).get(
+                spec_field["name"], answers.get(spec_field["name"])
+            )
     store = blobs.store()
-    bundle = BundleApplication(code=code, name=bundle_def.name, applicant_id=applicant.id, idempotency_key=key,
-                               form_data_enc=pii.encrypt_json(answers), submitted_at=clock.now())
+    bundle = BundleApplication(
+        code=code,
+        name=bundle_def.name,
+        applicant_id=applicant.id,
+        idempotency_key=key,
+        form_data_enc=pii.encrypt_json(answers),
+        submitted_at=clock.now(),
+    )
     for upload in checked:
-        bundle.files.append(BundleFile(material_code=upload.material_code, filename=upload.filename[:255],
-                                       blob_key=store.put(upload.data)))
+        bundle.files.append(
+            BundleFile(
+                material_code=upload.material_code, filename=upload.filename[:255], blob_key=store.put(upload.data)
+            )
+        )
     for position, item_code in enumerate(bundle_def.members):
         dependency = bundle_def.dependency_of(item_code)
-        bundle.members.append(BundleMember(
-            position=position, item_code=item_code, item_name=catalog.current_item(item_code).name,
-            waits_for=dependency.on if dependency else None, status="waiting"))
+        bundle.members.append(
+            BundleMember(
+                position=position,
+                item_code=item_code,
+                item_name=catalog.current_item(item_code).name,
+                waits_for=dependency.on if dependency else None,
+                status="waiting",
+            )
+        )
     db.session.add(bundle)
     db.session.flush()
     audit.record("bundle.submit", actor=applicant, subject=f"bundle:{bundle.id}", detail={"code": code})
@@ -169,8 +198,14 @@ def submit(applicant: Person, code: str, answers: dict, files: list[uploads.Uplo
     return Submitted(bundle, True, failures)
 
 
-def _file(bundle: BundleApplication, bundle_def: BundleDefinition, member: BundleMember, answers: dict,
-          given: list[uploads.Upload], certificate=None) -> str | None:
+def _file(
+    bundle: BundleApplication,
+    bundle_def: BundleDefinition,
+    member: BundleMember,
+    answers: dict,
+    given: list[uploads.Upload],
+    certificate=None,
+) -> str | None:
     """File the member's case (its own transaction); the reason when it could not be filed."""
     item = catalog.current_item(member.item_code)
     data = _answers_for(item, bundle_def, answers)
@@ -183,18 +218,32 @@ def _file(bundle: BundleApplication, bundle_def: BundleDefinition, member: Bundl
     files = [u for u in given if u.material_code in codes]
 
     def link(case: Case) -> None:
-        db.session.execute(db.update(BundleMember).where(BundleMember.id == member.id)
-                           .values(case_id=case.id, status="created", note=None))
+        db.session.execute(
+            db.update(BundleMember)
+            .where(BundleMember.id == member.id)
+            .values(case_id=case.id, status="created", note=None)
+        )
         if certificate is not None:
-            db.session.add(CertificateMaterial(case_id=case.id, material_code=dependency.material,
-                                               certificate_id=certificate.id,
-                                               certificate_identifier=certificate.identifier,
-                                               type_code=certificate.type_code))
+            db.session.add(
+                CertificateMaterial(
+                    case_id=case.id,
+                    material_code=dependency.material,
+                    certificate_id=certificate.id,
+                    certificate_identifier=certificate.identifier,
+                    type_code=certificate.type_code,
+                )
+            )
 
     try:
-        case, _created = cases.submit_application(bundle.applicant, item, data, files,
-                                                  f"{bundle.idempotency_key[:48]}:{member.position}",
-                                                  covered=covered, before_commit=link)
+        case, _created = cases.submit_application(
+            bundle.applicant,
+            item,
+            data,
+            files,
+            f"{bundle.idempotency_key[:48]}:{member.position}",
+            covered=covered,
+            before_commit=link,
+        )
     except (cases.CaseError, uploads.UploadRefused) as exc:
         db.session.rollback()
         reason = getattr(exc, "message", None) or str(exc)
@@ -213,12 +262,16 @@ def _mark(member_id: int, status: str, note: str | None) -> None:
 
 
 def _tell_applicant(bundle: BundleApplication, kind: str, item_name: str, reason: str) -> None:
-    people_alerted.send(current_app._get_current_object(),
-                        recipients=[(bundle.applicant_id, "bundles.detail", {"bundle_id": bundle.id})],
-                        kind=kind, params={"bundle": bundle.name, "item": item_name, "reason": reason[:300]})
+    people_alerted.send(
+        current_app._get_current_object(),
+        recipients=[(bundle.applicant_id, "bundles.detail", {"bundle_id": bundle.id})],
+        kind=kind,
+        params={"bundle": bundle.name, "item": item_name, "reason": reason[:300]},
+    )
 
 
 # --- Reactions to the members' cases -------------------------------------------------------------
+
 
 def _on_case_transitioned(app, case_id, action, **_kw):
     if action not in ("complete", "not_accept", "withdraw"):
@@ -240,21 +293,33 @@ def _member_settled(member: BundleMember, action: str) -> None:
     case = member.case
     approved = action == "complete" and case.decision == "approve"
     if not approved:
-        reason = _("“%(item)s”未获办理（%(state)s）", item=member.item_name,
-                   state=_("不予受理") if action == "not_accept" else _("已撤回") if action == "withdraw" else _("不予批准"))
+        reason = _(
+            "“%(item)s”未获办理（%(state)s）",
+            item=member.item_name,
+            state=_("不予受理") if action == "not_accept" else _("已撤回") if action == "withdraw" else _("不予批准"),
+        )
         _mark(member.id, "failed", reason)
         for dependent in waiting:
             _mark(dependent.id, "cancelled", reason)
         _tell_applicant(bundle, "bundle.member_failed", member.item_name, reason)
-        audit.record("bundle.member_failed", actor=None, subject=f"bundle:{bundle.id}", case_id=case.id,
-                     detail={"item": member.item_code, "cancelled": [d.item_code for d in waiting]})
+        audit.record(
+            "bundle.member_failed",
+            actor=None,
+            subject=f"bundle:{bundle.id}",
+            case_id=case.id,
+            detail={"item": member.item_code, "cancelled": [d.item_code for d in waiting]},
+        )
         db.session.commit()
         return
     if not waiting:
         return
     from ..certificates.models import Certificate
-    certificate = db.session.execute(select(Certificate).where(Certificate.case_id == case.id)
-                                     .order_by(Certificate.id)).scalars().first()
+
+    certificate = (
+        db.session.execute(select(Certificate).where(Certificate.case_id == case.id).order_by(Certificate.id))
+        .scalars()
+        .first()
+    )
     given = [uploads.Upload(f.material_code, f.filename, blobs.store().get(f.blob_key)) for f in bundle.files]
     for dependent in waiting:
         if certificate is None:
@@ -266,15 +331,21 @@ def _member_settled(member: BundleMember, action: str) -> None:
 
 # --- The window: accepted once -------------------------------------------------------------------
 
+
 def accept(clerk: Person, bundle_id: int, *, acknowledged: bool) -> list[Case]:
     """受理 the whole bundle at once: every filed member must be complete first (nothing is
     accepted otherwise); each member's case is then accepted with its own clock, through the
     window's acceptance (credit check included)."""
     from ..window import services as window
+
     bundle = get(bundle_id)
     if bundle.accepted_at is not None:
-        raise BundleError(_("该“一件事”已于 %(at)s 受理。", at=bundle.accepted_at.astimezone(clock.BEIJING)
-                            .strftime("%Y-%m-%d %H:%M")))
+        raise BundleError(
+            _(
+                "该“一件事”已于 %(at)s 受理。",
+                at=bundle.accepted_at.astimezone(clock.BEIJING).strftime("%Y-%m-%d %H:%M"),
+            )
+        )
     pending = [m.case for m in bundle.members if m.case is not None and m.case.state == "submitted"]
     if not pending:
         raise BundleError(_("没有待受理的办件。"))
@@ -288,16 +359,24 @@ def accept(clerk: Person, bundle_id: int, *, acknowledged: bool) -> list[Case]:
         except (cases.CaseError, window.WindowError) as exc:
             if not accepted:
                 raise BundleError(exc.message) from None
-            raise BundleError(_("已受理 %(n)s 件；“%(item)s”未受理：%(reason)s", n=len(accepted), item=case.item.name,
-                                reason=exc.message)) from None
+            raise BundleError(
+                _(
+                    "已受理 %(n)s 件；“%(item)s”未受理：%(reason)s",
+                    n=len(accepted),
+                    item=case.item.name,
+                    reason=exc.message,
+                )
+            ) from None
     bundle.accepted_at, bundle.accepted_by_id = clock.now(), clerk.id
-    audit.record("bundle.accept", actor=clerk, subject=f"bundle:{bundle.id}",
-                 detail={"cases": [c.number for c in accepted]})
+    audit.record(
+        "bundle.accept", actor=clerk, subject=f"bundle:{bundle.id}", detail={"cases": [c.number for c in accepted]}
+    )
     db.session.commit()
     return accepted
 
 
 # --- Reading -------------------------------------------------------------------------------------
+
 
 def get(bundle_id: int) -> BundleApplication:
     bundle = db.session.get(BundleApplication, bundle_id)
@@ -312,8 +391,14 @@ def bundle_of_case(case_id: int) -> BundleApplication | None:
 
 
 def of_applicant(applicant: Person) -> list[BundleApplication]:
-    return list(db.session.execute(select(BundleApplication).where(BundleApplication.applicant_id == applicant.id)
-                                   .order_by(BundleApplication.id.desc()).limit(100)).scalars())
+    return list(
+        db.session.execute(
+            select(BundleApplication)
+            .where(BundleApplication.applicant_id == applicant.id)
+            .order_by(BundleApplication.id.desc())
+            .limit(100)
+        ).scalars()
+    )
 
 
 # --- Demo ----------------------------------------------------------------------------------------
@@ -327,13 +412,24 @@ def load_demo() -> list[str]:
     from ..identity.devidp.identities import IDENTITIES
     from ..identity.services import person_for
     from ..supervision.cards import _pdf
+
     people = {i["name"]: person_for(i["id_number"], i["name"]) for i in IDENTITIES if i["name"] in ("吴芳", "赵敏")}
     applicant, clerk = people["吴芳"], people["赵敏"]
     db.session.commit()
-    answers = {"operator_name": applicant.name, "operator_id_number": applicant.id_number,
-               "business_name": "北京市朝阳区吴芳米线店", "composition": "个人经营", "address": "北京市朝阳区示例路22号",
-               "scope": "小餐饮", "capital": "4", "phone": "13800000012", "business_format": "餐饮服务经营者",
-               "business_items": "热食类食品制售", "food_safety_officer": "吴芳", "floor_area": "30"}
+    answers = {
+        "operator_name": applicant.name,
+        "operator_id_number": applicant.id_number,
+        "business_name": "北京市朝阳区吴芳米线店",
+        "composition": "个人经营",
+        "address": "北京市朝阳区示例路22号",
+        "scope": "小餐饮",
+        "capital": "4",
+        "phone": "13800000012",
+        "business_format": "餐饮服务经营者",
+        "business_items": "热食类食品制售",
+        "food_safety_officer": "吴芳",
+        "floor_area": "30",
+    }
     files = [uploads.Upload(code, f"{code}.pdf", _pdf()) for code in ("premises", "layout", "rules")]
     result = submit(applicant, "kbgtcyd", answers, files, DEMO_KEY)
     if not result.created:

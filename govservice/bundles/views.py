@@ -1,5 +1,6 @@
 """一件事一次办: the bundles, applying with one form, the one progress view, and the window's
 one acceptance (under /window, for clerks)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -18,8 +19,11 @@ bp = Blueprint("bundles", __name__)
 @bp.get("/bundles/")
 def index():
     """Public: what bundles there are and what each does (no session is made for it)."""
-    return render_template("bundles/index.html", bundles=services.definitions().values(),
-                           mine=services.of_applicant(current_user) if current_user.is_authenticated else [])
+    return render_template(
+        "bundles/index.html",
+        bundles=services.definitions().values(),
+        mine=services.of_applicant(current_user) if current_user.is_authenticated else [],
+    )
 
 
 @bp.route("/bundles/<code>/apply", methods=["GET", "POST"])
@@ -32,8 +36,11 @@ def apply(code):
     spec = services.form_spec(bundle)
     form = application_form(spec, services.prefill(current_user, spec))
     if form.validate_on_submit():
-        files = [Upload(m["code"], f.filename or "", f.read()) for m in spec.materials
-                 if (f := form[f"material_{m['code']}"].data) is not None and getattr(f, "filename", None)]
+        files = [
+            Upload(m["code"], f.filename or "", f.read())
+            for m in spec.materials
+            if (f := form[f"material_{m['code']}"].data) is not None and getattr(f, "filename", None)
+        ]
         try:
             result = services.submit(current_user, code, values(form, spec), files, form.idempotency_key.data)
         except UploadRefused as exc:
@@ -49,8 +56,9 @@ def apply(code):
     elif request.method == "POST":
         flash(_("未提交：请按提示修改标出的内容。"), "error")
     readonly = {f["name"] for f in spec.fields if f.get("readonly")}
-    return render_template("bundles/apply.html", bundle=bundle, spec=spec, form=form, readonly=readonly,
-                           items=services.items_of(bundle)), (422 if request.method == "POST" else 200)
+    return render_template(
+        "bundles/apply.html", bundle=bundle, spec=spec, form=form, readonly=readonly, items=services.items_of(bundle)
+    ), (422 if request.method == "POST" else 200)
 
 
 def _bundle(bundle_id):
@@ -66,8 +74,9 @@ def _bundle(bundle_id):
 @bp.get("/bundles/mine/<int:bundle_id>")
 @login_required
 def detail(bundle_id):
-    return render_template("bundles/detail.html", bundle=_bundle(bundle_id), state_label=state_label,
-                           status_labels=services.STATUS_LABELS)
+    return render_template(
+        "bundles/detail.html", bundle=_bundle(bundle_id), state_label=state_label, status_labels=services.STATUS_LABELS
+    )
 
 
 @bp.route("/window/bundles/<int:bundle_id>", methods=["GET", "POST"])
@@ -80,8 +89,11 @@ def window(bundle_id):
         except services.BundleError as exc:
             flash(exc.message, "error")
         else:
-            flash(_("已一次受理 %(n)s 件：%(numbers)s。", n=len(accepted), numbers="、".join(c.number for c in accepted)),
-                  "success")
+            flash(
+                _("已一次受理 %(n)s 件：%(numbers)s。", n=len(accepted), numbers="、".join(c.number for c in accepted)),
+                "success",
+            )
         return redirect(url_for("bundles.window", bundle_id=bundle.id))
-    return render_template("bundles/window.html", bundle=bundle, state_label=state_label,
-                           status_labels=services.STATUS_LABELS)
+    return render_template(
+        "bundles/window.html", bundle=bundle, state_label=state_label, status_labels=services.STATUS_LABELS
+    )

@@ -5,6 +5,7 @@ The rules live here; `views.py` only parses and renders. A pre-filled read-only 
 from the registry (or the login) again at submission, never from the browser; a registry that
 does not answer leaves its fields to the applicant and is noted, never blocking the form.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,9 +33,9 @@ class FormContext:
     """Everything the application page needs besides the form itself."""
 
     item: ServiceItem
-    enterprise: Enterprise | None = None                   # acting for it (identity's "acting as")
+    enterprise: Enterprise | None = None  # acting for it (identity's "acting as")
     prefill: registry.Prefill = field(default_factory=registry.Prefill)
-    held: dict = field(default_factory=dict)               # material code -> [Certificate]
+    held: dict = field(default_factory=dict)  # material code -> [Certificate]
     notices: list = field(default_factory=list)
 
 
@@ -52,8 +53,13 @@ def check_may_apply(person: Person, item: ServiceItem, enterprise: Enterprise | 
     assurance of this sign-in.
     """
     if level < item.level_of_assurance:
-        raise CaseError(_("该事项需要%(need)s级及以上实名认证，您当前为%(have)s级。请使用更高级别的认证方式重新登录后申请。",
-                          need=item.level_of_assurance, have=level))
+        raise CaseError(
+            _(
+                "该事项需要%(need)s级及以上实名认证，您当前为%(have)s级。请使用更高级别的认证方式重新登录后申请。",
+                need=item.level_of_assurance,
+                have=level,
+            )
+        )
     if enterprise is None:
         if item.audience == "enterprise":
             raise CaseError(_("该事项需要以企业身份申请：请在页面上方的“办事身份”中切换为要办理的企业。"))
@@ -61,6 +67,7 @@ def check_may_apply(person: Person, item: ServiceItem, enterprise: Enterprise | 
     if item.audience == "person":
         raise CaseError(_("该事项只能以个人身份申请：请在页面上方的“办事身份”中切换为“本人”。"))
     from ..identity import enterprises
+
     if not enterprise.is_active:
         raise CaseError(_("“%(name)s”已注销或被吊销，不能代表其办事。", name=enterprise.name))
     if enterprise.legal_representative_id == person.id:
@@ -80,11 +87,18 @@ def held_certificates(person: Person, item: ServiceItem, enterprise: Enterprise 
     if not wanted:
         return {}
     from ..certificates import services as certificates
+
     enterprise_id = enterprise.id if enterprise is not None else None
-    usable = [c for c in certificates.usable_certificates(person, wanted)
-              if getattr(c, "holder_enterprise_id", None) == enterprise_id]
-    return {m["code"]: [c for c in usable if c.type_code == m["replaceable_by"]]
-            for m in item.materials if m.get("replaceable_by")}
+    usable = [
+        c
+        for c in certificates.usable_certificates(person, wanted)
+        if getattr(c, "holder_enterprise_id", None) == enterprise_id
+    ]
+    return {
+        m["code"]: [c for c in usable if c.type_code == m["replaceable_by"]]
+        for m in item.materials
+        if m.get("replaceable_by")
+    }
 
 
 def _chosen_certificates(item: ServiceItem, held: dict, chosen: dict) -> dict:
@@ -96,8 +110,12 @@ def _chosen_certificates(item: ServiceItem, held: dict, chosen: dict) -> dict:
         certificate = next((c for c in held.get(code, []) if c.identifier == identifier), None)
         if certificate is None:
             material = item.material(code)
-            raise CaseError(_("“%(name)s”所选的电子证照不可用（不存在、不属于申请人或已失效），请重新选择或上传文件。",
-                              name=material["name"] if material else code))
+            raise CaseError(
+                _(
+                    "“%(name)s”所选的电子证照不可用（不存在、不属于申请人或已失效），请重新选择或上传文件。",
+                    name=material["name"] if material else code,
+                )
+            )
         out[code] = certificate
     return out
 
@@ -105,8 +123,9 @@ def _chosen_certificates(item: ServiceItem, held: dict, chosen: dict) -> dict:
 # --------------------------------------------------------------------------- the form
 
 
-def open_form(person: Person, item: ServiceItem, enterprise: Enterprise | None = None, *, level: int,
-              record: bool = True) -> FormContext:
+def open_form(
+    person: Person, item: ServiceItem, enterprise: Enterprise | None = None, *, level: int, record: bool = True
+) -> FormContext:
     """Whether the person may apply, what the registries pre-fill, which certificates can be
     offered.
 
@@ -116,8 +135,12 @@ def open_form(person: Person, item: ServiceItem, enterprise: Enterprise | None =
     """
     check_may_apply(person, item, enterprise, level)
     context = FormContext(item=item, enterprise=enterprise)
-    context.prefill = registry.prefill(item.fields, person, enterprise_uscc=enterprise.uscc if enterprise else None,
-                                       purpose=_purpose("预填申请表", item))
+    context.prefill = registry.prefill(
+        item.fields,
+        person,
+        enterprise_uscc=enterprise.uscc if enterprise else None,
+        purpose=_purpose("预填申请表", item),
+    )
     context.notices.extend(str(n) for n in context.prefill.notices)
     context.held = held_certificates(person, item, enterprise)
     if record:
@@ -140,9 +163,19 @@ def readonly_fields(item: ServiceItem, prefill: registry.Prefill) -> set[str]:
 # --------------------------------------------------------------------------- submission
 
 
-def submit(person: Person, item: ServiceItem, answers: dict, files: list[uploads.Upload], chosen: dict,
-           idempotency_key: str, *, enterprise: Enterprise | None = None, level: int,
-           draft_id: int | None = None, context: FormContext | None = None) -> tuple[Case, bool]:
+def submit(
+    person: Person,
+    item: ServiceItem,
+    answers: dict,
+    files: list[uploads.Upload],
+    chosen: dict,
+    idempotency_key: str,
+    *,
+    enterprise: Enterprise | None = None,
+    level: int,
+    draft_id: int | None = None,
+    context: FormContext | None = None,
+) -> tuple[Case, bool]:
     """Submit an online application; the same idempotency key returns the case already made.
 
     `context` is the page's `open_form(..., record=False)`: its registry answers are used (and
@@ -165,8 +198,11 @@ def submit(person: Person, item: ServiceItem, answers: dict, files: list[uploads
     certificates = _chosen_certificates(item, context.held, chosen)
     draft = draft_for(person, draft_id) if draft_id else None
     uploaded = {u.material_code for u in files}
-    kept = {code: meta for code, meta in (draft.files if draft else {}).items()
-            if code not in uploaded and code not in certificates and item.material(code)}
+    kept = {
+        code: meta
+        for code, meta in (draft.files if draft else {}).items()
+        if code not in uploaded and code not in certificates and item.material(code)
+    }
     if certificates:
         data[HELD_KEY] = {code: c.identifier for code, c in certificates.items()}
 
@@ -174,30 +210,63 @@ def submit(person: Person, item: ServiceItem, answers: dict, files: list[uploads
         registry.record_lookups(prefill.lookups, actor=person, purpose=purpose, case_id=case.id)
         prefill.lookups = []
         for code, certificate in certificates.items():
-            db.session.add(CertificateMaterial(case_id=case.id, material_code=code, certificate_id=certificate.id,
-                                               certificate_identifier=certificate.identifier,
-                                               type_code=certificate.type_code, chosen_at=clock.now()))
-            audit.record("case.certificate_material", actor=person, subject=f"certificate:{certificate.identifier}",
-                         case_id=case.id, purpose=f"免提交：{item.material(code)['name']}"[:255],
-                         detail={"material": code, "type": certificate.type_code})
+            db.session.add(
+                CertificateMaterial(
+                    case_id=case.id,
+                    material_code=code,
+                    certificate_id=certificate.id,
+                    certificate_identifier=certificate.identifier,
+                    type_code=certificate.type_code,
+                    chosen_at=clock.now(),
+                )
+            )
+            audit.record(
+                "case.certificate_material",
+                actor=person,
+                subject=f"certificate:{certificate.identifier}",
+                case_id=case.id,
+                purpose=f"免提交：{item.material(code)['name']}"[:255],
+                detail={"material": code, "type": certificate.type_code},
+            )
         for code, meta in kept.items():
-            db.session.add(Attachment(case_id=case.id, material_code=code, filename=meta["filename"],
-                                      content_type=meta["content_type"], size=meta["size"], sha256=meta["sha256"],
-                                      blob_key=meta["blob_key"]))
+            db.session.add(
+                Attachment(
+                    case_id=case.id,
+                    material_code=code,
+                    filename=meta["filename"],
+                    content_type=meta["content_type"],
+                    size=meta["size"],
+                    sha256=meta["sha256"],
+                    blob_key=meta["blob_key"],
+                )
+            )
         if draft is not None:
             db.session.delete(draft)
 
-    return submit_application(person, item, data, files, idempotency_key, covered=set(certificates) | set(kept),
-                              before_commit=record, field_sources=sources,
-                              enterprise_id=enterprise.id if enterprise is not None else None)
+    return submit_application(
+        person,
+        item,
+        data,
+        files,
+        idempotency_key,
+        covered=set(certificates) | set(kept),
+        before_commit=record,
+        field_sources=sources,
+        enterprise_id=enterprise.id if enterprise is not None else None,
+    )
 
 
 # --------------------------------------------------------------------------- drafts (草稿)
 
 
 def drafts_of(person: Person) -> list[ApplicationDraft]:
-    return list(db.session.execute(select(ApplicationDraft).where(ApplicationDraft.applicant_id == person.id)
-                                   .order_by(ApplicationDraft.updated_at.desc(), ApplicationDraft.id.desc())).scalars())
+    return list(
+        db.session.execute(
+            select(ApplicationDraft)
+            .where(ApplicationDraft.applicant_id == person.id)
+            .order_by(ApplicationDraft.updated_at.desc(), ApplicationDraft.id.desc())
+        ).scalars()
+    )
 
 
 def draft_for(person: Person, draft_id: int | None) -> ApplicationDraft | None:
@@ -205,9 +274,17 @@ def draft_for(person: Person, draft_id: int | None) -> ApplicationDraft | None:
     return draft if draft is not None and draft.applicant_id == person.id else None
 
 
-def save_draft(person: Person, item: ServiceItem, raw: dict, files: list[uploads.Upload], chosen: dict, *,
-               enterprise: Enterprise | None = None, level: int,
-               draft_id: int | None = None) -> tuple[ApplicationDraft, list[uploads.UploadRefused]]:
+def save_draft(
+    person: Person,
+    item: ServiceItem,
+    raw: dict,
+    files: list[uploads.Upload],
+    chosen: dict,
+    *,
+    enterprise: Enterprise | None = None,
+    level: int,
+    draft_id: int | None = None,
+) -> tuple[ApplicationDraft, list[uploads.UploadRefused]]:
     """Keep what was typed (as typed), the files that pass their checks and the certificates
     chosen; returns the draft and the uploads refused (each with its reason)."""
     check_may_apply(person, item, enterprise, level)
@@ -215,8 +292,9 @@ def save_draft(person: Person, item: ServiceItem, raw: dict, files: list[uploads
     if draft_id and draft is None:
         raise CaseError(_("草稿不存在。"))
     if draft is None:
-        draft = ApplicationDraft(applicant_id=person.id, item_code=item.code, created_at=clock.now(), files={},
-                                 certificates={})
+        draft = ApplicationDraft(
+            applicant_id=person.id, item_code=item.code, created_at=clock.now(), files={}, certificates={}
+        )
         db.session.add(draft)
     held = held_certificates(person, item, enterprise)
     refused, saved_files = [], dict(draft.files or {})
@@ -231,14 +309,21 @@ def save_draft(person: Person, item: ServiceItem, raw: dict, files: list[uploads
             refused.append(exc)
             continue
         saved_files[upload.material_code] = {
-            "filename": upload.filename[:255], "content_type": content_type, "size": len(upload.data),
-            "sha256": hashlib.sha256(upload.data).hexdigest(), "blob_key": store.put(upload.data)}
+            "filename": upload.filename[:255],
+            "content_type": content_type,
+            "size": len(upload.data),
+            "sha256": hashlib.sha256(upload.data).hexdigest(),
+            "blob_key": store.put(upload.data),
+        }
     draft.item_id, draft.item_code = item.id, item.code
     draft.enterprise_uscc = enterprise.uscc if enterprise else None
     draft.data_enc = pii.encrypt_json(raw)
     draft.files = saved_files
-    draft.certificates = {code: identifier for code, identifier in chosen.items()
-                          if identifier and any(c.identifier == identifier for c in held.get(code, []))}
+    draft.certificates = {
+        code: identifier
+        for code, identifier in chosen.items()
+        if identifier and any(c.identifier == identifier for c in held.get(code, []))
+    }
     draft.updated_at = clock.now()
     db.session.commit()
     return draft, refused

@@ -13,10 +13,11 @@ Two ways a page's version is checked:
 * by `step_check` (a department's step in the workflow): a department's page stays valid while
   only the other departments of a joint step act; the step's own version decides.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -92,8 +93,13 @@ def may_act(actor: Person | None, action: str, case: Case, department_id: int | 
 def stale(case: Case, action: str) -> StaleCase:
     """The message for a page acting on a case that changed since it was shown."""
     db.session.refresh(case)
-    return StaleCase(_("无法%(action)s：该办件当前状态为“%(state)s”，可能已被他人处理。请刷新页面后查看。",
-                       action=TRANSITIONS[action].label, state=statemachine.label(case.state)))
+    return StaleCase(
+        _(
+            "无法%(action)s：该办件当前状态为“%(state)s”，可能已被他人处理。请刷新页面后查看。",
+            action=TRANSITIONS[action].label,
+            state=statemachine.label(case.state),
+        )
+    )
 
 
 def refuse_unless_allowed(actor: Person | None, action: str, case: Case, department_id: int | None = None) -> None:
@@ -101,10 +107,18 @@ def refuse_unless_allowed(actor: Person | None, action: str, case: Case, departm
         raise CaseError(_("您无权对该办件执行“%(action)s”。", action=TRANSITIONS[action].label))
 
 
-def transition(case_id: int, action: str, actor: Person | None, expected_version: int | None, *,
-               note: str | None = None, department_id: int | None = None,
-               step_check: Callable[[Case], None] | None = None,
-               effects: Callable[[Case, Locked], Outcome | None] | None = None, **changes) -> Case:
+def transition(
+    case_id: int,
+    action: str,
+    actor: Person | None,
+    expected_version: int | None,
+    *,
+    note: str | None = None,
+    department_id: int | None = None,
+    step_check: Callable[[Case], None] | None = None,
+    effects: Callable[[Case, Locked], Outcome | None] | None = None,
+    **changes,
+) -> Case:
     """Fire one transition of the table in statemachine.py; exactly one of several concurrent
     callers wins, the others get `StaleCase`.
 
@@ -128,9 +142,12 @@ def transition(case_id: int, action: str, actor: Person | None, expected_version
     # The lock: one conditional UPDATE. On the step path it only bumps the version, so it
     # returns the state the case was really in when this transaction took it.
     row = db.session.execute(
-        update(Case).where(Case.id == case_id, guard, Case.state.in_(spec.sources)).values(**values)
+        update(Case)
+        .where(Case.id == case_id, guard, Case.state.in_(spec.sources))
+        .values(**values)
         .returning(Case.version, Case.state, Case.current_stage)
-        .execution_options(synchronize_session=False)).one_or_none()
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
     if row is None:
         db.session.rollback()
         raise stale(case, action)
@@ -144,8 +161,9 @@ def transition(case_id: int, action: str, actor: Person | None, expected_version
     if outcome.target != (spec.target if exact else from_state):
         final["state"] = outcome.target
     if final:
-        db.session.execute(update(Case).where(Case.id == case_id).values(**final)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Case).where(Case.id == case_id).values(**final).execution_options(synchronize_session=False)
+        )
     record(case, outcome.action, actor, from_state, outcome.target, outcome.note, changes=dict(changes, **final))
     db.session.commit()
     db.session.refresh(case)
@@ -160,17 +178,40 @@ def open_case(case: Case) -> None:
     case.version = 1
 
 
-def record(case: Case, action: str, actor: Person | None, from_state: str, to_state: str, note: str | None,
-           detail: dict | None = None, changes: dict | None = None) -> None:
+def record(
+    case: Case,
+    action: str,
+    actor: Person | None,
+    from_state: str,
+    to_state: str,
+    note: str | None,
+    detail: dict | None = None,
+    changes: dict | None = None,
+) -> None:
     """The event and the audit entry of one transition, and the rows other domains write with it
     (`case_transitioning`), in the caller's transaction."""
     actor_id = getattr(actor, "id", None)
-    db.session.add(CaseEvent(case_id=case.id, at=clock.now(), actor_id=actor_id, action=action,
-                             from_state=from_state, to_state=to_state, note=note))
-    audit.record(f"case.{action}", actor=actor_id, subject=f"case:{case.number}", case_id=case.id,
-                 detail=detail if detail is not None else {"from": from_state, "to": to_state, "note": note})
-    case_transitioning.send(current_app._get_current_object(), case=case, action=action, state=to_state, note=note,
-                            changes=changes or {})
+    db.session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=clock.now(),
+            actor_id=actor_id,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            note=note,
+        )
+    )
+    audit.record(
+        f"case.{action}",
+        actor=actor_id,
+        subject=f"case:{case.number}",
+        case_id=case.id,
+        detail=detail if detail is not None else {"from": from_state, "to": to_state, "note": note},
+    )
+    case_transitioning.send(
+        current_app._get_current_object(), case=case, action=action, state=to_state, note=note, changes=changes or {}
+    )
 
 
 def announce(case_id: int, action: str) -> None:
@@ -180,4 +221,5 @@ def announce(case_id: int, action: str) -> None:
 
 def by_idempotency_key(applicant_id: int, key: str) -> Case | None:
     return db.session.execute(
-        select(Case).where(Case.applicant_id == applicant_id, Case.idempotency_key == key)).scalar_one_or_none()
+        select(Case).where(Case.applicant_id == applicant_id, Case.idempotency_key == key)
+    ).scalar_one_or_none()

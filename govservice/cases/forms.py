@@ -3,6 +3,7 @@
 Every rule in the item file becomes a validator with a Chinese message naming the field, so a
 form with several mistakes shows each beside its field and keeps what was typed.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,14 +17,31 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (DateField, DecimalField, HiddenField, IntegerField, RadioField, SelectField, StringField,
-                     TextAreaField)
+from wtforms import (
+    DateField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from .. import clock
-from ..security.text import clean_text
 from ..identity.idnumbers import InvalidNumber, normalise_credit_code, normalise_id_number
+from ..security.text import clean_text
 
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
@@ -41,6 +59,7 @@ def _number_check(normalise):
                 field.data = normalise(field.data)
             except InvalidNumber as exc:
                 raise ValidationError(str(exc.message)) from None
+
     return check
 
 
@@ -48,6 +67,7 @@ def _not_future(label):
     def check(form, field):
         if isinstance(field.data, date) and field.data > clock.today():
             raise ValidationError(_("%(label)s不能晚于今天。", label=label))
+
     return check
 
 
@@ -65,7 +85,9 @@ def _field(spec: dict):
     rules = []
     if spec.get("max_length") or spec.get("min_length"):
         if spec.get("min_length") and spec.get("max_length"):
-            message = _("%(label)s应为%(min)s到%(max)s个字。", label=label, min=spec["min_length"], max=spec["max_length"])
+            message = _(
+                "%(label)s应为%(min)s到%(max)s个字。", label=label, min=spec["min_length"], max=spec["max_length"]
+            )
         elif spec.get("max_length"):
             message = _("%(label)s不能超过%(max)s个字。", label=label, max=spec["max_length"])
         else:
@@ -93,17 +115,26 @@ def _field(spec: dict):
         return _NumberField(cls, label, required + bounds, invalid, extra)
     if kind == "date":
         checks = [_not_future(label)] if spec.get("not_future") else []
-        return _DateField(label, validators=required + checks, invalid=_("%(label)s不是有效的日期。", label=label), **extra)
+        return _DateField(
+            label, validators=required + checks, invalid=_("%(label)s不是有效的日期。", label=label), **extra
+        )
     if kind == "id_number":
         return StringField(label, validators=required + [_number_check(normalise_id_number)], **extra)
     if kind == "credit_code":
         return StringField(label, validators=required + [_number_check(normalise_credit_code)], **extra)
     if kind == "phone":
-        return StringField(label, validators=required + [Regexp(PHONE, message=_("请填写正确的手机号码或固定电话。"))],
-                           render_kw={"inputmode": "tel", "autocomplete": "tel"}, **extra)
+        return StringField(
+            label,
+            validators=required + [Regexp(PHONE, message=_("请填写正确的手机号码或固定电话。"))],
+            render_kw={"inputmode": "tel", "autocomplete": "tel"},
+            **extra,
+        )
     if kind == "email":
-        return StringField(label, validators=required + [Email(message=_("请填写正确的电子邮箱地址。"),
-                                                               check_deliverability=False)], **extra)
+        return StringField(
+            label,
+            validators=required + [Email(message=_("请填写正确的电子邮箱地址。"), check_deliverability=False)],
+            **extra,
+        )
     raise ValueError(f"unknown field type {kind}")
 
 
@@ -134,6 +165,7 @@ def _NumberField(cls, label, validators, invalid, extra):
                 raise ValueError(invalid) from None
             if self.process_errors:  # WTForms records rather than raises for some values
                 self.process_errors = [invalid]
+
     return Number(label, validators=validators, **extra)
 
 
@@ -150,11 +182,19 @@ def _material_check(material: dict, kept: dict):
             if choice is not None:
                 raise ValidationError(_("请上传%(name)s，或选用您持有的电子证照。", name=material["name"]))
             raise ValidationError(_("请上传%(name)s。", name=material["name"]))
+
     return check
 
 
-def application_form(item, prefill: dict, *, formdata=None, held: dict | None = None, kept: dict | None = None,
-                     idempotency_key: str | None = None):
+def application_form(
+    item,
+    prefill: dict,
+    *,
+    formdata=None,
+    held: dict | None = None,
+    kept: dict | None = None,
+    idempotency_key: str | None = None,
+):
     """This item version's form: bound to the request on POST, pre-filled on GET.
 
     `held` maps a material code to the applicant's usable certificates of the type that can
@@ -202,9 +242,13 @@ def _form_class(item, held: dict, kept: dict):
         if offered:
             choices = [SelectChoice("", _("上传文件"))] + [SelectChoice(c.identifier, c.identifier) for c in offered]
             setattr(ApplicationForm, f"cert_{code}", _CertificateChoice(material["name"], choices=choices, default=""))
-        setattr(ApplicationForm, f"material_{code}",
-                FileField(material["name"], validators=[_material_check(material, kept)],
-                          description=material.get("note", "")))
+        setattr(
+            ApplicationForm,
+            f"material_{code}",
+            FileField(
+                material["name"], validators=[_material_check(material, kept)], description=material.get("note", "")
+            ),
+        )
     if key is not None:
         _FORM_CLASSES[key] = ApplicationForm
     return ApplicationForm

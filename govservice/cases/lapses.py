@@ -5,6 +5,7 @@ Celery beat, or `flask govservice tick`) fires the `lapse` transition through th
 the state, a case event, the audit entry and the applicant's notice (notify listens) in one
 transaction. Running it twice does nothing more: a lapsed case is no longer waiting.
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,17 +30,28 @@ def lapse_overdue_supplements() -> int:
         rows = db.session.execute(
             select(SupplementRequest.id, SupplementRequest.due, Case.id, Case.version)
             .join(Case, Case.id == SupplementRequest.case_id)
-            .where(SupplementRequest.answered_at.is_(None), SupplementRequest.due < today,
-                   SupplementRequest.id > after, Case.state == "supplement_requested")
-            .order_by(SupplementRequest.id).limit(BATCH)).all()
+            .where(
+                SupplementRequest.answered_at.is_(None),
+                SupplementRequest.due < today,
+                SupplementRequest.id > after,
+                Case.state == "supplement_requested",
+            )
+            .order_by(SupplementRequest.id)
+            .limit(BATCH)
+        ).all()
         db.session.rollback()  # no transaction held across the batch's transitions
         if not rows:
             return lapsed
         for request_id, due, case_id, version in rows:
             after = request_id
             try:
-                transition(case_id, "lapse", None, version,
-                           note=f"补正期限 {due.isoformat()} 已届满，申请人未补正，视为撤回申请")
+                transition(
+                    case_id,
+                    "lapse",
+                    None,
+                    version,
+                    note=f"补正期限 {due.isoformat()} 已届满，申请人未补正，视为撤回申请",
+                )
             except StaleCase:  # answered (or handled at the window) a moment ago
                 db.session.rollback()
                 continue

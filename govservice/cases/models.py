@@ -1,4 +1,5 @@
 """Applications (办件), their events and attachments."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -11,7 +12,6 @@ from ..catalog.models import ServiceItem
 from ..extensions import db
 from ..identity.models import Department, Person
 from ..models_base import UTCDateTime, utcnow
-
 
 # The states in which a case is open under (or waiting for) the clock; the lists' partial index.
 OPEN_STATES = ("submitted", "supplement_requested", "accepted", "in_review", "approved")
@@ -32,10 +32,23 @@ class Case(db.Model):
         Index("ix_cases_applicant_id_id", "applicant_id", "id"),
         Index("ix_cases_state_submitted_at", "state", "submitted_at", "id"),
         Index("ix_cases_open_deadline", "deadline", "id", postgresql_where=text(_OPEN), sqlite_where=text(_OPEN)),
-        Index("ix_cases_to_hand_over", "completed_at", "id", postgresql_where=text(_TO_HAND_OVER),
-              sqlite_where=text(_TO_HAND_OVER)),
-        Index("ix_cases_figures", "state", "department_id", "submitted_at", "item_id", "channel",
-              "working_days", "on_time"),
+        Index(
+            "ix_cases_to_hand_over",
+            "completed_at",
+            "id",
+            postgresql_where=text(_TO_HAND_OVER),
+            sqlite_where=text(_TO_HAND_OVER),
+        ),
+        Index(
+            "ix_cases_figures",
+            "state",
+            "department_id",
+            "submitted_at",
+            "item_id",
+            "channel",
+            "working_days",
+            "on_time",
+        ),
         # 热门事项 (issue 13, migration 08410): the last 90 days' submissions by item, from the index alone
         Index("ix_cases_submitted_at_item", "submitted_at", "item_id"),
     )
@@ -57,7 +70,9 @@ class Case(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision: Mapped[str | None] = mapped_column(String(16))
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)  # identity (issue 3, migration 0101): filed for this enterprise
+    enterprise_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enterprises.id"), index=True
+    )  # identity (issue 3, migration 0101): filed for this enterprise
     # Workflow and clock (issue 5): the stage under review, the day a supplement request
     # paused the clock (None while it runs), the working days paused so far, and 出件.
     current_stage: Mapped[int | None] = mapped_column(Integer)
@@ -81,15 +96,17 @@ class Case(db.Model):
     applicant: Mapped[Person] = relationship(foreign_keys=[applicant_id])
     handed_over_by: Mapped[Person | None] = relationship(foreign_keys=[handed_over_by_id])
     department: Mapped[Department | None] = relationship()
-    events: Mapped[list["CaseEvent"]] = relationship(back_populates="case", order_by="CaseEvent.id")
-    attachments: Mapped[list["Attachment"]] = relationship(back_populates="case", order_by="Attachment.id")
-    certificate_materials: Mapped[list["CertificateMaterial"]] = relationship(
-        back_populates="case", order_by="CertificateMaterial.id")
-    steps: Mapped[list["CaseStep"]] = relationship(back_populates="case", order_by="(CaseStep.stage, CaseStep.id)")
-    supplement_requests: Mapped[list["SupplementRequest"]] = relationship(
-        back_populates="case", order_by="SupplementRequest.id")
-    documents: Mapped[list["CaseDocument"]] = relationship(back_populates="case", order_by="CaseDocument.id")
-    opinions: Mapped[list["CaseOpinion"]] = relationship(back_populates="case", order_by="CaseOpinion.id")
+    events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id")
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="case", order_by="Attachment.id")
+    certificate_materials: Mapped[list[CertificateMaterial]] = relationship(
+        back_populates="case", order_by="CertificateMaterial.id"
+    )
+    steps: Mapped[list[CaseStep]] = relationship(back_populates="case", order_by="(CaseStep.stage, CaseStep.id)")
+    supplement_requests: Mapped[list[SupplementRequest]] = relationship(
+        back_populates="case", order_by="SupplementRequest.id"
+    )
+    documents: Mapped[list[CaseDocument]] = relationship(back_populates="case", order_by="CaseDocument.id")
+    opinions: Mapped[list[CaseOpinion]] = relationship(back_populates="case", order_by="CaseOpinion.id")
 
     @property
     def form_data(self) -> dict:
@@ -114,6 +131,7 @@ class CaseEvent(db.Model):
     def label(self) -> str:
         """What the timeline shows: the new state, or the action where the state stays."""
         from . import statemachine
+
         if self.from_state == self.to_state and self.action in statemachine.TRANSITIONS:
             return str(statemachine.TRANSITIONS[self.action].label)
         return statemachine.label(self.to_state)
@@ -138,6 +156,7 @@ class Attachment(db.Model):
 
 # --- Workflow, supplements, documents and the calendar (issue 5) --------------------------
 
+
 class CaseStep(db.Model):
     """One department's part in one stage of a case's workflow (审查环节).
 
@@ -148,8 +167,10 @@ class CaseStep(db.Model):
 
     __tablename__ = "case_steps"
     # The inbox reads a department's open steps: (department, status, case) (issue 9, 0620).
-    __table_args__ = (UniqueConstraint("case_id", "stage", "department_id"),
-                      Index("ix_case_steps_inbox", "department_id", "status", "case_id"))
+    __table_args__ = (
+        UniqueConstraint("case_id", "stage", "department_id"),
+        Index("ix_case_steps_inbox", "department_id", "status", "case_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
     stage: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -192,8 +213,15 @@ class SupplementRequest(db.Model):
 
     __tablename__ = "supplement_requests"
     # The lapse timer's walk (issue 10, 08110): unanswered requests by due date.
-    __table_args__ = (Index("ix_supplement_requests_pending_due", "due", "id", sqlite_where=text("answered_at IS NULL"),
-                            postgresql_where=text("answered_at IS NULL")),)
+    __table_args__ = (
+        Index(
+            "ix_supplement_requests_pending_due",
+            "due",
+            "id",
+            sqlite_where=text("answered_at IS NULL"),
+            postgresql_where=text("answered_at IS NULL"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
     origin: Mapped[str] = mapped_column(String(16), nullable=False)  # window | department
@@ -221,6 +249,7 @@ class SupplementRequest(db.Model):
     def overdue(self) -> bool:
         """Unanswered past its deadline (Beijing date)."""
         from .. import clock
+
         return self.pending and clock.today() > self.due
 
 

@@ -1,6 +1,7 @@
 """Where a case stands, as the applicant sees it on 我的办件: the steps from submission to the
 result, which one is current and with which department, and the deadline with the working days
 left. Read-only; built from the case, its review steps and the item's workflow."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -27,17 +28,18 @@ class Step:
 @dataclass
 class Progress:
     steps: list
-    current: str           # what is happening now, in words
-    departments: list      # who has the case now (names)
+    current: str  # what is happening now, in words
+    departments: list  # who has the case now (names)
     deadline: date | None
     working_days_left: int | None
-    level: str             # ok | due (one working day or less) | overdue | paused | none
+    level: str  # ok | due (one working day or less) | overdue | paused | none
 
 
 def _department_names(case, codes, known: dict[str, str] | None = None) -> list[str]:
     names = dict(known or {})
     names.update({s.department.code: s.department.name for s in getattr(case, "steps", []) if s.department})
     from ..catalog.services import departments_by_code
+
     if any(c not in names for c in codes):
         names.update({c: d.name for c, d in departments_by_code().items()})
     return [names.get(c, c) for c in codes]
@@ -78,15 +80,23 @@ def of(case, *, days_left=_UNSET, department_names: dict[str, str] | None = None
     for stage in stages:
         label = _("并联审查") if stage.mode == "joint" else _("部门审查")
         status = _stage_status(case, stage)
-        if status == TODO and case.state in REVIEW_STATES and not getattr(case, "steps", []) \
-                and stage.number == 1:
+        if status == TODO and case.state in REVIEW_STATES and not getattr(case, "steps", []) and stage.number == 1:
             status = CURRENT  # accepted before the workflow engine opened its stages
         steps.append(Step(label, status, _department_names(case, stage.departments, department_names)))
     result = item.definition.get("result_name") if not item.result_type else None
     result_label = _("办结") if not result else _("办结：%(result)s", result=result)
-    steps.append(Step(result_label, DONE if case.state == "completed" else
-                      CURRENT if case.state in ("approved", "denied") else
-                      STOPPED if case.state in ENDED_AT_WINDOW else TODO))
+    steps.append(
+        Step(
+            result_label,
+            DONE
+            if case.state == "completed"
+            else CURRENT
+            if case.state in ("approved", "denied")
+            else STOPPED
+            if case.state in ENDED_AT_WINDOW
+            else TODO,
+        )
+    )
 
     current = next((s for s in steps if s.status == CURRENT), None)
     if case.state == "supplement_requested":
@@ -111,5 +121,6 @@ def of(case, *, days_left=_UNSET, department_names: dict[str, str] | None = None
             level = "due"
         else:
             level = "ok"
-    return Progress(steps=steps, current=now, departments=who, deadline=case.deadline, working_days_left=left,
-                    level=level)
+    return Progress(
+        steps=steps, current=now, departments=who, deadline=case.deadline, working_days_left=left, level=level
+    )

@@ -4,6 +4,7 @@ Each list is one query for its page, ordered by a unique key its index serves, w
 page shows loaded in the same round trips (joined or select-in, never a query per row), and
 the working days left computed in SQL against the calendar table (`workdays`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,13 +40,19 @@ class InboxRow:
 
 def _waiting_for(departments: list[int]):
     """A step of one of `departments` in the case's stage under review, waiting for a decision."""
-    return ((CaseStep.stage == Case.current_stage) & CaseStep.department_id.in_(departments)
-            & or_(CaseStep.status.in_(workflow.OPEN) & Case.state.in_(INBOX_STATES),
-                  (CaseStep.status == workflow.RETURNED) & Case.state.in_(RETURNED_STATES)))
+    return (
+        (CaseStep.stage == Case.current_stage)
+        & CaseStep.department_id.in_(departments)
+        & or_(
+            CaseStep.status.in_(workflow.OPEN) & Case.state.in_(INBOX_STATES),
+            (CaseStep.status == workflow.RETURNED) & Case.state.in_(RETURNED_STATES),
+        )
+    )
 
 
-def department_inbox(officer: Person, token: str | None = None, *, size: int | None = None,
-                     param: str = "page") -> Page:
+def department_inbox(
+    officer: Person, token: str | None = None, *, size: int | None = None, param: str = "page"
+) -> Page:
     """The steps waiting for the officer's departments in the stage under review, by deadline
     (then case, then step: a stable order when deadlines tie); each with its working days left.
 
@@ -63,8 +70,12 @@ def department_inbox(officer: Person, token: str | None = None, *, size: int | N
     page = keyset(query, [Key(Case.deadline), Key(Case.id)], token, size=size, param=param, walk=under_review)
     cases = {c.id: (c, days) for c, days in page.items}
     steps = db.session.execute(
-        select(CaseStep).join(CaseStep.case).where(CaseStep.case_id.in_(cases), _waiting_for(departments))
-        .options(contains_eager(CaseStep.case), joinedload(CaseStep.department)).order_by(CaseStep.id)).scalars()
+        select(CaseStep)
+        .join(CaseStep.case)
+        .where(CaseStep.case_id.in_(cases), _waiting_for(departments))
+        .options(contains_eager(CaseStep.case), joinedload(CaseStep.department))
+        .order_by(CaseStep.id)
+    ).scalars()
     by_case: dict[int, list[CaseStep]] = {}
     for step in steps:
         by_case.setdefault(step.case_id, []).append(step)
@@ -75,32 +86,56 @@ def department_inbox(officer: Person, token: str | None = None, *, size: int | N
 def _window_list(query, keys, token, size, param, viewer: Person | None = None) -> Page:
     if viewer is not None:  # the window sees its own hall's counter cases and every online one
         from ..access import visible_cases
+
         query = query.where(visible_cases(viewer, ("clerk",)))
-    return keyset(query.options(joinedload(Case.item), joinedload(Case.applicant)), keys, token, size=size,
-                  param=param)
+    return keyset(query.options(joinedload(Case.item), joinedload(Case.applicant)), keys, token, size=size, param=param)
 
 
-def intake_queue(token: str | None = None, *, size: int | None = None, param: str = "queue",
-                 viewer: Person | None = None) -> Page:
+def intake_queue(
+    token: str | None = None, *, size: int | None = None, param: str = "queue", viewer: Person | None = None
+) -> Page:
     """Cases waiting for the window's pre-review (online and window intake, and answered
     supplements), oldest submission first."""
-    return _window_list(select(Case).where(Case.state == "submitted"),
-                        [Key(Case.submitted_at), Key(Case.id)], token, size, param, viewer)
+    return _window_list(
+        select(Case).where(Case.state == "submitted"),
+        [Key(Case.submitted_at), Key(Case.id)],
+        token,
+        size,
+        param,
+        viewer,
+    )
 
 
-def awaiting_supplement(token: str | None = None, *, size: int | None = None, param: str = "supplements",
-                        viewer: Person | None = None) -> Page:
-    return _window_list(select(Case).where(Case.state == "supplement_requested"),
-                        [Key(Case.submitted_at), Key(Case.id)], token, size, param, viewer)
+def awaiting_supplement(
+    token: str | None = None, *, size: int | None = None, param: str = "supplements", viewer: Person | None = None
+) -> Page:
+    return _window_list(
+        select(Case).where(Case.state == "supplement_requested"),
+        [Key(Case.submitted_at), Key(Case.id)],
+        token,
+        size,
+        param,
+        viewer,
+    )
 
 
-def awaiting_hand_over(token: str | None = None, *, size: int | None = None, param: str = "hand_over",
-                       viewer: Person | None = None) -> Page:
+def awaiting_hand_over(
+    token: str | None = None, *, size: int | None = None, param: str = "hand_over", viewer: Person | None = None
+) -> Page:
     """Window cases whose result is ready and not yet handed over (统一出件)."""
     return _window_list(
-        select(Case).where(Case.state == "completed", Case.channel == "window", Case.handed_over_at.is_(None),
-                           Case.decision.is_not(None)),
-        [Key(Case.completed_at), Key(Case.id)], token, size, param, viewer)
+        select(Case).where(
+            Case.state == "completed",
+            Case.channel == "window",
+            Case.handed_over_at.is_(None),
+            Case.decision.is_not(None),
+        ),
+        [Key(Case.completed_at), Key(Case.id)],
+        token,
+        size,
+        param,
+        viewer,
+    )
 
 
 @dataclass
@@ -112,11 +147,13 @@ class MyCase:
 def cases_of(applicant: Person, token: str | None = None, *, size: int = 20, param: str = "page") -> Page:
     """我的办件: the applicant's cases, newest first, with their steps and departments (the
     progress column) and the working days left."""
-    query, left = workdays.with_days_left(select(Case).where(Case.applicant_id == applicant.id),
-                                          workdays.ordinal(clock.today()))
+    query, left = workdays.with_days_left(
+        select(Case).where(Case.applicant_id == applicant.id), workdays.ordinal(clock.today())
+    )
     query = query.add_columns(left).options(
         joinedload(Case.item).joinedload(ServiceItem.department),
-        selectinload(Case.steps).joinedload(CaseStep.department))
+        selectinload(Case.steps).joinedload(CaseStep.department),
+    )
     page = keyset(query, [Key(Case.id, descending=True)], token, size=size, param=param)
     page.items = [MyCase(case, days) for case, days in page.items]
     return page
@@ -124,7 +161,15 @@ def cases_of(applicant: Person, token: str | None = None, *, size: int = 20, par
 
 def drafts_of(applicant: Person, token: str | None = None, *, size: int = 20, param: str = "drafts") -> Page:
     """The applicant's saved drafts (草稿), the latest saved first."""
-    query = select(ApplicationDraft).where(ApplicationDraft.applicant_id == applicant.id) \
+    query = (
+        select(ApplicationDraft)
+        .where(ApplicationDraft.applicant_id == applicant.id)
         .options(joinedload(ApplicationDraft.item))
-    return keyset(query, [Key(ApplicationDraft.updated_at, descending=True), Key(ApplicationDraft.id, descending=True)],
-                  token, size=size, param=param)
+    )
+    return keyset(
+        query,
+        [Key(ApplicationDraft.updated_at, descending=True), Key(ApplicationDraft.id, descending=True)],
+        token,
+        size=size,
+        param=param,
+    )

@@ -1,5 +1,6 @@
 """Applications and the window's actions on them (submission, acceptance, supplements, refusal,
 出件). Every state change goes through the transition engine (`engine.transition`)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,17 +19,37 @@ from ..counters import next_value
 from ..extensions import db
 from ..identity.models import Department, Person
 from . import uploads, workflow
-from .engine import (CaseError, StaleCase, announce, by_idempotency_key, get_case, may_act, open_case, record,
-                     refuse_unless_allowed, stale, transition)
+from .engine import (
+    CaseError,
+    StaleCase,
+    announce,
+    by_idempotency_key,
+    get_case,
+    may_act,
+    open_case,
+    record,
+    refuse_unless_allowed,
+    stale,
+    transition,
+)
 from .models import Attachment, Case, CaseDocument, CaseStep, SupplementRequest
 
 __all__ = ["CaseError", "StaleCase", "may_act", "transition"]  # the engine's, for the callers of services
 
 
-def submit_application(applicant: Person, item: ServiceItem, form_data: dict, files: list[uploads.Upload],
-                       idempotency_key: str, *, channel: str = "online", clerk: Person | None = None,
-                       covered: Iterable[str] = (), before_commit: Callable[[Case], None] | None = None,
-                       **columns) -> tuple[Case, bool]:
+def submit_application(
+    applicant: Person,
+    item: ServiceItem,
+    form_data: dict,
+    files: list[uploads.Upload],
+    idempotency_key: str,
+    *,
+    channel: str = "online",
+    clerk: Person | None = None,
+    covered: Iterable[str] = (),
+    before_commit: Callable[[Case], None] | None = None,
+    **columns,
+) -> tuple[Case, bool]:
     """Create a submitted case; the same idempotency key returns the case already made.
 
     Returns (case, created). Every upload is checked before anything is written. `covered`
@@ -55,14 +76,29 @@ def submit_application(applicant: Person, item: ServiceItem, form_data: dict, fi
     store = blobs.store()
     stored = [(upload, content_type, store.put(upload.data)) for upload, content_type in checked]  # before the rows
     now = clock.now()
-    case = Case(item=item, applicant=applicant, channel=channel, idempotency_key=idempotency_key,
-                form_data_enc=pii.encrypt_json(form_data), department=item.department, created_at=now,
-                submitted_at=now, **columns)
+    case = Case(
+        item=item,
+        applicant=applicant,
+        channel=channel,
+        idempotency_key=idempotency_key,
+        form_data_enc=pii.encrypt_json(form_data),
+        department=item.department,
+        created_at=now,
+        submitted_at=now,
+        **columns,
+    )
     open_case(case)
     for upload, content_type, key in stored:
-        case.attachments.append(Attachment(
-            material_code=upload.material_code, filename=upload.filename[:255], content_type=content_type,
-            size=len(upload.data), sha256=hashlib.sha256(upload.data).hexdigest(), blob_key=key))
+        case.attachments.append(
+            Attachment(
+                material_code=upload.material_code,
+                filename=upload.filename[:255],
+                content_type=content_type,
+                size=len(upload.data),
+                sha256=hashlib.sha256(upload.data).hexdigest(),
+                blob_key=key,
+            )
+        )
     try:
         db.session.add(case)
         db.session.flush()
@@ -72,8 +108,15 @@ def submit_application(applicant: Person, item: ServiceItem, form_data: dict, fi
     if before_commit is not None:
         before_commit(case)
     number = case.number = _case_number()  # last: the day's counter row stays locked only until the commit
-    record(case, "submit", clerk or applicant, "draft", case.state, "窗口代为提交" if clerk else None,
-           detail={"item": item.code, "version": item.version, "channel": channel})
+    record(
+        case,
+        "submit",
+        clerk or applicant,
+        "draft",
+        case.state,
+        "窗口代为提交" if clerk else None,
+        detail={"item": item.code, "version": item.version, "channel": channel},
+    )
     db.session.commit()
     set_committed_value(case, "number", number)  # what the caller shows next; no need to read it back
     announce(case.id, "submit")
@@ -88,15 +131,24 @@ def _case_number() -> str:
 
 # --- The window: acceptance, supplements, refusal, 出件 ----------------------------------------
 
-def intake_at_window(clerk: Person, applicant: Person, item: ServiceItem, form_data: dict,
-                     files: list[uploads.Upload], idempotency_key: str, *, hall_id: int | None = None
-                     ) -> tuple[Case, bool]:
+
+def intake_at_window(
+    clerk: Person,
+    applicant: Person,
+    item: ServiceItem,
+    form_data: dict,
+    files: list[uploads.Upload],
+    idempotency_key: str,
+    *,
+    hall_id: int | None = None,
+) -> tuple[Case, bool]:
     """窗口收件: the clerk files the application on behalf of the applicant identified at the
     counter (channel window); materials may still be missing, pre-review decides."""
     if clerk is None or not clerk.has_role("clerk"):
         raise CaseError(_("只有综合窗口工作人员可以代为收件。"))
-    return submit_application(applicant, item, form_data, files, idempotency_key, channel="window", clerk=clerk,
-                              hall_id=hall_id)
+    return submit_application(
+        applicant, item, form_data, files, idempotency_key, channel="window", clerk=clerk, hall_id=hall_id
+    )
 
 
 def missing_materials(case: Case) -> list[str]:
@@ -109,8 +161,11 @@ def offered_certificates(case: Case) -> dict[str, str]:
     """免提交: material code -> identifier of the held certificate offered in its place (issue 4
     records them at submission), for the materials no file was given for since."""
     attached = {a.material_code for a in case.attachments}
-    return {row.material_code: row.certificate_identifier for row in getattr(case, "certificate_materials", None) or []
-            if row.material_code not in attached}
+    return {
+        row.material_code: row.certificate_identifier
+        for row in getattr(case, "certificate_materials", None) or []
+        if row.material_code not in attached
+    }
 
 
 def _unusable_certificates(case: Case) -> str | None:
@@ -121,8 +176,10 @@ def _unusable_certificates(case: Case) -> str | None:
     if not offered:
         return None
     from ..certificates import services as certificates
-    checks = certificates.check_held_materials(list(offered.values()), case.applicant, case_id=case.id,
-                                               case_number=case.number)
+
+    checks = certificates.check_held_materials(
+        list(offered.values()), case.applicant, case_id=case.id, case_number=case.number
+    )
     return certificates.refusal_message(checks)
 
 
@@ -132,8 +189,14 @@ def accept(case_id: int, clerk: Person, expected_version: int) -> Case:
     acceptance returns to its departments, the clock having resumed at the answer."""
     case = get_case(case_id)
     if case.accepted_at is not None:
-        return transition(case_id, "accept", clerk, expected_version, note="补正材料已核验，转回审查部门继续审查",
-                          effects=lambda c, locked: _release_stage(c, locked.version))
+        return transition(
+            case_id,
+            "accept",
+            clerk,
+            expected_version,
+            note="补正材料已核验，转回审查部门继续审查",
+            effects=lambda c, locked: _release_stage(c, locked.version),
+        )
     if case.state == "submitted" and (missing := missing_materials(case)):
         raise CaseError(_("材料不齐全，不能受理：缺少%(names)s。请出具一次性告知书。", names="、".join(missing)))
     if case.state == "submitted" and (unusable := _unusable_certificates(case)):
@@ -142,38 +205,70 @@ def accept(case_id: int, clerk: Person, expected_version: int) -> Case:
     today = clock.today()
     deadline, provisional = clock.add_working_days(today, item.time_limit_days)
     plan = workflow.stages(item.definition, item.department.code)
-    departments = {d.code: d for d in db.session.execute(
-        select(Department).where(Department.code.in_({c for s in plan for c in s.departments}))).scalars()}
+    departments = {
+        d.code: d
+        for d in db.session.execute(
+            select(Department).where(Department.code.in_({c for s in plan for c in s.departments}))
+        ).scalars()
+    }
 
     def open_workflow(c: Case, locked) -> None:
         for stage in plan:
             for code in stage.departments:
-                db.session.add(CaseStep(case_id=c.id, stage=stage.number, mode=stage.mode,
-                                        department_id=departments[code].id, version=locked.version,
-                                        status=workflow.PENDING if stage.number == 1 else workflow.WAITING))
-        _document(c, "acceptance", clerk, {
-            "accepted_on": today.isoformat(), "time_limit_days": item.time_limit_days,
-            "deadline": deadline.isoformat(), "provisional": provisional,
-            "departments": [departments[code].name for stage in plan for code in stage.departments],
-            "joint": any(stage.mode == "joint" for stage in plan),
-            "place": item.guide.get("place", ""), "contact": item.guide.get("contact", ""),
-            "delivery": item.guide.get("result_delivery", ""),
-        })
+                db.session.add(
+                    CaseStep(
+                        case_id=c.id,
+                        stage=stage.number,
+                        mode=stage.mode,
+                        department_id=departments[code].id,
+                        version=locked.version,
+                        status=workflow.PENDING if stage.number == 1 else workflow.WAITING,
+                    )
+                )
+        _document(
+            c,
+            "acceptance",
+            clerk,
+            {
+                "accepted_on": today.isoformat(),
+                "time_limit_days": item.time_limit_days,
+                "deadline": deadline.isoformat(),
+                "provisional": provisional,
+                "departments": [departments[code].name for stage in plan for code in stage.departments],
+                "joint": any(stage.mode == "joint" for stage in plan),
+                "place": item.guide.get("place", ""),
+                "contact": item.guide.get("contact", ""),
+                "delivery": item.guide.get("result_delivery", ""),
+            },
+        )
 
-    return transition(case_id, "accept", clerk, expected_version, accepted_at=clock.now(), deadline=deadline,
-                      deadline_provisional=provisional, current_stage=1, effects=open_workflow,
-                      note=f"承诺时限 {item.time_limit_days} 个工作日，截止 {deadline.isoformat()}"
-                           + ("（暂定）" if provisional else ""))
+    return transition(
+        case_id,
+        "accept",
+        clerk,
+        expected_version,
+        accepted_at=clock.now(),
+        deadline=deadline,
+        deadline_provisional=provisional,
+        current_stage=1,
+        effects=open_workflow,
+        note=f"承诺时限 {item.time_limit_days} 个工作日，截止 {deadline.isoformat()}"
+        + ("（暂定）" if provisional else ""),
+    )
 
 
 def _release_stage(case: Case, version: int) -> None:
     """Back from a supplement: every undecided department of the stage claims the case afresh."""
     db.session.execute(
         update(CaseStep)
-        .where(CaseStep.case_id == case.id, CaseStep.stage == case.current_stage,
-               CaseStep.status.in_((workflow.IN_REVIEW, workflow.RETURNED)))
+        .where(
+            CaseStep.case_id == case.id,
+            CaseStep.stage == case.current_stage,
+            CaseStep.status.in_((workflow.IN_REVIEW, workflow.RETURNED)),
+        )
         .values(status=workflow.PENDING, claimed_by_id=None, claimed_at=None, version=version)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def check_supplement_items(item: ServiceItem, items: list[dict]) -> list[dict]:
@@ -206,18 +301,38 @@ def supplement_due(due: date | None) -> date:
     return due
 
 
-def supplement_rows(case: Case, actor: Person, origin: str, items: list[dict], due: date, note: str | None,
-                     step_id: int | None = None) -> None:
-    request = SupplementRequest(case_id=case.id, origin=origin, step_id=step_id, requested_by_id=actor.id,
-                                requested_at=clock.now(), due=due, items=items, note=note)
+def supplement_rows(
+    case: Case, actor: Person, origin: str, items: list[dict], due: date, note: str | None, step_id: int | None = None
+) -> None:
+    request = SupplementRequest(
+        case_id=case.id,
+        origin=origin,
+        step_id=step_id,
+        requested_by_id=actor.id,
+        requested_at=clock.now(),
+        due=due,
+        items=items,
+        note=note,
+    )
     db.session.add(request)
     db.session.flush()
-    _document(case, "supplement", actor, {"request": request.id, "origin": origin, "items": items,
-                                          "due": due.isoformat(), "note": note or ""})
+    _document(
+        case,
+        "supplement",
+        actor,
+        {"request": request.id, "origin": origin, "items": items, "due": due.isoformat(), "note": note or ""},
+    )
 
 
-def request_supplement(case_id: int, clerk: Person, expected_version: int, items: list[dict], *,
-                       due: date | None = None, note: str | None = None) -> Case:
+def request_supplement(
+    case_id: int,
+    clerk: Person,
+    expected_version: int,
+    items: list[dict],
+    *,
+    due: date | None = None,
+    note: str | None = None,
+) -> Case:
     """一次性告知: everything missing or defective at once, each with its reason, and a deadline.
     After acceptance (a re-check of a supplement) the clock pauses again."""
     case = get_case(case_id)
@@ -227,17 +342,24 @@ def request_supplement(case_id: int, clerk: Person, expected_version: int, items
     changes = {}
     if case.accepted_at is not None and case.paused_since is None:
         changes["paused_since"] = clock.today()
-    return transition(case_id, "request_supplement", clerk, expected_version,
-                      note=f"一次性告知补正 {len(items)} 项，补正期限至 {due.isoformat()}",
-                      effects=lambda c, locked: supplement_rows(c, clerk, "window", items, due, note), **changes)
+    return transition(
+        case_id,
+        "request_supplement",
+        clerk,
+        expected_version,
+        note=f"一次性告知补正 {len(items)} 项，补正期限至 {due.isoformat()}",
+        effects=lambda c, locked: supplement_rows(c, clerk, "window", items, due, note),
+        **changes,
+    )
 
 
 def pending_supplement(case: Case) -> SupplementRequest | None:
     return next((r for r in reversed(case.supplement_requests) if r.pending), None)
 
 
-def resubmit(case_id: int, actor: Person, expected_version: int, files: list[uploads.Upload], *,
-             note: str | None = None) -> Case:
+def resubmit(
+    case_id: int, actor: Person, expected_version: int, files: list[uploads.Upload], *, note: str | None = None
+) -> Case:
     """补正: the applicant (online) or the clerk for them (at the window) supplies what was asked
     for, before the deadline; the case returns to the window, and a paused clock runs again
     with the deadline moved by the working days it stood still."""
@@ -248,7 +370,9 @@ def resubmit(case_id: int, actor: Person, expected_version: int, files: list[upl
     refuse_unless_allowed(actor, "resubmit", case)
     today = clock.today()
     if today > request.due:
-        raise CaseError(_("补正期限已于 %(due)s 届满，不能再提交补正材料。请联系综合窗口。", due=request.due.isoformat()))
+        raise CaseError(
+            _("补正期限已于 %(due)s 届满，不能再提交补正材料。请联系综合窗口。", due=request.due.isoformat())
+        )
     asked = {i["material"] for i in request.items if i["material"]}
     given = {u.material_code for u in files}
     missing = [i["name"] for i in request.items if i["material"] and i["material"] not in given]
@@ -261,10 +385,15 @@ def resubmit(case_id: int, actor: Person, expected_version: int, files: list[upl
     checked = []
     for upload in files:
         if upload.material_code not in asked:
-            raise CaseError(_("“%(name)s”不在补正告知的材料中。",
-                              name=materials.get(upload.material_code, {}).get("name", upload.material_code)))
-        checked.append((upload, uploads.check(materials[upload.material_code], upload,
-                                              current_app.config["MAX_UPLOAD_MB"])))
+            raise CaseError(
+                _(
+                    "“%(name)s”不在补正告知的材料中。",
+                    name=materials.get(upload.material_code, {}).get("name", upload.material_code),
+                )
+            )
+        checked.append(
+            (upload, uploads.check(materials[upload.material_code], upload, current_app.config["MAX_UPLOAD_MB"]))
+        )
     store = blobs.store()
     stored = [(u, t, store.put(u.data)) for u, t in checked]
     changes: dict = {}
@@ -272,20 +401,34 @@ def resubmit(case_id: int, actor: Person, expected_version: int, files: list[upl
         calendar = clock.WorkingCalendar()
         paused = max(0, calendar.working_days_between(case.paused_since, today))
         deadline, provisional = calendar.add_working_days(case.deadline, paused)
-        changes = {"paused_since": None, "paused_days": case.paused_days + paused, "deadline": deadline,
-                   "deadline_provisional": case.deadline_provisional or provisional}
+        changes = {
+            "paused_since": None,
+            "paused_days": case.paused_days + paused,
+            "deadline": deadline,
+            "deadline_provisional": case.deadline_provisional or provisional,
+        }
 
     def answer(c: Case, locked) -> None:
         for upload, content_type, key in stored:
-            db.session.add(Attachment(case_id=c.id, material_code=upload.material_code,
-                                      filename=upload.filename[:255], content_type=content_type, size=len(upload.data),
-                                      sha256=hashlib.sha256(upload.data).hexdigest(), blob_key=key))
+            db.session.add(
+                Attachment(
+                    case_id=c.id,
+                    material_code=upload.material_code,
+                    filename=upload.filename[:255],
+                    content_type=content_type,
+                    size=len(upload.data),
+                    sha256=hashlib.sha256(upload.data).hexdigest(),
+                    blob_key=key,
+                )
+            )
         request.answered_at, request.answered_by_id, request.answer_note = clock.now(), actor.id, note
 
     text = f"补正材料 {len(files)} 份" + ("（窗口代收）" if actor.id != case.applicant_id else "")
     if "deadline" in changes:
-        text += f"；计时恢复，暂停 {changes['paused_days'] - case.paused_days} 个工作日，截止日顺延至 " \
-                f"{changes['deadline'].isoformat()}"
+        text += (
+            f"；计时恢复，暂停 {changes['paused_days'] - case.paused_days} 个工作日，截止日顺延至 "
+            f"{changes['deadline'].isoformat()}"
+        )
     return transition(case_id, "resubmit", actor, expected_version, note=text, effects=answer, **changes)
 
 
@@ -303,18 +446,35 @@ def not_accept(case_id: int, clerk: Person, expected_version: int, *, reason: st
         request = pending_supplement(case)
         if request is not None and clock.today() <= request.due:
             raise CaseError(_("补正期限（%(due)s）尚未届满，请等待申请人补正。", due=request.due.isoformat()))
-    return transition(case_id, "not_accept", clerk, expected_version, note=reason,
-                      effects=lambda c, locked: _document(c, "refusal", clerk, {"reason": reason, "basis": basis}))
+    return transition(
+        case_id,
+        "not_accept",
+        clerk,
+        expected_version,
+        note=reason,
+        effects=lambda c, locked: _document(c, "refusal", clerk, {"reason": reason, "basis": basis}),
+    )
 
 
 def hand_over(case_id: int, clerk: Person, expected_version: int) -> Case:
     """出件: the window records handing the result over to the applicant."""
     case = get_case(case_id)
     if case.handed_over_at is not None:
-        raise CaseError(_("该办件的结果已于 %(at)s 出件。",
-                          at=case.handed_over_at.astimezone(clock.BEIJING).strftime("%Y-%m-%d %H:%M")))
-    return transition(case_id, "hand_over", clerk, expected_version, handed_over_at=clock.now(),
-                      handed_over_by_id=getattr(clerk, "id", None), note="办理结果已在综合窗口交付申请人")
+        raise CaseError(
+            _(
+                "该办件的结果已于 %(at)s 出件。",
+                at=case.handed_over_at.astimezone(clock.BEIJING).strftime("%Y-%m-%d %H:%M"),
+            )
+        )
+    return transition(
+        case_id,
+        "hand_over",
+        clerk,
+        expected_version,
+        handed_over_at=clock.now(),
+        handed_over_by_id=getattr(clerk, "id", None),
+        note="办理结果已在综合窗口交付申请人",
+    )
 
 
 def complete(case_id: int, actor: Person | None, note: str) -> Case:
@@ -330,8 +490,13 @@ def complete(case_id: int, actor: Person | None, note: str) -> Case:
 
 
 def _document(case: Case, kind: str, actor: Person | None, content: dict) -> CaseDocument:
-    document = CaseDocument(case_id=case.id, kind=kind, issued_at=clock.now().replace(microsecond=0),
-                            issued_by_id=getattr(actor, "id", None), content=content)
+    document = CaseDocument(
+        case_id=case.id,
+        kind=kind,
+        issued_at=clock.now().replace(microsecond=0),
+        issued_by_id=getattr(actor, "id", None),
+        content=content,
+    )
     db.session.add(document)
     return document
 

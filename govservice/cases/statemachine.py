@@ -10,6 +10,7 @@ and hands it back to review (-> accepted) with the clock resumed. Some actions k
 (target == source): a second department claiming its part of a joint step, one department's
 decision while others of the step are still deciding, and 出件 (handing the result over).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,7 +31,6 @@ STATE_LABELS = {
 }
 
 
-
 @dataclass(frozen=True)
 class Transition:
     action: str
@@ -40,25 +40,28 @@ class Transition:
     label: str
 
 
-TRANSITIONS = {t.action: t for t in (
-    Transition("submit", ("draft",), "submitted", ("applicant", "clerk"), _l("提交申请")),
-    Transition("accept", ("submitted",), "accepted", ("clerk",), _l("受理")),
-    Transition("request_supplement", ("submitted",), "supplement_requested", ("clerk",), _l("一次性告知补正")),
-    Transition("return_for_supplement", ("in_review",), "supplement_requested", ("officer",), _l("退回窗口补正")),
-    Transition("resubmit", ("supplement_requested",), "submitted", ("applicant", "clerk"), _l("补正后重新提交")),
-    Transition("not_accept", ("submitted", "supplement_requested"), "not_accepted", ("clerk",), _l("不予受理")),
-    Transition("withdraw", ("submitted", "supplement_requested"), "withdrawn", ("applicant",), _l("撤回申请")),
-    # The timer (cases/lapses.py): a supplement not supplied by its date, the application is
-    # deemed withdrawn (视为撤回申请).
-    Transition("lapse", ("supplement_requested",), "withdrawn", ("system",), _l("逾期未补正，视为撤回申请")),
-    Transition("claim", ("accepted", "in_review"), "in_review", ("officer",), _l("认领审查")),
-    Transition("step_approve", ("in_review",), "in_review", ("officer",), _l("部门审查同意")),
-    Transition("step_deny", ("in_review",), "in_review", ("officer",), _l("部门审查不同意")),
-    Transition("approve", ("in_review",), "approved", ("officer",), _l("批准")),
-    Transition("deny", ("in_review",), "denied", ("officer",), _l("不予批准")),
-    Transition("complete", ("approved", "denied"), "completed", ("system", "clerk"), _l("办结")),
-    Transition("hand_over", ("completed",), "completed", ("clerk",), _l("出件")),
-)}
+TRANSITIONS = {
+    t.action: t
+    for t in (
+        Transition("submit", ("draft",), "submitted", ("applicant", "clerk"), _l("提交申请")),
+        Transition("accept", ("submitted",), "accepted", ("clerk",), _l("受理")),
+        Transition("request_supplement", ("submitted",), "supplement_requested", ("clerk",), _l("一次性告知补正")),
+        Transition("return_for_supplement", ("in_review",), "supplement_requested", ("officer",), _l("退回窗口补正")),
+        Transition("resubmit", ("supplement_requested",), "submitted", ("applicant", "clerk"), _l("补正后重新提交")),
+        Transition("not_accept", ("submitted", "supplement_requested"), "not_accepted", ("clerk",), _l("不予受理")),
+        Transition("withdraw", ("submitted", "supplement_requested"), "withdrawn", ("applicant",), _l("撤回申请")),
+        # The timer (cases/lapses.py): a supplement not supplied by its date, the application is
+        # deemed withdrawn (视为撤回申请).
+        Transition("lapse", ("supplement_requested",), "withdrawn", ("system",), _l("逾期未补正，视为撤回申请")),
+        Transition("claim", ("accepted", "in_review"), "in_review", ("officer",), _l("认领审查")),
+        Transition("step_approve", ("in_review",), "in_review", ("officer",), _l("部门审查同意")),
+        Transition("step_deny", ("in_review",), "in_review", ("officer",), _l("部门审查不同意")),
+        Transition("approve", ("in_review",), "approved", ("officer",), _l("批准")),
+        Transition("deny", ("in_review",), "denied", ("officer",), _l("不予批准")),
+        Transition("complete", ("approved", "denied"), "completed", ("system", "clerk"), _l("办结")),
+        Transition("hand_over", ("completed",), "completed", ("clerk",), _l("出件")),
+    )
+}
 
 STEP_STATUS_LABELS = {
     "waiting": _l("未开始"),

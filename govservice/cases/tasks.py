@@ -1,4 +1,5 @@
 """Celery tasks: thin wrappers around cases services (the beat schedule in celery_app runs them)."""
+
 from celery import shared_task
 
 from . import lapses

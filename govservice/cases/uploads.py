@@ -1,4 +1,5 @@
 """Checking uploaded materials: size, and the type sniffed from the content, not the name."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

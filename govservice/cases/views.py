@@ -1,5 +1,6 @@
 """Applicants: applying online (with pre-fill, held certificates and drafts), 我的办件, a case's
 progress. Thin: parse the request, call `applying` / `services`, render."""
+
 from __future__ import annotations
 
 import io
@@ -24,13 +25,17 @@ bp = Blueprint("cases", __name__)
 
 
 def _files(form, item) -> list[Upload]:
-    return [Upload(m["code"], f.filename or "", f.read()) for m in item.materials
-            if (f := getattr(form, f"material_{m['code']}").data) is not None and getattr(f, "filename", "")]
+    return [
+        Upload(m["code"], f.filename or "", f.read())
+        for m in item.materials
+        if (f := getattr(form, f"material_{m['code']}").data) is not None and getattr(f, "filename", "")
+    ]
 
 
 def _chosen(form, item) -> dict:
-    return {m["code"]: getattr(form, f"cert_{m['code']}").data for m in item.materials
-            if hasattr(form, f"cert_{m['code']}")}
+    return {
+        m["code"]: getattr(form, f"cert_{m['code']}").data for m in item.materials if hasattr(form, f"cert_{m['code']}")
+    }
 
 
 def _refuse_upload(form, item, exc: UploadRefused) -> None:
@@ -51,8 +56,9 @@ def apply(code):
     item = catalog.current_item(code) or abort(404)
     enterprise, level = _acting()
     draft = applying.draft_for(current_user, request.values.get("draft", type=int))
-    if draft is not None and (draft.item_code != item.code
-                              or draft.enterprise_uscc != (enterprise.uscc if enterprise else None)):
+    if draft is not None and (
+        draft.item_code != item.code or draft.enterprise_uscc != (enterprise.uscc if enterprise else None)
+    ):
         flash(_("该草稿属于另一个事项或另一个办事身份，已打开新的申请表。"), "info")
         draft = None
     try:
@@ -70,9 +76,16 @@ def apply(code):
     status = 200
     if request.method == "POST" and request.form.get("action") == "save":
         try:
-            draft, refused = applying.save_draft(current_user, item, raw_values(form, item), _files(form, item),
-                                                 _chosen(form, item), enterprise=enterprise, level=level,
-                                                 draft_id=draft.id if draft else None)
+            draft, refused = applying.save_draft(
+                current_user,
+                item,
+                raw_values(form, item),
+                _files(form, item),
+                _chosen(form, item),
+                enterprise=enterprise,
+                level=level,
+                draft_id=draft.id if draft else None,
+            )
         except services.CaseError as exc:
             flash(exc.message, "error")
             status = 422
@@ -89,9 +102,18 @@ def apply(code):
                 return redirect(url_for("cases.apply", code=code, draft=draft.id))
     elif form.validate_on_submit():
         try:
-            case, created = applying.submit(current_user, item, values(form, item), _files(form, item),
-                                            _chosen(form, item), form.idempotency_key.data, enterprise=enterprise,
-                                            level=level, draft_id=draft.id if draft else None, context=context)
+            case, created = applying.submit(
+                current_user,
+                item,
+                values(form, item),
+                _files(form, item),
+                _chosen(form, item),
+                form.idempotency_key.data,
+                enterprise=enterprise,
+                level=level,
+                draft_id=draft.id if draft else None,
+                context=context,
+            )
         except UploadRefused as exc:
             _refuse_upload(form, item, exc)
             status = 422
@@ -108,9 +130,18 @@ def apply(code):
         flash(_("申请未提交：请按提示修改标出的内容。"), "error")
         status = 422
     applying.record_form_lookups(current_user, context)  # the form goes back: audit its look-ups now
-    return render_template("cases/apply.html", item=item, form=form, context=context, draft=draft, kept=kept,
-                           readonly=applying.readonly_fields(item, context.prefill), sources=context.prefill.sources,
-                           source_labels=SOURCE_LABELS, certificate_type_name=catalog.certificate_type_name), status
+    return render_template(
+        "cases/apply.html",
+        item=item,
+        form=form,
+        context=context,
+        draft=draft,
+        kept=kept,
+        readonly=applying.readonly_fields(item, context.prefill),
+        sources=context.prefill.sources,
+        source_labels=SOURCE_LABELS,
+        certificate_type_name=catalog.certificate_type_name,
+    ), status
 
 
 @bp.post("/drafts/<int:draft_id>/discard")
@@ -129,11 +160,13 @@ def discard_draft(draft_id):
 def mine():
     cases = queries.cases_of(current_user, request.args.get("page"))
     names = {d.code: d.name for d in catalog.departments_by_code().values()}
-    return render_template("cases/list.html", cases=cases, drafts=queries.drafts_of(current_user,
-                                                                                   request.args.get("drafts")),
-                           state_label=state_label,
-                           progress={r.case.id: progress.of(r.case, days_left=r.days_left, department_names=names)
-                                     for r in cases})
+    return render_template(
+        "cases/list.html",
+        cases=cases,
+        drafts=queries.drafts_of(current_user, request.args.get("drafts")),
+        state_label=state_label,
+        progress={r.case.id: progress.of(r.case, days_left=r.days_left, department_names=names) for r in cases},
+    )
 
 
 def _case_for_viewer(number) -> Case:
@@ -145,9 +178,15 @@ def _case_for_viewer(number) -> Case:
 @login_required
 def detail(number):
     case = _case_for_viewer(number)
-    return render_template("cases/detail.html", case=case, state_label=state_label,
-                           certificates=certificates.for_case(case), progress=progress.of(case),
-                           source_labels=SOURCE_LABELS, certificate_type_name=catalog.certificate_type_name)
+    return render_template(
+        "cases/detail.html",
+        case=case,
+        state_label=state_label,
+        certificates=certificates.for_case(case),
+        progress=progress.of(case),
+        source_labels=SOURCE_LABELS,
+        certificate_type_name=catalog.certificate_type_name,
+    )
 
 
 @bp.post("/cases/<number>/withdraw")
@@ -155,8 +194,9 @@ def detail(number):
 def withdraw(number):
     case = _case_for_viewer(number)
     try:
-        services.transition(case.id, "withdraw", current_user, posted_version(),
-                            note=request.form.get("reason") or None)
+        services.transition(
+            case.id, "withdraw", current_user, posted_version(), note=request.form.get("reason") or None
+        )
         flash(_("申请已撤回。"), "success")
     except services.CaseError as exc:
         flash(exc.message, "error")
@@ -171,8 +211,9 @@ def reveal(number):
     try:
         shown = access.reveal(current_user, case, relation, request.form.get("purpose"))
     except access.PurposeMissing as exc:
-        return render_template("access/reveal.html", case=case, shown=None, error=exc.message,
-                               purpose=request.form.get("purpose", "")), 422
+        return render_template(
+            "access/reveal.html", case=case, shown=None, error=exc.message, purpose=request.form.get("purpose", "")
+        ), 422
     return render_template("access/reveal.html", case=case, shown=shown, purpose=request.form.get("purpose"))
 
 
@@ -185,17 +226,21 @@ def attachment(number, attachment_id):
 
 # --- The applicant's answer to a supplement request, and the rating (issue 5) ------------------
 
+
 @bp.post("/cases/<number>/supplement")
 @login_required
 def answer_supplement(number):
     """补正: upload what the 一次性告知书 lists, before its deadline."""
     from flask_babel import gettext as _
+
     case = _case_for_viewer(number)
-    files = [Upload(m["code"], f.filename or "", f.read()) for m in case.item.materials
-             if (f := request.files.get(f"supplement_{m['code']}")) is not None and f.filename]
+    files = [
+        Upload(m["code"], f.filename or "", f.read())
+        for m in case.item.materials
+        if (f := request.files.get(f"supplement_{m['code']}")) is not None and f.filename
+    ]
     try:
-        services.resubmit(case.id, current_user, posted_version(), files,
-                          note=request.form.get("answer_note"))
+        services.resubmit(case.id, current_user, posted_version(), files, note=request.form.get("answer_note"))
     except UploadRefused as exc:
         flash(f"{exc.material_name}：{exc.reason}", "error")
     except services.CaseError as exc:
@@ -212,10 +257,12 @@ def evaluate(number):
     from flask_babel import gettext as _
 
     from ..supervision import services as supervision
+
     case = _case_for_viewer(number)
     try:
-        supervision.evaluate(case.id, current_user, request.form.get("rating", ""), request.form.get("comment"),
-                             channel="online")
+        supervision.evaluate(
+            case.id, current_user, request.form.get("rating", ""), request.form.get("comment"), channel="online"
+        )
     except supervision.SupervisionError as exc:
         flash(exc.message, "error")
     else:

@@ -11,6 +11,7 @@ complete become differences of two joined ordinals, or plain date cut-offs on an
 years move on or chinese-calendar learns a year); `refresh()` runs whenever an administrator
 enters or removes a holiday, in the same transaction.
 """
+
 from __future__ import annotations
 
 import functools
@@ -37,6 +38,7 @@ def last_day(today: date) -> date:
 
 def _entered() -> dict[date, bool]:
     from .models import Holiday
+
     return {h.day: h.working for h in db.session.execute(select(Holiday)).scalars()}
 
 
@@ -66,14 +68,18 @@ def refresh(today: date | None = None, *, connection=None) -> int:
     rows = wanted(today or clock.today())
     have = {r.day: (r.working, r.known, r.ordinal) for r in executor.execute(select(table))}
     fresh = [dict(day=d, working=w, known=k, ordinal=o) for d, w, k, o in rows if d not in have]
-    changed = [dict(b_day=d, working=w, known=k, ordinal=o) for d, w, k, o in rows
-               if d in have and have[d] != (w, k, o)]
+    changed = [
+        dict(b_day=d, working=w, known=k, ordinal=o) for d, w, k, o in rows if d in have and have[d] != (w, k, o)
+    ]
     if fresh:
         executor.execute(table.insert(), fresh)
     if changed:
-        executor.execute(update(table).where(table.c.day == bindparam("b_day"))
-                         .values(working=bindparam("working"), known=bindparam("known"),
-                                 ordinal=bindparam("ordinal")), changed)
+        executor.execute(
+            update(table)
+            .where(table.c.day == bindparam("b_day"))
+            .values(working=bindparam("working"), known=bindparam("known"), ordinal=bindparam("ordinal")),
+            changed,
+        )
     return len(fresh) + len(changed)
 
 
@@ -81,8 +87,11 @@ def _stale(today: date) -> bool:
     span = db.session.execute(select(func.min(CalendarDay.day), func.max(CalendarDay.day))).one()
     if span[0] != FIRST_DAY or span[1] is None or span[1] < last_day(today):
         return True
-    first_unknown = db.session.execute(select(func.min(CalendarDay.day)).where(CalendarDay.known.is_(False))
-                                       .where(CalendarDay.day >= date(today.year - 1, 1, 1))).scalar()
+    first_unknown = db.session.execute(
+        select(func.min(CalendarDay.day))
+        .where(CalendarDay.known.is_(False))
+        .where(CalendarDay.day >= date(today.year - 1, 1, 1))
+    ).scalar()
     return first_unknown is not None and clock.WorkingCalendar({}).is_working_day(first_unknown)[1]
 
 
@@ -135,6 +144,7 @@ def cutoffs(today: date | None = None) -> Cutoffs:
 
 # --- SQL expressions ---------------------------------------------------------------------------
 
+
 class beijing_date(FunctionElement):
     """The Beijing calendar date of a UTC timestamp column (China keeps UTC+8 all year)."""
 
@@ -144,12 +154,12 @@ class beijing_date(FunctionElement):
 
 @compiles(beijing_date)
 def _beijing_date_default(element, compiler, **kw):
-    return "date(%s, '+8 hours')" % compiler.process(element.clauses, **kw)
+    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"
 
 
 @compiles(beijing_date, "postgresql")
 def _beijing_date_pg(element, compiler, **kw):
-    return "CAST((%s AT TIME ZONE 'Asia/Shanghai') AS DATE)" % compiler.process(element.clauses, **kw)
+    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'Asia/Shanghai') AS DATE)"
 
 
 def with_days_left(query, today_ordinal: int, case_entity=Case):
@@ -157,12 +167,16 @@ def with_days_left(query, today_ordinal: int, case_entity=Case):
     working days left (negative: overdue; a paused clock counts from the pause), NULL for a case
     not under the clock. The same figure as `supervision.figures.days_left`."""
     at_deadline, at_pause = aliased(CalendarDay), aliased(CalendarDay)
-    query = (query.outerjoin(at_deadline, at_deadline.day == case_entity.deadline)
-             .outerjoin(at_pause, at_pause.day == case_entity.paused_since))
+    query = query.outerjoin(at_deadline, at_deadline.day == case_entity.deadline).outerjoin(
+        at_pause, at_pause.day == case_entity.paused_since
+    )
     left = case(
-        (case_entity.state.in_(OPEN_STATES) & case_entity.accepted_at.is_not(None),
-         at_deadline.ordinal - func.coalesce(at_pause.ordinal, today_ordinal)),
-        else_=None)
+        (
+            case_entity.state.in_(OPEN_STATES) & case_entity.accepted_at.is_not(None),
+            at_deadline.ordinal - func.coalesce(at_pause.ordinal, today_ordinal),
+        ),
+        else_=None,
+    )
     return query, left
 
 

@@ -4,12 +4,20 @@ An item's `[[workflow]]` steps are flattened into stages: a sequential step of d
 [a, b] is two stages (a, then b); a joint step is one stage in which every department decides.
 Pure functions; the transactions live in services.py.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 WAITING, PENDING, IN_REVIEW, APPROVED, DENIED, RETURNED, SKIPPED = (
-    "waiting", "pending", "in_review", "approved", "denied", "returned", "skipped")
+    "waiting",
+    "pending",
+    "in_review",
+    "approved",
+    "denied",
+    "returned",
+    "skipped",
+)
 DECIDED = (APPROVED, DENIED)
 OPEN = (PENDING, IN_REVIEW)
 

@@ -3,6 +3,7 @@
 Rendered with ReportLab from the same field definitions as the online form; the Chinese text
 uses the certificates' embedded CJK font (`certificates.pdf.find_cjk_font`).
 """
+
 from __future__ import annotations
 
 import io
@@ -36,9 +37,17 @@ def render(item: ServiceItem, department_name: str) -> bytes:
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=15)
     head = ParagraphStyle("head", fontName=font, fontSize=11.5, leading=17, spaceBefore=8, spaceAfter=4)
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
-                            bottomMargin=16 * mm, title=f"{item.name}申请表", author=department_name,
-                            subject=item.code)
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+        title=f"{item.name}申请表",
+        author=department_name,
+        subject=item.code,
+    )
     story = [
         _p(f"{item.name}申请表", title),
         _p(f"事项编码：{item.code}（第{item.version}版）　实施部门：{department_name}　事项类型：{item.kind}", small),
@@ -55,12 +64,15 @@ def render(item: ServiceItem, department_name: str) -> bytes:
         else:
             value = ""
         rows.append([_p(label, body), _p(value, body)])
-    grid = TableStyle([
-        ("GRID", (0, 0), (-1, -1), 0.6, colors.HexColor("#777777")),
-        ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#F2F2F2")),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
-    ])
+    grid = TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.6, colors.HexColor("#777777")),
+            ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#F2F2F2")),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("TOPPADDING", (0, 0), (-1, -1), 6),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+        ]
+    )
     fields = Table(rows, colWidths=[55 * mm, 119 * mm], rowHeights=[None] * len(rows))
     fields.setStyle(grid)
     story += [fields, _p("一、带 * 的为必填项。", small)]
@@ -69,8 +81,15 @@ def render(item: ServiceItem, department_name: str) -> bytes:
         materials = [[_p("材料名称", body), _p("必需", body), _p("形式", body), _p("份数", body), _p("已提交", body)]]
         for m in item.materials:
             name = m["name"] + ("（持有电子证照的可免提交）" if m.get("replaceable_by") else "")
-            materials.append([_p(name, body), _p("是" if m["required"] else "否", body), _p(m["form"], body),
-                              _p(str(m["copies"]), body), _p("□", body)])
+            materials.append(
+                [
+                    _p(name, body),
+                    _p("是" if m["required"] else "否", body),
+                    _p(m["form"], body),
+                    _p(str(m["copies"]), body),
+                    _p("□", body),
+                ]
+            )
         table = Table(materials, colWidths=[92 * mm, 16 * mm, 26 * mm, 16 * mm, 24 * mm])
         table.setStyle(grid)
         story.append(table)

@@ -1,6 +1,7 @@
 """Online consultation (网上咨询): a signed-in person asks about an item; an officer of the
 item's department answers; an answer can be published as FAQ on the guide, in a wording the
 officer chooses (the question as asked may hold personal details and stays private)."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -28,12 +29,18 @@ def ask(person, item: ServiceItem, question: str) -> Consultation:
         raise ConsultationError(_("请把问题写清楚（至少%(n)s个字）。", n=QUESTION_MIN))
     if len(question) > QUESTION_MAX:
         raise ConsultationError(_("问题不能超过%(n)s个字。", n=QUESTION_MAX))
-    consultation = Consultation(item_code=item.code, department_id=item.department_id, asker_id=person.id,
-                                question_enc=pii.encrypt(question), asked_at=clock.now())
+    consultation = Consultation(
+        item_code=item.code,
+        department_id=item.department_id,
+        asker_id=person.id,
+        question_enc=pii.encrypt(question),
+        asked_at=clock.now(),
+    )
     db.session.add(consultation)
     db.session.flush()
-    audit.record("catalog.consultation.ask", actor=person, subject=f"consultation:{consultation.id}",
-                 detail={"item": item.code})
+    audit.record(
+        "catalog.consultation.ask", actor=person, subject=f"consultation:{consultation.id}", detail={"item": item.code}
+    )
     db.session.commit()
     return consultation
 
@@ -42,8 +49,9 @@ def may_answer(person, consultation: Consultation) -> bool:
     return "officer" in person.roles(consultation.department_id)
 
 
-def answer(officer, consultation_id: int, text: str, *, publish: bool = False,
-           public_question: str | None = None) -> Consultation:
+def answer(
+    officer, consultation_id: int, text: str, *, publish: bool = False, public_question: str | None = None
+) -> Consultation:
     consultation = db.session.get(Consultation, consultation_id)
     if consultation is None:
         raise ConsultationError(_("咨询不存在。"))
@@ -63,8 +71,12 @@ def answer(officer, consultation_id: int, text: str, *, publish: bool = False,
     consultation.answer, consultation.answered_by_id, consultation.answered_at = text, officer.id, clock.now()
     consultation.published = bool(publish)
     consultation.public_question = public_question or None
-    audit.record("catalog.consultation.answer", actor=officer, subject=f"consultation:{consultation.id}",
-                 detail={"item": consultation.item_code, "published": consultation.published})
+    audit.record(
+        "catalog.consultation.answer",
+        actor=officer,
+        subject=f"consultation:{consultation.id}",
+        detail={"item": consultation.item_code, "published": consultation.published},
+    )
     db.session.commit()
     if first_answer:
         consultation_answered.send(current_app._get_current_object(), consultation_id=consultation.id)
@@ -72,9 +84,13 @@ def answer(officer, consultation_id: int, text: str, *, publish: bool = False,
 
 
 def published_faq(item_code: str) -> list[Consultation]:
-    return list(db.session.execute(
-        select(Consultation).where(Consultation.item_code == item_code, Consultation.published.is_(True))
-        .order_by(Consultation.answered_at)).scalars())
+    return list(
+        db.session.execute(
+            select(Consultation)
+            .where(Consultation.item_code == item_code, Consultation.published.is_(True))
+            .order_by(Consultation.answered_at)
+        ).scalars()
+    )
 
 
 def asked_by(person, item_code: str | None = None) -> list[Consultation]:
@@ -87,6 +103,10 @@ def asked_by(person, item_code: str | None = None) -> list[Consultation]:
 def inbox(officer) -> list[Consultation]:
     """The questions for the officer's departments: unanswered first, oldest first."""
     departments = [d.id for d in officer.departments("officer")]
-    return list(db.session.execute(
-        select(Consultation).where(Consultation.department_id.in_(departments))
-        .order_by(Consultation.answer.is_not(None), Consultation.asked_at, Consultation.id)).scalars())
+    return list(
+        db.session.execute(
+            select(Consultation)
+            .where(Consultation.department_id.in_(departments))
+            .order_by(Consultation.answer.is_not(None), Consultation.asked_at, Consultation.id)
+        ).scalars()
+    )

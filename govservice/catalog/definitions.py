@@ -26,6 +26,7 @@ An item file holds one service item (政务服务事项) with its standard guide
   `unavailable` for a credit registry that does not answer, each "refuse", "warn" or "note"
   (applied by `registry/credit_checks.py`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,8 +35,7 @@ import re
 import tomllib
 from pathlib import Path
 
-FIELD_TYPES = {"text", "textarea", "choice", "decimal", "integer", "date", "id_number", "credit_code", "phone",
-               "email"}
+FIELD_TYPES = {"text", "textarea", "choice", "decimal", "integer", "date", "id_number", "credit_code", "phone", "email"}
 AUDIENCES = {"person", "enterprise", "both"}
 KINDS = {"行政许可", "行政确认", "行政给付", "行政裁决", "行政奖励", "其他行政权力", "公共服务"}
 MATERIAL_FORMS = {"原件", "复印件", "原件和复印件", "原件或复印件", "电子件"}
@@ -47,32 +47,87 @@ NO_CERTIFICATE = "none"
 NOT_ITEMS = ("departments.toml", "synonyms.toml")
 
 LIFE_EVENTS = {
-    "出生": "person", "上学": "person", "就业": "person", "失业": "person", "社会保障": "person",
-    "居住": "person", "婚育": "person", "退休": "person",
-    "开办企业": "enterprise", "经营许可": "enterprise", "工程建设": "enterprise", "企业注销": "enterprise",
+    "出生": "person",
+    "上学": "person",
+    "就业": "person",
+    "失业": "person",
+    "社会保障": "person",
+    "居住": "person",
+    "婚育": "person",
+    "退休": "person",
+    "开办企业": "enterprise",
+    "经营许可": "enterprise",
+    "工程建设": "enterprise",
+    "企业注销": "enterprise",
 }
 
 #: Pre-fill sources: the signed-in person, the population registry (人口基础信息库), and the
 #: legal-person registry (法人基础信息库) for the enterprise the applicant acts for.
 PREFILL_SOURCES = {
-    "person.name", "person.id_number", "person.phone",
-    "population.name", "population.sex", "population.ethnicity", "population.birth_date",
-    "population.household_address", "population.household_type",
-    "legal_person.name", "legal_person.uscc", "legal_person.type", "legal_person.legal_representative",
-    "legal_person.address", "legal_person.registered_capital", "legal_person.established_on",
+    "person.name",
+    "person.id_number",
+    "person.phone",
+    "population.name",
+    "population.sex",
+    "population.ethnicity",
+    "population.birth_date",
+    "population.household_address",
+    "population.household_type",
+    "legal_person.name",
+    "legal_person.uscc",
+    "legal_person.type",
+    "legal_person.legal_representative",
+    "legal_person.address",
+    "legal_person.registered_capital",
+    "legal_person.established_on",
     "legal_person.scope",
 }
 
-REQUIRED = ("code", "name", "kind", "department", "audience", "result", "time_limit", "guide", "fields",
-            "materials", "workflow")
-TOP_LEVEL = set(REQUIRED) | {"name_en", "keywords_en", "joint_departments", "level_of_assurance", "life_events",
-                             "keywords", "result_name", "certificate", "credit_check"}
+REQUIRED = (
+    "code",
+    "name",
+    "kind",
+    "department",
+    "audience",
+    "result",
+    "time_limit",
+    "guide",
+    "fields",
+    "materials",
+    "workflow",
+)
+TOP_LEVEL = set(REQUIRED) | {
+    "name_en",
+    "keywords_en",
+    "joint_departments",
+    "level_of_assurance",
+    "life_events",
+    "keywords",
+    "result_name",
+    "certificate",
+    "credit_check",
+}
 CREDIT_RULES = ("refuse", "warn", "note")
 GUIDE_REQUIRED = ("legal_basis", "conditions", "fee", "place", "hours", "contact")
 GUIDE_KEYS = set(GUIDE_REQUIRED) | {"result_delivery", "process", "faq", "online_depth"}
 MATERIAL_KEYS = {"code", "name", "required", "form", "copies", "replaceable_by", "types", "max_mb", "note"}
-FIELD_KEYS = {"name", "label", "type", "required", "prefill", "readonly", "max_length", "min_length", "min", "max",
-              "pattern", "pattern_message", "choices", "help", "not_future"}
+FIELD_KEYS = {
+    "name",
+    "label",
+    "type",
+    "required",
+    "prefill",
+    "readonly",
+    "max_length",
+    "min_length",
+    "min",
+    "max",
+    "pattern",
+    "pattern_message",
+    "choices",
+    "help",
+    "not_future",
+}
 CODE = re.compile(r"^[a-z][a-z0-9-]{2,63}$")
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -157,7 +212,7 @@ def validate_item(path, item: dict, *, departments: set[str], certificate_types:
         raise ItemFileError(path, "audience", f"must be one of {sorted(AUDIENCES)}")
     result = item["result"]
     if result != NO_CERTIFICATE and result not in certificate_types:
-        raise ItemFileError(path, "result", f"unknown certificate type {result!r} (or \"none\" for a decision letter)")
+        raise ItemFileError(path, "result", f'unknown certificate type {result!r} (or "none" for a decision letter)')
     if result == NO_CERTIFICATE:
         _text(path, item, "result_name", "result_name")
     for event in item.get("life_events", []):
@@ -245,8 +300,11 @@ def _validate_fields(path, fields, audience: str) -> set[str]:
                 raise ItemFileError(path, f"{where}.pattern", f"not a regular expression: {exc}") from None
             _text(path, spec, "pattern_message", f"{where}.pattern_message")
         for key in ("min", "max"):
-            if key in spec and (spec["type"] not in {"decimal", "integer"} or isinstance(spec[key], bool)
-                                or not isinstance(spec[key], (int, float))):
+            if key in spec and (
+                spec["type"] not in {"decimal", "integer"}
+                or isinstance(spec[key], bool)
+                or not isinstance(spec[key], (int, float))
+            ):
                 raise ItemFileError(path, f"{where}.{key}", "only a number field has numeric bounds")
         if spec["name"] in names:
             raise ItemFileError(path, f"{where}.name", "duplicate field name")

@@ -1,4 +1,5 @@
 """Service items (政务服务事项), versioned: a case keeps the version it was filed under."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -4,6 +4,7 @@ The count is one GROUP BY over the cases of the window (on the index of submissi
 kept for a few minutes in each process: a home page served hundreds of times a second asks the
 database once per process per interval, and a stale figure for minutes harms no one.
 """
+
 from __future__ import annotations
 
 import threading
@@ -24,9 +25,14 @@ _lock = threading.Lock()
 
 def _counts(since) -> dict[str, int]:
     from ..cases.models import Case  # the cases domain's table; catalog is imported by cases
+
     rows = db.session.execute(
-        select(ServiceItem.code, func.count(Case.id)).select_from(Case).join(ServiceItem, ServiceItem.id == Case.item_id)
-        .where(Case.submitted_at >= since).group_by(ServiceItem.code)).all()
+        select(ServiceItem.code, func.count(Case.id))
+        .select_from(Case)
+        .join(ServiceItem, ServiceItem.id == Case.item_id)
+        .where(Case.submitted_at >= since)
+        .group_by(ServiceItem.code)
+    ).all()
     return {code: n for code, n in rows}
 
 

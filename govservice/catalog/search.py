@@ -15,6 +15,7 @@ keywords of the catalogue, and the closest one is offered ("您是不是要找�
 
 The index is an ordinary table queried with IN and GROUP BY: the same on SQLite and PostgreSQL.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,14 +34,70 @@ from .models import SearchTerm, ServiceItem
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 LATIN = re.compile(r"[a-z0-9]+")
 #: Words that say nothing about which service is meant.
-FILLERS = ("我想要", "我想", "我要", "想要", "怎么样", "怎么", "如何", "在哪里", "哪里", "什么", "需要", "可以", "办理",
-           "申请", "请问", "一下", "的", "了", "吗", "呢")
-ENGLISH_FILLERS = frozenset({"a", "an", "the", "of", "for", "to", "in", "on", "my", "i", "how", "do", "does", "can",
-                             "get", "apply", "application", "want", "need", "where", "what", "is", "and", "or",
-                             "with", "new", "me"})
+FILLERS = (
+    "我想要",
+    "我想",
+    "我要",
+    "想要",
+    "怎么样",
+    "怎么",
+    "如何",
+    "在哪里",
+    "哪里",
+    "什么",
+    "需要",
+    "可以",
+    "办理",
+    "申请",
+    "请问",
+    "一下",
+    "的",
+    "了",
+    "吗",
+    "呢",
+)
+ENGLISH_FILLERS = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "of",
+        "for",
+        "to",
+        "in",
+        "on",
+        "my",
+        "i",
+        "how",
+        "do",
+        "does",
+        "can",
+        "get",
+        "apply",
+        "application",
+        "want",
+        "need",
+        "where",
+        "what",
+        "is",
+        "and",
+        "or",
+        "with",
+        "new",
+        "me",
+    }
+)
 #: How much a term counts, by where it appears in the item.
-WEIGHTS = {"name": 10, "keywords": 8, "life_events": 5, "department": 4, "kind": 2, "materials": 2, "result": 2,
-           "guide": 1}
+WEIGHTS = {
+    "name": 10,
+    "keywords": 8,
+    "life_events": 5,
+    "department": 4,
+    "kind": 2,
+    "materials": 2,
+    "result": 2,
+    "guide": 1,
+}
 #: A match must include a term at least this strong (name, keywords, life events, department).
 STRONG = 4
 #: Items scoring below this share of the best match are left out.
@@ -63,7 +120,7 @@ def terms(text: str) -> set[str]:
     for run in CJK.findall(text):
         if len(run) == 1:
             found.add(run)
-        found.update(run[i:i + 2] for i in range(len(run) - 1))
+        found.update(run[i : i + 2] for i in range(len(run) - 1))
     found.update(_latin(word) for word in LATIN.findall(text) if len(word) >= 2)
     return found
 
@@ -118,8 +175,9 @@ def index_item(row: ServiceItem, department_name: str) -> None:
             for term in terms(text):
                 best[term] = max(best.get(term, 0), WEIGHTS[where])
     if best:  # one executemany: the sync runs at every start and in every test's demo load
-        db.session.execute(insert(SearchTerm), [{"item_id": row.id, "term": term, "weight": weight}
-                                                for term, weight in best.items()])
+        db.session.execute(
+            insert(SearchTerm), [{"item_id": row.id, "term": term, "weight": weight} for term, weight in best.items()]
+        )
 
 
 def drop_item(row: ServiceItem) -> None:
@@ -131,7 +189,7 @@ class Found:
     """What a search found: the items, best first, and a suggestion when it found nothing."""
 
     items: list = field(default_factory=list)
-    suggestion: str | None = None      # 您是不是要找… (the items are then the suggestion's)
+    suggestion: str | None = None  # 您是不是要找… (the items are then the suggestion's)
 
 
 def _ranked(wanted: set[str], limit: int) -> list[tuple[int, int, int, int]]:
@@ -147,10 +205,14 @@ def _ranked(wanted: set[str], limit: int) -> list[tuple[int, int, int, int]]:
         condition = SearchTerm.term.in_(sorted(wanted))
         need = max(1, math.ceil(len(wanted) * 0.6))
     rows = db.session.execute(
-        select(SearchTerm.item_id, hits, score, strongest).join(ServiceItem, ServiceItem.id == SearchTerm.item_id)
-        .where(condition, ServiceItem.is_current.is_(True)).group_by(SearchTerm.item_id)
+        select(SearchTerm.item_id, hits, score, strongest)
+        .join(ServiceItem, ServiceItem.id == SearchTerm.item_id)
+        .where(condition, ServiceItem.is_current.is_(True))
+        .group_by(SearchTerm.item_id)
         .having(func.count(func.distinct(SearchTerm.term)) >= need)
-        .order_by(score.desc(), SearchTerm.item_id).limit(limit * 4)).all()
+        .order_by(score.desc(), SearchTerm.item_id)
+        .limit(limit * 4)
+    ).all()
     return [tuple(r) for r in rows]
 
 
@@ -180,8 +242,9 @@ def _relevant(query: str, limit: int) -> list[ServiceItem]:
     rows = {r.id: r for r in db.session.execute(select(ServiceItem).where(ServiceItem.id.in_(best))).scalars()}
     top = max(best.values())  # the cut is on the terms' score; the phrase bonus only orders
     bonus = {i: _phrase_bonus(row.definition, query) for i, row in rows.items()}
-    kept = sorted((i for i, s in best.items() if s >= top * RELATIVE_CUT),
-                  key=lambda i: (-(best[i] + bonus.get(i, 0)), i))[:limit]
+    kept = sorted(
+        (i for i, s in best.items() if s >= top * RELATIVE_CUT), key=lambda i: (-(best[i] + bonus.get(i, 0)), i)
+    )[:limit]
     return [rows[i] for i in kept if i in rows]
 
 
@@ -207,8 +270,9 @@ def suggest(query: str) -> str | None:
     cleaned = query.strip()
     if not cleaned:
         return None
-    match = process.extractOne(cleaned, _vocabulary(), scorer=fuzz.ratio, processor=str.lower,
-                               score_cutoff=SUGGEST_CUTOFF)
+    match = process.extractOne(
+        cleaned, _vocabulary(), scorer=fuzz.ratio, processor=str.lower, score_cutoff=SUGGEST_CUTOFF
+    )
     return match[0] if match and match[0].lower() != cleaned.lower() else None
 
 

@@ -1,4 +1,5 @@
 """The service catalogue: syncing item files into versioned rows, and finding items."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,8 +38,7 @@ def sync(directory: Path = ITEMS_DIR) -> SyncReport:
     org = read_departments(directory)
     departments = {d.code: d for d in db.session.execute(select(Department)).scalars()}
     known = set(departments) | {spec["code"] for spec in org.get("departments", [])}
-    items = read_items(directory, departments=known,
-                       certificate_types=set(current_app.extensions["certificate_types"]))
+    items = read_items(directory, departments=known, certificate_types=set(current_app.extensions["certificate_types"]))
     for spec in org.get("departments", []):
         dept = departments.get(spec["code"]) or Department(code=spec["code"])
         dept.name, dept.uscc = spec["name"], spec["uscc"]
@@ -70,11 +70,18 @@ def sync(directory: Path = ITEMS_DIR) -> SyncReport:
             report.added.append(item["code"])
         result = item["result"] if item["result"] != NO_CERTIFICATE else None
         row = ServiceItem(
-            code=item["code"], version=version, is_current=True, name=item["name"], kind=item["kind"],
-            department=departments[item["department"]], result_type=result,
+            code=item["code"],
+            version=version,
+            is_current=True,
+            name=item["name"],
+            kind=item["kind"],
+            department=departments[item["department"]],
+            result_type=result,
             time_limit_days=item["time_limit"]["commitment_days"],
-            level_of_assurance=item.get("level_of_assurance", 1), audience=item["audience"],
-            definition=item, digest=item_digest,
+            level_of_assurance=item.get("level_of_assurance", 1),
+            audience=item["audience"],
+            definition=item,
+            digest=item_digest,
         )
         db.session.add(row)
         db.session.flush()
@@ -96,8 +103,11 @@ def current_item(code: str) -> ServiceItem | None:
 
 
 def list_items() -> list[ServiceItem]:
-    return list(db.session.execute(
-        select(ServiceItem).where(ServiceItem.is_current.is_(True)).order_by(ServiceItem.code)).scalars())
+    return list(
+        db.session.execute(
+            select(ServiceItem).where(ServiceItem.is_current.is_(True)).order_by(ServiceItem.code)
+        ).scalars()
+    )
 
 
 def department(code: str) -> Department | None:
@@ -108,14 +118,16 @@ def departments_by_code() -> dict[str, Department]:
     return {d.code: d for d in db.session.execute(select(Department).order_by(Department.id)).scalars()}
 
 
-def find(query: str = "", *, department: str | None = None, event: str | None = None,
-         audience: str | None = None) -> list[ServiceItem]:
+def find(
+    query: str = "", *, department: str | None = None, event: str | None = None, audience: str | None = None
+) -> list[ServiceItem]:
     """Current items by search words and/or department, life event and audience."""
     return search(query, department=department, event=event, audience=audience).items
 
 
-def search(query: str = "", *, department: str | None = None, event: str | None = None,
-           audience: str | None = None) -> search_index.Found:
+def search(
+    query: str = "", *, department: str | None = None, event: str | None = None, audience: str | None = None
+) -> search_index.Found:
     """As `find`, with the suggestion ("您是不是要找…") for words that found nothing."""
     found = search_index.search(query) if query and query.strip() else search_index.Found(list_items())
     items = found.items
@@ -137,9 +149,13 @@ def facets() -> dict:
         departments[item.department.code] = (dept, count + 1)
     events = {event: sum(event in i.definition.get("life_events", []) for i in items) for event in LIFE_EVENTS}
     return {
-        "departments": [(code, dept.name, n) for code, (dept, n) in sorted(departments.items(), key=lambda kv: kv[1][0].id)],
-        "events": {audience: [(e, events[e]) for e, a in LIFE_EVENTS.items() if a == audience and events[e]]
-                   for audience in ("person", "enterprise")},
+        "departments": [
+            (code, dept.name, n) for code, (dept, n) in sorted(departments.items(), key=lambda kv: kv[1][0].id)
+        ],
+        "events": {
+            audience: [(e, events[e]) for e, a in LIFE_EVENTS.items() if a == audience and events[e]]
+            for audience in ("person", "enterprise")
+        },
     }
 
 
@@ -151,8 +167,10 @@ def joint_departments(item: ServiceItem) -> list[Department]:
 def workflow_steps(item: ServiceItem) -> list[dict]:
     """The item's review steps with department names: [{mode, departments: [Department]}]."""
     by_code = departments_by_code()
-    return [{"mode": step["mode"], "departments": [by_code[c] for c in step["departments"] if c in by_code]}
-            for step in item.definition.get("workflow", [])]
+    return [
+        {"mode": step["mode"], "departments": [by_code[c] for c in step["departments"] if c in by_code]}
+        for step in item.definition.get("workflow", [])
+    ]
 
 
 def result_name(item: ServiceItem) -> str:

@@ -1,5 +1,6 @@
 """The service catalogue: finding a service, each item's guide (办事指南), the blank form as a PDF
 (表格下载), and online consultation (网上咨询)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -27,28 +28,45 @@ def index():
     if event not in LIFE_EVENTS:
         event = None
     found = services.search(query, department=department, event=event, audience=audience)
-    return render_template("catalog/index.html", items=found.items, suggestion=found.suggestion, query=query,
-                           department=department, event=event,
-                           audience=audience, facets=services.facets(),
-                           filtered=bool(query or department or event or audience))
+    return render_template(
+        "catalog/index.html",
+        items=found.items,
+        suggestion=found.suggestion,
+        query=query,
+        department=department,
+        event=event,
+        audience=audience,
+        facets=services.facets(),
+        filtered=bool(query or department or event or audience),
+    )
 
 
 @bp.get("/<code>")
 def guide(code):
     item = services.current_item(code) or abort(404)
     mine = consultations.asked_by(current_user, item.code) if current_user.is_authenticated else []
-    return render_template("catalog/guide.html", item=item, joint=services.joint_departments(item),
-                           steps=services.workflow_steps(item), result_name=services.result_name(item),
-                           certificate_type_name=services.certificate_type_name,
-                           faq=consultations.published_faq(item.code), mine=mine, question="")
+    return render_template(
+        "catalog/guide.html",
+        item=item,
+        joint=services.joint_departments(item),
+        steps=services.workflow_steps(item),
+        result_name=services.result_name(item),
+        certificate_type_name=services.certificate_type_name,
+        faq=consultations.published_faq(item.code),
+        mine=mine,
+        question="",
+    )
 
 
 @bp.get("/<code>/form.pdf")
 def blank_form(code):
     item = services.current_item(code) or abort(404)
     pdf = blankform.render(item, item.department.name)
-    return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f"attachment; filename={item.code}-v{item.version}.pdf"})
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"attachment; filename={item.code}-v{item.version}.pdf"},
+    )
 
 
 @bp.post("/<code>/consult")
@@ -61,12 +79,18 @@ def consult(code):
         consultations.ask(current_user, item, question)
     except consultations.ConsultationError as exc:
         flash(exc.message, "error")
-        return render_template("catalog/guide.html", item=item, joint=services.joint_departments(item),
-                               steps=services.workflow_steps(item), result_name=services.result_name(item),
-                               certificate_type_name=services.certificate_type_name,
-                               faq=consultations.published_faq(item.code),
-                               mine=consultations.asked_by(current_user, item.code), question=question,
-                               question_error=exc.message), 422
+        return render_template(
+            "catalog/guide.html",
+            item=item,
+            joint=services.joint_departments(item),
+            steps=services.workflow_steps(item),
+            result_name=services.result_name(item),
+            certificate_type_name=services.certificate_type_name,
+            faq=consultations.published_faq(item.code),
+            mine=consultations.asked_by(current_user, item.code),
+            question=question,
+            question_error=exc.message,
+        ), 422
     flash(_("您的问题已提交，答复后将通知您。"), "success")
     return redirect(url_for("catalog.guide", code=code) + "#consultation")
 
@@ -74,17 +98,24 @@ def consult(code):
 @bp.get("/consultations")
 @require_role("officer")
 def consultation_inbox():
-    return render_template("catalog/consultations.html", consultations=consultations.inbox(current_user),
-                           items={i.code: i for i in services.list_items()})
+    return render_template(
+        "catalog/consultations.html",
+        consultations=consultations.inbox(current_user),
+        items={i.code: i for i in services.list_items()},
+    )
 
 
 @bp.post("/consultations/<int:consultation_id>")
 @require_role("officer")
 def answer(consultation_id):
     try:
-        consultations.answer(current_user, consultation_id, request.form.get("answer", ""),
-                             publish=bool(request.form.get("publish")),
-                             public_question=request.form.get("public_question"))
+        consultations.answer(
+            current_user,
+            consultation_id,
+            request.form.get("answer", ""),
+            publish=bool(request.form.get("publish")),
+            public_question=request.form.get("public_question"),
+        )
     except consultations.ConsultationError as exc:
         flash(exc.message, "error")
     else:

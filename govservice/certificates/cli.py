@@ -1,5 +1,6 @@
 """`flask --app app govservice keys ...`: the token signing keys (the certificate commands
 `certificates list` and `certificates export` live in govservice/cli.py)."""
+
 from __future__ import annotations
 
 import click
@@ -14,6 +15,7 @@ def keys_rotate():
     """Add a new signing key; it signs from now on, and the old keys stay published for verification."""
     from ..audit import services as audit
     from ..extensions import db
+
     store = current_app.extensions["token_keys"]
     previous = store.active_kid
     kid = store.rotate()

@@ -8,6 +8,7 @@ POSTs to with its bearer token). The first successful read uses it up; a withdra
 used code, or one presented by another partner, is refused with a clear status, and every
 attempt is logged where the holder sees it.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -53,7 +54,7 @@ def normalise_code(text: str) -> str | None:
 
 
 def display_code(code: str) -> str:
-    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 def consent_link(code: str) -> str:
@@ -80,8 +81,11 @@ def state_label(state: str) -> str:
 
 def partners() -> list[PartnerClient]:
     """Partner systems a holder may grant to: active, with the read scope."""
-    clients = db.session.execute(select(PartnerClient).where(PartnerClient.disabled_at.is_(None))
-                                 .order_by(PartnerClient.organisation, PartnerClient.name)).scalars()
+    clients = db.session.execute(
+        select(PartnerClient)
+        .where(PartnerClient.disabled_at.is_(None))
+        .order_by(PartnerClient.organisation, PartnerClient.name)
+    ).scalars()
     return [c for c in clients if READ_SCOPE in c.scopes]
 
 
@@ -122,14 +126,25 @@ def grant(identifier: str, holder: Person, client_pk, purpose: str, until: str |
     if expires_at > now + timedelta(days=MAX_DAYS):
         raise CertificateError(_("授权期限最长%(n)s天。", n=MAX_DAYS), "until")
     code = "".join(secrets.choice(ALPHABET) for _i in range(CODE_LENGTH))
-    entry = ConsentGrant(certificate=certificate, granted_by=holder, client=client, purpose=purpose,
-                         code_hash=pii.lookup_hash(code), code_enc=pii.encrypt(code), created_at=now,
-                         expires_at=expires_at)
+    entry = ConsentGrant(
+        certificate=certificate,
+        granted_by=holder,
+        client=client,
+        purpose=purpose,
+        code_hash=pii.lookup_hash(code),
+        code_enc=pii.encrypt(code),
+        created_at=now,
+        expires_at=expires_at,
+    )
     db.session.add(entry)
     db.session.flush()
-    audit.record("certificate.consent.grant", actor=holder, subject=f"certificate:{certificate.identifier}",
-                 purpose=purpose, detail={"client": client.client_id, "until": expires_at.isoformat(),
-                                          "grant": entry.id})
+    audit.record(
+        "certificate.consent.grant",
+        actor=holder,
+        subject=f"certificate:{certificate.identifier}",
+        purpose=purpose,
+        detail={"client": client.client_id, "until": expires_at.isoformat(), "grant": entry.id},
+    )
     db.session.commit()
     return entry
 
@@ -145,14 +160,21 @@ def withdraw(grant_id, holder: Person) -> ConsentGrant:
     if state != "live":
         raise CertificateError(_("该授权%(s)s，无需撤回。", s=state_label(state)))
     now = clock.now()
-    done = db.session.execute(update(ConsentGrant).where(ConsentGrant.id == entry.id, ConsentGrant.used_at.is_(None),
-                                                         ConsentGrant.withdrawn_at.is_(None))
-                              .values(withdrawn_at=now).execution_options(synchronize_session=False))
+    done = db.session.execute(
+        update(ConsentGrant)
+        .where(ConsentGrant.id == entry.id, ConsentGrant.used_at.is_(None), ConsentGrant.withdrawn_at.is_(None))
+        .values(withdrawn_at=now)
+        .execution_options(synchronize_session=False)
+    )
     if done.rowcount != 1:
         db.session.rollback()
         raise CertificateError(_("该授权刚刚已被使用，无法撤回。"))
-    audit.record("certificate.consent.withdraw", actor=holder, subject=f"certificate:{entry.certificate.identifier}",
-                 detail={"grant": entry.id})
+    audit.record(
+        "certificate.consent.withdraw",
+        actor=holder,
+        subject=f"certificate:{entry.certificate.identifier}",
+        detail={"grant": entry.id},
+    )
     db.session.commit()
     db.session.refresh(entry)
     return entry
@@ -173,14 +195,24 @@ def redeem(code_text: str, client: PartnerClient) -> tuple[ConsentGrant, Certifi
     code = normalise_code(code_text)
     entry = None
     if code is not None:
-        entry = db.session.execute(select(ConsentGrant).where(ConsentGrant.code_hash == pii.lookup_hash(code))
-                                   ).scalar_one_or_none()
+        entry = db.session.execute(
+            select(ConsentGrant).where(ConsentGrant.code_hash == pii.lookup_hash(code))
+        ).scalar_one_or_none()
     verifier = client.label
     if entry is None or entry.client_id != client.id:
         # Another partner's code is answered like an unknown one (nothing leaks), but the holder sees the attempt.
         if entry is not None:
-            log_use(entry.certificate, channel="api", verifier=verifier, purpose=entry.purpose, result="refused",
-                    action="read", reason="wrong_partner", client=client, consent=entry)
+            log_use(
+                entry.certificate,
+                channel="api",
+                verifier=verifier,
+                purpose=entry.purpose,
+                result="refused",
+                action="read",
+                reason="wrong_partner",
+                client=client,
+                consent=entry,
+            )
         else:
             audit.record("certificate.read", detail={"client": client.client_id, "result": "consent_invalid"})
         db.session.commit()
@@ -188,26 +220,59 @@ def redeem(code_text: str, client: PartnerClient) -> tuple[ConsentGrant, Certifi
     state = state_of(entry)
     if state != "live":
         error, message, http_status = REFUSALS[state]
-        log_use(entry.certificate, channel="api", verifier=verifier, purpose=entry.purpose, result="refused",
-                action="read", reason=error, client=client, consent=entry)
+        log_use(
+            entry.certificate,
+            channel="api",
+            verifier=verifier,
+            purpose=entry.purpose,
+            result="refused",
+            action="read",
+            reason=error,
+            client=client,
+            consent=entry,
+        )
         db.session.commit()
         raise ConsentRefused(error, str(message), http_status)
     now = clock.now()
     used = db.session.execute(
-        update(ConsentGrant).where(ConsentGrant.id == entry.id, ConsentGrant.used_at.is_(None),
-                                   ConsentGrant.withdrawn_at.is_(None), ConsentGrant.expires_at > now)
-        .values(used_at=now).execution_options(synchronize_session=False))
+        update(ConsentGrant)
+        .where(
+            ConsentGrant.id == entry.id,
+            ConsentGrant.used_at.is_(None),
+            ConsentGrant.withdrawn_at.is_(None),
+            ConsentGrant.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
     if used.rowcount != 1:  # used or withdrawn a moment ago, by a concurrent request
         db.session.rollback()
         db.session.refresh(entry)
         error, message, http_status = REFUSALS.get(state_of(entry), REFUSALS["used"])
-        log_use(entry.certificate, channel="api", verifier=verifier, purpose=entry.purpose, result="refused",
-                action="read", reason=error, client=client, consent=entry)
+        log_use(
+            entry.certificate,
+            channel="api",
+            verifier=verifier,
+            purpose=entry.purpose,
+            result="refused",
+            action="read",
+            reason=error,
+            client=client,
+            consent=entry,
+        )
         db.session.commit()
         raise ConsentRefused(error, str(message), http_status)
     certificate = entry.certificate
-    log_use(certificate, channel="api", verifier=verifier, purpose=entry.purpose, result=status_of(certificate),
-            action="read", client=client, consent=entry)
+    log_use(
+        certificate,
+        channel="api",
+        verifier=verifier,
+        purpose=entry.purpose,
+        result=status_of(certificate),
+        action="read",
+        client=client,
+        consent=entry,
+    )
     content = full_content(certificate)
     db.session.commit()
     db.session.refresh(entry)

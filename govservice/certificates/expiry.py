@@ -4,6 +4,7 @@ tick`) marks each certificate with one conditional UPDATE and sends `certificate
 same transaction, where notify writes the holder's notice: the mark and the notice commit
 together, and of two timers running at once only one marks (and tells) each certificate.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -27,19 +28,32 @@ def notify_expiring(days: int | None = None) -> int:
     told, after = 0, 0
     while True:
         now = clock.now()
-        batch = list(db.session.execute(
-            select(Certificate).where(Certificate.expiry_notified_at.is_(None), Certificate.status == "valid",
-                                      Certificate.expires_at.is_not(None), Certificate.expires_at > now,
-                                      Certificate.expires_at <= now + timedelta(days=days), Certificate.id > after)
-            .order_by(Certificate.id).limit(BATCH)).scalars())
+        batch = list(
+            db.session.execute(
+                select(Certificate)
+                .where(
+                    Certificate.expiry_notified_at.is_(None),
+                    Certificate.status == "valid",
+                    Certificate.expires_at.is_not(None),
+                    Certificate.expires_at > now,
+                    Certificate.expires_at <= now + timedelta(days=days),
+                    Certificate.id > after,
+                )
+                .order_by(Certificate.id)
+                .limit(BATCH)
+            ).scalars()
+        )
         if not batch:
             db.session.rollback()
             return told
         for certificate in batch:
             after = certificate.id
             marked = db.session.execute(
-                update(Certificate).where(Certificate.id == certificate.id, Certificate.expiry_notified_at.is_(None))
-                .values(expiry_notified_at=now).execution_options(synchronize_session=False)).rowcount
+                update(Certificate)
+                .where(Certificate.id == certificate.id, Certificate.expiry_notified_at.is_(None))
+                .values(expiry_notified_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
             if marked:
                 left = max(0, (certificate.expires_at - now).days)
                 certificate_expiring.send(app, certificate=certificate, days_left=left)

@@ -29,6 +29,7 @@ still has to match.
 Input to :func:`parse_identifier` is normalised (surrounding whitespace removed,
 letters upper-cased); ``str(Identifier)`` is the canonical form.
 """
+
 from __future__ import annotations
 
 import re
@@ -155,7 +156,7 @@ def parse_identifier(s: str) -> Identifier:
     prefix = ROOT + "."
     if not text.startswith(prefix):
         raise InvalidIdentifier(f"identifier must start with {prefix!r}")
-    parts = text[len(prefix):].split(".")
+    parts = text[len(prefix) :].split(".")
     if len(parts) != 5:
         raise InvalidIdentifier(
             f"identifier must have 5 parts after {ROOT} (type code, issuer, serial, version, check); "

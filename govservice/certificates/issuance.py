@@ -12,6 +12,7 @@ The fonts, layouts, signing key and chain and token keys are loaded once per pro
 ``init_app``) and only read here. The business rules (who may be issued what, the case) are in
 ``services.issue`` / ``services.issue_for_case`` and ``lifecycle.supersede``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -71,19 +72,39 @@ class Signed:
     token: str  # the wallet's token: the certificate's claims and the signed PDF's SHA-256
 
 
-def draft(ctype: CertificateType, holder: Person, issuer: Department, data: dict, *, serial: int | str,
-          version: int, issued_at: datetime, expires_at: datetime | None, case_id: int | None = None,
-          supersedes: Certificate | None = None, actor: Person | None = None,
-          enterprise: Enterprise | None = None) -> Draft:
+def draft(
+    ctype: CertificateType,
+    holder: Person,
+    issuer: Department,
+    data: dict,
+    *,
+    serial: int | str,
+    version: int,
+    issued_at: datetime,
+    expires_at: datetime | None,
+    case_id: int | None = None,
+    supersedes: Certificate | None = None,
+    actor: Person | None = None,
+    enterprise: Enterprise | None = None,
+) -> Draft:
     return Draft(
-        ctype=ctype, identifier=identifiers.make_identifier(ctype.licence_type_code, issuer.uscc, serial, version),
-        version=version, data=data,
+        ctype=ctype,
+        identifier=identifiers.make_identifier(ctype.licence_type_code, issuer.uscc, serial, version),
+        version=version,
+        data=data,
         subject=enterprise.name if enterprise is not None else pii.mask_name(holder.name),
-        issuer_id=issuer.id, issuer_code=issuer.code, issuer_name=issuer.name, holder_id=holder.id,
-        enterprise_id=enterprise.id if enterprise is not None else None, issued_at=issued_at,
-        expires_at=expires_at, case_id=case_id, actor_id=getattr(actor, "id", None),
+        issuer_id=issuer.id,
+        issuer_code=issuer.code,
+        issuer_name=issuer.name,
+        holder_id=holder.id,
+        enterprise_id=enterprise.id if enterprise is not None else None,
+        issued_at=issued_at,
+        expires_at=expires_at,
+        case_id=case_id,
+        actor_id=getattr(actor, "id", None),
         supersedes_id=supersedes.id if supersedes is not None else None,
-        supersedes_identifier=supersedes.identifier if supersedes is not None else None)
+        supersedes_identifier=supersedes.identifier if supersedes is not None else None,
+    )
 
 
 def leave_transaction() -> None:
@@ -105,38 +126,74 @@ def sign(draft: Draft) -> Signed:
     """Render, sign and store the PDF and sign the tokens; touches no database."""
     from . import signing  # pyHanko: only in a process that signs
     from .services import pdf_font, pdf_signer, pdf_timestamper, reference_url
+
     ctype = draft.ctype
-    claims = {"cid": draft.identifier, "typ": ctype.code, "iss": draft.issuer_name, "sub": draft.subject,
-              "iat": int(draft.issued_at.timestamp())}
+    claims = {
+        "cid": draft.identifier,
+        "typ": ctype.code,
+        "iss": draft.issuer_name,
+        "sub": draft.subject,
+        "iat": int(draft.issued_at.timestamp()),
+    }
     if draft.expires_at:
         claims["exp"] = int(draft.expires_at.timestamp())
     keys = current_app.extensions["token_keys"]
     # the printed QR: a short signed reference a phone reads from paper (the wallet's token is
     # the full JWS, with the signed PDF's hash)
-    printed = shortref.make(keys, ctype.code, draft.issuer_code,
-                            int(identifiers.parse_identifier(draft.identifier).serial), draft.version)
+    printed = shortref.make(
+        keys, ctype.code, draft.issuer_code, int(identifiers.parse_identifier(draft.identifier).serial), draft.version
+    )
     document = pdf.render_certificate_pdf(
-        **layout(ctype, draft.data, draft.identifier, draft.issuer_name, draft.issued_at, draft.expires_at,
-                 reference_url(printed)), font=pdf_font())
-    signed = signing.sign_pdf(document, pdf_signer(),
-                              reason=f"{draft.issuer_name}签发{ctype.name}",
-                              location=current_app.config["PUBLIC_URL"], timestamper=pdf_timestamper())
+        **layout(
+            ctype,
+            draft.data,
+            draft.identifier,
+            draft.issuer_name,
+            draft.issued_at,
+            draft.expires_at,
+            reference_url(printed),
+        ),
+        font=pdf_font(),
+    )
+    signed = signing.sign_pdf(
+        document,
+        pdf_signer(),
+        reason=f"{draft.issuer_name}签发{ctype.name}",
+        location=current_app.config["PUBLIC_URL"],
+        timestamper=pdf_timestamper(),
+    )
     digest = hashlib.sha256(signed).hexdigest()
-    return Signed(draft=draft, pdf_blob_key=blobs.store().put(signed), pdf_sha256=digest,
-                  token=keys.sign(dict(claims, sha256=digest)))
+    return Signed(
+        draft=draft,
+        pdf_blob_key=blobs.store().put(signed),
+        pdf_sha256=digest,
+        token=keys.sign(dict(claims, sha256=digest)),
+    )
 
 
-def layout(ctype: CertificateType, data: dict, identifier: str, issuer_name: str, issued_at: datetime,
-           expires_at: datetime | None, verify_url: str) -> dict:
+def layout(
+    ctype: CertificateType,
+    data: dict,
+    identifier: str,
+    issuer_name: str,
+    issued_at: datetime,
+    expires_at: datetime | None,
+    verify_url: str,
+) -> dict:
     """What the page says, the same for the PDF and the OFD (``govservice.ofd``)."""
     local = issued_at.astimezone(clock.BEIJING)
     title = str(data.get(ctype.layout.title_field) or "") if ctype.layout.title_field else ""
     return dict(
-        title=title or ctype.layout.title, subtitle=ctype.layout.subtitle,
+        title=title or ctype.layout.title,
+        subtitle=ctype.layout.subtitle,
         rows=[(ctype.field(name).label, str(data.get(name, ""))) for name in ctype.layout.rows],
-        identifier=identifier, issuer_name=issuer_name, issued_on=f"{local:%Y年%m月%d日}",
+        identifier=identifier,
+        issuer_name=issuer_name,
+        issued_on=f"{local:%Y年%m月%d日}",
         valid_until=f"{expires_at.astimezone(clock.BEIJING):%Y年%m月%d日}" if expires_at else "长期",
-        verify_url=verify_url, footer=ctype.layout.footer)
+        verify_url=verify_url,
+        footer=ctype.layout.footer,
+    )
 
 
 def add(signed: Signed) -> Certificate:
@@ -145,18 +202,45 @@ def add(signed: Signed) -> Certificate:
     on the case refuses a second certificate (IntegrityError)."""
     d = signed.draft
     certificate = Certificate(
-        identifier=d.identifier, type_code=d.ctype.code, holder_id=d.holder_id, holder_enterprise_id=d.enterprise_id,
-        case_id=d.case_id, issuer_id=d.issuer_id, data_enc=pii.encrypt_json(d.data), status="valid",
-        issued_at=d.issued_at, expires_at=d.expires_at, pdf_blob_key=signed.pdf_blob_key,
-        pdf_sha256=signed.pdf_sha256, token=signed.token, version=d.version, supersedes_id=d.supersedes_id,
+        identifier=d.identifier,
+        type_code=d.ctype.code,
+        holder_id=d.holder_id,
+        holder_enterprise_id=d.enterprise_id,
+        case_id=d.case_id,
+        issuer_id=d.issuer_id,
+        data_enc=pii.encrypt_json(d.data),
+        status="valid",
+        issued_at=d.issued_at,
+        expires_at=d.expires_at,
+        pdf_blob_key=signed.pdf_blob_key,
+        pdf_sha256=signed.pdf_sha256,
+        token=signed.token,
+        version=d.version,
+        supersedes_id=d.supersedes_id,
     )
     db.session.add(certificate)
     db.session.flush()
-    db.session.add(CertificateEvent(certificate_id=certificate.id, at=d.issued_at, actor_id=d.actor_id, action="issue",
-                                    reason=f"替代 {d.supersedes_identifier}" if d.supersedes_identifier else None))
-    audit.record("certificate.issue", actor=d.actor_id, subject=f"certificate:{d.identifier}", case_id=d.case_id,
-                 detail={"type": d.ctype.code, "issuer": d.issuer_code, "version": d.version,
-                         "supersedes": d.supersedes_identifier})
+    db.session.add(
+        CertificateEvent(
+            certificate_id=certificate.id,
+            at=d.issued_at,
+            actor_id=d.actor_id,
+            action="issue",
+            reason=f"替代 {d.supersedes_identifier}" if d.supersedes_identifier else None,
+        )
+    )
+    audit.record(
+        "certificate.issue",
+        actor=d.actor_id,
+        subject=f"certificate:{d.identifier}",
+        case_id=d.case_id,
+        detail={
+            "type": d.ctype.code,
+            "issuer": d.issuer_code,
+            "version": d.version,
+            "supersedes": d.supersedes_identifier,
+        },
+    )
     return certificate
 
 
@@ -166,16 +250,30 @@ def warm_up() -> None:
     per process (a worker's main process before it forks), not in the first issuance."""
     from . import signing
     from .services import pdf_font, pdf_signer, pdf_timestamper
+
     ctype = next(iter(current_app.extensions["certificate_types"].values()))
     rows = [(field.label, "示例") for field in ctype.fields]
     document = pdf.render_certificate_pdf(
-        title=ctype.layout.title, subtitle=ctype.layout.subtitle, rows=rows, identifier="WARM-UP",
-        issuer_name="示例发证机关", issued_on="2026年01月01日", valid_until="长期",
-        verify_url=f"{current_app.config['PUBLIC_URL']}/v/warm-up", footer=ctype.layout.footer,
-        font=pdf_font())
+        title=ctype.layout.title,
+        subtitle=ctype.layout.subtitle,
+        rows=rows,
+        identifier="WARM-UP",
+        issuer_name="示例发证机关",
+        issued_on="2026年01月01日",
+        valid_until="长期",
+        verify_url=f"{current_app.config['PUBLIC_URL']}/v/warm-up",
+        footer=ctype.layout.footer,
+        font=pdf_font(),
+    )
     from .timestamps import TimestampUnavailable
+
     try:
-        signing.sign_pdf(document, pdf_signer(), reason="warm-up",
-                         location=current_app.config["PUBLIC_URL"], timestamper=pdf_timestamper())
+        signing.sign_pdf(
+            document,
+            pdf_signer(),
+            reason="warm-up",
+            location=current_app.config["PUBLIC_URL"],
+            timestamper=pdf_timestamper(),
+        )
     except TimestampUnavailable as exc:  # the worker starts all the same; issuances retry the TSA
         log.warning("warm-up without the TSA (%s): the first certificate sizes its signature", exc)

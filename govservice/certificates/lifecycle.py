@@ -10,6 +10,7 @@ A change keeps the GB/T 36904 serial and raises the version (001 -> 002 ...): th
 names the same licence in a new edition, and its check character changes with the version.
 The new edition keeps the old one's expiry (a change does not extend the licence's term).
 """
+
 from __future__ import annotations
 
 from flask import current_app
@@ -18,12 +19,12 @@ from sqlalchemy import select, update
 
 from .. import clock
 from ..audit import services as audit
-from ..signals import certificate_changed
 from ..extensions import db
 from ..identity.models import Person
+from ..signals import certificate_changed
 from . import identifiers, issuance
 from .models import Certificate, CertificateEvent
-from .services import CertificateError, certificate_type, checked_data, status_of, status_label
+from .services import CertificateError, certificate_type, checked_data, status_label, status_of
 
 MAX_REASON = 500
 
@@ -42,24 +43,34 @@ def _officer_certificate(certificate_id: int, officer: Person, reason: str) -> t
     return certificate, reason
 
 
-def _decide(certificate: Certificate, officer: Person, action: str, new_status: str, reason: str,
-            allowed_from: tuple[str, ...]) -> Certificate:
+def _decide(
+    certificate: Certificate, officer: Person, action: str, new_status: str, reason: str, allowed_from: tuple[str, ...]
+) -> Certificate:
     """Set the status with a conditional UPDATE, so two officers acting at once cannot both win."""
     now = clock.now()
     values = {"status": new_status, "status_changed_at": now, "status_reason": reason}
     if new_status == "revoked":
         values.update(revoked_at=now, revoke_reason=reason)
     result = db.session.execute(
-        update(Certificate).where(Certificate.id == certificate.id, Certificate.status.in_(allowed_from))
-        .values(**values).execution_options(synchronize_session=False))
+        update(Certificate)
+        .where(Certificate.id == certificate.id, Certificate.status.in_(allowed_from))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         db.session.rollback()
         db.session.refresh(certificate)
         raise CertificateError(_("该证照当前状态为“%(s)s”，不能执行此操作。", s=status_label(status_of(certificate))))
-    db.session.add(CertificateEvent(certificate_id=certificate.id, at=now, actor_id=officer.id, action=action,
-                                    reason=reason))
-    audit.record(f"certificate.{action}", actor=officer, subject=f"certificate:{certificate.identifier}",
-                 case_id=certificate.case_id, detail={"reason": reason})
+    db.session.add(
+        CertificateEvent(certificate_id=certificate.id, at=now, actor_id=officer.id, action=action, reason=reason)
+    )
+    audit.record(
+        f"certificate.{action}",
+        actor=officer,
+        subject=f"certificate:{certificate.identifier}",
+        case_id=certificate.case_id,
+        detail={"reason": reason},
+    )
     db.session.commit()
     certificate_changed.send(current_app._get_current_object(), certificate_id=certificate.id, action=action)
     db.session.refresh(certificate)
@@ -92,8 +103,9 @@ def resume(certificate_id: int, officer: Person, reason: str) -> Certificate:
     return _decide(certificate, officer, "resume", "valid", reason, ("suspended",))
 
 
-def supersede(certificate_id: int, officer: Person, changes: dict, reason: str, *,
-              case_id: int | None = None) -> Certificate:
+def supersede(
+    certificate_id: int, officer: Person, changes: dict, reason: str, *, case_id: int | None = None
+) -> Certificate:
     """变更: issue the next version with the changed details; the old one becomes superseded.
 
     ``changes`` maps field names to new values (fields not named keep their value). Returns
@@ -118,30 +130,57 @@ def supersede(certificate_id: int, officer: Person, changes: dict, reason: str, 
     if parsed.version >= identifiers.MAX_VERSION:
         raise CertificateError(_("该证照的版本号已用尽，请重新申请。"))
     now = clock.now().replace(microsecond=0)
-    draft = issuance.draft(ctype, old.holder, old.issuer, data, serial=parsed.serial, version=parsed.version + 1,
-                           issued_at=now, expires_at=old.expires_at, case_id=case_id, supersedes=old,
-                           actor=officer, enterprise=old.holder_enterprise)
+    draft = issuance.draft(
+        ctype,
+        old.holder,
+        old.issuer,
+        data,
+        serial=parsed.serial,
+        version=parsed.version + 1,
+        issued_at=now,
+        expires_at=old.expires_at,
+        case_id=case_id,
+        supersedes=old,
+        actor=officer,
+        enterprise=old.holder_enterprise,
+    )
     old_id, old_identifier, old_case_id = old.id, old.identifier, old.case_id
     issuance.leave_transaction()
     signed = issuance.sign(draft)
     locked = db.session.execute(
-        update(Certificate).where(Certificate.id == old_id, Certificate.status.in_(("valid", "suspended")))
+        update(Certificate)
+        .where(Certificate.id == old_id, Certificate.status.in_(("valid", "suspended")))
         .values(status="superseded", status_changed_at=now, status_reason=reason)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if locked.rowcount != 1:
         db.session.rollback()
         raise CertificateError(_("该证照已被他人办理，请刷新后查看。"))
     new = issuance.add(signed)
-    db.session.add(CertificateEvent(certificate_id=old_id, at=now, actor_id=officer.id, action="supersede",
-                                    reason=reason))
-    audit.record("certificate.supersede", actor=officer, subject=f"certificate:{old_identifier}",
-                 case_id=old_case_id, detail={"reason": reason, "by": new.identifier,
-                                              "changed": sorted(k for k in data if data.get(k) != current.get(k))})
+    db.session.add(
+        CertificateEvent(certificate_id=old_id, at=now, actor_id=officer.id, action="supersede", reason=reason)
+    )
+    audit.record(
+        "certificate.supersede",
+        actor=officer,
+        subject=f"certificate:{old_identifier}",
+        case_id=old_case_id,
+        detail={
+            "reason": reason,
+            "by": new.identifier,
+            "changed": sorted(k for k in data if data.get(k) != current.get(k)),
+        },
+    )
     db.session.commit()
     certificate_changed.send(current_app._get_current_object(), certificate_id=old_id, action="supersede")
     return new
 
 
 def history(certificate: Certificate) -> list[CertificateEvent]:
-    return list(db.session.execute(select(CertificateEvent).where(CertificateEvent.certificate_id == certificate.id)
-                                   .order_by(CertificateEvent.id)).scalars())
+    return list(
+        db.session.execute(
+            select(CertificateEvent)
+            .where(CertificateEvent.certificate_id == certificate.id)
+            .order_by(CertificateEvent.id)
+        ).scalars()
+    )

@@ -1,5 +1,6 @@
 """Issued electronic certificates (电子证照), their lifecycle, consent grants (授权用证) and every
 verification of them."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -29,11 +30,21 @@ class Certificate(db.Model):
         # A case issues one first certificate, however many issuers (retried or duplicated
         # tasks) race for it: the database lets one commit. Later versions (supersedes_id set)
         # may name the change application's case.
-        Index("uq_certificates_first_issue_case_id", "case_id", unique=True,
-              sqlite_where=text("supersedes_id IS NULL"), postgresql_where=text("supersedes_id IS NULL")),
+        Index(
+            "uq_certificates_first_issue_case_id",
+            "case_id",
+            unique=True,
+            sqlite_where=text("supersedes_id IS NULL"),
+            postgresql_where=text("supersedes_id IS NULL"),
+        ),
         # The expiry timer's walk (issue 10, 08110): valid certificates not yet told of their expiry.
-        Index("ix_certificates_to_notify_expiry", "expires_at", "id", sqlite_where=text(_TO_NOTIFY),
-              postgresql_where=text(_TO_NOTIFY)),
+        Index(
+            "ix_certificates_to_notify_expiry",
+            "expires_at",
+            "id",
+            sqlite_where=text(_TO_NOTIFY),
+            postgresql_where=text(_TO_NOTIFY),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     identifier: Mapped[str] = mapped_column(String(128), unique=True, nullable=False)
@@ -67,10 +78,12 @@ class Certificate(db.Model):
     holder: Mapped[Person] = relationship()
     holder_enterprise: Mapped[Enterprise | None] = relationship()
     issuer: Mapped[Department] = relationship()
-    supersedes: Mapped["Certificate | None"] = relationship(remote_side=[id])
-    verifications: Mapped[list["Verification"]] = relationship(back_populates="certificate", order_by="Verification.id.desc()")
-    events: Mapped[list["CertificateEvent"]] = relationship(back_populates="certificate", order_by="CertificateEvent.id")
-    grants: Mapped[list["ConsentGrant"]] = relationship(back_populates="certificate", order_by="ConsentGrant.id.desc()")
+    supersedes: Mapped[Certificate | None] = relationship(remote_side=[id])
+    verifications: Mapped[list[Verification]] = relationship(
+        back_populates="certificate", order_by="Verification.id.desc()"
+    )
+    events: Mapped[list[CertificateEvent]] = relationship(back_populates="certificate", order_by="CertificateEvent.id")
+    grants: Mapped[list[ConsentGrant]] = relationship(back_populates="certificate", order_by="ConsentGrant.id.desc()")
 
     @property
     def data(self) -> dict:
@@ -119,7 +132,7 @@ class ConsentGrant(db.Model):
 
     certificate: Mapped[Certificate] = relationship(back_populates="grants")
     granted_by: Mapped[Person] = relationship()
-    client: Mapped["PartnerClient"] = relationship()
+    client: Mapped[PartnerClient] = relationship()
 
     @property
     def code(self) -> str:
@@ -150,5 +163,5 @@ class Verification(db.Model):
     consent_id: Mapped[int | None] = mapped_column(ForeignKey("consent_grants.id"))
 
     certificate: Mapped[Certificate | None] = relationship(back_populates="verifications")
-    client: Mapped["PartnerClient | None"] = relationship()
+    client: Mapped[PartnerClient | None] = relationship()
     consent: Mapped[ConsentGrant | None] = relationship()

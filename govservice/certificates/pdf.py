@@ -15,6 +15,7 @@ and are skipped.  If no usable font is found we fall back to ReportLab's
 standard CID font ``STSong-Light``, which is *not* embedded (the viewer has
 to supply a substitute) and log a warning.
 """
+
 from __future__ import annotations
 
 import io
@@ -27,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+import zxingcpp
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4
@@ -36,7 +38,6 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
-import zxingcpp
 
 logger = logging.getLogger(__name__)
 
@@ -126,8 +127,10 @@ def check_font_file(path: str) -> None:
     with open(path, "rb") as fh:
         magic = fh.read(4)
     if magic not in _FONT_MAGIC:
-        raise ValueError(f"configured certificate font {path!r} cannot be embedded by ReportLab "
-                         "(TrueType outlines required, CFF/OpenType-PS is not supported)")
+        raise ValueError(
+            f"configured certificate font {path!r} cannot be embedded by ReportLab "
+            "(TrueType outlines required, CFF/OpenType-PS is not supported)"
+        )
 
 
 def find_cjk_font(
@@ -248,8 +251,7 @@ def _build_table(rows: Sequence[tuple[str, str]], font_name: str, size: float, w
     longest = max((pdfmetrics.stringWidth(str(label), font_name, size) for label, _ in rows), default=0.0)
     label_w = min(width * 0.4, max(90.0, longest + 3.2 * pad + 2))
     data = [
-        [Paragraph(_para_text(label), label_style), Paragraph(_para_text(value), value_style)]
-        for label, value in rows
+        [Paragraph(_para_text(label), label_style), Paragraph(_para_text(value), value_style)] for label, value in rows
     ] or [[Paragraph("&nbsp;", label_style), Paragraph("&nbsp;", value_style)]]
     table = Table(data, colWidths=[label_w, width - label_w])
     table.setStyle(
@@ -368,9 +370,11 @@ def _qr_operators(side: int, modules: bytes) -> str:
     is written without per-number float formatting."""
     # rows joined by a light separator, so one scan finds every run and none crosses a row
     stride = side + 1
-    rows = b"\xff".join(modules[row * side:(row + 1) * side] for row in range(side))
-    ops = ["%d %d %d 1 re" % (start % stride, side - 1 - start // stride, end - start)
-           for start, end in (run.span() for run in _DARK_RUN.finditer(rows))]
+    rows = b"\xff".join(modules[row * side : (row + 1) * side] for row in range(side))
+    ops = [
+        "%d %d %d 1 re" % (start % stride, side - 1 - start // stride, end - start)  # noqa: UP031
+        for start, end in (run.span() for run in _DARK_RUN.finditer(rows))
+    ]
     ops.append("f")
     return "\n".join(ops)
 

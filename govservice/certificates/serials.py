@@ -14,6 +14,7 @@ hold a lock while it renders and signs:
   never draw the same value), which the caller commits at once, before rendering (see
   ``issuance.leave_transaction``).
 """
+
 from __future__ import annotations
 
 from sqlalchemy import func, select

@@ -21,13 +21,15 @@ but unknown is ``not_found``. Answering a verifier (the public page, the partner
 ``verification.py``: every answer about an existing certificate is logged and shown to the
 holder; forgeries are counted.
 """
+
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
@@ -40,8 +42,8 @@ from ..audit import services as audit
 from ..catalog import services as catalog
 from ..config import ROOT
 from ..extensions import db
-from ..security.text import clean_text
 from ..identity.models import AgentGrant, Enterprise, Person
+from ..security.text import clean_text
 from ..signals import case_transitioned, certificate_changed
 from . import issuance, pdf, serials, tokens
 from .models import Certificate, Verification
@@ -89,6 +91,7 @@ def init_app(app: Flask) -> None:
         raise RuntimeError(f"CRYPTO_SUITE must be default or sm, not {suite!r}")
     if suite == "sm":  # SM2/SM3 tokens; ES256 ones issued before keep verifying
         from .sm2tokens import SM2KeyStore, SuiteKeyStore
+
         store = SuiteKeyStore(store, SM2KeyStore(f"{keys_dir}/sm2_keys"))
         store.ensure_key()
     app.extensions["token_keys"] = store
@@ -101,10 +104,11 @@ def init_app(app: Flask) -> None:
                 raise FileNotFoundError(f"signing material not found: {path}")
     case_transitioned.connect(_on_case_transitioned, sender=app, weak=False)
     from .. import trust
+
     trust.init_app(app)  # other platforms' certificates (互认), checked with the held ones at acceptance
 
 
-def pdf_signer() -> "signing.SigningMaterial":
+def pdf_signer() -> signing.SigningMaterial:
     """The key and chain that PAdES-sign PDFs, loaded on first use in this process: pyHanko and
     its dependencies stay out of a web worker that signs nothing (an issuing Celery worker loads
     it before it forks, so a wrong key or passphrase stops the worker at its start)."""
@@ -121,6 +125,7 @@ def pdf_timestamper():
     stamper = current_app.extensions.get("pdf_timestamper")
     if stamper is None:
         from .timestamps import timestamper
+
         stamper = timestamper(current_app.config, f"{current_app.config['INSTANCE_DIR']}/keys/pki")
         current_app.extensions["pdf_timestamper"] = stamper
     return stamper
@@ -135,9 +140,10 @@ def pdf_trust_roots() -> list:
     return list(roots.values())
 
 
-def signing_material(config, dev_pki_dir: str) -> "signing.SigningMaterial":
+def signing_material(config, dev_pki_dir: str) -> signing.SigningMaterial:
     """The configured production key and chain (SIGNING_*), else the development PKI."""
     from . import signing
+
     key, cert = config.get("SIGNING_KEY_FILE"), config.get("SIGNING_CERT_FILE")
     if key or cert:
         if not (key and cert):
@@ -152,6 +158,7 @@ def signing_material(config, dev_pki_dir: str) -> "signing.SigningMaterial":
 def _on_case_transitioned(app, case_id, action, **_):
     if action == "approve":
         from .tasks import TRANSIENT, issue_for_case_task
+
         try:
             issue_for_case_task.delay(case_id)
         except TRANSIENT as exc:
@@ -178,7 +185,7 @@ def certificate_type(code: str) -> CertificateType:
     return current_app.extensions["certificate_types"][code]
 
 
-def key_store() -> "tokens.TokenKeyStore | sm2tokens.SuiteKeyStore":
+def key_store() -> tokens.TokenKeyStore | sm2tokens.SuiteKeyStore:
     return current_app.extensions["token_keys"]
 
 
@@ -192,6 +199,7 @@ def _individual_business_credit_code(serial: int) -> str:
     character; digits only, because the credit code's alphabet leaves out I, O, S, V and Z.
     """
     from stdnum.cn import uscc
+
     body = f"{serial % 10**8:08d}"
     check = 11 - sum(int(c) * w for c, w in zip(body, (3, 7, 9, 10, 5, 8, 4, 2))) % 11
     number = "92" + current_app.config["REGION_CODE"] + body + {10: "X", 11: "0"}.get(check, str(check))
@@ -208,6 +216,7 @@ def _licence_number(type_code: str, serial: int, year: int) -> str:
     region = current_app.config["REGION_CODE"]
     if type_code == "spjyxkz":
         from stdnum.iso7064 import mod_11_10
+
         body = f"1{region}{serial:06d}"
         return f"JY{body}{mod_11_10.calc_check_digit(body)}"
     if type_code == "ggcswsxkz":
@@ -224,9 +233,9 @@ def _certificate_data(case) -> dict:
     data = {}
     for target, source in mapping.items():
         if source.startswith("const:"):
-            data[target] = source[len("const:"):]
+            data[target] = source[len("const:") :]
         elif source.startswith("form."):
-            data[target] = form.get(source[len("form."):], "")
+            data[target] = form.get(source[len("form.") :], "")
         elif source == "case.decided_on":
             data[target] = decided_on
         elif source == "generated.credit_code":
@@ -240,8 +249,9 @@ def _certificate_data(case) -> dict:
 
 
 def _first_certificate(case_id: int) -> Certificate | None:
-    return db.session.execute(select(Certificate).where(
-        Certificate.case_id == case_id, Certificate.supersedes_id.is_(None))).scalar_one_or_none()
+    return db.session.execute(
+        select(Certificate).where(Certificate.case_id == case_id, Certificate.supersedes_id.is_(None))
+    ).scalar_one_or_none()
 
 
 DECISION_LETTER = "jds"  # licenses/jds.toml
@@ -252,10 +262,15 @@ def _letter_data(case) -> dict:
     item = case.item
     opinion = next((e.note for e in reversed(case.events) if e.action == "approve" and e.note), "")
     enterprise = db.session.get(Enterprise, case.enterprise_id) if getattr(case, "enterprise_id", None) else None
-    return {"document_title": item.definition.get("result_name") or f"{item.name}决定书",
-            "case_number": case.number or str(case.id), "item_name": item.name, "decision": "准予办理",
-            "applicant": enterprise.name if enterprise is not None else case.applicant.name,
-            "opinion": opinion[:500], "decided_on": case.decided_at.astimezone(clock.BEIJING).date().isoformat()}
+    return {
+        "document_title": item.definition.get("result_name") or f"{item.name}决定书",
+        "case_number": case.number or str(case.id),
+        "item_name": item.name,
+        "decision": "准予办理",
+        "applicant": enterprise.name if enterprise is not None else case.applicant.name,
+        "opinion": opinion[:500],
+        "decided_on": case.decided_at.astimezone(clock.BEIJING).date().isoformat(),
+    }
 
 
 def issue_for_case(case_id: int) -> Certificate | None:
@@ -266,6 +281,7 @@ def issue_for_case(case_id: int) -> Certificate | None:
     certificate back. A case that already has its certificate is only completed.
     """
     from ..cases import services as cases
+
     case = db.session.get(cases.Case, case_id)
     if case is None or case.state != "approved":
         return None
@@ -275,14 +291,20 @@ def issue_for_case(case_id: int) -> Certificate | None:
         if certificate_type(case.item.result_type).holder_kind == "enterprise" and getattr(case, "enterprise_id", None):
             enterprise = db.session.get(Enterprise, case.enterprise_id)
         try:
-            existing = issue(case.item.result_type, case.applicant, _certificate_data(case), case_id=case.id,
-                             enterprise=enterprise)
+            existing = issue(
+                case.item.result_type, case.applicant, _certificate_data(case), case_id=case.id, enterprise=enterprise
+            )
         except issuance.AlreadyIssued as already:
             existing = already.certificate
     elif existing is None and DECISION_LETTER in current_app.extensions["certificate_types"]:
         try:  # every decision leaves a document: the item's letter, from its lead department
-            existing = issue(DECISION_LETTER, case.applicant, _letter_data(case), case_id=case.id,
-                             issuer_code=case.item.department.code)
+            existing = issue(
+                DECISION_LETTER,
+                case.applicant,
+                _letter_data(case),
+                case_id=case.id,
+                issuer_code=case.item.department.code,
+            )
         except issuance.AlreadyIssued as already:
             existing = already.certificate
     what = "决定书" if existing is not None and existing.type_code == DECISION_LETTER else "电子证照"
@@ -308,10 +330,16 @@ def retry_pending(limit: int = 100) -> list[int]:
     ``flask govservice certificates retry``."""
     from ..cases import services as cases
     from .tasks import TRANSIENT
+
     before = clock.now() - timedelta(seconds=RETRY_AFTER_SECONDS)
-    pending = list(db.session.execute(
-        select(cases.Case.id).where(cases.Case.state == "approved", cases.Case.decided_at <= before)
-        .order_by(cases.Case.id).limit(limit)).scalars())
+    pending = list(
+        db.session.execute(
+            select(cases.Case.id)
+            .where(cases.Case.state == "approved", cases.Case.decided_at <= before)
+            .order_by(cases.Case.id)
+            .limit(limit)
+        ).scalars()
+    )
     done = []
     for case_id in pending:
         try:
@@ -342,9 +370,17 @@ def checked_data(ctype: CertificateType, data: dict) -> dict:
     return clean
 
 
-def issue(type_code: str, holder: Person, data: dict, *, case_id: int | None = None,
-          issued_at: datetime | None = None, actor: Person | None = None,
-          enterprise: Enterprise | None = None, issuer_code: str | None = None) -> Certificate:
+def issue(
+    type_code: str,
+    holder: Person,
+    data: dict,
+    *,
+    case_id: int | None = None,
+    issued_at: datetime | None = None,
+    actor: Person | None = None,
+    enterprise: Enterprise | None = None,
+    issuer_code: str | None = None,
+) -> Certificate:
     """Render, sign (PAdES) and store one certificate, with its QR tokens; commits.
 
     ``holder`` is the person who applied; ``enterprise``, for a business's certificate, the
@@ -360,13 +396,25 @@ def issue(type_code: str, holder: Person, data: dict, *, case_id: int | None = N
         raise CertificateError(_("%(type)s的持证主体是个人，不能颁发给企业。", type=ctype.name))
     issuer = catalog.department(issuer_code or ctype.issuer_department)  # a letter: the item's department
     if issuer is None:
-        raise CertificateError(_("发证部门 %(code)s 未登记，请先同步服务目录。", code=issuer_code or ctype.issuer_department))
+        raise CertificateError(
+            _("发证部门 %(code)s 未登记，请先同步服务目录。", code=issuer_code or ctype.issuer_department)
+        )
     clean = checked_data(ctype, data)
     issued_at = (issued_at or clock.now()).replace(microsecond=0)
     serial = serials.next_serial("certificate", f"certificate:{ctype.licence_type_code}:{issuer.uscc}")
-    draft = issuance.draft(ctype, holder, issuer, clean, serial=serial, version=1, issued_at=issued_at,
-                           expires_at=ctype.validity.expires(issued_at), case_id=case_id, actor=actor,
-                           enterprise=enterprise)
+    draft = issuance.draft(
+        ctype,
+        holder,
+        issuer,
+        clean,
+        serial=serial,
+        version=1,
+        issued_at=issued_at,
+        expires_at=ctype.validity.expires(issued_at),
+        case_id=case_id,
+        actor=actor,
+        enterprise=enterprise,
+    )
     issuance.leave_transaction()
     signed = issuance.sign(draft)
     try:
@@ -406,8 +454,11 @@ def enterprises_acted_for(person: Person) -> set[int]:
     now = clock.now()
     represented = select(Enterprise.id).where(Enterprise.legal_representative_id == person.id)
     agent_of = select(AgentGrant.enterprise_id).where(
-        AgentGrant.agent_id == person.id, AgentGrant.revoked_at.is_(None), AgentGrant.valid_from <= now,
-        AgentGrant.valid_until > now)
+        AgentGrant.agent_id == person.id,
+        AgentGrant.revoked_at.is_(None),
+        AgentGrant.valid_from <= now,
+        AgentGrant.valid_until > now,
+    )
     return set(db.session.execute(represented).scalars()) | set(db.session.execute(agent_of).scalars())
 
 
@@ -416,13 +467,17 @@ def wallet(holder: Person) -> list[Certificate]:
     own = (Certificate.holder_enterprise_id.is_(None)) & (Certificate.holder_id == holder.id)
     enterprises = enterprises_acted_for(holder)
     condition = own | Certificate.holder_enterprise_id.in_(enterprises) if enterprises else own
-    return list(db.session.execute(
-        select(Certificate).where(condition).order_by(Certificate.issued_at.desc(), Certificate.id.desc())).scalars())
+    return list(
+        db.session.execute(
+            select(Certificate).where(condition).order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        ).scalars()
+    )
 
 
 def may_hold(person: Person, certificate: Certificate) -> bool:
     """May this person act as the certificate's holder (see it whole, share it, offer it)?"""
     from ..access import certificate_relation
+
     relation = certificate_relation(person, certificate)
     return relation is not None and not relation.staff
 
@@ -442,7 +497,8 @@ def find(identifier: str) -> Certificate | None:
     if not isinstance(identifier, str) or len(identifier) > 128:
         return None
     return db.session.execute(
-        select(Certificate).where(Certificate.identifier == identifier.strip().upper())).scalar_one_or_none()
+        select(Certificate).where(Certificate.identifier == identifier.strip().upper())
+    ).scalar_one_or_none()
 
 
 def status_of(certificate: Certificate) -> str:
@@ -460,24 +516,56 @@ def status_label(status: str) -> str:
 # --------------------------------------------------------------------------- verification
 
 
-def log_use(certificate: Certificate | None, *, channel: str, verifier: str, result: str, purpose: str | None = None,
-            action: str = "verify", reason: str | None = None, client=None, consent=None) -> Verification:
+def log_use(
+    certificate: Certificate | None,
+    *,
+    channel: str,
+    verifier: str,
+    result: str,
+    purpose: str | None = None,
+    action: str = "verify",
+    reason: str | None = None,
+    client=None,
+    consent=None,
+) -> Verification:
     """Record one check or use of a certificate (in the caller's transaction) and audit it."""
-    entry = Verification(certificate=certificate, channel=channel, verifier=verifier[:128],
-                         purpose=(purpose or None) and purpose[:255], result=result, action=action, reason=reason,
-                         client=client, consent=consent, at=clock.now())
+    entry = Verification(
+        certificate=certificate,
+        channel=channel,
+        verifier=verifier[:128],
+        purpose=(purpose or None) and purpose[:255],
+        result=result,
+        action=action,
+        reason=reason,
+        client=client,
+        consent=consent,
+        at=clock.now(),
+    )
     db.session.add(entry)
-    audit.record(f"certificate.{action}", subject=f"certificate:{certificate.identifier}" if certificate else None,
-                 purpose=entry.purpose,
-                 detail={"channel": channel, "verifier": entry.verifier, "result": result, "reason": reason,
-                         "client": client.client_id if client is not None else None})
+    audit.record(
+        f"certificate.{action}",
+        subject=f"certificate:{certificate.identifier}" if certificate else None,
+        purpose=entry.purpose,
+        detail={
+            "channel": channel,
+            "verifier": entry.verifier,
+            "result": result,
+            "reason": reason,
+            "client": client.client_id if client is not None else None,
+        },
+    )
     return entry
 
 
 def issued_by(officer: Person) -> list[Certificate]:
     departments = [d.id for d in officer.departments("officer")]
-    return list(db.session.execute(select(Certificate).where(Certificate.issuer_id.in_(departments))
-                                   .order_by(Certificate.issued_at.desc(), Certificate.id.desc())).scalars())
+    return list(
+        db.session.execute(
+            select(Certificate)
+            .where(Certificate.issuer_id.in_(departments))
+            .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        ).scalars()
+    )
 
 
 def _local_date(value: datetime | None) -> str:
@@ -488,10 +576,14 @@ def public_basics(snap) -> list[tuple[str, str]]:
     """What the public page may show of a `verification.Snapshot`: type, identifier, holder
     (a person's name masked), issuer, dates, and what replaced a superseded certificate."""
     ctype = certificate_type(snap.type_code)
-    rows = [(_("证照类型"), ctype.name), (_("证照标识"), snap.identifier),
-            (_("持证主体"), snap.holder), (_("发证机关"), snap.issuer),
-            (_("发证日期"), _local_date(snap.when("issued_at"))),
-            (_("有效期至"), _local_date(snap.when("expires_at")))]
+    rows = [
+        (_("证照类型"), ctype.name),
+        (_("证照标识"), snap.identifier),
+        (_("持证主体"), snap.holder),
+        (_("发证机关"), snap.issuer),
+        (_("发证日期"), _local_date(snap.when("issued_at"))),
+        (_("有效期至"), _local_date(snap.when("expires_at"))),
+    ]
     if snap.recorded_status in ("revoked", "suspended", "superseded") and snap.status_changed_at:
         rows.append((_("状态变更日期"), _local_date(snap.when("status_changed_at"))))
     if snap.recorded_status == "superseded" and snap.superseded_by:
@@ -528,9 +620,14 @@ def summary(snap) -> dict:
         return value.isoformat() if value else None
 
     return {
-        "identifier": snap.identifier, "type": ctype.code, "type_name": ctype.name,
-        "version": snap.version, "issuer": snap.issuer, "holder": snap.holder,
-        "issued_at": iso("issued_at"), "expires_at": iso("expires_at"),
+        "identifier": snap.identifier,
+        "type": ctype.code,
+        "type_name": ctype.name,
+        "version": snap.version,
+        "issuer": snap.issuer,
+        "holder": snap.holder,
+        "issued_at": iso("issued_at"),
+        "expires_at": iso("expires_at"),
         "status_changed_at": iso("status_changed_at"),
         "superseded_by": snap.superseded_by if snap.recorded_status == "superseded" else None,
         "pdf_sha256": snap.pdf_sha256,
@@ -540,14 +637,16 @@ def summary(snap) -> dict:
 def full_content(certificate: Certificate) -> dict:
     """Everything the certificate says (certificates:read, with the holder's consent)."""
     from .verification import snapshot
+
     ctype = certificate_type(certificate.type_code)
     data = certificate.data
     content = summary(snapshot(certificate.identifier))
     content["holder"] = certificate.holder_enterprise.name if certificate.holder_enterprise else certificate.holder.name
     if certificate.holder_enterprise is not None:
         content["holder_uscc"] = certificate.holder_enterprise.uscc
-    content["fields"] = [{"name": f.name, "label": f.label, "value": data.get(f.name, "")}
-                         for f in ctype.fields if f.name in data]
+    content["fields"] = [
+        {"name": f.name, "label": f.label, "value": data.get(f.name, "")} for f in ctype.fields if f.name in data
+    ]
     return content
 
 
@@ -573,20 +672,24 @@ def usable_as_material(certificate: Certificate, holder: Person | None = None) -
     status = status_of(certificate)
     if status != "valid":
         name = certificate_type(certificate.type_code).name
-        return False, _("%(name)s（%(id)s）%(status)s，不能作为免提交材料。", name=name, id=certificate.identifier,
-                        status=status_label(status))
+        return False, _(
+            "%(name)s（%(id)s）%(status)s，不能作为免提交材料。",
+            name=name,
+            id=certificate.identifier,
+            status=status_label(status),
+        )
     return True, ""
 
 
 def usable_certificates(holder: Person, type_codes: Iterable[str] | None = None) -> list[Certificate]:
     """The holder's certificates that may be offered as materials now (optionally of these types)."""
     wanted = set(type_codes) if type_codes is not None else None
-    return [c for c in wallet(holder)
-            if (wanted is None or c.type_code in wanted) and usable_as_material(c, holder)[0]]
+    return [c for c in wallet(holder) if (wanted is None or c.type_code in wanted) and usable_as_material(c, holder)[0]]
 
 
-def check_held_materials(identifiers_given: Iterable[str], applicant: Person, *, case_id: int | None = None,
-                         case_number: str | None = None) -> list[MaterialCheck]:
+def check_held_materials(
+    identifiers_given: Iterable[str], applicant: Person, *, case_id: int | None = None, case_number: str | None = None
+) -> list[MaterialCheck]:
     """The check at acceptance (受理): is each certificate the application names still usable?
 
     Call it before the accept transition and refuse acceptance if any result is not ``ok``
@@ -594,6 +697,7 @@ def check_held_materials(identifiers_given: Iterable[str], applicant: Person, *,
     (shown in the holder's wallet) and audited; this function commits those log rows itself.
     """
     from .. import trust
+
     results = []
     # stored words, not the interface's language
     verifier = f"受理审查（办件 {case_number}）" if case_number else "受理审查"
@@ -603,17 +707,29 @@ def check_held_materials(identifiers_given: Iterable[str], applicant: Person, *,
             continue
         certificate = find(identifier)
         if certificate is None:
-            results.append(MaterialCheck(identifier, False, "not_found",
-                                         _("未找到证照 %(id)s，不能作为免提交材料。", id=identifier)))
-            audit.record("certificate.material", case_id=case_id,
-                         detail={"identifier": str(identifier)[:128], "result": "not_found"})
+            results.append(
+                MaterialCheck(
+                    identifier, False, "not_found", _("未找到证照 %(id)s，不能作为免提交材料。", id=identifier)
+                )
+            )
+            audit.record(
+                "certificate.material",
+                case_id=case_id,
+                detail={"identifier": str(identifier)[:128], "result": "not_found"},
+            )
             continue
         ok, reason = usable_as_material(certificate, applicant)
         status = status_of(certificate)
         holds = may_hold(applicant, certificate)
-        log_use(certificate, channel="case", verifier=verifier, purpose="免提交材料核验",
-                result=status if holds else "refused", action="material",
-                reason=None if ok else (status if holds else "not_holder"))
+        log_use(
+            certificate,
+            channel="case",
+            verifier=verifier,
+            purpose="免提交材料核验",
+            result=status if holds else "refused",
+            action="material",
+            reason=None if ok else (status if holds else "not_holder"),
+        )
         results.append(MaterialCheck(certificate.identifier, ok, status, reason))
     db.session.commit()
     return results
@@ -623,13 +739,25 @@ def _check_foreign(credential: str, applicant: Person, case_id: int | None) -> M
     """互认: a certificate another platform issued, checked against the trust list (signature
     under its published keys, its status list, validity, holder); audited either way."""
     from .. import trust
-    names = {applicant.name} | {e.name for e in db.session.execute(
-        select(Enterprise).where(Enterprise.id.in_(enterprises_acted_for(applicant)))).scalars()}
+
+    names = {applicant.name} | {
+        e.name
+        for e in db.session.execute(
+            select(Enterprise).where(Enterprise.id.in_(enterprises_acted_for(applicant)))
+        ).scalars()
+    }
     ok, reason, facts = trust.check_credential(credential, names)
-    audit.record("certificate.material.foreign", actor=applicant.id, case_id=case_id,
-                 subject=f"certificate:{facts.identifier}" if facts else None,
-                 detail={"issuer": facts.issuer.name if facts else None, "result": "valid" if ok else "refused",
-                         "reason": reason or None})
+    audit.record(
+        "certificate.material.foreign",
+        actor=applicant.id,
+        case_id=case_id,
+        subject=f"certificate:{facts.identifier}" if facts else None,
+        detail={
+            "issuer": facts.issuer.name if facts else None,
+            "result": "valid" if ok else "refused",
+            "reason": reason or None,
+        },
+    )
     return MaterialCheck(facts.identifier if facts else "", ok, "valid" if ok else "refused", reason)
 
 

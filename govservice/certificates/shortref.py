@@ -24,6 +24,7 @@ and is a version-7 code (45 x 45 modules) that a phone reads from a 150-dpi prin
 offline verifier learns is that the platform issued this certificate (type, issuer, number,
 version); its status (revoked, suspended, expired) needs the online page or a status list.
 """
+
 from __future__ import annotations
 
 import base64
@@ -42,8 +43,9 @@ from . import sm2tokens
 
 KEY_HINT = 3
 MAX_LENGTH = 160
-_BODY = re.compile(r"([a-z0-9]{2,16})\.([a-z0-9_-]{1,32})\.([0-9A-Z]{1,7})\.([0-9A-Z]{1,2})\.([A-Za-z0-9_-]{%d})"
-                   % KEY_HINT)
+_BODY = re.compile(
+    r"([a-z0-9]{2,16})\.([a-z0-9_-]{1,32})\.([0-9A-Z]{1,7})\.([0-9A-Z]{1,2})\.([A-Za-z0-9_-]{%d})" % KEY_HINT  # noqa: UP031
+)
 _SIGNATURE = re.compile(r"[A-Za-z0-9_-]{86}")
 _ECDSA = ec.ECDSA(hashes.SHA256())
 _DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -150,8 +152,13 @@ def verify_with_jwks(reference: str, jwks: Mapping[str, Any]) -> Reference:
     if not isinstance(keys, list):
         raise ValueError('jwks must be a mapping with a "keys" list')
     body, ref, raw = _parse(reference)
-    candidates = [(str(k.get("kid", "")), public) for k in keys if isinstance(k, Mapping)
-                  for public in [_jwk_public(k) or sm2tokens.public_from_jwk(k)] if public is not None]
+    candidates = [
+        (str(k.get("kid", "")), public)
+        for k in keys
+        if isinstance(k, Mapping)
+        for public in [_jwk_public(k) or sm2tokens.public_from_jwk(k)]
+        if public is not None
+    ]
     return _check(body, ref, raw, candidates)
 
 
@@ -165,6 +172,7 @@ def _issuer_uscc(code: str) -> str | None:
     import time
 
     from ..catalog import services as catalog
+
     now = time.monotonic()
     cached = _ISSUERS.get(code)
     if cached is None or now - cached[0] > _ISSUER_TTL:
@@ -180,6 +188,7 @@ def identifier_of(ref: Reference) -> str | None:
     from flask import current_app
 
     from . import identifiers
+
     ctype = current_app.extensions["certificate_types"].get(ref.type_code)
     uscc = _issuer_uscc(ref.issuer_code)
     if ctype is None or uscc is None:
@@ -190,14 +199,23 @@ def identifier_of(ref: Reference) -> str | None:
         return None
 
 
-def verify_reference(reference: str, *, channel: str, verifier: str, purpose: str | None = None,
-                     client_id: int | None = None, client_label: str | None = None, quota=None):
+def verify_reference(
+    reference: str,
+    *,
+    channel: str,
+    verifier: str,
+    purpose: str | None = None,
+    client_id: int | None = None,
+    client_label: str | None = None,
+    quota=None,
+):
     """Status for a printed reference, logged like a token's check: (status, snapshot), or
     ("forged", None) when it does not verify or names no certificate issued here. `quota` (a
     verification.Quota) is spent whatever the answer."""
     from flask import current_app
 
     from . import verification
+
     try:
         ref = verify(current_app.extensions["token_keys"], reference)
     except ReferenceError as exc:
@@ -207,8 +225,15 @@ def verify_reference(reference: str, *, channel: str, verifier: str, purpose: st
     if identifier is None:
         verification.refused(channel, "unknown_certificate", quota)
         return "forged", None
-    status, snap = verification.verify_identifier(identifier, channel=channel, verifier=verifier, purpose=purpose,
-                                                  client_id=client_id, client_label=client_label, quota=quota)
+    status, snap = verification.verify_identifier(
+        identifier,
+        channel=channel,
+        verifier=verifier,
+        purpose=purpose,
+        client_id=client_id,
+        client_label=client_label,
+        quota=quota,
+    )
     if snap is None or snap.type_code != ref.type_code:
         return "forged", None
     return status, snap

@@ -22,6 +22,7 @@ signature only (estimating means a second, dummy CMS signature each time).
   validator): at any validation time, also after the signing certificate expired, from what the
   file carries alone.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,6 +39,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from asn1crypto import cms
 from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -47,12 +49,11 @@ from cryptography.x509.oid import NameOID
 from pyhanko.keys import load_certs_from_pemder
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
-from asn1crypto import cms
 from pyhanko.sign import fields, signers
 from pyhanko.sign.attributes import CMSAttributeProvider, SignedAttributeProviderSpec
+from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
 from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
@@ -86,10 +87,10 @@ DEV_ROOT_CERT_FILE = "dev-root-ca.pem"
 DEV_ROOT_KEY_FILE = "dev-root-ca.key.pem"
 DEV_SIGNING_CERT_FILE = "dev-signing.pem"
 DEV_SIGNING_KEY_FILE = "dev-signing.key.pem"
-DEV_TSA_CERT_FILE = "dev-tsa.pem"        # the names timestamps.py reads
+DEV_TSA_CERT_FILE = "dev-tsa.pem"  # the names timestamps.py reads
 DEV_TSA_KEY_FILE = "dev-tsa.key.pem"
 DEV_CRL_FILE = "dev-root-ca.crl"
-DEV_CRL_DAYS = 30          # a new CRL every DEV_CRL_DAYS - DEV_CRL_RENEW_DAYS days
+DEV_CRL_DAYS = 30  # a new CRL every DEV_CRL_DAYS - DEV_CRL_RENEW_DAYS days
 DEV_CRL_RENEW_DAYS = 7
 
 DEV_ROOT_CN = "govservice 开发用根证书"
@@ -222,20 +223,29 @@ def _name(cn: str) -> x509.Name:
 
 def _key_usage(*, sign: bool = False, ca: bool = False) -> x509.KeyUsage:
     return x509.KeyUsage(
-        digital_signature=sign, content_commitment=sign and not ca,  # nonRepudiation
-        key_encipherment=False, data_encipherment=False, key_agreement=False,
-        key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False)
+        digital_signature=sign,
+        content_commitment=sign and not ca,  # nonRepudiation
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
+    )
 
 
 def _key_pem(key) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
-def _issue_leaf(root_cert: x509.Certificate, root_key, cn: str, validity: dt.timedelta,
-                eku: x509.ObjectIdentifier | None = None):
+def _issue_leaf(
+    root_cert: x509.Certificate, root_key, cn: str, validity: dt.timedelta, eku: x509.ObjectIdentifier | None = None
+):
     """A key and an end-entity certificate the development root issues (EC P-256)."""
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     key = ec.generate_private_key(ec.SECP256R1())
     root_ski = root_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     builder = (
@@ -257,7 +267,7 @@ def _issue_leaf(root_cert: x509.Certificate, root_key, cn: str, validity: dt.tim
 
 
 def _generate_dev_pki(directory: Path, signing_validity: dt.timedelta) -> None:
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     root_key = ec.generate_private_key(ec.SECP256R1())
     root_name = _name(DEV_ROOT_CN)
     root_cert = (
@@ -294,8 +304,9 @@ def _ensure_dev_tsa(directory: Path) -> None:
     time-stamps are what keeps a signature valid after the signer's certificate expired)."""
     if (directory / DEV_TSA_CERT_FILE).is_file() or not (directory / DEV_ROOT_KEY_FILE).is_file():
         return
-    key, cert = _issue_leaf(*_dev_root(directory), DEV_TSA_CN, dt.timedelta(days=3650),
-                            eku=x509.oid.ExtendedKeyUsageOID.TIME_STAMPING)
+    key, cert = _issue_leaf(
+        *_dev_root(directory), DEV_TSA_CN, dt.timedelta(days=3650), eku=x509.oid.ExtendedKeyUsageOID.TIME_STAMPING
+    )
     _write_private(directory / DEV_TSA_KEY_FILE, _key_pem(key), 0o600)
     _write_private(directory / DEV_TSA_CERT_FILE, cert.public_bytes(serialization.Encoding.PEM), 0o644)
     logger.info("created the development TSA certificate in %s", directory)
@@ -307,7 +318,7 @@ def _crl_is_fresh(path: Path) -> bool:
     except (FileNotFoundError, ValueError):
         return False
     renew_at = crl.next_update_utc - dt.timedelta(days=DEV_CRL_RENEW_DAYS)
-    return dt.datetime.now(dt.timezone.utc) < renew_at
+    return dt.datetime.now(dt.UTC) < renew_at
 
 
 def dev_crl(directory: str | os.PathLike[str]):
@@ -316,35 +327,39 @@ def dev_crl(directory: str | os.PathLike[str]):
     It lists nothing (the development CA revokes nothing); what matters to a long-term
     signature is that it was current when the signature was made, and is in the file."""
     from asn1crypto import crl as asn1_crl
+
     path = Path(directory)
     target = path / DEV_CRL_FILE
     if not _crl_is_fresh(target):
         with _dir_lock(path):
             if not _crl_is_fresh(target):
                 root_cert, root_key = _dev_root(path)
-                now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+                now = dt.datetime.now(dt.UTC).replace(microsecond=0)
                 root_ski = root_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-                crl = (x509.CertificateRevocationListBuilder()
-                       .issuer_name(root_cert.subject)
-                       .last_update(now - dt.timedelta(minutes=5))
-                       .next_update(now + dt.timedelta(days=DEV_CRL_DAYS))
-                       .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
-                       .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(root_ski),
-                                      critical=False)
-                       .sign(root_key, hashes.SHA256()))
+                crl = (
+                    x509.CertificateRevocationListBuilder()
+                    .issuer_name(root_cert.subject)
+                    .last_update(now - dt.timedelta(minutes=5))
+                    .next_update(now + dt.timedelta(days=DEV_CRL_DAYS))
+                    .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
+                    .add_extension(
+                        x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(root_ski), critical=False
+                    )
+                    .sign(root_key, hashes.SHA256())
+                )
                 _write_private(target, crl.public_bytes(serialization.Encoding.DER), 0o644)
     return asn1_crl.CertificateList.load(target.read_bytes())
 
 
 def _dev_pki_complete(directory: Path) -> bool:
     return all(
-        (directory / name).is_file()
-        for name in (DEV_ROOT_CERT_FILE, DEV_SIGNING_KEY_FILE, DEV_SIGNING_CERT_FILE)
+        (directory / name).is_file() for name in (DEV_ROOT_CERT_FILE, DEV_SIGNING_KEY_FILE, DEV_SIGNING_CERT_FILE)
     )
 
 
-def ensure_dev_pki_files(directory: str | os.PathLike[str], *,
-                         signing_validity: dt.timedelta = dt.timedelta(days=3 * 365)) -> Path:
+def ensure_dev_pki_files(
+    directory: str | os.PathLike[str], *, signing_validity: dt.timedelta = dt.timedelta(days=3 * 365)
+) -> Path:
     """The development PKI's files (see :func:`ensure_dev_pki`), created if missing."""
     path = Path(directory)
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -356,8 +371,9 @@ def ensure_dev_pki_files(directory: str | os.PathLike[str], *,
     return path
 
 
-def ensure_dev_pki(directory: str | os.PathLike[str], *,
-                   signing_validity: dt.timedelta = dt.timedelta(days=3 * 365)) -> SigningMaterial:
+def ensure_dev_pki(
+    directory: str | os.PathLike[str], *, signing_validity: dt.timedelta = dt.timedelta(days=3 * 365)
+) -> SigningMaterial:
     """Create a development PKI in ``directory`` on first use, then reuse it.
 
     Files (PEM): ``dev-root-ca.pem`` / ``dev-root-ca.key.pem`` (root CA,
@@ -376,7 +392,7 @@ def ensure_dev_pki(directory: str | os.PathLike[str], *,
     )
     material = dataclasses.replace(material, dev_pki_dir=os.fspath(path))
     expiry = material.signing_cert["tbs_certificate"]["validity"]["not_after"].native
-    if expiry <= dt.datetime.now(dt.timezone.utc):
+    if expiry <= dt.datetime.now(dt.UTC):
         logger.warning(
             "development signing certificate in %s expired on %s; delete the directory to regenerate",
             path,
@@ -451,7 +467,8 @@ class _PadesBaselineAttributes(SignedAttributeProviderSpec):
 
     def __init__(self, signing_cert: asn1_x509.Certificate):
         self._signing_certificate = _FixedAttribute(
-            simple_cms_attribute("signing_certificate_v2", as_signing_certificate_v2(signing_cert)).dump())
+            simple_cms_attribute("signing_certificate_v2", as_signing_certificate_v2(signing_cert)).dump()
+        )
 
     def signed_attr_providers(self, data_digest: bytes, digest_algorithm: str):
         yield self._signing_certificate
@@ -519,6 +536,7 @@ def sign_pdf(
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
     from .timestamps import TimestampUnavailable
+
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
     long_term = timestamper is not None
     meta = signers.PdfSignatureMetadata(
@@ -567,9 +585,7 @@ def validate_pdf(
     try:
         roots = [_to_asn1(c) for c in trust_roots]
     except Exception as exc:
-        return ValidationReport(
-            signed=False, intact=False, valid=False, summary=f"unusable trust roots: {exc}"
-        )
+        return ValidationReport(signed=False, intact=False, valid=False, summary=f"unusable trust roots: {exc}")
     if not isinstance(pdf_bytes, (bytes, bytearray, memoryview)):
         return _unsigned(f"not a PDF document (got {type(pdf_bytes).__name__})")
     data = bytes(pdf_bytes)
@@ -639,9 +655,7 @@ def validate_pdf(
                 + (f" ({level.name})" if level is not None else "")
                 + ("" if status.docmdp_ok else ", not permitted")
             )
-        details.append(
-            f"{label} by {name}: {status.summary()}" + (f" — {'; '.join(problems)}" if problems else "")
-        )
+        details.append(f"{label} by {name}: {status.summary()}" + (f" — {'; '.join(problems)}" if problems else ""))
 
     if all_valid:
         head = "signature valid" if len(embedded) == 1 else f"all {len(embedded)} signatures valid"
@@ -707,12 +721,16 @@ def validate_pdf_lta(
         return LongTermReport(False, "UNREADABLE", summary=f"{type(exc).__name__}: {exc}")
     if not embedded:
         return LongTermReport(False, "UNSIGNED", summary="the document is not signed")
-    at = at or dt.datetime.now(dt.timezone.utc)
-    spec = PdfSignatureValidationSpec(SignatureValidationSpec(
-        cert_validation_policy=CertValidationPolicySpec(
-            trust_manager=SimpleTrustManager.build(trust_roots=roots),
-            revinfo_policy=CertRevTrustPolicy(REQUIRE_REVINFO)),
-        revinfo_gathering_policy=RevocationInfoGatheringSpec(RevinfoOnlineFetchingRule.LOCAL_ONLY)))
+    at = at or dt.datetime.now(dt.UTC)
+    spec = PdfSignatureValidationSpec(
+        SignatureValidationSpec(
+            cert_validation_policy=CertValidationPolicySpec(
+                trust_manager=SimpleTrustManager.build(trust_roots=roots),
+                revinfo_policy=CertRevTrustPolicy(REQUIRE_REVINFO),
+            ),
+            revinfo_gathering_policy=RevocationInfoGatheringSpec(RevinfoOnlineFetchingRule.LOCAL_ONLY),
+        )
+    )
     timing = ValidationTimingInfo(validation_time=at, best_signature_time=at, point_in_time_validation=True)
     try:
         result = _run(ades_lta_validation(embedded[0], spec, timing_info=timing))
@@ -722,5 +740,9 @@ def validate_pdf_lta(
     indication = getattr(result.ades_subindic, "name", str(result.ades_subindic))
     status = result.api_status
     signed_at = getattr(getattr(status, "timestamp_validity", None), "timestamp", None)
-    return LongTermReport(valid=indication == "OK", indication=indication, signed_at=signed_at,
-                          summary=f"AdES {result.ades_subindic}" + (f": {result.failure_msg}" if result.failure_msg else ""))
+    return LongTermReport(
+        valid=indication == "OK",
+        indication=indication,
+        signed_at=signed_at,
+        summary=f"AdES {result.ades_subindic}" + (f": {result.failure_msg}" if result.failure_msg else ""),
+    )

@@ -18,6 +18,7 @@ through ``tongsuopy``, a fork of pyca/cryptography: a sign or a verify is a few 
 The tests check its SM3 against GB/T 32905's examples, and its SM2 signatures against gmssl, an
 independent implementation whose core they check against GB/T 32918's worked example.
 """
+
 from __future__ import annotations
 
 import base64
@@ -30,7 +31,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ def _unb64(text: str) -> bytes:
 def _tongsuo():
     from tongsuopy.crypto import hashes
     from tongsuopy.crypto.asymciphers import ec
+
     return ec, hashes
 
 
@@ -85,6 +87,7 @@ def thumbprint(x: str, y: str) -> str:
 
 def sign_raw(key, data: bytes) -> bytes:
     from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
     r, s = decode_dss_signature(key.sign(data, algorithm()))
     return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
@@ -92,6 +95,7 @@ def sign_raw(key, data: bytes) -> bytes:
 def verify_raw(public, signature: bytes, data: bytes) -> bool:
     from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
     from tongsuopy.crypto.exceptions import InvalidSignature
+
     if len(signature) != 64:
         return False
     der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
@@ -142,12 +146,19 @@ class SM2KeyStore:
         if _b64(numbers.x.to_bytes(32, "big")) != data["x"] or _b64(numbers.y.to_bytes(32, "big")) != data["y"]:
             raise ValueError("the public key does not match the private key")
         created = datetime.fromisoformat(data["created_at"].replace("Z", "+00:00"))
-        return {"kid": data["kid"], "x": data["x"], "y": data["y"], "created_at": created,
-                "private": private, "public": private.public_key()}
+        return {
+            "kid": data["kid"],
+            "x": data["x"],
+            "y": data["y"],
+            "created_at": created,
+            "private": private,
+            "public": private.public_key(),
+        }
 
     @contextlib.contextmanager
     def _write_lock(self):
         import fcntl
+
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(self.directory / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -159,7 +170,7 @@ class SM2KeyStore:
     def _write_new_key(self) -> str:
         ec, _ = _tongsuo()
         keys = self._keys()
-        created = datetime.now(timezone.utc)
+        created = datetime.now(UTC)
         if keys and created <= keys[0]["created_at"]:
             created = keys[0]["created_at"] + timedelta(microseconds=1)
         private = ec.generate_private_key(ec.SM2())
@@ -167,8 +178,17 @@ class SM2KeyStore:
         x = _b64(numbers.public_numbers.x.to_bytes(32, "big"))
         y = _b64(numbers.public_numbers.y.to_bytes(32, "big"))
         kid = thumbprint(x, y)
-        data = {"kty": "EC", "crv": CURVE, "x": x, "y": y, "d": _b64(numbers.private_value.to_bytes(32, "big")),
-                "kid": kid, "use": "sig", "alg": ALG, "created_at": created.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+        data = {
+            "kty": "EC",
+            "crv": CURVE,
+            "x": x,
+            "y": y,
+            "d": _b64(numbers.private_value.to_bytes(32, "big")),
+            "kid": kid,
+            "use": "sig",
+            "alg": ALG,
+            "created_at": created.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        }
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=self.directory)
         try:
             os.fchmod(fd, 0o600)
@@ -203,8 +223,12 @@ class SM2KeyStore:
         return [k["kid"] for k in self._keys()]
 
     def public_jwks(self) -> dict:
-        return {"keys": [{"kty": "EC", "crv": CURVE, "x": k["x"], "y": k["y"], "kid": k["kid"], "use": "sig",
-                          "alg": ALG} for k in self._keys()]}
+        return {
+            "keys": [
+                {"kty": "EC", "crv": CURVE, "x": k["x"], "y": k["y"], "kid": k["kid"], "use": "sig", "alg": ALG}
+                for k in self._keys()
+            ]
+        }
 
     def signing_key(self):
         self.ensure_key()

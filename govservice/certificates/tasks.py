@@ -6,6 +6,7 @@ died, a duplicate): ``services.issue_for_case`` is idempotent and the database's
 on a case's first certificate makes it so even for two runs at the same moment, so the task
 is acknowledged late and retried freely.
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,11 +31,12 @@ FRESH_CONNECTIONS = "govservice.certificates.fresh_connections"  # registered on
 
 
 def _backoff(retries: int) -> float:
-    return min(60.0, 2.0 ** retries)
+    return min(60.0, 2.0**retries)
 
 
-@shared_task(name="certificates.issue_for_case", bind=True, acks_late=True, reject_on_worker_lost=True,
-             max_retries=MAX_RETRIES)
+@shared_task(
+    name="certificates.issue_for_case", bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES
+)
 def issue_for_case_task(self, case_id: int) -> str | None:
     """Issue the certificate of an approved case; returns its identifier (None: nothing to issue)."""
     attempt = 0
@@ -79,6 +81,7 @@ def drain_verifications_task() -> int:
     """The verification log's drainer on the beat (each web process drains too, every half
     second; several drainers take turns under one Redis lock)."""
     from . import verification
+
     return verification.flush()
 
 
@@ -92,4 +95,5 @@ def retry_pending_task() -> int:
 def notify_expiring_task() -> int:
     """到期提醒: the holders of certificates expiring within EXPIRY_NOTICE_DAYS, each told once."""
     from . import expiry
+
     return expiry.notify_expiring()

@@ -17,6 +17,7 @@
 pyHanko is imported only inside the functions that sign: a web worker that signs nothing never
 loads it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,10 +39,13 @@ class TimestampUnavailable(OSError):
 def dev_timestamper(pki_dir: str):
     """The development TSA of the development PKI in ``pki_dir`` (created with it)."""
     from . import signing
+
     signing.ensure_dev_pki_files(pki_dir)
-    return DevTimeStamper.from_files(os.path.join(pki_dir, signing.DEV_TSA_CERT_FILE),
-                                     os.path.join(pki_dir, signing.DEV_TSA_KEY_FILE),
-                                     os.path.join(pki_dir, signing.DEV_ROOT_CERT_FILE))
+    return DevTimeStamper.from_files(
+        os.path.join(pki_dir, signing.DEV_TSA_CERT_FILE),
+        os.path.join(pki_dir, signing.DEV_TSA_KEY_FILE),
+        os.path.join(pki_dir, signing.DEV_ROOT_CERT_FILE),
+    )
 
 
 def timestamper(config, pki_dir: str):
@@ -50,6 +54,7 @@ def timestamper(config, pki_dir: str):
     if url:
         from pyhanko.keys import load_certs_from_pemder
         from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+
         stamper = RequestsHTTPTimeStamper(url, timeout=float(config.get("TSA_TIMEOUT") or 5))
         files = [p.strip() for p in (config.get("TSA_CA_FILE") or "").split(",") if p.strip()]
         # the TSA's CA: the signature embeds the validation data of its chain too
@@ -71,24 +76,30 @@ def _dev_timestamper_class():
 
         def __init__(self, tsa_cert, tsa_key_pem: bytes, chain):
             from asn1crypto import keys
+
             self._key = serialization.load_pem_private_key(tsa_key_pem, password=None)
             if not isinstance(self._key, ec.EllipticCurvePrivateKey):
                 raise ValueError("the development TSA key must be an EC key")
-            der = self._key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption())
+            der = self._key.private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
             super().__init__(tsa_cert, keys.PrivateKeyInfo.load(der), certs_to_embed=chain, override_md="sha256")
 
         def _sign_tst_info(self, tst_info_data, md_algorithm, dt):
             from pyhanko.sign import general
+
             digest = hashes.Hash(hashes.SHA256())
             digest.update(tst_info_data)
-            signed_attrs = cms.CMSAttributes([
-                general.simple_cms_attribute("content_type", "tst_info"),
-                general.simple_cms_attribute("signing_time", cms.Time({"utc_time": dt})),
-                general.simple_cms_attribute("signing_certificate_v2",
-                                             general.as_signing_certificate_v2(self.tsa_cert)),
-                general.simple_cms_attribute("message_digest", digest.finalize()),
-            ])
+            signed_attrs = cms.CMSAttributes(
+                [
+                    general.simple_cms_attribute("content_type", "tst_info"),
+                    general.simple_cms_attribute("signing_time", cms.Time({"utc_time": dt})),
+                    general.simple_cms_attribute(
+                        "signing_certificate_v2", general.as_signing_certificate_v2(self.tsa_cert)
+                    ),
+                    general.simple_cms_attribute("message_digest", digest.finalize()),
+                ]
+            )
             return self._key.sign(signed_attrs.dump(), ec.ECDSA(hashes.SHA256())), signed_attrs
 
         def _build_signed_data(self, tst_info_data, md_algorithm, signature, signed_attrs):
@@ -108,6 +119,7 @@ class DevTimeStamper:
     @classmethod
     def from_files(cls, cert_path: str, key_path: str, root_path: str):
         from pyhanko.keys import load_cert_from_pemder
+
         with cls._lock:
             if cls._cls is None:
                 cls._cls = _dev_timestamper_class()
@@ -130,8 +142,15 @@ def _rejection(text: str):
     class Rejection(core.Sequence):
         _fields = [("status", tsp.PKIStatusInfo)]
 
-    return Rejection({"status": {"status": "rejection", "status_string": [text],
-                                 "fail_info": tsp.PKIFailureInfo({"bad_data_format"})}})
+    return Rejection(
+        {
+            "status": {
+                "status": "rejection",
+                "status_string": [text],
+                "fail_info": tsp.PKIFailureInfo({"bad_data_format"}),
+            }
+        }
+    )
 
 
 def create_tsa_app(pki_dir: str):
@@ -152,7 +171,7 @@ def create_tsa_app(pki_dir: str):
         else:
             try:
                 query = tsp.TimeStampReq.load(body)
-                query.native  # parse it all now: asn1crypto is lazy
+                query.native  # parse it all now: asn1crypto is lazy  # noqa: B018
                 reply = stamper.request_tsa_response(query)
             except Exception as exc:  # noqa: BLE001 - any malformed request is refused, never a 500
                 log.info("development TSA refused a malformed request: %s", exc)
@@ -169,6 +188,7 @@ def create_tsa_app(pki_dir: str):
 def serve_in_thread(pki_dir: str, host: str = "127.0.0.1", port: int = 0):
     """Serve the development TSA from a daemon thread; ``server.shutdown()`` stops it."""
     from werkzeug.serving import make_server
+
     server = make_server(host, port, create_tsa_app(pki_dir), threaded=True)
     threading.Thread(target=server.serve_forever, name=f"dev-tsa-{server.server_port}", daemon=True).start()
     return server
@@ -178,11 +198,15 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="The development time-stamping authority (RFC 3161 over HTTP)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5004)
-    parser.add_argument("--pki", default=os.path.join(os.environ.get("GOVSERVICE_INSTANCE", "instance"), "keys", "pki"),
-                        help="the development PKI folder (the one the platform signs with)")
+    parser.add_argument(
+        "--pki",
+        default=os.path.join(os.environ.get("GOVSERVICE_INSTANCE", "instance"), "keys", "pki"),
+        help="the development PKI folder (the one the platform signs with)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     from werkzeug.serving import run_simple
+
     run_simple(args.host, args.port, create_tsa_app(args.pki), threaded=True)
 
 

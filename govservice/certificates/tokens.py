@@ -48,6 +48,7 @@ Note: ECDSA signatures are not unique (a token can be re-encoded with an
 equivalent signature), so identify a token by its ``jti`` claim, never by the
 token string.
 """
+
 from __future__ import annotations
 
 import binascii
@@ -61,7 +62,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -294,11 +295,11 @@ def verify_with_jwks(token: str | bytes, jwks: Mapping[str, Any]) -> dict[str, A
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _format_time(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _parse_time(value: Any) -> datetime:
@@ -307,7 +308,7 @@ def _parse_time(value: Any) -> datetime:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         raise ValueError("created_at has no time zone")
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(UTC)
 
 
 @dataclass(frozen=True)

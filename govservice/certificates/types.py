@@ -27,6 +27,7 @@ A type file::
 Unknown keys are errors (they are almost always typos). :func:`load_types` raises
 :class:`CertificateTypeError` naming the file and the offending field.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -57,10 +58,28 @@ _FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _LICENCE_TYPE_CODE = re.compile(r"[0-9A-Z]{1,64}")
 
 _TOP_KEYS = {
-    "code", "name", "name_en", "licence_type_code", "issuer_department",
-    "holder_kind", "validity", "fields", "layout", "legal_basis", "public_fields",
+    "code",
+    "name",
+    "name_en",
+    "licence_type_code",
+    "issuer_department",
+    "holder_kind",
+    "validity",
+    "fields",
+    "layout",
+    "legal_basis",
+    "public_fields",
 }
-_REQUIRED_TOP_KEYS = ("code", "name", "name_en", "licence_type_code", "issuer_department", "holder_kind", "fields", "layout")
+_REQUIRED_TOP_KEYS = (
+    "code",
+    "name",
+    "name_en",
+    "licence_type_code",
+    "issuer_department",
+    "holder_kind",
+    "fields",
+    "layout",
+)
 _FIELD_KEYS = {"name", "label", "label_en", "masked", "required"}
 _LAYOUT_KEYS = {"title", "subtitle", "footer", "rows", "title_field"}
 _VALIDITY_KEYS = {"years", "days"}
@@ -281,7 +300,8 @@ def _from_mapping(check: _Checker, data: Mapping[str, Any]) -> CertificateType:
     assert licence_type_code is not None
     if not _LICENCE_TYPE_CODE.fullmatch(licence_type_code):
         raise check.error(
-            "licence_type_code", "must be 1-64 upper-case letters or digits (no dots: it is one group of the identifier)"
+            "licence_type_code",
+            "must be 1-64 upper-case letters or digits (no dots: it is one group of the identifier)",
         )
     issuer_department = check.text(data, "issuer_department", "issuer_department")
     assert issuer_department is not None

@@ -24,6 +24,7 @@ A verification reads and never waits on a write:
 * **Forgeries cost nothing extra.** A token that does not verify, or an identifier no certificate
   has, has no holder to show a log to: it is counted (Prometheus) and not written anywhere.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,7 +37,7 @@ import time
 import uuid
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask, current_app, has_app_context
 from prometheus_client import Counter
@@ -54,15 +55,18 @@ from .models import Certificate, CertificateEvent, Verification
 log = logging.getLogger(__name__)
 
 QUEUE = "verifications:queue"  # under the deployment's key prefix
-SNAPSHOT_TTL = 3600          # seconds; the generation check, not the TTL, keeps it correct
+SNAPSHOT_TTL = 3600  # seconds; the generation check, not the TTL, keeps it correct
 DRAIN_BATCH = 1000
 DRAIN_LOCK_MS = 10_000
 
-VERIFICATIONS = Counter("govservice_verifications_total", "Verifications of existing certificates, by answer",
-                        ["channel", "result"])
-REFUSED = Counter("govservice_verifications_refused_total",
-                  "Verifications naming no certificate of ours (forged or altered tokens, unknown identifiers)",
-                  ["channel", "reason"])
+VERIFICATIONS = Counter(
+    "govservice_verifications_total", "Verifications of existing certificates, by answer", ["channel", "result"]
+)
+REFUSED = Counter(
+    "govservice_verifications_refused_total",
+    "Verifications naming no certificate of ours (forged or altered tokens, unknown identifiers)",
+    ["channel", "reason"],
+)
 
 
 @dataclass(frozen=True)
@@ -72,14 +76,14 @@ class Snapshot:
     id: int
     identifier: str
     type_code: str
-    recorded_status: str      # the issuer's decision: valid | suspended | revoked | superseded
+    recorded_status: str  # the issuer's decision: valid | suspended | revoked | superseded
     issued_at: float
     expires_at: float | None
     status_changed_at: float | None
     version: int
     pdf_sha256: str
     issuer: str
-    holder: str               # a business's name in full, a person's masked
+    holder: str  # a business's name in full, a person's masked
     superseded_by: str | None
     case_id: int | None
 
@@ -97,21 +101,34 @@ class Snapshot:
 
     def when(self, name: str) -> datetime | None:
         value = getattr(self, name)
-        return None if value is None else datetime.fromtimestamp(value, timezone.utc)
+        return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 def _snapshot_from_db(identifier: str) -> Snapshot | None:
     newer = aliased(Certificate)
     row = db.session.execute(
-        select(Certificate.id, Certificate.identifier, Certificate.type_code, Certificate.status,
-               Certificate.issued_at, Certificate.expires_at, Certificate.status_changed_at, Certificate.version,
-               Certificate.pdf_sha256, Certificate.case_id, Department.name.label("issuer"),
-               Enterprise.name.label("enterprise"), Person.name_enc, newer.identifier.label("successor"))
+        select(
+            Certificate.id,
+            Certificate.identifier,
+            Certificate.type_code,
+            Certificate.status,
+            Certificate.issued_at,
+            Certificate.expires_at,
+            Certificate.status_changed_at,
+            Certificate.version,
+            Certificate.pdf_sha256,
+            Certificate.case_id,
+            Department.name.label("issuer"),
+            Enterprise.name.label("enterprise"),
+            Person.name_enc,
+            newer.identifier.label("successor"),
+        )
         .join(Department, Department.id == Certificate.issuer_id)
         .join(Person, Person.id == Certificate.holder_id)
         .outerjoin(Enterprise, Enterprise.id == Certificate.holder_enterprise_id)
         .outerjoin(newer, newer.supersedes_id == Certificate.id)
-        .where(Certificate.identifier == identifier)).first()
+        .where(Certificate.identifier == identifier)
+    ).first()
     if row is None:
         return None
 
@@ -119,11 +136,20 @@ def _snapshot_from_db(identifier: str) -> Snapshot | None:
         return value.timestamp() if value is not None else None
 
     return Snapshot(
-        id=row.id, identifier=row.identifier, type_code=row.type_code, recorded_status=row.status,
-        issued_at=row.issued_at.timestamp(), expires_at=stamp(row.expires_at),
-        status_changed_at=stamp(row.status_changed_at), version=row.version, pdf_sha256=row.pdf_sha256,
-        issuer=row.issuer, holder=row.enterprise or pii.mask_name(pii.decrypt(row.name_enc)),
-        superseded_by=row.successor, case_id=row.case_id)
+        id=row.id,
+        identifier=row.identifier,
+        type_code=row.type_code,
+        recorded_status=row.status,
+        issued_at=row.issued_at.timestamp(),
+        expires_at=stamp(row.expires_at),
+        status_changed_at=stamp(row.status_changed_at),
+        version=row.version,
+        pdf_sha256=row.pdf_sha256,
+        issuer=row.issuer,
+        holder=row.enterprise or pii.mask_name(pii.decrypt(row.name_enc)),
+        superseded_by=row.successor,
+        case_id=row.case_id,
+    )
 
 
 def _keys(identifier: str) -> tuple[str, str]:
@@ -212,6 +238,7 @@ class Quota:
 
     def __init__(self, key: str, limit: str):
         from limits import parse
+
         self.item = parse(limit)
         self.key = key
         self.spent = False
@@ -243,6 +270,7 @@ class Quota:
         if _memory_limiter is None:
             from limits.storage import MemoryStorage
             from limits.strategies import FixedWindowRateLimiter
+
             _memory_limiter = FixedWindowRateLimiter(MemoryStorage())
         key = current_app.config.get("SESSION_KEY_PREFIX", "") + self.key
         if not _memory_limiter.hit(self.item, key):
@@ -268,8 +296,15 @@ def _refill(link, identifier: str) -> Snapshot | None:
     return found
 
 
-def _lookup(identifier: str, entry: dict | None = None, *, typ: str = "", sha256: str = "",
-            quota: Quota | None = None, guard: Guard | None = None) -> tuple[Snapshot | None, bool]:
+def _lookup(
+    identifier: str,
+    entry: dict | None = None,
+    *,
+    typ: str = "",
+    sha256: str = "",
+    quota: Quota | None = None,
+    guard: Guard | None = None,
+) -> tuple[Snapshot | None, bool]:
     """(snapshot or None, whether `entry` was queued with it).
 
     `entry` (the log entry of this verification, without its answer) is queued in the same
@@ -282,8 +317,10 @@ def _lookup(identifier: str, entry: dict | None = None, *, typ: str = "", sha256
             quota.check()
         return _snapshot_from_db(identifier), False
     snap_key, gen_key = _keys(identifier)
-    keys, args = [snap_key, gen_key, _queue()], [
-        json.dumps(entry, ensure_ascii=False)[:-1] if entry is not None else "", typ, sha256]
+    keys, args = (
+        [snap_key, gen_key, _queue()],
+        [json.dumps(entry, ensure_ascii=False)[:-1] if entry is not None else "", typ, sha256],
+    )
     if guard is not None:
         keys.append(link.prefix + guard.key)
         args.append(guard.value)
@@ -312,8 +349,12 @@ def _lookup(identifier: str, entry: dict | None = None, *, typ: str = "", sha256
     if answer[0] == 1:
         data = json.loads(answer[1])
         found = Snapshot(**data) if data else None
-        queued = entry is not None and found is not None and (not typ or found.type_code == typ) \
+        queued = (
+            entry is not None
+            and found is not None
+            and (not typ or found.type_code == typ)
             and (not sha256 or found.pdf_sha256 == sha256)
+        )
         if queued:
             _start_flusher()
         return found, queued
@@ -346,8 +387,11 @@ def _after_flush(session: Session, _context) -> None:
             if certificate is not None:
                 changed.add(certificate.identifier)
             else:
-                changed.add(session.connection().execute(
-                    select(Certificate.identifier).where(Certificate.id == obj.certificate_id)).scalar_one())
+                changed.add(
+                    session.connection()
+                    .execute(select(Certificate.identifier).where(Certificate.id == obj.certificate_id))
+                    .scalar_one()
+                )
 
 
 def _after_commit(session: Session) -> None:
@@ -366,8 +410,11 @@ def _after_commit(session: Session) -> None:
         return True
 
     if link.call(bump) is None:
-        log.error("could not invalidate the status of %s in Redis; readers may see the old status "
-                  "for up to %s s", ", ".join(sorted(changed)), SNAPSHOT_TTL)
+        log.error(
+            "could not invalidate the status of %s in Redis; readers may see the old status for up to %s s",
+            ", ".join(sorted(changed)),
+            SNAPSHOT_TTL,
+        )
 
 
 def _after_rollback(session: Session) -> None:
@@ -377,7 +424,7 @@ def _after_rollback(session: Session) -> None:
 # --------------------------------------------------------------------------- the log
 
 
-_uid_state: tuple[int, str, "itertools.count[int]"] | None = None
+_uid_state: tuple[int, str, itertools.count[int]] | None = None
 
 
 def _next_uid() -> str:
@@ -391,13 +438,18 @@ def _next_uid() -> str:
     return f"{_uid_state[1]}{next(_uid_state[2]):012x}"
 
 
-def _entry(channel: str, verifier: str, purpose: str | None, client_id: int | None,
-           client_label: str | None) -> dict:
+def _entry(channel: str, verifier: str, purpose: str | None, client_id: int | None, client_label: str | None) -> dict:
     """A verification's log entry, before its answer: the answer follows from the snapshot it is
     queued with and its time (`Snapshot.status_at`), so the request and the drainer agree."""
-    return {"uid": _next_uid(), "at": clock.now().timestamp(), "channel": channel,
-            "verifier": verifier[:128], "purpose": (purpose or None) and purpose[:255], "client_id": client_id,
-            "client": client_label}
+    return {
+        "uid": _next_uid(),
+        "at": clock.now().timestamp(),
+        "channel": channel,
+        "verifier": verifier[:128],
+        "purpose": (purpose or None) and purpose[:255],
+        "client_id": client_id,
+        "client": client_label,
+    }
 
 
 def _answer(snap: Snapshot, entry: dict, queued: bool) -> str:
@@ -408,8 +460,10 @@ def _answer(snap: Snapshot, entry: dict, queued: bool) -> str:
         return status
     entry = dict(entry, snapshot=asdict(snap))
     link = redis_link.link()
-    if link is not None and link.call(lambda r: r.rpush(_queue(), json.dumps(entry, ensure_ascii=False)),
-                                      DOWN) is not DOWN:
+    if (
+        link is not None
+        and link.call(lambda r: r.rpush(_queue(), json.dumps(entry, ensure_ascii=False)), DOWN) is not DOWN
+    ):
         _start_flusher()
         return status
     _insert([entry])
@@ -417,7 +471,7 @@ def _answer(snap: Snapshot, entry: dict, queued: bool) -> str:
     return status
 
 
-def refused(channel: str, reason: str, quota: "Quota | None" = None) -> None:
+def refused(channel: str, reason: str, quota: Quota | None = None) -> None:
     """A forged token or an unknown identifier: counted, nothing written; `quota` spent (RateLimited)."""
     if quota is not None:
         quota.check()
@@ -440,10 +494,20 @@ def _insert(entries: list[dict]) -> None:
         if not entries:
             return
     results = {e["uid"]: snaps[e["uid"]].status_at(e["at"]) for e in entries}
-    rows = [{"uid": e["uid"], "certificate_id": snaps[e["uid"]].id,
-             "at": datetime.fromtimestamp(e["at"], timezone.utc), "channel": e["channel"],
-             "verifier": e["verifier"], "purpose": e["purpose"], "result": results[e["uid"]], "action": "verify",
-             "client_id": e["client_id"]} for e in entries]
+    rows = [
+        {
+            "uid": e["uid"],
+            "certificate_id": snaps[e["uid"]].id,
+            "at": datetime.fromtimestamp(e["at"], UTC),
+            "channel": e["channel"],
+            "verifier": e["verifier"],
+            "purpose": e["purpose"],
+            "result": results[e["uid"]],
+            "action": "verify",
+            "client_id": e["client_id"],
+        }
+        for e in entries
+    ]
     if db.session.get_bind().dialect.name == "postgresql":
         # One statement of nine arrays, whatever the batch size: the same SQL text every time
         # (prepared once), where a VALUES list of a thousand rows is a new statement to build,
@@ -452,29 +516,51 @@ def _insert(entries: list[dict]) -> None:
         inserted = set(db.session.execute(_INSERT_ARRAYS, columns).scalars())
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
+
         statement = upsert(Verification).on_conflict_do_nothing(index_elements=["uid"]).returning(Verification.uid)
         inserted = set(db.session.execute(statement, rows).scalars())
     if inserted:
-        audit.record("certificate.verifications", detail={"count": len(inserted), "sha256": batch_digest(
-            row for row in rows if row["uid"] in inserted)})
+        audit.record(
+            "certificate.verifications",
+            detail={"count": len(inserted), "sha256": batch_digest(row for row in rows if row["uid"] in inserted)},
+        )
 
 
-_COLUMNS = {"uid": "varchar", "certificate_id": "integer", "at": "timestamptz", "channel": "varchar",
-            "verifier": "varchar", "purpose": "varchar", "result": "varchar", "action": "varchar",
-            "client_id": "integer"}
+_COLUMNS = {
+    "uid": "varchar",
+    "certificate_id": "integer",
+    "at": "timestamptz",
+    "channel": "varchar",
+    "verifier": "varchar",
+    "purpose": "varchar",
+    "result": "varchar",
+    "action": "varchar",
+    "client_id": "integer",
+}
 _INSERT_ARRAYS = text(
     f"INSERT INTO verifications ({', '.join(_COLUMNS)}) "
     f"SELECT * FROM unnest({', '.join(f'CAST(:{name} AS {kind}[])' for name, kind in _COLUMNS.items())}) "
-    "ON CONFLICT (uid) DO NOTHING RETURNING uid")
+    "ON CONFLICT (uid) DO NOTHING RETURNING uid"
+)
 
 
 def batch_digest(rows) -> str:
     """The digest a `certificate.verifications` audit entry holds of the rows it wrote (each a
     mapping or a `Verification`)."""
+
     def line(row) -> str:
         get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
-        return "|".join((get("uid"), str(get("certificate_id")), get("result"), get("channel"),
-                         str(get("client_id") or ""), get("at").astimezone(timezone.utc).isoformat()))
+        return "|".join(
+            (
+                get("uid"),
+                str(get("certificate_id")),
+                get("result"),
+                get("channel"),
+                str(get("client_id") or ""),
+                get("at").astimezone(UTC).isoformat(),
+            )
+        )
+
     lines = sorted(line(row) for row in rows)
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
@@ -507,7 +593,7 @@ def flush() -> int:
         if done is DOWN or int(done or 0) >= target:
             break
         token = uuid.uuid4().hex
-        if not link.call(lambda r: r.set(lock, token, nx=True, px=DRAIN_LOCK_MS)):
+        if not link.call(lambda r: r.set(lock, token, nx=True, px=DRAIN_LOCK_MS)):  # noqa: B023
             time.sleep(0.05)  # another drainer is at it: its batch lands in a moment
             continue
         try:
@@ -519,8 +605,8 @@ def flush() -> int:
 
             def trim(r):
                 pipe = r.pipeline(transaction=True)
-                pipe.ltrim(queue, len(raw), -1)
-                pipe.incrby(trimmed, len(raw))
+                pipe.ltrim(queue, len(raw), -1)  # noqa: B023
+                pipe.incrby(trimmed, len(raw))  # noqa: B023
                 return pipe.execute()
 
             link.call(trim)
@@ -529,8 +615,14 @@ def flush() -> int:
             db.session.rollback()
             raise
         finally:
-            link.call(lambda r: r.eval("if redis.call('get', KEYS[1]) == ARGV[1] then "
-                                       "return redis.call('del', KEYS[1]) end return 0", 1, lock, token))
+            link.call(
+                lambda r: r.eval(
+                    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
+                    1,
+                    lock,
+                    token,  # noqa: B023
+                )
+            )
     return drained
 
 
@@ -596,9 +688,17 @@ def _verified_claims(token: str) -> dict:
     return claims
 
 
-def verify_token(token: str, *, channel: str, verifier: str, purpose: str | None = None,
-                 client_id: int | None = None, client_label: str | None = None,
-                 quota: Quota | None = None, guard: Guard | None = None) -> tuple[str, Snapshot | None]:
+def verify_token(
+    token: str,
+    *,
+    channel: str,
+    verifier: str,
+    purpose: str | None = None,
+    client_id: int | None = None,
+    client_label: str | None = None,
+    quota: Quota | None = None,
+    guard: Guard | None = None,
+) -> tuple[str, Snapshot | None]:
     """Check a QR token and log the check; (status, snapshot), or ("forged", None) for a token
     that does not verify under the published keys or names no certificate issued here.
 
@@ -624,9 +724,17 @@ def _refuse(channel: str, reason: str, quota: Quota | None) -> tuple[str, None]:
     return "forged", None
 
 
-def verify_identifier(identifier: str, *, channel: str, verifier: str, purpose: str | None = None,
-                      client_id: int | None = None, client_label: str | None = None,
-                      quota: Quota | None = None, guard: Guard | None = None) -> tuple[str, Snapshot | None]:
+def verify_identifier(
+    identifier: str,
+    *,
+    channel: str,
+    verifier: str,
+    purpose: str | None = None,
+    client_id: int | None = None,
+    client_label: str | None = None,
+    quota: Quota | None = None,
+    guard: Guard | None = None,
+) -> tuple[str, Snapshot | None]:
     """Status for a GB/T 36904 identifier, logged; ("not_found", None) when no certificate has it.
 
     Raises identifiers.InvalidIdentifier when the text is not an identifier (the quota spent).

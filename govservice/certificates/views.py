@@ -1,12 +1,12 @@
 """我的证照 (the wallet: PDF, QR, verifications, consent), the public verification page behind
 the QR, the published keys, and the issuing department's certificate desk."""
+
 import io
 from collections import OrderedDict
 from datetime import timedelta
 
 import qrcode
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
@@ -24,11 +24,21 @@ def _wallet_page(errors=None, values=None, status=200):
     default_until = (clock.now() + timedelta(days=7)).astimezone(clock.BEIJING).strftime("%Y-%m-%dT%H:%M")
     page = queries.wallet(current_user, request.args.get("page"))
     return render_template(
-        "certificates/wallet.html", certificates=page, latest=page.extra["latest"], more=page.extra["more"],
+        "certificates/wallet.html",
+        certificates=page,
+        latest=page.extra["latest"],
+        more=page.extra["more"],
         status_of=services.status_of,
-        labels=services.STATUS_LABELS, type_of=services.certificate_type, grant_state=consent.state_of,
-        grant_label=consent.state_label, display_code=consent.display_code, consent_link=consent.consent_link,
-        partners=consent.partners(), default_until=default_until, errors=errors or {}, values=values or {},
+        labels=services.STATUS_LABELS,
+        type_of=services.certificate_type,
+        grant_state=consent.state_of,
+        grant_label=consent.state_label,
+        display_code=consent.display_code,
+        consent_link=consent.consent_link,
+        partners=consent.partners(),
+        default_until=default_until,
+        errors=errors or {},
+        values=values or {},
         verify_url=services.verify_url,
     ), status
 
@@ -44,9 +54,13 @@ def wallet():
 def verifications(identifier):
     """Every check or use of one certificate, newest first, a page at a time (用证记录)."""
     certificate = _held(identifier)
-    return render_template("certificates/verifications.html", certificate=certificate,
-                           page=queries.verifications(certificate, request.args.get("page")),
-                           type_of=services.certificate_type, labels=services.STATUS_LABELS)
+    return render_template(
+        "certificates/verifications.html",
+        certificate=certificate,
+        page=queries.verifications(certificate, request.args.get("page")),
+        type_of=services.certificate_type,
+        labels=services.STATUS_LABELS,
+    )
 
 
 def _held(identifier, what="certificate"):
@@ -90,8 +104,9 @@ def w3c_vc(identifier):
 
 
 def _credential(text: str, mimetype: str, identifier: str, suffix: str):
-    response = send_file(io.BytesIO(text.encode("ascii")), mimetype=mimetype, as_attachment=True,
-                         download_name=f"{identifier}.{suffix}")
+    response = send_file(
+        io.BytesIO(text.encode("ascii")), mimetype=mimetype, as_attachment=True, download_name=f"{identifier}.{suffix}"
+    )
     response.cache_control.no_store = True
     return response
 
@@ -113,8 +128,9 @@ def status_list(purpose, number):
 def qr(identifier):
     """The QR of the wallet token's verification URL (it also binds the PDF's hash)."""
     certificate = _held(identifier)
-    image = qrcode.make(services.verify_url(certificate.token), box_size=5, border=4,
-                        error_correction=qrcode.constants.ERROR_CORRECT_M)
+    image = qrcode.make(
+        services.verify_url(certificate.token), box_size=5, border=4, error_correction=qrcode.constants.ERROR_CORRECT_M
+    )
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     response = send_file(io.BytesIO(buffer.getvalue()), mimetype="image/png")
@@ -134,8 +150,9 @@ def grant_consent(identifier):
         if exc.field is None or certificate is None:  # not about a field of the form: say it at the top
             flash(exc.message, "error")
             return redirect(url_for("certificates.wallet"))
-        return _wallet_page(errors={certificate.id: {exc.field: exc.message}},
-                            values={certificate.id: form.to_dict()}, status=400)
+        return _wallet_page(
+            errors={certificate.id: {exc.field: exc.message}}, values={certificate.id: form.to_dict()}, status=400
+        )
     flash(_("授权已生成。请将下方的授权码或授权链接交给用证单位；它只能使用一次，您可随时撤回。"), "success")
     certificate = services.find(identifier)
     return redirect(url_for("certificates.wallet", _anchor=f"c-{certificate.id}"))
@@ -161,29 +178,38 @@ _PAGES_MAX = 512
 
 
 def _verify_page(status: str, snap) -> str:
-    return render_template("certificates/verify.html", status=status, label=services.STATUS_LABELS[status],
-                           basics=services.public_basics(snap) if snap else [])
+    return render_template(
+        "certificates/verify.html",
+        status=status,
+        label=services.STATUS_LABELS[status],
+        basics=services.public_basics(snap) if snap else [],
+    )
 
 
 @bp.get("/v/<path:token>")
 def verify(token):
     # the log keeps the platform's words, whatever language the visitor reads
-    return _answer_page(lambda quota: verification.verify_token(token, channel="page", verifier="公开核验页面",
-                                                                quota=quota))
+    return _answer_page(
+        lambda quota: verification.verify_token(token, channel="page", verifier="公开核验页面", quota=quota)
+    )
 
 
 @bp.get("/r/<reference>")
 def verify_reference(reference):
     """The page behind a printed certificate's QR (its short reference, shortref.py)."""
-    return _answer_page(lambda quota: shortref.verify_reference(reference, channel="page", verifier="公开核验页面",
-                                                                quota=quota))
+    return _answer_page(
+        lambda quota: shortref.verify_reference(reference, channel="page", verifier="公开核验页面", quota=quota)
+    )
 
 
 def _answer_page(check):
     # The rate limit per address (VERIFY_PAGE_RATE_LIMIT) is counted in the verification's own
     # Redis round trip (verification.Quota), not by a round trip of its own.
-    quota = verification.Quota(f"page:{get_remote_address()}", current_app.config["VERIFY_PAGE_RATE_LIMIT"]) \
-        if current_app.config.get("RATELIMIT_ENABLED", True) else None
+    quota = (
+        verification.Quota(f"page:{get_remote_address()}", current_app.config["VERIFY_PAGE_RATE_LIMIT"])
+        if current_app.config.get("RATELIMIT_ENABLED", True)
+        else None
+    )
     try:
         status, snap = check(quota)
     except verification.RateLimited as exc:
@@ -215,8 +241,10 @@ def signing_roots():
     signing key's and the time-stamping authority's)."""
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
-    pem = b"".join(x509.load_der_x509_certificate(root.dump()).public_bytes(Encoding.PEM)
-                   for root in services.pdf_trust_roots())
+
+    pem = b"".join(
+        x509.load_der_x509_certificate(root.dump()).public_bytes(Encoding.PEM) for root in services.pdf_trust_roots()
+    )
     response = current_app.response_class(pem, mimetype="application/x-pem-file")
     response.cache_control.max_age = 3600
     response.cache_control.public = True
@@ -229,9 +257,14 @@ def signing_roots():
 @bp.get("/review/certificates")
 @require_role("officer")
 def issued():
-    return render_template("certificates/issued.html", certificates=services.issued_by(current_user),
-                           status_of=services.status_of, labels=services.STATUS_LABELS,
-                           type_of=services.certificate_type, history=lifecycle.history)
+    return render_template(
+        "certificates/issued.html",
+        certificates=services.issued_by(current_user),
+        status_of=services.status_of,
+        labels=services.STATUS_LABELS,
+        type_of=services.certificate_type,
+        history=lifecycle.history,
+    )
 
 
 _DECISIONS = {"revoke": lifecycle.revoke, "suspend": lifecycle.suspend, "resume": lifecycle.resume}
@@ -249,17 +282,24 @@ def decide(identifier, action):
     certificate = services.find(identifier) or abort(404)
     if action == "revoke" and request.form.get("reason", "").strip() and request.form.get("confirmed") != "1":
         name = services.certificate_type(certificate.type_code).name
-        return render_template("_confirm.html", title=_("确认吊销：%(name)s %(id)s", name=name, id=identifier),
-                               consequences=REVOKE_CONSEQUENCES,
-                               quoted=request.form.get("reason"), quoted_label=_("吊销原因"),
-                               action=url_for("certificates.decide", identifier=identifier, action="revoke"),
-                               fields=[("reason", request.form.get("reason", ""))], confirm_label=_("确认吊销"),
-                               back=url_for("certificates.issued", _anchor=f"c-{certificate.id}"))
+        return render_template(
+            "_confirm.html",
+            title=_("确认吊销：%(name)s %(id)s", name=name, id=identifier),
+            consequences=REVOKE_CONSEQUENCES,
+            quoted=request.form.get("reason"),
+            quoted_label=_("吊销原因"),
+            action=url_for("certificates.decide", identifier=identifier, action="revoke"),
+            fields=[("reason", request.form.get("reason", ""))],
+            confirm_label=_("确认吊销"),
+            back=url_for("certificates.issued", _anchor=f"c-{certificate.id}"),
+        )
     try:
         _DECISIONS[action](certificate.id, current_user, request.form.get("reason", ""))
-        messages = {"revoke": _("证照 %(id)s 已吊销。", id=identifier),
-                    "suspend": _("证照 %(id)s 已暂停。", id=identifier),
-                    "resume": _("证照 %(id)s 已恢复有效。", id=identifier)}
+        messages = {
+            "revoke": _("证照 %(id)s 已吊销。", id=identifier),
+            "suspend": _("证照 %(id)s 已暂停。", id=identifier),
+            "resume": _("证照 %(id)s 已恢复有效。", id=identifier),
+        }
         flash(messages[action], "success")
     except services.CertificateError as exc:
         flash(exc.message, "error")
@@ -278,9 +318,17 @@ def change(identifier):
         values = {f.name: request.form.get(f"field_{f.name}", "") for f in ctype.fields}
         try:
             new = lifecycle.supersede(certificate.id, current_user, values, request.form.get("reason", ""))
-            flash(_("已换发新版本证照 %(new)s，原证照 %(old)s 已被替代。", new=new.identifier, old=identifier), "success")
+            flash(
+                _("已换发新版本证照 %(new)s，原证照 %(old)s 已被替代。", new=new.identifier, old=identifier), "success"
+            )
             return redirect(url_for("certificates.issued", _anchor=f"c-{new.id}"))
         except services.CertificateError as exc:
             errors[exc.field or "form"] = exc.message
-    return render_template("certificates/change.html", certificate=certificate, ctype=ctype, values=values,
-                           errors=errors, reason=request.form.get("reason", "")), 400 if errors else 200
+    return render_template(
+        "certificates/change.html",
+        certificate=certificate,
+        ctype=ctype,
+        values=values,
+        errors=errors,
+        reason=request.form.get("reason", ""),
+    ), 400 if errors else 200

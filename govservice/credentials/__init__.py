@@ -15,6 +15,7 @@
 Credentials are always ES256 (the JOSE world has no SM2 algorithm): under ``CRYPTO_SUITE=sm`` the
 ES256 keys of the same JWKS sign them.
 """
+
 from __future__ import annotations
 
 import base64
@@ -22,7 +23,7 @@ import gzip
 import hashlib
 import json
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -58,9 +59,16 @@ def jws(store, header: dict, payload: bytes) -> str:
 
 def status_entries(base_url: str, index: int) -> list[dict]:
     number = index // LIST_SIZE
-    return [{"id": f"{base_url}/credentials/status/{purpose}/{number}#{index}", "type": "BitstringStatusListEntry",
-             "statusPurpose": purpose, "statusListIndex": str(index),
-             "statusListCredential": f"{base_url}/credentials/status/{purpose}/{number}"} for purpose in PURPOSES]
+    return [
+        {
+            "id": f"{base_url}/credentials/status/{purpose}/{number}#{index}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": purpose,
+            "statusListIndex": str(index),
+            "statusListCredential": f"{base_url}/credentials/status/{purpose}/{number}",
+        }
+        for purpose in PURPOSES
+    ]
 
 
 def _seconds(value: datetime | None) -> int | None:
@@ -68,32 +76,65 @@ def _seconds(value: datetime | None) -> int | None:
 
 
 def _iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def sd_jwt_vc(store, *, base_url: str, type_code: str, type_name: str, identifier: str, issuer_name: str,
-              fields: dict, index: int, issued_at: datetime, expires_at: datetime | None) -> str:
+def sd_jwt_vc(
+    store,
+    *,
+    base_url: str,
+    type_code: str,
+    type_name: str,
+    identifier: str,
+    issuer_name: str,
+    fields: dict,
+    index: int,
+    issued_at: datetime,
+    expires_at: datetime | None,
+) -> str:
     """The SD-JWT VC (issuer-signed JWT ~ disclosure ~ ... ~), every field selectively disclosable."""
     disclosures, digests = [], []
     for name, value in fields.items():
         disclosure = b64(_json([b64(secrets.token_bytes(16)), name, value]))
         disclosures.append(disclosure)
         digests.append(b64(hashlib.sha256(disclosure.encode("ascii")).digest()))
-    claims = {"iss": base_url, "iat": _seconds(issued_at), "vct": f"{base_url}/credentials/types/{type_code}",
-              "vct_name": type_name, "jti": identifier, "issuer_name": issuer_name,
-              "_sd": sorted(digests), "_sd_alg": "sha-256", "credentialStatus": status_entries(base_url, index)}
+    claims = {
+        "iss": base_url,
+        "iat": _seconds(issued_at),
+        "vct": f"{base_url}/credentials/types/{type_code}",
+        "vct_name": type_name,
+        "jti": identifier,
+        "issuer_name": issuer_name,
+        "_sd": sorted(digests),
+        "_sd_alg": "sha-256",
+        "credentialStatus": status_entries(base_url, index),
+    }
     if expires_at is not None:
         claims["exp"] = _seconds(expires_at)
     return "~".join([jws(store, {"typ": "dc+sd-jwt"}, _json(claims)), *disclosures]) + "~"
 
 
-def w3c_vc(store, *, base_url: str, type_code: str, type_name: str, identifier: str, issuer_name: str,
-           holder: str, fields: dict, index: int, issued_at: datetime, expires_at: datetime | None) -> str:
+def w3c_vc(
+    store,
+    *,
+    base_url: str,
+    type_code: str,
+    type_name: str,
+    identifier: str,
+    issuer_name: str,
+    holder: str,
+    fields: dict,
+    index: int,
+    issued_at: datetime,
+    expires_at: datetime | None,
+) -> str:
     """The W3C VC 2.0 (JSON-LD context v2), secured as ``vc+jwt``."""
     credential = {
-        "@context": [VC_CONTEXT], "id": f"urn:gbt36904:{identifier}",
+        "@context": [VC_CONTEXT],
+        "id": f"urn:gbt36904:{identifier}",
         "type": ["VerifiableCredential", "ElectronicLicence"],
-        "name": type_name, "issuer": {"id": base_url, "name": issuer_name},
+        "name": type_name,
+        "issuer": {"id": base_url, "name": issuer_name},
         "validFrom": _iso(issued_at),
         "credentialSubject": {"name": holder, "licenceType": type_code, **fields},
         "credentialStatus": status_entries(base_url, index),
@@ -118,9 +159,16 @@ def status_list_credential(store, *, base_url: str, purpose: str, number: int, s
     """A BitstringStatusListCredential (VC 2.0, ``vc+jwt``) for one purpose and list number."""
     url = f"{base_url}/credentials/status/{purpose}/{number}"
     credential = {
-        "@context": [VC_CONTEXT], "id": url, "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-        "issuer": base_url, "validFrom": _iso(now),
-        "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList", "statusPurpose": purpose,
-                              "encodedList": encoded_list(set_indexes, number)},
+        "@context": [VC_CONTEXT],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": base_url,
+        "validFrom": _iso(now),
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": purpose,
+            "encodedList": encoded_list(set_indexes, number),
+        },
     }
     return jws(store, {"typ": "vc+jwt", "cty": "vc"}, _json(credential))

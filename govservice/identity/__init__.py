@@ -1,5 +1,6 @@
 """Unified identity (统一身份认证): people known by their ID number across OpenID Connect
 providers, enterprises and their agents, staff roles, server-side sessions."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -15,6 +15,7 @@ Inside an area, views still check the department (or hall) of the object they ac
 `require_department`. tests/identity/test_role_matrix.py walks every route of the app with
 every role and holds them to its own table.
 """
+
 from __future__ import annotations
 
 import logging
@@ -72,15 +73,19 @@ def refused_page(message, *, title=None, status: int = 403, reason: str = "forbi
     """The page that says no: audited when someone is signed in; nothing else is written."""
     if current_user.is_authenticated:
         db.session.rollback()
-        audit.record("access.denied", actor=current_user._get_current_object(), subject=request.path[:128],
-                     detail={"method": request.method, "reason": reason})
+        audit.record(
+            "access.denied",
+            actor=current_user._get_current_object(),
+            subject=request.path[:128],
+            detail={"method": request.method, "reason": reason},
+        )
         db.session.commit()
     log.info("refused %s %s: %s", request.method, request.path, reason)
-    return render_template("identity/refused.html", title=title or _l("无法访问"), message=message,
-                           hint=hint), status
+    return render_template("identity/refused.html", title=title or _l("无法访问"), message=message, hint=hint), status
 
 
 # --- the actor ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -100,8 +105,9 @@ class Actor:
     def label(self) -> str:
         if self.enterprise is None:
             return self.person.masked_name
-        return str(_l("%(person)s（代表 %(enterprise)s）", person=self.person.masked_name,
-                      enterprise=self.enterprise.name))
+        return str(
+            _l("%(person)s（代表 %(enterprise)s）", person=self.person.masked_name, enterprise=self.enterprise.name)
+        )
 
 
 def current_level() -> int:
@@ -117,13 +123,17 @@ def current_actor() -> Actor | None:
     if "identity_actor" not in g:
         option = g.get("identity_acting_option")
         g.identity_actor = Actor(
-            person=current_user._get_current_object(), level=current_level(),
-            enterprise=option.enterprise if option else None, basis=option.basis if option else None,
-            grant_id=option.grant.id if option and option.grant else None)
+            person=current_user._get_current_object(),
+            level=current_level(),
+            enterprise=option.enterprise if option else None,
+            basis=option.basis if option else None,
+            grant_id=option.grant.id if option and option.grant else None,
+        )
     return g.identity_actor
 
 
 # --- decorators -----------------------------------------------------------------------------
+
 
 def require_role(*roles: str):
     """Signed in and holding one of `roles`; others get a clear 403 page, audited."""
@@ -189,10 +199,15 @@ def require_item_access(code_arg: str = "code"):
             option = g.get("identity_acting_option")
             if option is not None and item.audience != "person" and not enterprises.may_handle_item(option, item.code):
                 return refused_page(
-                    _l("您对“%(enterprise)s”的经办授权不包含事项“%(item)s”。", enterprise=option.enterprise.name,
-                       item=item.name),
-                    title=_l("授权范围不包含该事项"), reason=f"grant_scope:{item.code}",
-                    hint=_l("请联系企业法定代表人扩大授权范围，或切换回本人身份办理。"))
+                    _l(
+                        "您对“%(enterprise)s”的经办授权不包含事项“%(item)s”。",
+                        enterprise=option.enterprise.name,
+                        item=item.name,
+                    ),
+                    title=_l("授权范围不包含该事项"),
+                    reason=f"grant_scope:{item.code}",
+                    hint=_l("请联系企业法定代表人扩大授权范围，或切换回本人身份办理。"),
+                )
             return view(*args, **kwargs)
 
         return wrapped
@@ -202,12 +217,17 @@ def require_item_access(code_arg: str = "code"):
 
 # --- hooks run before every request ---------------------------------------------------------
 
+
 def _explain_ended_session():
     ended = getattr(session, "ended", None)
     if ended and request.endpoint != "static":
         session.ended = None
-        flash(_l("您已超过12小时未重新登录，为保护您的信息已自动退出，请重新登录。") if ended == "absolute"
-              else _l("您长时间未操作，为保护您的信息已自动退出，请重新登录。"), "info")
+        flash(
+            _l("您已超过12小时未重新登录，为保护您的信息已自动退出，请重新登录。")
+            if ended == "absolute"
+            else _l("您长时间未操作，为保护您的信息已自动退出，请重新登录。"),
+            "info",
+        )
 
 
 def _keep_staff_flag():
@@ -237,9 +257,11 @@ def _check_acting():
     enterprise = enterprises.acting_ended(person, acting["enterprise_id"], acting.get("grant_id"))
     name = enterprise.name if enterprise else ""
     return render_template(
-        "identity/refused.html", title=_l("代表企业办事已结束"),
+        "identity/refused.html",
+        title=_l("代表企业办事已结束"),
         message=_l("您代表“%(name)s”办事的授权已被撤销或已到期，现已切换回本人身份。本次操作未执行。", name=name),
-        hint=_l("如需继续代表该企业办事，请联系企业法定代表人重新授权。")), 403
+        hint=_l("如需继续代表该企业办事，请联系企业法定代表人重新授权。"),
+    ), 403
 
 
 def _guard_staff_areas():
@@ -258,8 +280,11 @@ def _guard_staff_areas():
     roles = getattr(view, "required_roles", None) or area[1]
     if not current_user.has_role(*roles):
         roles = "、".join(staff.role_label(r) for r in roles)
-        return refused_page(_l("您没有权限访问此页面。"), reason=f"area:{area[0]}",
-                            hint=_l("此页面仅限%(roles)s使用。如需开通，请联系系统管理员。", roles=roles))
+        return refused_page(
+            _l("您没有权限访问此页面。"),
+            reason=f"area:{area[0]}",
+            hint=_l("此页面仅限%(roles)s使用。如需开通，请联系系统管理员。", roles=roles),
+        )
     return None
 
 
@@ -275,8 +300,12 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _identity_context():
-        return {"current_actor": current_actor, "acting_options": _acting_options, "role_label": staff.role_label,
-                "current_level": current_level}
+        return {
+            "current_actor": current_actor,
+            "acting_options": _acting_options,
+            "role_label": staff.role_label,
+            "current_level": current_level,
+        }
 
 
 def _acting_options():

@@ -1,5 +1,6 @@
 """`flask --app app govservice identity ...`: operations on staff and sessions, calling the same
 services as the web."""
+
 from __future__ import annotations
 
 import click
@@ -17,6 +18,7 @@ group = AppGroup("identity", help="People, staff roles and sessions.")
 def staff_add(id_number, name, role, department, hall):
     """Give a person a staff role: how the first administrator is made."""
     from . import staff
+
     try:
         assignment = staff.assign(None, id_number, name, role, department, hall)
     except staff.StaffError as exc:
@@ -28,9 +30,12 @@ def staff_add(id_number, name, role, department, hall):
 def staff_list():
     """One line per staff role: masked name, masked ID number, role, department, hall, source."""
     from . import staff
+
     for a in staff.assignments():
-        click.echo(f"{a.person.masked_name}\t{a.person.masked_id_number}\t{a.role}\t"
-                   f"{a.department.code if a.department else ''}\t{a.hall.code if a.hall else ''}\t{a.source}")
+        click.echo(
+            f"{a.person.masked_name}\t{a.person.masked_id_number}\t{a.role}\t"
+            f"{a.department.code if a.department else ''}\t{a.hall.code if a.hall else ''}\t{a.source}"
+        )
 
 
 @group.command("purge-sessions")
@@ -38,4 +43,5 @@ def purge_sessions():
     """Delete ended sessions from the database store (Redis expires them by itself)."""
     from .. import clock
     from .sessions import store
+
     click.echo(f"{store().purge(clock.now())} ended sessions deleted")

@@ -8,6 +8,7 @@ The key is RSA 2048 (RS256, what provincial platforms accept most widely), read 
 (mode 0600, never committed). Its key id is the RFC 7638 thumbprint. A new key: remove the file
 (or point the variable at a new one), restart, and let the provider fetch the JWKS again.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,7 +32,8 @@ def _load_or_create(app: Flask) -> bytes:
         return path.read_bytes()
     path.parent.mkdir(parents=True, exist_ok=True)
     pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     try:  # exclusive create: two processes starting together keep the first one's key
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -1,6 +1,7 @@
 """Demo data of the identity domain: the enterprises of the development legal-person registry
 and an agent authorised by a legal representative (王五 authorises 钱七 for 北京示例科技有限公司,
 all items, one year). Running it twice changes nothing."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -33,7 +34,15 @@ def load(item_codes: set[str]) -> list[str]:
         done.append(f"enterprises: represented by {representative_name}")
     db.session.commit()
     if enterprises.active_grant(agent, enterprise) is None:
-        enterprises.grant_agent(representative, uscc, agent.id_number, agent_name, all_items=True, item_codes=[],
-                                valid_until=clock.today() + timedelta(days=365), known_items=item_codes)
+        enterprises.grant_agent(
+            representative,
+            uscc,
+            agent.id_number,
+            agent_name,
+            all_items=True,
+            item_codes=[],
+            valid_until=clock.today() + timedelta(days=365),
+            known_items=item_codes,
+        )
         done.append(f"agent: {agent_name} for {enterprise.name}")
     return done

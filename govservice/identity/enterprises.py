@@ -7,6 +7,7 @@ notices (access.check_acting). Who represents an enterprise is asked of the regi
 it matters: at sign-in, when switching to act for it, and before granting or revoking.
 Every action here is audited as the person, for the enterprise.
 """
+
 from __future__ import annotations
 
 import logging
@@ -58,6 +59,7 @@ class ActingOption:
 
 # --- the registry copy ----------------------------------------------------------------------
 
+
 def _upsert(record: legal_persons.LegalPerson) -> Enterprise:
     from .services import find_person
 
@@ -80,9 +82,11 @@ def refresh_representation(person: Person, *, purpose: str) -> list[Enterprise]:
         log.warning("legal-person registry unavailable; representation of person %s not refreshed", person.id)
         return []
     current = [_upsert(record) for record in records]
-    for stale in db.session.execute(select(Enterprise).where(
-            Enterprise.legal_representative_id == person.id,
-            Enterprise.id.not_in([e.id for e in current] or [0]))).scalars():
+    for stale in db.session.execute(
+        select(Enterprise).where(
+            Enterprise.legal_representative_id == person.id, Enterprise.id.not_in([e.id for e in current] or [0])
+        )
+    ).scalars():
         stale.legal_representative_id = None
     return current
 
@@ -108,24 +112,34 @@ def _confirm_representative(person: Person, enterprise_or_code, *, purpose: str)
 
 # --- acting as ------------------------------------------------------------------------------
 
+
 def active_grant(person: Person, enterprise: Enterprise) -> AgentGrant | None:
     now = clock.now()
-    grants = db.session.execute(select(AgentGrant).where(
-        AgentGrant.agent_id == person.id, AgentGrant.enterprise_id == enterprise.id,
-        AgentGrant.revoked_at.is_(None))).scalars()
+    grants = db.session.execute(
+        select(AgentGrant).where(
+            AgentGrant.agent_id == person.id, AgentGrant.enterprise_id == enterprise.id, AgentGrant.revoked_at.is_(None)
+        )
+    ).scalars()
     return next((g for g in grants if g.is_active(now)), None)
 
 
 def acting_options(person: Person) -> list[ActingOption]:
     """Every enterprise the person may act for now: as its representative, or as an agent."""
     now = clock.now()
-    options = [ActingOption(e, LEGAL_REPRESENTATIVE) for e in db.session.execute(
-        select(Enterprise).where(Enterprise.legal_representative_id == person.id, Enterprise.status == "active")
-        .order_by(Enterprise.name)).scalars()]
+    options = [
+        ActingOption(e, LEGAL_REPRESENTATIVE)
+        for e in db.session.execute(
+            select(Enterprise)
+            .where(Enterprise.legal_representative_id == person.id, Enterprise.status == "active")
+            .order_by(Enterprise.name)
+        ).scalars()
+    ]
     represented = {o.enterprise.id for o in options}
-    for grant in db.session.execute(select(AgentGrant).where(
-            AgentGrant.agent_id == person.id, AgentGrant.revoked_at.is_(None))
-            .order_by(AgentGrant.valid_until.desc())).scalars():
+    for grant in db.session.execute(
+        select(AgentGrant)
+        .where(AgentGrant.agent_id == person.id, AgentGrant.revoked_at.is_(None))
+        .order_by(AgentGrant.valid_until.desc())
+    ).scalars():
         if grant.is_active(now) and grant.enterprise.is_active and grant.enterprise_id not in represented:
             options.append(ActingOption(grant.enterprise, AGENT, grant))
             represented.add(grant.enterprise_id)
@@ -153,16 +167,23 @@ def start_acting(person: Person, enterprise_id: int) -> ActingOption:
         audit.record("identity.act_for_refused", actor=person, subject=subject, detail={"reason": str(reason)})
         db.session.commit()
         raise EnterpriseError(reason)
-    audit.record("identity.act_for", actor=person, subject=subject,
-                 detail={"basis": option.basis, "grant": option.grant.id if option.grant else None})
+    audit.record(
+        "identity.act_for",
+        actor=person,
+        subject=subject,
+        detail={"basis": option.basis, "grant": option.grant.id if option.grant else None},
+    )
     db.session.commit()
     return option
 
 
 def stop_acting(person: Person, enterprise_id: int) -> None:
     enterprise = db.session.get(Enterprise, enterprise_id)
-    audit.record("identity.act_for_end", actor=person,
-                 subject=f"enterprise:{enterprise.uscc}" if enterprise else f"enterprise-id:{enterprise_id}")
+    audit.record(
+        "identity.act_for_end",
+        actor=person,
+        subject=f"enterprise:{enterprise.uscc}" if enterprise else f"enterprise-id:{enterprise_id}",
+    )
     db.session.commit()
 
 
@@ -175,8 +196,12 @@ def still_entitled(person: Person, enterprise_id: int, basis: str, grant_id: int
     if basis == LEGAL_REPRESENTATIVE:
         return ActingOption(enterprise, basis) if enterprise.legal_representative_id == person.id else None
     grant = db.session.get(AgentGrant, grant_id) if grant_id else None
-    if grant is None or grant.agent_id != person.id or grant.enterprise_id != enterprise.id \
-            or not grant.is_active(clock.now()):
+    if (
+        grant is None
+        or grant.agent_id != person.id
+        or grant.enterprise_id != enterprise.id
+        or not grant.is_active(clock.now())
+    ):
         return None
     return ActingOption(enterprise, AGENT, grant)
 
@@ -185,9 +210,12 @@ def acting_ended(person: Person, enterprise_id: int, grant_id: int | None) -> En
     """Record that a person's acting for an enterprise was cut short (grant revoked or expired)."""
     enterprise = db.session.get(Enterprise, enterprise_id)
     grant = db.session.get(AgentGrant, grant_id) if grant_id else None
-    audit.record("identity.act_for_ended", actor=person,
-                 subject=f"enterprise:{enterprise.uscc}" if enterprise else f"enterprise-id:{enterprise_id}",
-                 detail={"grant": grant_id, "revoked": bool(grant and grant.revoked_at)})
+    audit.record(
+        "identity.act_for_ended",
+        actor=person,
+        subject=f"enterprise:{enterprise.uscc}" if enterprise else f"enterprise-id:{enterprise_id}",
+        detail={"grant": grant_id, "revoked": bool(grant and grant.revoked_at)},
+    )
     db.session.commit()
     return enterprise
 
@@ -199,6 +227,7 @@ def may_handle_item(option: ActingOption | None, item_code: str) -> bool:
 
 # --- agents (经办人) ------------------------------------------------------------------------
 
+
 def manage_agents(representative: Person, uscc: str) -> tuple[Enterprise, list[AgentGrant]]:
     """The enterprise and its grants, once the registry confirmed the person represents it."""
     try:
@@ -209,8 +238,13 @@ def manage_agents(representative: Person, uscc: str) -> tuple[Enterprise, list[A
         enterprise = _confirm_representative(representative, code, purpose="管理企业经办人")
     finally:
         db.session.commit()  # the audited look-up stays recorded, whatever it found
-    grants = list(db.session.execute(select(AgentGrant).where(AgentGrant.enterprise_id == enterprise.id)
-                                     .order_by(AgentGrant.revoked_at.is_not(None), AgentGrant.id.desc())).scalars())
+    grants = list(
+        db.session.execute(
+            select(AgentGrant)
+            .where(AgentGrant.enterprise_id == enterprise.id)
+            .order_by(AgentGrant.revoked_at.is_not(None), AgentGrant.id.desc())
+        ).scalars()
+    )
     return enterprise, grants
 
 
@@ -226,8 +260,17 @@ def _years_after(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def grant_agent(representative: Person, uscc: str, agent_id_number: str, agent_name: str, *, all_items: bool,
-                item_codes: list[str], valid_until: date, known_items: set[str]) -> AgentGrant:
+def grant_agent(
+    representative: Person,
+    uscc: str,
+    agent_id_number: str,
+    agent_name: str,
+    *,
+    all_items: bool,
+    item_codes: list[str],
+    valid_until: date,
+    known_items: set[str],
+) -> AgentGrant:
     """Authorise an agent; `known_items` are the catalogue's item codes."""
     from .services import find_person, name_matches, person_for
 
@@ -262,14 +305,29 @@ def grant_agent(representative: Person, uscc: str, agent_id_number: str, agent_n
         raise EnterpriseError(_l("该经办人已有有效授权，如需变更，请先撤销原授权。"))
     if agent is None:  # not signed in yet: known by number and name until the first sign-in
         agent = person_for(number, name)
-    grant = AgentGrant(enterprise=enterprise, agent=agent, granted_by=representative, all_items=all_items,
-                       item_codes=[] if all_items else codes, valid_from=clock.now(),
-                       valid_until=end_of_day(valid_until))
+    grant = AgentGrant(
+        enterprise=enterprise,
+        agent=agent,
+        granted_by=representative,
+        all_items=all_items,
+        item_codes=[] if all_items else codes,
+        valid_from=clock.now(),
+        valid_until=end_of_day(valid_until),
+    )
     db.session.add(grant)
     db.session.flush()
-    audit.record("identity.agent_grant", actor=representative, subject=f"enterprise:{enterprise.uscc}",
-                 detail={"grant": grant.id, "agent": pii.mask_id_number(number), "all_items": all_items,
-                         "items": grant.item_codes, "until": valid_until.isoformat()})
+    audit.record(
+        "identity.agent_grant",
+        actor=representative,
+        subject=f"enterprise:{enterprise.uscc}",
+        detail={
+            "grant": grant.id,
+            "agent": pii.mask_id_number(number),
+            "all_items": all_items,
+            "items": grant.item_codes,
+            "until": valid_until.isoformat(),
+        },
+    )
     db.session.commit()
     return grant
 
@@ -281,10 +339,15 @@ def revoke_grant(representative: Person, uscc: str, grant_id: int) -> AgentGrant
     if grant is None or grant.enterprise_id != enterprise.id:
         raise EnterpriseError(_l("该授权不存在。"))
     if grant.revoked_at is not None:
-        raise EnterpriseError(_l("该授权已于%(at)s撤销。", at=grant.revoked_at.astimezone(clock.BEIJING)
-                                 .strftime("%Y-%m-%d %H:%M")))
+        raise EnterpriseError(
+            _l("该授权已于%(at)s撤销。", at=grant.revoked_at.astimezone(clock.BEIJING).strftime("%Y-%m-%d %H:%M"))
+        )
     grant.revoked_at, grant.revoked_by = clock.now(), representative
-    audit.record("identity.agent_revoke", actor=representative, subject=f"enterprise:{enterprise.uscc}",
-                 detail={"grant": grant.id, "agent": grant.agent.masked_id_number})
+    audit.record(
+        "identity.agent_revoke",
+        actor=representative,
+        subject=f"enterprise:{enterprise.uscc}",
+        detail={"grant": grant.id, "agent": grant.agent.masked_id_number},
+    )
     db.session.commit()
     return grant

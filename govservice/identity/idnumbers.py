@@ -11,6 +11,7 @@ characters, megabytes), a function here returns the canonical ASCII form or rais
 `InvalidNumber` with a message in Chinese, nothing else: the canonical form is what the
 lookup hash is computed from, so "one number, one person" depends on it.
 """
+
 from __future__ import annotations
 
 import re

@@ -8,6 +8,7 @@ methods of `LegalPersonRegistry`; nothing else here changes. The look-ups themse
 `find_enterprise` and `enterprises_represented_by`, which write the audit entry (actor, purpose)
 that every registry look-up needs, in the caller's transaction.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -73,15 +74,24 @@ def registry() -> LegalPersonRegistry:
 def find_enterprise(uscc: str, *, actor, purpose: str) -> LegalPerson | None:
     """The registry's record for a credit code; audited (the caller commits)."""
     record = registry().by_credit_code(uscc)
-    audit.record("registry.legal_person", actor=actor, subject=f"enterprise:{uscc}", purpose=purpose,
-                 detail={"found": record is not None})
+    audit.record(
+        "registry.legal_person",
+        actor=actor,
+        subject=f"enterprise:{uscc}",
+        purpose=purpose,
+        detail={"found": record is not None},
+    )
     return record
 
 
 def enterprises_represented_by(person, *, purpose: str) -> list[LegalPerson]:
     """The enterprises whose legal representative the person is; audited (the caller commits)."""
     records = registry().represented_by(person.id_number)
-    audit.record("registry.legal_person", actor=person, subject=f"person:{person.id}", purpose=purpose,
-                 detail={"represented": [r.uscc for r in records],
-                         "id_number": pii.mask_id_number(person.id_number)})
+    audit.record(
+        "registry.legal_person",
+        actor=person,
+        subject=f"person:{person.id}",
+        purpose=purpose,
+        detail={"represented": [r.uscc for r in records], "id_number": pii.mask_id_number(person.id_number)},
+    )
     return records

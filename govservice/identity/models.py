@@ -1,5 +1,6 @@
 """People, their linked provider identities, departments, halls and staff roles; enterprises
 and their agents; the server-side session store."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -30,9 +31,10 @@ class Person(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    links: Mapped[list["IdentityLink"]] = relationship(back_populates="person", cascade="all, delete-orphan")
-    assignments: Mapped[list["StaffAssignment"]] = relationship(
-        back_populates="person", cascade="all, delete-orphan", foreign_keys="StaffAssignment.person_id")
+    links: Mapped[list[IdentityLink]] = relationship(back_populates="person", cascade="all, delete-orphan")
+    assignments: Mapped[list[StaffAssignment]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", foreign_keys="StaffAssignment.person_id"
+    )
 
     @property
     def id_number(self) -> str:
@@ -61,10 +63,10 @@ class Person(UserMixin, db.Model):
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles() & set(roles))
 
-    def departments(self, role: str) -> list["Department"]:
+    def departments(self, role: str) -> list[Department]:
         return [a.department for a in self.assignments if a.role == role and a.department is not None]
 
-    def halls(self, role: str) -> list["ServiceHall"]:
+    def halls(self, role: str) -> list[ServiceHall]:
         return [a.hall for a in self.assignments if a.role == role and a.hall is not None]
 
     @property

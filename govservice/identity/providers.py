@@ -6,6 +6,7 @@ inside: issuer (everything else comes from discovery), client credentials, the s
 for, which claims carry the ID number, name, phone, level of assurance and staff roles, and
 how its `acr` values map to the platform's levels 1-3. The README shows a full example.
 """
+
 from __future__ import annotations
 
 import os
@@ -67,17 +68,37 @@ class Provider:
         return max(self.acr_levels.values(), default=1)
 
 
-KNOWN_KEYS = {"title", "issuer", "client_id", "client_secret", "client_secret_env", "scope", "id_number_claim",
-              "name_claim", "phone_claim", "acr_claim", "acr_levels", "role_claim", "token_endpoint_auth_method"}
+KNOWN_KEYS = {
+    "title",
+    "issuer",
+    "client_id",
+    "client_secret",
+    "client_secret_env",
+    "scope",
+    "id_number_claim",
+    "name_claim",
+    "phone_claim",
+    "acr_claim",
+    "acr_levels",
+    "role_claim",
+    "token_endpoint_auth_method",
+}
 
 
 def load_providers(app: Flask) -> list[Provider]:
     path = app.config.get("OIDC_PROVIDERS_FILE")
     if not path:
-        return [Provider(
-            name="devidp", title="开发用身份提供方", issuer=app.config["DEV_IDP_URL"], client_id="govservice",
-            client_secret=instance_secret(app.config["INSTANCE_DIR"], "devidp_client_secret", "DEV_IDP_CLIENT_SECRET"),
-        )]
+        return [
+            Provider(
+                name="devidp",
+                title="开发用身份提供方",
+                issuer=app.config["DEV_IDP_URL"],
+                client_id="govservice",
+                client_secret=instance_secret(
+                    app.config["INSTANCE_DIR"], "devidp_client_secret", "DEV_IDP_CLIENT_SECRET"
+                ),
+            )
+        ]
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
@@ -91,6 +112,7 @@ def load_providers(app: Flask) -> list[Provider]:
 
 def parse_provider(name: str, spec: dict, where: str = "providers") -> Provider:
     """One `[providers.<name>]` table, checked so that a mistake stops the start, not a login."""
+
     def fail(message):
         raise ProviderConfigError(f"{where}: provider {name!r}: {message}")
 
@@ -134,15 +156,20 @@ def init_app(app: Flask) -> None:
         credentials = {"client_secret": p.client_secret}
         if p.token_endpoint_auth_method == PRIVATE_KEY_JWT:  # RFC 7523: a JWT signed with our key, no secret
             key = client_key(app)
-            credentials = {"client_secret": key,
-                           "client_auth_methods": [PrivateKeyJWT(alg=ALG, headers={"kid": key.kid})]}
+            credentials = {
+                "client_secret": key,
+                "client_auth_methods": [PrivateKeyJWT(alg=ALG, headers={"kid": key.kid})],
+            }
         oauth.register(
             p.name,
             client_id=p.client_id,
             server_metadata_url=f"{p.issuer}/.well-known/openid-configuration",
-            client_kwargs={"scope": p.scope, "code_challenge_method": "S256",
-                           "token_endpoint_auth_method": p.token_endpoint_auth_method,
-                           "default_timeout": HTTP_TIMEOUT},
+            client_kwargs={
+                "scope": p.scope,
+                "code_challenge_method": "S256",
+                "token_endpoint_auth_method": p.token_endpoint_auth_method,
+                "default_timeout": HTTP_TIMEOUT,
+            },
             **credentials,
         )
 

@@ -13,6 +13,7 @@ only for claims the ID token lacks, and must speak of the same `sub`. Every fail
 This is the one module that works on the request (Authlib reads the callback's query and
 keeps its state in the session); the views call it and pass plain claims to the services.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,23 @@ LEEWAY = 120
 #: An ID token issued longer ago than this is not accepted, whatever its `exp` says.
 MAX_TOKEN_AGE = 600
 #: Claims about the token itself, which userinfo may not override.
-PROTOCOL_CLAIMS = {"iss", "sub", "aud", "exp", "iat", "nbf", "auth_time", "nonce", "acr", "amr", "azp", "at_hash",
-                   "c_hash", "jti", "sid"}
+PROTOCOL_CLAIMS = {
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "azp",
+    "at_hash",
+    "c_hash",
+    "jti",
+    "sid",
+}
 
 
 class LoginFailed(Exception):
@@ -75,8 +91,11 @@ def metadata(provider: Provider) -> dict:
         raise LoginFailed("provider_unreachable", UNREACHABLE, repr(exc)) from None
     if meta.get("issuer", "").rstrip("/") != provider.issuer:
         client.server_metadata.clear()
-        raise LoginFailed("issuer_mismatch", _l("身份提供方的配置与本平台不一致，暂时无法登录，请联系平台管理员。"),
-                          f"discovery says {meta.get('issuer')!r}")
+        raise LoginFailed(
+            "issuer_mismatch",
+            _l("身份提供方的配置与本平台不一致，暂时无法登录，请联系平台管理员。"),
+            f"discovery says {meta.get('issuer')!r}",
+        )
     return meta
 
 
@@ -90,15 +109,22 @@ def acr_request(provider: Provider, meta: dict, level: int | None, *, required: 
     values = provider.acr_values_for(level or 1)
     params = {}
     if values and claims_parameter:
-        params["claims"] = json.dumps({"id_token": {"acr": {"essential": required, "values": values.split()}}},
-                                      separators=(",", ":"))
+        params["claims"] = json.dumps(
+            {"id_token": {"acr": {"essential": required, "values": values.split()}}}, separators=(",", ":")
+        )
     if values and (required or not claims_parameter):
         params["acr_values"] = values if (required or level) else values.split()[0]
     return params
 
 
-def authorization_url(provider: Provider, redirect_uri: str, *, level: int | None = None, required: bool = False,
-                      prompt: str | None = None) -> tuple[str, str]:
+def authorization_url(
+    provider: Provider,
+    redirect_uri: str,
+    *,
+    level: int | None = None,
+    required: bool = False,
+    prompt: str | None = None,
+) -> tuple[str, str]:
     """Where to send the browser, and the request's `state`; the state, nonce and PKCE
     verifier are kept in the session for the callback. `level`: the level of assurance wanted
     (`required` for a step-up; otherwise a hint, e.g. the level of the item the person goes to)."""
@@ -134,8 +160,11 @@ def complete(provider: Provider) -> VerifiedLogin:
     if error == "access_denied":
         raise LoginFailed("cancelled", _l("您已取消登录。"))
     if error:
-        raise LoginFailed("provider_error", _l("身份提供方未能完成登录（%(error)s），请重新登录。", error=error[:64]),
-                          request.args.get("error_description", "")[:200])
+        raise LoginFailed(
+            "provider_error",
+            _l("身份提供方未能完成登录（%(error)s），请重新登录。", error=error[:64]),
+            request.args.get("error_description", "")[:200],
+        )
     check_issuer(provider, metadata(provider))
     client = oidc_client(provider.name)
     try:
@@ -206,6 +235,7 @@ def logout_url(provider: Provider, id_token: str | None, post_logout_redirect_ur
     if not meta.get("end_session_endpoint"):
         return None
     client = oidc_client(provider.name)
-    result = client.create_logout_url(post_logout_redirect_uri=post_logout_redirect_uri, id_token_hint=id_token,
-                                      client_id=provider.client_id)
+    result = client.create_logout_url(
+        post_logout_redirect_uri=post_logout_redirect_uri, id_token_hint=id_token, client_id=provider.client_id
+    )
     return result["url"]

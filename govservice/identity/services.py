@@ -4,6 +4,7 @@ providers, recording refusals, signing out everywhere.
 The relying-party protocol lives in `relying_party`; these functions receive claims that were
 already verified and decide what they mean for the platform. Each commits once.
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,11 +39,11 @@ class LoginRefused(Exception):
 def init_app(app) -> None:
     """Kept for create_app's call: sets up the whole identity domain."""
     from . import init_app as init_identity
+
     init_identity(app)
 
 
-def sign_in(provider: Provider, claims: dict, *, purpose: str = LOGIN,
-            expected_person_id: int | None = None) -> Person:
+def sign_in(provider: Provider, claims: dict, *, purpose: str = LOGIN, expected_person_id: int | None = None) -> Person:
     """Find or create the person the claims name, link the provider's subject, audit, commit.
 
     A provider that sends no ID number, or an invalid one, is refused before anything is
@@ -55,8 +56,9 @@ def sign_in(provider: Provider, claims: dict, *, purpose: str = LOGIN,
     try:
         number = normalise_id_number(str(raw))
     except InvalidNumber as exc:
-        raise LoginRefused(_l("身份提供方提供的身份证号码无效：%(reason)s", reason=exc.message),
-                           "invalid_id_number") from None
+        raise LoginRefused(
+            _l("身份提供方提供的身份证号码无效：%(reason)s", reason=exc.message), "invalid_id_number"
+        ) from None
     name = str(claims.get(provider.name_claim) or "").strip()
     if not name:
         raise LoginRefused(_l("身份提供方没有提供姓名，无法登录。"), "no_name")
@@ -68,14 +70,16 @@ def sign_in(provider: Provider, claims: dict, *, purpose: str = LOGIN,
     person = find_person(number)
     if expected_person_id is not None and (person is None or person.id != expected_person_id):
         raise LoginRefused(_l("您在该身份提供方登录的身份证号码与当前账号不一致，未作任何更改。"), "other_person")
-    link = db.session.execute(select(IdentityLink).where(
-        IdentityLink.provider == provider.name, IdentityLink.subject == subject)).scalar_one_or_none()
+    link = db.session.execute(
+        select(IdentityLink).where(IdentityLink.provider == provider.name, IdentityLink.subject == subject)
+    ).scalar_one_or_none()
     if link is not None and (person is None or link.person_id != person.id):
         raise LoginRefused(_l("该身份提供方账号已关联到另一个身份证号码，请联系平台管理员。"), "subject_taken")
 
     if person is None:
-        person = Person(id_number_hash=pii.lookup_hash(number), id_number_enc=pii.encrypt(number),
-                        name_enc=pii.encrypt(name))
+        person = Person(
+            id_number_hash=pii.lookup_hash(number), id_number_enc=pii.encrypt(number), name_enc=pii.encrypt(name)
+        )
         db.session.add(person)
     elif person.name != name:
         person.name_enc = pii.encrypt(name)
@@ -95,34 +99,48 @@ def sign_in(provider: Provider, claims: dict, *, purpose: str = LOGIN,
     if provider.role_claim:
         roles = staff.sync_claimed_roles(person, provider.name, claims.get(provider.role_claim))
     enterprises.refresh_representation(person, purpose="登录时确认法定代表人身份")
-    audit.record(AUDIT_ACTIONS[purpose], actor=person, subject=f"person:{person.id}",
-                 detail={"provider": provider.name, "level": level, "acr": claims.get(provider.acr_claim),
-                         "new_link": new_link, **({"roles": roles} if roles is not None else {})})
+    audit.record(
+        AUDIT_ACTIONS[purpose],
+        actor=person,
+        subject=f"person:{person.id}",
+        detail={
+            "provider": provider.name,
+            "level": level,
+            "acr": claims.get(provider.acr_claim),
+            "new_link": new_link,
+            **({"roles": roles} if roles is not None else {}),
+        },
+    )
     db.session.commit()
     return person
 
 
-def record_refusal(provider_name: str, reason: str, detail: str | None = None, *, actor: Person | None = None,
-                   purpose: str = LOGIN) -> None:
+def record_refusal(
+    provider_name: str, reason: str, detail: str | None = None, *, actor: Person | None = None, purpose: str = LOGIN
+) -> None:
     """Log and audit a sign-in that did not happen (bad answer, cancel, refusal); creates nothing else."""
     log.warning("%s through %s refused: %s %s", purpose, provider_name, reason, detail or "")
     db.session.rollback()  # whatever a refused sign-in may have begun is not kept
-    audit.record("identity.sign_in_refused", actor=actor, subject=f"provider:{provider_name}",
-                 detail={"reason": reason, "purpose": purpose, "detail": (detail or "")[:300]})
+    audit.record(
+        "identity.sign_in_refused",
+        actor=actor,
+        subject=f"provider:{provider_name}",
+        detail={"reason": reason, "purpose": purpose, "detail": (detail or "")[:300]},
+    )
     db.session.commit()
 
 
 def record_sign_out(person: Person, provider_name: str | None) -> None:
-    audit.record("identity.sign_out", actor=person, subject=f"person:{person.id}",
-                 detail={"provider": provider_name})
+    audit.record("identity.sign_out", actor=person, subject=f"person:{person.id}", detail={"provider": provider_name})
     db.session.commit()
 
 
 def sign_out_everywhere(person: Person) -> int:
     """End every session of the person, on every device, at once; returns how many ended."""
     ended = sessions.end_all_for(person.id)
-    audit.record("identity.sign_out_everywhere", actor=person, subject=f"person:{person.id}",
-                 detail={"sessions": ended})
+    audit.record(
+        "identity.sign_out_everywhere", actor=person, subject=f"person:{person.id}", detail={"sessions": ended}
+    )
     db.session.commit()
     return ended
 
@@ -130,7 +148,7 @@ def sign_out_everywhere(person: Person) -> int:
 def linked_providers(person: Person) -> list[tuple[IdentityLink, Provider | None]]:
     """The person's links, each with the configured provider (None if no longer configured)."""
     configured = providers()
-    return [(link, configured.get(link.provider)) for link in sorted(person.links, key=lambda l: l.linked_at)]
+    return [(link, configured.get(link.provider)) for link in sorted(person.links, key=lambda link: link.linked_at)]
 
 
 def name_matches(actor: Person | None, number: str, name: str, *, purpose: str) -> bool:
@@ -155,7 +173,8 @@ def name_matches(actor: Person | None, number: str, name: str, *, purpose: str) 
 
 def find_person(id_number: str) -> Person | None:
     return db.session.execute(
-        select(Person).where(Person.id_number_hash == pii.lookup_hash(id_number))).scalar_one_or_none()
+        select(Person).where(Person.id_number_hash == pii.lookup_hash(id_number))
+    ).scalar_one_or_none()
 
 
 def person_for(id_number: str, name: str) -> Person:
@@ -163,8 +182,9 @@ def person_for(id_number: str, name: str) -> Person:
     sign-in, but by number and name only. Flushes; the caller commits."""
     person = find_person(id_number)
     if person is None:
-        person = Person(id_number_hash=pii.lookup_hash(id_number), id_number_enc=pii.encrypt(id_number),
-                        name_enc=pii.encrypt(name))
+        person = Person(
+            id_number_hash=pii.lookup_hash(id_number), id_number_enc=pii.encrypt(id_number), name_enc=pii.encrypt(name)
+        )
         db.session.add(person)
         db.session.flush()
     return person

@@ -15,6 +15,7 @@ Rules, enforced here for every request:
 Times come from `govservice.clock`, so tests move the clock instead of sleeping. Several app
 instances share the store; nothing lives in one process's memory.
 """
+
 from __future__ import annotations
 
 import functools
@@ -24,7 +25,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app
 from flask.json.tag import TaggedJSONSerializer
@@ -64,8 +65,10 @@ class Record:
     idle_seconds: int
 
     def expires_at(self, absolute_seconds: int) -> datetime:
-        return min(self.last_seen_at + timedelta(seconds=self.idle_seconds),
-                   self.created_at + timedelta(seconds=absolute_seconds))
+        return min(
+            self.last_seen_at + timedelta(seconds=self.idle_seconds),
+            self.created_at + timedelta(seconds=absolute_seconds),
+        )
 
     def ended(self, now: datetime, absolute_seconds: int) -> str | None:
         """Why the session is over at `now` ("absolute" or "idle"), or None while it lasts."""
@@ -82,6 +85,7 @@ def key_of(sid: str) -> str:
 
 # --- stores ---------------------------------------------------------------------------------
 
+
 class DatabaseStore:
     """Sessions in the `web_sessions` table. Each operation uses its own short transaction on
     the engine, never the request's ORM session, so saving a session at the end of a request
@@ -95,9 +99,14 @@ class DatabaseStore:
         return self._record(row) if row else None
 
     def save(self, key: str, record: Record, absolute_seconds: int) -> None:
-        values = {"person_id": record.person_id, "data": record.data, "created_at": record.created_at,
-                  "last_seen_at": record.last_seen_at, "idle_seconds": record.idle_seconds,
-                  "expires_at": record.expires_at(absolute_seconds)}
+        values = {
+            "person_id": record.person_id,
+            "data": record.data,
+            "created_at": record.created_at,
+            "last_seen_at": record.last_seen_at,
+            "idle_seconds": record.idle_seconds,
+            "expires_at": record.expires_at(absolute_seconds),
+        }
         with db.engine.begin() as conn:
             if conn.execute(update(self.table).where(self.table.c.key == key).values(**values)).rowcount == 0:
                 conn.execute(insert(self.table).values(key=key, **values))
@@ -122,14 +131,21 @@ class DatabaseStore:
     @staticmethod
     def _record(row) -> Record:
         def aware(value):  # SQLite hands back naive datetimes through Core
-            return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return Record(data=row.data, person_id=row.person_id, created_at=aware(row.created_at),
-                      last_seen_at=aware(row.last_seen_at), idle_seconds=row.idle_seconds)
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+        return Record(
+            data=row.data,
+            person_id=row.person_id,
+            created_at=aware(row.created_at),
+            last_seen_at=aware(row.last_seen_at),
+            idle_seconds=row.idle_seconds,
+        )
 
 
 def _guarded(operation):
     """A store operation that fails fast with StoreUnavailable while Redis does not answer (and
     for REDIS_BACKOFF seconds after it stopped answering), then tries Redis again by itself."""
+
     @functools.wraps(operation)
     def guarded(self, *args, **kwargs):
         if time.monotonic() < self._down_until:
@@ -143,9 +159,11 @@ def _guarded(operation):
                 self.redis.connection_pool.disconnect()
                 if attempt == 2:
                     self._down_until = time.monotonic() + REDIS_BACKOFF
-                    log.warning("the session store (Redis) does not answer (%s); trying again in %.0f s", exc,
-                                REDIS_BACKOFF)
+                    log.warning(
+                        "the session store (Redis) does not answer (%s); trying again in %.0f s", exc, REDIS_BACKOFF
+                    )
                     raise StoreUnavailable("Redis") from exc
+
     return guarded
 
 
@@ -154,8 +172,10 @@ class RedisStore:
 
     def __init__(self, url: str, prefix: str = "govservice:"):
         import redis
-        self.redis = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT,
-                                          health_check_interval=30)
+
+        self.redis = redis.Redis.from_url(
+            url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT, health_check_interval=30
+        )
         self.prefix = prefix
         self._errors = (redis.RedisError, OSError)
         self._down_until = 0.0
@@ -174,8 +194,15 @@ class RedisStore:
     @_guarded
     def save(self, key: str, record: Record, absolute_seconds: int) -> None:
         ttl = int((record.expires_at(absolute_seconds) - record.last_seen_at).total_seconds()) + GRACE_SECONDS
-        raw = json.dumps({"d": record.data, "p": record.person_id, "c": record.created_at.timestamp(),
-                          "l": record.last_seen_at.timestamp(), "i": record.idle_seconds})
+        raw = json.dumps(
+            {
+                "d": record.data,
+                "p": record.person_id,
+                "c": record.created_at.timestamp(),
+                "l": record.last_seen_at.timestamp(),
+                "i": record.idle_seconds,
+            }
+        )
         pipe = self.redis.pipeline()
         pipe.set(self._k(key), raw, ex=max(ttl, 1))
         if record.person_id is not None:
@@ -215,12 +242,17 @@ class RedisStore:
     @staticmethod
     def _record(raw: bytes) -> Record:
         item = json.loads(raw)
-        return Record(data=item["d"], person_id=item["p"],
-                      created_at=datetime.fromtimestamp(item["c"], timezone.utc),
-                      last_seen_at=datetime.fromtimestamp(item["l"], timezone.utc), idle_seconds=item["i"])
+        return Record(
+            data=item["d"],
+            person_id=item["p"],
+            created_at=datetime.fromtimestamp(item["c"], UTC),
+            last_seen_at=datetime.fromtimestamp(item["l"], UTC),
+            idle_seconds=item["i"],
+        )
 
 
 # --- the Flask session interface ------------------------------------------------------------
+
 
 class ServerSession(CallbackDict, SessionMixin):
     """The session dict of one request, with its id and stored record."""
@@ -305,6 +337,7 @@ class ServerSessionInterface(SessionInterface):
             self._save(app, session, response)
         except StoreUnavailable:
             from ..ops.faults import replace_with_unavailable
+
             replace_with_unavailable(response, "session")
 
     def _save(self, app: Flask, session: ServerSession, response) -> None:
@@ -319,8 +352,14 @@ class ServerSessionInterface(SessionInterface):
             if session.record is not None:
                 self.store.delete(key_of(session.sid), session.record.person_id)
             if session.record is not None or session.replaced_sid:
-                response.delete_cookie(name, domain=domain, path=path, secure=self.get_cookie_secure(app),
-                                       samesite=self.get_cookie_samesite(app), httponly=True)
+                response.delete_cookie(
+                    name,
+                    domain=domain,
+                    path=path,
+                    secure=self.get_cookie_secure(app),
+                    samesite=self.get_cookie_samesite(app),
+                    httponly=True,
+                )
             return
         stale = session.record is not None and (now - session.record.last_seen_at).total_seconds() >= TOUCH_SECONDS
         if session.sid is not None and not session.modified and not stale:
@@ -329,16 +368,25 @@ class ServerSessionInterface(SessionInterface):
         if new:
             session.sid = secrets.token_urlsafe(32)
         record = Record(
-            data=pii.encrypt(self.serializer.dumps(dict(session))), person_id=_person_id(session),
-            created_at=session.record.created_at if session.record else now, last_seen_at=now,
+            data=pii.encrypt(self.serializer.dumps(dict(session))),
+            person_id=_person_id(session),
+            created_at=session.record.created_at if session.record else now,
+            last_seen_at=now,
             idle_seconds=idle_seconds(app, bool(session.get(STAFF_FLAG))),
         )
         self.store.save(key_of(session.sid), record, absolute_seconds(app))
         session.record = record
         if new:
-            response.set_cookie(name, session.sid, domain=domain, path=path, httponly=True,
-                                secure=self.get_cookie_secure(app), samesite=self.get_cookie_samesite(app),
-                                partitioned=self.get_cookie_partitioned(app))
+            response.set_cookie(
+                name,
+                session.sid,
+                domain=domain,
+                path=path,
+                httponly=True,
+                secure=self.get_cookie_secure(app),
+                samesite=self.get_cookie_samesite(app),
+                partitioned=self.get_cookie_partitioned(app),
+            )
 
 
 def _person_id(session) -> int | None:
@@ -357,6 +405,7 @@ def absolute_seconds(app: Flask) -> int:
 
 # --- what the rest of the identity domain uses ----------------------------------------------
 
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("SESSION_IDLE_MINUTES", 30)
     app.config.setdefault("SESSION_STAFF_IDLE_MINUTES", 15)
@@ -366,8 +415,11 @@ def init_app(app: Flask) -> None:
     if app.config.get("SESSION_COOKIE_SAMESITE") not in ("Lax", "Strict"):
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config.setdefault("SESSION_KEY_PREFIX", "govservice:")
-    store = RedisStore(app.config["REDIS_URL"], prefix=app.config["SESSION_KEY_PREFIX"]) \
-        if app.config.get("REDIS_URL") else DatabaseStore()
+    store = (
+        RedisStore(app.config["REDIS_URL"], prefix=app.config["SESSION_KEY_PREFIX"])
+        if app.config.get("REDIS_URL")
+        else DatabaseStore()
+    )
     app.extensions["session_store"] = store
     app.session_interface = ServerSessionInterface(store)
 

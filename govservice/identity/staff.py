@@ -7,6 +7,7 @@ department) keeps every role; a department's admin keeps only the officers of th
 Roles from a provider's claim are the provider's to change: each sign-in through it replaces
 them, and an admin cannot revoke them here.
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,8 +23,12 @@ from .models import ROLES, SOURCE_ADMIN, Department, Person, ServiceHall, StaffA
 
 log = logging.getLogger(__name__)
 
-ROLE_LABELS = {"clerk": _l("窗口工作人员"), "officer": _l("审批人员"), "supervisor": _l("督办人员"),
-               "admin": _l("系统管理员")}
+ROLE_LABELS = {
+    "clerk": _l("窗口工作人员"),
+    "officer": _l("审批人员"),
+    "supervisor": _l("督办人员"),
+    "admin": _l("系统管理员"),
+}
 
 
 class StaffError(Exception):
@@ -39,7 +44,7 @@ def role_label(role: str) -> str:
 
 
 def parse_role_spec(spec: str) -> tuple[str, str | None, str | None]:
-    """"officer:scjgj" -> ("officer", "scjgj", None); "clerk::cy-zwfwzx" -> ("clerk", None, "cy-zwfwzx")."""
+    """ "officer:scjgj" -> ("officer", "scjgj", None); "clerk::cy-zwfwzx" -> ("clerk", None, "cy-zwfwzx")."""
     parts = str(spec).strip().split(":")
     if len(parts) > 3:
         raise ValueError(f"too many parts in {spec!r}")
@@ -63,7 +68,9 @@ def _department(code: str | None) -> Department | None:
 
 
 def _hall(code: str | None) -> ServiceHall | None:
-    return db.session.execute(select(ServiceHall).where(ServiceHall.code == code)).scalar_one_or_none() if code else None
+    return (
+        db.session.execute(select(ServiceHall).where(ServiceHall.code == code)).scalar_one_or_none() if code else None
+    )
 
 
 def may_manage(admin: Person | None, role: str, department_id: int | None) -> bool:
@@ -78,9 +85,13 @@ def may_manage(admin: Person | None, role: str, department_id: int | None) -> bo
 
 
 def assignments() -> list[StaffAssignment]:
-    return list(db.session.execute(
-        select(StaffAssignment).order_by(StaffAssignment.role, StaffAssignment.department_id,
-                                         StaffAssignment.hall_id, StaffAssignment.id)).scalars())
+    return list(
+        db.session.execute(
+            select(StaffAssignment).order_by(
+                StaffAssignment.role, StaffAssignment.department_id, StaffAssignment.hall_id, StaffAssignment.id
+            )
+        ).scalars()
+    )
 
 
 def assignments_page(token: str | None = None, *, size: int = 50):
@@ -89,14 +100,26 @@ def assignments_page(token: str | None = None, *, size: int = 50):
     from sqlalchemy.orm import joinedload
 
     from ..pagination import Key, keyset
-    query = select(StaffAssignment).options(joinedload(StaffAssignment.person), joinedload(StaffAssignment.department),
-                                            joinedload(StaffAssignment.hall))
-    return keyset(query, [Key(StaffAssignment.role), Key(StaffAssignment.department_id, nullable=True),
-                          Key(StaffAssignment.hall_id, nullable=True), Key(StaffAssignment.id)], token, size=size)
+
+    query = select(StaffAssignment).options(
+        joinedload(StaffAssignment.person), joinedload(StaffAssignment.department), joinedload(StaffAssignment.hall)
+    )
+    return keyset(
+        query,
+        [
+            Key(StaffAssignment.role),
+            Key(StaffAssignment.department_id, nullable=True),
+            Key(StaffAssignment.hall_id, nullable=True),
+            Key(StaffAssignment.id),
+        ],
+        token,
+        size=size,
+    )
 
 
-def assign(admin: Person | None, id_number: str, name: str, role: str, department_code: str | None,
-           hall_code: str | None) -> StaffAssignment:
+def assign(
+    admin: Person | None, id_number: str, name: str, role: str, department_code: str | None, hall_code: str | None
+) -> StaffAssignment:
     """Give a person a staff role (by ID number; a person not yet signed in is recorded by
     number and name, and their first sign-in finds the role)."""
     from .services import name_matches, person_for  # services imports this module
@@ -117,17 +140,36 @@ def assign(admin: Person | None, id_number: str, name: str, role: str, departmen
     if not name_matches(admin, number, name, purpose="核验工作人员身份"):
         raise StaffError(_l("姓名与身份证号码不一致，请核对。"))
     person = person_for(number, name)
-    existing = [a for a in person.assignments if (a.role, a.department_id, a.hall_id) ==
-                (role, department.id if department else None, hall.id if hall else None)]
+    existing = [
+        a
+        for a in person.assignments
+        if (a.role, a.department_id, a.hall_id)
+        == (role, department.id if department else None, hall.id if hall else None)
+    ]
     if existing:
         raise StaffError(_l("该人员已有此角色。"))
-    assignment = StaffAssignment(person=person, role=role, department=department, hall=hall, source=SOURCE_ADMIN,
-                                 granted_by=admin, granted_at=clock.now())
+    assignment = StaffAssignment(
+        person=person,
+        role=role,
+        department=department,
+        hall=hall,
+        source=SOURCE_ADMIN,
+        granted_by=admin,
+        granted_at=clock.now(),
+    )
     db.session.add(assignment)
     db.session.flush()
-    audit.record("identity.staff_assign", actor=admin, subject=f"person:{person.id}",
-                 detail={"role": role, "department": department_code, "hall": hall_code,
-                         **({"via": "command line"} if admin is None else {})})
+    audit.record(
+        "identity.staff_assign",
+        actor=admin,
+        subject=f"person:{person.id}",
+        detail={
+            "role": role,
+            "department": department_code,
+            "hall": hall_code,
+            **({"via": "command line"} if admin is None else {}),
+        },
+    )
     db.session.commit()
     return assignment
 
@@ -143,8 +185,11 @@ def revoke(admin: Person, assignment_id: int) -> tuple[str, str]:
         raise StaffError(_l("您只能管理本部门的审批人员。"))
     if assignment.person_id == admin.id and assignment.role == "admin":
         raise StaffError(_l("不能撤销自己的管理员角色，请由另一位管理员操作。"))
-    detail = {"role": assignment.role, "department": assignment.department.code if assignment.department else None,
-              "hall": assignment.hall.code if assignment.hall else None}
+    detail = {
+        "role": assignment.role,
+        "department": assignment.department.code if assignment.department else None,
+        "hall": assignment.hall.code if assignment.hall else None,
+    }
     person_id, name, role = assignment.person_id, assignment.person.masked_name, assignment.role
     db.session.delete(assignment)
     audit.record("identity.staff_revoke", actor=admin, subject=f"person:{person_id}", detail=detail)
@@ -179,6 +224,9 @@ def sync_claimed_roles(person: Person, provider_name: str, claim) -> dict:
             person.assignments.remove(assignment)
     admin_held = {(a.role, a.department_id, a.hall_id) for a in person.assignments if a.source != source}
     for role, department_id, hall_id in wanted - set(held) - admin_held:
-        person.assignments.append(StaffAssignment(role=role, department_id=department_id, hall_id=hall_id,
-                                                  source=source, granted_at=clock.now()))
+        person.assignments.append(
+            StaffAssignment(
+                role=role, department_id=department_id, hall_id=hall_id, source=source, granted_at=clock.now()
+            )
+        )
     return {"roles": sorted(f"{r}:{d or ''}:{h or ''}" for r, d, h in wanted), "ignored": ignored}

@@ -5,6 +5,7 @@ The protocol is `relying_party`'s; what the claims mean is `services`'. These vi
 the session: a flow per authorization request (purpose, where to go after), a new session id
 at every sign-in, the level of assurance, and whom the person acts for.
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,31 +31,47 @@ MAX_PENDING_FLOWS = 5
 @bp.get("/login")
 def login():
     """The providers to choose from; `next` travels in their links (a signed-out page stores no session)."""
-    return render_template("identity/login.html", providers=list(providers().values()),
-                           next=safe_path(request.args.get("next")))
+    return render_template(
+        "identity/login.html", providers=list(providers().values()), next=safe_path(request.args.get("next"))
+    )
 
 
 def _begin(name: str, purpose: str, *, level: int | None = None, next_url: str | None = None):
     """Send the browser to the provider, remembering why (the flow) under the request's state."""
     provider = providers().get(name) or abort(404)
     if level and provider.acr_values_for(level) is None:
-        flash(_("%(title)s 无法提供%(level)s级认证，请选择其他身份提供方。", title=provider.title, level=level), "error")
+        flash(
+            _("%(title)s 无法提供%(level)s级认证，请选择其他身份提供方。", title=provider.title, level=level), "error"
+        )
         return redirect(url_for("identity.step_up", level=level, next=next_url))
     try:
         url, state = relying_party.authorization_url(
-            provider, url_for("identity.callback", name=name, _external=True),
-            level=level or _level_of_next(session.get("after_login")), required=bool(level),
-            prompt="login" if purpose != services.LOGIN else None)
+            provider,
+            url_for("identity.callback", name=name, _external=True),
+            level=level or _level_of_next(session.get("after_login")),
+            required=bool(level),
+            prompt="login" if purpose != services.LOGIN else None,
+        )
     except relying_party.LoginFailed as exc:
-        services.record_refusal(name, exc.reason, exc.detail, purpose=purpose,
-                                actor=current_user._get_current_object() if current_user.is_authenticated else None)
+        services.record_refusal(
+            name,
+            exc.reason,
+            exc.detail,
+            purpose=purpose,
+            actor=current_user._get_current_object() if current_user.is_authenticated else None,
+        )
         flash(exc.message, "error")
         return redirect(url_for("identity.login"))
     flows = dict(session.get(FLOWS_KEY) or {})
     while len(flows) >= MAX_PENDING_FLOWS:
         flows.pop(next(iter(flows)))
-    flows[state] = {"purpose": purpose, "provider": name, "level": level, "next": next_url,
-                    "person_id": current_user.id if current_user.is_authenticated else None}
+    flows[state] = {
+        "purpose": purpose,
+        "provider": name,
+        "level": level,
+        "next": next_url,
+        "person_id": current_user.id if current_user.is_authenticated else None,
+    }
     session[FLOWS_KEY] = flows
     return redirect(url)
 
@@ -74,6 +91,7 @@ def _level_of_next(target: str | None) -> int | None:
     if not target or not target.startswith("/apply/"):
         return None
     from ..catalog import services as catalog  # the catalogue is read only for this hint
+
     item = catalog.current_item(target.split("?")[0].removeprefix("/apply/"))
     return item.level_of_assurance if item is not None and item.level_of_assurance > 1 else None
 
@@ -114,8 +132,9 @@ def callback(name):
             raise services.LoginRefused(_("登录状态已变化，请重新操作。"), "session_changed")
         person = services.sign_in(provider, verified.claims, purpose=purpose, expected_person_id=expected)
     except (relying_party.LoginFailed, services.LoginRefused) as exc:
-        services.record_refusal(name, exc.reason, getattr(exc, "detail", None) or str(exc), actor=signed_in,
-                                purpose=purpose)
+        services.record_refusal(
+            name, exc.reason, getattr(exc, "detail", None) or str(exc), actor=signed_in, purpose=purpose
+        )
         flash(exc.message, "info" if exc.reason == "cancelled" else "error")
         if purpose == services.STEP_UP:
             return redirect(url_for("identity.step_up", level=flow.get("level"), next=flow.get("next")))
@@ -129,8 +148,15 @@ def callback(name):
         flash(_("已关联 %(title)s。以后通过它登录，也会进入同一个账号。", title=provider.title), "success")
         return redirect(url_for("identity.me"))
     if level < (flow.get("level") or 0):
-        flash(_("%(title)s 本次认证为%(got)s级，未达到所需的%(need)s级。请选择其他认证方式或身份提供方。",
-                title=provider.title, got=level, need=flow["level"]), "error")
+        flash(
+            _(
+                "%(title)s 本次认证为%(got)s级，未达到所需的%(need)s级。请选择其他认证方式或身份提供方。",
+                title=provider.title,
+                got=level,
+                need=flow["level"],
+            ),
+            "error",
+        )
         return redirect(url_for("identity.step_up", level=flow["level"], next=flow.get("next")))
     session["provider"], session["id_token"] = name, verified.id_token
     flash(_("认证等级已提升至%(level)s级。", level=level), "success")
@@ -162,8 +188,11 @@ def logout():
     session.clear()
     sessions.regenerate(session)
     provider = providers().get(provider_name) if provider_name else None
-    end_session = relying_party.logout_url(provider, id_token, url_for("identity.logged_out", _external=True)) \
-        if provider else None
+    end_session = (
+        relying_party.logout_url(provider, id_token, url_for("identity.logged_out", _external=True))
+        if provider
+        else None
+    )
     if end_session:
         return redirect(end_session)
     return redirect(url_for("identity.logged_out"))
@@ -194,11 +223,15 @@ def me():
     person = current_user._get_current_object()
     linked = services.linked_providers(person)
     linked_names = {link.provider for link, _provider in linked}
-    return render_template("identity/me.html", linked=linked, level=current_level(),
-                           unlinked=[p for p in providers().values() if p.name not in linked_names],
-                           live_sessions=sessions.active_for(person.id),
-                           this_session=getattr(session, "record", None),
-                           options=enterprises.acting_options(person))
+    return render_template(
+        "identity/me.html",
+        linked=linked,
+        level=current_level(),
+        unlinked=[p for p in providers().values() if p.name not in linked_names],
+        live_sessions=sessions.active_for(person.id),
+        this_session=getattr(session, "record", None),
+        options=enterprises.acting_options(person),
+    )
 
 
 @bp.get("/stepup")
@@ -236,8 +269,12 @@ def acting_as():
     except enterprises.EnterpriseError as exc:
         flash(exc.message, "error")
         return redirect(back)
-    session[ACTING_KEY] = {"enterprise_id": option.enterprise.id, "basis": option.basis,
-                           "grant_id": option.grant.id if option.grant else None}
-    flash(_("您现在代表“%(name)s”办事（%(basis)s）。", name=option.enterprise.name, basis=option.basis_label),
-          "success")
+    session[ACTING_KEY] = {
+        "enterprise_id": option.enterprise.id,
+        "basis": option.basis,
+        "grant_id": option.grant.id if option.grant else None,
+    }
+    flash(
+        _("您现在代表“%(name)s”办事（%(basis)s）。", name=option.enterprise.name, basis=option.basis_label), "success"
+    )
     return redirect(back)

@@ -1,5 +1,6 @@
 """Sending e-mail, behind a small interface: SMTP in production (`SMTP_HOST` set), the log in
 development (the message is printed, nothing leaves the machine)."""
+
 from __future__ import annotations
 
 import logging
@@ -20,15 +21,27 @@ class LogMailer:
     kind = "log"
 
     def send(self, message: EmailMessage) -> None:
-        log.info("e-mail (development: not sent)\nTo: %s\nSubject: %s\n\n%s", message["To"], message["Subject"],
-                 message.get_content())
+        log.info(
+            "e-mail (development: not sent)\nTo: %s\nSubject: %s\n\n%s",
+            message["To"],
+            message["Subject"],
+            message.get_content(),
+        )
 
 
 class SmtpMailer:
     kind = "smtp"
 
-    def __init__(self, host: str, port: int, *, user: str = "", password: str = "", security: str = "starttls",
-                 timeout: float = 10.0):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        user: str = "",
+        password: str = "",
+        security: str = "starttls",
+        timeout: float = 10.0,
+    ):
         if security not in ("starttls", "ssl", "none"):
             raise ValueError(f"SMTP_SECURITY must be starttls, ssl or none, not {security!r}")
         self.host, self.port, self.user, self.password = host, port, user, password
@@ -37,8 +50,9 @@ class SmtpMailer:
     def send(self, message: EmailMessage) -> None:
         try:
             if self.security == "ssl":
-                server = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                          context=ssl.create_default_context())
+                server = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+                )
             else:
                 server = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             with server:
@@ -55,6 +69,11 @@ def from_config(app: Flask):
     config = app.config
     if not config.get("SMTP_HOST"):
         return LogMailer()
-    return SmtpMailer(config["SMTP_HOST"], config["SMTP_PORT"], user=config.get("SMTP_USER", ""),
-                      password=config.get("SMTP_PASSWORD", ""), security=config.get("SMTP_SECURITY", "starttls"),
-                      timeout=config.get("SMTP_TIMEOUT", 10.0))
+    return SmtpMailer(
+        config["SMTP_HOST"],
+        config["SMTP_PORT"],
+        user=config.get("SMTP_USER", ""),
+        password=config.get("SMTP_PASSWORD", ""),
+        security=config.get("SMTP_SECURITY", "starttls"),
+        timeout=config.get("SMTP_TIMEOUT", 10.0),
+    )

@@ -1,4 +1,5 @@
 """Notices to people: in the platform (with an unread badge), by e-mail and by SMS."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -30,8 +31,8 @@ class Notice(db.Model):
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # SMS (issue 13): queued | accepted | delivered | failed | logged | no_phone | off (None: not tried yet)
     sms_status: Mapped[str | None] = mapped_column(String(16))
-    sms_id: Mapped[str | None] = mapped_column(String(64), index=True)   # the gateway's message id
-    sms_at: Mapped[datetime | None] = mapped_column(UTCDateTime)         # the last status change
+    sms_id: Mapped[str | None] = mapped_column(String(64), index=True)  # the gateway's message id
+    sms_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the last status change
 
     recipient: Mapped[Person] = relationship()
 

@@ -9,6 +9,7 @@ down only marks that channel of the notice `failed`. Each person chooses the cha
 e-mail is on once an address is given, SMS is on by default, to the phone the person gave or else
 the one their login asserted. The SMS gateway reports delivery back (`record_sms_status`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,8 +30,15 @@ from sqlalchemy import func, inspect, select, update
 from .. import clock, pii
 from ..extensions import db
 from ..identity.models import Person
-from ..signals import (case_transitioned, case_transitioning, certificate_changed, certificate_expiring,
-                       certificate_expiry_noticed, consultation_answered, people_alerted)
+from ..signals import (
+    case_transitioned,
+    case_transitioning,
+    certificate_changed,
+    certificate_expiring,
+    certificate_expiry_noticed,
+    consultation_answered,
+    people_alerted,
+)
 from . import sms
 from .mail import MailError, from_config
 from .models import Notice, NoticeSettings
@@ -64,6 +72,7 @@ def init_app(app: Flask) -> None:
             if not current_user or not current_user.is_authenticated:
                 return 0
             return unread_count(current_user)
+
         return {"unread_notice_count": count}
 
 
@@ -82,11 +91,20 @@ def _on_case_transitioning(app, case, action, state, note, changes, **_kw):
 def _on_certificate_expiring(app, certificate, days_left, **_kw):
     """到期提醒: the holder's notice, in the timer's transaction (which marks it sent)."""
     from ..certificates.services import certificate_type
+
     expires = certificate.expires_at.astimezone(clock.BEIJING).date()
-    notice = Notice(recipient_id=certificate.holder_id, kind="certificate.expiring",
-                    params={"name": certificate_type(certificate.type_code).name, "expires": expires.isoformat(),
-                            "days": days_left, "identifier": certificate.identifier},
-                    url=_path("certificates.wallet"), created_at=clock.now())
+    notice = Notice(
+        recipient_id=certificate.holder_id,
+        kind="certificate.expiring",
+        params={
+            "name": certificate_type(certificate.type_code).name,
+            "expires": expires.isoformat(),
+            "days": days_left,
+            "identifier": certificate.identifier,
+        },
+        url=_path("certificates.wallet"),
+        created_at=clock.now(),
+    )
     db.session.add(notice)
     db.session.info.setdefault("notices_to_mail", []).append(notice)
 
@@ -106,8 +124,9 @@ def _on_people_alerted(app, recipients, kind, params, **_kw):
     now = clock.now()
     for person_id, endpoint, values in recipients:
         if person_id is not None:
-            db.session.add(Notice(recipient_id=person_id, kind=kind, params=params, url=_path(endpoint, **values),
-                                  created_at=now))
+            db.session.add(
+                Notice(recipient_id=person_id, kind=kind, params=params, url=_path(endpoint, **values), created_at=now)
+            )
 
 
 def _on_consultation_answered(app, consultation_id, **_kw):
@@ -134,6 +153,7 @@ def _send_later(notice: Notice | None) -> None:
     if notice is None:
         return
     from .tasks import send_email_task, send_sms_task
+
     identity = inspect(notice).identity  # the id without reloading the committed row
     if identity is None:  # the transaction that made it was rolled back
         return
@@ -157,25 +177,42 @@ def notify_case(case, action: str, *, state: str, note: str | None, deadline=Non
     if case.number is None:
         return None
     department = case.department.name if case.department_id else ""
-    params = {"number": case.number, "item": case.item.name, "state": state, "department": department,
-              "deadline": deadline.isoformat() if deadline else "", "note": (note or "")[:300]}
-    notice = Notice(recipient_id=case.applicant_id, case_id=case.id, kind=f"case.{action}", params=params,
-                    url=_path("cases.detail", number=case.number), created_at=clock.now())
+    params = {
+        "number": case.number,
+        "item": case.item.name,
+        "state": state,
+        "department": department,
+        "deadline": deadline.isoformat() if deadline else "",
+        "note": (note or "")[:300],
+    }
+    notice = Notice(
+        recipient_id=case.applicant_id,
+        case_id=case.id,
+        kind=f"case.{action}",
+        params=params,
+        url=_path("cases.detail", number=case.number),
+        created_at=clock.now(),
+    )
     db.session.add(notice)
     return notice
 
 
 def notify_consultation(consultation_id: int) -> Notice | None:
     from ..catalog.models import Consultation, ServiceItem
+
     consultation = db.session.get(Consultation, consultation_id)
     if consultation is None:
         return None
-    item = db.session.execute(select(ServiceItem).where(ServiceItem.code == consultation.item_code,
-                                                        ServiceItem.is_current.is_(True))).scalar_one_or_none()
-    notice = Notice(recipient_id=consultation.asker_id, kind="consultation.answered",
-                    params={"item": item.name if item else consultation.item_code,
-                            "department": consultation.department.name},
-                    url=_path("catalog.guide", code=consultation.item_code) + "#consultation", created_at=clock.now())
+    item = db.session.execute(
+        select(ServiceItem).where(ServiceItem.code == consultation.item_code, ServiceItem.is_current.is_(True))
+    ).scalar_one_or_none()
+    notice = Notice(
+        recipient_id=consultation.asker_id,
+        kind="consultation.answered",
+        params={"item": item.name if item else consultation.item_code, "department": consultation.department.name},
+        url=_path("catalog.guide", code=consultation.item_code) + "#consultation",
+        created_at=clock.now(),
+    )
     db.session.add(notice)
     db.session.commit()
     return notice
@@ -190,13 +227,22 @@ def notify_certificate(certificate_id: int, action: str) -> Notice | None:
         return None
     from ..certificates import services as certificates
     from ..certificates.models import Certificate
+
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None:
         return None
-    params = {"type": certificates.certificate_type(certificate.type_code).name,
-              "identifier": certificate.identifier, "reason": (certificate.status_reason or "")[:300]}
-    notice = Notice(recipient_id=certificate.holder_id, kind=f"certificate.{action}", params=params,
-                    url=_path("certificates.wallet") + f"#c-{certificate.id}", created_at=clock.now())
+    params = {
+        "type": certificates.certificate_type(certificate.type_code).name,
+        "identifier": certificate.identifier,
+        "reason": (certificate.status_reason or "")[:300],
+    }
+    notice = Notice(
+        recipient_id=certificate.holder_id,
+        kind=f"certificate.{action}",
+        params=params,
+        url=_path("certificates.wallet") + f"#c-{certificate.id}",
+        created_at=clock.now(),
+    )
     db.session.add(notice)
     db.session.commit()
     return notice
@@ -207,37 +253,53 @@ def notify_certificate(certificate_id: int, action: str) -> Notice | None:
 
 #: Notices sent through `people_alerted`: kind -> (title, body), filled from the params.
 ALERTS = {
-    "card.issued": (_l("电子监察：%(department)s新增监察卡片"),
-                    _l("%(day)s 电子监察向%(department)s发出黄牌 %(yellow)s 张、红牌 %(red)s 张，请及时处理临近超期和超期办件。")),
-    "card.urged": (_l("督办：办件 %(number)s"),
-                   _l("督办人员已对%(department)s的办件 %(number)s 发出督办，请于 %(due)s 前答复。")),
-    "card.replied": (_l("督办已答复：办件 %(number)s"),
-                     _l("%(department)s已答复对办件 %(number)s 的督办，请查看。")),
+    "card.issued": (
+        _l("电子监察：%(department)s新增监察卡片"),
+        _l("%(day)s 电子监察向%(department)s发出黄牌 %(yellow)s 张、红牌 %(red)s 张，请及时处理临近超期和超期办件。"),
+    ),
+    "card.urged": (
+        _l("督办：办件 %(number)s"),
+        _l("督办人员已对%(department)s的办件 %(number)s 发出督办，请于 %(due)s 前答复。"),
+    ),
+    "card.replied": (_l("督办已答复：办件 %(number)s"), _l("%(department)s已答复对办件 %(number)s 的督办，请查看。")),
     "petition.received": (_l("新诉求 %(number)s"), _l("收到新的诉求 %(number)s，请于 %(due)s 前告知诉求人是否受理。")),
     "petition.accepted": (_l("诉求 %(number)s 已受理"), _l("您的诉求 %(number)s 已受理，将于 %(due)s 前办结答复。")),
-    "petition.not_accepted": (_l("诉求 %(number)s 不予受理"), _l("您的诉求 %(number)s 不予受理，理由请在诉求详情中查看。")),
-    "petition.extended": (_l("诉求 %(number)s 延期办理"),
-                          _l("您的诉求 %(number)s 情况复杂，办理期限延长至 %(due)s，延期理由请在诉求详情中查看。")),
+    "petition.not_accepted": (
+        _l("诉求 %(number)s 不予受理"),
+        _l("您的诉求 %(number)s 不予受理，理由请在诉求详情中查看。"),
+    ),
+    "petition.extended": (
+        _l("诉求 %(number)s 延期办理"),
+        _l("您的诉求 %(number)s 情况复杂，办理期限延长至 %(due)s，延期理由请在诉求详情中查看。"),
+    ),
     "petition.answered": (_l("诉求 %(number)s 已答复"), _l("您的诉求 %(number)s 已答复，请查看并评价。")),
-    "bundle.member_failed": (_l("“%(bundle)s”中的“%(item)s”未能办理"),
-                             _l("%(reason)s。其他事项不受影响，继续办理；请在“一件事”办理进度中查看。")),
+    "bundle.member_failed": (
+        _l("“%(bundle)s”中的“%(item)s”未能办理"),
+        _l("%(reason)s。其他事项不受影响，继续办理；请在“一件事”办理进度中查看。"),
+    ),
 }
 
 
 def render(notice: Notice) -> tuple[str, str]:
     """(title, body) of a notice, in the current language."""
     from ..cases.statemachine import label as state_label
+
     p = dict(notice.params or {})
     if notice.kind == "consultation.answered":
-        return (_("您的咨询已答复"),
-                _("%(department)s已答复您关于“%(item)s”的咨询，请在办事指南页面查看。", **p))
+        return (_("您的咨询已答复"), _("%(department)s已答复您关于“%(item)s”的咨询，请在办事指南页面查看。", **p))
     if notice.kind in ALERTS:
         title, body = ALERTS[notice.kind]
         return str(title) % p, str(body) % p
     if notice.kind == "certificate.expiring":
-        return (_("您的%(name)s即将到期", name=p.get("name", "")),
-                _("您的%(name)s将于 %(expires)s 到期（还有 %(days)s 天）。如需继续使用，请及时办理延续或换证。",
-                  name=p.get("name", ""), expires=p.get("expires", ""), days=p.get("days", "")))
+        return (
+            _("您的%(name)s即将到期", name=p.get("name", "")),
+            _(
+                "您的%(name)s将于 %(expires)s 到期（还有 %(days)s 天）。如需继续使用，请及时办理延续或换证。",
+                name=p.get("name", ""),
+                expires=p.get("expires", ""),
+                days=p.get("days", ""),
+            ),
+        )
     if notice.kind.startswith("certificate."):
         return _certificate_words(notice.kind.split(".", 1)[1], p)
     action = notice.kind.split(".", 1)[1] if notice.kind.startswith("case.") else ""
@@ -259,9 +321,15 @@ def render(notice: Notice) -> tuple[str, str]:
     }
     bodies = {
         "submit": _("您申请的“%(item)s”已提交，等待综合窗口受理。", item=item),
-        "accept": _("您申请的“%(item)s”已受理，承诺于 %(deadline)s 前办结。", item=item, deadline=p.get("deadline", "")),
-        "request_supplement": _("您申请的“%(item)s”需要补正材料，请在办件详情中查看一次性告知书并按要求补正。", item=item),
-        "return_for_supplement": _("您申请的“%(item)s”需要补正材料，请在办件详情中查看一次性告知书并按要求补正。", item=item),
+        "accept": _(
+            "您申请的“%(item)s”已受理，承诺于 %(deadline)s 前办结。", item=item, deadline=p.get("deadline", "")
+        ),
+        "request_supplement": _(
+            "您申请的“%(item)s”需要补正材料，请在办件详情中查看一次性告知书并按要求补正。", item=item
+        ),
+        "return_for_supplement": _(
+            "您申请的“%(item)s”需要补正材料，请在办件详情中查看一次性告知书并按要求补正。", item=item
+        ),
         "resubmit": _("您已为“%(item)s”提交补正材料，等待综合窗口核验。", item=item),
         "not_accept": _("您申请的“%(item)s”不予受理。%(note)s", item=item, note=p.get("note", "")),
         "withdraw": _("您申请的“%(item)s”已撤回。", item=item),
@@ -281,16 +349,23 @@ def render(notice: Notice) -> tuple[str, str]:
 def _certificate_words(action: str, p: dict) -> tuple[str, str]:
     kind, reason = p.get("type", ""), p.get("reason", "")
     words = {
-        "issue": (_("您的%(type)s已签发", type=kind),
-                  _("您的电子证照“%(type)s”已签发，可在“我的证照”中下载和出示。", type=kind)),
-        "suspend": (_("您的%(type)s已暂停", type=kind),
-                    _("您的电子证照“%(type)s”已被发证部门暂停，暂停期间不能使用。原因：%(reason)s", type=kind, reason=reason)),
-        "resume": (_("您的%(type)s已恢复有效", type=kind),
-                   _("您的电子证照“%(type)s”已恢复有效。", type=kind)),
-        "revoke": (_("您的%(type)s已被吊销", type=kind),
-                   _("您的电子证照“%(type)s”已被发证部门吊销，不能再出示使用。原因：%(reason)s", type=kind, reason=reason)),
-        "supersede": (_("您的%(type)s已换发新版本", type=kind),
-                      _("您的电子证照“%(type)s”已换发新版本，旧版本不再有效，请使用新版本。", type=kind)),
+        "issue": (
+            _("您的%(type)s已签发", type=kind),
+            _("您的电子证照“%(type)s”已签发，可在“我的证照”中下载和出示。", type=kind),
+        ),
+        "suspend": (
+            _("您的%(type)s已暂停", type=kind),
+            _("您的电子证照“%(type)s”已被发证部门暂停，暂停期间不能使用。原因：%(reason)s", type=kind, reason=reason),
+        ),
+        "resume": (_("您的%(type)s已恢复有效", type=kind), _("您的电子证照“%(type)s”已恢复有效。", type=kind)),
+        "revoke": (
+            _("您的%(type)s已被吊销", type=kind),
+            _("您的电子证照“%(type)s”已被发证部门吊销，不能再出示使用。原因：%(reason)s", type=kind, reason=reason),
+        ),
+        "supersede": (
+            _("您的%(type)s已换发新版本", type=kind),
+            _("您的电子证照“%(type)s”已换发新版本，旧版本不再有效，请使用新版本。", type=kind),
+        ),
     }
     title, body = words.get(action, (_("您的电子证照有变化"), _("您的电子证照“%(type)s”有变化。", type=kind)))
     return title, body.strip()
@@ -347,8 +422,11 @@ def record_sms_status(body: bytes, signature: str) -> bool:
         return False
     if status not in ("delivered", "failed"):
         return False
-    result = db.session.execute(update(Notice).where(Notice.sms_id == message_id, Notice.sms_status != "delivered")
-                                .values(sms_status=status, sms_at=clock.now()))
+    result = db.session.execute(
+        update(Notice)
+        .where(Notice.sms_id == message_id, Notice.sms_status != "delivered")
+        .values(sms_status=status, sms_at=clock.now())
+    )
     db.session.commit()
     return result.rowcount == 1
 
@@ -377,8 +455,10 @@ def deliver_email(notice_id: int) -> str | None:
         message["To"] = address or "(未设置邮箱)"
         message["Subject"] = title
         link = current_app.config["PUBLIC_URL"] + (notice.url or "")
-        message.set_content(f"{pii.mask_name(notice.recipient.name)}，您好：\n\n{body}\n\n查看详情：{link}\n\n"
-                            "——一网通办政务服务平台（本邮件由系统自动发送，请勿回复）\n")
+        message.set_content(
+            f"{pii.mask_name(notice.recipient.name)}，您好：\n\n{body}\n\n查看详情：{link}\n\n"
+            "——一网通办政务服务平台（本邮件由系统自动发送，请勿回复）\n"
+        )
         try:
             mailer.send(message)
             status = "sent" if mailer.kind != "log" else "logged"
@@ -395,13 +475,17 @@ def deliver_email(notice_id: int) -> str | None:
 
 
 def notices_of(person: Person, limit: int = 100) -> list[Notice]:
-    return list(db.session.execute(select(Notice).where(Notice.recipient_id == person.id)
-                                   .order_by(Notice.id.desc()).limit(limit)).scalars())
+    return list(
+        db.session.execute(
+            select(Notice).where(Notice.recipient_id == person.id).order_by(Notice.id.desc()).limit(limit)
+        ).scalars()
+    )
 
 
 def unread_count(person: Person) -> int:
-    return db.session.execute(select(func.count(Notice.id)).where(
-        Notice.recipient_id == person.id, Notice.read_at.is_(None))).scalar_one()
+    return db.session.execute(
+        select(func.count(Notice.id)).where(Notice.recipient_id == person.id, Notice.read_at.is_(None))
+    ).scalar_one()
 
 
 def open_notice(person: Person, notice_id: int) -> Notice:
@@ -415,19 +499,22 @@ def open_notice(person: Person, notice_id: int) -> Notice:
 
 
 def mark_all_read(person: Person) -> int:
-    result = db.session.execute(update(Notice).where(Notice.recipient_id == person.id, Notice.read_at.is_(None))
-                                .values(read_at=clock.now()))
+    result = db.session.execute(
+        update(Notice).where(Notice.recipient_id == person.id, Notice.read_at.is_(None)).values(read_at=clock.now())
+    )
     db.session.commit()
     return result.rowcount
 
 
 def settings_of(person: Person) -> NoticeSettings:
-    return db.session.get(NoticeSettings, person.id) or NoticeSettings(person_id=person.id, email_enabled=True,
-                                                                        sms_enabled=True)
+    return db.session.get(NoticeSettings, person.id) or NoticeSettings(
+        person_id=person.id, email_enabled=True, sms_enabled=True
+    )
 
 
-def update_settings(person: Person, email: str, enabled: bool, *, phone: str | None = None,
-                    sms_enabled: bool | None = None) -> NoticeSettings:
+def update_settings(
+    person: Person, email: str, enabled: bool, *, phone: str | None = None, sms_enabled: bool | None = None
+) -> NoticeSettings:
     """通知设置: the e-mail address and switch, and the SMS phone and switch (None: unchanged)."""
     email = (email or "").strip()
     if email and (len(email) > 254 or not EMAIL.match(email)):
@@ -450,8 +537,17 @@ def update_settings(person: Person, email: str, enabled: bool, *, phone: str | N
     if sms_enabled is not None:
         settings.sms_enabled = bool(sms_enabled)
     from ..audit import services as audit
-    audit.record("notify.settings", actor=person, subject=f"person:{person.id}",
-                 detail={"email": bool(email), "enabled": bool(enabled), "phone": bool(settings.phone_enc),
-                         "sms": bool(settings.sms_enabled)})
+
+    audit.record(
+        "notify.settings",
+        actor=person,
+        subject=f"person:{person.id}",
+        detail={
+            "email": bool(email),
+            "enabled": bool(enabled),
+            "phone": bool(settings.phone_enc),
+            "sms": bool(settings.sms_enabled),
+        },
+    )
     db.session.commit()
     return settings

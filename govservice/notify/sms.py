@@ -14,6 +14,7 @@ and, later, the delivery report posted back to `status_callback`:
     POST /notices/sms/status                 X-Signature: hex HMAC-SHA256(SMS_GATEWAY_KEY, body)
          {"id": "<message id>", "status": "delivered" | "failed", "error": "..."}
 """
+
 from __future__ import annotations
 
 import json
@@ -36,7 +37,7 @@ class SmsError(Exception):
 @dataclass(frozen=True)
 class Sent:
     id: str
-    status: str          # accepted | logged
+    status: str  # accepted | logged
 
 
 class RecordingGateway:
@@ -72,10 +73,12 @@ class HttpGateway:
 
     def send(self, to: str, text: str, reference: str) -> Sent:
         try:
-            answer = requests.post(f"{self.url}/messages", timeout=self.timeout,
-                                   headers={"Authorization": f"Bearer {self.key}"},
-                                   json={"to": to, "text": text, "reference": reference,
-                                         "status_callback": self.callback_url})
+            answer = requests.post(
+                f"{self.url}/messages",
+                timeout=self.timeout,
+                headers={"Authorization": f"Bearer {self.key}"},
+                json={"to": to, "text": text, "reference": reference, "status_callback": self.callback_url},
+            )
         except requests.RequestException as exc:
             raise SmsError(f"{type(exc).__name__}: {exc}") from exc
         if answer.status_code not in (200, 201, 202):
@@ -93,6 +96,9 @@ def from_config(app: Flask):
         return RecordingGateway(Path(config["INSTANCE_DIR"]) / "sms" / "outbox.jsonl")
     if not config.get("SMS_GATEWAY_KEY"):
         raise RuntimeError("SMS_GATEWAY_URL is set but SMS_GATEWAY_KEY is not")
-    return HttpGateway(config["SMS_GATEWAY_URL"], config["SMS_GATEWAY_KEY"],
-                       callback_url=config["PUBLIC_URL"] + "/notices/sms/status",
-                       timeout=float(config.get("SMS_GATEWAY_TIMEOUT", 5)))
+    return HttpGateway(
+        config["SMS_GATEWAY_URL"],
+        config["SMS_GATEWAY_KEY"],
+        callback_url=config["PUBLIC_URL"] + "/notices/sms/status",
+        timeout=float(config.get("SMS_GATEWAY_TIMEOUT", 5)),
+    )

@@ -1,4 +1,5 @@
 """Celery tasks: thin wrappers around notify services (inline unless a broker is configured)."""
+
 from celery import shared_task
 
 from . import services

@@ -1,4 +1,5 @@
 """消息: the person's notices, and where e-mail notices go."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -40,22 +41,36 @@ def read_all():
 @login_required
 def settings():
     current = services.settings_of(current_user)
-    values = {"email": current.email or "", "enabled": current.email_enabled, "phone": current.phone or "",
-              "sms_enabled": current.sms_enabled}
+    values = {
+        "email": current.email or "",
+        "enabled": current.email_enabled,
+        "phone": current.phone or "",
+        "sms_enabled": current.sms_enabled,
+    }
     error = None
     if request.method == "POST":
-        values = {"email": request.form.get("email", ""), "enabled": bool(request.form.get("email_enabled")),
-                  "phone": request.form.get("phone", ""), "sms_enabled": bool(request.form.get("sms_enabled"))}
+        values = {
+            "email": request.form.get("email", ""),
+            "enabled": bool(request.form.get("email_enabled")),
+            "phone": request.form.get("phone", ""),
+            "sms_enabled": bool(request.form.get("sms_enabled")),
+        }
         try:
-            services.update_settings(current_user, values["email"], values["enabled"], phone=values["phone"],
-                                     sms_enabled=values["sms_enabled"])
+            services.update_settings(
+                current_user,
+                values["email"],
+                values["enabled"],
+                phone=values["phone"],
+                sms_enabled=values["sms_enabled"],
+            )
         except services.NoticeError as exc:
             error = exc.message
         else:
             flash(_("通知设置已保存。"), "success")
             return redirect(url_for("notify.settings"))
-    return render_template("notify/settings.html", login_phone=current_user.phone, error=error, **values), \
-        (422 if error else 200)
+    return render_template("notify/settings.html", login_phone=current_user.phone, error=error, **values), (
+        422 if error else 200
+    )
 
 
 @bp.post("/sms/status")

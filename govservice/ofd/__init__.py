@@ -12,6 +12,7 @@ Units are millimetres, origin top left, as the standard has them. The font is su
 fontTools (the glyphs of the page only; the system's TTC collection is some 17 MB). The QR is
 drawn as vector paths from zxing-cpp's encoding, like the PDF's. Pure library code: no Flask app.
 """
+
 from __future__ import annotations
 
 import io
@@ -32,16 +33,18 @@ def _width(text: str, size: float) -> list[float]:
     return [size if ord(ch) > 0x2E7F else size * 0.5 for ch in text]
 
 
-def _text(obj_id: int, text: str, x: float, y: float, size: float, color: str = "0 0 0",
-          align: str = "left") -> str:
+def _text(obj_id: int, text: str, x: float, y: float, size: float, color: str = "0 0 0", align: str = "left") -> str:
     widths = _width(text, size)
     total = sum(widths)
     left = x - total / 2 if align == "center" else x - total if align == "right" else x
     deltas = " ".join(f"{w:.2f}" for w in widths[:-1])
-    return (f'<ofd:TextObject ID="{obj_id}" Boundary="{left:.2f} {y - size:.2f} {total + 1:.2f} {size * 1.4:.2f}" '
-            f'Font="{FONT_ID}" Size="{size:.2f}"><ofd:FillColor Value="{color}"/>'
-            f'<ofd:TextCode X="0" Y="{size:.2f}"' + (f' DeltaX="{deltas}"' if deltas else "")
-            + f">{escape(text)}</ofd:TextCode></ofd:TextObject>")
+    return (
+        f'<ofd:TextObject ID="{obj_id}" Boundary="{left:.2f} {y - size:.2f} {total + 1:.2f} {size * 1.4:.2f}" '
+        f'Font="{FONT_ID}" Size="{size:.2f}"><ofd:FillColor Value="{color}"/>'
+        f'<ofd:TextCode X="0" Y="{size:.2f}"'
+        + (f' DeltaX="{deltas}"' if deltas else "")
+        + f">{escape(text)}</ofd:TextCode></ofd:TextObject>"
+    )
 
 
 def _wrap(text: str, size: float, width: float) -> list[str]:
@@ -59,6 +62,7 @@ def _wrap(text: str, size: float, width: float) -> list[str]:
 
 def _qr_path(obj_id: int, value: str, x: float, y: float, size: float) -> str:
     import zxingcpp
+
     barcode = zxingcpp.create_barcode(value, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
     modules = memoryview(barcode.to_image(scale=1, add_quiet_zones=False))
     side = modules.shape[0]
@@ -76,33 +80,42 @@ def _qr_path(obj_id: int, value: str, x: float, y: float, size: float) -> str:
             else:
                 col += 1
     offset = 4 * cell
-    return (f'<ofd:PathObject ID="{obj_id}" Boundary="{x:.2f} {y:.2f} {size:.2f} {size:.2f}" Fill="true" '
-            f'Stroke="false" CTM="{cell:.4f} 0 0 {cell:.4f} {offset:.4f} {offset:.4f}">'
-            f'<ofd:FillColor Value="0 0 0"/><ofd:AbbreviatedData>{" ".join(ops)}</ofd:AbbreviatedData>'
-            f"</ofd:PathObject>")
+    return (
+        f'<ofd:PathObject ID="{obj_id}" Boundary="{x:.2f} {y:.2f} {size:.2f} {size:.2f}" Fill="true" '
+        f'Stroke="false" CTM="{cell:.4f} 0 0 {cell:.4f} {offset:.4f} {offset:.4f}">'
+        f'<ofd:FillColor Value="0 0 0"/><ofd:AbbreviatedData>{" ".join(ops)}</ofd:AbbreviatedData>'
+        f"</ofd:PathObject>"
+    )
 
 
 def _rect(obj_id: int, x: float, y: float, w: float, h: float, color: str, line: float) -> str:
-    return (f'<ofd:PathObject ID="{obj_id}" Boundary="{x:.2f} {y:.2f} {w:.2f} {h:.2f}" LineWidth="{line}">'
-            f'<ofd:StrokeColor Value="{color}"/>'
-            f'<ofd:AbbreviatedData>M 0 0 L {w:.2f} 0 L {w:.2f} {h:.2f} L 0 {h:.2f} C</ofd:AbbreviatedData>'
-            f"</ofd:PathObject>")
+    return (
+        f'<ofd:PathObject ID="{obj_id}" Boundary="{x:.2f} {y:.2f} {w:.2f} {h:.2f}" LineWidth="{line}">'
+        f'<ofd:StrokeColor Value="{color}"/>'
+        f"<ofd:AbbreviatedData>M 0 0 L {w:.2f} 0 L {w:.2f} {h:.2f} L 0 {h:.2f} C</ofd:AbbreviatedData>"
+        f"</ofd:PathObject>"
+    )
 
 
 def _seal(obj_id: int, cx: float, cy: float, r: float) -> str:
     k = 0.5523 * r  # a circle from four Bézier arcs
-    d = (f"M {2 * r:.2f} {r:.2f} B {2 * r:.2f} {r + k:.2f} {r + k:.2f} {2 * r:.2f} {r:.2f} {2 * r:.2f} "
-         f"B {r - k:.2f} {2 * r:.2f} 0 {r + k:.2f} 0 {r:.2f} B 0 {r - k:.2f} {r - k:.2f} 0 {r:.2f} 0 "
-         f"B {r + k:.2f} 0 {2 * r:.2f} {r - k:.2f} {2 * r:.2f} {r:.2f} C")
-    return (f'<ofd:PathObject ID="{obj_id}" Boundary="{cx - r:.2f} {cy - r:.2f} {2 * r:.2f} {2 * r:.2f}" '
-            f'LineWidth="0.8"><ofd:StrokeColor Value="200 30 30"/><ofd:AbbreviatedData>{d}</ofd:AbbreviatedData>'
-            f"</ofd:PathObject>")
+    d = (
+        f"M {2 * r:.2f} {r:.2f} B {2 * r:.2f} {r + k:.2f} {r + k:.2f} {2 * r:.2f} {r:.2f} {2 * r:.2f} "
+        f"B {r - k:.2f} {2 * r:.2f} 0 {r + k:.2f} 0 {r:.2f} B 0 {r - k:.2f} {r - k:.2f} 0 {r:.2f} 0 "
+        f"B {r + k:.2f} 0 {2 * r:.2f} {r - k:.2f} {2 * r:.2f} {r:.2f} C"
+    )
+    return (
+        f'<ofd:PathObject ID="{obj_id}" Boundary="{cx - r:.2f} {cy - r:.2f} {2 * r:.2f} {2 * r:.2f}" '
+        f'LineWidth="0.8"><ofd:StrokeColor Value="200 30 30"/><ofd:AbbreviatedData>{d}</ofd:AbbreviatedData>'
+        f"</ofd:PathObject>"
+    )
 
 
 def subset_font(path: str, text: str) -> bytes:
     """A standalone TrueType font with the glyphs of ``text`` (face 0 of a collection)."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
+
     with _font_lock:  # fontTools is not thread-safe on one file handle; each call opens its own
         font = TTFont(path, fontNumber=0, lazy=True)
     for tag in ("GSUB", "GPOS", "GDEF", "EBDT", "EBLC", "EBSC", "BDF ", "FFTM"):
@@ -121,17 +134,30 @@ def subset_font(path: str, text: str) -> bytes:
     return out.getvalue()
 
 
-def render_certificate_ofd(*, title: str, subtitle: str | None, rows: Sequence[tuple[str, str]], identifier: str,
-                           issuer_name: str, issued_on: str, valid_until: str, verify_url: str,
-                           footer: str | None = None, font_path: str, font_name: str = "CJK") -> bytes:
+def render_certificate_ofd(
+    *,
+    title: str,
+    subtitle: str | None,
+    rows: Sequence[tuple[str, str]],
+    identifier: str,
+    issuer_name: str,
+    issued_on: str,
+    valid_until: str,
+    verify_url: str,
+    footer: str | None = None,
+    font_path: str,
+    font_name: str = "CJK",
+) -> bytes:
     """One certificate as a single-page OFD package (the arguments of ``render_certificate_pdf``)."""
     body = list(rows)
     if valid_until and not any("有效期" in str(label) for label, _ in body):
         body.append(("有效期至", valid_until))
     ids = iter(range(10, 100000))
-    objects = [_rect(next(ids), 10, 10, PAGE_W - 20, PAGE_H - 20, "160 30 30", 1.2),
-               _rect(next(ids), 13, 13, PAGE_W - 26, PAGE_H - 26, "160 30 30", 0.4),
-               _text(next(ids), title, PAGE_W / 2, 46, 12 if len(title) <= 8 else 9, align="center")]
+    objects = [
+        _rect(next(ids), 10, 10, PAGE_W - 20, PAGE_H - 20, "160 30 30", 1.2),
+        _rect(next(ids), 13, 13, PAGE_W - 26, PAGE_H - 26, "160 30 30", 0.4),
+        _text(next(ids), title, PAGE_W / 2, 46, 12 if len(title) <= 8 else 9, align="center"),
+    ]
     if subtitle:
         objects.append(_text(next(ids), subtitle, PAGE_W / 2, 56, 5, align="center"))
     objects.append(_text(next(ids), f"证照编号：{identifier}", PAGE_W / 2, 64, 3.2, "90 90 90", align="center"))
@@ -156,8 +182,18 @@ def render_certificate_ofd(*, title: str, subtitle: str | None, rows: Sequence[t
             objects.append(_text(next(ids), line, PAGE_W / 2, PAGE_H - 22 + index * 4, 2.8, "90 90 90", "center"))
     max_id = next(ids)
 
-    used = "".join([title, subtitle or "", identifier, issuer_name, issued_on, footer or "", "证照编号：扫码核验发证日期电子证照专用",
-                    *(f"{label}{value}" for label, value in body)])
+    used = "".join(
+        [
+            title,
+            subtitle or "",
+            identifier,
+            issuer_name,
+            issued_on,
+            footer or "",
+            "证照编号：扫码核验发证日期电子证照专用",
+            *(f"{label}{value}" for label, value in body),
+        ]
+    )
     font = subset_font(font_path, "".join(sorted(set(used))))
     head = '<?xml version="1.0" encoding="UTF-8"?>\n'
     parts = {

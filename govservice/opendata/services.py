@@ -11,6 +11,7 @@ Every figure is a GROUP BY over the cases' figures index; the datasets are compu
 per CACHE_SECONDS per process and served with a public Cache-Control, so a crowd of visitors
 costs one query.
 """
+
 from __future__ import annotations
 
 import csv
@@ -31,22 +32,42 @@ from ..pagination import Key, Page, keyset
 
 K = 5
 CACHE_SECONDS = 600
-LICENCE = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0 International",
-           "path": "https://creativecommons.org/licenses/by/4.0/"}
+LICENCE = {
+    "name": "CC-BY-4.0",
+    "title": "Creative Commons Attribution 4.0 International",
+    "path": "https://creativecommons.org/licenses/by/4.0/",
+}
 CHANNELS = {"online": "网上申请", "window": "窗口受理"}
 FIELDS = [
     {"name": "month", "type": "yearmonth", "title": "月份", "description": "申请提交的月份（北京时间），YYYY-MM"},
     {"name": "item_code", "type": "string", "title": "事项编码", "description": "政务服务事项在本平台目录中的编码"},
     {"name": "item_name", "type": "string", "title": "事项名称"},
     {"name": "department", "type": "string", "title": "承办部门"},
-    {"name": "channel", "type": "string", "title": "渠道", "description": "网上申请 或 窗口受理",
-     "constraints": {"enum": list(CHANNELS.values())}},
-    {"name": "submitted", "type": "integer", "title": "提交件数",
-     "description": f"当月提交的申请件数；少于 {K} 件的单元格不予公开（空值）"},
-    {"name": "completed", "type": "integer", "title": "已办结件数",
-     "description": f"当月提交且已办结的件数；少于 {K} 件的不予公开（空值）"},
-    {"name": "completed_on_time", "type": "integer", "title": "按时办结件数",
-     "description": f"其中在承诺时限内办结的件数；少于 {K} 件的不予公开（空值）"},
+    {
+        "name": "channel",
+        "type": "string",
+        "title": "渠道",
+        "description": "网上申请 或 窗口受理",
+        "constraints": {"enum": list(CHANNELS.values())},
+    },
+    {
+        "name": "submitted",
+        "type": "integer",
+        "title": "提交件数",
+        "description": f"当月提交的申请件数；少于 {K} 件的单元格不予公开（空值）",
+    },
+    {
+        "name": "completed",
+        "type": "integer",
+        "title": "已办结件数",
+        "description": f"当月提交且已办结的件数；少于 {K} 件的不予公开（空值）",
+    },
+    {
+        "name": "completed_on_time",
+        "type": "integer",
+        "title": "按时办结件数",
+        "description": f"其中在承诺时限内办结的件数；少于 {K} 件的不予公开（空值）",
+    },
 ]
 
 
@@ -66,13 +87,17 @@ def _compute_monthly() -> list[dict]:
     month = _month(Case.submitted_at)
     completed = func.sum(db.case((Case.state == "completed", 1), else_=0))
     on_time = func.sum(db.case((Case.on_time.is_(True), 1), else_=0))
-    query = (select(month, ServiceItem.code, ServiceItem.name, Department.name, Case.channel, func.count(),
-                    completed, on_time)
-             .select_from(Case).join(ServiceItem, ServiceItem.id == Case.item_id)
-             .outerjoin(Department, Department.id == Case.department_id)
-             .where(Case.submitted_at.is_not(None))
-             .group_by(month, ServiceItem.code, ServiceItem.name, Department.name, Case.channel)
-             .order_by(month, ServiceItem.code, Case.channel))
+    query = (
+        select(
+            month, ServiceItem.code, ServiceItem.name, Department.name, Case.channel, func.count(), completed, on_time
+        )
+        .select_from(Case)
+        .join(ServiceItem, ServiceItem.id == Case.item_id)
+        .outerjoin(Department, Department.id == Case.department_id)
+        .where(Case.submitted_at.is_not(None))
+        .group_by(month, ServiceItem.code, ServiceItem.name, Department.name, Case.channel)
+        .order_by(month, ServiceItem.code, Case.channel)
+    )
     rows: dict[tuple, list] = {}
     for m, code, name, department, channel, n, done, timely in db.session.execute(query):
         key = (m, code, department or "", CHANNELS.get(channel, channel))
@@ -82,9 +107,19 @@ def _compute_monthly() -> list[dict]:
         totals[1] += n
         totals[2] += done or 0
         totals[3] += timely or 0
-    return [{"month": m, "item_code": code, "item_name": name, "department": department, "channel": channel,
-             "submitted": suppress(n), "completed": suppress(done), "completed_on_time": suppress(timely)}
-            for (m, code, department, channel), (name, n, done, timely) in rows.items()]
+    return [
+        {
+            "month": m,
+            "item_code": code,
+            "item_name": name,
+            "department": department,
+            "channel": channel,
+            "submitted": suppress(n),
+            "completed": suppress(done),
+            "completed_on_time": suppress(timely),
+        }
+        for (m, code, department, channel), (name, n, done, timely) in rows.items()
+    ]
 
 
 _cache: dict = {}
@@ -106,7 +141,7 @@ def monthly() -> list[dict]:
 
 def monthly_csv(rows: list[dict]) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")   # RFC 4180
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180
     writer.writerow([f["name"] for f in FIELDS])
     for row in rows:
         writer.writerow(["" if row[f["name"]] is None else row[f["name"]] for f in FIELDS])
@@ -115,20 +150,32 @@ def monthly_csv(rows: list[dict]) -> bytes:
 
 def datapackage(base_url: str) -> dict:
     """The data dictionary: a Frictionless Data Package with the Table Schema of the dataset."""
-    schema = {"fields": FIELDS, "missingValues": [""],
-              "primaryKey": ["month", "item_code", "department", "channel"]}
+    schema = {"fields": FIELDS, "missingValues": [""], "primaryKey": ["month", "item_code", "department", "channel"]}
     return {
         "profile": "tabular-data-package",
         "name": "govservice-monthly-statistics",
         "title": "政务服务办件月度统计（去标识化）",
-        "description": f"按月份、事项、承办部门和渠道统计的办件数。为防止识别到个人，少于 {K} 件的单元格不予公开（空值），"
-                       "且不发布可反推被隐藏单元格的合计。",
+        "description": f"按月份、事项、承办部门和渠道统计的办件数。为防止识别到个人，少于 {K} 件的单元格不予公开（空值），"  # noqa: E501
+        "且不发布可反推被隐藏单元格的合计。",
         "licenses": [LICENCE],
         "resources": [
-            {"name": "monthly-csv", "path": f"{base_url}/open/data/monthly.csv", "format": "csv",
-             "mediatype": "text/csv", "encoding": "utf-8-sig", "profile": "tabular-data-resource", "schema": schema},
-            {"name": "monthly-json", "path": f"{base_url}/open/data/monthly.json", "format": "json",
-             "mediatype": "application/json", "profile": "tabular-data-resource", "schema": schema},
+            {
+                "name": "monthly-csv",
+                "path": f"{base_url}/open/data/monthly.csv",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8-sig",
+                "profile": "tabular-data-resource",
+                "schema": schema,
+            },
+            {
+                "name": "monthly-json",
+                "path": f"{base_url}/open/data/monthly.json",
+                "format": "json",
+                "mediatype": "application/json",
+                "profile": "tabular-data-resource",
+                "schema": schema,
+            },
         ],
     }
 
@@ -144,18 +191,27 @@ class ItemFigures:
 def item_figures(code: str) -> ItemFigures:
     """An item's figures over all its versions, small counts suppressed as in the datasets."""
     ids = select(ServiceItem.id).where(ServiceItem.code == code)
-    row = db.session.execute(select(
-        func.count(), func.sum(db.case((Case.state == "completed", 1), else_=0)),
-        func.sum(db.case((Case.on_time.is_(True), 1), else_=0)), func.avg(Case.working_days),
-        func.count(Case.working_days)).where(Case.item_id.in_(ids))).one()
+    row = db.session.execute(
+        select(
+            func.count(),
+            func.sum(db.case((Case.state == "completed", 1), else_=0)),
+            func.sum(db.case((Case.on_time.is_(True), 1), else_=0)),
+            func.avg(Case.working_days),
+            func.count(Case.working_days),
+        ).where(Case.item_id.in_(ids))
+    ).one()
     submitted, completed, on_time, average, timed = row
-    return ItemFigures(suppress(submitted), suppress(completed), suppress(on_time),
-                       round(float(average), 1) if average is not None and timed >= K else None)
+    return ItemFigures(
+        suppress(submitted),
+        suppress(completed),
+        suppress(on_time),
+        round(float(average), 1) if average is not None and timed >= K else None,
+    )
 
 
 @dataclass
 class LicenceRow:
-    holder: str | None          # an enterprise's name; None for a person (never published)
+    holder: str | None  # an enterprise's name; None for a person (never published)
     uscc: str | None
     type_code: str
     identifier: str
@@ -168,11 +224,15 @@ class LicenceRow:
 def licences(token: str | None = None) -> Page:
     """行政许可公示: the certificates issued, newest first (by id, the primary key)."""
     from ..certificates.models import Certificate
-    query = (select(Certificate, Enterprise.name, Enterprise.uscc, Department.name)
-             .join(Department, Department.id == Certificate.issuer_id)
-             .outerjoin(Enterprise, Enterprise.id == Certificate.holder_enterprise_id))
-    page = keyset(query, [Key(Certificate.id, descending=True)], token, size=50)
-    page.items = [LicenceRow(name, uscc, c.type_code, c.identifier, c.issued_at, c.expires_at, issuer, c.status)
-                  for c, name, uscc, issuer in page.items]
-    return page
 
+    query = (
+        select(Certificate, Enterprise.name, Enterprise.uscc, Department.name)
+        .join(Department, Department.id == Certificate.issuer_id)
+        .outerjoin(Enterprise, Enterprise.id == Certificate.holder_enterprise_id)
+    )
+    page = keyset(query, [Key(Certificate.id, descending=True)], token, size=50)
+    page.items = [
+        LicenceRow(name, uscc, c.type_code, c.identifier, c.issued_at, c.expires_at, issuer, c.status)
+        for c, name, uscc, issuer in page.items
+    ]
+    return page

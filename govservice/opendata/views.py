@@ -1,5 +1,6 @@
 """政务公开 and open data: public, no sign-in, no session (the pages use the public header, which
 reads none), each dataset with a public Cache-Control."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
@@ -15,7 +16,7 @@ STATUS = {"valid": _l("有效"), "suspended": _l("已暂停"), "revoked": _l("�
 
 def _cached(response: Response) -> Response:
     response.headers["Cache-Control"] = f"public, max-age={services.CACHE_SECONDS}"
-    response.headers["Access-Control-Allow-Origin"] = "*"   # open data: any site may read it
+    response.headers["Access-Control-Allow-Origin"] = "*"  # open data: any site may read it
     return response
 
 
@@ -37,14 +38,15 @@ def licences():
             return certificates.certificate_type(code).name
         except KeyError:  # a type removed from licenses/ still shows its code
             return code
-    return render_template("opendata/licences.html", rows=services.licences(request.args.get("page")),
-                           type_name=type_name, status=STATUS)
+
+    return render_template(
+        "opendata/licences.html", rows=services.licences(request.args.get("page")), type_name=type_name, status=STATUS
+    )
 
 
 @bp.get("/data/")
 def dictionary():
-    return render_template("opendata/dictionary.html", fields=services.FIELDS, licence=services.LICENCE,
-                           k=services.K)
+    return render_template("opendata/dictionary.html", fields=services.FIELDS, licence=services.LICENCE, k=services.K)
 
 
 @bp.get("/data/datapackage.json")
@@ -59,5 +61,10 @@ def monthly_json():
 
 @bp.get("/data/monthly.csv")
 def monthly_csv():
-    return _cached(Response(services.monthly_csv(services.monthly()), mimetype="text/csv; charset=utf-8",
-                            headers={"Content-Disposition": "attachment; filename=monthly-statistics.csv"}))
+    return _cached(
+        Response(
+            services.monthly_csv(services.monthly()),
+            mimetype="text/csv; charset=utf-8",
+            headers={"Content-Disposition": "attachment; filename=monthly-statistics.csv"},
+        )
+    )

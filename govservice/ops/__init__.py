@@ -5,6 +5,7 @@ rate-limiter options); `init_app(app)` after (request ids and timing, JSON logs,
 `/readyz`, `/metrics`). The timers are the Celery beat schedule (celery_app.py), run once each by
 `flask govservice tick`; backups are `flask govservice backup`.
 """
+
 from __future__ import annotations
 
 from flask import Flask, request
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
     from ..extensions import csrf, limiter
     from . import metrics
     from .views import bp
+
     faults.init_app(app)
     requestlog.init_app(app)
     app.before_request_funcs.setdefault(None, []).insert(0, _begin_request)

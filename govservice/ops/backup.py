@@ -22,6 +22,7 @@ restored ones.
 Archive (tar, gzip): manifest.json, database.dump (pg_dump custom format) or database.sqlite,
 blobs/<aa>/<bb>/<name>, keys/...
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,7 +34,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import current_app
@@ -72,8 +73,18 @@ def _revision() -> str | None:
 def _dump_database(url, target: Path) -> str:
     if url.get_backend_name() == "postgresql":
         name = "database.dump"
-        done = subprocess.run(["pg_dump", "--format=custom", "--no-owner", "--no-acl", f"--file={target / name}",
-                               f"--dbname={_libpq(url)}"], capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                "pg_dump",
+                "--format=custom",
+                "--no-owner",
+                "--no-acl",
+                f"--file={target / name}",
+                f"--dbname={_libpq(url)}",
+            ],
+            capture_output=True,
+            text=True,
+        )
         if done.returncode:
             raise BackupError(f"pg_dump failed: {done.stderr.strip()[:300]}")
         return name
@@ -90,6 +101,7 @@ def _dump_database(url, target: Path) -> str:
 def create(archive: str, *, with_keys: bool = True) -> dict:
     """Write the backup to `archive` (.tar.gz); returns its manifest."""
     from ..certificates import verification
+
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
     verification.flush()  # queued verifications into the snapshot
     db.session.remove()
@@ -99,13 +111,21 @@ def create(archive: str, *, with_keys: bool = True) -> dict:
         revision = _revision()
         members = {database: _sha256(staging / database)}
         blobs_root = Path(current_app.config["BLOB_DIR"])
-        blobs = sorted(p for p in blobs_root.rglob("*") if p.is_file() and len(p.name) == 64) \
-            if blobs_root.exists() else []
+        blobs = (
+            sorted(p for p in blobs_root.rglob("*") if p.is_file() and len(p.name) == 64) if blobs_root.exists() else []
+        )
         keys_root = Path(current_app.config["INSTANCE_DIR"]) / "keys"
         keys = sorted(p for p in keys_root.rglob("*") if p.is_file()) if with_keys and keys_root.exists() else []
-        manifest = {"format": FORMAT, "created_at": datetime.now(timezone.utc).isoformat(),
-                    "dialect": url.get_backend_name(), "revision": revision, "database": database,
-                    "blobs": len(blobs), "keys": bool(keys), "sha256": members}
+        manifest = {
+            "format": FORMAT,
+            "created_at": datetime.now(UTC).isoformat(),
+            "dialect": url.get_backend_name(),
+            "revision": revision,
+            "database": database,
+            "blobs": len(blobs),
+            "keys": bool(keys),
+            "sha256": members,
+        }
         partial = Path(archive + ".partial")
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
@@ -150,8 +170,10 @@ def restore(archive: str) -> dict:
     blobs_root = Path(current_app.config["BLOB_DIR"])
     keys_root = Path(current_app.config["INSTANCE_DIR"]) / "keys"
     if not _empty_database():
-        raise BackupError(f"the database {url.render_as_string(hide_password=True)} is not empty: "
-                          "restore only into an empty one (nothing was changed)")
+        raise BackupError(
+            f"the database {url.render_as_string(hide_password=True)} is not empty: "
+            "restore only into an empty one (nothing was changed)"
+        )
     if blobs_root.exists() and any(p.is_file() for p in blobs_root.rglob("*")):
         raise BackupError(f"the blob folder {blobs_root} is not empty (nothing was changed)")
     with tempfile.TemporaryDirectory(prefix="govservice-restore-") as folder, tarfile.open(archive, "r:gz") as tar:
@@ -164,8 +186,9 @@ def restore(archive: str) -> dict:
         if manifest.get("format") != FORMAT:
             raise BackupError(f"{archive}: backup format {manifest.get('format')!r}, this version reads {FORMAT}")
         if manifest["dialect"] != url.get_backend_name():
-            raise BackupError(f"{archive} holds a {manifest['dialect']} database; DATABASE_URL is "
-                              f"{url.get_backend_name()}")
+            raise BackupError(
+                f"{archive} holds a {manifest['dialect']} database; DATABASE_URL is {url.get_backend_name()}"
+            )
         for name, digest in manifest["sha256"].items():
             if not (staging / name).is_file() or _sha256(staging / name) != digest:
                 raise BackupError(f"{archive}: {name} is missing or damaged (nothing was changed)")
@@ -192,7 +215,7 @@ def _set_aside(keys_root: Path) -> None:
     """Keys already in the instance folder (made by starting the app on the empty deployment,
     so nothing is encrypted or signed with them) are moved aside, never deleted."""
     if keys_root.exists() and any(keys_root.iterdir()):
-        aside = keys_root.with_name(f"keys.before-restore-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}")
+        aside = keys_root.with_name(f"keys.before-restore-{datetime.now(UTC):%Y%m%dT%H%M%S}")
         keys_root.rename(aside)
     elif keys_root.exists():
         keys_root.rmdir()
@@ -201,8 +224,19 @@ def _set_aside(keys_root: Path) -> None:
 def _load_database(url, dump: Path) -> None:
     if url.get_backend_name() == "postgresql":
         db.engine.dispose()
-        done = subprocess.run(["pg_restore", "--no-owner", "--no-acl", "--exit-on-error", "--single-transaction",
-                               f"--dbname={_libpq(url)}", str(dump)], capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                "pg_restore",
+                "--no-owner",
+                "--no-acl",
+                "--exit-on-error",
+                "--single-transaction",
+                f"--dbname={_libpq(url)}",
+                str(dump),
+            ],
+            capture_output=True,
+            text=True,
+        )
         if done.returncode:
             raise BackupError(f"pg_restore failed (nothing was restored): {done.stderr.strip()[:300]}")
         return

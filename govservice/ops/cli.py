@@ -1,4 +1,5 @@
 """`flask govservice tick` (the timers, once) and `flask govservice backup ...`."""
+
 from __future__ import annotations
 
 import sys
@@ -32,21 +33,24 @@ def run_schedule(only=(), echo=None) -> list[str]:
     schedule = celery.conf.beat_schedule
     unknown = set(only) - set(schedule)
     if unknown:
-        raise click.UsageError(f"not in the beat schedule: {', '.join(sorted(unknown))} "
-                               f"(known: {', '.join(schedule)})")
+        raise click.UsageError(f"not in the beat schedule: {', '.join(sorted(unknown))} (known: {', '.join(schedule)})")
     failed = []
     for name, entry in schedule.items():
         if only and name not in only:
             continue
         started = time.perf_counter()
-        result = celery.tasks[entry["task"]].apply(args=entry.get("args", ()), kwargs=entry.get("kwargs", {}), throw=False)
+        result = celery.tasks[entry["task"]].apply(
+            args=entry.get("args", ()), kwargs=entry.get("kwargs", {}), throw=False
+        )
         took = (time.perf_counter() - started) * 1000
         if result.failed():
             failed.append(name)
             current_app.logger.error("tick: %s (%s) failed: %r", name, entry["task"], result.result)
         if echo is not None:
-            echo(f"{name}\t{entry['task']}\t{'FAILED ' + repr(result.result) if result.failed() else result.result}"
-                 f"\t{took:.0f} ms")
+            echo(
+                f"{name}\t{entry['task']}\t{'FAILED ' + repr(result.result) if result.failed() else result.result}"
+                f"\t{took:.0f} ms"
+            )
     return failed
 
 
@@ -60,13 +64,16 @@ backup_group = AppGroup("backup", help="容灾备份: the database, the blob sto
 def backup_create(archive, without_keys):
     """Back up the database and the blob store, consistently, into ARCHIVE (.tar.gz)."""
     from . import backup
+
     try:
         manifest = backup.create(archive, with_keys=not without_keys)
     except backup.BackupError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"wrote {archive}: {manifest['dialect']} database at revision {manifest['revision']}, "
-               f"{manifest['blobs']} blobs{', the keys' if manifest['keys'] else ', no keys'} "
-               "(it holds secrets: keep it as you keep the keys)")
+    click.echo(
+        f"wrote {archive}: {manifest['dialect']} database at revision {manifest['revision']}, "
+        f"{manifest['blobs']} blobs{', the keys' if manifest['keys'] else ', no keys'} "
+        "(it holds secrets: keep it as you keep the keys)"
+    )
 
 
 @backup_group.command("restore")
@@ -75,9 +82,12 @@ def backup_create(archive, without_keys):
 def backup_restore(archive):
     """Restore ARCHIVE into the (empty) database, blob folder and instance folder configured."""
     from . import backup
+
     try:
         manifest = backup.restore(archive)
     except backup.BackupError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"restored {archive} (made {manifest['created_at']}): revision {manifest['revision']}, "
-               f"{manifest['blobs']} blobs; check it with `flask --app app govservice audit verify`")
+    click.echo(
+        f"restored {archive} (made {manifest['created_at']}): revision {manifest['revision']}, "
+        f"{manifest['blobs']} blobs; check it with `flask --app app govservice audit verify`"
+    )

@@ -13,13 +13,15 @@
   otherwise answers 503, so the person knows to try again (submissions carry an idempotency key).
 * Anything else that only means "a dependency is down" (Redis, the Celery broker) answers 503.
 """
+
 from __future__ import annotations
 
 import logging
 
 from flask import Flask, current_app, g, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import event, exc as sa_exc
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from ..extensions import db
@@ -29,8 +31,9 @@ log = logging.getLogger(__name__)
 
 #: Endpoints that never read the session: they keep working, as for a visitor without one,
 #: when the session store is down.
-SESSION_FREE_ENDPOINTS = frozenset({"static", "main.health", "certificates.verify", "certificates.jwks",
-                                    "certificates.signing_roots"})
+SESSION_FREE_ENDPOINTS = frozenset(
+    {"static", "main.health", "certificates.verify", "certificates.jwks", "certificates.signing_roots"}
+)
 SESSION_FREE_BLUEPRINTS = frozenset({"partners", "audit", "ops"})
 RETRY_AFTER = "5"
 
@@ -75,6 +78,7 @@ def refuse_unreadable_session(environ: dict):
 
 # --------------------------------------------------------------------------- the database
 
+
 def _count_commit(_session) -> None:
     try:
         g.commits = g.get("commits", 0) + 1
@@ -91,8 +95,9 @@ def _database_error(exc: sa_exc.SQLAlchemyError):
     db.session.rollback()
     if _disconnected(exc) and not g.get("commits") and not g.get("retried_after_disconnect"):
         g.retried_after_disconnect = True
-        log.warning("database connection lost during %s %s; running the request again",
-                    request.method, request.endpoint)
+        log.warning(
+            "database connection lost during %s %s; running the request again", request.method, request.endpoint
+        )
         for upload in request.files.values():
             upload.stream.seek(0)
         try:
@@ -102,8 +107,7 @@ def _database_error(exc: sa_exc.SQLAlchemyError):
         except (sa_exc.OperationalError, sa_exc.InterfaceError) as again:
             db.session.rollback()
             exc = again
-    log.error("database unavailable during %s %s: %s", request.method, request.endpoint,
-              str(exc).splitlines()[0][:200])
+    log.error("database unavailable during %s %s: %s", request.method, request.endpoint, str(exc).splitlines()[0][:200])
     return unavailable("database")
 
 
@@ -134,11 +138,14 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(sa_exc.OperationalError, _database_error)
     app.register_error_handler(sa_exc.InterfaceError, _database_error)
     import redis
+
     app.register_error_handler(redis.exceptions.ConnectionError, _redis_error)
     app.register_error_handler(redis.exceptions.TimeoutError, _redis_error)
     from ..identity.sessions import StoreUnavailable
+
     app.register_error_handler(StoreUnavailable, _redis_error)
     from kombu.exceptions import OperationalError as BrokerError
+
     app.register_error_handler(BrokerError, _broker_error)
     if not event.contains(Session, "after_commit", _count_commit):
         event.listen(Session, "after_commit", _count_commit)

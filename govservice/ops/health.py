@@ -1,6 +1,7 @@
 """`/healthz` (in views.py) says the process is alive; `/readyz` says whether it can serve:
 the database, Redis and the Celery broker each answer (those configured), naming the one that
 does not. Both are for machines (the load balancer, the orchestrator), so they answer JSON."""
+
 from __future__ import annotations
 
 import time
@@ -20,6 +21,7 @@ def _database() -> None:
 
 def _redis() -> None:
     from .. import redis_link
+
     link = redis_link.link()
     link.client.ping()  # not through link.call: its back-off would hide a recovery from the probe
 
@@ -45,8 +47,10 @@ def checks() -> dict:
         except Exception as exc:  # whatever the failure, the probe's job is to say so
             if name == "database":
                 db.session.rollback()
-            answers[name] = {"ok": False, "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
-                             if str(exc) else type(exc).__name__}
+            answers[name] = {
+                "ok": False,
+                "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}" if str(exc) else type(exc).__name__,
+            }
     return answers
 
 

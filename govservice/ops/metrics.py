@@ -10,14 +10,14 @@ Metrics: request latency by endpoint (`govservice_http_request_duration_seconds`
 transitions by action, verifications by channel and result (and refusals by reason, in
 certificates/verification.py), queue depths, the sealer's lag.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 
 from flask import Flask, Response, abort, current_app, request
-from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram,
-                               generate_latest)
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
 from ..signals import case_transitioned
@@ -25,9 +25,11 @@ from ..signals import case_transitioned
 log = logging.getLogger(__name__)
 
 REQUEST_SECONDS = Histogram(
-    "govservice_http_request_duration_seconds", "Time to answer a request, by endpoint",
+    "govservice_http_request_duration_seconds",
+    "Time to answer a request, by endpoint",
     ["endpoint", "method", "status"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
 CASE_TRANSITIONS = Counter("govservice_case_transitions_total", "Committed case transitions, by action", ["action"])
 
 _children: dict = {}
@@ -52,6 +54,7 @@ class SharedStateCollector:
     def collect(self):
         depth = GaugeMetricFamily("govservice_queue_depth", "Entries waiting in a queue", labels=["queue"])
         from ..certificates import verification
+
         pending = verification.pending()
         if pending is not None:
             depth.add_metric(["verifications"], pending)
@@ -63,16 +66,21 @@ class SharedStateCollector:
 
         from ..audit import services as audit
         from ..extensions import db
+
         try:
             lag = audit.lag()
         except SQLAlchemyError as exc:  # the database down is /readyz's news; the rest still scrapes
             db.session.rollback()
             log.warning("could not read the audit sealer's lag: %s", str(exc).splitlines()[0][:200])
             return
-        yield GaugeMetricFamily("govservice_audit_unsealed_entries", "Audit entries committed and not yet sealed",
-                                value=lag.unsealed)
-        yield GaugeMetricFamily("govservice_audit_sealer_lag_seconds",
-                                "Age of the oldest audit entry not yet sealed (0: all sealed)", value=lag.seconds)
+        yield GaugeMetricFamily(
+            "govservice_audit_unsealed_entries", "Audit entries committed and not yet sealed", value=lag.unsealed
+        )
+        yield GaugeMetricFamily(
+            "govservice_audit_sealer_lag_seconds",
+            "Age of the oldest audit entry not yet sealed (0: all sealed)",
+            value=lag.seconds,
+        )
 
 
 def _celery_queue_depth() -> int | None:
@@ -83,10 +91,13 @@ def _celery_queue_depth() -> int | None:
     client = current_app.extensions.get("ops_broker_redis")
     if client is None:
         import redis
+
         client = current_app.extensions["ops_broker_redis"] = redis.Redis.from_url(
-            broker, socket_timeout=0.5, socket_connect_timeout=0.5)
+            broker, socket_timeout=0.5, socket_connect_timeout=0.5
+        )
     queue = current_app.extensions["celery"].conf.task_default_queue or "celery"
     import redis
+
     try:
         return int(client.llen(queue))
     except (redis.RedisError, OSError) as exc:  # a broker that is down is /readyz's news, not a failed scrape
@@ -97,6 +108,7 @@ def _celery_queue_depth() -> int | None:
 def exposition() -> bytes:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
+
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     else:

@@ -11,6 +11,7 @@ the path or query (paths carry tokens and consent codes, queries what people sea
 a filter masks anything shaped like a citizen ID number or a mobile number that a message might
 still carry.
 """
+
 from __future__ import annotations
 
 import logging
@@ -64,9 +65,12 @@ class RequestContextFilter(logging.Filter):
 
 def _json_formatter() -> logging.Formatter:
     from pythonjsonlogger.json import JsonFormatter
-    return JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-                         rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-                         timestamp=False)
+
+    return JsonFormatter(
+        "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        timestamp=False,
+    )
 
 
 def configure_logging(app: Flask) -> None:
@@ -77,8 +81,11 @@ def configure_logging(app: Flask) -> None:
         handler = logging.StreamHandler()
         handler._govservice = True
         handler.addFilter(RequestContextFilter())
-        for old in [h for h in root.handlers if isinstance(h, logging.StreamHandler)
-                    and getattr(h, "stream", None) in (None, __import__("sys").stderr)]:
+        for old in [
+            h
+            for h in root.handlers
+            if isinstance(h, logging.StreamHandler) and getattr(h, "stream", None) in (None, __import__("sys").stderr)
+        ]:
             root.removeHandler(old)  # logging.basicConfig's: replaced, not doubled
         root.addHandler(handler)
     if app.config["LOG_FORMAT"] == "json":
@@ -112,8 +119,14 @@ def _finish(_exc):
     metrics.observe_request(endpoint, method, status, elapsed)
     if ACCESS.isEnabledFor(logging.INFO):
         ms = round(elapsed * 1000, 2)
-        ACCESS.info("%s %s %s %.2f ms", method, endpoint, status, ms,
-                    extra={"method": method, "endpoint": endpoint, "status": status, "ms": ms})
+        ACCESS.info(
+            "%s %s %s %.2f ms",
+            method,
+            endpoint,
+            status,
+            ms,
+            extra={"method": method, "endpoint": endpoint, "status": status, "ms": ms},
+        )
 
 
 def init_app(app: Flask) -> None:

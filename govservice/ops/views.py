@@ -1,4 +1,5 @@
 """`/readyz` and `/metrics`: for machines, no session, no CSRF, no rate limit."""
+
 from flask import Blueprint
 
 from . import health, metrics

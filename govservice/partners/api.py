@@ -4,6 +4,7 @@ Every call is rate-limited per client (``PARTNER_RATE_LIMIT``; the token endpoin
 client and address, ``PARTNER_TOKEN_RATE_LIMIT``) and logged: certificate checks and reads as
 ``Verification`` rows the holder sees in the wallet, refusals in the audit log.
 """
+
 from __future__ import annotations
 
 import base64
@@ -87,10 +88,16 @@ def _purpose(body: dict) -> str:
 
 @bp.post("/oauth/token")
 @limiter.limit(_token_limit, key_func=services.token_rate_limit_key)
-@limiter.limit(lambda: current_app.config["PARTNER_TOKEN_FAILURE_LIMIT"], key_func=services.token_failure_key,
-               deduct_when=lambda response: response.status_code != 200)
-@limiter.limit(lambda: current_app.config["PARTNER_TOKEN_CLIENT_LIMIT"], key_func=services.token_client_key,
-               deduct_when=lambda response: response.status_code == 200)
+@limiter.limit(
+    lambda: current_app.config["PARTNER_TOKEN_FAILURE_LIMIT"],
+    key_func=services.token_failure_key,
+    deduct_when=lambda response: response.status_code != 200,
+)
+@limiter.limit(
+    lambda: current_app.config["PARTNER_TOKEN_CLIENT_LIMIT"],
+    key_func=services.token_client_key,
+    deduct_when=lambda response: response.status_code == 200,
+)
 def token():
     return services.token_response()
 
@@ -113,8 +120,9 @@ def verify():
     try:
         return _verify()
     except verification.RateLimited as exc:
-        raise services.ApiError("rate_limited", _("调用过于频繁，请稍后再试。"), 429,
-                                {"Retry-After": str(exc.retry_after)}) from None
+        raise services.ApiError(
+            "rate_limited", _("调用过于频繁，请稍后再试。"), 429, {"Retry-After": str(exc.retry_after)}
+        ) from None
 
 
 def _quota(key: str) -> verification.Quota | None:
@@ -136,7 +144,9 @@ def _verify():
         body = _json_body()
         token, identifier = body.get("token"), body.get("identifier")
         if (token is None) == (identifier is None) or not isinstance(token or identifier, str):
-            raise services.ApiError("invalid_request", _("请提供 token（二维码令牌）或 identifier（证照标识）之一。"), 400)
+            raise services.ApiError(
+                "invalid_request", _("请提供 token（二维码令牌）或 identifier（证照标识）之一。"), 400
+            )
         purpose = _purpose(body)
         pdf_sha256 = body.get("pdf_sha256")
         if pdf_sha256 is not None and (not isinstance(pdf_sha256, str) or not SHA256.fullmatch(pdf_sha256.lower())):
@@ -147,23 +157,34 @@ def _verify():
         raise
 
     def check(client, guard):
-        log = {"channel": "api", "verifier": client.label, "purpose": purpose, "client_id": client.id,
-               "client_label": client.client_id, "quota": quota, "guard": guard}
+        log = {
+            "channel": "api",
+            "verifier": client.label,
+            "purpose": purpose,
+            "client_id": client.id,
+            "client_label": client.client_id,
+            "quota": quota,
+            "guard": guard,
+        }
         if token is not None:
             return verification.verify_token(token, **log)
         try:
             return verification.verify_identifier(identifier, **log)
         except identifiers.InvalidIdentifier as exc:
-            raise services.ApiError("invalid_identifier",
-                                    _("证照标识格式不正确（GB/T 36904）：%(why)s", why=str(exc)), 400) from None
+            raise services.ApiError(
+                "invalid_identifier", _("证照标识格式不正确（GB/T 36904）：%(why)s", why=str(exc)), 400
+            ) from None
 
     try:
         status, certificate = check(client, services.credentials_guard())
     except verification.Changed:  # a token or client changed since this process remembered it
         status, certificate = check(services.reauthenticate(scope), None)
-    answer = {"status": status, "status_label": certificates.status_label(status),
-              "checked_at": clock.now().isoformat(),
-              "certificate": certificates.summary(certificate) if certificate is not None else None}
+    answer = {
+        "status": status,
+        "status_label": certificates.status_label(status),
+        "checked_at": clock.now().isoformat(),
+        "certificate": certificates.summary(certificate) if certificate is not None else None,
+    }
     if pdf_sha256 is not None and certificate is not None:
         answer["document_matches"] = pdf_sha256.lower() == certificate.pdf_sha256
     return jsonify(answer)
@@ -179,19 +200,29 @@ def read_with_consent(code):
     except consent.ConsentRefused as exc:
         raise services.ApiError(exc.error, exc.message, exc.http_status) from None
     status = certificates.status_of(certificate)
-    return jsonify({
-        "status": status, "status_label": certificates.status_label(status), "certificate": content,
-        "consent": {"purpose": grant.purpose, "granted_at": grant.created_at.isoformat(),
-                    "expires_at": grant.expires_at.isoformat(), "used_at": grant.used_at.isoformat()},
-        "pdf_base64": base64.b64encode(certificates.pdf_bytes(certificate)).decode("ascii"),
-    })
+    return jsonify(
+        {
+            "status": status,
+            "status_label": certificates.status_label(status),
+            "certificate": content,
+            "consent": {
+                "purpose": grant.purpose,
+                "granted_at": grant.created_at.isoformat(),
+                "expires_at": grant.expires_at.isoformat(),
+                "used_at": grant.used_at.isoformat(),
+            },
+            "pdf_base64": base64.b64encode(certificates.pdf_bytes(certificate)).decode("ascii"),
+        }
+    )
 
 
 @bp.get("/api/v1/consents/<code>")
 def consent_link_opened(code):
     """Someone opened a consent link in a browser: say what it is for, and use nothing up."""
-    response = jsonify(error="method_not_allowed",
-                       message=_("这是授权用证链接，供用证单位的系统以 POST 方式并携带访问令牌调用；在浏览器中打开不会使用该授权。"))
+    response = jsonify(
+        error="method_not_allowed",
+        message=_("这是授权用证链接，供用证单位的系统以 POST 方式并携带访问令牌调用；在浏览器中打开不会使用该授权。"),
+    )
     response.status_code = 405
     response.headers["Allow"] = "POST"
     return response

@@ -1,4 +1,5 @@
 """`flask --app app govservice partners ...`: registering partner systems (OAuth2 clients)."""
+
 from __future__ import annotations
 
 import click
@@ -13,11 +14,13 @@ partners_group = AppGroup("partners", help="Partner systems of other departments
 @partners_group.command("register")
 @click.option("--name", required=True, help="the partner's system, e.g. 公共场所卫生许可审批系统")
 @click.option("--organisation", required=True, help="the partner department, e.g. 卫生健康委员会")
-@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(list(SCOPES)),
-              help="repeat for several scopes")
+@click.option(
+    "--scope", "scopes", multiple=True, required=True, type=click.Choice(list(SCOPES)), help="repeat for several scopes"
+)
 def register(name, organisation, scopes):
     """Register a partner system; prints its client_id and secret (shown once, stored hashed)."""
     from . import services
+
     try:
         client, secret = services.register_client(name, organisation, scopes)
     except services.PartnerError as exc:
@@ -32,6 +35,7 @@ def register(name, organisation, scopes):
 def list_clients():
     """client_id, organisation, system, scopes, state."""
     from . import services
+
     for c in services.clients():
         click.echo(f"{c.client_id}\t{c.organisation}\t{c.name}\t{c.scope}\t{'active' if c.active else 'disabled'}")
 
@@ -41,6 +45,7 @@ def list_clients():
 def rotate_secret(client_id):
     """Give CLIENT_ID a new secret; the old one and its tokens stop working at once."""
     from . import services
+
     try:
         client, secret = services.rotate_secret(client_id)
     except services.PartnerError as exc:
@@ -54,6 +59,7 @@ def rotate_secret(client_id):
 def disable(client_id):
     """Disable CLIENT_ID: no new tokens, and its tokens stop working at once."""
     from . import services
+
     try:
         services.disable_client(client_id)
     except services.PartnerError as exc:
@@ -65,6 +71,7 @@ def disable(client_id):
 def demo_credentials():
     """The demo partner's credentials (after `govservice demo`) and how to call the API with them."""
     from . import demo
+
     client_id, secret = demo.credentials()
     for line in demo.usage(current_app.config["PUBLIC_URL"], client_id, secret):
         click.echo(line)

@@ -4,6 +4,7 @@ Neither the client secret nor the access token is stored: only their SHA-256. Bo
 random strings made here (256 and 240 bits), so a fast hash is enough -- there is nothing to
 guess from a dictionary -- and every API call can check its token without a slow KDF.
 """
+
 from __future__ import annotations
 
 import hashlib

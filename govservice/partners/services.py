@@ -5,6 +5,7 @@ their scopes. They obtain a bearer token with the client credentials grant at
 ``/oauth/token`` (HTTP Basic or form authentication) and call ``/api/v1``. Tokens are opaque,
 live ``PARTNER_TOKEN_LIFETIME`` seconds, and are stored as hashes only.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -62,9 +63,15 @@ def query_client(client_id):
 def save_token(token: dict, oauth_request) -> None:
     client = oauth_request.client
     now = clock.now()
-    db.session.add(PartnerToken(client_pk=client.id, token_hash=secret_hash(token["access_token"]),
-                                scope=token.get("scope") or "", issued_at=now,
-                                expires_at=now + timedelta(seconds=int(token.get("expires_in") or 0))))
+    db.session.add(
+        PartnerToken(
+            client_pk=client.id,
+            token_hash=secret_hash(token["access_token"]),
+            scope=token.get("scope") or "",
+            issued_at=now,
+            expires_at=now + timedelta(seconds=int(token.get("expires_in") or 0)),
+        )
+    )
     audit.record("partner.token", subject=f"partner:{client.client_id}", detail={"scope": token.get("scope")})
     db.session.commit()
 
@@ -84,8 +91,9 @@ class PartnerTokenValidator(BearerTokenValidator):
 
 def _read_token(digest: str, cached: bool):
     def row():
-        return db.session.execute(select(PartnerToken).options(joinedload(PartnerToken.client))
-                                  .where(PartnerToken.token_hash == digest)).scalar_one_or_none()
+        return db.session.execute(
+            select(PartnerToken).options(joinedload(PartnerToken.client)).where(PartnerToken.token_hash == digest)
+        ).scalar_one_or_none()
 
     if not cached:
         return row()
@@ -157,8 +165,11 @@ def authenticate(scope: str, *, cached: bool = False, before_refusal=None):
             message = _("贵单位的系统没有此项权限（需要 %(scope)s）。", scope=scope)
         else:
             message = str(MESSAGES.get(error.error, MESSAGES["invalid_token"]))
-        audit.record("partner.refused", subject=f"partner:{client.client_id}" if client else None,
-                     detail={"error": error.error, "scope": scope, "path": request.path})
+        audit.record(
+            "partner.refused",
+            subject=f"partner:{client.client_id}" if client else None,
+            detail={"error": error.error, "scope": scope, "path": request.path},
+        )
         db.session.commit()
         raise ApiError(error.error, message, error.status_code, dict(error.get_headers())) from None
     request.environ["govservice.partner_token"] = token
@@ -229,8 +240,15 @@ def _scopes(scopes) -> str:
     return " ".join(chosen)
 
 
-def register_client(name: str, organisation: str, scopes, *, actor: Person | None = None,
-                    client_id: str | None = None, secret: str | None = None) -> tuple[PartnerClient, str]:
+def register_client(
+    name: str,
+    organisation: str,
+    scopes,
+    *,
+    actor: Person | None = None,
+    client_id: str | None = None,
+    secret: str | None = None,
+) -> tuple[PartnerClient, str]:
     """Register a partner system; returns (client, secret). The secret is shown once, never stored."""
     _check_admin(actor)
     name, organisation = (name or "").strip(), (organisation or "").strip()
@@ -243,12 +261,23 @@ def register_client(name: str, organisation: str, scopes, *, actor: Person | Non
     if query_client(client_id) is not None:
         raise PartnerError(_("客户端标识 %(id)s 已存在。", id=client_id))
     secret = secret or secrets.token_urlsafe(32)
-    client = PartnerClient(client_id=client_id, secret_hash=secret_hash(secret), name=name, organisation=organisation,
-                           scope=scope, created_at=clock.now(), created_by=actor)
+    client = PartnerClient(
+        client_id=client_id,
+        secret_hash=secret_hash(secret),
+        name=name,
+        organisation=organisation,
+        scope=scope,
+        created_at=clock.now(),
+        created_by=actor,
+    )
     db.session.add(client)
     db.session.flush()
-    audit.record("partner.register", actor=actor, subject=f"partner:{client_id}",
-                 detail={"name": name, "organisation": organisation, "scope": scope})
+    audit.record(
+        "partner.register",
+        actor=actor,
+        subject=f"partner:{client_id}",
+        detail={"name": name, "organisation": organisation, "scope": scope},
+    )
     db.session.commit()
     return client, secret
 
@@ -285,14 +314,16 @@ def disable_client(client_id: str, *, actor: Person | None = None) -> PartnerCli
 
 
 def _revoke_tokens(client: PartnerClient, now) -> None:
-    for token in db.session.execute(select(PartnerToken).where(PartnerToken.client_pk == client.id,
-                                                               PartnerToken.revoked_at.is_(None))).scalars():
+    for token in db.session.execute(
+        select(PartnerToken).where(PartnerToken.client_pk == client.id, PartnerToken.revoked_at.is_(None))
+    ).scalars():
         token.revoked_at = now
 
 
 def clients_page(token: str | None = None, *, size: int = 50):
     """合作方系统, a page at a time (a short list: numbered pages)."""
     from ..pagination import offset
+
     return offset(select(PartnerClient).order_by(PartnerClient.id), token, size=size)
 
 

@@ -11,6 +11,7 @@ round trip of its own. Expiry is checked locally from the remembered expiry time
 
 Without Redis nothing is remembered: the embedded default reads the row, as before.
 """
+
 from __future__ import annotations
 
 import time
@@ -87,8 +88,13 @@ def remember(token_hash: str, token: PartnerToken, generation_read_before: str) 
     """Keep `token` (read from the database *after* `generation_read_before` was read, so a change
     committed in between has bumped the generation and the guard refuses this copy)."""
     client = token.client
-    view = TokenView(ClientView(client.id, client.client_id, client.label, client.active), token.scope,
-                     token.expires_at, token.revoked_at is not None, generation_read_before)
+    view = TokenView(
+        ClientView(client.id, client.client_id, client.label, client.active),
+        token.scope,
+        token.expires_at,
+        token.revoked_at is not None,
+        generation_read_before,
+    )
     _tokens[token_hash] = (view, time.monotonic())
     if len(_tokens) > MAX_TOKENS:
         _tokens.popitem(last=False)
@@ -114,9 +120,11 @@ def _after_commit(session: Session) -> None:
     link = redis_link.link()
     _tokens.clear()
     if link is not None and link.call(lambda r: r.incr(link.prefix + GENERATION)) is None:
-        current_app.logger.error("could not announce a partner credential change in Redis; other processes "
-                                 "may accept a revoked token for up to %s s",
-                                 current_app.config["PARTNER_TOKEN_CACHE_SECONDS"])
+        current_app.logger.error(
+            "could not announce a partner credential change in Redis; other processes "
+            "may accept a revoked token for up to %s s",
+            current_app.config["PARTNER_TOKEN_CACHE_SECONDS"],
+        )
 
 
 def _after_rollback(session: Session) -> None:

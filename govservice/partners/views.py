@@ -1,20 +1,27 @@
 """合作方系统管理: administrators register partner systems, rotate their secrets, disable them."""
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..identity.access import require_role
-from .models import SCOPES
 from . import services
+from .models import SCOPES
 
 bp = Blueprint("partner_admin", __name__, url_prefix="/admin/partners")
 
 
 def _page(secret=None, client=None, error=None, values=None, status=200):
-    return render_template("partners/admin.html", clients=services.clients_page(request.args.get("page")),
-                           scopes=SCOPES, secret=secret,
-                           new_client=client, error=error, values=values or {},
-                           checked_scopes=values.getlist("scope") if values else []), status
+    return render_template(
+        "partners/admin.html",
+        clients=services.clients_page(request.args.get("page")),
+        scopes=SCOPES,
+        secret=secret,
+        new_client=client,
+        error=error,
+        values=values or {},
+        checked_scopes=values.getlist("scope") if values else [],
+    ), status
 
 
 @bp.get("/")
@@ -28,8 +35,9 @@ def index():
 def register():
     form = request.form
     try:
-        client, secret = services.register_client(form.get("name", ""), form.get("organisation", ""),
-                                                  form.getlist("scope"), actor=current_user)
+        client, secret = services.register_client(
+            form.get("name", ""), form.get("organisation", ""), form.getlist("scope"), actor=current_user
+        )
     except services.PartnerError as exc:
         return _page(error=exc.message, values=form, status=400)
     # The secret is shown on this response only: it is stored as a hash.

@@ -1,5 +1,6 @@
 """Who may see and handle a request (诉求), in the shape of govservice/access (issue 11): one
 function per question, from the person and the object, nothing read from the request."""
+
 from __future__ import annotations
 
 from ..identity.models import Person
@@ -11,8 +12,12 @@ def can_view(person: Person | None, petition: Petition) -> bool:
     and supervision."""
     if person is None:
         return False
-    return (petition.requester_id == person.id or petition.recorded_by_id == person.id
-            or person.has_role("supervisor", "admin") or "officer" in person.roles(petition.department_id))
+    return (
+        petition.requester_id == person.id
+        or petition.recorded_by_id == person.id
+        or person.has_role("supervisor", "admin")
+        or "officer" in person.roles(petition.department_id)
+    )
 
 
 def can_handle(person: Person | None, petition: Petition) -> bool:

@@ -1,4 +1,5 @@
 """A request from the public (诉求): what it is, whom it is routed to, its time limits and answer."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -19,14 +20,23 @@ class Petition(db.Model):
     __table_args__ = (
         Index("ix_petitions_requester_id", "requester_id", "id"),
         # a department's open requests by the nearer of their limits; supervision's overdue lists
-        Index("ix_petitions_open_department", "department_id", "state", "due", "id",
-              postgresql_where=db.text(_OPEN), sqlite_where=db.text(_OPEN)),
+        Index(
+            "ix_petitions_open_department",
+            "department_id",
+            "state",
+            "due",
+            "id",
+            postgresql_where=db.text(_OPEN),
+            sqlite_where=db.text(_OPEN),
+        ),
         Index("ix_petitions_figures", "state", "department_id", "kind", "submitted_on"),
         Index("ix_petitions_published", "published_at", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
-    kind: Mapped[str] = mapped_column(String(16), nullable=False)   # complaint | suggestion | help | consultation | petition
+    kind: Mapped[str] = mapped_column(
+        String(16), nullable=False
+    )  # complaint | suggestion | help | consultation | petition
     title: Mapped[str] = mapped_column(String(100), nullable=False)
     content_enc: Mapped[str] = mapped_column(Text, nullable=False)
     requester_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), nullable=False)
@@ -38,11 +48,11 @@ class Petition(db.Model):
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     submitted_on: Mapped[date] = mapped_column(Date, nullable=False)
-    due: Mapped[date] = mapped_column(Date, nullable=False)             # the limit running now
+    due: Mapped[date] = mapped_column(Date, nullable=False)  # the limit running now
     accepted_on: Mapped[date | None] = mapped_column(Date)
     extended_days: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     extension_reason: Mapped[str | None] = mapped_column(Text)
-    decision_note: Mapped[str | None] = mapped_column(Text)            # why not accepted
+    decision_note: Mapped[str | None] = mapped_column(Text)  # why not accepted
     answer: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_on_time: Mapped[bool | None] = mapped_column(Boolean)

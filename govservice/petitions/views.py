@@ -1,5 +1,6 @@
 """网上信访 / 12345: submitting and following a request, the window's recording, the department's
 handling (under /review), the published answers (public) and supervision's statistics."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -16,14 +17,26 @@ bp = Blueprint("petitions", __name__)
 
 
 def _form_page(template, status=200, **context):
-    return render_template(template, kinds=services.KINDS, departments=services.departments(),
-                           basis=services.BASIS, form=request.form, **context), status
+    return render_template(
+        template,
+        kinds=services.KINDS,
+        departments=services.departments(),
+        basis=services.BASIS,
+        form=request.form,
+        **context,
+    ), status
 
 
 def _submit(requester, clerk=None):
-    return services.submit(requester, kind=request.form.get("kind", ""), title=request.form.get("title", ""),
-                           content=request.form.get("content", ""), department_code=request.form.get("department", ""),
-                           publish_consent=request.form.get("consent") == "1", clerk=clerk)
+    return services.submit(
+        requester,
+        kind=request.form.get("kind", ""),
+        title=request.form.get("title", ""),
+        content=request.form.get("content", ""),
+        department_code=request.form.get("department", ""),
+        publish_consent=request.form.get("consent") == "1",
+        clerk=clerk,
+    )
 
 
 @bp.route("/petitions/new", methods=["GET", "POST"])
@@ -34,8 +47,14 @@ def new():
             petition = _submit(current_user)
         except services.PetitionError as exc:
             return _form_page("petitions/new.html", 422, error=exc.message)
-        flash(_("诉求已提交，编号 %(number)s。受理部门将在 %(due)s 前告知是否受理。", number=petition.number,
-                due=petition.due.isoformat()), "success")
+        flash(
+            _(
+                "诉求已提交，编号 %(number)s。受理部门将在 %(due)s 前告知是否受理。",
+                number=petition.number,
+                due=petition.due.isoformat(),
+            ),
+            "success",
+        )
         return redirect(url_for("petitions.detail", number=petition.number))
     return _form_page("petitions/new.html")
 
@@ -43,8 +62,12 @@ def new():
 @bp.get("/petitions/mine")
 @login_required
 def mine():
-    return render_template("petitions/mine.html", petitions=services.of_requester(current_user, request.args.get("page")),
-                           kinds=services.KINDS, states=services.STATES)
+    return render_template(
+        "petitions/mine.html",
+        petitions=services.of_requester(current_user, request.args.get("page")),
+        kinds=services.KINDS,
+        states=services.STATES,
+    )
 
 
 def _petition(number):
@@ -58,9 +81,17 @@ def _petition(number):
 
 
 def _detail(petition, status=200, error=None):
-    return render_template("petitions/detail.html", p=petition, kinds=services.KINDS, states=services.STATES,
-                           may_handle=access.can_handle(current_user, petition), error=error, form=request.form,
-                           today=clock.today(), max_extension=services.MAX_EXTENSION), status
+    return render_template(
+        "petitions/detail.html",
+        p=petition,
+        kinds=services.KINDS,
+        states=services.STATES,
+        may_handle=access.can_handle(current_user, petition),
+        error=error,
+        form=request.form,
+        today=clock.today(),
+        max_extension=services.MAX_EXTENSION,
+    ), status
 
 
 @bp.get("/petitions/<number>")
@@ -84,18 +115,24 @@ def rate(number):
 @bp.get("/petitions/published")
 def published():
     """Public: the requests published with their requesters' consent, with the answers."""
-    return render_template("petitions/published.html", petitions=services.published_page(request.args.get("page")),
-                           kinds=services.KINDS)
+    return render_template(
+        "petitions/published.html", petitions=services.published_page(request.args.get("page")), kinds=services.KINDS
+    )
 
 
 # --- the department (部门办理) --------------------------------------------------------------------
 
+
 @bp.get("/review/petitions")
 @require_role("officer")
 def department():
-    return render_template("petitions/department.html", petitions=services.department_page(
-        current_user, request.args.get("page")), kinds=services.KINDS, states=services.STATES,
-        today=clock.today())
+    return render_template(
+        "petitions/department.html",
+        petitions=services.department_page(current_user, request.args.get("page")),
+        kinds=services.KINDS,
+        states=services.STATES,
+        today=clock.today(),
+    )
 
 
 @bp.post("/review/petitions/<petition>/<any(accept, not_accept, extend, answer):action>")
@@ -114,18 +151,27 @@ def handle(petition, action):
             services.answer(number, current_user, version, form.get("answer", ""), publish=form.get("publish") == "1")
     except services.PetitionError as exc:
         return _detail(petition, 422, exc.message)
-    flash({"accept": _("已受理。"), "not_accept": _("已告知不予受理。"), "extend": _("已延长办理期限并告知诉求人。"),
-           "answer": _("已答复。")}[action], "success")
+    flash(
+        {
+            "accept": _("已受理。"),
+            "not_accept": _("已告知不予受理。"),
+            "extend": _("已延长办理期限并告知诉求人。"),
+            "answer": _("已答复。"),
+        }[action],
+        "success",
+    )
     return redirect(url_for("petitions.detail", number=number))
 
 
 # --- the window (窗口登记) ------------------------------------------------------------------------
+
 
 @bp.route("/window/petitions/new", methods=["GET", "POST"])
 @require_role("clerk")
 def window_new():
     if request.method == "POST":
         from ..window import services as window
+
         try:
             requester = window.person_at_counter(current_user, request.form.get("id_number", ""))
             petition = _submit(requester, clerk=current_user)
@@ -138,8 +184,13 @@ def window_new():
 
 # --- supervision (统计) ---------------------------------------------------------------------------
 
+
 @bp.get("/supervision/petitions")
 @require_role("supervisor", "admin")
 def statistics():
-    return render_template("petitions/statistics.html", s=services.statistics(supervision.scope(current_user)),
-                           kinds=services.KINDS, states=services.STATES)
+    return render_template(
+        "petitions/statistics.html",
+        s=services.statistics(supervision.scope(current_user)),
+        kinds=services.KINDS,
+        states=services.STATES,
+    )

@@ -5,6 +5,7 @@ The code is not stored: it is an HMAC of the case number under the platform's pr
 Crockford's base32 (no I, L, O, U: nothing to misread on paper). 40 bits against a look-up that
 is rate-limited per address and per case number; rotating the key voids every printed code.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,7 +17,8 @@ from flask import Flask, current_app
 
 from ..cases import progress as case_progress
 from ..cases import services as cases
-from ..cases.statemachine import action_label, label as state_label
+from ..cases.statemachine import action_label
+from ..cases.statemachine import label as state_label
 from ..keys import instance_secret
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32
@@ -25,13 +27,26 @@ NUMBER = re.compile(r"^\d{20}$")
 #: What a person may type for a character that is not in the alphabet.
 FOLD = str.maketrans({"I": "1", "L": "1", "O": "0", "U": "V"})
 #: Events shown publicly: what happened, never who did it or what they wrote.
-PUBLIC_ACTIONS = ("submit", "accept", "request_supplement", "return_for_supplement", "resubmit", "not_accept",
-                  "withdraw", "claim", "approve", "deny", "complete", "hand_over")
+PUBLIC_ACTIONS = (
+    "submit",
+    "accept",
+    "request_supplement",
+    "return_for_supplement",
+    "resubmit",
+    "not_accept",
+    "withdraw",
+    "claim",
+    "approve",
+    "deny",
+    "complete",
+    "hand_over",
+)
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("PROGRESS_CODE_KEY",
-                          instance_secret(app.config["INSTANCE_DIR"], "progress_code_key", "PROGRESS_CODE_KEY"))
+    app.config.setdefault(
+        "PROGRESS_CODE_KEY", instance_secret(app.config["INSTANCE_DIR"], "progress_code_key", "PROGRESS_CODE_KEY")
+    )
     app.add_template_global(query_code, "progress_query_code")
 
 
@@ -55,7 +70,7 @@ class PublicProgress:
     department: str
     state: str
     progress: case_progress.Progress
-    events: list          # (datetime, what happened)
+    events: list  # (datetime, what happened)
     time_limit_days: int
 
 
@@ -71,7 +86,12 @@ def look_up(raw_number: str, raw_code: str) -> PublicProgress | None:
     if case is None:
         return None
     events = [(e.at, action_label(e.action)) for e in case.events if e.action in PUBLIC_ACTIONS]
-    return PublicProgress(number=case.number, item_name=case.item.name,
-                          department=case.department.name if case.department_id else "",
-                          state=state_label(case.state), progress=case_progress.of(case), events=events,
-                          time_limit_days=case.item.time_limit_days)
+    return PublicProgress(
+        number=case.number,
+        item_name=case.item.name,
+        department=case.department.name if case.department_id else "",
+        state=state_label(case.state),
+        progress=case_progress.of(case),
+        events=events,
+        time_limit_days=case.item.time_limit_days,
+    )

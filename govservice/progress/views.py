@@ -1,4 +1,5 @@
 """/progress: the public look-up by case number and 查询码 (no sign-in, no session written)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request

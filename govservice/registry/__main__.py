@@ -1,4 +1,5 @@
 """`python -m govservice.registry --port 5002`: the development registry over HTTP."""
+
 import argparse
 
 from werkzeug.serving import run_simple

@@ -16,6 +16,7 @@ purpose of every query travels in `X-Purpose`, percent-encoded, and the case in 
 Anything else (a timeout, a refused connection, a 5xx, a body that is not the record) is
 `RegistryUnavailable`: the caller carries on without the data.
 """
+
 from __future__ import annotations
 
 import logging
@@ -54,7 +55,9 @@ class Registry(Protocol):
 @lru_cache(maxsize=4)
 def _dev_tables(generated: int) -> tuple[dict, dict]:
     people = devdata.DEMO_PEOPLE + devdata.generate_people(generated)
-    enterprises = devdata.DEMO_ENTERPRISES + devdata.generate_enterprises(max(1, generated // 10), people[len(devdata.DEMO_PEOPLE):] or people)
+    enterprises = devdata.DEMO_ENTERPRISES + devdata.generate_enterprises(
+        max(1, generated // 10), people[len(devdata.DEMO_PEOPLE) :] or people
+    )
     return {p.id_number: p for p in people}, {e.uscc: e for e in enterprises}
 
 
@@ -73,8 +76,10 @@ class DevRegistry:
         return self.enterprises.get(uscc)
 
     def represented_by(self, id_number, *, purpose, case=None):
-        return sorted((e for e in self.enterprises.values() if e.legal_representative_id_number == id_number),
-                      key=lambda e: e.uscc)
+        return sorted(
+            (e for e in self.enterprises.values() if e.legal_representative_id_number == id_number),
+            key=lambda e: e.uscc,
+        )
 
 
 class HttpRegistry:
@@ -82,7 +87,9 @@ class HttpRegistry:
 
     source = "http"
 
-    def __init__(self, base_url: str, *, token: str = "", timeout: float = 3.0, session: requests.Session | None = None):
+    def __init__(
+        self, base_url: str, *, token: str = "", timeout: float = 3.0, session: requests.Session | None = None
+    ):
         self.base_url, self.token, self.timeout = base_url.rstrip("/"), token, timeout
         self.http = session or requests.Session()
 

@@ -15,6 +15,7 @@ in `X-Purpose`, the case in `X-Case`, both percent-encoded, as for the base regi
 Anything else (timeout, refused connection, 404, 5xx, a body that is not a record) is
 `RegistryUnavailable`: the window shows "信用核查暂不可用" and applies the item's fallback rule.
 """
+
 from __future__ import annotations
 
 from typing import Protocol

@@ -13,6 +13,7 @@ refusal raises `CreditRefused` with the message to show; otherwise the outcome i
 the note for the acceptance is returned. One check per subject and case is kept (a check the
 registry could not answer is asked again).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,16 +55,16 @@ class CreditCheck(db.Model):
     __table_args__ = (Index("ix_credit_checks_case", "case_id", "id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False)
-    subject_kind: Mapped[str] = mapped_column(String(16), nullable=False)   # person | enterprise
-    subject: Mapped[str] = mapped_column(String(32), nullable=False)        # masked ID number, or the USCC
-    name: Mapped[str] = mapped_column(String(200), nullable=False)          # masked for a person
-    result: Mapped[str] = mapped_column(String(16), nullable=False)         # clear | listed | unavailable
+    subject_kind: Mapped[str] = mapped_column(String(16), nullable=False)  # person | enterprise
+    subject: Mapped[str] = mapped_column(String(32), nullable=False)  # masked ID number, or the USCC
+    name: Mapped[str] = mapped_column(String(200), nullable=False)  # masked for a person
+    result: Mapped[str] = mapped_column(String(16), nullable=False)  # clear | listed | unavailable
     source: Mapped[str] = mapped_column(String(128), nullable=False)
     entries: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
-    rule: Mapped[str] = mapped_column(String(16), nullable=False)           # what applies: refuse | warn | note
+    rule: Mapped[str] = mapped_column(String(16), nullable=False)  # what applies: refuse | warn | note
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
-    outcome: Mapped[str | None] = mapped_column(String(16))                 # refused | acknowledged | noted
+    outcome: Mapped[str | None] = mapped_column(String(16))  # refused | acknowledged | noted
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     applied_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
 
@@ -87,7 +88,8 @@ def init_app(app: Flask) -> None:
     url = app.config.get("CREDIT_REGISTRY_URL", "")
     if url:
         app.extensions["credit_registry"] = HttpCreditRegistry(
-            url, token=app.config.get("CREDIT_REGISTRY_TOKEN", ""), timeout=app.config.get("REGISTRY_TIMEOUT", 3.0))
+            url, token=app.config.get("CREDIT_REGISTRY_TOKEN", ""), timeout=app.config.get("REGISTRY_TIMEOUT", 3.0)
+        )
     else:
         app.extensions["credit_registry"] = DevCreditRegistry()
 
@@ -98,8 +100,8 @@ def backend() -> CreditRegistry:
 
 @dataclass(frozen=True)
 class Rule:
-    listed: str        # refuse | warn | note
-    unavailable: str   # the fallback when the registry does not answer
+    listed: str  # refuse | warn | note
+    unavailable: str  # the fallback when the registry does not answer
 
 
 def rule_of(item) -> Rule | None:
@@ -115,6 +117,7 @@ def _subjects(case) -> list[tuple[str, str, str]]:
     subjects = [("person", case.applicant.id_number, case.applicant.name)]
     if case.enterprise_id is not None:
         from ..identity.models import Enterprise
+
         enterprise = db.session.get(Enterprise, case.enterprise_id)
         subjects.append(("enterprise", enterprise.uscc, enterprise.name))
     return subjects
@@ -142,8 +145,9 @@ def checks_for(case, clerk: Person | None) -> list[CreditCheck]:
 
 def kept(case) -> list[CreditCheck]:
     """The checks made for the case, without asking again."""
-    return list(db.session.execute(
-        select(CreditCheck).where(CreditCheck.case_id == case.id).order_by(CreditCheck.id)).scalars())
+    return list(
+        db.session.execute(select(CreditCheck).where(CreditCheck.case_id == case.id).order_by(CreditCheck.id)).scalars()
+    )
 
 
 def _ask(case, clerk, rule: Rule, kind, number, shown, name, check: CreditCheck | None) -> CreditCheck:
@@ -154,22 +158,42 @@ def _ask(case, clerk, rule: Rule, kind, number, shown, name, check: CreditCheck 
     else:
         result = "listed" if record.listed else "clear"
         source, entries, reason = record.source, record.as_dict()["entries"], None
-    answer = {"result": result, "source": source[:128], "entries": entries, "checked_at": clock.now(),
-              "rule": rule.unavailable if result == "unavailable" else rule.listed,
-              "checked_by_id": getattr(clerk, "id", None)}
+    answer = {
+        "result": result,
+        "source": source[:128],
+        "entries": entries,
+        "checked_at": clock.now(),
+        "rule": rule.unavailable if result == "unavailable" else rule.listed,
+        "checked_by_id": getattr(clerk, "id", None),
+    }
     if check is None:
-        check = CreditCheck(case_id=case.id, subject_kind=kind, subject=shown,
-                            name=pii.mask_name(name) if kind == "person" else name, **answer)
+        check = CreditCheck(
+            case_id=case.id,
+            subject_kind=kind,
+            subject=shown,
+            name=pii.mask_name(name) if kind == "person" else name,
+            **answer,
+        )
         db.session.add(check)
     else:
         for key, value in answer.items():
             setattr(check, key, value)
-    detail = {"registry": "credit", "result": result, "source": backend().source,
-              "lists": [e["list_name"] for e in entries]}
+    detail = {
+        "registry": "credit",
+        "result": result,
+        "source": backend().source,
+        "lists": [e["list_name"] for e in entries],
+    }
     if reason:
         detail["reason"] = reason
-    audit.record("registry.lookup", actor=clerk, subject=f"credit:{kind}:{shown}", case_id=case.id,
-                 purpose=PURPOSE, detail=detail)
+    audit.record(
+        "registry.lookup",
+        actor=clerk,
+        subject=f"credit:{kind}:{shown}",
+        case_id=case.id,
+        purpose=PURPOSE,
+        detail=detail,
+    )
     return check
 
 
@@ -194,8 +218,10 @@ def gate(case, clerk: Person, *, acknowledged: bool) -> str | None:
             _apply(case, clerk, check, "refused")
             db.session.commit()
             if check.result == "listed":
-                raise CreditRefused(_("信用核查：%(what)s。依据本事项的失信联合惩戒规则，不予受理，请作出不予受理决定。",
-                                      what=what), basis="；".join(e["basis"] for e in check.entries))
+                raise CreditRefused(
+                    _("信用核查：%(what)s。依据本事项的失信联合惩戒规则，不予受理，请作出不予受理决定。", what=what),
+                    basis="；".join(e["basis"] for e in check.entries),
+                )
             raise CreditRefused(_("信用核查暂不可用，依据本事项规则暂不能受理，请稍后重试。"))
         if check.rule == "warn" and not acknowledged:
             raise CreditRefused(_("信用核查：%(what)s。请告知申请人并勾选“已核对信用核查结果”后再受理。", what=what))
@@ -209,16 +235,32 @@ def gate(case, clerk: Person, *, acknowledged: bool) -> str | None:
 
 def _apply(case, clerk: Person, check: CreditCheck, outcome: str) -> None:
     check.outcome, check.applied_at, check.applied_by_id = outcome, clock.now(), clerk.id
-    audit.record("credit.rule", actor=clerk, subject=f"case:{case.number}", case_id=case.id, purpose=PURPOSE,
-                 detail={"subject": f"{check.subject_kind}:{check.subject}", "result": check.result,
-                         "rule": check.rule, "outcome": outcome})
+    audit.record(
+        "credit.rule",
+        actor=clerk,
+        subject=f"case:{case.number}",
+        case_id=case.id,
+        purpose=PURPOSE,
+        detail={
+            "subject": f"{check.subject_kind}:{check.subject}",
+            "result": check.result,
+            "rule": check.rule,
+            "outcome": outcome,
+        },
+    )
 
 
 def refusal_basis(case) -> str:
     """The legal basis of a credit refusal recorded for the case (for the 不予受理决定书), or ''."""
-    refused = db.session.execute(select(CreditCheck).where(
-        CreditCheck.case_id == case.id, CreditCheck.outcome == "refused", CreditCheck.result == "listed")
-        .order_by(CreditCheck.id.desc())).scalars().first()
+    refused = (
+        db.session.execute(
+            select(CreditCheck)
+            .where(CreditCheck.case_id == case.id, CreditCheck.outcome == "refused", CreditCheck.result == "listed")
+            .order_by(CreditCheck.id.desc())
+        )
+        .scalars()
+        .first()
+    )
     if refused is None:
         return ""
     return "；".join(e["basis"] for e in refused.entries)

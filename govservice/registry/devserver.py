@@ -3,7 +3,8 @@
 Run it alone with `python -m govservice.registry --port 5002` and point the platform at it with
 `REGISTRY_URL=http://127.0.0.1:5002`. Tests start it on a free port to exercise `HttpRegistry`
 over a real socket.
-"""
+"""  # noqa: E501
+
 from __future__ import annotations
 
 import hmac
@@ -48,8 +49,9 @@ def create_registry_app(*, token: str = "", generated: int = 1000) -> Flask:
 
     @app.get("/credit/<any(persons, enterprises):kind>/<subject>")
     def credit_record(kind, subject):
-        return jsonify(credit.credit({"persons": "person", "enterprises": "enterprise"}[kind], subject,
-                                     purpose="").as_dict())
+        return jsonify(
+            credit.credit({"persons": "person", "enterprises": "enterprise"}[kind], subject, purpose="").as_dict()
+        )
 
     return app
 

@@ -7,6 +7,7 @@ and, once there is one, the case) and when. Look-ups record in the caller's tran
 For other domains: `person(...)`, `legal_person(...)` and `represented_by(...)` return records
 or None and raise `RegistryUnavailable` when the registry does not answer.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -19,8 +20,16 @@ from ..audit import services as audit
 from .backends import DevRegistry, HttpRegistry, Registry, RegistryUnavailable
 from .records import LegalPersonRecord, PersonRecord
 
-__all__ = ["RegistryUnavailable", "person", "legal_person", "represented_by", "prefill", "Prefill", "SOURCE_LABELS",
-           "record_lookups"]
+__all__ = [
+    "RegistryUnavailable",
+    "person",
+    "legal_person",
+    "represented_by",
+    "prefill",
+    "Prefill",
+    "SOURCE_LABELS",
+    "record_lookups",
+]
 
 SOURCE_LABELS = {
     "login": _l("登录身份"),
@@ -33,11 +42,13 @@ SOURCE_LABELS = {
 def init_app(app: Flask) -> None:
     url = app.config.get("REGISTRY_URL", "")
     if url:
-        app.extensions["registry"] = HttpRegistry(url, token=app.config.get("REGISTRY_TOKEN", ""),
-                                                  timeout=app.config.get("REGISTRY_TIMEOUT", 3.0))
+        app.extensions["registry"] = HttpRegistry(
+            url, token=app.config.get("REGISTRY_TOKEN", ""), timeout=app.config.get("REGISTRY_TIMEOUT", 3.0)
+        )
     else:
         app.extensions["registry"] = DevRegistry(app.config.get("REGISTRY_DEV_GENERATED", 1000))
     from . import credit_checks
+
     credit_checks.init_app(app)
     try:  # the identity domain asks "who represents this enterprise" through its own small interface
         from ..identity import legal_persons
@@ -56,8 +67,13 @@ class IdentityLegalPersons:
         self.module = module
 
     def _convert(self, record: LegalPersonRecord):
-        return self.module.LegalPerson(record.uscc, record.name, record.legal_representative_id_number,
-                                       record.legal_representative, self.STATUS.get(record.status, "deregistered"))
+        return self.module.LegalPerson(
+            record.uscc,
+            record.name,
+            record.legal_representative_id_number,
+            record.legal_representative,
+            self.STATUS.get(record.status, "deregistered"),
+        )
 
     def by_credit_code(self, uscc: str):
         try:
@@ -68,7 +84,9 @@ class IdentityLegalPersons:
 
     def represented_by(self, id_number: str):
         try:
-            return [self._convert(r) for r in backend().represented_by(id_number, purpose="查询本人担任法定代表人的企业")]
+            return [
+                self._convert(r) for r in backend().represented_by(id_number, purpose="查询本人担任法定代表人的企业")
+            ]
         except RegistryUnavailable as exc:
             raise self.module.RegistryUnavailable(str(exc)) from None
 
@@ -81,9 +99,9 @@ def backend() -> Registry:
 class Lookup:
     """One question put to a registry and how it went (not yet audited)."""
 
-    registry: str                 # population | legal_person
-    subject: str                  # what was asked about, masked where personal
-    result: str                   # found | not_found | unavailable | "<n> found"
+    registry: str  # population | legal_person
+    subject: str  # what was asked about, masked where personal
+    result: str  # found | not_found | unavailable | "<n> found"
     record: object = None
     reason: str | None = None
 
@@ -118,8 +136,14 @@ def record_lookups(lookups: list[Lookup], *, actor, purpose: str, case_id: int |
         detail = {"registry": lookup.registry, "result": lookup.result, "source": backend().source}
         if lookup.reason:
             detail["reason"] = lookup.reason
-        audit.record("registry.lookup", actor=actor, subject=lookup.subject, case_id=case_id, purpose=purpose[:255],
-                     detail=detail)
+        audit.record(
+            "registry.lookup",
+            actor=actor,
+            subject=lookup.subject,
+            case_id=case_id,
+            purpose=purpose[:255],
+            detail=detail,
+        )
 
 
 def _answer(lookup: Lookup, *, actor, purpose: str, case_id: int | None):
@@ -129,29 +153,39 @@ def _answer(lookup: Lookup, *, actor, purpose: str, case_id: int | None):
     return lookup.record
 
 
-def person(id_number: str, *, actor=None, purpose: str, case_id: int | None = None,
-           case_number: str | None = None) -> PersonRecord | None:
+def person(
+    id_number: str, *, actor=None, purpose: str, case_id: int | None = None, case_number: str | None = None
+) -> PersonRecord | None:
     """The population registry's record of `id_number` (人口基础信息), audited (caller commits)."""
-    return _answer(ask_person(id_number, purpose=purpose, case_number=case_number), actor=actor, purpose=purpose,
-                   case_id=case_id)
+    return _answer(
+        ask_person(id_number, purpose=purpose, case_number=case_number), actor=actor, purpose=purpose, case_id=case_id
+    )
 
 
-def legal_person(uscc: str, *, actor=None, purpose: str = "核验企业身份", case_id: int | None = None,
-                 case_number: str | None = None) -> LegalPersonRecord | None:
+def legal_person(
+    uscc: str, *, actor=None, purpose: str = "核验企业身份", case_id: int | None = None, case_number: str | None = None
+) -> LegalPersonRecord | None:
     """The legal-person registry's record of `uscc` (法人基础信息: name, legal representative and
     their ID number, address, ...), audited (caller commits)."""
-    return _answer(ask_legal_person(uscc, purpose=purpose, case_number=case_number), actor=actor, purpose=purpose,
-                   case_id=case_id)
+    return _answer(
+        ask_legal_person(uscc, purpose=purpose, case_number=case_number), actor=actor, purpose=purpose, case_id=case_id
+    )
 
 
-def represented_by(id_number: str, *, actor=None, purpose: str = "查询本人担任法定代表人的企业") -> list[LegalPersonRecord]:
+def represented_by(
+    id_number: str, *, actor=None, purpose: str = "查询本人担任法定代表人的企业"
+) -> list[LegalPersonRecord]:
     """The live enterprises whose legal representative is `id_number`, audited (caller commits)."""
     subject = "legal_person:representative:" + pii.mask_id_number(id_number)
     try:
         found = backend().represented_by(id_number, purpose=purpose)
     except RegistryUnavailable as exc:
-        return _answer(Lookup("legal_person", subject, "unavailable", reason=exc.reason), actor=actor,
-                       purpose=purpose, case_id=None)
+        return _answer(
+            Lookup("legal_person", subject, "unavailable", reason=exc.reason),
+            actor=actor,
+            purpose=purpose,
+            case_id=None,
+        )
     _answer(Lookup("legal_person", subject, f"{len(found)} found"), actor=actor, purpose=purpose, case_id=None)
     return [e for e in found if e.status == "存续"]
 
@@ -162,9 +196,9 @@ class Prefill:
     `lookups` are the registry questions asked for it, for the caller to audit."""
 
     values: dict = field(default_factory=dict)
-    sources: dict = field(default_factory=dict)       # field name -> login | population | legal_person
-    notices: list = field(default_factory=list)        # Chinese messages for the applicant
-    unavailable: set = field(default_factory=set)      # registries that did not answer
+    sources: dict = field(default_factory=dict)  # field name -> login | population | legal_person
+    notices: list = field(default_factory=list)  # Chinese messages for the applicant
+    unavailable: set = field(default_factory=set)  # registries that did not answer
     lookups: list = field(default_factory=list)
 
 
@@ -176,8 +210,9 @@ NOTICES = {
 }
 
 
-def prefill(fields: list[dict], applicant, *, enterprise_uscc: str | None, purpose: str,
-            case_number: str | None = None) -> Prefill:
+def prefill(
+    fields: list[dict], applicant, *, enterprise_uscc: str | None, purpose: str, case_number: str | None = None
+) -> Prefill:
     """Values for the fields that name a pre-fill source; at most one look-up per registry.
 
     A registry that does not answer, or does not know the person, leaves its fields empty with

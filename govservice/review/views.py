@@ -1,5 +1,6 @@
 """Department inboxes: the steps waiting for my departments by deadline; claim, read everything,
 record opinions, approve, deny, or send the case back to the window for a supplement."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -55,10 +56,18 @@ def inbox():
 def _render(case, status=200, **extra):
     today = clock.today()
     mine = [s for s in _my_steps(case) if s.stage == case.current_stage]
-    return render_template("review/case.html", case=case, mine=mine, state_label=state_label, step_label=step_label,
-                           left=days_left(case, today, clock.WorkingCalendar()),
-                           default_due=cases.supplement_due(None), form=extra.pop("form", {}),
-                           errors=extra.pop("errors", {}), **extra), status
+    return render_template(
+        "review/case.html",
+        case=case,
+        mine=mine,
+        state_label=state_label,
+        step_label=step_label,
+        left=days_left(case, today, clock.WorkingCalendar()),
+        default_due=cases.supplement_due(None),
+        form=extra.pop("form", {}),
+        errors=extra.pop("errors", {}),
+        **extra,
+    ), status
 
 
 @bp.get("/cases/<number>")
@@ -99,15 +108,26 @@ def decide(number):
     if decision not in ("approve", "deny"):
         return _render(case, 422, form=request.form, errors={"decision": _("请选择审查结论。")})
     if decision == "deny" and request.form.get("opinion", "").strip() and request.form.get("confirmed") != "1":
-        return render_template("_confirm.html", title=_("确认不予许可：%(number)s", number=case.number),
-                               consequences=DENY_CONSEQUENCES,
-                               quoted=request.form.get("opinion"), quoted_label=_("不予许可的理由"),
-                               action=url_for("review.decide", number=number),
-                               fields=[(k, request.form.get(k, "")) for k in ("version", "step", "decision", "opinion")],
-                               confirm_label=_("确认不予许可"), back=url_for("review.case", number=number))
+        return render_template(
+            "_confirm.html",
+            title=_("确认不予许可：%(number)s", number=case.number),
+            consequences=DENY_CONSEQUENCES,
+            quoted=request.form.get("opinion"),
+            quoted_label=_("不予许可的理由"),
+            action=url_for("review.decide", number=number),
+            fields=[(k, request.form.get(k, "")) for k in ("version", "step", "decision", "opinion")],
+            confirm_label=_("确认不予许可"),
+            back=url_for("review.case", number=number),
+        )
     try:
-        cases.decide(case.id, current_user, posted_version(), approve=decision == "approve",
-                     opinion=request.form.get("opinion", ""), step_id=_step_id())
+        cases.decide(
+            case.id,
+            current_user,
+            posted_version(),
+            approve=decision == "approve",
+            opinion=request.form.get("opinion", ""),
+            step_id=_step_id(),
+        )
     except cases.StaleCase as exc:
         flash(exc.message, "error")
         return redirect(url_for("review.case", number=number))
@@ -121,19 +141,30 @@ def decide(number):
 @require_role("officer")
 def return_for_supplement(number):
     case = _case_for_my_departments(number)
-    items = [{"material": m["code"], "reason": request.form.get(f"reason_{m['code']}", "")}
-             for m in case.item.materials if request.form.get(f"need_{m['code']}")]
+    items = [
+        {"material": m["code"], "reason": request.form.get(f"reason_{m['code']}", "")}
+        for m in case.item.materials
+        if request.form.get(f"need_{m['code']}")
+    ]
     if (request.form.get("other_name") or "").strip() or (request.form.get("other_reason") or "").strip():
-        items.append({"material": "", "name": request.form.get("other_name", ""),
-                      "reason": request.form.get("other_reason", "")})
+        items.append(
+            {"material": "", "name": request.form.get("other_name", ""), "reason": request.form.get("other_reason", "")}
+        )
     try:
         raw_due = (request.form.get("due") or "").strip()
         try:
             due = date.fromisoformat(raw_due) if raw_due else None
         except ValueError:
             raise cases.CaseError(_("补正期限的日期格式不正确，请按“年-月-日”填写。")) from None
-        cases.return_for_supplement(case.id, current_user, posted_version(), items, due=due,
-                                    note=request.form.get("note_to_applicant"), step_id=_step_id())
+        cases.return_for_supplement(
+            case.id,
+            current_user,
+            posted_version(),
+            items,
+            due=due,
+            note=request.form.get("note_to_applicant"),
+            step_id=_step_id(),
+        )
     except cases.StaleCase as exc:
         flash(exc.message, "error")
         return redirect(url_for("review.case", number=number))

@@ -7,6 +7,7 @@
 * `text`: NUL bytes refused before any view runs; bidi overrides and zero-width characters
   removed from names and file names (`clean_text`, `clean_filename`).
 """
+
 from __future__ import annotations
 
 from flask import Flask
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
     proxies = app.config.get("TRUSTED_PROXIES", 0)
     if proxies:  # behind N load balancers: the client's address and scheme are the ones they forward
         from werkzeug.middleware.proxy_fix import ProxyFix
+
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
 
@@ -32,6 +34,7 @@ def retry_after(exc=None) -> str:
     import time
 
     from ..extensions import limiter
+
     seconds = getattr(exc, "retry_after", None)
     if isinstance(seconds, (int, float)) and seconds > 0:
         return str(int(seconds))

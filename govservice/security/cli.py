@@ -1,4 +1,5 @@
 """`flask govservice blobs rewrap`: after a new platform key heads DATA_KEYS."""
+
 from __future__ import annotations
 
 import click
@@ -12,6 +13,7 @@ def rewrap():
     """Re-wrap every blob's data key under the newest DATA_KEYS key (and seal files stored before
     encryption); the content is not re-encrypted. Then the old key may leave DATA_KEYS."""
     from .. import blobs
+
     store = blobs.store()
     changed = total = 0
     unreadable = []
@@ -23,8 +25,9 @@ def rewrap():
             unreadable.append(key)
     click.echo(f"{changed} of {total} blobs re-wrapped under the newest key")
     if unreadable:
-        click.echo(f"{len(unreadable)} blobs no DATA_KEYS key opens (keep the old key until they are re-wrapped):",
-                   err=True)
+        click.echo(
+            f"{len(unreadable)} blobs no DATA_KEYS key opens (keep the old key until they are re-wrapped):", err=True
+        )
         for key in unreadable:
             click.echo(f"  {key}", err=True)
         raise SystemExit(1)

@@ -14,6 +14,7 @@ page whose template asks for `csp_nonce()` gets a fresh nonce in its `script-src
 * Strict-Transport-Security when the platform is served over HTTPS.
 * Cache-Control: no-store on pages for a signed-in person, unless the view chose otherwise.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -42,8 +43,10 @@ def policy(form_targets: list[str]) -> tuple[str, str]:
     """The CSP as (before the script nonce, after it): `head + " 'nonce-…'" + tail`."""
     forms = " ".join(["'self'", *sorted(set(form_targets))])
     head = "default-src 'self'; script-src 'self'"
-    tail = ("; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
-            f"base-uri 'none'; form-action {forms}; frame-ancestors 'none'")
+    tail = (
+        "; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+        f"base-uri 'none'; form-action {forms}; frame-ancestors 'none'"
+    )
     return head, tail
 
 
@@ -78,8 +81,11 @@ def init_app(app: Flask) -> None:
         headers = response.headers
         request_globals = g._get_current_object().__dict__  # one proxy look-up, then plain dict reads
         nonce = request_globals.get(NONCE_KEY)
-        items = fixed_items if nonce is None else with_nonce + (
-            ("Content-Security-Policy", f"{head} 'nonce-{nonce}'{tail}"),)
+        items = (
+            fixed_items
+            if nonce is None
+            else with_nonce + (("Content-Security-Policy", f"{head} 'nonce-{nonce}'{tail}"),)
+        )
         if names.isdisjoint([name.lower() for name in headers.keys()]):
             # The usual case: no view set any of them. Appended as they are (checked above): the
             # public verification page pays about a microsecond, not a validation per header.

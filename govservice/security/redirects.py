@@ -4,6 +4,7 @@ Browsers drop tabs and newlines from a URL and read a backslash as a slash, so
 `/%09/evil.example/` and `/\\evil.example` are other sites; every control character,
 whitespace, backslash and invisible format character (bidi, zero-width) is refused outright.
 """
+
 from __future__ import annotations
 
 import unicodedata

@@ -6,6 +6,7 @@ clear 400 (the partner API answers in its own JSON format). Bidi overrides (U+20
 U+2066-U+2069) and zero-width characters (U+200B-U+200F, U+2060, U+FEFF) make a name read
 differently from what it is: they never reach a signed certificate or a stored file name.
 """
+
 from __future__ import annotations
 
 import re
@@ -49,7 +50,9 @@ def refuse_nul_bytes():
     if "\x00" in request.path or b"%00" in request.query_string:
         abort(400, NUL_MESSAGE)
     if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
-            "application/x-www-form-urlencoded", "multipart/form-data"):
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
         if _has_nul(request.form) or any("\x00" in (f.filename or "") for f in request.files.values()):
             abort(400, NUL_MESSAGE)
     elif request.is_json and b"\\u0000" in request.get_data(cache=True):

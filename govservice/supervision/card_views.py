@@ -1,5 +1,6 @@
 """电子监察 cards: the supervisors' list with 督办 and the trends (under /supervision), and the
 department's own cards with its replies (under /review, for its officers)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -15,9 +16,14 @@ bp = Blueprint("cards", __name__)
 
 
 def _supervision_page(status=200, errors=None, typed=None):
-    return render_template("supervision/cards.html", cards=cards.page_for_supervisor(
-        current_user, request.args.get("page"), status=request.args.get("status")),
-        trends=cards.trends(current_user), statuses=cards.STATUSES, errors=errors or {}, typed=typed or {}), status
+    return render_template(
+        "supervision/cards.html",
+        cards=cards.page_for_supervisor(current_user, request.args.get("page"), status=request.args.get("status")),
+        trends=cards.trends(current_user),
+        statuses=cards.STATUSES,
+        errors=errors or {},
+        typed=typed or {},
+    ), status
 
 
 @bp.get("/supervision/cards")
@@ -30,8 +36,9 @@ def supervision():
 @require_role("supervisor")
 def urge(card_id):
     try:
-        cards.urge(card_id, current_user, posted_version(), request.form.get("note", ""),
-                   request.form.get("reply_days", ""))
+        cards.urge(
+            card_id, current_user, posted_version(), request.form.get("note", ""), request.form.get("reply_days", "")
+        )
     except SupervisionError as exc:
         return _supervision_page(422, {card_id: exc.message}, {card_id: request.form})
     flash(_("已督办，承办部门将收到通知。"), "success")
@@ -39,8 +46,13 @@ def urge(card_id):
 
 
 def _department_page(status=200, errors=None, typed=None):
-    return render_template("review/cards.html", cards=cards.page_for_officer(current_user, request.args.get("page")),
-                           may_reply=cards.may_reply, errors=errors or {}, typed=typed or {}), status
+    return render_template(
+        "review/cards.html",
+        cards=cards.page_for_officer(current_user, request.args.get("page")),
+        may_reply=cards.may_reply,
+        errors=errors or {},
+        typed=typed or {},
+    ), status
 
 
 @bp.get("/review/cards")

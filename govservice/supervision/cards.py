@@ -13,6 +13,7 @@ run the same day issue nothing more. Each run tells every department that got ne
 its officers and its supervisors (and the supervisors bound to no department), through the
 `people_alerted` signal that the notify domain turns into notices.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -56,18 +57,18 @@ class SupervisionCard(db.Model):
         Index("ix_supervision_cards_issued", "issued_on", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    colour: Mapped[str] = mapped_column(String(8), nullable=False)          # yellow | red
-    reason: Mapped[str] = mapped_column(String(16), nullable=False)         # due_soon | overdue | poor_rating
-    subject_id: Mapped[int] = mapped_column(Integer, nullable=False)        # the case, or the rectification task
+    colour: Mapped[str] = mapped_column(String(8), nullable=False)  # yellow | red
+    reason: Mapped[str] = mapped_column(String(16), nullable=False)  # due_soon | overdue | poor_rating
+    subject_id: Mapped[int] = mapped_column(Integer, nullable=False)  # the case, or the rectification task
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("service_items.id"), nullable=False)
-    deadline: Mapped[date | None] = mapped_column(Date)                     # the case's, or the task's due
+    deadline: Mapped[date | None] = mapped_column(Date)  # the case's, or the task's due
     issued_on: Mapped[date] = mapped_column(Date, nullable=False)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="issued")
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
-    urge_note: Mapped[str | None] = mapped_column(Text)                    # 督办意见
+    urge_note: Mapped[str | None] = mapped_column(Text)  # 督办意见
     reply_due: Mapped[date | None] = mapped_column(Date)
     urged_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     urged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -100,6 +101,7 @@ class SupervisionCard(db.Model):
 
 # --- Issuing ---------------------------------------------------------------------------------
 
+
 def _insert():
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     return dialect.insert(SupervisionCard)
@@ -111,24 +113,40 @@ def _case_candidates(reason: str, cut: workdays.Cutoffs):
     query, _left = build(None, figures.Period(), cut)
     taken = select(SupervisionCard.id).where(SupervisionCard.reason == reason, SupervisionCard.subject_id == Case.id)
     return query.where(~taken.exists()).with_only_columns(
-        literal("red" if reason == "overdue" else "yellow"), literal(reason), Case.id, Case.department_id, Case.id,
-        Case.item_id, Case.deadline)
+        literal("red" if reason == "overdue" else "yellow"),
+        literal(reason),
+        Case.id,
+        Case.department_id,
+        Case.id,
+        Case.item_id,
+        Case.deadline,
+    )
 
 
 def _rating_candidates(today: date):
-    taken = select(SupervisionCard.id).where(SupervisionCard.reason == "poor_rating",
-                                             SupervisionCard.subject_id == RectificationTask.id)
-    return (select(literal("red"), literal("poor_rating"), RectificationTask.id, RectificationTask.department_id,
-                   RectificationTask.case_id, Case.item_id, RectificationTask.due)
-            .join(Case, Case.id == RectificationTask.case_id)
-            .where(RectificationTask.status == "open", RectificationTask.due < today, ~taken.exists()))
+    taken = select(SupervisionCard.id).where(
+        SupervisionCard.reason == "poor_rating", SupervisionCard.subject_id == RectificationTask.id
+    )
+    return (
+        select(
+            literal("red"),
+            literal("poor_rating"),
+            RectificationTask.id,
+            RectificationTask.department_id,
+            RectificationTask.case_id,
+            Case.item_id,
+            RectificationTask.due,
+        )
+        .join(Case, Case.id == RectificationTask.case_id)
+        .where(RectificationTask.status == "open", RectificationTask.due < today, ~taken.exists())
+    )
 
 
 @dataclass
 class IssueReport:
     yellow: int = 0
     red: int = 0
-    departments: dict = field(default_factory=dict)   # department id -> {"yellow": n, "red": m}
+    departments: dict = field(default_factory=dict)  # department id -> {"yellow": n, "red": m}
 
 
 COLUMNS = ["colour", "reason", "subject_id", "department_id", "case_id", "item_id", "deadline"]
@@ -143,19 +161,28 @@ def issue_cards(today: date | None = None) -> IssueReport:
     report = IssueReport()
     selects = [_case_candidates("overdue", cut), _case_candidates("due_soon", cut), _rating_candidates(today)]
     for candidates in selects:
-        rows = candidates.add_columns(literal(today, Date), literal(now, UTCDateTime), literal("issued"),
-                                      literal(1))
-        statement = (_insert().from_select(COLUMNS + ["issued_on", "issued_at", "status", "version"], rows)
-                     .on_conflict_do_nothing()
-                     .returning(SupervisionCard.id, SupervisionCard.colour, SupervisionCard.department_id))
+        rows = candidates.add_columns(literal(today, Date), literal(now, UTCDateTime), literal("issued"), literal(1))
+        statement = (
+            _insert()
+            .from_select(COLUMNS + ["issued_on", "issued_at", "status", "version"], rows)
+            .on_conflict_do_nothing()
+            .returning(SupervisionCard.id, SupervisionCard.colour, SupervisionCard.department_id)
+        )
         for _id, colour, department_id in db.session.execute(statement):
             setattr(report, colour, getattr(report, colour) + 1)
             counts = report.departments.setdefault(department_id, {"yellow": 0, "red": 0})
             counts[colour] += 1
     if report.yellow or report.red:
-        audit.record("supervision.cards_issued", actor=None, subject=f"cards:{today.isoformat()}",
-                     detail={"yellow": report.yellow, "red": report.red,
-                             "departments": {str(k): v for k, v in report.departments.items()}})
+        audit.record(
+            "supervision.cards_issued",
+            actor=None,
+            subject=f"cards:{today.isoformat()}",
+            detail={
+                "yellow": report.yellow,
+                "red": report.red,
+                "departments": {str(k): v for k, v in report.departments.items()},
+            },
+        )
         for department_id, counts in report.departments.items():
             _alert_department(department_id, "card.issued", {"day": today.isoformat(), **counts})
     db.session.commit()
@@ -163,8 +190,13 @@ def issue_cards(today: date | None = None) -> IssueReport:
 
 
 def _staff(role: str, department_id: int | None) -> list[int]:
-    return list(db.session.execute(select(StaffAssignment.person_id).where(
-        StaffAssignment.role == role, StaffAssignment.department_id == department_id).distinct()).scalars())
+    return list(
+        db.session.execute(
+            select(StaffAssignment.person_id)
+            .where(StaffAssignment.role == role, StaffAssignment.department_id == department_id)
+            .distinct()
+        ).scalars()
+    )
 
 
 def _alert_department(department_id: int | None, kind: str, params: dict, *, officers: bool = True) -> None:
@@ -175,12 +207,15 @@ def _alert_department(department_id: int | None, kind: str, params: dict, *, off
     recipients = []
     if officers and department_id is not None:
         recipients += [(p, "cards.department", {}) for p in _staff("officer", department_id)]
-    supervisors = set(_staff("supervisor", None)) | (set(_staff("supervisor", department_id)) if department_id else set())
+    supervisors = set(_staff("supervisor", None)) | (
+        set(_staff("supervisor", department_id)) if department_id else set()
+    )
     recipients += [(p, "cards.supervision", {}) for p in sorted(supervisors)]
     people_alerted.send(current_app._get_current_object(), recipients=recipients, kind=kind, params=params)
 
 
 # --- 督办 and the department's reply ----------------------------------------------------------
+
 
 def get_card(card_id: int) -> SupervisionCard:
     card = db.session.get(SupervisionCard, card_id)
@@ -204,9 +239,15 @@ def _guarded_update(card: SupervisionCard, expected_version, from_status: tuple,
     except (TypeError, ValueError):
         expected_version = -1
     result = db.session.execute(
-        update(SupervisionCard).where(SupervisionCard.id == card.id, SupervisionCard.version == expected_version,
-                                      SupervisionCard.status.in_(from_status))
-        .values(version=SupervisionCard.version + 1, **values).execution_options(synchronize_session=False))
+        update(SupervisionCard)
+        .where(
+            SupervisionCard.id == card.id,
+            SupervisionCard.version == expected_version,
+            SupervisionCard.status.in_(from_status),
+        )
+        .values(version=SupervisionCard.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         db.session.rollback()
         raise SupervisionError(_("该卡片已被他人处理，或页面已过期，请刷新后查看。"))
@@ -225,12 +266,26 @@ def urge(card_id: int, supervisor: Person, expected_version, note: str, reply_da
     if not 1 <= days <= 30:
         raise SupervisionError(_("答复期限请填写 1 到 30 个工作日。"))
     due, _provisional = clock.add_working_days(clock.today(), days)
-    _guarded_update(card, expected_version, ("issued", "urged"), status="urged", urge_note=note, reply_due=due,
-                    urged_by_id=supervisor.id, urged_at=clock.now())
-    audit.record("supervision.card_urge", actor=supervisor, subject=f"card:{card.id}", case_id=card.case_id,
-                 detail={"reply_due": due.isoformat()})
-    _alert_department(card.department_id, "card.urged", {"number": card.case.number, "due": due.isoformat(),
-                                                         "colour": card.colour})
+    _guarded_update(
+        card,
+        expected_version,
+        ("issued", "urged"),
+        status="urged",
+        urge_note=note,
+        reply_due=due,
+        urged_by_id=supervisor.id,
+        urged_at=clock.now(),
+    )
+    audit.record(
+        "supervision.card_urge",
+        actor=supervisor,
+        subject=f"card:{card.id}",
+        case_id=card.case_id,
+        detail={"reply_due": due.isoformat()},
+    )
+    _alert_department(
+        card.department_id, "card.urged", {"number": card.case.number, "due": due.isoformat(), "colour": card.colour}
+    )
     db.session.commit()
     db.session.refresh(card)
     return card
@@ -244,12 +299,22 @@ def reply(card_id: int, officer: Person, expected_version, text: str) -> Supervi
     if card.status != "urged":
         raise SupervisionError(_("该卡片尚未督办或已答复。"))
     text = _text(text, _("请填写答复内容。"))
-    _guarded_update(card, expected_version, ("urged",), status="replied", reply=text, replied_by_id=officer.id,
-                    replied_at=clock.now())
+    _guarded_update(
+        card,
+        expected_version,
+        ("urged",),
+        status="replied",
+        reply=text,
+        replied_by_id=officer.id,
+        replied_at=clock.now(),
+    )
     audit.record("supervision.card_reply", actor=officer, subject=f"card:{card.id}", case_id=card.case_id)
-    people_alerted.send(current_app._get_current_object(), recipients=[(card.urged_by_id, "cards.supervision", {})],
-                       kind="card.replied", params={"number": card.case.number,
-                                                    "department": card.department.name if card.department else ""})
+    people_alerted.send(
+        current_app._get_current_object(),
+        recipients=[(card.urged_by_id, "cards.supervision", {})],
+        kind="card.replied",
+        params={"number": card.case.number, "department": card.department.name if card.department else ""},
+    )
     db.session.commit()
     db.session.refresh(card)
     return card
@@ -257,13 +322,16 @@ def reply(card_id: int, officer: Person, expected_version, text: str) -> Supervi
 
 # --- Lists and trends ------------------------------------------------------------------------
 
+
 def _with_rows(query):
-    return query.options(joinedload(SupervisionCard.case), joinedload(SupervisionCard.item),
-                         joinedload(SupervisionCard.department))
+    return query.options(
+        joinedload(SupervisionCard.case), joinedload(SupervisionCard.item), joinedload(SupervisionCard.department)
+    )
 
 
-def page_for_supervisor(supervisor: Person, token: str | None = None, *, status: str | None = None,
-                        size: int | None = None) -> Page:
+def page_for_supervisor(
+    supervisor: Person, token: str | None = None, *, status: str | None = None, size: int | None = None
+) -> Page:
     """The cards in the supervisor's scope, newest first, a page at a time."""
     query = _with_rows(select(SupervisionCard))
     departments = scope(supervisor)
@@ -271,22 +339,30 @@ def page_for_supervisor(supervisor: Person, token: str | None = None, *, status:
         query = query.where(SupervisionCard.department_id.in_(departments))
     if status in STATUSES:
         query = query.where(SupervisionCard.status == status)
-    return keyset(query, [Key(SupervisionCard.issued_on, descending=True), Key(SupervisionCard.id, descending=True)],
-                  token, size=size)
+    return keyset(
+        query,
+        [Key(SupervisionCard.issued_on, descending=True), Key(SupervisionCard.id, descending=True)],
+        token,
+        size=size,
+    )
 
 
 def page_for_officer(officer: Person, token: str | None = None, *, size: int | None = None) -> Page:
     """The cards of the officer's departments, newest first."""
     departments = [d.id for d in officer.departments("officer")]
     query = _with_rows(select(SupervisionCard)).where(SupervisionCard.department_id.in_(departments or [-1]))
-    return keyset(query, [Key(SupervisionCard.issued_on, descending=True), Key(SupervisionCard.id, descending=True)],
-                  token, size=size)
+    return keyset(
+        query,
+        [Key(SupervisionCard.issued_on, descending=True), Key(SupervisionCard.id, descending=True)],
+        token,
+        size=size,
+    )
 
 
 @dataclass
 class Trends:
     months: list[str]
-    by_department: list[tuple[str, dict]]     # name -> {month: (yellow, red)}
+    by_department: list[tuple[str, dict]]  # name -> {month: (yellow, red)}
     by_item: list[tuple[str, dict]]
     open_count: int = 0
     red_count: int = 0
@@ -313,10 +389,12 @@ def trends(supervisor: Person, months: int = 6, today: date | None = None) -> Tr
     month = _month(SupervisionCard.issued_on)
 
     def grouped(column, join_model):
-        query = (select(join_model.name, month, SupervisionCard.colour, func.count())
-                 .join(join_model, join_model.id == column)
-                 .where(SupervisionCard.issued_on >= first)
-                 .group_by(join_model.name, month, SupervisionCard.colour))
+        query = (
+            select(join_model.name, month, SupervisionCard.colour, func.count())
+            .join(join_model, join_model.id == column)
+            .where(SupervisionCard.issued_on >= first)
+            .group_by(join_model.name, month, SupervisionCard.colour)
+        )
         if departments is not None:
             query = query.where(SupervisionCard.department_id.in_(departments))
         table: dict[str, dict] = defaultdict(lambda: {m: [0, 0] for m in labels})
@@ -330,14 +408,17 @@ def trends(supervisor: Person, months: int = 6, today: date | None = None) -> Tr
     if departments is not None:
         counts = counts.where(SupervisionCard.department_id.in_(departments))
         red = red.where(SupervisionCard.department_id.in_(departments))
-    return Trends(labels, grouped(SupervisionCard.department_id, Department),
-                  grouped(SupervisionCard.item_id, ServiceItem),
-                  db.session.execute(counts).scalar(), db.session.execute(red).scalar())
+    return Trends(
+        labels,
+        grouped(SupervisionCard.department_id, Department),
+        grouped(SupervisionCard.item_id, ServiceItem),
+        db.session.execute(counts).scalar(),
+        db.session.execute(red).scalar(),
+    )
 
 
 def may_reply(officer: Person, card: SupervisionCard) -> bool:
     return card.status == "urged" and card.department_id is not None and "officer" in officer.roles(card.department_id)
-
 
 
 # --- Demo ----------------------------------------------------------------------------------------
@@ -369,11 +450,19 @@ def load_demo() -> list[str]:
     extensions["clock"] = clock.FixedClock(clock.now() - timedelta(days=21))
     try:
         item = catalog.current_item("scjgj-gtgsh-sldj")
-        answers = {"operator_name": applicant.name, "operator_id_number": applicant.id_number,
-                   "business_name": "北京市朝阳区张三早餐店", "composition": "个人经营",
-                   "address": "北京市朝阳区示例路16号", "scope": "早餐、小吃", "capital": "3", "phone": "13800000001"}
-        case, _ = cases.intake_at_window(clerk, applicant, item, answers, [Upload("premises", "租赁合同.pdf", _pdf())],
-                                         DEMO_KEY)
+        answers = {
+            "operator_name": applicant.name,
+            "operator_id_number": applicant.id_number,
+            "business_name": "北京市朝阳区张三早餐店",
+            "composition": "个人经营",
+            "address": "北京市朝阳区示例路16号",
+            "scope": "早餐、小吃",
+            "capital": "3",
+            "phone": "13800000001",
+        }
+        case, _ = cases.intake_at_window(
+            clerk, applicant, item, answers, [Upload("premises", "租赁合同.pdf", _pdf())], DEMO_KEY
+        )
         cases.accept(case.id, clerk, case.version)
     finally:
         if kept is None:
@@ -389,6 +478,7 @@ def _pdf() -> bytes:
     import io
 
     from reportlab.pdfgen import canvas
+
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer)
     page.drawString(72, 720, "Lease agreement (demo)")

@@ -1,5 +1,6 @@
 """`flask --app app govservice holidays ...`: the days an administrator enters for years the
 holiday calendar library does not know yet (deadlines there are provisional)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -24,6 +25,7 @@ def _day(value: str) -> date:
 def add(day, name, working):
     """Enter DAY (YYYY-MM-DD) as the holiday NAME, or with --working as a make-up working day."""
     from . import services
+
     try:
         services.add_holiday(None, _day(day), name, working=working)
     except services.SupervisionError as exc:
@@ -36,6 +38,7 @@ def add(day, name, working):
 def remove(day):
     """Remove the entry for DAY."""
     from . import services
+
     try:
         services.remove_holiday(None, _day(day))
     except services.SupervisionError as exc:
@@ -47,5 +50,6 @@ def remove(day):
 def list_():
     """Every entered day: date, name, holiday or working day."""
     from . import services
+
     for h in services.holidays():
         click.echo(f"{h.day.isoformat()}\t{h.name}\t{'working day' if h.working else 'holiday'}")

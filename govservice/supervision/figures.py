@@ -15,6 +15,7 @@ whether it was on time when it completes, since it never changes after), so the 
 costs a handful of queries whatever the number of cases; the overdue and due-soon
 lists are pages on the open cases' (deadline, id) index, and the CSV export streams its rows.
 """
+
 from __future__ import annotations
 
 import csv
@@ -22,10 +23,11 @@ import io
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case as when, func, or_, select, text
+from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import case as when
 from sqlalchemy.orm import aliased, joinedload
 
 from .. import clock
@@ -67,13 +69,13 @@ class Figures:
     by_department: list[tuple[str, int]] = field(default_factory=list)
     by_item: list[tuple[str, int]] = field(default_factory=list)
     by_channel: list[tuple[str, int]] = field(default_factory=list)
-    completed: int = 0                 # accepted and completed
+    completed: int = 0  # accepted and completed
     on_time: int = 0
     on_time_rate: float | None = None  # percent
     average_days: float | None = None
     overdue_count: int = 0
     due_soon_count: int = 0
-    overdue: Page = field(default_factory=lambda: Page([], DEFAULT_SIZE))   # the most overdue first
+    overdue: Page = field(default_factory=lambda: Page([], DEFAULT_SIZE))  # the most overdue first
     due_soon: Page = field(default_factory=lambda: Page([], DEFAULT_SIZE))
     ratings: int = 0
     average_rating: float | None = None
@@ -124,11 +126,22 @@ def _names(model, ids) -> dict:
 def _counts(figures: Figures, departments, period) -> None:
     """Every count, the on-time rate and the working days to complete, in one pass over the
     figures index: a completed case carries its working days and whether it was on time."""
-    rows = db.session.execute(_in_view(
-        select(Case.state, Case.department_id, Case.item_id, Case.channel, func.count(),
-               func.count(Case.on_time), func.sum(when((Case.on_time.is_(True), 1), else_=0)),
-               func.sum(Case.working_days)), departments, period)
-        .group_by(Case.state, Case.department_id, Case.item_id, Case.channel)).all()
+    rows = db.session.execute(
+        _in_view(
+            select(
+                Case.state,
+                Case.department_id,
+                Case.item_id,
+                Case.channel,
+                func.count(),
+                func.count(Case.on_time),
+                func.sum(when((Case.on_time.is_(True), 1), else_=0)),
+                func.sum(Case.working_days),
+            ),
+            departments,
+            period,
+        ).group_by(Case.state, Case.department_id, Case.item_id, Case.channel)
+    ).all()
     department_names, item_names = _names(Department, (r[1] for r in rows)), _names(ServiceItem, (r[2] for r in rows))
     states, by_department, by_item, by_channel = Counter(), Counter(), Counter(), Counter()
     timed = on_time = used = 0
@@ -142,7 +155,10 @@ def _counts(figures: Figures, departments, period) -> None:
     figures.total = sum(states.values())
     figures.by_state = [(str(label), states[s]) for s, label in STATE_LABELS.items() if states[s]]
     figures.by_department, figures.by_item, figures.by_channel = (
-        _ranked(by_department), _ranked(by_item), _ranked(by_channel))
+        _ranked(by_department),
+        _ranked(by_item),
+        _ranked(by_channel),
+    )
     figures.completed, figures.on_time = timed, on_time
     if timed:
         figures.on_time_rate = round(100 * on_time / timed, 1)
@@ -151,7 +167,8 @@ def _counts(figures: Figures, departments, period) -> None:
 
 def _under_clock(departments, period):
     return _in_view(select(Case), departments, period).where(
-        Case.state.in_(OPEN_REVIEW), Case.accepted_at.is_not(None), Case.deadline.is_not(None))
+        Case.state.in_(OPEN_REVIEW), Case.accepted_at.is_not(None), Case.deadline.is_not(None)
+    )
 
 
 def _overdue_query(departments, period, cut: workdays.Cutoffs):
@@ -164,8 +181,9 @@ def _overdue_query(departments, period, cut: workdays.Cutoffs):
 
 def _soon_query(departments, period, cut: workdays.Cutoffs):
     query, left = workdays.with_days_left(_under_clock(departments, period), cut.today_ordinal)
-    return query.where(Case.paused_since.is_(None), Case.deadline >= cut.overdue_before,
-                       Case.deadline < cut.soon_before), left
+    return query.where(
+        Case.paused_since.is_(None), Case.deadline >= cut.overdue_before, Case.deadline < cut.soon_before
+    ), left
 
 
 def _listed(query, left, token, size, param) -> Page:
@@ -182,8 +200,9 @@ def _count(query) -> int:
 def _ratings(departments, period: Period):
     """(rating, department, count). An evaluation carries its case's lead department and only a
     completed case is rated, so without a period the cases table is not needed at all."""
-    query = select(Evaluation.rating, Evaluation.department_id, func.count()) \
-        .group_by(Evaluation.rating, Evaluation.department_id)
+    query = select(Evaluation.rating, Evaluation.department_id, func.count()).group_by(
+        Evaluation.rating, Evaluation.department_id
+    )
     if period.start or period.end:
         return _in_view(query.join(Case, Evaluation.case_id == Case.id), departments, period)
     if departments is not None:
@@ -191,8 +210,15 @@ def _ratings(departments, period: Period):
     return query
 
 
-def compute(departments: list[int] | None, period: Period | None = None, today: date | None = None, *,
-            overdue_token: str | None = None, soon_token: str | None = None, size: int = DEFAULT_SIZE) -> Figures:
+def compute(
+    departments: list[int] | None,
+    period: Period | None = None,
+    today: date | None = None,
+    *,
+    overdue_token: str | None = None,
+    soon_token: str | None = None,
+    size: int = DEFAULT_SIZE,
+) -> Figures:
     period = period or Period()
     cut = workdays.cutoffs(today or clock.today())
     if db.session.get_bind().dialect.name == "postgresql":
@@ -222,7 +248,8 @@ def compute(departments: list[int] | None, period: Period | None = None, today: 
         totals[1] += rating * n
     figures.rating_counts = [(n, stars[n]) for n in range(5, 0, -1)]
     figures.rating_by_department = sorted(
-        ((name, n, round(total / n, 2)) for name, (n, total) in per_department.items()), key=lambda t: t[0])
+        ((name, n, round(total / n, 2)) for name, (n, total) in per_department.items()), key=lambda t: t[0]
+    )
     open_tasks = select(func.count()).select_from(RectificationTask).where(RectificationTask.status == "open")
     if departments is not None:
         open_tasks = open_tasks.where(RectificationTask.department_id.in_(departments))
@@ -231,6 +258,7 @@ def compute(departments: list[int] | None, period: Period | None = None, today: 
 
 
 # --- Every case of the view, one row each, streamed (the CSV export) ------------------------------
+
 
 @dataclass
 class ExportRow:
@@ -251,26 +279,53 @@ class ExportRow:
     rating: int | None
 
 
-def case_rows(departments: list[int] | None, period: Period | None = None, today: date | None = None,
-              *, batch: int = 2000) -> Iterator[ExportRow]:
+def case_rows(
+    departments: list[int] | None, period: Period | None = None, today: date | None = None, *, batch: int = 2000
+) -> Iterator[ExportRow]:
     """Every case in view with its figures, by id, fetched in batches from a server-side cursor:
     memory stays flat however many cases there are."""
     period = period or Period()
     cut = workdays.cutoffs(today or clock.today())
     at_a, at_c = aliased(CalendarDay), aliased(CalendarDay)
-    completed = and_(Case.state == "completed", Case.accepted_at.is_not(None), Case.completed_at.is_not(None),
-                     Case.deadline.is_not(None))
+    completed = and_(
+        Case.state == "completed",
+        Case.accepted_at.is_not(None),
+        Case.completed_at.is_not(None),
+        Case.deadline.is_not(None),
+    )
     done = workdays.beijing_date(Case.completed_at)
-    query = _in_view(select(Case.number, ServiceItem.code, ServiceItem.name, Department.name, Case.channel, Case.state,
-                            Case.submitted_at, Case.accepted_at, Case.deadline, Case.deadline_provisional,
-                            Case.completed_at,
-                            when((completed, at_c.ordinal - at_a.ordinal - Case.paused_days), else_=None),
-                            when((completed, done <= Case.deadline), else_=None)), departments, period) \
-        .join(ServiceItem, ServiceItem.id == Case.item_id).outerjoin(Department, Department.id == Case.department_id) \
-        .outerjoin(at_a, at_a.day == workdays.beijing_date(Case.accepted_at)).outerjoin(at_c, at_c.day == done)
+    query = (
+        _in_view(
+            select(
+                Case.number,
+                ServiceItem.code,
+                ServiceItem.name,
+                Department.name,
+                Case.channel,
+                Case.state,
+                Case.submitted_at,
+                Case.accepted_at,
+                Case.deadline,
+                Case.deadline_provisional,
+                Case.completed_at,
+                when((completed, at_c.ordinal - at_a.ordinal - Case.paused_days), else_=None),
+                when((completed, done <= Case.deadline), else_=None),
+            ),
+            departments,
+            period,
+        )
+        .join(ServiceItem, ServiceItem.id == Case.item_id)
+        .outerjoin(Department, Department.id == Case.department_id)
+        .outerjoin(at_a, at_a.day == workdays.beijing_date(Case.accepted_at))
+        .outerjoin(at_c, at_c.day == done)
+    )
     query, left = workdays.with_days_left(query, cut.today_ordinal)
-    query = query.add_columns(left, Evaluation.rating).outerjoin(Evaluation, Evaluation.case_id == Case.id) \
-        .order_by(Case.id).execution_options(yield_per=batch)
+    query = (
+        query.add_columns(left, Evaluation.rating)
+        .outerjoin(Evaluation, Evaluation.case_id == Case.id)
+        .order_by(Case.id)
+        .execution_options(yield_per=batch)
+    )
     for row in db.session.execute(query):
         values = list(row)
         values[12] = None if values[12] is None else bool(values[12])
@@ -285,6 +340,7 @@ def bars(rows: list[tuple[str, int]], *, width: int = 100) -> list[tuple[str, in
 
 # --- CSV export (UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese) ----------
 
+
 def _csv_line(values) -> str:
     out = io.StringIO()
     csv.writer(out).writerow(values)
@@ -295,19 +351,47 @@ def cases_csv(rows: Iterator[ExportRow]) -> Iterator[str]:
     """The export, line by line (UTF-8 with a byte-order mark, so spreadsheet programs read the
     Chinese): the response streams it as the rows come from the database."""
     yes, no = _("是"), _("否")
-    yield "\ufeff" + _csv_line([_("办件编号"), _("事项编码"), _("事项名称"), _("承办部门"), _("渠道"), _("状态"),
-                               _("提交时间"), _("受理时间"), _("办理截止日期"), _("截止日期暂定"), _("办结时间"),
-                               _("用时（工作日）"), _("按时办结"), _("剩余工作日"), _("评价")])
+    yield "\ufeff" + _csv_line(
+        [
+            _("办件编号"),
+            _("事项编码"),
+            _("事项名称"),
+            _("承办部门"),
+            _("渠道"),
+            _("状态"),
+            _("提交时间"),
+            _("受理时间"),
+            _("办理截止日期"),
+            _("截止日期暂定"),
+            _("办结时间"),
+            _("用时（工作日）"),
+            _("按时办结"),
+            _("剩余工作日"),
+            _("评价"),
+        ]
+    )
     states = {k: str(v) for k, v in STATE_LABELS.items()}
     channels = {k: channel_label(k) for k in ("online", "window")}
     for r in rows:
-        yield _csv_line([
-            r.number, r.item_code, r.item_name, r.department or "", channels.get(r.channel, r.channel),
-            states.get(r.state, r.state), _stamp(r.submitted_at), _stamp(r.accepted_at),
-            r.deadline.isoformat() if r.deadline else "", yes if r.provisional else "", _stamp(r.completed_at),
-            "" if r.used_days is None else r.used_days, "" if r.on_time is None else (yes if r.on_time else no),
-            "" if r.days_left is None else r.days_left, "" if r.rating is None else r.rating,
-        ])
+        yield _csv_line(
+            [
+                r.number,
+                r.item_code,
+                r.item_name,
+                r.department or "",
+                channels.get(r.channel, r.channel),
+                states.get(r.state, r.state),
+                _stamp(r.submitted_at),
+                _stamp(r.accepted_at),
+                r.deadline.isoformat() if r.deadline else "",
+                yes if r.provisional else "",
+                _stamp(r.completed_at),
+                "" if r.used_days is None else r.used_days,
+                "" if r.on_time is None else (yes if r.on_time else no),
+                "" if r.days_left is None else r.days_left,
+                "" if r.rating is None else r.rating,
+            ]
+        )
 
 
 def summary_csv(figures: Figures) -> bytes:
@@ -315,8 +399,12 @@ def summary_csv(figures: Figures) -> bytes:
     writer = csv.writer(out)
     writer.writerow([_("类别"), _("项目"), _("数值")])
     writer.writerow([_("总量"), _("办件总数"), figures.total])
-    for section, rows in ((_("按状态"), figures.by_state), (_("按部门"), figures.by_department),
-                          (_("按事项"), figures.by_item), (_("按渠道"), figures.by_channel)):
+    for section, rows in (
+        (_("按状态"), figures.by_state),
+        (_("按部门"), figures.by_department),
+        (_("按事项"), figures.by_item),
+        (_("按渠道"), figures.by_channel),
+    ):
         for label, value in rows:
             writer.writerow([section, label, value])
     timing, rated = _("时效"), _("评价")
@@ -342,6 +430,5 @@ def _stamp(value: datetime | None) -> str:
     if not value:
         return ""
     if value.tzinfo is None:  # a bare column read on SQLite is naive UTC
-        from datetime import timezone
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(clock.BEIJING).strftime("%Y-%m-%d %H:%M")

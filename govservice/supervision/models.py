@@ -1,4 +1,5 @@
 """Evaluations (好差评) and the rectification tasks a poor rating opens."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

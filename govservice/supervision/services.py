@@ -2,6 +2,7 @@
 
 The dashboard's figures are in `figures.py`.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -14,8 +15,8 @@ from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..audit import services as audit
-from ..cases.models import Case, Holiday
 from ..cases import workdays
+from ..cases.models import Case, Holiday
 from ..extensions import db
 from ..identity.models import Person
 from ..pagination import Key, Page, keyset
@@ -47,6 +48,7 @@ def in_scope(person: Person, department_id: int | None) -> bool:
 
 # --- 好差评 ----------------------------------------------------------------------------------
 
+
 def evaluate(case_id: int, actor: Person, rating, comment: str | None, *, channel: str) -> Evaluation:
     """The applicant rates a completed case 1-5, online or at the window (recorded by the clerk);
     1 or 2 opens a rectification task for the department's supervisor."""
@@ -73,8 +75,15 @@ def evaluate(case_id: int, actor: Person, rating, comment: str | None, *, channe
     if case.evaluation is not None:
         raise SupervisionError(_("该办件已经评价过。"))
     now = clock.now()
-    evaluation = Evaluation(case_id=case.id, department_id=case.department_id, rating=rating, comment=comment,
-                            channel=channel, recorded_by_id=actor.id, at=now)
+    evaluation = Evaluation(
+        case_id=case.id,
+        department_id=case.department_id,
+        rating=rating,
+        comment=comment,
+        channel=channel,
+        recorded_by_id=actor.id,
+        at=now,
+    )
     try:
         db.session.add(evaluation)
         db.session.flush()
@@ -83,17 +92,31 @@ def evaluate(case_id: int, actor: Person, rating, comment: str | None, *, channe
         raise SupervisionError(_("该办件已经评价过。")) from None
     if rating <= 2:
         due, _provisional = clock.add_working_days(clock.today(), current_app.config["RECTIFICATION_DAYS"])
-        db.session.add(RectificationTask(evaluation_id=evaluation.id, case_id=case.id,
-                                         department_id=case.department_id, opened_at=now, due=due, status="open"))
-    audit.record("evaluation.create", actor=actor, subject=f"case:{case.number}", case_id=case.id,
-                 detail={"rating": rating, "channel": channel})
+        db.session.add(
+            RectificationTask(
+                evaluation_id=evaluation.id,
+                case_id=case.id,
+                department_id=case.department_id,
+                opened_at=now,
+                due=due,
+                status="open",
+            )
+        )
+    audit.record(
+        "evaluation.create",
+        actor=actor,
+        subject=f"case:{case.number}",
+        case_id=case.id,
+        detail={"rating": rating, "channel": channel},
+    )
     db.session.commit()
     return evaluation
 
 
 def rectification_tasks(supervisor: Person, *, status: str | None = None) -> list[RectificationTask]:
-    query = select(RectificationTask).order_by(RectificationTask.status.desc(), RectificationTask.due,
-                                               RectificationTask.id)
+    query = select(RectificationTask).order_by(
+        RectificationTask.status.desc(), RectificationTask.due, RectificationTask.id
+    )
     departments = scope(supervisor)
     if departments is not None:
         query = query.where(RectificationTask.department_id.in_(departments))
@@ -102,19 +125,27 @@ def rectification_tasks(supervisor: Person, *, status: str | None = None) -> lis
     return list(db.session.execute(query).scalars())
 
 
-def rectification_page(supervisor: Person, token: str | None = None, *, status: str | None = None,
-                       size: int = 20) -> Page:
+def rectification_page(
+    supervisor: Person, token: str | None = None, *, status: str | None = None, size: int = 20
+) -> Page:
     """The tasks a page at a time: open before answered, then by due date, with what the page shows."""
     query = select(RectificationTask).options(
-        joinedload(RectificationTask.case).joinedload(Case.item), joinedload(RectificationTask.department),
-        joinedload(RectificationTask.evaluation), joinedload(RectificationTask.answered_by))
+        joinedload(RectificationTask.case).joinedload(Case.item),
+        joinedload(RectificationTask.department),
+        joinedload(RectificationTask.evaluation),
+        joinedload(RectificationTask.answered_by),
+    )
     departments = scope(supervisor)
     if departments is not None:
         query = query.where(RectificationTask.department_id.in_(departments))
     if status:
         query = query.where(RectificationTask.status == status)
-    return keyset(query, [Key(RectificationTask.status, descending=True), Key(RectificationTask.due),
-                          Key(RectificationTask.id)], token, size=size)
+    return keyset(
+        query,
+        [Key(RectificationTask.status, descending=True), Key(RectificationTask.due), Key(RectificationTask.id)],
+        token,
+        size=size,
+    )
 
 
 def answer_rectification(task_id: int, supervisor: Person, expected_version: int, answer: str) -> RectificationTask:
@@ -131,22 +162,31 @@ def answer_rectification(task_id: int, supervisor: Person, expected_version: int
         raise SupervisionError(_("整改情况不能超过 %(n)s 个字。", n=2000))
     result = db.session.execute(
         update(RectificationTask)
-        .where(RectificationTask.id == task_id, RectificationTask.version == expected_version,
-               RectificationTask.status == "open")
-        .values(status="answered", answer=answer, answered_by_id=supervisor.id, answered_at=clock.now(),
-                version=RectificationTask.version + 1)
-        .execution_options(synchronize_session=False))
+        .where(
+            RectificationTask.id == task_id,
+            RectificationTask.version == expected_version,
+            RectificationTask.status == "open",
+        )
+        .values(
+            status="answered",
+            answer=answer,
+            answered_by_id=supervisor.id,
+            answered_at=clock.now(),
+            version=RectificationTask.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         db.session.rollback()
         raise SupervisionError(_("该整改任务已经答复，或页面已过期，请刷新后查看。"))
-    audit.record("rectification.answer", actor=supervisor, subject=f"rectification:{task_id}",
-                 case_id=task.case_id)
+    audit.record("rectification.answer", actor=supervisor, subject=f"rectification:{task_id}", case_id=task.case_id)
     db.session.commit()
     db.session.refresh(task)
     return task
 
 
 # --- Holidays an administrator enters for years the calendar library does not know -------------
+
 
 def holidays() -> list[Holiday]:
     return list(db.session.execute(select(Holiday).order_by(Holiday.day)).scalars())
@@ -163,11 +203,13 @@ def add_holiday(admin: Person | None, day: date, name: str, *, working: bool = F
         raise SupervisionError(_("%(year)s 年的节假日安排已由国务院公布并内置，无需录入。", year=day.year))
     if db.session.get(Holiday, day) is not None:
         raise SupervisionError(_("%(day)s 已经录入过。", day=day.isoformat()))
-    holiday = Holiday(day=day, name=name[:64], working=working, entered_by_id=getattr(admin, "id", None),
-                      entered_at=clock.now())
+    holiday = Holiday(
+        day=day, name=name[:64], working=working, entered_by_id=getattr(admin, "id", None), entered_at=clock.now()
+    )
     db.session.add(holiday)
-    audit.record("calendar.add", actor=admin, subject=f"holiday:{day.isoformat()}",
-                 detail={"name": name, "working": working})
+    audit.record(
+        "calendar.add", actor=admin, subject=f"holiday:{day.isoformat()}", detail={"name": name, "working": working}
+    )
     db.session.flush()
     workdays.refresh()  # the SQL calendar counts with the new day from this commit on
     db.session.commit()

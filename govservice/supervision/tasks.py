@@ -1,6 +1,7 @@
 """Celery tasks of supervision: thin wrappers. The beat schedule (celery_app) runs
 `supervision.issue_cards` every CARD_INTERVAL seconds; a run issues only the cards not yet
 issued (see `cards.issue_cards`), so running it often, or twice at once, is harmless."""
+
 from celery import shared_task
 
 from . import cards

@@ -1,5 +1,6 @@
 """电子监察: the supervisors' dashboard and its CSV export, rectification tasks, and the
 administrator's holiday entries."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -36,12 +37,23 @@ def _period() -> tuple[figures.Period, str | None]:
 @require_role("supervisor", "admin")
 def dashboard():
     period, problem = _period()
-    data = figures.compute(services.scope(current_user), period, overdue_token=request.args.get("overdue"),
-                           soon_token=request.args.get("soon"))
+    data = figures.compute(
+        services.scope(current_user),
+        period,
+        overdue_token=request.args.get("overdue"),
+        soon_token=request.args.get("soon"),
+    )
     rating_rows = [(_("%(n)s分", n=stars), count) for stars, count in data.rating_counts]
-    return render_template("supervision/dashboard.html", f=data, period=period, problem=problem, bars=figures.bars,
-                           rating_rows=rating_rows, today=clock.today(), trends=cards.trends(current_user)), \
-        (422 if problem else 200)
+    return render_template(
+        "supervision/dashboard.html",
+        f=data,
+        period=period,
+        problem=problem,
+        bars=figures.bars,
+        rating_rows=rating_rows,
+        today=clock.today(),
+        trends=cards.trends(current_user),
+    ), (422 if problem else 200)
 
 
 @bp.get("/export/<kind>.csv")
@@ -59,29 +71,35 @@ def export(kind):
     else:
         body = figures.summary_csv(figures.compute(scope, period))
     name = f"supervision-{kind}-{clock.today().isoformat()}.csv"
-    return Response(body, mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f"attachment; filename={name}"})
+    return Response(
+        body, mimetype="text/csv; charset=utf-8", headers={"Content-Disposition": f"attachment; filename={name}"}
+    )
 
 
 @bp.get("/rectifications")
 @require_role("supervisor", "admin")
 def rectifications():
-    return render_template("supervision/rectifications.html",
-                           tasks=services.rectification_page(current_user, request.args.get("page")),
-                           today=clock.today(), errors={})
+    return render_template(
+        "supervision/rectifications.html",
+        tasks=services.rectification_page(current_user, request.args.get("page")),
+        today=clock.today(),
+        errors={},
+    )
 
 
 @bp.post("/rectifications/<int:task_id>/answer")
 @require_role("supervisor")
 def answer(task_id):
     try:
-        services.answer_rectification(task_id, current_user, posted_version(),
-                                      request.form.get("answer", ""))
+        services.answer_rectification(task_id, current_user, posted_version(), request.form.get("answer", ""))
     except services.SupervisionError as exc:
-        return render_template("supervision/rectifications.html",
-                               tasks=services.rectification_page(current_user, request.args.get("page")),
-                               today=clock.today(), errors={task_id: exc.message},
-                               typed={task_id: request.form.get("answer", "")}), 422
+        return render_template(
+            "supervision/rectifications.html",
+            tasks=services.rectification_page(current_user, request.args.get("page")),
+            today=clock.today(),
+            errors={task_id: exc.message},
+            typed={task_id: request.form.get("answer", "")},
+        ), 422
     flash(_("整改情况已答复。"), "success")
     return redirect(url_for("supervision.rectifications"))
 
@@ -101,11 +119,13 @@ def holidays():
                 services.remove_holiday(current_user, day)
                 flash(_("已删除 %(day)s。", day=day.isoformat()), "success")
             else:
-                services.add_holiday(current_user, day, request.form.get("name", ""),
-                                     working=request.form.get("working") == "1")
+                services.add_holiday(
+                    current_user, day, request.form.get("name", ""), working=request.form.get("working") == "1"
+                )
                 flash(_("已录入 %(day)s。", day=day.isoformat()), "success")
             return redirect(url_for("supervision.holidays"))
         except services.SupervisionError as exc:
             error = exc.message
-    return render_template("supervision/holidays.html", holidays=services.holidays(), error=error,
-                           form=request.form), (422 if error else 200)
+    return render_template("supervision/holidays.html", holidays=services.holidays(), error=error, form=request.form), (
+        422 if error else 200
+    )

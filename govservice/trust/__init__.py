@@ -15,6 +15,7 @@ app at start. A foreign certificate arrives as the W3C VC 2.0 (``vc+jwt``) its p
 (``govservice.credentials``); :func:`check_credential` returns ``(ok, reason, facts)``; the key
 documents and status lists are fetched with a timeout and kept for ``TRUST_CACHE_SECONDS``.
 """
+
 from __future__ import annotations
 
 import base64
@@ -26,7 +27,7 @@ import threading
 import time
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import requests
@@ -84,11 +85,16 @@ def load(path: str | None) -> dict[str, Issuer]:
         if not isinstance(table, dict) or set(table) - KEYS:
             raise ValueError(f"{where}: unknown keys {sorted(set(table) - KEYS) if isinstance(table, dict) else table}")
         issuer = _checked_url(table.get("issuer"), f"{where} issuer")
-        entry = Issuer(name=name, title=str(table.get("title") or name), issuer=issuer,
-                       jwks_url=_checked_url(table.get("jwks_url") or f"{issuer}/.well-known/jwks.json",
-                                             f"{where} jwks_url"),
-                       status_prefix=_checked_url(table.get("status_prefix") or f"{issuer}/credentials/status",
-                                                  f"{where} status_prefix") + "/")
+        entry = Issuer(
+            name=name,
+            title=str(table.get("title") or name),
+            issuer=issuer,
+            jwks_url=_checked_url(table.get("jwks_url") or f"{issuer}/.well-known/jwks.json", f"{where} jwks_url"),
+            status_prefix=_checked_url(
+                table.get("status_prefix") or f"{issuer}/credentials/status", f"{where} status_prefix"
+            )
+            + "/",
+        )
         found[issuer] = entry
     return found
 
@@ -163,7 +169,11 @@ def check_credential(text: str, holder_names: set[str]) -> tuple[bool, str, Fact
     issuer = trusted.get(str(issuer_id).rstrip("/"))
     if issuer is None:
         log.info("refused a certificate of an issuer not on the trust list: %s", str(issuer_id)[:200])
-        return False, _("签发平台 %(issuer)s 不在互认信任名单中，其证照不能作为免提交材料。", issuer=str(issuer_id)[:200]), None
+        return (
+            False,
+            _("签发平台 %(issuer)s 不在互认信任名单中，其证照不能作为免提交材料。", issuer=str(issuer_id)[:200]),
+            None,
+        )
     try:
         keys = cache.get(issuer.jwks_url, lambda answer: jwk.JWKSet.from_json(answer.text))
     except (requests.RequestException, ValueError) as exc:
@@ -175,10 +185,14 @@ def check_credential(text: str, holder_names: set[str]) -> tuple[bool, str, Fact
         log.info("a certificate of %s failed its signature check: %s", issuer.name, exc)
         return False, _("%(title)s签发的证照签名无效（伪造或被篡改）。", title=issuer.title), None
     subject = credential.get("credentialSubject") or {}
-    facts = Facts(issuer=issuer, identifier=str(credential.get("id", ""))[:128], type_name=str(credential.get("name", "")),
-                  holder=str(subject.get("name", "")))
+    facts = Facts(
+        issuer=issuer,
+        identifier=str(credential.get("id", ""))[:128],
+        type_name=str(credential.get("name", "")),
+        holder=str(subject.get("name", "")),
+    )
     until = credential.get("validUntil")
-    if until and datetime.fromisoformat(until.replace("Z", "+00:00")) <= datetime.now(timezone.utc):
+    if until and datetime.fromisoformat(until.replace("Z", "+00:00")) <= datetime.now(UTC):
         return False, _("%(title)s签发的%(name)s已过期。", title=issuer.title, name=facts.type_name), facts
     if facts.holder not in holder_names:
         return False, _("%(title)s签发的%(name)s不属于申请人。", title=issuer.title, name=facts.type_name), facts
@@ -191,9 +205,21 @@ def check_credential(text: str, holder_names: set[str]) -> tuple[bool, str, Fact
             revoked = _bit(listed, int(entry["statusListIndex"]))
         except (requests.RequestException, ValueError, KeyError, TypeError, jws.InvalidJWSSignature) as exc:
             log.warning("the status list %s of %s could not be used: %s", url, issuer.name, exc)
-            return False, _("暂时无法获取%(title)s的证照状态列表，不能确认其证照状态，请稍后再试。", title=issuer.title), facts
+            return (
+                False,
+                _("暂时无法获取%(title)s的证照状态列表，不能确认其证照状态，请稍后再试。", title=issuer.title),
+                facts,
+            )
         if revoked:
             state = _("已吊销") if entry.get("statusPurpose") == "revocation" else _("已暂停")
-            return False, _("%(title)s签发的%(name)s%(state)s，不能作为免提交材料。", title=issuer.title,
-                            name=facts.type_name, state=state), facts
+            return (
+                False,
+                _(
+                    "%(title)s签发的%(name)s%(state)s，不能作为免提交材料。",
+                    title=issuer.title,
+                    name=facts.type_name,
+                    state=state,
+                ),
+                facts,
+            )
     return True, "", facts

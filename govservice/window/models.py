@@ -1,4 +1,5 @@
 """Queue tickets of a service hall (叫号)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -4,6 +4,7 @@ against the population registry, and filing the application on their behalf.
 The case transitions themselves (受理, 一次性告知, 不予受理, 出件) are the cases domain's
 service functions; this module adds what happens only at a counter.
 """
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -34,6 +35,7 @@ class WindowError(Exception):
 
 # --- Queue tickets (叫号) ------------------------------------------------------------------
 
+
 def hall(code: str) -> ServiceHall | None:
     return db.session.execute(select(ServiceHall).where(ServiceHall.code == code)).scalar_one_or_none()
 
@@ -54,8 +56,13 @@ def issue_ticket(hall_code: str) -> QueueTicket:
     if where is None:
         raise WindowError(_("没有这个服务大厅。"))
     today = clock.today()
-    ticket = QueueTicket(hall_id=where.id, day=today, seq=next_value(f"ticket:{where.code}:{today.isoformat()}"),
-                         status="waiting", issued_at=clock.now())
+    ticket = QueueTicket(
+        hall_id=where.id,
+        day=today,
+        seq=next_value(f"ticket:{where.code}:{today.isoformat()}"),
+        status="waiting",
+        issued_at=clock.now(),
+    )
     db.session.add(ticket)
     db.session.commit()
     return ticket
@@ -63,16 +70,26 @@ def issue_ticket(hall_code: str) -> QueueTicket:
 
 def waiting(clerk: Person) -> list[QueueTicket]:
     hall_ids = [h.id for h in clerk_halls(clerk)]
-    return list(db.session.execute(
-        select(QueueTicket).where(QueueTicket.hall_id.in_(hall_ids), QueueTicket.day == clock.today(),
-                                  QueueTicket.status == "waiting").order_by(QueueTicket.seq)).scalars())
+    return list(
+        db.session.execute(
+            select(QueueTicket)
+            .where(QueueTicket.hall_id.in_(hall_ids), QueueTicket.day == clock.today(), QueueTicket.status == "waiting")
+            .order_by(QueueTicket.seq)
+        ).scalars()
+    )
 
 
 def serving(clerk: Person) -> list[QueueTicket]:
     """The tickets this clerk called today and has not finished."""
-    return list(db.session.execute(
-        select(QueueTicket).where(QueueTicket.called_by_id == clerk.id, QueueTicket.status == "called",
-                                  QueueTicket.day == clock.today()).order_by(QueueTicket.seq)).scalars())
+    return list(
+        db.session.execute(
+            select(QueueTicket)
+            .where(
+                QueueTicket.called_by_id == clerk.id, QueueTicket.status == "called", QueueTicket.day == clock.today()
+            )
+            .order_by(QueueTicket.seq)
+        ).scalars()
+    )
 
 
 def call_next(clerk: Person) -> QueueTicket:
@@ -80,12 +97,18 @@ def call_next(clerk: Person) -> QueueTicket:
     _require_clerk(clerk)
     for ticket in waiting(clerk):
         result = db.session.execute(
-            update(QueueTicket).where(QueueTicket.id == ticket.id, QueueTicket.status == "waiting")
+            update(QueueTicket)
+            .where(QueueTicket.id == ticket.id, QueueTicket.status == "waiting")
             .values(status="called", called_at=clock.now(), called_by_id=clerk.id)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)
+        )
         if result.rowcount == 1:
-            audit.record("window.call", actor=clerk, subject=f"ticket:{ticket.id}",
-                         detail={"hall": ticket.hall.code, "number": ticket.number})
+            audit.record(
+                "window.call",
+                actor=clerk,
+                subject=f"ticket:{ticket.id}",
+                detail={"hall": ticket.hall.code, "number": ticket.number},
+            )
             db.session.commit()
             db.session.refresh(ticket)
             return ticket
@@ -106,17 +129,23 @@ def finish(clerk: Person, ticket_id: int, *, absent: bool = False) -> QueueTicke
     if ticket.status != "called":
         raise WindowError(_("这个号已经处理完毕。"))
     ticket.status, ticket.finished_at = ("absent" if absent else "done"), clock.now()
-    audit.record("window.absent" if absent else "window.done", actor=clerk, subject=f"ticket:{ticket.id}",
-                 detail={"number": ticket.number})
+    audit.record(
+        "window.absent" if absent else "window.done",
+        actor=clerk,
+        subject=f"ticket:{ticket.id}",
+        detail={"number": ticket.number},
+    )
     db.session.commit()
     return ticket
 
 
 # --- Identifying the applicant ------------------------------------------------------------
 
+
 def _population_record(id_number: str, clerk: Person, purpose: str):
     """The population registry's answer, through `govservice.registry.services` (audited there)."""
     from ..registry import services as registry
+
     try:
         return registry.person(id_number, actor=clerk, purpose=purpose)
     except registry.RegistryUnavailable as exc:
@@ -140,8 +169,13 @@ def identify(clerk: Person, ticket_id: int, raw_id_number: str) -> Person:
         raise WindowError(_("人口基础信息库中没有该身份证号码，请核对证件后重新输入。"))
     person = person_for(number, record.name)
     ticket.person_id = person.id
-    audit.record("window.identify", actor=clerk, subject=f"person:{person.id}",
-                 purpose="综合窗口核验申请人身份", detail={"ticket": ticket.number})
+    audit.record(
+        "window.identify",
+        actor=clerk,
+        subject=f"person:{person.id}",
+        purpose="综合窗口核验申请人身份",
+        detail={"ticket": ticket.number},
+    )
     db.session.commit()
     return person
 
@@ -161,16 +195,16 @@ def person_at_counter(clerk: Person, raw_id_number: str) -> Person:
     return person_for(number, record.name)
 
 
-def intake(clerk: Person, ticket_id: int, item: ServiceItem, form_data: dict, files: list[Upload],
-           idempotency_key: str) -> tuple[Case, bool]:
+def intake(
+    clerk: Person, ticket_id: int, item: ServiceItem, form_data: dict, files: list[Upload], idempotency_key: str
+) -> tuple[Case, bool]:
     """收件: the case filed for the identified applicant of the ticket (channel window)."""
     ticket = ticket_for(clerk, ticket_id)
     if ticket.person is None:
         raise WindowError(_("请先核验申请人身份。"))
     if item.audience == "enterprise":
         raise WindowError(_("该事项由企业申请，请企业的法定代表人或经办人在网上办理。"))
-    return cases.intake_at_window(clerk, ticket.person, item, form_data, files, idempotency_key,
-                                  hall_id=ticket.hall_id)
+    return cases.intake_at_window(clerk, ticket.person, item, form_data, files, idempotency_key, hall_id=ticket.hall_id)
 
 
 def credit_checks_for(case: Case, clerk: Person) -> list:
@@ -198,6 +232,7 @@ def prefill(clerk: Person, person: Person, item: ServiceItem):
     population registry), each look-up audited as the clerk's. A field the registry cannot fill
     stays open for the clerk to type."""
     from ..registry import services as registry
+
     purpose = f"窗口收件预填：{item.name}（{item.code}）"[:255]
     values = registry.prefill(item.fields, person, enterprise_uscc=None, purpose=purpose)
     registry.record_lookups(values.lookups, actor=clerk, purpose=purpose)
@@ -212,23 +247,35 @@ OPEN_STATES = ("submitted", "supplement_requested", "accepted", "in_review", "ap
 def open_cases(person: Person, limit: int = 20) -> list[Case]:
     """The applicant's cases still in progress, or completed and not yet handed over, newest
     first (on the applicant's index): what the clerk asks about once the person is identified."""
-    return list(db.session.execute(
-        select(Case).where(Case.applicant_id == person.id,
-                           or_(Case.state.in_(OPEN_STATES),
-                               and_(Case.state == "completed", Case.channel == "window", Case.handed_over_at.is_(None))))
-        .order_by(Case.id.desc()).limit(limit)).scalars())
+    return list(
+        db.session.execute(
+            select(Case)
+            .where(
+                Case.applicant_id == person.id,
+                or_(
+                    Case.state.in_(OPEN_STATES),
+                    and_(Case.state == "completed", Case.channel == "window", Case.handed_over_at.is_(None)),
+                ),
+            )
+            .order_by(Case.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
 
 
 def cases_of_ticket(ticket: QueueTicket) -> list[Case]:
     """The cases this visit made: the applicant's window cases filed since the ticket was called."""
     if ticket.person_id is None:
         return []
-    return list(db.session.execute(
-        select(Case).where(Case.applicant_id == ticket.person_id, Case.channel == "window",
-                           Case.created_at >= ticket.called_at).order_by(Case.id)).scalars())
+    return list(
+        db.session.execute(
+            select(Case)
+            .where(Case.applicant_id == ticket.person_id, Case.channel == "window", Case.created_at >= ticket.called_at)
+            .order_by(Case.id)
+        ).scalars()
+    )
 
 
 def _require_clerk(person: Person | None) -> None:
     if person is None or not person.has_role("clerk"):
         raise WindowError(_("只有综合窗口工作人员可以叫号。"))
-

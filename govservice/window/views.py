@@ -1,6 +1,7 @@
 """The general window (综合窗口): the queue, identifying the applicant, intake on their behalf,
 pre-review with its three outcomes (受理, 一次性告知, 不予受理) and their printed notices, the
 supplement received at the counter, 出件, and the rating given at the window."""
+
 from __future__ import annotations
 
 import io
@@ -12,8 +13,8 @@ from flask_login import current_user, login_required
 
 from .. import access
 from ..cases import queries
-from ..cases.applying import readonly_fields
 from ..cases import services as cases
+from ..cases.applying import readonly_fields
 from ..cases.forms import application_form, posted_version, values
 from ..cases.statemachine import label as state_label
 from ..cases.statemachine import step_label
@@ -36,18 +37,24 @@ def _case(number):
 
 # --- The console and the queue ----------------------------------------------------------------
 
+
 @bp.get("/")
 @require_role("clerk")
 def queue():
     done = cases.find_case(request.args.get("done", "")) if request.args.get("done") else None
     args = request.args
     clerk = current_user._get_current_object()
-    return render_template("window/queue.html", cases=queries.intake_queue(args.get("queue"), viewer=clerk),
-                           supplements=queries.awaiting_supplement(args.get("supplements"), viewer=clerk),
-                           to_hand_over=queries.awaiting_hand_over(args.get("hand_over"), viewer=clerk),
-                           waiting=services.waiting(current_user),
-                           serving=services.serving(current_user), state_label=state_label,
-                           done=done, notice=done.documents[-1] if done and done.documents else None)
+    return render_template(
+        "window/queue.html",
+        cases=queries.intake_queue(args.get("queue"), viewer=clerk),
+        supplements=queries.awaiting_supplement(args.get("supplements"), viewer=clerk),
+        to_hand_over=queries.awaiting_hand_over(args.get("hand_over"), viewer=clerk),
+        waiting=services.waiting(current_user),
+        serving=services.serving(current_user),
+        state_label=state_label,
+        done=done,
+        notice=done.documents[-1] if done and done.documents else None,
+    )
 
 
 @bp.get("/find")
@@ -88,9 +95,14 @@ def _items_for_people():
 @require_role("clerk")
 def ticket(ticket_id):
     ticket = _ticket(ticket_id)
-    return render_template("window/ticket.html", ticket=ticket, items=_items_for_people(),
-                           cases=services.cases_of_ticket(ticket), state_label=state_label,
-                           open_cases=services.open_cases(ticket.person) if ticket.person else [])
+    return render_template(
+        "window/ticket.html",
+        ticket=ticket,
+        items=_items_for_people(),
+        cases=services.cases_of_ticket(ticket),
+        state_label=state_label,
+        open_cases=services.open_cases(ticket.person) if ticket.person else [],
+    )
 
 
 @bp.post("/tickets/<int:ticket_id>/identify")
@@ -100,9 +112,15 @@ def identify(ticket_id):
     try:
         person = services.identify(current_user, ticket.id, request.form.get("id_number", ""))
     except services.WindowError as exc:
-        return render_template("window/ticket.html", ticket=ticket, items=_items_for_people(),
-                               cases=services.cases_of_ticket(ticket), state_label=state_label,
-                               id_error=exc.message, id_number=request.form.get("id_number", "")), 422
+        return render_template(
+            "window/ticket.html",
+            ticket=ticket,
+            items=_items_for_people(),
+            cases=services.cases_of_ticket(ticket),
+            state_label=state_label,
+            id_error=exc.message,
+            id_number=request.form.get("id_number", ""),
+        ), 422
     flash(_("已核验申请人身份：%(name)s。", name=person.name), "success")
     return redirect(url_for("window.ticket", ticket_id=ticket.id))
 
@@ -113,8 +131,12 @@ def finish(ticket_id):
     absent = request.form.get("absent") == "1"
     try:
         ticket = services.finish(current_user, ticket_id, absent=absent)
-        flash(_("%(number)s 号已过号。", number=ticket.number) if absent
-              else _("%(number)s 号已办结。", number=ticket.number), "success")
+        flash(
+            _("%(number)s 号已过号。", number=ticket.number)
+            if absent
+            else _("%(number)s 号已办结。", number=ticket.number),
+            "success",
+        )
     except services.WindowError as exc:
         flash(exc.message, "error")
     return redirect(url_for("window.queue"))
@@ -150,8 +172,11 @@ def intake(ticket_id, code):
         data = values(form, item)
         for name in readonly:  # what the registry answered, not what the browser sent
             data[name] = prefill[name]
-        files = [Upload(m["code"], f.filename or "", f.read()) for m in item.materials
-                 if (f := form[f"material_{m['code']}"].data) is not None and f.filename]
+        files = [
+            Upload(m["code"], f.filename or "", f.read())
+            for m in item.materials
+            if (f := form[f"material_{m['code']}"].data) is not None and f.filename
+        ]
         try:
             case, created = services.intake(current_user, ticket.id, item, data, files, form.idempotency_key.data)
         except UploadRefused as exc:
@@ -160,17 +185,22 @@ def intake(ticket_id, code):
         except (cases.CaseError, services.WindowError) as exc:
             flash(exc.message, "error")
         else:
-            flash(_("已收件，办件编号 %(number)s。请核对材料后作出受理、补正告知或不予受理。", number=case.number)
-                  if created else _("该申请已提交过，未重复创建。"), "success" if created else "info")
+            flash(
+                _("已收件，办件编号 %(number)s。请核对材料后作出受理、补正告知或不予受理。", number=case.number)
+                if created
+                else _("该申请已提交过，未重复创建。"),
+                "success" if created else "info",
+            )
             return redirect(url_for("window.case", number=case.number))
     elif request.method == "POST":
         flash(_("未收件：请按提示修改标出的内容。"), "error")
-    return render_template("window/intake.html", ticket=ticket, item=item, form=form, readonly=readonly,
-                           notices=found.notices), \
-        (422 if request.method == "POST" else 200)
+    return render_template(
+        "window/intake.html", ticket=ticket, item=item, form=form, readonly=readonly, notices=found.notices
+    ), (422 if request.method == "POST" else 200)
 
 
 # --- The hall's ticket machine (取号) -------------------------------------------------------------
+
 
 @bp.route("/kiosk/<hall_code>", methods=["GET", "POST"])
 @limiter.limit("30/minute", methods=["POST"])
@@ -185,12 +215,23 @@ def kiosk(hall_code):
 
 # --- Pre-review and its outcomes ------------------------------------------------------------------
 
+
 def _render_case(case, status=200, **extra):
     hall = services.clerk_halls(current_user)
-    return render_template("window/case.html", case=case, state_label=state_label, step_label=step_label,
-                           checklist=_checklist(case), credit=services.credit_checks_for(case, current_user), pending=cases.pending_supplement(case),
-                           default_due=cases.supplement_due(None), hall=hall[0] if hall else None,
-                           form=extra.pop("form", {}), errors=extra.pop("errors", {}), **extra), status
+    return render_template(
+        "window/case.html",
+        case=case,
+        state_label=state_label,
+        step_label=step_label,
+        checklist=_checklist(case),
+        credit=services.credit_checks_for(case, current_user),
+        pending=cases.pending_supplement(case),
+        default_due=cases.supplement_due(None),
+        hall=hall[0] if hall else None,
+        form=extra.pop("form", {}),
+        errors=extra.pop("errors", {}),
+        **extra,
+    ), status
 
 
 def _checklist(case):
@@ -199,8 +240,15 @@ def _checklist(case):
         given.setdefault(a.material_code, []).append(a)
     missing = set(cases.missing_materials(case))
     offered = cases.offered_certificates(case)
-    return [{"material": m, "files": given.get(m["code"], []), "missing": m["name"] in missing,
-             "certificate": offered.get(m["code"])} for m in case.item.materials]
+    return [
+        {
+            "material": m,
+            "files": given.get(m["code"], []),
+            "missing": m["name"] in missing,
+            "certificate": offered.get(m["code"]),
+        }
+        for m in case.item.materials
+    ]
 
 
 @bp.get("/cases/<number>")
@@ -218,8 +266,14 @@ def accept(number):
     except (cases.CaseError, services.WindowError) as exc:
         flash(exc.message, "error")
         return redirect(url_for("window.case", number=number))
-    flash(_("已受理办件 %(number)s，办理时限至 %(deadline)s。请打印受理通知书交申请人。",
-            number=case.number, deadline=case.deadline.isoformat()), "success")
+    flash(
+        _(
+            "已受理办件 %(number)s，办理时限至 %(deadline)s。请打印受理通知书交申请人。",
+            number=case.number,
+            deadline=case.deadline.isoformat(),
+        ),
+        "success",
+    )
     return redirect(url_for("window.queue", done=number))
 
 
@@ -249,8 +303,14 @@ def _due():
 def request_supplement(number):
     case = _case(number)
     try:
-        cases.request_supplement(case.id, current_user, posted_version(), _supplement_items(case.item), due=_due(),
-                                 note=request.form.get("note"))
+        cases.request_supplement(
+            case.id,
+            current_user,
+            posted_version(),
+            _supplement_items(case.item),
+            due=_due(),
+            note=request.form.get("note"),
+        )
     except cases.StaleCase as exc:
         flash(exc.message, "error")
         return redirect(url_for("window.case", number=number))
@@ -267,19 +327,34 @@ def refuse(number):
     case = _case(number)
     if request.method == "GET":
         basis = credit_checks.refusal_basis(case)  # a credit refusal's legal basis, to start from
-        return render_template("window/refuse.html", case=case, state_label=state_label,
-                               pending=cases.pending_supplement(case), form={"basis": basis} if basis else {},
-                               errors={})
+        return render_template(
+            "window/refuse.html",
+            case=case,
+            state_label=state_label,
+            pending=cases.pending_supplement(case),
+            form={"basis": basis} if basis else {},
+            errors={},
+        )
     try:
-        cases.not_accept(case.id, current_user, posted_version(), reason=request.form.get("reason", ""),
-                         basis=request.form.get("basis", ""))
+        cases.not_accept(
+            case.id,
+            current_user,
+            posted_version(),
+            reason=request.form.get("reason", ""),
+            basis=request.form.get("basis", ""),
+        )
     except cases.StaleCase as exc:
         flash(exc.message, "error")
         return redirect(url_for("window.case", number=number))
     except cases.CaseError as exc:
-        return render_template("window/refuse.html", case=case, state_label=state_label,
-                               pending=cases.pending_supplement(case), form=request.form,
-                               errors={"refuse": exc.message}), 422
+        return render_template(
+            "window/refuse.html",
+            case=case,
+            state_label=state_label,
+            pending=cases.pending_supplement(case),
+            form=request.form,
+            errors={"refuse": exc.message},
+        ), 422
     flash(_("已作出不予受理决定，请打印不予受理决定书交申请人。"), "success")
     return redirect(url_for("window.queue", done=number))
 
@@ -289,8 +364,11 @@ def refuse(number):
 def resubmit(number):
     """补正材料窗口代收: the applicant brings what the notice asked for to the counter."""
     case = _case(number)
-    files = [Upload(m["code"], f.filename or "", f.read()) for m in case.item.materials
-             if (f := request.files.get(f"material_{m['code']}")) is not None and f.filename]
+    files = [
+        Upload(m["code"], f.filename or "", f.read())
+        for m in case.item.materials
+        if (f := request.files.get(f"material_{m['code']}")) is not None and f.filename
+    ]
     try:
         cases.resubmit(case.id, current_user, posted_version(), files, note=request.form.get("answer_note"))
     except UploadRefused as exc:
@@ -322,8 +400,9 @@ def evaluate(number):
     """The applicant's rating given at the window (评价器), recorded by the clerk."""
     case = _case(number)
     try:
-        supervision.evaluate(case.id, current_user, request.form.get("rating", ""), request.form.get("comment"),
-                             channel="window")
+        supervision.evaluate(
+            case.id, current_user, request.form.get("rating", ""), request.form.get("comment"), channel="window"
+        )
     except supervision.SupervisionError as exc:
         return _render_case(case, 422, form=request.form, errors={"evaluation": exc.message})
     flash(_("已记录申请人的评价，谢谢。"), "success")
@@ -331,6 +410,7 @@ def evaluate(number):
 
 
 # --- Printing the notices ------------------------------------------------------------------------
+
 
 @bp.get("/cases/<number>/documents/<int:document_id>.pdf")
 @login_required

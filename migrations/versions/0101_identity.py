@@ -5,9 +5,9 @@ Revision ID: 0101
 Revises: 0001
 Create Date: 2026-11-23 12:00:00
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0101"
 down_revision = "0001"
@@ -25,14 +25,16 @@ def upgrade():
         sa.Column("legal_representative_id", sa.Integer(), nullable=True),
         sa.Column("registry_checked_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["legal_representative_id"], ["persons.id"],
-                                name=op.f("fk_enterprises_legal_representative_id_persons")),
+        sa.ForeignKeyConstraint(
+            ["legal_representative_id"], ["persons.id"], name=op.f("fk_enterprises_legal_representative_id_persons")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_enterprises")),
         sa.UniqueConstraint("uscc", name=op.f("uq_enterprises_uscc")),
     )
     with op.batch_alter_table("enterprises", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_enterprises_legal_representative_id"), ["legal_representative_id"],
-                              unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_enterprises_legal_representative_id"), ["legal_representative_id"], unique=False
+        )
 
     op.create_table(
         "agent_grants",
@@ -48,8 +50,9 @@ def upgrade():
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["agent_id"], ["persons.id"], name=op.f("fk_agent_grants_agent_id_persons")),
-        sa.ForeignKeyConstraint(["enterprise_id"], ["enterprises.id"],
-                                name=op.f("fk_agent_grants_enterprise_id_enterprises")),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"], ["enterprises.id"], name=op.f("fk_agent_grants_enterprise_id_enterprises")
+        ),
         sa.ForeignKeyConstraint(["granted_by_id"], ["persons.id"], name=op.f("fk_agent_grants_granted_by_id_persons")),
         sa.ForeignKeyConstraint(["revoked_by_id"], ["persons.id"], name=op.f("fk_agent_grants_revoked_by_id_persons")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_agent_grants")),
@@ -77,15 +80,17 @@ def upgrade():
         batch_op.add_column(sa.Column("source", sa.String(length=64), server_default="admin", nullable=False))
         batch_op.add_column(sa.Column("granted_by_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("granted_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_foreign_key(batch_op.f("fk_staff_assignments_granted_by_id_persons"), "persons",
-                                    ["granted_by_id"], ["id"])
+        batch_op.create_foreign_key(
+            batch_op.f("fk_staff_assignments_granted_by_id_persons"), "persons", ["granted_by_id"], ["id"]
+        )
 
     # The enterprise a case was filed for (a person acting for it: 法定代表人 or 经办人).
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.add_column(sa.Column("enterprise_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_cases_enterprise_id"), ["enterprise_id"], unique=False)
-        batch_op.create_foreign_key(batch_op.f("fk_cases_enterprise_id_enterprises"), "enterprises",
-                                    ["enterprise_id"], ["id"])
+        batch_op.create_foreign_key(
+            batch_op.f("fk_cases_enterprise_id_enterprises"), "enterprises", ["enterprise_id"], ["id"]
+        )
 
 
 def downgrade():

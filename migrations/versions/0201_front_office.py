@@ -5,9 +5,9 @@ Revision ID: 0201
 Revises: 0001
 Create Date: 2026-11-23 12:00:00
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0201"
 down_revision = "0001"
@@ -22,8 +22,9 @@ def upgrade():
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column("term", sa.String(length=32), nullable=False),
         sa.Column("weight", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["item_id"], ["service_items.id"],
-                                name=op.f("fk_catalog_search_terms_item_id_service_items")),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["service_items.id"], name=op.f("fk_catalog_search_terms_item_id_service_items")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_catalog_search_terms")),
         sa.UniqueConstraint("item_id", "term", name=op.f("uq_catalog_search_terms_item_id")),
     )
@@ -44,10 +45,13 @@ def upgrade():
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("published", sa.Boolean(), nullable=False),
         sa.Column("public_question", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["answered_by_id"], ["persons.id"], name=op.f("fk_consultations_answered_by_id_persons")),
+        sa.ForeignKeyConstraint(
+            ["answered_by_id"], ["persons.id"], name=op.f("fk_consultations_answered_by_id_persons")
+        ),
         sa.ForeignKeyConstraint(["asker_id"], ["persons.id"], name=op.f("fk_consultations_asker_id_persons")),
-        sa.ForeignKeyConstraint(["department_id"], ["departments.id"],
-                                name=op.f("fk_consultations_department_id_departments")),
+        sa.ForeignKeyConstraint(
+            ["department_id"], ["departments.id"], name=op.f("fk_consultations_department_id_departments")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_consultations")),
     )
     with op.batch_alter_table("consultations", schema=None) as batch_op:
@@ -67,9 +71,12 @@ def upgrade():
         sa.Column("files", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["applicant_id"], ["persons.id"], name=op.f("fk_application_drafts_applicant_id_persons")),
-        sa.ForeignKeyConstraint(["item_id"], ["service_items.id"],
-                                name=op.f("fk_application_drafts_item_id_service_items")),
+        sa.ForeignKeyConstraint(
+            ["applicant_id"], ["persons.id"], name=op.f("fk_application_drafts_applicant_id_persons")
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["service_items.id"], name=op.f("fk_application_drafts_item_id_service_items")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_application_drafts")),
     )
     with op.batch_alter_table("application_drafts", schema=None) as batch_op:
@@ -85,15 +92,19 @@ def upgrade():
         sa.Column("type_code", sa.String(length=64), nullable=False),
         sa.Column("chosen_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_case_certificate_materials_case_id_cases")),
-        sa.ForeignKeyConstraint(["certificate_id"], ["certificates.id"],
-                                name=op.f("fk_case_certificate_materials_certificate_id_certificates")),
+        sa.ForeignKeyConstraint(
+            ["certificate_id"],
+            ["certificates.id"],
+            name=op.f("fk_case_certificate_materials_certificate_id_certificates"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_certificate_materials")),
         sa.UniqueConstraint("case_id", "material_code", name=op.f("uq_case_certificate_materials_case_id")),
     )
     with op.batch_alter_table("case_certificate_materials", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_case_certificate_materials_case_id"), ["case_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_case_certificate_materials_certificate_id"), ["certificate_id"],
-                              unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_case_certificate_materials_certificate_id"), ["certificate_id"], unique=False
+        )
 
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.add_column(sa.Column("field_sources", sa.JSON(), nullable=True))

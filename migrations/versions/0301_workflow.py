@@ -4,9 +4,9 @@ evaluations and rectification tasks; the clock's pause and 出件 on cases (issu
 Revision ID: 0301
 Revises: 0001
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0301"
 down_revision = "0001"
@@ -21,8 +21,9 @@ def upgrade():
         batch_op.add_column(sa.Column("paused_days", sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("handed_over_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("handed_over_by_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f("fk_cases_handed_over_by_id_persons"), "persons",
-                                    ["handed_over_by_id"], ["id"])
+        batch_op.create_foreign_key(
+            batch_op.f("fk_cases_handed_over_by_id_persons"), "persons", ["handed_over_by_id"], ["id"]
+        )
 
     op.create_table(
         "case_steps",
@@ -41,8 +42,9 @@ def upgrade():
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_case_steps_case_id_cases")),
         sa.ForeignKeyConstraint(["claimed_by_id"], ["persons.id"], name=op.f("fk_case_steps_claimed_by_id_persons")),
         sa.ForeignKeyConstraint(["decided_by_id"], ["persons.id"], name=op.f("fk_case_steps_decided_by_id_persons")),
-        sa.ForeignKeyConstraint(["department_id"], ["departments.id"],
-                                name=op.f("fk_case_steps_department_id_departments")),
+        sa.ForeignKeyConstraint(
+            ["department_id"], ["departments.id"], name=op.f("fk_case_steps_department_id_departments")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_steps")),
         sa.UniqueConstraint("case_id", "stage", "department_id", name=op.f("uq_case_steps_case_id")),
     )
@@ -81,13 +83,14 @@ def upgrade():
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("answered_by_id", sa.Integer(), nullable=True),
         sa.Column("answer_note", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["answered_by_id"], ["persons.id"],
-                                name=op.f("fk_supplement_requests_answered_by_id_persons")),
+        sa.ForeignKeyConstraint(
+            ["answered_by_id"], ["persons.id"], name=op.f("fk_supplement_requests_answered_by_id_persons")
+        ),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_supplement_requests_case_id_cases")),
-        sa.ForeignKeyConstraint(["requested_by_id"], ["persons.id"],
-                                name=op.f("fk_supplement_requests_requested_by_id_persons")),
-        sa.ForeignKeyConstraint(["step_id"], ["case_steps.id"],
-                                name=op.f("fk_supplement_requests_step_id_case_steps")),
+        sa.ForeignKeyConstraint(
+            ["requested_by_id"], ["persons.id"], name=op.f("fk_supplement_requests_requested_by_id_persons")
+        ),
+        sa.ForeignKeyConstraint(["step_id"], ["case_steps.id"], name=op.f("fk_supplement_requests_step_id_case_steps")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_supplement_requests")),
     )
     with op.batch_alter_table("supplement_requests", schema=None) as batch_op:
@@ -102,8 +105,7 @@ def upgrade():
         sa.Column("issued_by_id", sa.Integer(), nullable=True),
         sa.Column("content", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_case_documents_case_id_cases")),
-        sa.ForeignKeyConstraint(["issued_by_id"], ["persons.id"],
-                                name=op.f("fk_case_documents_issued_by_id_persons")),
+        sa.ForeignKeyConstraint(["issued_by_id"], ["persons.id"], name=op.f("fk_case_documents_issued_by_id_persons")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_documents")),
     )
     with op.batch_alter_table("case_documents", schema=None) as batch_op:
@@ -133,8 +135,7 @@ def upgrade():
         sa.Column("person_id", sa.Integer(), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["called_by_id"], ["persons.id"], name=op.f("fk_queue_tickets_called_by_id_persons")),
-        sa.ForeignKeyConstraint(["hall_id"], ["service_halls.id"],
-                                name=op.f("fk_queue_tickets_hall_id_service_halls")),
+        sa.ForeignKeyConstraint(["hall_id"], ["service_halls.id"], name=op.f("fk_queue_tickets_hall_id_service_halls")),
         sa.ForeignKeyConstraint(["person_id"], ["persons.id"], name=op.f("fk_queue_tickets_person_id_persons")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_queue_tickets")),
         sa.UniqueConstraint("hall_id", "day", "seq", name=op.f("uq_queue_tickets_hall_id")),
@@ -153,10 +154,10 @@ def upgrade():
         sa.Column("recorded_by_id", sa.Integer(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_evaluations_case_id_cases")),
-        sa.ForeignKeyConstraint(["department_id"], ["departments.id"],
-                                name=op.f("fk_evaluations_department_id_departments")),
-        sa.ForeignKeyConstraint(["recorded_by_id"], ["persons.id"],
-                                name=op.f("fk_evaluations_recorded_by_id_persons")),
+        sa.ForeignKeyConstraint(
+            ["department_id"], ["departments.id"], name=op.f("fk_evaluations_department_id_departments")
+        ),
+        sa.ForeignKeyConstraint(["recorded_by_id"], ["persons.id"], name=op.f("fk_evaluations_recorded_by_id_persons")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evaluations")),
         sa.UniqueConstraint("case_id", name=op.f("uq_evaluations_case_id")),
     )
@@ -176,13 +177,16 @@ def upgrade():
         sa.Column("answer", sa.Text(), nullable=True),
         sa.Column("answered_by_id", sa.Integer(), nullable=True),
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["answered_by_id"], ["persons.id"],
-                                name=op.f("fk_rectification_tasks_answered_by_id_persons")),
+        sa.ForeignKeyConstraint(
+            ["answered_by_id"], ["persons.id"], name=op.f("fk_rectification_tasks_answered_by_id_persons")
+        ),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_rectification_tasks_case_id_cases")),
-        sa.ForeignKeyConstraint(["department_id"], ["departments.id"],
-                                name=op.f("fk_rectification_tasks_department_id_departments")),
-        sa.ForeignKeyConstraint(["evaluation_id"], ["evaluations.id"],
-                                name=op.f("fk_rectification_tasks_evaluation_id_evaluations")),
+        sa.ForeignKeyConstraint(
+            ["department_id"], ["departments.id"], name=op.f("fk_rectification_tasks_department_id_departments")
+        ),
+        sa.ForeignKeyConstraint(
+            ["evaluation_id"], ["evaluations.id"], name=op.f("fk_rectification_tasks_evaluation_id_evaluations")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rectification_tasks")),
         sa.UniqueConstraint("evaluation_id", name=op.f("uq_rectification_tasks_evaluation_id")),
     )
@@ -193,8 +197,16 @@ def upgrade():
 
 
 def downgrade():
-    for table in ("rectification_tasks", "evaluations", "queue_tickets", "holidays", "case_documents",
-                  "supplement_requests", "case_opinions", "case_steps"):
+    for table in (
+        "rectification_tasks",
+        "evaluations",
+        "queue_tickets",
+        "holidays",
+        "case_documents",
+        "supplement_requests",
+        "case_opinions",
+        "case_steps",
+    ):
         op.drop_table(table)
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_cases_handed_over_by_id_persons"), type_="foreignkey")

@@ -5,9 +5,9 @@ Revision ID: 0401
 Revises: 0101
 Create Date: 2026-11-23 12:00:00
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0401"
 # Builds on the identity branch: holder_enterprise_id refers to its enterprises table.
@@ -29,7 +29,9 @@ def upgrade():
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("secret_changed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_id"], ["persons.id"], name=op.f("fk_partner_clients_created_by_id_persons")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["persons.id"], name=op.f("fk_partner_clients_created_by_id_persons")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_partner_clients")),
         sa.UniqueConstraint("client_id", name=op.f("uq_partner_clients_client_id")),
     )
@@ -42,7 +44,9 @@ def upgrade():
         sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["client_pk"], ["partner_clients.id"], name=op.f("fk_partner_tokens_client_pk_partner_clients")),
+        sa.ForeignKeyConstraint(
+            ["client_pk"], ["partner_clients.id"], name=op.f("fk_partner_tokens_client_pk_partner_clients")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_partner_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_partner_tokens_token_hash")),
     )
@@ -56,11 +60,18 @@ def upgrade():
         batch_op.add_column(sa.Column("status_changed_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("status_reason", sa.Text(), nullable=True))
         batch_op.create_index(batch_op.f("ix_certificates_supersedes_id"), ["supersedes_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_certificates_holder_enterprise_id"), ["holder_enterprise_id"], unique=False)
-        batch_op.create_foreign_key(batch_op.f("fk_certificates_holder_enterprise_id_enterprises"), "enterprises",
-                                    ["holder_enterprise_id"], ["id"])
-        batch_op.create_foreign_key(batch_op.f("fk_certificates_supersedes_id_certificates"), "certificates",
-                                    ["supersedes_id"], ["id"])
+        batch_op.create_index(
+            batch_op.f("ix_certificates_holder_enterprise_id"), ["holder_enterprise_id"], unique=False
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_certificates_holder_enterprise_id_enterprises"),
+            "enterprises",
+            ["holder_enterprise_id"],
+            ["id"],
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_certificates_supersedes_id_certificates"), "certificates", ["supersedes_id"], ["id"]
+        )
     # the default was only for rows issued before this revision (all first versions)
     with op.batch_alter_table("certificates", schema=None) as batch_op:
         batch_op.alter_column("version", server_default=None)
@@ -74,8 +85,9 @@ def upgrade():
         sa.Column("action", sa.String(length=16), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["actor_id"], ["persons.id"], name=op.f("fk_certificate_events_actor_id_persons")),
-        sa.ForeignKeyConstraint(["certificate_id"], ["certificates.id"],
-                                name=op.f("fk_certificate_events_certificate_id_certificates")),
+        sa.ForeignKeyConstraint(
+            ["certificate_id"], ["certificates.id"], name=op.f("fk_certificate_events_certificate_id_certificates")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_certificate_events")),
     )
     with op.batch_alter_table("certificate_events", schema=None) as batch_op:
@@ -94,10 +106,15 @@ def upgrade():
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["certificate_id"], ["certificates.id"],
-                                name=op.f("fk_consent_grants_certificate_id_certificates")),
-        sa.ForeignKeyConstraint(["client_id"], ["partner_clients.id"], name=op.f("fk_consent_grants_client_id_partner_clients")),
-        sa.ForeignKeyConstraint(["granted_by_id"], ["persons.id"], name=op.f("fk_consent_grants_granted_by_id_persons")),
+        sa.ForeignKeyConstraint(
+            ["certificate_id"], ["certificates.id"], name=op.f("fk_consent_grants_certificate_id_certificates")
+        ),
+        sa.ForeignKeyConstraint(
+            ["client_id"], ["partner_clients.id"], name=op.f("fk_consent_grants_client_id_partner_clients")
+        ),
+        sa.ForeignKeyConstraint(
+            ["granted_by_id"], ["persons.id"], name=op.f("fk_consent_grants_granted_by_id_persons")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_consent_grants")),
         sa.UniqueConstraint("code_hash", name=op.f("uq_consent_grants_code_hash")),
     )
@@ -111,10 +128,12 @@ def upgrade():
         batch_op.add_column(sa.Column("client_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("consent_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_verifications_client_id"), ["client_id"], unique=False)
-        batch_op.create_foreign_key(batch_op.f("fk_verifications_client_id_partner_clients"), "partner_clients",
-                                    ["client_id"], ["id"])
-        batch_op.create_foreign_key(batch_op.f("fk_verifications_consent_id_consent_grants"), "consent_grants",
-                                    ["consent_id"], ["id"])
+        batch_op.create_foreign_key(
+            batch_op.f("fk_verifications_client_id_partner_clients"), "partner_clients", ["client_id"], ["id"]
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_verifications_consent_id_consent_grants"), "consent_grants", ["consent_id"], ["id"]
+        )
     with op.batch_alter_table("verifications", schema=None) as batch_op:
         batch_op.alter_column("action", server_default=None)
 

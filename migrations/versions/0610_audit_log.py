@@ -8,9 +8,11 @@ are sealed, in that order, by the first sealer run after the upgrade.
 Revision ID: 0610
 Revises: 0500
 """
-from alembic import op
-import sqlalchemy as sa
 
+from datetime import UTC
+
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0610"
 down_revision = "0500"
@@ -38,8 +40,9 @@ def upgrade():
     op.create_index("ix_audit_entries_case_id_id", "audit_entries", ["case_id", "id"])
     op.create_index("ix_audit_entries_subject_id", "audit_entries", ["subject", "id"])
     op.create_index("ix_audit_entries_at", "audit_entries", ["at"])
-    op.create_index("ix_audit_entries_unsealed", "audit_entries", ["id"], postgresql_where=UNSEALED,
-                    sqlite_where=UNSEALED)
+    op.create_index(
+        "ix_audit_entries_unsealed", "audit_entries", ["id"], postgresql_where=UNSEALED, sqlite_where=UNSEALED
+    )
 
     op.create_table(
         "audit_checkpoints",
@@ -65,12 +68,17 @@ def downgrade():
     """Back to the hash chain: seq in id order, each entry's chain hash recomputed as 0001 did."""
     import hashlib
     import json
-    from datetime import timezone
 
     op.drop_table("audit_tree_nodes")
     op.drop_table("audit_checkpoints")
-    for name in ("ix_audit_entries_unsealed", "ix_audit_entries_at", "ix_audit_entries_subject_id",
-                 "ix_audit_entries_case_id_id", "ix_audit_entries_actor_id_id", "ix_audit_entries_action_id"):
+    for name in (
+        "ix_audit_entries_unsealed",
+        "ix_audit_entries_at",
+        "ix_audit_entries_subject_id",
+        "ix_audit_entries_case_id_id",
+        "ix_audit_entries_actor_id_id",
+        "ix_audit_entries_action_id",
+    ):
         op.drop_index(name, table_name="audit_entries")
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
         batch_op.drop_constraint("uq_audit_entries_leaf_index", type_="unique")
@@ -81,19 +89,40 @@ def downgrade():
         batch_op.add_column(sa.Column("prev_hash", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("hash", sa.String(length=64), nullable=True))
 
-    table = sa.table("audit_entries", sa.column("id", sa.Integer), sa.column("seq", sa.Integer),
-                     sa.column("at", sa.DateTime(timezone=True)), sa.column("actor_id", sa.Integer),
-                     sa.column("action", sa.String), sa.column("subject", sa.String), sa.column("case_id", sa.Integer),
-                     sa.column("purpose", sa.String), sa.column("detail", sa.JSON),
-                     sa.column("prev_hash", sa.String), sa.column("hash", sa.String))
+    table = sa.table(
+        "audit_entries",
+        sa.column("id", sa.Integer),
+        sa.column("seq", sa.Integer),
+        sa.column("at", sa.DateTime(timezone=True)),
+        sa.column("actor_id", sa.Integer),
+        sa.column("action", sa.String),
+        sa.column("subject", sa.String),
+        sa.column("case_id", sa.Integer),
+        sa.column("purpose", sa.String),
+        sa.column("detail", sa.JSON),
+        sa.column("prev_hash", sa.String),
+        sa.column("hash", sa.String),
+    )
     bind = op.get_bind()
     prev, seq = "0" * 64, 0
     for row in bind.execute(sa.select(table).order_by(table.c.id)).all():
         seq += 1
-        at = row.at if row.at.tzinfo else row.at.replace(tzinfo=timezone.utc)
-        body = json.dumps({"seq": seq, "at": at.isoformat(), "actor": row.actor_id, "action": row.action,
-                           "subject": row.subject, "case": row.case_id, "purpose": row.purpose, "detail": row.detail},
-                          ensure_ascii=False, sort_keys=True, default=str)
+        at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
+        body = json.dumps(
+            {
+                "seq": seq,
+                "at": at.isoformat(),
+                "actor": row.actor_id,
+                "action": row.action,
+                "subject": row.subject,
+                "case": row.case_id,
+                "purpose": row.purpose,
+                "detail": row.detail,
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+            default=str,
+        )
         digest = hashlib.sha256((prev + body).encode()).hexdigest()
         bind.execute(table.update().where(table.c.id == row.id).values(seq=seq, prev_hash=prev, hash=digest))
         prev = digest
@@ -112,5 +141,9 @@ def downgrade():
         sa.Column("last_hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_head")),
     )
-    op.bulk_insert(sa.table("audit_head", sa.column("id", sa.Integer), sa.column("seq", sa.Integer),
-                            sa.column("last_hash", sa.String)), [{"id": 1, "seq": seq, "last_hash": prev}])
+    op.bulk_insert(
+        sa.table(
+            "audit_head", sa.column("id", sa.Integer), sa.column("seq", sa.Integer), sa.column("last_hash", sa.String)
+        ),
+        [{"id": 1, "seq": seq, "last_hash": prev}],
+    )

@@ -6,9 +6,9 @@ Single-column indexes that a composite one now begins with are replaced by it.
 Revision ID: 0620
 Revises: 0500
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0620"
 down_revision = "0500"
@@ -34,19 +34,43 @@ def upgrade():
     op.drop_index("ix_cases_state", table_name="cases")
     op.create_index("ix_cases_applicant_id_id", "cases", ["applicant_id", "id"])
     op.create_index("ix_cases_state_submitted_at", "cases", ["state", "submitted_at", "id"])
-    op.create_index("ix_cases_open_deadline", "cases", ["deadline", "id"],
-                    postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
-    op.create_index("ix_cases_to_hand_over", "cases", ["completed_at", "id"],
-                    postgresql_where=sa.text(TO_HAND_OVER), sqlite_where=sa.text(TO_HAND_OVER))
-    op.create_index("ix_cases_figures", "cases", ["state", "department_id", "submitted_at", "item_id", "channel",
-                                                  "accepted_at", "completed_at", "deadline", "paused_days"])
+    op.create_index(
+        "ix_cases_open_deadline",
+        "cases",
+        ["deadline", "id"],
+        postgresql_where=sa.text(OPEN),
+        sqlite_where=sa.text(OPEN),
+    )
+    op.create_index(
+        "ix_cases_to_hand_over",
+        "cases",
+        ["completed_at", "id"],
+        postgresql_where=sa.text(TO_HAND_OVER),
+        sqlite_where=sa.text(TO_HAND_OVER),
+    )
+    op.create_index(
+        "ix_cases_figures",
+        "cases",
+        [
+            "state",
+            "department_id",
+            "submitted_at",
+            "item_id",
+            "channel",
+            "accepted_at",
+            "completed_at",
+            "deadline",
+            "paused_days",
+        ],
+    )
 
     op.drop_index("ix_case_steps_department_id", table_name="case_steps")
     op.create_index("ix_case_steps_inbox", "case_steps", ["department_id", "status", "case_id"])
 
     op.drop_index("ix_application_drafts_applicant_id", table_name="application_drafts")
-    op.create_index("ix_application_drafts_applicant_updated", "application_drafts",
-                    ["applicant_id", "updated_at", "id"])
+    op.create_index(
+        "ix_application_drafts_applicant_updated", "application_drafts", ["applicant_id", "updated_at", "id"]
+    )
 
     op.drop_index("ix_verifications_certificate_id", table_name="verifications")
     op.create_index("ix_verifications_certificate_id_id", "verifications", ["certificate_id", "id"])
@@ -69,8 +93,13 @@ def downgrade():
     op.create_index("ix_application_drafts_applicant_id", "application_drafts", ["applicant_id"])
     op.drop_index("ix_case_steps_inbox", table_name="case_steps")
     op.create_index("ix_case_steps_department_id", "case_steps", ["department_id"])
-    for name in ("ix_cases_figures", "ix_cases_to_hand_over", "ix_cases_open_deadline", "ix_cases_state_submitted_at",
-                 "ix_cases_applicant_id_id"):
+    for name in (
+        "ix_cases_figures",
+        "ix_cases_to_hand_over",
+        "ix_cases_open_deadline",
+        "ix_cases_state_submitted_at",
+        "ix_cases_applicant_id_id",
+    ):
         op.drop_index(name, table_name="cases")
     op.create_index("ix_cases_state", "cases", ["state"])
     op.create_index("ix_cases_applicant_id", "cases", ["applicant_id"])

@@ -9,8 +9,9 @@ have one first certificate only, whoever issues it.
 Revision ID: 0630
 Revises: 0500
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0630"
 down_revision = "0500"
@@ -26,15 +27,24 @@ SEQUENCES = {
 
 
 def upgrade():
-    op.create_index("uq_certificates_first_issue_case_id", "certificates", ["case_id"], unique=True,
-                    sqlite_where=sa.text("supersedes_id IS NULL"),
-                    postgresql_where=sa.text("supersedes_id IS NULL"))
+    op.create_index(
+        "uq_certificates_first_issue_case_id",
+        "certificates",
+        ["case_id"],
+        unique=True,
+        sqlite_where=sa.text("supersedes_id IS NULL"),
+        postgresql_where=sa.text("supersedes_id IS NULL"),
+    )
     if op.get_bind().dialect.name != "postgresql":
         return
     for sequence, counters in SEQUENCES.items():
         op.execute(f"CREATE SEQUENCE {sequence} AS bigint START WITH 1")
-        op.execute(sa.text(f"SELECT setval('{sequence}', COALESCE((SELECT max(value) FROM counters "
-                           f"WHERE name LIKE :counters), 0) + 1, false)").bindparams(counters=counters))
+        op.execute(
+            sa.text(
+                f"SELECT setval('{sequence}', COALESCE((SELECT max(value) FROM counters "
+                f"WHERE name LIKE :counters), 0) + 1, false)"
+            ).bindparams(counters=counters)
+        )
 
 
 def downgrade():

@@ -6,6 +6,7 @@ Verifications are pushed onto a Redis list and drained into the table in batches
 Revision ID: 0640
 Revises: 0500
 """
+
 import sqlalchemy as sa
 from alembic import op
 

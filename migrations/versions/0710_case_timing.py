@@ -7,6 +7,7 @@ Existing completed cases are filled from the calendar table.
 Revision ID: 0710
 Revises: 0700
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -15,8 +16,17 @@ down_revision = "0700"
 branch_labels = None
 depends_on = None
 
-OLD_FIGURES = ["state", "department_id", "submitted_at", "item_id", "channel", "accepted_at", "completed_at",
-               "deadline", "paused_days"]
+OLD_FIGURES = [
+    "state",
+    "department_id",
+    "submitted_at",
+    "item_id",
+    "channel",
+    "accepted_at",
+    "completed_at",
+    "deadline",
+    "paused_days",
+]
 FIGURES = ["state", "department_id", "submitted_at", "item_id", "channel", "working_days", "on_time"]
 
 

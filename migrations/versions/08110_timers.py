@@ -8,6 +8,7 @@ on a partial index that holds only what is still to do (never the million done o
 Revision ID: 08110
 Revises: 0710
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -23,10 +24,20 @@ TO_NOTIFY = "expiry_notified_at IS NULL AND expires_at IS NOT NULL AND status = 
 def upgrade():
     with op.batch_alter_table("certificates") as batch:
         batch.add_column(sa.Column("expiry_notified_at", sa.DateTime(timezone=True), nullable=True))
-    op.create_index("ix_supplement_requests_pending_due", "supplement_requests", ["due", "id"],
-                    postgresql_where=sa.text(PENDING), sqlite_where=sa.text(PENDING))
-    op.create_index("ix_certificates_to_notify_expiry", "certificates", ["expires_at", "id"],
-                    postgresql_where=sa.text(TO_NOTIFY), sqlite_where=sa.text(TO_NOTIFY))
+    op.create_index(
+        "ix_supplement_requests_pending_due",
+        "supplement_requests",
+        ["due", "id"],
+        postgresql_where=sa.text(PENDING),
+        sqlite_where=sa.text(PENDING),
+    )
+    op.create_index(
+        "ix_certificates_to_notify_expiry",
+        "certificates",
+        ["expires_at", "id"],
+        postgresql_where=sa.text(TO_NOTIFY),
+        sqlite_where=sa.text(TO_NOTIFY),
+    )
 
 
 def downgrade():

@@ -3,6 +3,7 @@
 Revision ID: 08410
 Revises: 0710
 """
+
 import sqlalchemy as sa
 from alembic import op
 

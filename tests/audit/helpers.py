@@ -1,4 +1,5 @@
 """Shared by the audit tests: PostgreSQL-only marks, appending in bulk, raw SQL tampering."""
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,10 @@ from govservice.extensions import db
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgresql")
 postgres_only = pytest.mark.skipif(
-    not ON_POSTGRES, reason="concurrent writers need PostgreSQL (SQLite serialises every write transaction); "
-                            "run with DATABASE_URL=postgresql+psycopg://...")
+    not ON_POSTGRES,
+    reason="concurrent writers need PostgreSQL (SQLite serialises every write transaction); "
+    "run with DATABASE_URL=postgresql+psycopg://...",
+)
 
 
 def append(n: int, action: str = "test.append", **fields) -> list[int]:

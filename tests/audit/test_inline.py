@@ -1,5 +1,6 @@
 """Embedded (no Celery broker): a thread in the app process seals soon after a commit that
 appended entries; the request only wakes it."""
+
 from __future__ import annotations
 
 import time

@@ -1,5 +1,6 @@
 """Appending is a plain INSERT that waits for nobody; the sealer turns committed entries into one
 consistent tree, batch by batch, one sealer at a time, all or nothing."""
+
 from __future__ import annotations
 
 import threading
@@ -29,8 +30,11 @@ def _count(model, *where) -> int:
 
 
 def _leaf_indexes() -> list[int]:
-    return list(db.session.execute(select(AuditEntry.leaf_index).where(AuditEntry.leaf_index.is_not(None))
-                                   .order_by(AuditEntry.leaf_index)).scalars())
+    return list(
+        db.session.execute(
+            select(AuditEntry.leaf_index).where(AuditEntry.leaf_index.is_not(None)).order_by(AuditEntry.leaf_index)
+        ).scalars()
+    )
 
 
 def test_appending_is_one_insert_and_reads_or_locks_nothing(ctx):
@@ -41,8 +45,9 @@ def test_appending_is_one_insert_and_reads_or_locks_nothing(ctx):
 
     event.listen(db.engine, "before_cursor_execute", seen)
     try:
-        entry = audit.record("test.append", actor=None, subject="test:1", case_id=None, purpose="why",
-                             detail={"k": "v"})
+        entry = audit.record(
+            "test.append", actor=None, subject="test:1", case_id=None, purpose="why", detail={"k": "v"}
+        )
         db.session.commit()
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
@@ -53,8 +58,10 @@ def test_appending_is_one_insert_and_reads_or_locks_nothing(ctx):
 
 def test_the_audit_head_is_gone(ctx):
     from sqlalchemy import inspect
+
     assert "audit_head" not in inspect(db.engine).get_table_names()
     import govservice.audit.models as models
+
     assert not hasattr(models, "AuditHead")
 
 
@@ -253,8 +260,11 @@ def test_batches_extend_the_tree_from_the_stored_frontier(ctx):
     sizes = list(db.session.execute(select(AuditCheckpoint.tree_size).order_by(AuditCheckpoint.tree_size)).scalars())
     assert sizes == [min(total, 5 * k) for k in range(1, result.checkpoints + 1)]
     from govservice.audit import merkle
-    leaves = [bytes.fromhex(h) for h in db.session.execute(
-        select(AuditEntry.leaf_hash).order_by(AuditEntry.leaf_index)).scalars()]
+
+    leaves = [
+        bytes.fromhex(h)
+        for h in db.session.execute(select(AuditEntry.leaf_hash).order_by(AuditEntry.leaf_index)).scalars()
+    ]
     latest = audit.latest_checkpoint()
     assert latest.root_hash == merkle.root_of(leaves).hex()
     assert cp.verify_with_keys(latest.note, cp.keys()).size == total
@@ -272,8 +282,11 @@ def test_a_sealer_that_dies_mid_batch_leaves_nothing_half_done(ctx, monkeypatch)
     with pytest.raises(RuntimeError, match="died"):
         sealer.seal()
     db.session.expire_all()
-    assert (_count(AuditCheckpoint), _count(AuditTreeNode),
-            _count(AuditEntry, AuditEntry.leaf_index.is_not(None))) == before
+    assert (
+        _count(AuditCheckpoint),
+        _count(AuditTreeNode),
+        _count(AuditEntry, AuditEntry.leaf_index.is_not(None)),
+    ) == before
     monkeypatch.undo()
     assert sealer.seal().sealed >= 6
     assert audit.verify().ok
@@ -302,6 +315,7 @@ def test_the_celery_task_and_the_beat_schedule(app):
     with app.app_context():
         append(2)
         from govservice.audit.tasks import seal_task
+
         assert seal_task.delay().get() >= 2  # eager without a broker, as in the embedded default
         assert audit.lag().unsealed == 0
 

@@ -1,5 +1,6 @@
 """`audit verify` detects each kind of tampering by someone with write access to the database
 (but not the keys) and names the first bad entry."""
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,11 @@ def _rebuild_without_the_keys(resign_all=False):
     signing new notes with a key of their own under the same name (the untouched checkpoints keep
     their genuine signatures). The leaf HMACs they cannot recompute."""
     forger = cp.Keys(cp.keys().name, Ed25519PrivateKey.generate(), b"not the leaf key, 32 bytes long!")
-    rows = db.session.execute(select(*sealer.ENTRY_COLUMNS, AuditEntry.leaf_index)
-                              .where(AuditEntry.leaf_index.is_not(None)).order_by(AuditEntry.leaf_index)).all()
+    rows = db.session.execute(
+        select(*sealer.ENTRY_COLUMNS, AuditEntry.leaf_index)
+        .where(AuditEntry.leaf_index.is_not(None))
+        .order_by(AuditEntry.leaf_index)
+    ).all()
     sizes = {c.tree_size: c for c in db.session.execute(select(AuditCheckpoint)).scalars()}
     frontier = merkle.Frontier()
     sql("DELETE FROM audit_tree_nodes")
@@ -55,9 +59,13 @@ def _rebuild_without_the_keys(resign_all=False):
         if frontier.size in sizes and (resign_all or frontier.root().hex() != sizes[frontier.size].root_hash):
             c = sizes[frontier.size]
             root = frontier.root()
-            sql("UPDATE audit_checkpoints SET root_hash = :r, frontier = :f, note = :n WHERE id = :id",
-                r=root.hex(), f=json.dumps([h.hex() for h in frontier.hashes]),
-                n=cp.sign(forger, frontier.size, root, c.created_at), id=c.id)
+            sql(
+                "UPDATE audit_checkpoints SET root_hash = :r, frontier = :f, note = :n WHERE id = :id",
+                r=root.hex(),
+                f=json.dumps([h.hex() for h in frontier.hashes]),
+                n=cp.sign(forger, frontier.size, root, c.created_at),
+                id=c.id,
+            )
 
 
 def test_an_intact_log_verifies_and_the_command_says_so(app, log):
@@ -89,8 +97,11 @@ def test_an_edited_entry_with_its_leaf_hash_recomputed_is_named(log):
     sql("UPDATE audit_entries SET subject = 'test:forged' WHERE id = :id", id=victim)
     entry = _entry(victim)
     row = db.session.execute(select(*sealer.ENTRY_COLUMNS).where(AuditEntry.id == victim)).one()
-    sql("UPDATE audit_entries SET leaf_hash = :h WHERE id = :id", h=sealer.entry_leaf(entry.leaf_index, row).hex(),
-        id=victim)
+    sql(
+        "UPDATE audit_entries SET leaf_hash = :h WHERE id = :id",
+        h=sealer.entry_leaf(entry.leaf_index, row).hex(),
+        id=victim,
+    )
     report = _check()
     assert report.problem.kind == "rewritten" and report.problem.entry_id == victim
 
@@ -153,8 +164,9 @@ def test_a_truncated_log_is_detected(log):
 
 def test_a_log_cut_back_to_an_earlier_checkpoint_is_caught_by_a_checkpoint_kept_outside(app, log, tmp_path):
     kept = audit.latest_checkpoint().note
-    earlier = db.session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc())
-                                 .offset(2).limit(1)).scalar_one()
+    earlier = db.session.execute(
+        select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc()).offset(2).limit(1)
+    ).scalar_one()
     sql("DELETE FROM audit_tree_nodes WHERE ((idx + 1) << level) > :n", n=earlier.tree_size)
     sql("DELETE FROM audit_entries WHERE leaf_index >= :n", n=earlier.tree_size)
     sql("DELETE FROM audit_checkpoints WHERE tree_size > :n", n=earlier.tree_size)
@@ -186,8 +198,12 @@ def test_an_edited_checkpoint_is_detected(log):
     c = audit.checkpoints()[2]
     sql("UPDATE audit_checkpoints SET root_hash = :r WHERE id = :id", r="00" * 32, id=c.id)
     assert "differs from its signed note" in _check().problem.message
-    sql("UPDATE audit_checkpoints SET root_hash = :r, note = :n WHERE id = :id", r=c.root_hash,
-        n=c.note.replace("time ", "time 1", 1), id=c.id)
+    sql(
+        "UPDATE audit_checkpoints SET root_hash = :r, note = :n WHERE id = :id",
+        r=c.root_hash,
+        n=c.note.replace("time ", "time 1", 1),
+        id=c.id,
+    )
     report = _check()
     assert report.problem.kind == "checkpoint" and report.problem.tree_size == c.tree_size
     assert "signature does not verify" in report.problem.message
@@ -195,8 +211,11 @@ def test_an_edited_checkpoint_is_detected(log):
 
 def test_an_edited_frontier_is_detected_and_the_sealer_will_not_build_on_it(log):
     latest = audit.latest_checkpoint()
-    sql("UPDATE audit_checkpoints SET frontier = :f WHERE id = :id", f=json.dumps(["00" * 32] * len(latest.frontier)),
-        id=latest.id)
+    sql(
+        "UPDATE audit_checkpoints SET frontier = :f WHERE id = :id",
+        f=json.dumps(["00" * 32] * len(latest.frontier)),
+        id=latest.id,
+    )
     assert "frontier" in _check().problem.message
 
 

@@ -1,5 +1,6 @@
 """The public checkpoint URLs (no sign-in, no session), checked as an outside party would, with
 nothing but the published key and `cryptography`; and the supervisors' page of the log."""
+
 from __future__ import annotations
 
 import base64
@@ -8,6 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
@@ -96,7 +98,7 @@ def test_the_latest_checkpoint_is_public_and_verifies_against_the_published_key(
     assert load_pem_public_key(pem).public_bytes_raw() == raw
     # a changed note no longer verifies
     forged = note.get_data(as_text=True).replace(f"\n{size}\n", f"\n{size + 1}\n")
-    with pytest.raises(Exception):
+    with pytest.raises((InvalidSignature, AssertionError)):
         outside_verify_note(forged, vkey.get_data(as_text=True))
 
 
@@ -147,8 +149,12 @@ def test_an_inclusion_proof_of_one_entry_checks_out_against_a_signed_checkpoint(
     # in an earlier tree too
     earlier = audit.checkpoints()[2]
     old = anonymous.get(f"/audit/proof/{entry_id}?tree_size={earlier.tree_size}").get_json()
-    assert outside_root_from_inclusion(old["leaf_index"], earlier.tree_size, leaf,
-                                       [base64.b64decode(h) for h in old["audit_path"]]).hex() == earlier.root_hash
+    assert (
+        outside_root_from_inclusion(
+            old["leaf_index"], earlier.tree_size, leaf, [base64.b64decode(h) for h in old["audit_path"]]
+        ).hex()
+        == earlier.root_hash
+    )
     assert anonymous.get("/audit/proof/987654").status_code == 404
     assert anonymous.get(f"/audit/proof/{entry_id}?tree_size=1").status_code == 400
 
@@ -161,12 +167,14 @@ def test_an_unsealed_entry_has_no_proof_yet(app, sealed):
 
 def test_a_consistency_proof_between_two_checkpoints(app, sealed):
     from govservice.audit import merkle
+
     anonymous = app.test_client()
     old, new = audit.checkpoints()[1], audit.latest_checkpoint()
     body = anonymous.get(f"/audit/consistency?first={old.tree_size}&second={new.tree_size}").get_json()
     proof = [base64.b64decode(h) for h in body["consistency"]]
-    assert merkle.verify_consistency(old.tree_size, new.tree_size, bytes.fromhex(old.root_hash),
-                                     bytes.fromhex(new.root_hash), proof)
+    assert merkle.verify_consistency(
+        old.tree_size, new.tree_size, bytes.fromhex(old.root_hash), bytes.fromhex(new.root_hash), proof
+    )
     assert anonymous.get("/audit/consistency?first=5&second=2").status_code == 400
     assert anonymous.get("/audit/consistency").status_code == 400
 
@@ -179,6 +187,7 @@ def test_no_checkpoint_yet(app):
 
 
 # --- the supervisors' page --------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name,status", [("孙强", 200), ("郑华", 200), ("张三", 403), ("赵敏", 403), ("刘洋", 403)])
 def test_only_supervisors_and_administrators_open_the_log(client, login, name, status):
@@ -199,9 +208,14 @@ def test_the_page_lists_filters_pages_and_masks(app, client, login, clock):
         append(60, action="test.paging")
         case = accepted_case()
         number, case_id, applicant = case.number, case.id, person("张三").id
-        audit.record("test.masking", actor=applicant, subject="person:1", case_id=case_id,
-                     purpose="核对 110105198802150035 的手机 13800000001",
-                     detail={"id_number": "110105198802150035", "email": "zhangsan@example.cn"})
+        audit.record(
+            "test.masking",
+            actor=applicant,
+            subject="person:1",
+            case_id=case_id,
+            purpose="核对 110105198802150035 的手机 13800000001",
+            detail={"id_number": "110105198802150035", "email": "zhangsan@example.cn"},
+        )
         db.session.commit()
         sealer.seal()
         append(1, action="test.late")
@@ -247,6 +261,7 @@ def test_the_page_lists_filters_pages_and_masks(app, client, login, clock):
 
 def test_a_departments_supervisor_sees_only_its_cases(app, client, login, clock):
     from ..factories import staff
+
     with app.app_context():
         case = accepted_case()  # 市场监督管理局
         staff("李娜", "supervisor", "wsjkw")
@@ -259,6 +274,7 @@ def test_a_departments_supervisor_sees_only_its_cases(app, client, login, clock)
 def test_the_page_uses_its_indexes(app):
     """Each filter has an (x, id) index for keyset pages; the sealer reads a partial index."""
     from sqlalchemy import inspect
+
     with app.app_context():
         indexes = {i["name"]: i["column_names"] for i in inspect(db.engine).get_indexes("audit_entries")}
     for columns in (["action", "id"], ["actor_id", "id"], ["case_id", "id"], ["subject", "id"], ["at"], ["id"]):

@@ -5,6 +5,7 @@ Each thread has its own app context, hence its own session and connection, and t
 together at a barrier. SQLite serialises every writer on the whole database file, so the race
 these tests are about cannot happen there; they are skipped on SQLite.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,21 +21,31 @@ from govservice.extensions import db
 from govservice.window import services as window
 from govservice.window.models import QueueTicket
 
-from ..factories import ANSWERS, ITEM, JOINT, accepted_case, accepted_case_of, pdf_file, person, submitted_case, \
-    workflow_item
+from ..factories import (
+    ANSWERS,
+    ITEM,
+    JOINT,
+    accepted_case,
+    accepted_case_of,
+    pdf_file,
+    person,
+    submitted_case,
+    workflow_item,
+)
 
 THREADS = 20
 
 
 @pytest.fixture
 def app_config():
-    return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 5, "max_overflow": THREADS + 5}}   # a connection each
+    return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 5, "max_overflow": THREADS + 5}}  # a connection each
 
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
     reason="SQLite serialises all writers on the database file, so the race needs PostgreSQL "
-           "(run with DATABASE_URL=postgresql+psycopg://...)")
+    "(run with DATABASE_URL=postgresql+psycopg://...)",
+)
 
 
 def race(app, work, n=THREADS):
@@ -64,8 +75,11 @@ def race(app, work, n=THREADS):
 
 def _actions(app, case_id):
     with app.app_context():
-        return db.session.execute(db.select(CaseEvent.action).where(CaseEvent.case_id == case_id)
-                                  .order_by(CaseEvent.id)).scalars().all()
+        return (
+            db.session.execute(db.select(CaseEvent.action).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id))
+            .scalars()
+            .all()
+        )
 
 
 def test_twenty_clerks_accepting_one_case_leave_one_acceptance(app, clock):
@@ -123,8 +137,9 @@ def test_joint_departments_deciding_at_the_same_moment_decide_the_case_once(app,
     actions = _actions(app, case_id)
     assert actions.count("approve") == 1 and actions.count("step_approve") == 1 and actions[-1] == "complete"
     with app.app_context():
-        assert [s.status for s in db.session.execute(db.select(CaseStep).where(CaseStep.case_id == case_id))
-                .scalars()] == ["approved", "approved"]
+        assert [
+            s.status for s in db.session.execute(db.select(CaseStep).where(CaseStep.case_id == case_id)).scalars()
+        ] == ["approved", "approved"]
         assert db.session.get(Case, case_id).state == "completed"
 
 
@@ -140,11 +155,15 @@ def test_twenty_requests_through_the_web_leave_one_acceptance_and_no_error_page(
     def post(i):
         barrier.wait(timeout=30)
         if i % 2:
-            responses[i] = clients[i].post(f"/window/cases/{number}/accept", data={"version": "1"},
-                                           follow_redirects=True)
+            responses[i] = clients[i].post(
+                f"/window/cases/{number}/accept", data={"version": "1"}, follow_redirects=True
+            )
         else:
-            responses[i] = clients[i].post(f"/window/cases/{number}/supplement", data={
-                "version": "1", "need_premises": "1", "reason_premises": "复印件不清晰"}, follow_redirects=True)
+            responses[i] = clients[i].post(
+                f"/window/cases/{number}/supplement",
+                data={"version": "1", "need_premises": "1", "reason_premises": "复印件不清晰"},
+                follow_redirects=True,
+            )
 
     threads = [threading.Thread(target=post, args=(i,)) for i in range(THREADS)]
     for t in threads:
@@ -165,9 +184,15 @@ def test_case_numbers_stay_unique_under_concurrent_intake(app, clock):
 
     def intake(i):
         from govservice.identity.models import Person
-        case, created = cases.intake_at_window(person("赵敏"), db.session.get(Person, applicants[i % 2]),
-                                               catalog.current_item(ITEM), dict(ANSWERS), [pdf_file()],
-                                               uuid.uuid4().hex)
+
+        case, created = cases.intake_at_window(
+            person("赵敏"),
+            db.session.get(Person, applicants[i % 2]),
+            catalog.current_item(ITEM),
+            dict(ANSWERS),
+            [pdf_file()],
+            uuid.uuid4().hex,
+        )
         return case.number
 
     outcomes = race(app, intake)
@@ -209,8 +234,9 @@ def test_a_submission_holds_the_day_counter_only_for_its_commit(app):
                 inside.set()
                 release.wait(timeout=30)
 
-            case, _created = cases.submit_application(applicant, item, ANSWERS, [pdf_file()], uuid.uuid4().hex,
-                                                      before_commit=wait)
+            case, _created = cases.submit_application(
+                applicant, item, ANSWERS, [pdf_file()], uuid.uuid4().hex, before_commit=wait
+            )
             outcomes["slow"] = case.number
             db.session.remove()
 
@@ -219,8 +245,9 @@ def test_a_submission_holds_the_day_counter_only_for_its_commit(app):
     assert inside.wait(timeout=30)
     try:
         with app.app_context():
-            fast, _created = cases.submit_application(person("李娜"), catalog.current_item(ITEM), ANSWERS,
-                                                      [pdf_file()], uuid.uuid4().hex)
+            fast, _created = cases.submit_application(
+                person("李娜"), catalog.current_item(ITEM), ANSWERS, [pdf_file()], uuid.uuid4().hex
+            )
             outcomes["fast"] = fast.number
             db.session.remove()
     finally:

@@ -2,9 +2,10 @@
 statements per page however many rows it shows, and working days counted in SQL exactly as
 `clock` counts them, around 国庆节 and 春节 and their make-up working days, and in a
 provisional year with an administrator's holiday. Runs on SQLite and on PostgreSQL."""
+
 import re
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import event
@@ -33,7 +34,7 @@ def statements():
 
 
 def _at(clock, day: date):
-    clock.at = datetime(day.year, day.month, day.day, 2, 0, tzinfo=timezone.utc)
+    clock.at = datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC)
 
 
 def _numbers(page):
@@ -52,7 +53,7 @@ def _walk_inbox(officer, size):
 
 def test_inbox_pages_follow_deadline_then_case_and_go_back_the_same_way(ctx, clock):
     _at(clock, date(2026, 11, 23))
-    made = [accepted_case().number for _ in range(5)]        # all due the same day: the case decides
+    made = [accepted_case().number for _ in range(5)]  # all due the same day: the case decides
     _at(clock, date(2026, 11, 16))
     earlier = [accepted_case().number for _ in range(2)]
     officer = person("刘洋")
@@ -72,7 +73,7 @@ def test_rows_added_between_pages_are_neither_skipped_nor_repeated(ctx, clock):
     officer = person("刘洋")
     first = queries.department_inbox(officer, size=2)
     _at(clock, date(2026, 11, 16))
-    newcomer = accepted_case().number                        # due earlier: belongs before page one's rows
+    newcomer = accepted_case().number  # due earlier: belongs before page one's rows
     second = queries.department_inbox(officer, first.next, size=2)
     assert _numbers(first) + _numbers(second) == made
     assert newcomer not in _numbers(second)
@@ -88,14 +89,28 @@ def test_a_tampered_or_foreign_token_starts_from_the_first_page(ctx, clock):
 
 
 def test_keys_with_nulls_and_mixed_directions_page_without_gaps(ctx):
-    from govservice.identity.models import StaffAssignment
     from sqlalchemy import select
-    keys = [Key(StaffAssignment.role), Key(StaffAssignment.department_id, nullable=True),
-            Key(StaffAssignment.hall_id, nullable=True, descending=True), Key(StaffAssignment.id)]
+
+    from govservice.identity.models import StaffAssignment
+
+    keys = [
+        Key(StaffAssignment.role),
+        Key(StaffAssignment.department_id, nullable=True),
+        Key(StaffAssignment.hall_id, nullable=True, descending=True),
+        Key(StaffAssignment.id),
+    ]
     query = select(StaffAssignment.id)
-    every = [row.id for row in db.session.execute(
-        query.order_by(StaffAssignment.role, StaffAssignment.department_id.asc().nulls_last(),
-                       StaffAssignment.hall_id.desc().nulls_last(), StaffAssignment.id))]
+    every = [
+        row.id
+        for row in db.session.execute(
+            query.order_by(
+                StaffAssignment.role,
+                StaffAssignment.department_id.asc().nulls_last(),
+                StaffAssignment.hall_id.desc().nulls_last(),
+                StaffAssignment.id,
+            )
+        )
+    ]
     assert len(every) > 3
     seen, token = [], None
     while True:
@@ -106,13 +121,13 @@ def test_keys_with_nulls_and_mixed_directions_page_without_gaps(ctx):
         token = page.next
     assert seen == every
     back = keyset(query, keys, page.prev, size=2)
-    assert back.items == every[-len(page.items) - 2:-len(page.items)]
+    assert back.items == every[-len(page.items) - 2 : -len(page.items)]
 
 
 def test_the_inbox_page_costs_the_same_statements_for_few_or_many_rows(ctx, clock):
     officer = person("刘洋")
     accepted_case()
-    queries.department_inbox(officer, size=50)               # the calendar table is filled once
+    queries.department_inbox(officer, size=50)  # the calendar table is filled once
     officer.departments("officer")
     with statements() as few:
         page = queries.department_inbox(officer, size=50)
@@ -120,7 +135,7 @@ def test_the_inbox_page_costs_the_same_statements_for_few_or_many_rows(ctx, cloc
     for _ in range(6):
         accepted_case()
     officer = person("刘洋")
-    officer.departments("officer")                           # the officer's own rows, not the page's
+    officer.departments("officer")  # the officer's own rows, not the page's
     with statements() as many:
         page = queries.department_inbox(officer, size=50)
         [(r.case.item.name, r.step.department.name, r.case.number) for r in page]
@@ -171,6 +186,7 @@ def test_pages_show_next_and_previous_links_in_chinese_and_english(app, client, 
 
 # --- Working days in SQL against the clock ---------------------------------------------------------
 
+
 def _days(first: date, last: date):
     day = first
     while day <= last:
@@ -178,10 +194,13 @@ def _days(first: date, last: date):
         day += timedelta(days=1)
 
 
-@pytest.mark.parametrize("first, last", [
-    (date(2025, 9, 24), date(2025, 10, 14)),   # 国庆节 2025: 1-8 Oct off, Sun 28 Sep and Sat 11 Oct worked
-    (date(2026, 2, 10), date(2026, 3, 3)),     # 春节 2026: 15-23 Feb off, Sat 14 and Sat 28 Feb worked
-])
+@pytest.mark.parametrize(
+    "first, last",
+    [
+        (date(2025, 9, 24), date(2025, 10, 14)),  # 国庆节 2025: 1-8 Oct off, Sun 28 Sep and Sat 11 Oct worked
+        (date(2026, 2, 10), date(2026, 3, 3)),  # 春节 2026: 15-23 Feb off, Sat 14 and Sat 28 Feb worked
+    ],
+)
 def test_sql_working_days_and_colours_equal_the_clock_around_holidays(ctx, first, last):
     calendar = clock_module.WorkingCalendar()
     for today in _days(first, last):
@@ -195,7 +214,7 @@ def test_sql_working_days_and_colours_equal_the_clock_around_holidays(ctx, first
 
 def test_a_provisional_year_counts_the_administrators_holidays_in_sql_too(ctx, clock):
     workdays.ensure()
-    start, day = date(2027, 9, 28), date(2027, 10, 4)        # 2027: not yet announced
+    start, day = date(2027, 9, 28), date(2027, 10, 4)  # 2027: not yet announced
     before = workdays.ordinal(day) - workdays.ordinal(start)
     supervision.add_holiday(None, date(2027, 10, 4), "国庆节")
     supervision.add_holiday(None, date(2027, 10, 9), "国庆节调休", working=True)
@@ -214,6 +233,9 @@ def test_the_inbox_days_left_equal_the_clock_for_each_row(ctx, clock):
     _at(clock, date(2026, 11, 23))
     rows = list(queries.department_inbox(person("刘洋")))
     calendar = clock_module.WorkingCalendar()
-    assert [r.days_left for r in rows] == [calendar.working_days_between(date(2026, 11, 23), r.case.deadline)
-                                           for r in rows] == [-2, 1]
+    assert (
+        [r.days_left for r in rows]
+        == [calendar.working_days_between(date(2026, 11, 23), r.case.deadline) for r in rows]
+        == [-2, 1]
+    )
     assert [r.level for r in rows] == ["overdue", "due"]

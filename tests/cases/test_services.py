@@ -1,4 +1,5 @@
 """Case transitions at the service level: rights, states, versions, events and audit."""
+
 from datetime import date
 
 import pytest
@@ -20,8 +21,9 @@ def test_submission_makes_a_numbered_case_with_its_event_audit_and_material(ctx,
     assert case.state == "submitted" and case.channel == "online" and case.version == 1
     assert [e.action for e in case.events] == ["submit"]
     assert case.attachments[0].content_type == "application/pdf"
-    assert db.session.execute(db.select(AuditEntry.action).where(AuditEntry.case_id == case.id)).scalars().all() \
-        == ["case.submit"]
+    assert db.session.execute(db.select(AuditEntry.action).where(AuditEntry.case_id == case.id)).scalars().all() == [
+        "case.submit"
+    ]
     assert submitted_case().number == "11010520261123000002"
 
 
@@ -71,12 +73,12 @@ def test_a_stale_page_is_refused(ctx, clock):
 def test_only_the_right_actor_may_fire_each_transition(ctx, clock):
     case = submitted_case()
     with pytest.raises(cases.CaseError, match="无权"):
-        cases.accept(case.id, person("张三"), case.version)          # the applicant cannot accept
+        cases.accept(case.id, person("张三"), case.version)  # the applicant cannot accept
     case = cases.accept(case.id, person("赵敏"), case.version)
     with pytest.raises(cases.CaseError, match="无权"):
-        cases.claim(case.id, person("陈静"), case.version)           # another department's officer
+        cases.claim(case.id, person("陈静"), case.version)  # another department's officer
     with pytest.raises(cases.CaseError, match="无权"):
-        cases.claim(case.id, person("赵敏"), case.version)           # a clerk is no reviewer
+        cases.claim(case.id, person("赵敏"), case.version)  # a clerk is no reviewer
     assert db.session.get(Case, case.id).state == "accepted"
 
 
@@ -119,8 +121,9 @@ def test_every_transition_is_audited_and_the_log_detects_tampering(ctx, clock):
 
 def test_events_name_their_actor(ctx, clock):
     case = accepted_case()
-    event = db.session.execute(db.select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.action == "accept")
-                               ).scalar_one()
+    event = db.session.execute(
+        db.select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.action == "accept")
+    ).scalar_one()
     assert event.actor.name == "赵敏"
     assert pii.mask_name(event.actor.name) == "赵*"
 
@@ -129,6 +132,7 @@ def test_an_unreadable_material_is_refused_before_anything_is_written(ctx, clock
     fake = pdf_file()
     fake = type(fake)("premises", "lease.pdf", b"this is just text pretending to be a PDF")
     from govservice.cases.uploads import UploadRefused
+
     with pytest.raises(UploadRefused, match="文件类型不符合要求"):
         cases.submit_application(person("张三"), catalog.current_item(ITEM), dict(ANSWERS), [fake], "k2")
     assert db.session.execute(db.select(db.func.count(Case.id))).scalar_one() == 0
@@ -136,7 +140,7 @@ def test_an_unreadable_material_is_refused_before_anything_is_written(ctx, clock
 
 # --- issue 5: the window's outcomes, the departments' workflow, the paused clock -----------------
 
-from datetime import datetime, timezone  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 
 from govservice.cases.models import CaseDocument  # noqa: E402
 
@@ -151,13 +155,15 @@ def _events(case_id):
 
 def _at(clock, y, m, d, hour=10):
     """Move the pinned clock to a Beijing date (10:00)."""
-    clock.at = datetime(y, m, d, hour - 8, 0, tzinfo=timezone.utc)
+    clock.at = datetime(y, m, d, hour - 8, 0, tzinfo=UTC)
 
 
 def test_acceptance_opens_the_workflow_and_issues_the_acceptance_notice(ctx, clock):
     case = accepted_case_of(workflow_item(workflow=SEQUENTIAL))
     assert [(s.stage, s.department.code, s.status) for s in case.steps] == [
-        (1, "scjgj", "pending"), (2, "wsjkw", "waiting")]
+        (1, "scjgj", "pending"),
+        (2, "wsjkw", "waiting"),
+    ]
     assert case.current_stage == 1
     notice = db.session.execute(db.select(CaseDocument)).scalar_one()
     assert notice.kind == "acceptance" and notice.content["deadline"] == "2026-11-26"
@@ -165,8 +171,9 @@ def test_acceptance_opens_the_workflow_and_issues_the_acceptance_notice(ctx, clo
 
 
 def test_a_case_with_a_required_material_missing_cannot_be_accepted(ctx, clock):
-    case, _ = cases.intake_at_window(person("赵敏"), person("张三"), catalog.current_item(ITEM), dict(ANSWERS), [],
-                                     "window-1")
+    case, _ = cases.intake_at_window(
+        person("赵敏"), person("张三"), catalog.current_item(ITEM), dict(ANSWERS), [], "window-1"
+    )
     assert case.channel == "window" and case.events[0].actor.name == "赵敏"
     with pytest.raises(cases.CaseError, match="材料不齐全，不能受理：缺少经营场所使用证明"):
         cases.accept(case.id, person("赵敏"), case.version)
@@ -181,24 +188,32 @@ def test_only_a_clerk_takes_in_at_the_window(ctx, clock):
 
 def test_the_window_asks_once_for_everything_missing_with_a_deadline(ctx, clock):
     case = submitted_case()
-    case = cases.request_supplement(case.id, person("赵敏"), case.version, MISSING + [
-        {"material": "", "name": "经营范围表述", "reason": "请按《经营范围规范表述目录》填写"}], note="请一次补齐")
-    assert case.state == "supplement_requested" and case.paused_since is None   # no clock before acceptance
+    case = cases.request_supplement(
+        case.id,
+        person("赵敏"),
+        case.version,
+        MISSING + [{"material": "", "name": "经营范围表述", "reason": "请按《经营范围规范表述目录》填写"}],
+        note="请一次补齐",
+    )
+    assert case.state == "supplement_requested" and case.paused_since is None  # no clock before acceptance
     request = cases.pending_supplement(case)
-    assert request.due == date(2026, 12, 7)            # 10 working days from Monday 23 November
+    assert request.due == date(2026, 12, 7)  # 10 working days from Monday 23 November
     assert [i["name"] for i in request.items] == ["经营场所使用证明", "经营范围表述"]
     notice = case.documents[-1]
     assert notice.kind == "supplement" and notice.content["items"] == request.items
     assert _events(case.id) == ["submit", "request_supplement"]
 
 
-@pytest.mark.parametrize("items, due, message", [
-    ([], None, "请至少列出一项需要补正的材料及原因"),
-    ([{"material": "premises", "reason": "  "}], None, "请写明“经营场所使用证明”需要补正的原因"),
-    ([{"material": "nonsense", "reason": "x"}], None, "未知的材料：nonsense"),
-    ([{"material": "", "name": "", "reason": "x"}], None, "请写明需要补正的内容"),
-    (MISSING, date(2026, 11, 20), "补正期限不能早于今天"),
-])
+@pytest.mark.parametrize(
+    "items, due, message",
+    [
+        ([], None, "请至少列出一项需要补正的材料及原因"),
+        ([{"material": "premises", "reason": "  "}], None, "请写明“经营场所使用证明”需要补正的原因"),
+        ([{"material": "nonsense", "reason": "x"}], None, "未知的材料：nonsense"),
+        ([{"material": "", "name": "", "reason": "x"}], None, "请写明需要补正的内容"),
+        (MISSING, date(2026, 11, 20), "补正期限不能早于今天"),
+    ],
+)
 def test_a_supplement_request_without_what_or_why_changes_nothing(ctx, clock, items, due, message):
     case = submitted_case()
     with pytest.raises(cases.CaseError, match=message):
@@ -240,10 +255,13 @@ def test_the_clerk_may_receive_the_supplement_at_the_window(ctx, clock):
     assert case.state == "submitted" and case.events[-1].note.startswith("补正材料 1 份（窗口代收）")
 
 
-@pytest.mark.parametrize("reason, basis, message", [
-    ("", "《行政许可法》第三十二条", "请填写不予受理的理由"),
-    ("申请事项不属于本机关职权范围", " ", "请填写不予受理的法律依据"),
-])
+@pytest.mark.parametrize(
+    "reason, basis, message",
+    [
+        ("", "《行政许可法》第三十二条", "请填写不予受理的理由"),
+        ("申请事项不属于本机关职权范围", " ", "请填写不予受理的法律依据"),
+    ],
+)
 def test_a_refusal_needs_a_reason_and_its_legal_basis(ctx, clock, reason, basis, message):
     case = submitted_case()
     with pytest.raises(cases.CaseError, match=message):
@@ -253,11 +271,18 @@ def test_a_refusal_needs_a_reason_and_its_legal_basis(ctx, clock, reason, basis,
 
 def test_the_refusal_is_recorded_with_its_letter(ctx, clock):
     case = submitted_case()
-    case = cases.not_accept(case.id, person("赵敏"), case.version, reason="申请事项依法不需要取得行政许可",
-                            basis="《中华人民共和国行政许可法》第三十二条第一款第（一）项")
+    case = cases.not_accept(
+        case.id,
+        person("赵敏"),
+        case.version,
+        reason="申请事项依法不需要取得行政许可",
+        basis="《中华人民共和国行政许可法》第三十二条第一款第（一）项",
+    )
     assert case.state == "not_accepted" and case.events[-1].note == "申请事项依法不需要取得行政许可"
-    assert case.documents[-1].content == {"reason": "申请事项依法不需要取得行政许可",
-                                          "basis": "《中华人民共和国行政许可法》第三十二条第一款第（一）项"}
+    assert case.documents[-1].content == {
+        "reason": "申请事项依法不需要取得行政许可",
+        "basis": "《中华人民共和国行政许可法》第三十二条第一款第（一）项",
+    }
 
 
 def test_an_accepted_case_cannot_be_refused_and_a_running_supplement_not_cut_short(ctx, clock):
@@ -277,7 +302,7 @@ def test_an_accepted_case_cannot_be_refused_and_a_running_supplement_not_cut_sho
 def test_sequential_steps_pass_from_department_to_department(ctx, clock):
     case = accepted_case_of(workflow_item(workflow=SEQUENTIAL))
     with pytest.raises(cases.CaseError, match="无权"):
-        cases.claim(case.id, person("陈静"), case.version)               # not the health commission's turn yet
+        cases.claim(case.id, person("陈静"), case.version)  # not the health commission's turn yet
     case = cases.claim(case.id, person("刘洋"), case.version)
     case = cases.decide(case.id, person("刘洋"), case.version, approve=True, opinion="登记事项符合规定")
     assert case.state == "in_review" and case.current_stage == 2
@@ -303,7 +328,7 @@ def test_in_a_joint_step_every_department_decides_and_one_denial_denies_with_all
     item = workflow_item(workflow=[{"mode": "joint", "departments": ["scjgj", "wsjkw", "gaj"]}])
     case = accepted_case_of(item)
     officers = {"scjgj": person("刘洋"), "wsjkw": person("陈静"), "gaj": staff("李娜", "officer", "gaj")}
-    page = case.version                                     # each department works from the page it opened
+    page = case.version  # each department works from the page it opened
     for officer in officers.values():
         cases.claim(case.id, officer, page)
     case = db.session.get(Case, case.id)
@@ -311,7 +336,7 @@ def test_in_a_joint_step_every_department_decides_and_one_denial_denies_with_all
     page = case.version
     cases.decide(case.id, officers["scjgj"], page, approve=False, opinion="经营场所属于禁止经营区域")
     case = db.session.get(Case, case.id)
-    assert case.state == "in_review"                         # the others have not decided yet
+    assert case.state == "in_review"  # the others have not decided yet
     assert case.events[-1].action == "step_deny" and "等待卫生健康委员会、公安分局审查" in case.events[-1].note
     cases.decide(case.id, officers["wsjkw"], page, approve=True, opinion="卫生条件符合要求")
     case = cases.decide(case.id, officers["gaj"], page, approve=False, opinion="消防通道不符合要求")
@@ -343,11 +368,11 @@ def test_a_department_page_is_stale_once_its_own_step_changed(ctx, clock):
     cases.claim(case.id, person("刘洋"), page)
     second = staff("李娜", "officer", "scjgj")
     with pytest.raises(cases.StaleCase, match="无法认领审查"):
-        cases.claim(case.id, second, page)                   # the same step, claimed meanwhile
+        cases.claim(case.id, second, page)  # the same step, claimed meanwhile
     with pytest.raises(cases.CaseError, match="只有认领人可以作出审查结论"):
         cases.decide(case.id, second, db.session.get(Case, case.id).version, approve=True, opinion="同意")
     with pytest.raises(cases.StaleCase):
-        cases.decide(case.id, person("刘洋"), page - 1, approve=True, opinion="同意")   # older than the step
+        cases.decide(case.id, person("刘洋"), page - 1, approve=True, opinion="同意")  # older than the step
 
 
 def test_an_opinion_is_recorded_only_by_a_department_that_claimed(ctx, clock):
@@ -358,11 +383,11 @@ def test_an_opinion_is_recorded_only_by_a_department_that_claimed(ctx, clock):
     with pytest.raises(cases.CaseError, match="请填写审查意见"):
         cases.record_opinion(case.id, person("刘洋"), " ")
     opinion = cases.record_opinion(case.id, person("刘洋"), "已电话核实经营场所")
-    assert opinion.kind == "note" and db.session.get(Case, case.id).version == case.version   # no state change
+    assert opinion.kind == "note" and db.session.get(Case, case.id).version == case.version  # no state change
 
 
 def test_a_department_sends_the_case_back_and_the_clock_pauses_until_the_answer(ctx, clock):
-    case = accepted_case()                                   # Monday 23 Nov, 3 working days: Thursday 26 Nov
+    case = accepted_case()  # Monday 23 Nov, 3 working days: Thursday 26 Nov
     _at(clock, 2026, 11, 24)
     case = cases.claim(case.id, person("刘洋"), case.version)
     case = cases.return_for_supplement(case.id, person("刘洋"), case.version, MISSING)
@@ -381,7 +406,7 @@ def test_a_department_sends_the_case_back_and_the_clock_pauses_until_the_answer(
 
 def test_the_paused_clock_across_the_national_day_holiday(ctx, clock):
     _at(clock, 2026, 9, 28)
-    case = accepted_case()                                   # 29, 30 Sep, 8 Oct (1-7 Oct off): 8 October
+    case = accepted_case()  # 29, 30 Sep, 8 Oct (1-7 Oct off): 8 October
     assert case.deadline == date(2026, 10, 8)
     _at(clock, 2026, 9, 29)
     case = cases.claim(case.id, person("刘洋"), case.version)
@@ -400,7 +425,7 @@ def test_a_joint_step_keeps_the_decisions_made_before_a_supplement(ctx, clock):
     page = db.session.get(Case, case.id).version
     cases.decide(case.id, person("刘洋"), page, approve=True, opinion="同意")
     case = cases.return_for_supplement(case.id, person("陈静"), page, MISSING)
-    with pytest.raises(cases.StaleCase):                     # no decisions while the supplement is pending
+    with pytest.raises(cases.StaleCase):  # no decisions while the supplement is pending
         cases.decide(case.id, person("陈静"), case.version, approve=True, opinion="同意")
     case = cases.resubmit(case.id, person("张三"), case.version, [pdf_file()])
     case = cases.accept(case.id, person("赵敏"), case.version)
@@ -414,7 +439,7 @@ def test_a_joint_step_keeps_the_decisions_made_before_a_supplement(ctx, clock):
 def test_the_result_is_handed_over_once_at_the_window(ctx, clock):
     case = in_review_case()
     with pytest.raises(cases.StaleCase):
-        cases.hand_over(case.id, person("赵敏"), case.version)   # nothing to hand over yet
+        cases.hand_over(case.id, person("赵敏"), case.version)  # nothing to hand over yet
     case = cases.decide(case.id, person("刘洋"), case.version, approve=False, opinion="不符合条件")
     db.session.refresh(case)
     with pytest.raises(cases.CaseError, match="无权"):
@@ -433,10 +458,19 @@ def test_every_new_transition_is_audited_in_the_log(ctx, clock):
     case = cases.accept(case.id, person("赵敏"), case.version)
     case = cases.claim(case.id, person("刘洋"), case.version)
     cases.record_opinion(case.id, person("刘洋"), "核实无误")
-    actions = db.session.execute(db.select(AuditEntry.action).where(AuditEntry.case_id == case.id)
-                                 .order_by(AuditEntry.id)).scalars().all()
-    assert actions == ["case.submit", "case.request_supplement", "case.resubmit", "case.accept", "case.claim",
-                       "case.opinion"]
+    actions = (
+        db.session.execute(db.select(AuditEntry.action).where(AuditEntry.case_id == case.id).order_by(AuditEntry.id))
+        .scalars()
+        .all()
+    )
+    assert actions == [
+        "case.submit",
+        "case.request_supplement",
+        "case.resubmit",
+        "case.accept",
+        "case.claim",
+        "case.opinion",
+    ]
     seal()
     assert verify().ok
 
@@ -449,14 +483,24 @@ def test_a_held_certificate_offered_as_a_material_is_checked_at_acceptance(ctx, 
     from govservice.certificates import services as certificates
 
     from ..certificates.helpers import DATA
+
     base = catalog.current_item(ITEM)
-    item = workflow_item("test-held", [{"mode": "sequential", "departments": ["scjgj"]}], name="个体工商户变更登记（测试）")
+    item = workflow_item(
+        "test-held", [{"mode": "sequential", "departments": ["scjgj"]}], name="个体工商户变更登记（测试）"
+    )
     item.definition = dict(item.definition, materials=[dict(base.materials[0], replaceable_by="yyzz")])
     db.session.commit()
     licence = certificates.issue("yyzz", person("张三"), DATA["yyzz"])
     case, _ = cases.intake_at_window(person("赵敏"), person("张三"), item, dict(ANSWERS), [], "held")
-    db.session.add(CertificateMaterial(case_id=case.id, material_code="premises", certificate_id=licence.id,
-                                       certificate_identifier=licence.identifier, type_code="yyzz"))
+    db.session.add(
+        CertificateMaterial(
+            case_id=case.id,
+            material_code="premises",
+            certificate_id=licence.id,
+            certificate_identifier=licence.identifier,
+            type_code="yyzz",
+        )
+    )
     db.session.commit()
     assert cases.missing_materials(case) == []
     lifecycle.revoke(licence.id, person("刘洋"), "以欺骗手段取得登记")
@@ -465,5 +509,5 @@ def test_a_held_certificate_offered_as_a_material_is_checked_at_acceptance(ctx, 
     assert db.session.get(Case, case.id).state == "submitted"
     case = cases.request_supplement(case.id, person("赵敏"), case.version, MISSING)
     case = cases.resubmit(case.id, person("张三"), case.version, [pdf_file()])
-    assert cases.offered_certificates(case) == {}            # the file now stands for the material
+    assert cases.offered_certificates(case) == {}  # the file now stands for the material
     assert cases.accept(case.id, person("赵敏"), case.version).state == "accepted"

@@ -1,4 +1,5 @@
 """Applying through the web: every bad input gets a clear message and loses nothing."""
+
 import io
 import re
 
@@ -33,7 +34,7 @@ def test_an_empty_required_field_is_shown_beside_the_field_and_the_rest_is_kept(
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert re.search(r'id="business_name-error">请填写个体工商户名称。', page)
-    assert 'value="北京市朝阳区示例路8号"' in page          # what was typed is still there
+    assert 'value="北京市朝阳区示例路8号"' in page  # what was typed is still there
     assert _count(app) == 0
 
 
@@ -59,7 +60,9 @@ def test_a_file_that_is_not_what_it_claims_is_refused_with_the_reason(app, clien
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
     page = _post(client, material_premises=(io.BytesIO(png), "lease.pdf")).get_data(as_text=True)
     assert "文件扩展名与内容不符（内容是 PNG）" in page
-    page = _post(client, material_premises=(io.BytesIO(b"MZ\x90\x00 not a document"), "lease.pdf")).get_data(as_text=True)
+    page = _post(client, material_premises=(io.BytesIO(b"MZ\x90\x00 not a document"), "lease.pdf")).get_data(
+        as_text=True
+    )
     assert "文件类型不符合要求，只接受 PDF、JPG、PNG 文件。" in page
     assert _count(app) == 0
 
@@ -132,8 +135,9 @@ def test_the_applicant_withdraws_before_acceptance(app, client, login):
 def test_an_expired_form_is_explained_when_csrf_is_on(app, client, login):
     login(client, "张三")
     app.config["WTF_CSRF_ENABLED"] = True
-    response = client.post(f"/apply/{ITEM}", data=dict(FORM), headers={"Referer": f"http://localhost/apply/{ITEM}"},
-                           follow_redirects=True)
+    response = client.post(
+        f"/apply/{ITEM}", data=dict(FORM), headers={"Referer": f"http://localhost/apply/{ITEM}"}, follow_redirects=True
+    )
     assert "页面已过期或会话已失效" in response.get_data(as_text=True)
     assert _count(app) == 0
 
@@ -150,12 +154,27 @@ from ..certificates import helpers as certificate_helpers  # noqa: E402
 from ..factories import person  # noqa: E402
 
 RESTAURANT = "91110105MA01EFGH30"
-JZZ = {"residence_address": "北京市朝阳区示例东路6号院3号楼502室", "resident_since": "2025-03-01",
-       "basis": "合法稳定住所", "phone": "13800000002"}
-LHJY = {"employment": "其他灵活就业人员", "insurances": "养老、医疗", "contribution_base": "7000",
-        "start_month": "2026-12-01", "residence_address": "北京市朝阳区示例东路6号院3号楼502室", "phone": "13800000002"}
-ZXDJ = {"business_name": "北京市朝阳区张三便利店", "credit_code": "92110105MA0000001Y", "reason": "决定停止经营",
-        "debts_settled": "已清理完毕", "phone": "13800000001"}
+JZZ = {
+    "residence_address": "北京市朝阳区示例东路6号院3号楼502室",
+    "resident_since": "2025-03-01",
+    "basis": "合法稳定住所",
+    "phone": "13800000002",
+}
+LHJY = {
+    "employment": "其他灵活就业人员",
+    "insurances": "养老、医疗",
+    "contribution_base": "7000",
+    "start_month": "2026-12-01",
+    "residence_address": "北京市朝阳区示例东路6号院3号楼502室",
+    "phone": "13800000002",
+}
+ZXDJ = {
+    "business_name": "北京市朝阳区张三便利店",
+    "credit_code": "92110105MA0000001Y",
+    "reason": "决定停止经营",
+    "debts_settled": "已清理完毕",
+    "phone": "13800000001",
+}
 
 
 def _key(page: str) -> str:
@@ -175,6 +194,7 @@ def _case(app):
 
 class Down:
     """A registry that does not answer."""
+
     source = "test"
 
     def person(self, *a, **k):
@@ -191,28 +211,45 @@ def test_the_form_is_prefilled_from_the_population_registry_with_the_source_show
     login(client, "李娜")
     page = client.get("/apply/gaj-jzz-sl").get_data(as_text=True)
     assert re.search(r'<option selected value="女">女</option>', page)
-    assert re.search(r'<select[^>]*disabled[^>]*id="sex"', page) and '<input type="hidden" name="sex" value="女">' in page
+    assert (
+        re.search(r'<select[^>]*disabled[^>]*id="sex"', page) and '<input type="hidden" name="sex" value="女">' in page
+    )
     assert 'value="广东省广州市天河区天河路100号"' in page and 'value="1995-07-20"' in page
     assert "来源：人口基础信息库（不可修改）" in page and "来源：登录身份（不可修改）" in page
     assert re.search(r'id="household_address"[^>]*readonly', page)
     with app.app_context():
-        entry = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "registry.lookup")
-                                   .order_by(AuditEntry.id.desc())).scalars().first()
+        entry = (
+            db.session.execute(
+                db.select(AuditEntry).where(AuditEntry.action == "registry.lookup").order_by(AuditEntry.id.desc())
+            )
+            .scalars()
+            .first()
+        )
         assert entry.purpose == "预填申请表：居住证申领（gaj-jzz-sl）" and entry.actor_id == person("李娜").id
 
 
 def test_registry_values_are_taken_again_at_submission_not_from_the_browser(app, client, login, clock):
     login(client, "李娜")
-    response = _apply(client, "gaj-jzz-sl", dict(JZZ, household_address="北京市东城区假地址1号", sex="男"),
-                      material_photo=jpg_upload(), material_residence_proof=pdf_upload())
+    response = _apply(
+        client,
+        "gaj-jzz-sl",
+        dict(JZZ, household_address="北京市东城区假地址1号", sex="男"),
+        material_photo=jpg_upload(),
+        material_residence_proof=pdf_upload(),
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     case = _case(app)
     with app.app_context():
         case = db.session.get(Case, case.id)
         assert case.form_data["household_address"] == "广东省广州市天河区天河路100号" and case.form_data["sex"] == "女"
         assert case.field_sources["household_address"] == "population" and case.field_sources["name"] == "login"
-        lookups = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "registry.lookup",
-                                                                 AuditEntry.case_id == case.id)).scalars().all()
+        lookups = (
+            db.session.execute(
+                db.select(AuditEntry).where(AuditEntry.action == "registry.lookup", AuditEntry.case_id == case.id)
+            )
+            .scalars()
+            .all()
+        )
         assert len(lookups) == 1 and lookups[0].purpose.startswith("提交申请：居住证申领")
     detail = client.get(f"/cases/{case.number}").get_data(as_text=True)
     assert "来源：人口基础信息库" in detail and "来源：登录身份" in detail
@@ -223,26 +260,43 @@ def test_a_registry_that_does_not_answer_never_blocks_the_form(app, client, logi
     login(client, "李娜")
     page = client.get("/apply/gaj-jzz-sl").get_data(as_text=True)
     assert "人口基础信息库暂时无法访问，相关内容未能自动填写，请您自行填写。" in page
-    assert not re.search(r'id="household_address"[^>]*readonly', page)      # the applicant types it instead
-    assert 'value="李娜"' in page                                             # the login still fills the name
-    response = _apply(client, "gaj-jzz-sl", dict(JZZ, sex="女", ethnicity="汉族", birth_date="1995-07-20",
-                                                 household_address="广东省广州市天河区天河路100号"),
-                      material_photo=jpg_upload(), material_residence_proof=pdf_upload())
+    assert not re.search(r'id="household_address"[^>]*readonly', page)  # the applicant types it instead
+    assert 'value="李娜"' in page  # the login still fills the name
+    response = _apply(
+        client,
+        "gaj-jzz-sl",
+        dict(
+            JZZ, sex="女", ethnicity="汉族", birth_date="1995-07-20", household_address="广东省广州市天河区天河路100号"
+        ),
+        material_photo=jpg_upload(),
+        material_residence_proof=pdf_upload(),
+    )
     assert response.status_code == 302
     with app.app_context():
         case = db.session.get(Case, _case(app).id)
         assert case.form_data["ethnicity"] == "汉族" and case.field_sources["household_address"] == "applicant"
-        failed = db.session.execute(db.select(AuditEntry).where(AuditEntry.case_id == case.id,
-                                                                AuditEntry.action == "registry.lookup")).scalar_one()
+        failed = db.session.execute(
+            db.select(AuditEntry).where(AuditEntry.case_id == case.id, AuditEntry.action == "registry.lookup")
+        ).scalar_one()
         assert failed.detail["result"] == "unavailable"
 
 
 def test_a_form_with_several_mistakes_shows_each_beside_its_field_and_keeps_the_rest(app, client, login, clock):
     login(client, "张三")
-    response = _apply(client, "gaj-csdj", {"relation": "父亲", "child_name": "张小三", "child_sex": "男",
-                                           "child_birth_date": "2026-12-24", "birth_certificate_number": "12345",
-                                           "other_parent_id_number": "110105198802150036", "phone": "138"},
-                      material_birth_certificate=pdf_upload())
+    response = _apply(
+        client,
+        "gaj-csdj",
+        {
+            "relation": "父亲",
+            "child_name": "张小三",
+            "child_sex": "男",
+            "child_birth_date": "2026-12-24",
+            "birth_certificate_number": "12345",
+            "other_parent_id_number": "110105198802150036",
+            "phone": "138",
+        },
+        material_birth_certificate=pdf_upload(),
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert re.search(r'id="child_birth_date-error">出生日期不能晚于今天。', page)
@@ -253,7 +307,7 @@ def test_a_form_with_several_mistakes_shows_each_beside_its_field_and_keeps_the_
 
 def test_a_held_certificate_replaces_a_material(app, client, login, clock):
     with app.app_context():
-        licence = certificate_helpers.issue("yyzz")                        # 张三's business licence
+        licence = certificate_helpers.issue("yyzz")  # 张三's business licence
         identifier = licence.identifier
     login(client, "张三")
     page = client.get("/apply/scjgj-gtgsh-zxdj").get_data(as_text=True)
@@ -264,16 +318,23 @@ def test_a_held_certificate_replaces_a_material(app, client, login, clock):
     assert response.status_code == 302
     with app.app_context():
         case = db.session.get(Case, _case(app).id)
-        assert [(m.material_code, m.certificate_identifier) for m in case.certificate_materials] == [("licence", identifier)]
+        assert [(m.material_code, m.certificate_identifier) for m in case.certificate_materials] == [
+            ("licence", identifier)
+        ]
         assert case.form_data["_held_certificates"] == {"licence": identifier} and not case.attachments
-        assert db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "case.certificate_material")
-                                  ).scalar_one().case_id == case.id
+        assert (
+            db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "case.certificate_material"))
+            .scalar_one()
+            .case_id
+            == case.id
+        )
     detail = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "以电子证照代替的材料（免提交）" in detail and identifier in detail
 
 
 def test_a_revoked_or_someone_elses_certificate_cannot_stand_in(app, client, login, clock):
     from govservice.certificates import lifecycle
+
     with app.app_context():
         licence = certificate_helpers.issue("yyzz")
         identifier = licence.identifier
@@ -283,7 +344,7 @@ def test_a_revoked_or_someone_elses_certificate_cannot_stand_in(app, client, log
     page = _apply(client, "scjgj-gtgsh-zxdj", dict(ZXDJ, cert_licence=identifier)).get_data(as_text=True)
     assert "请上传营业执照正本、副本" in page and _count(app) == 0
     with app.app_context():
-        other = certificate_helpers.issue("yyzz").identifier              # valid, but 张三's
+        other = certificate_helpers.issue("yyzz").identifier  # valid, but 张三's
     lina = app.test_client()
     login(lina, "李娜")
     page = _apply(lina, "scjgj-gtgsh-zxdj", dict(ZXDJ, cert_licence=other)).get_data(as_text=True)
@@ -294,25 +355,36 @@ def test_a_revoked_or_someone_elses_certificate_cannot_stand_in(app, client, log
 def test_a_draft_keeps_answers_and_files_and_resumes(app, client, login, clock):
     login(client, "张三")
     page = client.get(f"/apply/{ITEM}").get_data(as_text=True)
-    saved = client.post(f"/apply/{ITEM}", data={"action": "save", "business_name": "张三小吃", "capital": "abc",
-                                                "idempotency_key": _key(page), "material_premises": pdf_upload()},
-                        content_type="multipart/form-data")
+    saved = client.post(
+        f"/apply/{ITEM}",
+        data={
+            "action": "save",
+            "business_name": "张三小吃",
+            "capital": "abc",
+            "idempotency_key": _key(page),
+            "material_premises": pdf_upload(),
+        },
+        content_type="multipart/form-data",
+    )
     assert saved.status_code == 302 and "draft=" in saved.headers["Location"]
     resumed = client.get(saved.headers["Location"]).get_data(as_text=True)
-    assert 'value="张三小吃"' in resumed and 'value="abc"' in resumed          # kept as typed, even if not valid yet
+    assert 'value="张三小吃"' in resumed and 'value="abc"' in resumed  # kept as typed, even if not valid yet
     assert "已保存的文件：premises.pdf" in resumed
     assert "继续填写" in client.get("/cases").get_data(as_text=True)
     draft_id = int(saved.headers["Location"].rsplit("=", 1)[1])
     with app.app_context():
         stored = db.session.get(ApplicationDraft, draft_id)
-        assert "张三小吃" not in stored.data_enc                                 # encrypted at rest
-    submitted = client.post(f"/apply/{ITEM}", data=dict(FORM, business_name="张三小吃", draft=str(draft_id),
-                                                      idempotency_key=_key(resumed)), content_type="multipart/form-data")
+        assert "张三小吃" not in stored.data_enc  # encrypted at rest
+    submitted = client.post(
+        f"/apply/{ITEM}",
+        data=dict(FORM, business_name="张三小吃", draft=str(draft_id), idempotency_key=_key(resumed)),
+        content_type="multipart/form-data",
+    )
     assert submitted.status_code == 302
     with app.app_context():
         case = db.session.get(Case, _case(app).id)
         assert case.form_data["business_name"] == "张三小吃"
-        assert [a.filename for a in case.attachments] == ["premises.pdf"]        # the draft's file
+        assert [a.filename for a in case.attachments] == ["premises.pdf"]  # the draft's file
         assert db.session.get(ApplicationDraft, draft_id) is None
     assert "继续填写" not in client.get("/cases").get_data(as_text=True)
 
@@ -320,9 +392,16 @@ def test_a_draft_keeps_answers_and_files_and_resumes(app, client, login, clock):
 def test_a_draft_refuses_a_bad_file_with_the_reason_and_keeps_the_rest(app, client, login):
     login(client, "张三")
     page = client.get(f"/apply/{ITEM}").get_data(as_text=True)
-    response = client.post(f"/apply/{ITEM}", data={"action": "save", "business_name": "张三小吃", "idempotency_key": _key(page),
-                                                   "material_premises": (io.BytesIO(b"MZ not a pdf"), "x.pdf")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        f"/apply/{ITEM}",
+        data={
+            "action": "save",
+            "business_name": "张三小吃",
+            "idempotency_key": _key(page),
+            "material_premises": (io.BytesIO(b"MZ not a pdf"), "x.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
     body = response.get_data(as_text=True)
     assert response.status_code == 422 and "文件类型不符合要求" in body and 'value="张三小吃"' in body
     with app.app_context():
@@ -333,8 +412,11 @@ def test_a_draft_refuses_a_bad_file_with_the_reason_and_keeps_the_rest(app, clie
 def test_someone_elses_draft_is_not_opened(app, client, login):
     login(client, "张三")
     page = client.get(f"/apply/{ITEM}").get_data(as_text=True)
-    saved = client.post(f"/apply/{ITEM}", data={"action": "save", "business_name": "张三小吃", "idempotency_key": _key(page)},
-                        content_type="multipart/form-data")
+    saved = client.post(
+        f"/apply/{ITEM}",
+        data={"action": "save", "business_name": "张三小吃", "idempotency_key": _key(page)},
+        content_type="multipart/form-data",
+    )
     other = app.test_client()
     login(other, "李娜")
     assert "张三小吃" not in other.get(saved.headers["Location"]).get_data(as_text=True)
@@ -362,11 +444,23 @@ def test_the_representative_applies_for_the_business_with_its_registry_data(app,
     assert 'value="北京朝阳示例餐饮有限公司"' in page and f'value="{RESTAURANT}"' in page
     assert "来源：法人基础信息库" in page and "申请主体：北京朝阳示例餐饮有限公司" in page
     assert "该事项只能以个人身份申请" in client.get("/apply/gaj-jzz-sl", follow_redirects=True).get_data(as_text=True)
-    response = _apply(client, "wsjkw-ggcswsxk", {
-        "unit_name": "别的公司", "address": "北京市朝阳区示例路20号1层101", "licensed_items": "住宿场所",
-        "floor_area": "320", "staff_count": "12", "hygiene_manager": "王五", "phone": "13800000003"},
-        material_plans=pdf_upload(), material_inspection=pdf_upload(), material_rules=pdf_upload(),
-        material_health=pdf_upload())
+    response = _apply(
+        client,
+        "wsjkw-ggcswsxk",
+        {
+            "unit_name": "别的公司",
+            "address": "北京市朝阳区示例路20号1层101",
+            "licensed_items": "住宿场所",
+            "floor_area": "320",
+            "staff_count": "12",
+            "hygiene_manager": "王五",
+            "phone": "13800000003",
+        },
+        material_plans=pdf_upload(),
+        material_inspection=pdf_upload(),
+        material_rules=pdf_upload(),
+        material_health=pdf_upload(),
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
         case = db.session.get(Case, _case(app).id)
@@ -379,13 +473,16 @@ def test_the_business_offers_its_own_held_licence(app, client, login, clock):
     enterprise_id = _act_for(app, client)
     with app.app_context():
         enterprise = db.session.get(Enterprise, enterprise_id)
-        licence = certificate_helpers.services.issue("spjyxkz", enterprise.legal_representative,
-                                                     dict(certificate_helpers.DATA["spjyxkz"], credit_code=RESTAURANT),
-                                                     enterprise=enterprise)
+        licence = certificate_helpers.services.issue(
+            "spjyxkz",
+            enterprise.legal_representative,
+            dict(certificate_helpers.DATA["spjyxkz"], credit_code=RESTAURANT),
+            enterprise=enterprise,
+        )
         identifier = licence.identifier
     page = client.get("/apply/scjgj-spjyxk-bg").get_data(as_text=True)
     assert f"使用我的电子证照（免提交）：食品经营许可证 {identifier}" in page
-    client.post("/auth/acting-as", data={"enterprise": "", "next": "/"})           # back to acting as oneself
+    client.post("/auth/acting-as", data={"enterprise": "", "next": "/"})  # back to acting as oneself
     assert identifier not in client.get("/apply/scjgj-spjyxk-bg").get_data(as_text=True)
 
 
@@ -397,6 +494,7 @@ def test_my_cases_show_the_current_step_department_and_deadline(app, client, log
     with app.app_context():
         case = db.session.execute(db.select(Case)).scalar_one()
         from govservice.cases import services as cases
+
         cases.accept(case.id, person("赵敏"), case.version)
     detail = client.get(f"/cases/{number}").get_data(as_text=True)
     assert "当前环节" in detail and "部门审查：市场监督管理局" in detail
@@ -409,9 +507,14 @@ def test_a_supplement_request_shows_on_the_progress_page_and_in_the_notices(app,
     number = _post(client).headers["Location"].rsplit("/", 1)[1]
     with app.app_context():
         from govservice.cases import services as cases
+
         case = db.session.execute(db.select(Case)).scalar_one()
-        cases.request_supplement(case.id, person("赵敏"), case.version,
-                                 [{"material": "premises", "reason": "租赁合同未签字，请提交签字后的扫描件"}])
+        cases.request_supplement(
+            case.id,
+            person("赵敏"),
+            case.version,
+            [{"material": "premises", "reason": "租赁合同未签字，请提交签字后的扫描件"}],
+        )
     detail = client.get(f"/cases/{number}").get_data(as_text=True)
     assert "待申请人补正材料" in detail and "租赁合同未签字，请提交签字后的扫描件" in detail
     assert f"办件 {number} 需要补正材料" in client.get("/notices/").get_data(as_text=True)

@@ -1,10 +1,12 @@
 """The catalogue in the database: versioned sync, search in Chinese, browsing."""
+
 import shutil
 from pathlib import Path
 
 import pytest
 
-from govservice.catalog import search, services as catalog
+from govservice.catalog import search
+from govservice.catalog import services as catalog
 from govservice.catalog.models import SearchTerm
 from govservice.extensions import db
 
@@ -22,8 +24,9 @@ def test_a_changed_item_gets_a_new_version_and_a_case_keeps_its_own(ctx, clock, 
     directory = tmp_path / "items"
     shutil.copytree(ITEMS, directory)
     path = directory / "scjgj-gtgsh-sldj.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace('fee = "不收费"', 'fee = "不收费（2027年起）"'),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('fee = "不收费"', 'fee = "不收费（2027年起）"'), encoding="utf-8"
+    )
     report = catalog.sync(directory)
     assert report.updated == ["scjgj-gtgsh-sldj"] and not report.added
     current = catalog.current_item("scjgj-gtgsh-sldj")
@@ -36,18 +39,21 @@ def test_a_changed_item_gets_a_new_version_and_a_case_keeps_its_own(ctx, clock, 
     assert catalog.sync(directory).unchanged and not catalog.sync(directory).updated
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("营业执照", "scjgj-gtgsh-sldj"),
-    ("开饭店", "scjgj-spjyxk"),
-    ("我想开饭店", "scjgj-spjyxk"),
-    ("怎么办居住证", "gaj-jzz-sl"),
-    ("交社保", "rsj-lhjy-cbdj"),
-    ("失业金", "rsj-sybxj-sl"),
-    ("宝宝上户口", "gaj-csdj"),
-    ("施工许可证", "zjw-jzgc-sgxk"),
-    ("理发店", "wsjkw-ggcswsxk"),
-    ("个体户注销", "scjgj-gtgsh-zxdj"),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("营业执照", "scjgj-gtgsh-sldj"),
+        ("开饭店", "scjgj-spjyxk"),
+        ("我想开饭店", "scjgj-spjyxk"),
+        ("怎么办居住证", "gaj-jzz-sl"),
+        ("交社保", "rsj-lhjy-cbdj"),
+        ("失业金", "rsj-sybxj-sl"),
+        ("宝宝上户口", "gaj-csdj"),
+        ("施工许可证", "zjw-jzgc-sgxk"),
+        ("理发店", "wsjkw-ggcswsxk"),
+        ("个体户注销", "scjgj-gtgsh-zxdj"),
+    ],
+)
 def test_searching_in_everyday_chinese_finds_the_item(ctx, query, expected):
     found = _codes(catalog.find(query))
     assert expected in found[:2], (query, found)
@@ -56,7 +62,7 @@ def test_searching_in_everyday_chinese_finds_the_item(ctx, query, expected):
 def test_营业执照_finds_the_items_about_business_licences_not_those_that_ask_for_one(ctx):
     found = _codes(catalog.find("营业执照"))
     assert {"scjgj-gtgsh-sldj", "scjgj-gtgsh-zxdj"} <= set(found)
-    assert found[0] == "scjgj-gtgsh-sldj"      # the keyword match ranks above a material's name
+    assert found[0] == "scjgj-gtgsh-sldj"  # the keyword match ranks above a material's name
     # 居住证申领 and 灵活就业人员参保登记 only list a 营业执照 among their materials (issue 13)
     assert not {"gaj-jzz-sl", "rsj-lhjy-cbdj"} & set(found), found
 
@@ -81,7 +87,7 @@ def test_browsing_by_department_life_event_and_audience(ctx):
     businesses = _codes(catalog.find(audience="enterprise"))
     assert "gaj-jzz-sl" in people and "gaj-jzz-sl" not in businesses
     assert "zjw-jzgc-sgxk" in businesses and "zjw-jzgc-sgxk" not in people
-    assert "scjgj-spjyxk" in people and "scjgj-spjyxk" in businesses          # audience "both"
+    assert "scjgj-spjyxk" in people and "scjgj-spjyxk" in businesses  # audience "both"
     assert _codes(catalog.find("开饭店", audience="enterprise")) == ["scjgj-spjyxk"]
     facets = catalog.facets()
     assert ("rsj", "人力资源和社会保障局", 2) in facets["departments"]

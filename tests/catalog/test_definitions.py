@@ -1,4 +1,5 @@
 """Item files: every real item loads; a broken file is refused with the file and the field named."""
+
 import shutil
 import tomllib
 from pathlib import Path
@@ -27,8 +28,8 @@ def test_the_catalogue_has_real_items_for_people_and_businesses():
     assert [i["name"] for i in joint] == ["建筑工程施工许可"] and joint[0]["joint_departments"] == ["rsj"]
     letters = [i for i in items if i["result"] == "none"]
     assert letters and all(i["result_name"] for i in letters)
-    assert {i["result"] for i in items} >= TYPES                 # every certificate type is some item's result
-    for item in items:                                           # every guide is complete
+    assert {i["result"] for i in items} >= TYPES  # every certificate type is some item's result
+    for item in items:  # every guide is complete
         guide = item["guide"]
         assert guide["legal_basis"] and guide["conditions"] and guide["fee"] and guide["place"] and guide["contact"]
         assert item["time_limit"]["commitment_days"] <= item["time_limit"]["statutory_days"]
@@ -44,21 +45,54 @@ def _broken(tmp_path, name, change):
     return directory
 
 
-@pytest.mark.parametrize("name, change, field, problem", [
-    ("gaj-jzz-sl.toml", lambda t: t.replace('result = "jzz"', 'result = "hzz"'), "result", "unknown certificate type"),
-    ("rsj-lhjy-cbdj.toml", lambda t: t.replace('replaceable_by = "jzz"', 'replaceable_by = "sfz"'),
-     "materials[0].replaceable_by", "unknown certificate type 'sfz'"),
-    ("scjgj-spjyxk.toml", lambda t: t.replace("legal_basis = [", "legal_basiss = ["), "guide.legal_basiss",
-     "unknown field"),
-    ("wsjkw-ggcswsxk.toml", lambda t: t.replace('kind = "行政许可"\n', ""), "kind", "missing"),
-    ("zjw-jzgc-sgxk.toml", lambda t: t.replace('departments = ["zjw", "rsj"]', 'departments = ["zjw"]'),
-     "workflow[0].departments", "two or more departments"),
-    ("gaj-csdj.toml", lambda t: t.replace('prefill = "population.household_address"', 'prefill = "population.x"'),
-     "fields[2].prefill", "unknown source"),
-    ("rsj-sybxj-sl.toml", lambda t: t.replace("commitment_days = 3", "commitment_days = 30"),
-     "time_limit.commitment_days", "longer than the statutory limit"),
-    ("scjgj-gtgsh-zxdj.toml", lambda t: t.replace('form = "原件"', 'form = "原本"', 1), "materials[0].form", "must be one of"),
-])
+@pytest.mark.parametrize(
+    "name, change, field, problem",
+    [
+        (
+            "gaj-jzz-sl.toml",
+            lambda t: t.replace('result = "jzz"', 'result = "hzz"'),
+            "result",
+            "unknown certificate type",
+        ),
+        (
+            "rsj-lhjy-cbdj.toml",
+            lambda t: t.replace('replaceable_by = "jzz"', 'replaceable_by = "sfz"'),
+            "materials[0].replaceable_by",
+            "unknown certificate type 'sfz'",
+        ),
+        (
+            "scjgj-spjyxk.toml",
+            lambda t: t.replace("legal_basis = [", "legal_basiss = ["),
+            "guide.legal_basiss",
+            "unknown field",
+        ),
+        ("wsjkw-ggcswsxk.toml", lambda t: t.replace('kind = "行政许可"\n', ""), "kind", "missing"),
+        (
+            "zjw-jzgc-sgxk.toml",
+            lambda t: t.replace('departments = ["zjw", "rsj"]', 'departments = ["zjw"]'),
+            "workflow[0].departments",
+            "two or more departments",
+        ),
+        (
+            "gaj-csdj.toml",
+            lambda t: t.replace('prefill = "population.household_address"', 'prefill = "population.x"'),
+            "fields[2].prefill",
+            "unknown source",
+        ),
+        (
+            "rsj-sybxj-sl.toml",
+            lambda t: t.replace("commitment_days = 3", "commitment_days = 30"),
+            "time_limit.commitment_days",
+            "longer than the statutory limit",
+        ),
+        (
+            "scjgj-gtgsh-zxdj.toml",
+            lambda t: t.replace('form = "原件"', 'form = "原本"', 1),
+            "materials[0].form",
+            "must be one of",
+        ),
+    ],
+)
 def test_a_broken_item_file_names_the_file_and_the_field(tmp_path, name, change, field, problem):
     with pytest.raises(ItemFileError) as caught:
         _load(_broken(tmp_path, name, change))
@@ -67,15 +101,20 @@ def test_a_broken_item_file_names_the_file_and_the_field(tmp_path, name, change,
 
 
 def test_a_missing_guide_field_is_named(tmp_path):
-    directory = _broken(tmp_path, "gaj-jzz-sl.toml", lambda t: t.replace('fee = "首次申领不收费；换领、补领收取工本费20元"\n', ""))
+    directory = _broken(
+        tmp_path, "gaj-jzz-sl.toml", lambda t: t.replace('fee = "首次申领不收费；换领、补领收取工本费20元"\n', "")
+    )
     with pytest.raises(ItemFileError, match=r"gaj-jzz-sl.toml: guide.fee: missing"):
         _load(directory)
 
 
 def test_a_failed_sync_changes_nothing_and_the_command_says_why(app, ctx, tmp_path, monkeypatch):
     before = db.session.execute(db.select(db.func.count(ServiceItem.id))).scalar_one()
-    directory = _broken(tmp_path, "gaj-jzz-sl.toml", lambda t: t.replace('name = "居住证申领"', 'name = "居住证"')
-                        .replace('result = "jzz"', 'result = "nope"'))
+    directory = _broken(
+        tmp_path,
+        "gaj-jzz-sl.toml",
+        lambda t: t.replace('name = "居住证申领"', 'name = "居住证"').replace('result = "jzz"', 'result = "nope"'),
+    )
     with pytest.raises(ItemFileError):
         catalog.sync(directory)
     db.session.rollback()

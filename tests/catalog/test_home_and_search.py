@@ -1,10 +1,12 @@
 """Home and search of issue 13: search first, 个人办事/法人办事, 热门事项 by real use, 进度查询;
 search by relevance with synonyms, a typo answered with "您是不是要找…", English names."""
+
 import re
 
 import pytest
 
-from govservice.catalog import popular, services as catalog
+from govservice.catalog import popular
+from govservice.catalog import services as catalog
 
 from ..factories import submitted_case
 
@@ -13,15 +15,18 @@ def _codes(items):
     return [i.code for i in items]
 
 
-@pytest.mark.parametrize("query, first", [
-    ("business licence", "scjgj-gtgsh-sldj"),
-    ("Business License", "scjgj-gtgsh-sldj"),     # US spelling and capitals
-    ("residence permit", "gaj-jzz-sl"),
-    ("how do I get unemployment benefits", "rsj-sybxj-sl"),
-    ("restaurant", "scjgj-spjyxk"),
-    ("新生儿落户", "gaj-csdj"),
-    ("开公司", "scjgj-gtgsh-sldj"),               # a synonym: 开公司 -> 开办企业 / 营业执照
-])
+@pytest.mark.parametrize(
+    "query, first",
+    [
+        ("business licence", "scjgj-gtgsh-sldj"),
+        ("Business License", "scjgj-gtgsh-sldj"),  # US spelling and capitals
+        ("residence permit", "gaj-jzz-sl"),
+        ("how do I get unemployment benefits", "rsj-sybxj-sl"),
+        ("restaurant", "scjgj-spjyxk"),
+        ("新生儿落户", "gaj-csdj"),
+        ("开公司", "scjgj-gtgsh-sldj"),  # a synonym: 开公司 -> 开办企业 / 营业执照
+    ],
+)
 def test_english_and_everyday_words_find_the_item_first(ctx, query, first):
     assert _codes(catalog.find(query))[:1] == [first], (query, _codes(catalog.find(query)))
 
@@ -43,8 +48,8 @@ def test_the_home_page_searches_first_and_splits_people_and_businesses(client):
     page = client.get("/").get_data(as_text=True)
     assert page.index('role="search"') < page.index("热门事项")
     assert 'action="/items/"' in page and 'href="/progress/"' in page
-    people = page[page.index('id="aud-person"'):page.index('id="aud-enterprise"')]
-    business = page[page.index('id="aud-enterprise"'):]
+    people = page[page.index('id="aud-person"') : page.index('id="aud-enterprise"')]
+    business = page[page.index('id="aud-enterprise"') :]
     assert "出生登记" in people and "建筑工程施工许可" not in people
     assert "建筑工程施工许可" in business and "出生登记" not in business
     assert "开办企业" in business and "就业" in people
@@ -52,15 +57,15 @@ def test_the_home_page_searches_first_and_splits_people_and_businesses(client):
 
 def test_popular_items_are_those_applied_for_most(app, client, clock):
     with app.app_context():
-        popular.forget()                                        # counts another test left behind
+        popular.forget()  # counts another test left behind
         before = _codes(popular.popular(catalog.list_items()))
-        assert before[0] == "gaj-csdj"                          # nothing used yet: catalogue order
+        assert before[0] == "gaj-csdj"  # nothing used yet: catalogue order
         submitted_case()
         submitted_case()
         popular.forget()
         assert _codes(popular.popular(catalog.list_items()))[0] == "scjgj-gtgsh-sldj"
     page = client.get("/").get_data(as_text=True)
-    hot = page[page.index("热门事项"):page.index('id="aud-person"')]
+    hot = page[page.index("热门事项") : page.index('id="aud-person"')]
     assert hot.index("个体工商户设立登记") < hot.index("出生登记")
     with app.app_context():
         popular.forget()
@@ -80,10 +85,11 @@ def test_an_item_or_department_without_its_english_name_stops_the_sync(ctx, tmp_
     import shutil
 
     from govservice.catalog.definitions import ItemFileError
+
     for path in catalog.ITEMS_DIR.glob("*.toml"):
         shutil.copy(path, tmp_path / path.name)
     item = tmp_path / "gaj-csdj.toml"
-    item.write_text(re.sub(r'^name_en = .*\n', "", item.read_text(encoding="utf-8"), flags=re.M), encoding="utf-8")
+    item.write_text(re.sub(r"^name_en = .*\n", "", item.read_text(encoding="utf-8"), flags=re.M), encoding="utf-8")
     with pytest.raises(ItemFileError, match="gaj-csdj.toml: name_en: missing"):
         catalog.sync(tmp_path)
     shutil.copy(catalog.ITEMS_DIR / "gaj-csdj.toml", item)

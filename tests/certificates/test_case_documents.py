@@ -1,6 +1,7 @@
 """Every decision leaves a document: the joint 建筑工程施工许可 (住房和城乡建设委员会 with
 人力资源和社会保障局) walked from the business's application to both approvals issues its
 建筑工程施工许可证; an item whose result is a letter issues its signed 决定书 to the wallet."""
+
 from __future__ import annotations
 
 import uuid
@@ -16,18 +17,27 @@ from ..factories import JOINT, accepted_case_of, pdf_file, staff, workflow_item
 from .helpers import person
 
 ANSWERS = {
-    "builder": "北京示例科技有限公司", "credit_code": "91110105MA01ABCD2X", "legal_representative": "王五",
-    "project_name": "示例科技研发楼", "project_address": "北京市朝阳区示例路30号", "planning_permit_number": "建字第110105202600123号",
-    "contract_price": "3200", "floor_area": "12000", "contractor": "北京示例建设集团有限公司",
-    "contractor_credit_code": "91110000MA01WXYZ5K", "planned_start": "2026-12-15", "planned_end": "2028-06-30",
+    "builder": "北京示例科技有限公司",
+    "credit_code": "91110105MA01ABCD2X",
+    "legal_representative": "王五",
+    "project_name": "示例科技研发楼",
+    "project_address": "北京市朝阳区示例路30号",
+    "planning_permit_number": "建字第110105202600123号",
+    "contract_price": "3200",
+    "floor_area": "12000",
+    "contractor": "北京示例建设集团有限公司",
+    "contractor_credit_code": "91110000MA01WXYZ5K",
+    "planned_start": "2026-12-15",
+    "planned_end": "2028-06-30",
     "phone": "13800000000",
 }
 
 
 def test_the_joint_construction_permit_issues_its_certificate(ctx, clock):
     wang = person("王五")
-    enterprise = Enterprise(uscc=ANSWERS["credit_code"], name=ANSWERS["builder"], status="active",
-                            legal_representative=wang)
+    enterprise = Enterprise(
+        uscc=ANSWERS["credit_code"], name=ANSWERS["builder"], status="active", legal_representative=wang
+    )
     db.session.add(enterprise)
     db.session.commit()
     item = catalog.current_item("zjw-jzgc-sgxk")
@@ -66,7 +76,9 @@ def test_an_item_without_a_licence_issues_its_decision_letter(ctx, clock):
     assert letter.data["case_number"] == case.number and "市场监督管理局：同意登记" in letter.data["opinion"]
     assert letter in services.wallet(person("张三"))
     assert any(e.note == f"决定书已签发：{letter.identifier}" for e in db.session.get(type(case), case.id).events)
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
+
     text = PdfReader(io.BytesIO(services.pdf_bytes(letter))).pages[0].extract_text()
     assert "开办小餐饮店联合审批决定书" in text.replace(" ", "").replace("\n", "")

@@ -1,5 +1,6 @@
 """授权用证: the holder grants one partner one read of one certificate, for a purpose, until a
 time; the code works once, for that partner only; withdrawn or expired grants refuse."""
+
 import base64
 import re
 from datetime import timedelta
@@ -23,7 +24,9 @@ def setting(app, ctx, clock):
 
 
 def _grant(certificate, partner, clock, days=7, purpose="办理公共场所卫生许可"):
-    return consent.grant(certificate.identifier, person("王五"), partner.id, purpose, clock.now() + timedelta(days=days))
+    return consent.grant(
+        certificate.identifier, person("王五"), partner.id, purpose, clock.now() + timedelta(days=days)
+    )
 
 
 def test_a_grant_is_read_once_in_full_and_the_holder_sees_it(app, ctx, clock, setting, login):
@@ -52,14 +55,19 @@ def test_a_grant_is_read_once_in_full_and_the_holder_sees_it(app, ctx, clock, se
     assert "卫生健康委员会（公共场所卫生许可审批系统）" in wallet and "授权读取全文" in wallet
     assert "办理公共场所卫生许可" in wallet and "已使用" in wallet and "已拒绝" in wallet
     assert code not in wallet  # a used code is no longer shown
-    reads = db.session.execute(db.select(Verification.result, Verification.reason)
-                               .where(Verification.action == "read").order_by(Verification.id)).all()
+    reads = db.session.execute(
+        db.select(Verification.result, Verification.reason)
+        .where(Verification.action == "read")
+        .order_by(Verification.id)
+    ).all()
     assert reads == [("valid", None), ("refused", "consent_used")]
 
 
 def test_an_expired_grant_refuses(ctx, clock, setting):
     certificate, partner, client, token = setting
-    grant = consent.grant(certificate.identifier, person("王五"), partner.id, "办理许可", clock.now() + timedelta(minutes=30))
+    grant = consent.grant(
+        certificate.identifier, person("王五"), partner.id, "办理许可", clock.now() + timedelta(minutes=30)
+    )
     clock.advance(minutes=30, seconds=1)  # the partner's access token (an hour) is still good
     answer = call(client, token, f"/api/v1/consents/{grant.code}")
     assert answer.status_code == 410 and answer.get_json()["error"] == "consent_expired"
@@ -112,14 +120,17 @@ def test_a_partner_without_the_read_scope_cannot_use_a_code(ctx, clock, setting)
     assert verifier not in consent.partners() and partner in consent.partners()
 
 
-@pytest.mark.parametrize(("who", "partner_id", "purpose", "days", "message"), [
-    ("张三", "own", "办理许可", 7, "不是您持有的证照"),
-    ("王五", "none", "办理许可", 7, "请选择用证单位"),
-    ("王五", "verify_only", "办理许可", 7, "请选择用证单位"),
-    ("王五", "own", "办", 7, "用证目的"),
-    ("王五", "own", "办理许可", -1, "截止时间应晚于现在"),
-    ("王五", "own", "办理许可", 91, "最长90天"),
-])
+@pytest.mark.parametrize(
+    ("who", "partner_id", "purpose", "days", "message"),
+    [
+        ("张三", "own", "办理许可", 7, "不是您持有的证照"),
+        ("王五", "none", "办理许可", 7, "请选择用证单位"),
+        ("王五", "verify_only", "办理许可", 7, "请选择用证单位"),
+        ("王五", "own", "办", 7, "用证目的"),
+        ("王五", "own", "办理许可", -1, "截止时间应晚于现在"),
+        ("王五", "own", "办理许可", 91, "最长90天"),
+    ],
+)
 def test_bad_grants_are_refused_and_change_nothing(ctx, clock, setting, who, partner_id, purpose, days, message):
     certificate, partner, _client, _token = setting
     verify_only, _secret = register_partner(scopes=("certificates:verify",), name="只读核验系统")
@@ -143,16 +154,23 @@ def test_the_wallet_form_grants_and_withdraws(app, ctx, clock, setting, login):
     page = holder.get("/wallet").get_data(as_text=True)
     assert "授权用证" in page and partner.label in page and 'type="datetime-local"' in page
 
-    bad = holder.post(f"/wallet/{certificate.identifier}/consents",
-                      data={"partner": partner.id, "purpose": "", "until": "2026-11-30T18:00"})
+    bad = holder.post(
+        f"/wallet/{certificate.identifier}/consents",
+        data={"partner": partner.id, "purpose": "", "until": "2026-11-30T18:00"},
+    )
     text = bad.get_data(as_text=True)
-    assert bad.status_code == 400 and f'aria-describedby="purpose-{certificate.id}-help purpose-{certificate.id}-error"' in text
+    assert (
+        bad.status_code == 400
+        and f'aria-describedby="purpose-{certificate.id}-help purpose-{certificate.id}-error"' in text
+    )
     assert "请填写用证目的" in text
     assert db.session.execute(db.select(db.func.count(ConsentGrant.id))).scalar_one() == 0
 
-    done = holder.post(f"/wallet/{certificate.identifier}/consents",
-                       data={"partner": partner.id, "purpose": "办理公共场所卫生许可", "until": "2026-11-30T18:00"},
-                       follow_redirects=True).get_data(as_text=True)
+    done = holder.post(
+        f"/wallet/{certificate.identifier}/consents",
+        data={"partner": partner.id, "purpose": "办理公共场所卫生许可", "until": "2026-11-30T18:00"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
     grant = db.session.execute(db.select(ConsentGrant)).scalar_one()
     assert consent.display_code(grant.code) in done and f"/api/v1/consents/{grant.code}" in done
     assert grant.expires_at.isoformat() == "2026-11-30T10:00:00+00:00"  # 18:00 Beijing
@@ -173,6 +191,7 @@ def test_two_partners_requests_racing_for_one_code_read_it_once(app, ctx, clock,
     if db.engine.dialect.name != "postgresql":
         pytest.skip("concurrent writers: checked on PostgreSQL (SQLite serialises whole transactions)")
     import threading
+
     certificate, partner, _client, _token = setting
     grant = _grant(certificate, partner, clock)
     code, partner_id = grant.code, partner.id
@@ -181,6 +200,7 @@ def test_two_partners_requests_racing_for_one_code_read_it_once(app, ctx, clock,
     def read():
         with app.app_context():
             from govservice.partners.models import PartnerClient
+
             client = db.session.get(PartnerClient, partner_id)
             barrier.wait()
             try:
@@ -197,15 +217,20 @@ def test_two_partners_requests_racing_for_one_code_read_it_once(app, ctx, clock,
     for thread in threads:
         thread.join(timeout=30)
     assert sorted(outcomes) == ["consent_used", "read"]
-    assert db.session.execute(db.select(db.func.count(Verification.id)).where(Verification.result == "valid")) \
-        .scalar_one() == 1
+    assert (
+        db.session.execute(db.select(db.func.count(Verification.id)).where(Verification.result == "valid")).scalar_one()
+        == 1
+    )
 
 
 def test_sharing_someone_elses_certificate_through_the_form_is_refused_plainly(app, ctx, clock, setting, login):
     certificate, partner, _client, _token = setting
     stranger = app.test_client()
     login(stranger, "张三")
-    answer = stranger.post(f"/wallet/{certificate.identifier}/consents", follow_redirects=True,
-                           data={"partner": partner.id, "purpose": "办理许可", "until": "2026-11-30T18:00"})
+    answer = stranger.post(
+        f"/wallet/{certificate.identifier}/consents",
+        follow_redirects=True,
+        data={"partner": partner.id, "purpose": "办理许可", "until": "2026-11-30T18:00"},
+    )
     assert "不是您持有的证照" in answer.get_data(as_text=True)
     assert db.session.execute(db.select(db.func.count(ConsentGrant.id))).scalar_one() == 0

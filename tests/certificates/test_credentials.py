@@ -2,6 +2,7 @@
 reference implementation (`sd-jwt`) verifies, also as a presentation disclosing only the chosen
 fields; and as a W3C VC 2.0 secured with JOSE (checked with jwcrypto). Both name a Bitstring
 Status List entry whose list, fetched alone, shows revocation and suspension."""
+
 from __future__ import annotations
 
 import base64
@@ -46,8 +47,9 @@ def _bit(app, keys, entry: dict) -> int:
     return (bits[index // 8] >> (7 - index % 8)) & 1
 
 
-def test_an_sd_jwt_vc_verifies_with_the_reference_library_and_discloses_only_what_is_chosen(app, ctx, clock, client,
-                                                                                            login):
+def test_an_sd_jwt_vc_verifies_with_the_reference_library_and_discloses_only_what_is_chosen(
+    app, ctx, clock, client, login
+):
     certificate = issue("yyzz")
     login(client, "张三")
     assert "SD-JWT VC" in client.get("/wallet").get_data(as_text=True)
@@ -69,8 +71,10 @@ def test_an_sd_jwt_vc_verifies_with_the_reference_library_and_discloses_only_wha
     shown = SDJWTVerifier(holder.sd_jwt_presentation, issuer_key).get_verified_payload()
     assert shown["business_name"] == DATA["yyzz"]["business_name"] and shown["credit_code"]
     assert "operator_id_number" not in shown and "operator_name" not in shown
-    assert DATA["yyzz"]["operator_id_number"] not in base64.urlsafe_b64decode(
-        holder.sd_jwt_presentation.split("~")[0].split(".")[1] + "==").decode()  # only a salted digest
+    assert (
+        DATA["yyzz"]["operator_id_number"]
+        not in base64.urlsafe_b64decode(holder.sd_jwt_presentation.split("~")[0].split(".")[1] + "==").decode()
+    )  # only a salted digest
 
     # one changed byte of the signed part, or a disclosure the issuer never made: refused
     jwt_part, *rest = issuance.split("~")

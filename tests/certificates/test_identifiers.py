@@ -1,4 +1,5 @@
 """GB/T 36904 electronic licence identifiers."""
+
 from __future__ import annotations
 
 import pytest
@@ -79,8 +80,8 @@ def good() -> str:
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("1.2.156.3005.1." + good()[len(ROOT) + 1:], "start with"),
-        ("2.156.3005.2." + good()[len(ROOT) + 1:], "start with"),
+        ("1.2.156.3005.1." + good()[len(ROOT) + 1 :], "start with"),
+        ("2.156.3005.2." + good()[len(ROOT) + 1 :], "start with"),
         ("", "start with"),
         (ROOT, "start with"),
         (ROOT + f".{TYPE}.{ISSUER}.0000000123.001", "5 parts"),

@@ -6,6 +6,7 @@ The races run in threads, each with its own app context (its own session and con
 on SQLite and on PostgreSQL (DATABASE_URL): on both, the point is that nothing is held while
 the PDF renders, so the second issuer never waits for the first.
 """
+
 from __future__ import annotations
 
 import threading
@@ -79,6 +80,7 @@ def test_a_second_issuer_is_not_held_up_while_the_first_renders(app, clock, monk
 
     def issue():
         from govservice.identity.models import Person
+
         return services.issue("yyzz", db.session.get(Person, holder_id), DATA["yyzz"]).identifier
 
     first, first_outcome = in_thread(app, issue, "first")
@@ -129,8 +131,11 @@ def test_two_issuers_of_one_case_at_once_give_one_certificate(app, clock, monkey
         assert db.session.get(Case, case_id).state == "completed"
         actions = db.session.execute(db.select(CaseEvent.action).where(CaseEvent.case_id == case_id)).scalars()
         assert list(actions).count("complete") == 1
-        audited = db.session.execute(db.select(db.func.count(AuditEntry.id)).where(
-            AuditEntry.action == "certificate.issue", AuditEntry.case_id == case_id)).scalar_one()
+        audited = db.session.execute(
+            db.select(db.func.count(AuditEntry.id)).where(
+                AuditEntry.action == "certificate.issue", AuditEntry.case_id == case_id
+            )
+        ).scalar_one()
         assert audited == 1
 
 
@@ -141,8 +146,10 @@ def test_a_duplicated_task_issues_once(ctx, clock, monkeypatch):
     first = tasks.issue_for_case_task.delay(case_id).result
     again = tasks.issue_for_case_task.delay(case_id).result  # the case is completed: nothing to do
     assert first and again is None
-    assert db.session.execute(db.select(db.func.count(Certificate.id))
-                              .where(Certificate.case_id == case_id)).scalar_one() == 1
+    assert (
+        db.session.execute(db.select(db.func.count(Certificate.id)).where(Certificate.case_id == case_id)).scalar_one()
+        == 1
+    )
 
 
 def test_a_transient_failure_is_tried_again_inline(ctx, clock, monkeypatch):
@@ -203,13 +210,17 @@ def test_fonts_layouts_and_keys_are_loaded_once_not_per_certificate(ctx, clock, 
         def wrapper(*args, **kwargs):
             loads[name] += 1
             return real(*args, **kwargs)
+
         return wrapper
 
     monkeypatch.setattr(ttfonts.TTFont, "__init__", counting("font", ttfonts.TTFont.__init__))
     monkeypatch.setattr(signers.SimpleSigner, "load", counting("signer", signers.SimpleSigner.load))
     monkeypatch.setattr(services, "load_types", counting("types", services.load_types))
-    monkeypatch.setattr(PdfSigningSession, "estimate_signature_container_size",
-                        counting("size estimate", PdfSigningSession.estimate_signature_container_size))
+    monkeypatch.setattr(
+        PdfSigningSession,
+        "estimate_signature_container_size",
+        counting("size estimate", PdfSigningSession.estimate_signature_container_size),
+    )
     holder = person("张三")
     pdfs = [services.pdf_bytes(services.issue("yyzz", holder, DATA["yyzz"])) for _ in range(3)]
     # the layouts were loaded by create_app; the font and the signing key by the first PDF of the
@@ -239,13 +250,17 @@ def test_a_worker_process_is_ready_before_its_first_certificate(app, clock, monk
 def test_a_change_renders_before_it_supersedes(ctx, clock, monkeypatch):
     certificate = services.issue("yyzz", person("张三"), DATA["yyzz"])
     from govservice.certificates import lifecycle
+
     seen = []
     real = pdf.render_certificate_pdf
 
     def render(**kwargs):
-        seen.append((db.session().in_transaction(),
-                     db.session.execute(db.select(Certificate.status).where(Certificate.id == certificate.id))
-                     .scalar_one()))
+        seen.append(
+            (
+                db.session().in_transaction(),
+                db.session.execute(db.select(Certificate.status).where(Certificate.id == certificate.id)).scalar_one(),
+            )
+        )
         db.session.rollback()  # the check's own read must not leave a transaction behind
         return real(**kwargs)
 

@@ -1,5 +1,6 @@
 """An issued certificate's PDF is valid for validators other than the code that signed it, an
 altered one fails, and production signing material comes from configuration."""
+
 import datetime as dt
 import io
 import shutil
@@ -40,7 +41,7 @@ def test_poppler_validates_an_issued_certificate_and_rejects_an_altered_one(ctx,
 
     # one byte inside the signed range, as a forger editing the file would change it
     middle = len(pdf) // 3
-    altered = pdf[:middle] + bytes([pdf[middle] ^ 0x01]) + pdf[middle + 1:]
+    altered = pdf[:middle] + bytes([pdf[middle] ^ 0x01]) + pdf[middle + 1 :]
     assert "Signature is Valid" not in _pdfsig(tmp_path, altered, "altered.pdf")
     ours = signing.validate_pdf(altered, services.pdf_signer().trust_roots)
     assert ours.signed and not ours.valid
@@ -58,25 +59,41 @@ def test_content_added_after_signing_is_reported(ctx, clock):
 
 
 def _write_production_pki(folder, passphrase: bytes):
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     root_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "示例电子证照根CA")])
-    root = (x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name)
-            .public_key(root_key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-            .sign(root_key, hashes.SHA256()))
-    leaf = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "朝阳区电子证照签章")]))
-            .issuer_name(root_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=365))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
-            .sign(root_key, hashes.SHA256()))
+    root = (
+        x509.CertificateBuilder()
+        .subject_name(root_name)
+        .issuer_name(root_name)
+        .public_key(root_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .sign(root_key, hashes.SHA256())
+    )
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "朝阳区电子证照签章")]))
+        .issuer_name(root_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+        .sign(root_key, hashes.SHA256())
+    )
     folder.mkdir()
-    (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                       serialization.BestAvailableEncryption(passphrase)))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(passphrase),
+        )
+    )
     (folder / "cert.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
     (folder / "chain.pem").write_bytes(root.public_bytes(serialization.Encoding.PEM))
     return root
@@ -84,9 +101,13 @@ def _write_production_pki(folder, passphrase: bytes):
 
 def test_production_key_and_chain_come_from_configuration(app, tmp_path, clock):
     root = _write_production_pki(tmp_path / "pki", b"s3cret")
-    config = dict(app.config, SIGNING_KEY_FILE=str(tmp_path / "pki/key.pem"),
-                  SIGNING_CERT_FILE=str(tmp_path / "pki/cert.pem"),
-                  SIGNING_CHAIN_FILE=str(tmp_path / "pki/chain.pem"), SIGNING_KEY_PASSPHRASE="s3cret")
+    config = dict(
+        app.config,
+        SIGNING_KEY_FILE=str(tmp_path / "pki/key.pem"),
+        SIGNING_CERT_FILE=str(tmp_path / "pki/cert.pem"),
+        SIGNING_CHAIN_FILE=str(tmp_path / "pki/chain.pem"),
+        SIGNING_KEY_PASSPHRASE="s3cret",
+    )
     with app.app_context():
         dev_roots = services.pdf_signer().trust_roots
     production = create_app(config)
@@ -99,7 +120,7 @@ def test_production_key_and_chain_come_from_configuration(app, tmp_path, clock):
         # signed with the configured key, time-stamped by the development TSA (TSA_URL unset)
         assert signing.validate_pdf(pdf, [root, *dev_roots]).valid
         assert not signing.validate_pdf(pdf, dev_roots).valid  # not the development CA's
-        assert not signing.validate_pdf(pdf, [root]).valid     # the time-stamp's CA is needed too
+        assert not signing.validate_pdf(pdf, [root]).valid  # the time-stamp's CA is needed too
         published = production.test_client().get("/.well-known/pdf-signing-ca.pem").data
         assert published.startswith(root.public_bytes(serialization.Encoding.PEM))
         assert published.count(b"BEGIN CERTIFICATE") == 2
@@ -109,5 +130,7 @@ def test_half_a_signing_configuration_is_an_error(app, tmp_path):
     with pytest.raises(RuntimeError, match="SIGNING_KEY_FILE and SIGNING_CERT_FILE"):
         services.signing_material({"SIGNING_KEY_FILE": str(tmp_path / "key.pem")}, str(tmp_path / "dev"))
     with pytest.raises(FileNotFoundError):
-        services.signing_material({"SIGNING_KEY_FILE": str(tmp_path / "key.pem"),
-                                   "SIGNING_CERT_FILE": str(tmp_path / "cert.pem")}, str(tmp_path / "dev"))
+        services.signing_material(
+            {"SIGNING_KEY_FILE": str(tmp_path / "key.pem"), "SIGNING_CERT_FILE": str(tmp_path / "cert.pem")},
+            str(tmp_path / "dev"),
+        )

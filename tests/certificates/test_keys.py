@@ -1,5 +1,6 @@
 """Key rotation keeps old certificates verifiable through the published JWKS; tokens signed by a
 key that is not published, or naming an unknown kid, are forged: counted, and nothing written per request."""
+
 import base64
 import json
 
@@ -59,8 +60,13 @@ def test_a_forgers_key_under_our_kid_is_forged(ctx, clock, tmp_path):
     rogue = tokens.TokenKeyStore(tmp_path / "rogue")
     rogue.ensure_key()
     from joserfc import jwt
-    forged = jwt.encode({"alg": "ES256", "kid": kid}, ctx.extensions["token_keys"].verify(genuine.token),
-                        rogue._keys()[0].private, algorithms=["ES256"])
+
+    forged = jwt.encode(
+        {"alg": "ES256", "kid": kid},
+        ctx.extensions["token_keys"].verify(genuine.token),
+        rogue._keys()[0].private,
+        algorithms=["ES256"],
+    )
     before = refused_count("bad_signature")
     assert verification.verify_token(forged, channel="page", verifier="t") == ("forged", None)
     assert refused_count("bad_signature") == before + 1
@@ -94,8 +100,11 @@ def test_bad_tokens_answer_forged_are_counted_and_write_nothing(app, ctx, clock)
         text = page.get_data(as_text=True)
         assert "核验结果：无效（伪造或被篡改）" in text and genuine.identifier not in text and "张*" not in text, name
     verification.flush()
-    assert {reason: refused_count(reason) - n for reason, n in before.items()} == \
-        {"bad_signature": 1, "unknown_kid": 1, "malformed": 1}
+    assert {reason: refused_count(reason) - n for reason, n in before.items()} == {
+        "bad_signature": 1,
+        "unknown_kid": 1,
+        "malformed": 1,
+    }
     # no row per forged request: neither a verification nor an audit entry
     assert db.session.execute(db.select(db.func.count(Verification.id))).scalar_one() == 0
     assert db.session.execute(db.select(db.func.count(AuditEntry.id))).scalar_one() == audited

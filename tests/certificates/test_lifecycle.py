@@ -1,5 +1,6 @@
 """The issuing department suspends, resumes, revokes and changes certificates; expiry is
 honoured; the public page answers each at once, and each decision is recorded."""
+
 import pytest
 
 from govservice.audit.models import AuditEntry
@@ -117,6 +118,7 @@ def person_of_gaj():
     """An officer of 公安分局 (the residence permit's issuer)."""
     from govservice.catalog import services as catalog
     from govservice.identity.models import StaffAssignment
+
     officer = person("赵敏")
     department = catalog.department("gaj")
     if "officer" not in officer.roles(department.id):
@@ -131,25 +133,33 @@ def test_the_officer_desk_suspends_changes_and_shows_the_history(app, ctx, clien
     desk = client.get("/review/certificates").get_data(as_text=True)
     assert certificate.identifier in desk and "暂停原因" in desk and "吊销原因" in desk
 
-    refused = client.post(f"/review/certificates/{certificate.identifier}/suspend", data={"reason": ""},
-                          follow_redirects=True)
+    refused = client.post(
+        f"/review/certificates/{certificate.identifier}/suspend", data={"reason": ""}, follow_redirects=True
+    )
     assert "请填写原因" in refused.get_data(as_text=True)
     assert db.session.get(Certificate, certificate.id).status == "valid"
 
-    done = client.post(f"/review/certificates/{certificate.identifier}/suspend", data={"reason": "责令整改"},
-                       follow_redirects=True).get_data(as_text=True)
+    done = client.post(
+        f"/review/certificates/{certificate.identifier}/suspend", data={"reason": "责令整改"}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "已暂停" in done and "恢复理由" in done
     client.post(f"/review/certificates/{certificate.identifier}/resume", data={"reason": "整改完毕"})
 
     form = client.get(f"/review/certificates/{certificate.identifier}/change").get_data(as_text=True)
     assert 'name="field_premises"' in form and "北京市朝阳区示例路20号1层101" in form
     fields = {f"field_{k}": v for k, v in certificate.data.items()}
-    missing_reason = client.post(f"/review/certificates/{certificate.identifier}/change",
-                                 data=dict(fields, field_premises="北京市朝阳区示例路22号"))
-    assert missing_reason.status_code == 400 and 'aria-describedby="reason-error"' in missing_reason.get_data(as_text=True)
-    changed = client.post(f"/review/certificates/{certificate.identifier}/change",
-                          data=dict(fields, field_premises="北京市朝阳区示例路22号", reason="经营场所变更"),
-                          follow_redirects=True).get_data(as_text=True)
+    missing_reason = client.post(
+        f"/review/certificates/{certificate.identifier}/change",
+        data=dict(fields, field_premises="北京市朝阳区示例路22号"),
+    )
+    assert missing_reason.status_code == 400 and 'aria-describedby="reason-error"' in missing_reason.get_data(
+        as_text=True
+    )
+    changed = client.post(
+        f"/review/certificates/{certificate.identifier}/change",
+        data=dict(fields, field_premises="北京市朝阳区示例路22号", reason="经营场所变更"),
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert "已换发新版本证照" in changed and "被新版本替代" in changed and "暂停" in changed
 
 
@@ -157,7 +167,10 @@ def test_another_departments_officer_cannot_open_the_change_form(app, ctx, clien
     certificate = issue("spjyxkz")
     login(client, "陈静")
     assert client.get(f"/review/certificates/{certificate.identifier}/change").status_code == 403
-    answer = client.post(f"/review/certificates/{certificate.identifier}/revoke", data={"reason": "越权", "confirmed": "1"},
-                         follow_redirects=True)
+    answer = client.post(
+        f"/review/certificates/{certificate.identifier}/revoke",
+        data={"reason": "越权", "confirmed": "1"},
+        follow_redirects=True,
+    )
     assert "发证部门" in answer.get_data(as_text=True)
     assert db.session.get(Certificate, certificate.id).status == "valid"

@@ -7,6 +7,7 @@ The validators are pyHanko's AdES validator (ETSI EN 319 102-1, at a validation 
 after a one-hour signing certificate expired) and poppler's pdfsig (NSS) with the development
 root trusted in an NSS database, run at the faked later time with libfaketime.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,7 +31,8 @@ from ..factories import person as staff
 
 needs_nss = pytest.mark.skipif(
     not (shutil.which("pdfsig") and shutil.which("certutil") and shutil.which("faketime")),
-    reason="pdfsig, certutil and faketime are needed (apt-get install poppler-utils libnss3-tools faketime; .ci/run does)")
+    reason="pdfsig, certutil and faketime are needed (apt-get install poppler-utils libnss3-tools faketime; .ci/run does)",  # noqa: E501
+)
 
 LATER = dt.timedelta(days=2)  # the validation time: two days after now, the signing certificate lives one hour
 
@@ -51,27 +53,36 @@ def tsa(short_pki):
 
 
 def _http_stamper(url, folder):
-    return timestamps.timestamper({"TSA_URL": url, "TSA_TIMEOUT": 2,
-                                   "TSA_CA_FILE": str(folder / signing.DEV_ROOT_CERT_FILE)}, str(folder))
+    return timestamps.timestamper(
+        {"TSA_URL": url, "TSA_TIMEOUT": 2, "TSA_CA_FILE": str(folder / signing.DEV_ROOT_CERT_FILE)}, str(folder)
+    )
 
 
 @pytest.fixture(scope="module")
 def signed(short_pki, tsa):
     """One certificate page, signed B-LTA through the HTTP TSA, and the same page signed B-B."""
     folder, material = short_pki
-    page = pdf.render_certificate_pdf(title="营业执照", subtitle=None, rows=[("名称", "北京市朝阳区张三便利店")],
-                                      identifier="TEST-LTA", issuer_name="朝阳区市场监督管理局",
-                                      issued_on="2026年12月01日", valid_until="长期",
-                                      verify_url="http://localhost/v/test", font=pdf.find_cjk_font(None))
-    lta = signing.sign_pdf(page, material, reason="签发营业执照", location="http://localhost",
-                           timestamper=_http_stamper(tsa, folder))
+    page = pdf.render_certificate_pdf(
+        title="营业执照",
+        subtitle=None,
+        rows=[("名称", "北京市朝阳区张三便利店")],
+        identifier="TEST-LTA",
+        issuer_name="朝阳区市场监督管理局",
+        issued_on="2026年12月01日",
+        valid_until="长期",
+        verify_url="http://localhost/v/test",
+        font=pdf.find_cjk_font(None),
+    )
+    lta = signing.sign_pdf(
+        page, material, reason="签发营业执照", location="http://localhost", timestamper=_http_stamper(tsa, folder)
+    )
     basic = signing.sign_pdf(page, material, reason="签发营业执照", location="http://localhost")
     return lta, basic
 
 
 def _altered(data: bytes) -> bytes:
     middle = len(data) // 3  # inside the first signature's signed range
-    return data[:middle] + bytes([data[middle] ^ 0x01]) + data[middle + 1:]
+    return data[:middle] + bytes([data[middle] ^ 0x01]) + data[middle + 1 :]
 
 
 def test_pyhanko_validates_the_long_term_signature_after_the_signing_certificate_expired(short_pki, signed):
@@ -95,8 +106,7 @@ def test_the_pdf_carries_the_time_stamp_and_the_crl(short_pki, signed):
     reader = PdfFileReader(io.BytesIO(lta))
     dss = reader.root["/DSS"]
     assert len(dss["/CRLs"]) >= 1 and len(dss["/Certs"]) >= 2
-    assert [s.sig_object["/SubFilter"] for s in reader.embedded_signatures] == ["/ETSI.CAdES.detached",
-                                                                                "/ETSI.RFC3161"]
+    assert [s.sig_object["/SubFilter"] for s in reader.embedded_signatures] == ["/ETSI.CAdES.detached", "/ETSI.RFC3161"]
     report = signing.validate_pdf(lta, short_pki[1].trust_roots)
     assert report.valid and not report.modified_after_signing, report.summary
 
@@ -105,8 +115,11 @@ def _nss_db(tmp_path, root_pem):
     db_dir = tmp_path / "nss"
     db_dir.mkdir()
     subprocess.run(["certutil", "-N", "-d", f"sql:{db_dir}", "--empty-password"], check=True, timeout=30)
-    subprocess.run(["certutil", "-A", "-d", f"sql:{db_dir}", "-n", "govservice-dev-root", "-t", "C,C,C",
-                    "-i", str(root_pem)], check=True, timeout=30)
+    subprocess.run(
+        ["certutil", "-A", "-d", f"sql:{db_dir}", "-n", "govservice-dev-root", "-t", "C,C,C", "-i", str(root_pem)],
+        check=True,
+        timeout=30,
+    )
     return db_dir
 
 
@@ -143,6 +156,7 @@ def test_pdfsig_accepts_the_signature_now_and_after_expiry_and_rejects_an_altere
 
 def test_the_development_tsa_answers_rfc_3161_and_refuses_garbage(tsa):
     from pyhanko.sign.timestamps.api import TimeStamper
+
     nonce, query = TimeStamper().request_cms(b"\x00" * 32, "sha256")
     answer = requests.post(tsa, data=query.dump(), headers={"Content-Type": timestamps.QUERY_TYPE}, timeout=5)
     assert answer.headers["Content-Type"] == timestamps.REPLY_TYPE
@@ -172,6 +186,7 @@ def test_a_tsa_that_does_not_answer_holds_the_certificate_until_a_later_run(ctx,
     ctx.extensions["pdf_timestamper"] = _http_stamper(f"http://127.0.0.1:{_closed_port()}/", folder)
     case = in_review_case()
     from govservice.cases import services as cases
+
     cases.decide(case.id, staff("刘洋"), case.version, approve=True, opinion="准予登记")  # no error for the officer
 
     assert db.session.get(Case, case.id).state == "approved"
@@ -191,6 +206,7 @@ def test_a_tsa_that_does_not_answer_holds_the_certificate_until_a_later_run(ctx,
 
 def test_a_worker_starts_while_the_tsa_is_down(ctx, short_pki, caplog):
     from govservice.certificates import issuance
+
     ctx.extensions["pdf_timestamper"] = _http_stamper(f"http://127.0.0.1:{_closed_port()}/", short_pki[0])
     issuance.warm_up()  # no exception: the worker comes up, its issuances retry the TSA
     assert "warm-up without the TSA" in caplog.text

@@ -1,6 +1,7 @@
 """免提交: a held certificate named in an application is checked at acceptance; an unusable one
 (revoked, suspended, superseded, expired, someone else's, unknown) is refused with a clear
 reason, and every check is logged where the holder sees it."""
+
 import pytest
 
 from govservice.certificates import lifecycle, services
@@ -22,9 +23,15 @@ def test_a_valid_certificate_of_the_applicant_is_usable(ctx, clock):
     assert logged.verifier == "受理审查（办件 11010520261123000001）" and logged.purpose == "免提交材料核验"
 
 
-@pytest.mark.parametrize(("decision", "label"), [
-    ("revoke", "已吊销"), ("suspend", "已暂停"), ("supersede", "已被新证替代"), ("expire", "已过期"),
-])
+@pytest.mark.parametrize(
+    ("decision", "label"),
+    [
+        ("revoke", "已吊销"),
+        ("suspend", "已暂停"),
+        ("supersede", "已被新证替代"),
+        ("expire", "已过期"),
+    ],
+)
 def test_an_unusable_certificate_is_refused_with_its_status(ctx, clock, decision, label):
     certificate = issue("jzz")
     officer = person("刘洋")
@@ -33,6 +40,7 @@ def test_an_unusable_certificate_is_refused_with_its_status(ctx, clock, decision
     else:
         from govservice.catalog import services as catalog
         from govservice.identity.models import StaffAssignment
+
         db.session.add(StaffAssignment(person=officer, role="officer", department=catalog.department("gaj")))
         db.session.commit()
         if decision == "supersede":
@@ -44,8 +52,9 @@ def test_an_unusable_certificate_is_refused_with_its_status(ctx, clock, decision
     checks = services.check_held_materials([certificate.identifier], person("李娜"))
     assert services.refusal_message(checks) == reason
     assert db.session.execute(db.select(Verification.result)).scalar_one() == services.status_of(certificate)
-    assert services.usable_certificates(person("李娜")) == ([] if decision != "supersede" else
-                                                           [_successor(certificate)])
+    assert services.usable_certificates(person("李娜")) == (
+        [] if decision != "supersede" else [_successor(certificate)]
+    )
 
 
 def _successor(certificate):

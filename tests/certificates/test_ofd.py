@@ -1,6 +1,7 @@
 """OFD (GB/T 33190): the wallet offers every certificate as OFD, read by an independent parser
 (ofdkit, from PyPI), with the Chinese font embedded and a QR that leads to the certificate; a
 package with one changed byte is refused by the parser."""
+
 from __future__ import annotations
 
 import io
@@ -31,8 +32,13 @@ def test_the_wallet_downloads_an_ofd_with_the_font_embedded(app, ctx, clock, cli
         [page] = document.pages
         assert (round(page.width), round(page.height)) == (210, 297)
         text = document.text()
-    for value in (DATA["yyzz"]["business_name"], DATA["yyzz"]["credit_code"], certificate.issuer.name, "扫码核验",
-                  certificate.identifier):
+    for value in (
+        DATA["yyzz"]["business_name"],
+        DATA["yyzz"]["credit_code"],
+        certificate.issuer.name,
+        "扫码核验",
+        certificate.identifier,
+    ):
         assert value in text.replace("\n", ""), value
 
     # the font the page names is in the package, a real TrueType font with every glyph drawn
@@ -61,8 +67,12 @@ def _reference_in(content: str, app) -> str:
 
     import zxingcpp
     from PIL import Image, ImageDraw
-    path = re.search(r'CTM="([\d.]+) 0 0 [\d.]+ [\d.]+ [\d.]+"><ofd:FillColor Value="0 0 0"/><ofd:AbbreviatedData>'
-                     r"([^<]+)</ofd:AbbreviatedData>", content)
+
+    path = re.search(
+        r'CTM="([\d.]+) 0 0 [\d.]+ [\d.]+ [\d.]+"><ofd:FillColor Value="0 0 0"/><ofd:AbbreviatedData>'
+        r"([^<]+)</ofd:AbbreviatedData>",
+        content,
+    )
     runs = re.findall(r"M (\d+) (\d+) L (\d+) \d+", path.group(2))
     side = max(int(row) for _, row, _ in runs) + 1
     scale = 6
@@ -74,14 +84,15 @@ def _reference_in(content: str, app) -> str:
     [decoded] = zxingcpp.read_barcodes(image)
     prefix = app.config["PUBLIC_URL"] + "/r/"
     assert decoded.text.startswith(prefix)
-    return decoded.text[len(prefix):]
+    return decoded.text[len(prefix) :]
 
 
 def test_an_altered_ofd_is_refused_by_the_parser(ctx, clock):
     from govservice.certificates import documents
+
     package = documents.ofd_bytes(issue("spjyxkz"))
     start = package.index(b"Doc_0/Pages/Page_0/Content.xml") + 40  # inside the page's compressed content
-    altered = package[:start] + bytes([package[start] ^ 0xFF]) + package[start + 1:]
+    altered = package[:start] + bytes([package[start] ^ 0xFF]) + package[start + 1 :]
     with ofdkit.open(package) as document:
         assert document.pages[0].text()
     with pytest.raises(ofdkit.OFDError, match="Bad CRC-32|Error -3"):  # the page's checksum no longer matches

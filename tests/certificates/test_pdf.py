@@ -1,4 +1,5 @@
 """Tests for govservice.certificates.pdf (certificate rendering)."""
+
 from __future__ import annotations
 
 import io
@@ -117,7 +118,15 @@ def test_certificate_embeds_font_and_carries_text_and_metadata():
     assert all("+" in str(d["/FontName"]) for d in cjk)
 
     text = extracted_text(reader)
-    for expected in ("营业执照", IDENTIFIER, "上海示例科技有限公司", "上海市市场监督管理局", "扫码核验", "有效期至", "长期"):
+    for expected in (
+        "营业执照",
+        IDENTIFIER,
+        "上海示例科技有限公司",
+        "上海市市场监督管理局",
+        "扫码核验",
+        "有效期至",
+        "长期",
+    ):
         assert expected in text
     # the long business scope is wrapped over several lines but fully present
     assert "一般项目" in text and "自主开展经营活动" in text

@@ -1,4 +1,5 @@
 """Issuance on approval, verification statuses, revocation rights."""
+
 from datetime import timedelta
 
 import pytest
@@ -25,6 +26,7 @@ def test_approval_issues_a_signed_certificate_and_completes_the_case(ctx, clock)
     data = certificate.data
     assert data["business_name"] == "北京市朝阳区张三便利店" and data["registered_on"] == "2026-11-23"
     from stdnum.cn import uscc
+
     assert uscc.is_valid(data["credit_code"]) and data["credit_code"].startswith("92110105")
     pdf = services.pdf_bytes(certificate)
     report = signing.validate_pdf(pdf, services.pdf_signer().trust_roots)
@@ -32,13 +34,19 @@ def test_approval_issues_a_signed_certificate_and_completes_the_case(ctx, clock)
     claims = ctx.extensions["token_keys"].verify(certificate.token)
     assert claims["cid"] == certificate.identifier and claims["sub"] == "张*"
     import hashlib
+
     assert claims["sha256"] == hashlib.sha256(pdf).hexdigest()
 
 
 def test_two_certificates_get_distinct_serials(ctx, clock):
     first, second = _approved(), _approved()
-    assert identifiers.parse_identifier(first.identifier).serial != identifiers.parse_identifier(second.identifier).serial
-    assert db.session.get(cases.Case, first.case_id).form_data != {} and first.data["credit_code"] != second.data["credit_code"]
+    assert (
+        identifiers.parse_identifier(first.identifier).serial != identifiers.parse_identifier(second.identifier).serial
+    )
+    assert (
+        db.session.get(cases.Case, first.case_id).form_data != {}
+        and first.data["credit_code"] != second.data["credit_code"]
+    )
 
 
 def test_each_status_is_answered_and_logged(ctx, clock):
@@ -97,6 +105,7 @@ def test_the_jwks_publishes_public_keys_only(client):
 def test_generated_credit_codes_and_licence_numbers_are_well_formed(ctx):
     from stdnum.cn import uscc
     from stdnum.iso7064 import mod_11_10
+
     for serial in (1, 35, 36 * 36 + 18, 99999999):
         code = services._individual_business_credit_code(serial)
         assert uscc.is_valid(code) and code.startswith("92110105"), code

@@ -1,6 +1,7 @@
 """The printed QR: a short signed reference that a phone reads from a 150-dpi image of the page,
 that verifies offline against the published JWKS alone, and leads to the public page; an altered
 or foreign reference is refused."""
+
 from __future__ import annotations
 
 import shutil
@@ -14,16 +15,22 @@ from govservice.certificates import lifecycle, services, shortref
 from ..factories import person as staff
 from .helpers import issue
 
-needs_pdftoppm = pytest.mark.skipif(shutil.which("pdftoppm") is None,
-                                    reason="pdftoppm not found: install poppler-utils (apt-get install poppler-utils)")
+needs_pdftoppm = pytest.mark.skipif(
+    shutil.which("pdftoppm") is None, reason="pdftoppm not found: install poppler-utils (apt-get install poppler-utils)"
+)
 
 
 def _scan_printed_page(tmp_path, pdf: bytes) -> list[str]:
     """What a phone reads off the printed page: poppler renders it at 150 dpi, zxing-cpp decodes."""
     import zxingcpp
+
     (tmp_path / "certificate.pdf").write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-png", "-r", "150", "-singlefile", str(tmp_path / "certificate.pdf"),
-                    str(tmp_path / "page")], check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "150", "-singlefile", str(tmp_path / "certificate.pdf"), str(tmp_path / "page")],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     with Image.open(tmp_path / "page.png") as image:
         return [r.text for r in zxingcpp.read_barcodes(image.convert("L")) if r.format == zxingcpp.BarcodeFormat.QRCode]
 
@@ -34,7 +41,7 @@ def test_the_printed_qr_is_short_scans_from_150_dpi_and_verifies_offline(app, ct
     [text] = _scan_printed_page(tmp_path, services.pdf_bytes(certificate))
     prefix = "http://localhost/r/"
     assert text.startswith(prefix)
-    reference = text[len(prefix):]
+    reference = text[len(prefix) :]
     assert len(reference) <= 120 and len(text) <= 140, (len(reference), text)
 
     # offline: nothing but the published key document
@@ -68,13 +75,19 @@ def test_an_altered_or_foreign_reference_is_refused(app, ctx, clock, tmp_path):
     other_serial = body.replace(".25.", ".26.")  # serial 77 is 25 in base 36: the number changed, not the signature
     assert other_serial != body
     flipped = signature[:10] + ("A" if signature[10] != "A" else "B") + signature[11:]
-    for altered, reason in ((f"{other_serial}.{signature}", "bad_signature"), (f"{body}.{flipped}", "bad_signature"),
-                            ("yyzz.scjgj.25.1", "malformed"), ("<script>", "malformed"), ("", "malformed")):
+    for altered, reason in (
+        (f"{other_serial}.{signature}", "bad_signature"),
+        (f"{body}.{flipped}", "bad_signature"),
+        ("yyzz.scjgj.25.1", "malformed"),
+        ("<script>", "malformed"),
+        ("", "malformed"),
+    ):
         with pytest.raises(shortref.ReferenceError) as refused:
             shortref.verify_with_jwks(altered, jwks)
         assert refused.value.reason == reason
     # a key the platform never published (another issuer's, or a forger's)
     from govservice.certificates.tokens import TokenKeyStore
+
     foreign = shortref.make(TokenKeyStore(tmp_path / "keys"), "yyzz", "scjgj", 77, 1)
     with pytest.raises(shortref.ReferenceError):
         shortref.verify_with_jwks(foreign, jwks)
@@ -92,6 +105,7 @@ def test_the_public_page_shows_a_business_s_registration_facts_and_masks_a_perso
     business = issue("spjyxkz")
     page = client.get(f"/v/{business.token}").get_data(as_text=True)
     from .helpers import DATA
+
     for fact in ("北京朝阳示例餐饮有限公司", "91110105MA01EFGH30", "王五", "JY21101050098765"):
         assert fact in page, fact
     assert "热食类食品制售" not in page  # the rest of the licence stays for the holder's consent

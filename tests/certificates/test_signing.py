@@ -1,4 +1,5 @@
 """Tests for govservice.certificates.signing (PAdES signing and validation)."""
+
 from __future__ import annotations
 
 import io
@@ -10,9 +11,9 @@ import subprocess
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from pypdf import PdfReader
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 

@@ -1,4 +1,5 @@
 """The QR token and its key store: pure library, no Flask app."""
+
 from __future__ import annotations
 
 import base64
@@ -47,7 +48,7 @@ def unb64(seg: str) -> bytes:
 def flip_char(segment: str, index: int) -> str:
     """Replace one base64url character by another of the alphabet."""
     c = segment[index]
-    return segment[:index] + ("B" if c != "B" else "C") + segment[index + 1:]
+    return segment[:index] + ("B" if c != "B" else "C") + segment[index + 1 :]
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """Certificate types loaded from licenses/*.toml."""
+
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -73,8 +74,15 @@ def test_shipped_type_details():
     assert yyzz.name == "营业执照" and yyzz.holder_kind == "person" and yyzz.issuer_department == "scjgj"
     assert yyzz.validity.is_long_term
     assert list(yyzz.field_names) == [
-        "credit_code", "business_name", "business_type", "operator_name", "operator_id_number",
-        "composition", "address", "scope", "registered_on",
+        "credit_code",
+        "business_name",
+        "business_type",
+        "operator_name",
+        "operator_id_number",
+        "composition",
+        "address",
+        "scope",
+        "registered_on",
     ]
     assert yyzz.masked_fields == {"operator_name", "operator_id_number"}
     assert yyzz.field("credit_code").label == "统一社会信用代码"
@@ -106,8 +114,8 @@ def test_validity_expiry():
     assert Validity().expires(date(2024, 1, 1)) is None
     assert Validity(years=5).expires(date(2024, 2, 29)) == date(2029, 2, 28)
     assert Validity(years=4).expires(date(2024, 2, 29)) == date(2028, 2, 29)
-    issued = datetime(2025, 3, 1, 8, 30, tzinfo=timezone.utc)
-    assert Validity(days=90).expires(issued) == datetime(2025, 5, 30, 8, 30, tzinfo=timezone.utc)
+    issued = datetime(2025, 3, 1, 8, 30, tzinfo=UTC)
+    assert Validity(days=90).expires(issued) == datetime(2025, 5, 30, 8, 30, tzinfo=UTC)
     assert Validity().describe() == "长期" and Validity(years=5).describe() == "5年"
 
 
@@ -165,7 +173,7 @@ def test_missing_required_key(tmp_path, key):
 def test_missing_fields_and_layout(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    no_fields = GOOD[: GOOD.index("[[fields]]")] + GOOD[GOOD.index("[layout]"):]
+    no_fields = GOOD[: GOOD.index("[[fields]]")] + GOOD[GOOD.index("[layout]") :]
     expect_error(tmp_path / "a", no_fields, "fields")
     no_layout = GOOD[: GOOD.index("[layout]")]
     expect_error(tmp_path / "b", no_layout, "layout")
@@ -178,8 +186,12 @@ def test_unknown_holder_kind(tmp_path):
 
 def test_duplicate_code(tmp_path):
     write(tmp_path, "a.toml", GOOD)
-    err = expect_error(tmp_path, GOOD.replace('licence_type_code = "XDEMO001"', 'licence_type_code = "XDEMO002"'),
-                       "code", name="b.toml")
+    err = expect_error(
+        tmp_path,
+        GOOD.replace('licence_type_code = "XDEMO001"', 'licence_type_code = "XDEMO002"'),
+        "code",
+        name="b.toml",
+    )
     assert "duplicate" in str(err) and "a.toml" in str(err)
 
 
@@ -216,8 +228,9 @@ def test_unknown_key_in_field(tmp_path):
 
 
 def test_unknown_top_level_key(tmp_path):
-    expect_error(tmp_path, GOOD.replace('name_en = "Demo Certificate"', 'name_en = "Demo Certificate"\ncolour = "red"'),
-                 "colour")
+    expect_error(
+        tmp_path, GOOD.replace('name_en = "Demo Certificate"', 'name_en = "Demo Certificate"\ncolour = "red"'), "colour"
+    )
 
 
 @pytest.mark.parametrize(
@@ -246,13 +259,17 @@ def test_bad_code(tmp_path, code):
 
 @pytest.mark.parametrize("code", ["X.DEMO", "xdemo", "X DEMO", ""])
 def test_bad_licence_type_code(tmp_path, code):
-    expect_error(tmp_path, GOOD.replace('licence_type_code = "XDEMO001"', f'licence_type_code = "{code}"'),
-                 "licence_type_code")
+    expect_error(
+        tmp_path, GOOD.replace('licence_type_code = "XDEMO001"', f'licence_type_code = "{code}"'), "licence_type_code"
+    )
 
 
 def test_layout_row_not_a_field(tmp_path):
-    err = expect_error(tmp_path, GOOD.replace('rows = ["credit_code", "legal_representative"]',
-                                              'rows = ["credit_code", "nickname"]'), "layout.rows")
+    err = expect_error(
+        tmp_path,
+        GOOD.replace('rows = ["credit_code", "legal_representative"]', 'rows = ["credit_code", "nickname"]'),
+        "layout.rows",
+    )
     assert "nickname" in str(err)
 
 

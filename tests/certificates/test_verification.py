@@ -1,5 +1,6 @@
 """Verification on the hot path: the status snapshot and its invalidation across instances, the
 queued log (exactly once), forgeries that cost no database work, and Redis down."""
+
 import json
 import os
 
@@ -15,8 +16,10 @@ from govservice.extensions import db
 from ..factories import verifications_audited
 from .helpers import issue, person
 
-needs_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"),
-                                 reason="the snapshot cache and the queue live in Redis (the PostgreSQL + Redis run)")
+needs_redis = pytest.mark.skipif(
+    not os.environ.get("REDIS_URL"),
+    reason="the snapshot cache and the queue live in Redis (the PostgreSQL + Redis run)",
+)
 
 
 def _count(model):
@@ -69,8 +72,9 @@ def test_queued_verifications_land_once_even_when_a_drainer_died_before_trimming
     assert verification.flush() == 3  # the next one drains the same entries ...
     assert _count(Verification) == 3  # ... and they are there once, vouched for once
     assert verifications_audited() == 3
-    entry = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "certificate.verifications")) \
-        .scalar_one()
+    entry = db.session.execute(
+        db.select(AuditEntry).where(AuditEntry.action == "certificate.verifications")
+    ).scalar_one()
     rows = db.session.execute(db.select(Verification)).scalars().all()
     assert entry.detail["sha256"] == verification.batch_digest(rows)
     assert verification.pending() == 0
@@ -117,8 +121,10 @@ class TestRedisDown:
         lifecycle.revoke(certificate.id, person("刘洋"), "吊销")
         page = app.test_client().get(f"/v/{certificate.token}")
         assert "核验结果：已吊销" in page.get_data(as_text=True)
-        assert db.session.execute(db.select(Verification.result).order_by(Verification.id)).scalars().all() \
-            == ["valid", "revoked"]
+        assert db.session.execute(db.select(Verification.result).order_by(Verification.id)).scalars().all() == [
+            "valid",
+            "revoked",
+        ]
 
 
 @needs_redis

@@ -1,5 +1,6 @@
 """我的证照: the wallet lists a holder's certificates (a business's for its representative and
 agents), downloads the PDF, shows the QR, and lists every verification; the demo fills it."""
+
 from datetime import timedelta
 
 import pytest
@@ -27,7 +28,9 @@ def test_the_wallet_shows_a_qr_that_leads_to_the_verification_page(app, ctx, cli
         [decoded] = zxingcpp.read_barcodes(picture.convert("L"))
     assert decoded.text == f"http://localhost/v/{certificate.token}"
     # scanning it: the public page, logged, and then listed in the wallet
-    assert "核验结果：有效" in app.test_client().get(decoded.text.replace("http://localhost", "")).get_data(as_text=True)
+    assert "核验结果：有效" in app.test_client().get(decoded.text.replace("http://localhost", "")).get_data(
+        as_text=True
+    )
     assert "扫码核验" in client.get("/wallet").get_data(as_text=True)
 
 
@@ -44,12 +47,20 @@ def test_only_the_holder_downloads_or_sees_the_qr(app, ctx, clock, login):
 
 def test_a_business_certificate_is_in_its_representatives_and_agents_wallets(ctx, clock):
     wang, qian, zhang = person("王五"), person("钱七"), person("张三")
-    enterprise = Enterprise(uscc="91110105MA01TEXT3Q", name="北京朝阳测试餐饮有限公司", status="active",
-                            legal_representative=wang)
+    enterprise = Enterprise(
+        uscc="91110105MA01TEXT3Q", name="北京朝阳测试餐饮有限公司", status="active", legal_representative=wang
+    )
     db.session.add(enterprise)
     now = clock.now()
-    grant = AgentGrant(enterprise=enterprise, agent=qian, granted_by=wang, all_items=True, item_codes=[],
-                       valid_from=now - timedelta(days=1), valid_until=now + timedelta(days=30))
+    grant = AgentGrant(
+        enterprise=enterprise,
+        agent=qian,
+        granted_by=wang,
+        all_items=True,
+        item_codes=[],
+        valid_from=now - timedelta(days=1),
+        valid_until=now + timedelta(days=30),
+    )
     db.session.add(grant)
     db.session.commit()
     certificate = services.issue("spjyxkz", qian, DATA["spjyxkz"], enterprise=enterprise)

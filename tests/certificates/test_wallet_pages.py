@@ -1,5 +1,6 @@
 """The wallet at scale (issue 9): each certificate shows its latest few uses inline, the rest
 on pages of their own; the page's statements do not grow with the certificates' uses."""
+
 import re
 
 from sqlalchemy import event
@@ -22,7 +23,7 @@ def test_the_latest_uses_are_inline_and_the_rest_on_their_own_pages(app, ctx, cl
     login(client, "张三")
     wallet = client.get("/wallet").get_data(as_text=True)
     shown = re.findall(r"<td>某银行(\d)</td>", wallet)
-    assert shown == ["4", "3", "2"]                                       # newest first, three of them
+    assert shown == ["4", "3", "2"]  # newest first, three of them
     link = f"/wallet/{certificate.identifier}/verifications"
     assert f'<a href="{link}">查看全部用证记录' in wallet
     app.config["PAGE_SIZE"] = 2

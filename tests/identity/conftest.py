@@ -1,5 +1,6 @@
 """Fixtures of the identity tests: a second live development provider (another issuer, key,
 client secret and subjects, the same people), and the scriptable stub provider."""
+
 from __future__ import annotations
 
 import socket
@@ -27,8 +28,9 @@ def idp2(tmp_path_factory):
     port = _free_port()
     issuer = f"http://127.0.0.1:{port}"
     server, thread = serve_in_thread(create_idp_app(issuer, instance, subject_prefix="gov2-"), "127.0.0.1", port)
-    yield SimpleNamespace(issuer=issuer,
-                          client_secret=instance_secret(instance, "devidp_client_secret", "DEV_IDP_CLIENT_SECRET"))
+    yield SimpleNamespace(
+        issuer=issuer, client_secret=instance_secret(instance, "devidp_client_secret", "DEV_IDP_CLIENT_SECRET")
+    )
     server.shutdown()
     thread.join(timeout=5)
 
@@ -46,5 +48,10 @@ def devidp_spec(issuer: str, secret: str, title: str = "开发用身份提供方
 
 
 def stub_spec(stub: StubProvider, **extra) -> dict:
-    return {"title": "测试身份提供方", "issuer": stub.issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-            **extra}
+    return {
+        "title": "测试身份提供方",
+        "issuer": stub.issuer,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        **extra,
+    }

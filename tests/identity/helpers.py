@@ -1,4 +1,5 @@
 """Helpers for the identity tests: providers files, logging in through the stub provider."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -47,16 +48,24 @@ def count(app, model, *where) -> int:
 
 def audit_actions(app, prefix: str = "") -> list[str]:
     from govservice.audit.models import AuditEntry
+
     with app.app_context():
-        return [a for (a,) in db.session.execute(db.select(AuditEntry.action).order_by(AuditEntry.id))
-                if a.startswith(prefix)]
+        return [
+            a
+            for (a,) in db.session.execute(db.select(AuditEntry.action).order_by(AuditEntry.id))
+            if a.startswith(prefix)
+        ]
 
 
 def audit_entries(app, action: str) -> list:
     from govservice.audit.models import AuditEntry
+
     with app.app_context():
-        rows = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == action)
-                                  .order_by(AuditEntry.id)).scalars().all()
+        rows = (
+            db.session.execute(db.select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id))
+            .scalars()
+            .all()
+        )
         return [(r.actor_id, r.subject, dict(r.detail)) for r in rows]
 
 

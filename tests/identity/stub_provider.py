@@ -7,6 +7,7 @@ number in the token (only in userinfo), a userinfo about someone else, no end-se
 endpoint. It also records what the relying party sent, so tests can check PKCE, state and
 nonce on the wire. The platform talks to it with its real Authlib client.
 """
+
 from __future__ import annotations
 
 import base64
@@ -29,7 +30,7 @@ CLIENT_ID, CLIENT_SECRET = "govservice-stub", "stub-secret"
 PERSON = {"sub": "stub-0001", "name": "张三", "id_number": "110105198802150035", "phone_number": "13800000001"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _key(number: int) -> RSAKey:
     # RSA key generation is slow; the same few keys serve every test (each test has its own stub).
     return RSAKey.generate_key(2048, parameters={"alg": "RS256", "use": "sig"}, auto_kid=True)
@@ -89,8 +90,14 @@ class StubProvider:
     def id_token(self, nonce: str | None, access_token: str) -> str:
         b = self.behaviour
         now = int(time.time())
-        claims = {"iss": b.iss or self.issuer, "aud": b.aud or CLIENT_ID, "iat": now + b.iat_offset,
-                  "exp": now + b.iat_offset + b.exp_in, "auth_time": now, **b.claims}
+        claims = {
+            "iss": b.iss or self.issuer,
+            "aud": b.aud or CLIENT_ID,
+            "iat": now + b.iat_offset,
+            "exp": now + b.iat_offset + b.exp_in,
+            "auth_time": now,
+            **b.claims,
+        }
         if b.acr is not None:
             claims["acr"] = b.acr
         nonce = b.nonce if b.nonce is not None else nonce
@@ -108,9 +115,13 @@ class StubProvider:
             return False
         try:
             token = jwt.decode(assertion, KeySet.import_key_set(self.client_jwks))
-            jwt.JWTClaimsRegistry(iss={"essential": True, "value": CLIENT_ID}, sub={"essential": True, "value": CLIENT_ID},
-                                  aud={"essential": True, "value": f"{self.issuer}/token"}, exp={"essential": True},
-                                  jti={"essential": True}).validate(token.claims)
+            jwt.JWTClaimsRegistry(
+                iss={"essential": True, "value": CLIENT_ID},
+                sub={"essential": True, "value": CLIENT_ID},
+                aud={"essential": True, "value": f"{self.issuer}/token"},
+                exp={"essential": True},
+                jti={"essential": True},
+            ).validate(token.claims)
         except Exception:  # noqa: BLE001 - any failure is an invalid client
             return False
         self.assertions.append(token)
@@ -124,10 +135,14 @@ class StubProvider:
         def discovery():
             doc = {
                 "issuer": stub.behaviour.discovery_issuer or stub.issuer,
-                "authorization_endpoint": f"{stub.issuer}/authorize", "token_endpoint": f"{stub.issuer}/token",
-                "userinfo_endpoint": f"{stub.issuer}/userinfo", "jwks_uri": f"{stub.issuer}/jwks.json",
-                "response_types_supported": ["code"], "subject_types_supported": ["public"],
-                "id_token_signing_alg_values_supported": ["RS256"], "code_challenge_methods_supported": ["S256"],
+                "authorization_endpoint": f"{stub.issuer}/authorize",
+                "token_endpoint": f"{stub.issuer}/token",
+                "userinfo_endpoint": f"{stub.issuer}/userinfo",
+                "jwks_uri": f"{stub.issuer}/jwks.json",
+                "response_types_supported": ["code"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "code_challenge_methods_supported": ["S256"],
             }
             if stub.behaviour.end_session:
                 doc["end_session_endpoint"] = f"{stub.issuer}/logout"
@@ -149,8 +164,12 @@ class StubProvider:
             stub.requests.append(args)
             code = secrets.token_urlsafe(16)
             with stub.lock:
-                stub.codes[code] = {"nonce": args.get("nonce"), "challenge": args.get("code_challenge"),
-                                    "redirect_uri": args["redirect_uri"], "used": False}
+                stub.codes[code] = {
+                    "nonce": args.get("nonce"),
+                    "challenge": args.get("code_challenge"),
+                    "redirect_uri": args["redirect_uri"],
+                    "used": False,
+                }
             answer = {"code": code, "state": args.get("state", "")}
             b = stub.behaviour
             iss = b.response_iss if b.response_iss is not None else (stub.issuer if b.advertise_iss else "")

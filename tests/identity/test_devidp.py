@@ -4,6 +4,7 @@ The IdP runs in a background thread on a free port with its own instance directo
 exercised with `requests` and Authlib's client, so these tests check the wire protocol rather
 than the implementation. They define their own fixtures and need nothing from conftest.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,6 +35,7 @@ SCOPE = "openid profile phone"
 
 
 # --- fixtures and helpers -------------------------------------------------------------------
+
 
 def _free_port() -> int:
     """A port free right now; the issuer must name the port before the server binds it."""
@@ -73,8 +75,9 @@ def browser():
 
 
 def _oauth_client(idp, **kwargs) -> OAuth2Session:
-    return OAuth2Session(idp.client_id, idp.client_secret, scope=SCOPE, redirect_uri=REDIRECT_URI,
-                         code_challenge_method="S256", **kwargs)
+    return OAuth2Session(
+        idp.client_id, idp.client_secret, scope=SCOPE, redirect_uri=REDIRECT_URI, code_challenge_method="S256", **kwargs
+    )
 
 
 class _Forms(HTMLParser):
@@ -120,8 +123,9 @@ def _sign_in(idp, browser, client, button="以 张三 登录", **params):
     """Run the front channel: returns (callback URL, code_verifier, state, nonce)."""
     verifier = generate_token(48)
     nonce = generate_token(20)
-    url, state = client.create_authorization_url(f"{idp.issuer}/authorize", code_verifier=verifier,
-                                                 nonce=nonce, **params)
+    url, state = client.create_authorization_url(
+        f"{idp.issuer}/authorize", code_verifier=verifier, nonce=nonce, **params
+    )
     page = browser.get(url)
     assert page.status_code == 200
     answer = _click(browser, page, button)
@@ -140,19 +144,26 @@ def _verify_id_token(idp, id_token: str, nonce: str):
         iss={"essential": True, "value": idp.issuer},
         aud={"essential": True, "value": idp.client_id},
         nonce={"essential": True, "value": nonce},
-        exp={"essential": True}, iat={"essential": True}, auth_time={"essential": True},
+        exp={"essential": True},
+        iat={"essential": True},
+        auth_time={"essential": True},
     ).validate(token.claims)
     return token
 
 
 # --- discovery and keys ---------------------------------------------------------------------
 
+
 def test_discovery_document_describes_the_provider(idp):
     doc = requests.get(f"{idp.issuer}/.well-known/openid-configuration").json()
     assert doc["issuer"] == idp.issuer
-    for field, path in [("authorization_endpoint", "/authorize"), ("token_endpoint", "/token"),
-                        ("userinfo_endpoint", "/userinfo"), ("jwks_uri", "/jwks.json"),
-                        ("end_session_endpoint", "/logout")]:
+    for field, path in [
+        ("authorization_endpoint", "/authorize"),
+        ("token_endpoint", "/token"),
+        ("userinfo_endpoint", "/userinfo"),
+        ("jwks_uri", "/jwks.json"),
+        ("end_session_endpoint", "/logout"),
+    ]:
         assert doc[field] == idp.issuer + path
     assert doc["response_types_supported"] == ["code"]
     assert doc["code_challenge_methods_supported"] == ["S256"]
@@ -186,9 +197,9 @@ def test_signing_key_is_kept_in_the_instance_dir_and_reused(tmp_path):
 
 # --- login page -----------------------------------------------------------------------------
 
+
 def test_login_page_offers_every_identity_in_chinese(idp, browser):
-    url, _ = _oauth_client(idp).create_authorization_url(f"{idp.issuer}/authorize",
-                                                         code_verifier=generate_token(48))
+    url, _ = _oauth_client(idp).create_authorization_url(f"{idp.issuer}/authorize", code_verifier=generate_token(48))
     page = browser.get(url)
     assert page.status_code == 200
     assert '<html lang="zh-CN">' in page.text
@@ -202,6 +213,7 @@ def test_login_page_offers_every_identity_in_chinese(idp, browser):
 
 
 # --- the authorization code flow ------------------------------------------------------------
+
 
 def test_code_flow_with_pkce_issues_a_verifiable_id_token(idp, browser):
     client = _oauth_client(idp)
@@ -260,8 +272,13 @@ def test_every_level_has_several_people():
 
 
 def test_the_roles_scope_releases_staff_roles(idp, browser):
-    client = OAuth2Session(idp.client_id, idp.client_secret, scope=SCOPE + " roles", redirect_uri=REDIRECT_URI,
-                           code_challenge_method="S256")
+    client = OAuth2Session(
+        idp.client_id,
+        idp.client_secret,
+        scope=SCOPE + " roles",
+        redirect_uri=REDIRECT_URI,
+        code_challenge_method="S256",
+    )
     callback, verifier, _, nonce = _sign_in(idp, browser, client, button="以 刘洋 登录")
     tokens = client.fetch_token(f"{idp.issuer}/token", authorization_response=callback, code_verifier=verifier)
     assert _verify_id_token(idp, tokens["id_token"], nonce).claims["roles"] == ["officer:scjgj"]
@@ -272,8 +289,13 @@ def test_a_second_instance_names_the_same_people_under_other_subjects(tmp_path, 
     port = _free_port()
     issuer = f"http://127.0.0.1:{port}"
     server, thread = serve_in_thread(create_idp_app(issuer, str(tmp_path), subject_prefix="gov2-"), "127.0.0.1", port)
-    live = SimpleNamespace(issuer=issuer, server=server, thread=thread, client_id="govservice",
-                           client_secret=instance_secret(str(tmp_path), "devidp_client_secret", "DEV_IDP_CLIENT_SECRET"))
+    live = SimpleNamespace(
+        issuer=issuer,
+        server=server,
+        thread=thread,
+        client_id="govservice",
+        client_secret=instance_secret(str(tmp_path), "devidp_client_secret", "DEV_IDP_CLIENT_SECRET"),
+    )
     try:
         client = _oauth_client(live)
         callback, verifier, _, nonce = _sign_in(live, browser, client)
@@ -291,8 +313,13 @@ def test_userinfo_returns_the_same_claims(idp, browser):
 
     info = client.get(f"{idp.issuer}/userinfo").json()
 
-    assert info == {"sub": "dev-wangwu", "name": "王五", "id_number": "110108197802151518",
-                    "phone_number": "13800000003", "acr": "2"}
+    assert info == {
+        "sub": "dev-wangwu",
+        "name": "王五",
+        "id_number": "110108197802151518",
+        "phone_number": "13800000003",
+        "acr": "2",
+    }
 
 
 def test_userinfo_refuses_an_unknown_token(idp):
@@ -306,12 +333,10 @@ def test_a_replayed_code_is_invalid_grant_and_revokes_its_tokens(idp, browser):
     tokens = client.fetch_token(f"{idp.issuer}/token", authorization_response=callback, code_verifier=verifier)
 
     with pytest.raises(OAuthError) as refused:
-        _oauth_client(idp).fetch_token(f"{idp.issuer}/token", authorization_response=callback,
-                                       code_verifier=verifier)
+        _oauth_client(idp).fetch_token(f"{idp.issuer}/token", authorization_response=callback, code_verifier=verifier)
 
     assert refused.value.error == "invalid_grant"
-    answer = requests.get(f"{idp.issuer}/userinfo",
-                          headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    answer = requests.get(f"{idp.issuer}/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert answer.status_code == 401
 
 
@@ -319,13 +344,13 @@ def test_a_wrong_code_verifier_is_invalid_grant(idp, browser):
     client = _oauth_client(idp)
     callback, _, _, _ = _sign_in(idp, browser, client)
     with pytest.raises(OAuthError) as refused:
-        client.fetch_token(f"{idp.issuer}/token", authorization_response=callback,
-                           code_verifier=generate_token(48))
+        client.fetch_token(f"{idp.issuer}/token", authorization_response=callback, code_verifier=generate_token(48))
     assert refused.value.error == "invalid_grant"
 
 
-@pytest.mark.parametrize("pkce", [{}, {"code_challenge": "a" * 43, "code_challenge_method": "plain"},
-                                  {"code_challenge": "a" * 43}])
+@pytest.mark.parametrize(
+    "pkce", [{}, {"code_challenge": "a" * 43, "code_challenge_method": "plain"}, {"code_challenge": "a" * 43}]
+)
 def test_an_authorization_request_without_s256_pkce_is_refused(idp, browser, pkce):
     client = OAuth2Session(idp.client_id, idp.client_secret, scope=SCOPE, redirect_uri=REDIRECT_URI)
     url, state = client.create_authorization_url(f"{idp.issuer}/authorize", **pkce)
@@ -338,8 +363,13 @@ def test_an_authorization_request_without_s256_pkce_is_refused(idp, browser, pkc
 
 
 def test_an_unregistered_redirect_uri_is_shown_not_followed(idp, browser):
-    client = OAuth2Session(idp.client_id, idp.client_secret, scope=SCOPE, code_challenge_method="S256",
-                           redirect_uri="http://evil.example/auth/callback/devidp")
+    client = OAuth2Session(
+        idp.client_id,
+        idp.client_secret,
+        scope=SCOPE,
+        code_challenge_method="S256",
+        redirect_uri="http://evil.example/auth/callback/devidp",
+    )
     url, _ = client.create_authorization_url(f"{idp.issuer}/authorize", code_verifier=generate_token(48))
     answer = browser.get(url, allow_redirects=False)
     assert answer.status_code == 400
@@ -348,8 +378,9 @@ def test_an_unregistered_redirect_uri_is_shown_not_followed(idp, browser):
 
 def test_cancel_returns_access_denied_with_state(idp, browser):
     state = 'odd "state" <b>&amp;'  # must survive the round trip through the page's hidden fields
-    url, _ = _oauth_client(idp).create_authorization_url(f"{idp.issuer}/authorize", state=state,
-                                                         code_verifier=generate_token(48))
+    url, _ = _oauth_client(idp).create_authorization_url(
+        f"{idp.issuer}/authorize", state=state, code_verifier=generate_token(48)
+    )
     answer = _click(browser, browser.get(url), "取消")
     assert answer.status_code == 302
     params = _query(answer.headers["Location"])
@@ -362,9 +393,13 @@ def test_a_standard_authlib_flask_relying_party_signs_in(idp, browser):
     rp = Flask("relying_party")
     rp.secret_key = generate_token(32)
     oauth = OAuth(rp)
-    oauth.register("devidp", client_id=idp.client_id, client_secret=idp.client_secret,
-                   server_metadata_url=f"{idp.issuer}/.well-known/openid-configuration",
-                   client_kwargs={"scope": SCOPE, "code_challenge_method": "S256"})
+    oauth.register(
+        "devidp",
+        client_id=idp.client_id,
+        client_secret=idp.client_secret,
+        server_metadata_url=f"{idp.issuer}/.well-known/openid-configuration",
+        client_kwargs={"scope": SCOPE, "code_challenge_method": "S256"},
+    )
 
     @rp.get("/login")
     def login():
@@ -389,17 +424,20 @@ def test_a_standard_authlib_flask_relying_party_signs_in(idp, browser):
 
 # --- session and logout ---------------------------------------------------------------------
 
+
 def test_logout_ends_the_idp_session_and_returns_with_state(idp, browser):
     client = _oauth_client(idp)
     callback, verifier, _, _ = _sign_in(idp, browser, client)
     tokens = client.fetch_token(f"{idp.issuer}/token", authorization_response=callback, code_verifier=verifier)
-    silent, state = client.create_authorization_url(f"{idp.issuer}/authorize", code_verifier=verifier,
-                                                    prompt="none")
+    silent, state = client.create_authorization_url(f"{idp.issuer}/authorize", code_verifier=verifier, prompt="none")
     assert "code" in _query(browser.get(silent, allow_redirects=False).headers["Location"])
 
     back = "http://127.0.0.1:5000/"
-    answer = browser.get(f"{idp.issuer}/logout", allow_redirects=False, params={
-        "id_token_hint": tokens["id_token"], "post_logout_redirect_uri": back, "state": "bye-42"})
+    answer = browser.get(
+        f"{idp.issuer}/logout",
+        allow_redirects=False,
+        params={"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": back, "state": "bye-42"},
+    )
 
     assert answer.status_code == 302
     assert answer.headers["Location"] == back + "?state=bye-42"
@@ -415,15 +453,21 @@ def test_logout_without_a_redirect_shows_a_page(idp, browser):
 
 # --- registered clients and code lifetime ---------------------------------------------------
 
+
 def test_registered_clients_need_an_exact_redirect_uri(tmp_path, browser):
-    registered = {"client_id": "partner", "client_secret": "s3cret", "scope": SCOPE,
-                  "redirect_uris": ["http://127.0.0.1:8000/oidc/back"]}
+    registered = {
+        "client_id": "partner",
+        "client_secret": "s3cret",
+        "scope": SCOPE,
+        "redirect_uris": ["http://127.0.0.1:8000/oidc/back"],
+    }
     live = _start_idp(tmp_path, clients=[registered])
     live.client_id, live.client_secret = "partner", "s3cret"
     try:
         for redirect_uri, status in [("http://127.0.0.1:8000/oidc/back", 200), (REDIRECT_URI, 400)]:
-            client = OAuth2Session("partner", "s3cret", scope=SCOPE, redirect_uri=redirect_uri,
-                                   code_challenge_method="S256")
+            client = OAuth2Session(
+                "partner", "s3cret", scope=SCOPE, redirect_uri=redirect_uri, code_challenge_method="S256"
+            )
             url, _ = client.create_authorization_url(f"{live.issuer}/authorize", code_verifier=generate_token(48))
             assert browser.get(url, allow_redirects=False).status_code == status
     finally:
@@ -434,9 +478,19 @@ def test_codes_expire_after_sixty_seconds():
     store = MemoryStore()
     login = Login(identity=IDENTITIES[0], auth_time=int(time.time()))
     for code, age in [("fresh", 50), ("stale", 61)]:
-        store.add_code(AuthorizationCode(code=code, client_id="govservice", redirect_uri=REDIRECT_URI, scope=SCOPE,
-                                         login=login, nonce=None, code_challenge="x" * 43,
-                                         code_challenge_method="S256", issued_at=time.time() - age))
+        store.add_code(
+            AuthorizationCode(
+                code=code,
+                client_id="govservice",
+                redirect_uri=REDIRECT_URI,
+                scope=SCOPE,
+                login=login,
+                nonce=None,
+                code_challenge="x" * 43,
+                code_challenge_method="S256",
+                issued_at=time.time() - age,
+            )
+        )
     assert store.take_code("fresh", "other-client") is None
     assert store.take_code("fresh", "govservice") is not None
     assert store.take_code("stale", "govservice") is None

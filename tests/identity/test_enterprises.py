@@ -1,6 +1,7 @@
 """Acting for a business: the legal representative (from the legal-person registry), agents he
 authorises (all items or some, until a day, revocable at once), the "acting as" switch, and the
 refusals: no grant, a deregistered enterprise, a grant revoked or expired mid-session."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -26,16 +27,22 @@ def _enterprise_id(app, uscc) -> int:
 
 
 def _act(client, enterprise_id, follow=True):
-    return client.post("/auth/acting-as", data={"enterprise": str(enterprise_id), "next": "/"},
-                       follow_redirects=follow)
+    return client.post("/auth/acting-as", data={"enterprise": str(enterprise_id), "next": "/"}, follow_redirects=follow)
 
 
 def _grant(app, agent_number=ZHANGSAN, agent_name="张三", uscc=TECH, *, all_items=True, items=(), days=30):
     with app.app_context():
         representative = services.find_person("110108197802151518")
-        grant = enterprises.grant_agent(representative, uscc, agent_number, agent_name, all_items=all_items,
-                                        item_codes=list(items), valid_until=clock_module.today() + timedelta(days=days),
-                                        known_items={ENTERPRISE_ITEM, BOTH_ITEM, PERSON_ITEM})
+        grant = enterprises.grant_agent(
+            representative,
+            uscc,
+            agent_number,
+            agent_name,
+            all_items=all_items,
+            item_codes=list(items),
+            valid_until=clock_module.today() + timedelta(days=days),
+            known_items={ENTERPRISE_ITEM, BOTH_ITEM, PERSON_ITEM},
+        )
         return grant.id
 
 
@@ -57,7 +64,7 @@ def test_an_agent_switches_to_acting_for_the_enterprise_and_back(app, client, lo
     assert "您现在代表“北京示例科技有限公司”办事（经办人）。" in switched
     assert "您正在代表“北京示例科技有限公司”办事（经办人）。" in page(client.get("/items/"))
     assert "钱*（代表 北京示例科技有限公司）" in page(client.get("/auth/me"))
-    (actor, subject, detail), = audit_entries(app, "identity.act_for")
+    ((actor, subject, detail),) = audit_entries(app, "identity.act_for")
     assert subject == f"enterprise:{TECH}" and detail["basis"] == "agent" and detail["grant"]
     back = page(client.post("/auth/acting-as", data={"enterprise": "", "next": "/"}, follow_redirects=True))
     assert "已切换为本人身份办事。" in back and "您正在代表" not in back
@@ -96,13 +103,22 @@ def test_the_representative_authorises_an_agent_on_the_web(app, client, login):
     agents = page(client.get(f"/enterprise/{TECH}/agents"))
     assert "钱*" in agents and "撤销 钱* 的授权" in agents  # the demo grant
     until = (_today(app) + timedelta(days=30)).isoformat()
-    response = client.post(f"/enterprise/{TECH}/agents", data={
-        "agent_id_number": ZHANGSAN, "agent_name": "张三", "scope": "items", "items": [BOTH_ITEM],
-        "valid_until": until}, follow_redirects=True)
+    response = client.post(
+        f"/enterprise/{TECH}/agents",
+        data={
+            "agent_id_number": ZHANGSAN,
+            "agent_name": "张三",
+            "scope": "items",
+            "items": [BOTH_ITEM],
+            "valid_until": until,
+        },
+        follow_redirects=True,
+    )
     assert f"已授权 张* 为经办人，有效期至 {until}。" in page(response)
     with app.app_context():
-        grant = db.session.execute(db.select(AgentGrant).where(
-            AgentGrant.agent_id == services.find_person(ZHANGSAN).id)).scalar_one()
+        grant = db.session.execute(
+            db.select(AgentGrant).where(AgentGrant.agent_id == services.find_person(ZHANGSAN).id)
+        ).scalar_one()
         assert (grant.all_items, grant.item_codes) == (False, [BOTH_ITEM])
     assert audit_entries(app, "identity.agent_grant")[-1][2]["items"] == [BOTH_ITEM]
     agent = app.test_client()
@@ -110,22 +126,29 @@ def test_the_representative_authorises_an_agent_on_the_web(app, client, login):
     assert "北京示例科技有限公司（经办人）" in page(agent.get("/"))
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"agent_id_number": "110105198802150036"}, "身份证号码校验码不正确"),
-    ({"agent_name": "李四"}, "经办人姓名与身份证号码不一致"),
-    ({"agent_id_number": "110108197802151518", "agent_name": "王五"}, "法定代表人本人无需授权"),
-    ({"valid_until": "2020-01-01"}, "授权截止日期不能早于今天"),
-    ({"valid_until": "2031-01-01"}, "授权期限最长3年"),
-    ({"scope": "items"}, "请选择授权办理的事项"),
-    ({"scope": "items", "items": ["no-such-item"]}, "事项不存在：no-such-item"),
-    ({"agent_id_number": "110106197508080031", "agent_name": "钱七"}, "该经办人已有有效授权"),
-    ({"valid_until": "not-a-date"}, "请填写有效的授权截止日期"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"agent_id_number": "110105198802150036"}, "身份证号码校验码不正确"),
+        ({"agent_name": "李四"}, "经办人姓名与身份证号码不一致"),
+        ({"agent_id_number": "110108197802151518", "agent_name": "王五"}, "法定代表人本人无需授权"),
+        ({"valid_until": "2020-01-01"}, "授权截止日期不能早于今天"),
+        ({"valid_until": "2031-01-01"}, "授权期限最长3年"),
+        ({"scope": "items"}, "请选择授权办理的事项"),
+        ({"scope": "items", "items": ["no-such-item"]}, "事项不存在：no-such-item"),
+        ({"agent_id_number": "110106197508080031", "agent_name": "钱七"}, "该经办人已有有效授权"),
+        ({"valid_until": "not-a-date"}, "请填写有效的授权截止日期"),
+    ],
+)
 def test_each_bad_grant_is_explained_and_nothing_is_made(app, client, login, change, message):
     login(client, "王五")
     grants, people = count(app, AgentGrant), count(app, Person)
-    data = {"agent_id_number": ZHANGSAN, "agent_name": "张三", "scope": "all",
-            "valid_until": (_today(app) + timedelta(days=30)).isoformat()} | change
+    data = {
+        "agent_id_number": ZHANGSAN,
+        "agent_name": "张三",
+        "scope": "all",
+        "valid_until": (_today(app) + timedelta(days=30)).isoformat(),
+    } | change
     response = client.post(f"/enterprise/{TECH}/agents", data=data)
     assert response.status_code == 422 and message in page(response)
     assert count(app, AgentGrant) == grants and count(app, Person) == people
@@ -211,10 +234,12 @@ def test_grants_of_a_person_not_yet_signed_in_wait_for_the_first_sign_in(app, cl
 
 def test_a_representative_replaced_in_the_registry_loses_the_enterprise(app, client, login):
     from govservice.identity.legal_persons import DEVELOPMENT_LEGAL_PERSONS, DevelopmentRegistry, LegalPerson
+
     login(client, "王五")
     # the registry now names someone else (the interface the registry package implements)
     app.extensions["legal_person_registry"] = DevelopmentRegistry(
-        [LegalPerson(TECH, "北京示例科技有限公司", LINA, "李娜", "active")] + DEVELOPMENT_LEGAL_PERSONS[1:])
+        [LegalPerson(TECH, "北京示例科技有限公司", LINA, "李娜", "active")] + DEVELOPMENT_LEGAL_PERSONS[1:]
+    )
     body = page(_act(client, _enterprise_id(app, TECH)))
     assert "您没有代表该企业办事的授权。" in body and "您正在代表" not in body
     with app.app_context():

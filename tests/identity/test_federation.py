@@ -1,6 +1,7 @@
 """One number, one person (一号): two live development providers (other issuers, keys, client
 secrets and subjects, the same people) asserting the same ID number reach the same account;
 the person sees and adds linked providers; a provider's role claim makes staff roles."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,16 +22,21 @@ GOV2 = "省统一身份认证平台"
 @pytest.fixture
 def app_config(tmp_path, idp, idp2, instance_dir):
     secret = instance_secret(instance_dir, "devidp_client_secret", "DEV_IDP_CLIENT_SECRET")
-    return {"OIDC_PROVIDERS_FILE": providers_file(
-        tmp_path, devidp=devidp_spec(idp, secret),
-        gov2=devidp_spec(idp2.issuer, idp2.client_secret, title=GOV2, scope="openid profile phone roles",
-                         role_claim="roles"))}
+    return {
+        "OIDC_PROVIDERS_FILE": providers_file(
+            tmp_path,
+            devidp=devidp_spec(idp, secret),
+            gov2=devidp_spec(
+                idp2.issuer, idp2.client_secret, title=GOV2, scope="openid profile phone roles", role_claim="roles"
+            ),
+        )
+    }
 
 
 def _links(app, number):
     with app.app_context():
         person = services.find_person(number)
-        return person.id, sorted((l.provider, l.subject) for l in person.links)
+        return person.id, sorted((link.provider, link.subject) for link in person.links)
 
 
 def test_the_login_page_offers_each_provider(client):

@@ -1,5 +1,6 @@
 """ID numbers and credit codes: canonical forms (the lookup hash depends on them), and whatever
 comes in, nothing but InvalidNumber goes out."""
+
 from __future__ import annotations
 
 import random
@@ -13,8 +14,16 @@ from govservice.identity.idnumbers import InvalidNumber, normalise_credit_code, 
 NUMBER = "110105198802150035"
 
 
-@pytest.mark.parametrize("raw", ["110105198802150035", " 110105198802150035 ", "110105 19880215 0035",
-                                 "110105-19880215-0035", "１１０１０５１９８８０２１５００３５"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "110105198802150035",
+        " 110105198802150035 ",
+        "110105 19880215 0035",
+        "110105-19880215-0035",
+        "１１０１０５１９８８０２１５００３５",
+    ],
+)
 def test_the_ways_people_type_a_number_reach_one_canonical_form(raw):
     assert normalise_id_number(raw) == NUMBER
 
@@ -25,11 +34,19 @@ def test_a_lower_case_x_is_the_check_character_x():
     assert number.endswith("X") and normalise_id_number(number.lower()) == number
 
 
-@pytest.mark.parametrize("raw, message", [
-    (None, "18位"), ("", "18位"), (12345, "18位"), ("110105880215003", "18位"),  # a first-generation 15-digit number
-    ("٣" * 18, "格式"), ("11010519880215003\x00", "格式"), ("1101051988021500３X", "校验码"),
-    ("x" * 1_000_000, "18位"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (None, "18位"),
+        ("", "18位"),
+        (12345, "18位"),
+        ("110105880215003", "18位"),  # a first-generation 15-digit number
+        ("٣" * 18, "格式"),
+        ("11010519880215003\x00", "格式"),
+        ("1101051988021500３X", "校验码"),
+        ("x" * 1_000_000, "18位"),
+    ],
+)
 def test_odd_input_gets_a_clear_reason(raw, message):
     with pytest.raises(InvalidNumber, match=message):
         normalise_id_number(raw)
@@ -54,7 +71,9 @@ def test_nothing_but_invalid_number_ever_comes_out():
             assert len(result) == 18 and result.isascii()
 
 
-@pytest.mark.parametrize("raw", ["9111 0105 MA01 ABCD 26", "91110105ma01abcd26", "９１１１０１０５ＭＡ０１ＡＢＣＤ２６"])
+@pytest.mark.parametrize(
+    "raw", ["9111 0105 MA01 ABCD 26", "91110105ma01abcd26", "９１１１０１０５ＭＡ０１ＡＢＣＤ２６"]
+)
 def test_credit_codes_reach_one_canonical_form(raw):
     assert normalise_credit_code(raw) == "91110105MA01ABCD26"
 

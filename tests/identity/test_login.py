@@ -1,4 +1,5 @@
 """Signing in through the live development provider: one number, one person."""
+
 import pytest
 import requests
 
@@ -24,12 +25,17 @@ def test_login_creates_one_person_keyed_by_the_encrypted_id_number(app, client, 
     with app.app_context():
         person = services.find_person("110105198802150035")
         assert person.name == "张三" and person.level_of_assurance == 2
-        stored = db.session.execute(db.select(Person.id_number_enc, Person.id_number_hash)
-                                    .where(Person.id == person.id)).one()
+        stored = db.session.execute(
+            db.select(Person.id_number_enc, Person.id_number_hash).where(Person.id == person.id)
+        ).one()
         assert "110105198802150035" not in "".join(stored)
-        assert [(l.provider, l.subject) for l in person.links] == [("devidp", "dev-zhangsan")]
-        assert db.session.execute(db.select(db.func.count(AuditEntry.id))
-                                  .where(AuditEntry.action == "identity.sign_in")).scalar_one() == 2
+        assert [(link.provider, link.subject) for link in person.links] == [("devidp", "dev-zhangsan")]
+        assert (
+            db.session.execute(
+                db.select(db.func.count(AuditEntry.id)).where(AuditEntry.action == "identity.sign_in")
+            ).scalar_one()
+            == 2
+        )
 
 
 def test_the_account_page_shows_masked_data(client, login):
@@ -68,18 +74,24 @@ def test_a_replayed_callback_is_refused(app, client, login):
 
 def test_a_provider_down_gets_a_clear_message(app):
     from govservice import create_app
-    down = create_app({k: app.config[k] for k in ("TESTING", "INSTANCE_DIR", "SQLALCHEMY_DATABASE_URI",
-                                                   "PUBLIC_URL", "SERVER_NAME")} | {"DEV_IDP_URL": "http://127.0.0.1:9"})
+
+    down = create_app(
+        {k: app.config[k] for k in ("TESTING", "INSTANCE_DIR", "SQLALCHEMY_DATABASE_URI", "PUBLIC_URL", "SERVER_NAME")}
+        | {"DEV_IDP_URL": "http://127.0.0.1:9"}
+    )
     response = down.test_client().get("/auth/login/devidp", follow_redirects=True)
     assert "身份提供方暂时无法访问" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("claims, message", [
-    ({"sub": "x", "name": "王某"}, "没有提供身份证号码"),
-    ({"sub": "x", "name": "王某", "id_number": "110105198802150036"}, "校验码不正确"),
-    ({"sub": "x", "name": "王某", "id_number": "11010519880215003"}, "应为18位"),
-    ({"sub": "x", "id_number": "110105198802150035"}, "没有提供姓名"),
-])
+@pytest.mark.parametrize(
+    "claims, message",
+    [
+        ({"sub": "x", "name": "王某"}, "没有提供身份证号码"),
+        ({"sub": "x", "name": "王某", "id_number": "110105198802150036"}, "校验码不正确"),
+        ({"sub": "x", "name": "王某", "id_number": "11010519880215003"}, "应为18位"),
+        ({"sub": "x", "id_number": "110105198802150035"}, "没有提供姓名"),
+    ],
+)
 def test_a_provider_sending_no_or_a_bad_id_number_is_refused_with_nothing_made(ctx, claims, message):
     provider = services.providers()["devidp"]
     before = db.session.execute(db.select(db.func.count(IdentityLink.id))).scalar_one()
@@ -90,18 +102,22 @@ def test_a_provider_sending_no_or_a_bad_id_number_is_refused_with_nothing_made(c
 
 def _checked(body: str) -> str:
     from stdnum.cn import ric
+
     return body + ric.calc_check_digit(body + "0")
 
 
-@pytest.mark.parametrize("raw, message", [
-    ("110105198802150036", "校验码"),
-    ("11010519880215003X", "校验码"),
-    ("1101051988021500", "18位"),
-    ("11010519881315003A", "格式"),
-    (_checked("11010519881315003"), "出生日期"),
-    (_checked("11010520991231003"), "出生日期"),
-    (_checked("99010519880215003"), "地区代码"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ("110105198802150036", "校验码"),
+        ("11010519880215003X", "校验码"),
+        ("1101051988021500", "18位"),
+        ("11010519881315003A", "格式"),
+        (_checked("11010519881315003"), "出生日期"),
+        (_checked("11010520991231003"), "出生日期"),
+        (_checked("99010519880215003"), "地区代码"),
+    ],
+)
 def test_wrong_id_numbers_get_a_clear_reason(raw, message):
     with pytest.raises(InvalidNumber, match=message):
         normalise_id_number(raw)
@@ -123,7 +139,11 @@ def test_the_identity_pages_speak_english_when_asked(client, login):
     login(client, "王五")
     client.post("/lang", data={"lang": "en", "next": "/"})
     account = client.get("/auth/me").get_data(as_text=True)
-    assert "Sign out everywhere" in account and "Linked identity providers" in account and "Level 2 for this sign-in" in account
+    assert (
+        "Sign out everywhere" in account
+        and "Linked identity providers" in account
+        and "Level 2 for this sign-in" in account
+    )
     assert "在所有设备上退出" not in account
     enterprises = client.get("/enterprise/").get_data(as_text=True)
     assert "My enterprises" in enterprises and "Manage agents" in enterprises and "Acting as" in enterprises

@@ -1,6 +1,7 @@
 """The relying party against a provider that misbehaves on purpose (the stub, over real HTTP,
 with the platform's real Authlib client): every check a conformant client makes, and each bad
 answer ends on a clear Chinese page, is audited, and creates nothing."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
@@ -19,8 +20,11 @@ from .stub_provider import CLIENT_ID, new_key
 
 @pytest.fixture
 def app_config(tmp_path, stub):
-    return {"OIDC_PROVIDERS_FILE": providers_file(
-        tmp_path, stub=stub_spec(stub, acr_levels={"urn:loa:low": 1, "2": 2, "urn:loa:high": 3}))}
+    return {
+        "OIDC_PROVIDERS_FILE": providers_file(
+            tmp_path, stub=stub_spec(stub, acr_levels={"urn:loa:low": 1, "2": 2, "urn:loa:high": 3})
+        )
+    }
 
 
 def _refused(app, client, response, reason: str, message: str = "登录未完成"):
@@ -92,8 +96,9 @@ def test_a_nonce_mismatch_is_refused(app, client, stub):
     _refused(app, client, stub_login(client), "nonce_mismatch")
 
 
-@pytest.mark.parametrize("field, value", [("aud", "another-client"), ("aud", ["another-client"]),
-                                          ("iss", "http://127.0.0.1:1")])
+@pytest.mark.parametrize(
+    "field, value", [("aud", "another-client"), ("aud", ["another-client"]), ("iss", "http://127.0.0.1:1")]
+)
 def test_a_token_for_another_client_or_from_another_issuer_is_refused(app, client, stub, field, value):
     setattr(stub.behaviour, field, value)
     _refused(app, client, stub_login(client), "claims_invalid")
@@ -115,8 +120,14 @@ def test_a_token_response_without_an_id_token_is_refused(app, client, stub):
 
 def test_claims_missing_from_the_id_token_come_from_userinfo(app, client, stub):
     stub.behaviour.claims = {"sub": "stub-0001"}
-    stub.behaviour.userinfo = {"sub": "stub-0001", "name": "张三", "id_number": "110105198802150035",
-                               "phone_number": "13900000009", "acr": "urn:loa:high", "iss": "http://evil"}
+    stub.behaviour.userinfo = {
+        "sub": "stub-0001",
+        "name": "张三",
+        "id_number": "110105198802150035",
+        "phone_number": "13900000009",
+        "acr": "urn:loa:high",
+        "iss": "http://evil",
+    }
     assert stub_login(client).headers["Location"].endswith("/")
     with app.app_context():
         person = services.find_person("110105198802150035")
@@ -188,12 +199,15 @@ def test_without_an_end_session_endpoint_sign_out_stays_here(app, client, stub):
     assert [e[2]["provider"] for e in audit_entries(app, "identity.sign_out")] == ["stub"]
 
 
-@pytest.mark.parametrize("claims, reason, message", [
-    ({"sub": "stub-0002", "name": "王某"}, "no_id_number", "身份提供方没有提供身份证号码，无法登录。"),
-    ({"sub": "stub-0002", "name": "王某", "id_number": "110105198802150036"}, "invalid_id_number", "校验码不正确"),
-    ({"sub": "stub-0002", "name": "王某", "id_number": "990105198802150039"}, "invalid_id_number", "地区代码无效"),
-    ({"sub": "stub-0002", "id_number": "110105198802150035"}, "no_name", "身份提供方没有提供姓名"),
-])
+@pytest.mark.parametrize(
+    "claims, reason, message",
+    [
+        ({"sub": "stub-0002", "name": "王某"}, "no_id_number", "身份提供方没有提供身份证号码，无法登录。"),
+        ({"sub": "stub-0002", "name": "王某", "id_number": "110105198802150036"}, "invalid_id_number", "校验码不正确"),
+        ({"sub": "stub-0002", "name": "王某", "id_number": "990105198802150039"}, "invalid_id_number", "地区代码无效"),
+        ({"sub": "stub-0002", "id_number": "110105198802150035"}, "no_name", "身份提供方没有提供姓名"),
+    ],
+)
 def test_a_provider_sending_no_or_a_bad_id_number_gets_a_clear_refusal(app, client, stub, claims, reason, message):
     stub.behaviour.claims = claims
     stub.behaviour.userinfo = claims

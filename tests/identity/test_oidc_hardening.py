@@ -1,5 +1,6 @@
 """OpenID Connect hardening (issue 11): RFC 9207 `iss`, `acr` requested, userinfo for any mapped
 claim the ID token lacks, and private_key_jwt client authentication with a published JWKS."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,11 @@ from .test_oidc import _refused
 
 @pytest.fixture
 def app_config(tmp_path, stub):
-    return {"OIDC_PROVIDERS_FILE": providers_file(
-        tmp_path, stub=stub_spec(stub, acr_levels={"urn:loa:low": 1, "2": 2, "urn:loa:high": 3}))}
+    return {
+        "OIDC_PROVIDERS_FILE": providers_file(
+            tmp_path, stub=stub_spec(stub, acr_levels={"urn:loa:low": 1, "2": 2, "urn:loa:high": 3})
+        )
+    }
 
 
 def test_a_callback_naming_another_issuer_is_refused(app, client, stub):
@@ -50,6 +54,7 @@ def test_acr_is_requested_at_sign_in_so_that_the_provider_releases_it(app, clien
 def test_with_the_claims_parameter_acr_is_asked_as_a_claim_and_at_the_items_level(app, client, stub):
     stub.behaviour.claims_parameter = True
     from .helpers import follow_to_callback
+
     follow_to_callback(client, client.get("/auth/login/stub?next=/apply/scjgj-spjyxk"))  # a level-2 item
     sent = stub.requests[-1]
     assert json.loads(sent["claims"]) == {"id_token": {"acr": {"essential": False, "values": ["2", "urn:loa:high"]}}}
@@ -61,6 +66,7 @@ def test_a_step_up_requires_the_level(app, client, stub):
     stub_login(client)
     stub.behaviour.acr = "urn:loa:high"
     from .helpers import follow_to_callback
+
     follow_to_callback(client, client.get("/auth/login/stub?level=3&next=/"))
     sent = stub.requests[-1]
     assert sent["acr_values"] == "urn:loa:high"
@@ -75,15 +81,19 @@ def test_a_phone_released_only_at_userinfo_is_fetched(app, client, stub):
         assert services.find_person("110105198802150035").phone == "13900000009"
 
 
-def test_private_key_jwt_authenticates_with_the_published_key(tmp_path, stub, migrated, instance_dir, database_url,
-                                                             idp):
+def test_private_key_jwt_authenticates_with_the_published_key(
+    tmp_path, stub, migrated, instance_dir, database_url, idp
+):
     from govservice import create_app
     from govservice.extensions import db
+
     from ..conftest import _config
+
     spec = stub_spec(stub, token_endpoint_auth_method="private_key_jwt")
     spec.pop("client_secret")
-    app = create_app(_config(instance_dir, database_url, idp) | {"OIDC_PROVIDERS_FILE": providers_file(tmp_path,
-                                                                                                       stub=spec)})
+    app = create_app(
+        _config(instance_dir, database_url, idp) | {"OIDC_PROVIDERS_FILE": providers_file(tmp_path, stub=spec)}
+    )
     try:
         client = app.test_client()
         published = client.get("/auth/jwks.json")
@@ -100,4 +110,5 @@ def test_private_key_jwt_authenticates_with_the_published_key(tmp_path, stub, mi
         with app.app_context():
             db.session.remove()
             from ..conftest import _restore_snapshot
+
             _restore_snapshot()

@@ -7,6 +7,7 @@ declares staff roles there, fails the test until it is moved or classified here.
 department: every route under /review that names a case, walked with officers of the case's
 department and of others.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -133,8 +134,9 @@ def test_every_staff_route_admits_exactly_its_roles(app, people, login):
             refused = response.status_code == 403 or _to_login(response)
             if allowed and refused:
                 problems.append(f"{method} {rule.rule}: {role} refused ({response.status_code}), should be allowed")
-            if not allowed and not (response.status_code == 403 and "您没有权限访问此页面。" in
-                                    response.get_data(as_text=True)):
+            if not allowed and not (
+                response.status_code == 403 and "您没有权限访问此页面。" in response.get_data(as_text=True)
+            ):
                 problems.append(f"{method} {rule.rule}: {role} got {response.status_code}, should be refused")
     assert walked >= 10, "the staff areas have routes"
     assert not problems, "\n".join(problems)
@@ -168,12 +170,15 @@ def test_the_public_routes_open_signed_out_without_a_session(app):
         rule = endpoints[endpoint]
         assert _area(rule.rule) is None, f"{rule.rule} is public but under a staff prefix"
         response = app.test_client().get(_url(rule))
-        assert response.status_code not in (401, 403) and not _to_login(response), f"{rule.rule}: {response.status_code}"
+        assert response.status_code not in (401, 403) and not _to_login(response), (
+            f"{rule.rule}: {response.status_code}"
+        )
         assert "Set-Cookie" not in response.headers, f"{rule.rule} started a session"
 
 
 def test_a_citizen_opening_a_staff_page_gets_a_clear_page_that_is_logged(app, people):
     from .helpers import audit_entries
+
     response = people["citizen"].get("/window/")
     body = response.get_data(as_text=True)
     assert response.status_code == 403 and "您没有权限访问此页面。" in body and "此页面仅限窗口工作人员使用" in body
@@ -203,6 +208,7 @@ def test_case_routes_under_review_check_the_department(app, login):
     with app.app_context():
         from govservice.cases.models import Case
         from govservice.extensions import db
+
         assert db.session.execute(db.select(Case.version).where(Case.number == number)).scalar_one() == version
 
 
@@ -216,10 +222,15 @@ def _add_role(name, role, department=None, hall=None):
     from govservice.extensions import db
     from govservice.identity.models import StaffAssignment
     from govservice.identity.services import find_person
+
     from ..factories import PEOPLE, person
+
     someone = person(name) if name in PEOPLE else find_person(OTHERS[name])
-    db.session.add(StaffAssignment(person=someone, role=role, department=catalog.department(department) if department
-                                   else None, hall=hall))
+    db.session.add(
+        StaffAssignment(
+            person=someone, role=role, department=catalog.department(department) if department else None, hall=hall
+        )
+    )
     db.session.commit()
     return someone
 
@@ -229,27 +240,42 @@ def test_the_access_rules_for_cases_and_certificates_hold_for_every_role(app):
     from govservice.access import case_relation
     from govservice.extensions import db
     from govservice.identity.models import ServiceHall
+
     from ..factories import person, staff
+
     with app.app_context():
         online = accepted_case()  # 张三's, of 市场监督管理局 (scjgj), accepted by 赵敏
         other_hall = ServiceHall(code="test-hall", name="别的政务服务中心")
         db.session.add(other_hall)
         db.session.commit()
         at_window = accepted_case()
-        at_window.hall_id = db.session.execute(db.select(ServiceHall.id).where(
-            ServiceHall.code == "cy-zwfwzx")).scalar_one()
+        at_window.hall_id = db.session.execute(
+            db.select(ServiceHall.id).where(ServiceHall.code == "cy-zwfwzx")
+        ).scalar_one()
         db.session.commit()
         people = {
-            "applicant": person("张三"), "citizen": person("李娜"), "clerk": person("赵敏"),
-            "officer": person("刘洋"), "officer elsewhere": person("陈静"), "supervisor of all": person("孙强"),
+            "applicant": person("张三"),
+            "citizen": person("李娜"),
+            "clerk": person("赵敏"),
+            "officer": person("刘洋"),
+            "officer elsewhere": person("陈静"),
+            "supervisor of all": person("孙强"),
             "admin": person("郑华"),
         }
         people["supervisor of scjgj"] = _add_role("黄磊", "supervisor", "scjgj")
         people["supervisor of wsjkw"] = staff("陈静", "supervisor", "wsjkw")
         # 黄磊 is an officer of 公安分局 and now a supervisor of 市场监督管理局: he sees it as supervisor
-        expected_online = {"applicant": "applicant", "citizen": None, "clerk": "window", "officer": "officer",
-                           "officer elsewhere": None, "supervisor of all": "supervisor", "admin": None,
-                           "supervisor of scjgj": "supervisor", "supervisor of wsjkw": None}
+        expected_online = {
+            "applicant": "applicant",
+            "citizen": None,
+            "clerk": "window",
+            "officer": "officer",
+            "officer elsewhere": None,
+            "supervisor of all": "supervisor",
+            "admin": None,
+            "supervisor of scjgj": "supervisor",
+            "supervisor of wsjkw": None,
+        }
         got = {who: (r.value if (r := case_relation(p, online)) else None) for who, p in people.items()}
         assert got == expected_online
         clerk_elsewhere = _add_role("李娜", "clerk", hall=other_hall)
@@ -257,8 +283,12 @@ def test_the_access_rules_for_cases_and_certificates_hold_for_every_role(app):
         assert case_relation(clerk_elsewhere, at_window) is None  # filed at another hall's window
         assert case_relation(people["clerk"], at_window).value == "window"
         from govservice.cases import queries
-        in_queue = lambda clerk: {c.number for c in queries.awaiting_supplement(viewer=clerk).items} | {  # noqa: E731
-            c.number for c in queries.intake_queue(viewer=clerk).items}
+
+        def in_queue(clerk):
+            return {c.number for c in queries.awaiting_supplement(viewer=clerk).items} | {  # noqa: E731
+                c.number for c in queries.intake_queue(viewer=clerk).items
+            }
+
         for case in (online, at_window):  # back to the window's queue
             case.state = "submitted"
         db.session.commit()
@@ -268,6 +298,7 @@ def test_the_access_rules_for_cases_and_certificates_hold_for_every_role(app):
 
 def test_a_supervisor_of_another_department_neither_opens_the_case_nor_downloads_its_material(app, login):
     from ..factories import staff
+
     with app.app_context():
         case = accepted_case()
         number, attachment, notice = case.number, case.attachments[0].id, case.documents[-1].id
@@ -275,8 +306,11 @@ def test_a_supervisor_of_another_department_neither_opens_the_case_nor_downloads
     outsider, own = app.test_client(), app.test_client()
     login(outsider, "陈静")
     login(own, "孙强")  # bound to no department: oversees them all
-    for url in (f"/cases/{number}", f"/cases/{number}/attachments/{attachment}",
-                f"/window/cases/{number}/documents/{notice}.pdf"):
+    for url in (
+        f"/cases/{number}",
+        f"/cases/{number}/attachments/{attachment}",
+        f"/window/cases/{number}/documents/{notice}.pdf",
+    ):
         refused = outsider.get(url)
         assert refused.status_code == 403 and "您无权查看该办件。" in refused.get_data(as_text=True), url
         assert own.get(url).status_code == 200, url
@@ -284,6 +318,7 @@ def test_a_supervisor_of_another_department_neither_opens_the_case_nor_downloads
 
 def test_staff_reads_of_cases_materials_and_notices_are_audited(app, login):
     from .helpers import audit_entries
+
     with app.app_context():
         case = accepted_case()
         number, attachment, notice, case_id = case.number, case.attachments[0].id, case.documents[-1].id, case.id
@@ -298,38 +333,55 @@ def test_staff_reads_of_cases_materials_and_notices_are_audited(app, login):
     with app.app_context():
         from govservice.audit.models import AuditEntry
         from govservice.extensions import db
-        rows = db.session.execute(db.select(AuditEntry.action, AuditEntry.case_id, AuditEntry.subject)
-                                  .where(AuditEntry.action.like("read.%")).order_by(AuditEntry.id)).all()
-    assert [tuple(r) for r in rows] == [("read.case", case_id, f"case:{number}"),
-                                        ("read.attachment", case_id, f"attachment:{attachment}"),
-                                        ("read.document", case_id, f"document:{notice}")]
+
+        rows = db.session.execute(
+            db.select(AuditEntry.action, AuditEntry.case_id, AuditEntry.subject)
+            .where(AuditEntry.action.like("read.%"))
+            .order_by(AuditEntry.id)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("read.case", case_id, f"case:{number}"),
+        ("read.attachment", case_id, f"attachment:{attachment}"),
+        ("read.document", case_id, f"document:{notice}"),
+    ]
 
 
 def _enterprise_case(app, filer: str):
     """A case of 北京示例科技有限公司 (its representative is 王五, 钱七 its agent), filed by `filer`."""
     import uuid
+
     from govservice.cases import services as cases
     from govservice.catalog import services as catalog
     from govservice.identity import enterprises
+
     from ..factories import ANSWERS, pdf_file, person
+
     with app.app_context():
         enterprise = enterprises.by_credit_code("91110105MA01ABCD26")
-        case, _ = cases.submit_application(person(filer) if filer != "钱七" else _qian_qi(),
-                                           catalog.current_item("scjgj-gtgsh-sldj"), dict(ANSWERS), [pdf_file()],
-                                           uuid.uuid4().hex, enterprise_id=enterprise.id)
+        case, _ = cases.submit_application(
+            person(filer) if filer != "钱七" else _qian_qi(),
+            catalog.current_item("scjgj-gtgsh-sldj"),
+            dict(ANSWERS),
+            [pdf_file()],
+            uuid.uuid4().hex,
+            enterprise_id=enterprise.id,
+        )
         return case.number, case.attachments[0].id
 
 
 def _qian_qi():
     from govservice.identity.services import find_person
+
     return find_person("110106197508080031")
 
 
 def test_the_representative_sees_his_enterprises_case_and_an_agent_only_while_his_grant_lives(app, login):
     from datetime import timedelta
+
     from govservice import clock
     from govservice.extensions import db
     from govservice.identity.models import AgentGrant
+
     number, attachment = _enterprise_case(app, "钱七")
     representative, agent = app.test_client(), app.test_client()
     login(representative, "王五")
@@ -350,6 +402,7 @@ def test_the_representative_sees_his_enterprises_case_and_an_agent_only_while_hi
 def test_a_certificate_is_seen_by_its_holder_and_its_issuing_department_only(app, login):
     from ..certificates import helpers
     from .helpers import audit_entries
+
     with app.app_context():
         identifier = helpers.issue("yyzz").identifier  # 张三's, issued by 市场监督管理局
     expected = {"张三": 200, "李娜": 403, "刘洋": 200, "陈静": 403, "孙强": 403, "赵敏": 403, "郑华": 403}

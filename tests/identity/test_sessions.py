@@ -1,10 +1,11 @@
 """Server-side sessions: a new id at sign-in, idle (30 min, staff 15) and absolute (12 h)
 timeouts measured on the platform's clock, sign out everywhere, cookie flags, and the two
 stores (database, Redis) behaving alike."""
+
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -28,9 +29,20 @@ def _signed_in(client) -> bool:
 
 def test_signed_out_pages_store_no_session(client):
     # issue 14's public pages too: 一件事, published answers, 政务公开 and the open data
-    for path in ("/", "/auth/login", "/items/", "/bundles/", "/petitions/published", "/open/",
-                 "/open/items/scjgj-gtgsh-sldj", "/open/licences", "/open/data/", "/open/data/monthly.csv",
-                 "/open/data/monthly.json", "/open/data/datapackage.json"):
+    for path in (
+        "/",
+        "/auth/login",
+        "/items/",
+        "/bundles/",
+        "/petitions/published",
+        "/open/",
+        "/open/items/scjgj-gtgsh-sldj",
+        "/open/licences",
+        "/open/data/",
+        "/open/data/monthly.csv",
+        "/open/data/monthly.json",
+        "/open/data/datapackage.json",
+    ):
         assert client.get(path).status_code == 200, path
         assert _sid(client) is None, path
 
@@ -43,14 +55,19 @@ def test_no_signed_out_page_stores_a_session_in_either_store(app):
     """Every GET route, opened signed out (a crawler): no cookie, no row in the sessions table,
     no key in Redis; pages that need a sign-in send to the login page and store nothing either."""
     from .test_role_matrix import _url
+
     known = {"code": "scjgj-gtgsh-sldj", "hall_code": "cy-zwfwzx"}
     walked, problems = 0, []
     with app.app_context():
         rows_before = db.session.execute(db.select(db.func.count()).select_from(WebSession)).scalar_one()
     prefix = app.config["SESSION_KEY_PREFIX"]
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint == "static" or rule.endpoint in STARTS_A_SESSION \
-                or rule.rule.startswith(("/api/", "/oauth/")):
+        if (
+            "GET" not in rule.methods
+            or rule.endpoint == "static"
+            or rule.endpoint in STARTS_A_SESSION
+            or rule.rule.startswith(("/api/", "/oauth/"))
+        ):
             continue
         client = app.test_client()
         response = client.get(_url(rule, **{k: v for k, v in known.items() if k in rule.arguments}))
@@ -63,6 +80,7 @@ def test_no_signed_out_page_stores_a_session_in_either_store(app):
         assert db.session.execute(db.select(db.func.count()).select_from(WebSession)).scalar_one() == rows_before
     if app.config.get("REDIS_URL"):  # the suite on PostgreSQL + Redis: sessions live there
         import redis
+
         assert list(redis.Redis.from_url(app.config["REDIS_URL"]).scan_iter(f"{prefix}*")) == []
 
 
@@ -96,6 +114,7 @@ def test_the_cookie_is_secure_outside_development(client, login, app_config):
 
 def test_production_settings_make_the_cookie_secure(monkeypatch):
     from govservice.config import from_environment
+
     monkeypatch.setenv("GOVSERVICE_ENV", "production")
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
     assert from_environment("/tmp")["SESSION_COOKIE_SECURE"] is True
@@ -188,20 +207,35 @@ def test_browsing_without_signing_in_keeps_no_personal_session(app, client):
 
 # --- the two stores -------------------------------------------------------------------------
 
-STORES = [pytest.param("database", id="database"),
-          pytest.param("redis", id="redis", marks=pytest.mark.skipif(
-              not os.environ.get("REDIS_URL"), reason="REDIS_URL not set (the PostgreSQL + Redis run covers it)"))]
+STORES = [
+    pytest.param("database", id="database"),
+    pytest.param(
+        "redis",
+        id="redis",
+        marks=pytest.mark.skipif(
+            not os.environ.get("REDIS_URL"), reason="REDIS_URL not set (the PostgreSQL + Redis run covers it)"
+        ),
+    ),
+]
 
 
 @pytest.mark.parametrize("kind", STORES)
 def test_both_stores_keep_find_and_end_sessions_alike(ctx, kind):
-    store = sessions.DatabaseStore() if kind == "database" else sessions.RedisStore(os.environ["REDIS_URL"],
-                                                                                   prefix="govservice-test:")
-    now = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+    store = (
+        sessions.DatabaseStore()
+        if kind == "database"
+        else sessions.RedisStore(os.environ["REDIS_URL"], prefix="govservice-test:")
+    )
+    now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
     made = {}
     for name, person_id, age in [("a", 7001, 0), ("b", 7001, 40), ("c", 7002, 0), ("anon", None, 0)]:
-        record = sessions.Record(data=f"secret-{name}", person_id=person_id, created_at=now - timedelta(minutes=age),
-                                 last_seen_at=now - timedelta(minutes=age), idle_seconds=1800)
+        record = sessions.Record(
+            data=f"secret-{name}",
+            person_id=person_id,
+            created_at=now - timedelta(minutes=age),
+            last_seen_at=now - timedelta(minutes=age),
+            idle_seconds=1800,
+        )
         made[name] = sessions.key_of(f"sid-{name}-{kind}")
         store.save(made[name], record, 12 * 3600)
     loaded = store.load(made["a"])
@@ -219,6 +253,7 @@ def test_both_stores_keep_find_and_end_sessions_alike(ctx, kind):
 def test_a_role_given_mid_session_shortens_the_idle_timeout(app, client, login, clock):
     from govservice.identity import services
     from govservice.identity.models import StaffAssignment
+
     login(client, "张三")
     with app.app_context():
         person = services.find_person("110105198802150035")

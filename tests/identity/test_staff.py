@@ -1,4 +1,5 @@
 """Staff roles kept by an administrator: the mapping page, its rules, and its effect at once."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,12 +25,18 @@ def test_an_admin_gives_a_role_and_it_applies_at_once(app, login):
     assert person.get("/review/").status_code == 403
     listing = page(admin.get("/admin/staff/"))
     assert "刘*" in listing and "审批人员" in listing and "市场监督管理局" in listing
-    done = admin.post("/admin/staff/", data={"id_number": ZHANGSAN, "name": "张三", "role": "officer",
-                                             "department": "scjgj", "hall": ""}, follow_redirects=True)
+    done = admin.post(
+        "/admin/staff/",
+        data={"id_number": ZHANGSAN, "name": "张三", "role": "officer", "department": "scjgj", "hall": ""},
+        follow_redirects=True,
+    )
     assert "已为 张* 开通审批人员角色。" in page(done)
     assert person.get("/review/").status_code == 200  # the session already open
-    assert audit_entries(app, "identity.staff_assign")[-1][2] == {"role": "officer", "department": "scjgj",
-                                                                  "hall": None}
+    assert audit_entries(app, "identity.staff_assign")[-1][2] == {
+        "role": "officer",
+        "department": "scjgj",
+        "hall": None,
+    }
 
 
 def test_an_admin_takes_a_role_away_and_it_applies_at_once(app, login):
@@ -38,23 +45,29 @@ def test_an_admin_takes_a_role_away_and_it_applies_at_once(app, login):
     login(officer, "刘洋")
     assert officer.get("/review/").status_code == 200
     with app.app_context():
-        assignment_id = db.session.execute(db.select(StaffAssignment.id).where(
-            StaffAssignment.person_id == services.find_person("310115199204045563").id)).scalar_one()
+        assignment_id = db.session.execute(
+            db.select(StaffAssignment.id).where(
+                StaffAssignment.person_id == services.find_person("310115199204045563").id
+            )
+        ).scalar_one()
     done = admin.post(f"/admin/staff/{assignment_id}/revoke", follow_redirects=True)
     assert "已撤销 刘* 的审批人员角色，立即生效。" in page(done)
     assert officer.get("/review/").status_code == 403
     assert len(audit_entries(app, "identity.staff_revoke")) == 1
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"id_number": "110105198802150036"}, "校验码不正确"),
-    ({"name": "李四"}, "姓名与身份证号码不一致"),
-    ({"department": ""}, "审批人员必须属于一个部门"),
-    ({"role": "clerk", "department": "", "hall": ""}, "窗口工作人员必须属于一个政务服务大厅"),
-    ({"role": "janitor"}, "请选择有效的角色。"),
-    ({"id_number": "310115199204045563", "name": "刘洋"}, "该人员已有此角色"),
-    ({"department": "nope"}, "所选部门或大厅不存在。"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"id_number": "110105198802150036"}, "校验码不正确"),
+        ({"name": "李四"}, "姓名与身份证号码不一致"),
+        ({"department": ""}, "审批人员必须属于一个部门"),
+        ({"role": "clerk", "department": "", "hall": ""}, "窗口工作人员必须属于一个政务服务大厅"),
+        ({"role": "janitor"}, "请选择有效的角色。"),
+        ({"id_number": "310115199204045563", "name": "刘洋"}, "该人员已有此角色"),
+        ({"department": "nope"}, "所选部门或大厅不存在。"),
+    ],
+)
 def test_each_bad_assignment_is_explained_and_nothing_changes(app, client, login, change, message):
     login(client, "郑华")
     assignments, people = count(app, StaffAssignment), count(app, Person)
@@ -79,9 +92,12 @@ def test_a_department_admin_keeps_only_that_departments_officers(app, client, lo
 def test_an_admin_cannot_take_away_their_own_admin_role(app, client, login):
     login(client, "郑华")
     with app.app_context():
-        own = db.session.execute(db.select(StaffAssignment.id).where(
-            StaffAssignment.person_id == services.find_person("110101198202200064").id,
-            StaffAssignment.role == "admin")).scalar_one()
+        own = db.session.execute(
+            db.select(StaffAssignment.id).where(
+                StaffAssignment.person_id == services.find_person("110101198202200064").id,
+                StaffAssignment.role == "admin",
+            )
+        ).scalar_one()
     response = client.post(f"/admin/staff/{own}/revoke", follow_redirects=True)
     assert "不能撤销自己的管理员角色" in page(response)
     assert client.get("/admin/staff/").status_code == 200
@@ -108,11 +124,13 @@ def test_role_specs_are_parsed_strictly():
 
 def test_the_first_administrator_is_made_at_the_command_line(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["govservice", "identity", "staff-add", "--id-number", ZHANGSAN, "--name", "张三",
-                                 "--role", "admin"])
+    result = runner.invoke(
+        args=["govservice", "identity", "staff-add", "--id-number", ZHANGSAN, "--name", "张三", "--role", "admin"]
+    )
     assert result.exit_code == 0 and "张*\tadmin" in result.output
-    bad = runner.invoke(args=["govservice", "identity", "staff-add", "--id-number", "123", "--name", "张三",
-                              "--role", "admin"])
+    bad = runner.invoke(
+        args=["govservice", "identity", "staff-add", "--id-number", "123", "--name", "张三", "--role", "admin"]
+    )
     assert bad.exit_code != 0 and "18位" in bad.output
     listed = runner.invoke(args=["govservice", "identity", "staff-list"])
     assert "张*\t110105********0035\tadmin" in listed.output

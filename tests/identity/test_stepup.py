@@ -1,5 +1,6 @@
 """Levels of assurance: the provider's acr maps to levels 1-3; an item that needs more than this
 sign-in's level asks the person to step up (re-authenticate with acr_values) before applying."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
@@ -17,8 +18,9 @@ ITEM = "scjgj-gtgsh-sldj"
 
 def _require(app, level: int, code: str = ITEM) -> None:
     with app.app_context():
-        item = db.session.execute(db.select(ServiceItem).where(ServiceItem.code == code,
-                                                               ServiceItem.is_current.is_(True))).scalar_one()
+        item = db.session.execute(
+            db.select(ServiceItem).where(ServiceItem.code == code, ServiceItem.is_current.is_(True))
+        ).scalar_one()
         item.level_of_assurance = level
         db.session.commit()
 

@@ -1,4 +1,5 @@
 """Notices: every state change reaches the applicant in the platform and by e-mail."""
+
 import logging
 import socket
 
@@ -30,8 +31,10 @@ def test_every_state_change_notifies_the_applicant(ctx, clock):
     assert {"case.submit", "case.accept", "case.claim", "case.approve", "case.complete"} <= {n.kind for n in notices}
     assert all(n.recipient_id == case.applicant_id and n.url == f"/cases/{case.number}" for n in notices)
     accepted = next(n for n in notices if n.kind == "case.accept")
-    assert notify.render(accepted) == (f"办件 {case.number} 已受理",
-                                       "您申请的“个体工商户设立登记”已受理，承诺于 2026-11-26 前办结。")
+    assert notify.render(accepted) == (
+        f"办件 {case.number} 已受理",
+        "您申请的“个体工商户设立登记”已受理，承诺于 2026-11-26 前办结。",
+    )
 
 
 def test_in_development_the_email_is_printed_to_the_log(ctx, clock, caplog):
@@ -98,6 +101,7 @@ def test_a_mail_server_that_is_down_never_breaks_the_transition(app, ctx, clock)
 def test_a_notice_that_cannot_be_made_never_breaks_the_transition(ctx, clock, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("notices are down")
+
     monkeypatch.setattr(notify, "notify_case", broken)
     case = submitted_case()
     assert cases.accept(case.id, person("赵敏"), case.version).state == "accepted"

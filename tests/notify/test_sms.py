@@ -1,6 +1,7 @@
 """Notices by SMS (issue 13): through the development gateway, which records each message, or a
 production gateway over HTTP (URL and key, as the mail server is configured), with its delivery
 report; per-person phone and switch; the certificate holder told of a revocation."""
+
 import hashlib
 import hmac
 import json
@@ -43,7 +44,7 @@ def test_the_development_gateway_records_each_notice_to_the_persons_phone(app, c
 def test_no_phone_or_sms_switched_off_is_recorded_not_sent(app, ctx, clock):
     outbox = app.extensions["sms_gateway"]
     before = len(outbox.messages())
-    submitted_case()                                             # 张三 has no phone on record here
+    submitted_case()  # 张三 has no phone on record here
     assert _last("case.submit").sms_status == "no_phone"
     notify.update_settings(person("张三"), "", False, phone=PHONE, sms_enabled=False)
     submitted_case()
@@ -67,8 +68,9 @@ def gateway():
     @Request.application
     def platform(request):
         received.append({"auth": request.headers.get("Authorization"), "body": json.loads(request.data)})
-        return Response(json.dumps({"id": f"gw-{len(received)}", "status": "accepted"}), status=201,
-                        content_type="application/json")
+        return Response(
+            json.dumps({"id": f"gw-{len(received)}", "status": "accepted"}), status=201, content_type="application/json"
+        )
 
     for port in range(18470, 18500):
         try:

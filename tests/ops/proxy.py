@@ -1,5 +1,6 @@
 """A TCP proxy that a test stops and starts: Redis "going down" and "coming back" for real,
 the client seeing refused connections and dropped sockets as it would in production."""
+
 from __future__ import annotations
 
 import socket
@@ -13,7 +14,7 @@ class TcpProxy:
         self._pairs: list[socket.socket] = []
         self._lock = threading.Lock()
 
-    def start(self) -> "TcpProxy":
+    def start(self) -> TcpProxy:
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))

@@ -1,6 +1,7 @@
 """容灾备份 (issue 10, point 7): one archive of the database, the blob store and the keys;
 restored into an empty database and folder, the audit log verifies, the certificates verify,
 the signed PDFs and the personal data read back; a damaged archive or a used target is refused."""
+
 from __future__ import annotations
 
 import hashlib
@@ -37,8 +38,11 @@ def empty_target(tmp_path, database_url):
         target = url.set(database=name).render_as_string(hide_password=False)
     else:
         target = f"sqlite:///{tmp_path}/restored.sqlite"
-    return {"SQLALCHEMY_DATABASE_URI": target, "INSTANCE_DIR": str(tmp_path / "instance"),
-            "BLOB_DIR": str(tmp_path / "instance" / "blobs")}
+    return {
+        "SQLALCHEMY_DATABASE_URI": target,
+        "INSTANCE_DIR": str(tmp_path / "instance"),
+        "BLOB_DIR": str(tmp_path / "instance" / "blobs"),
+    }
 
 
 def test_a_backup_restored_into_an_empty_deployment_verifies(app, ctx, clock, tmp_path, empty_target):
@@ -56,7 +60,7 @@ def test_a_backup_restored_into_an_empty_deployment_verifies(app, ctx, clock, tm
 
     fresh = create_app(dict(app.config, **empty_target))  # starting it generates keys of its own ...
     with fresh.app_context():
-        restored = backup.restore(archive)                 # ... which the restore sets aside
+        restored = backup.restore(archive)  # ... which the restore sets aside
         assert restored["created_at"] == manifest["created_at"]
     assert list((tmp_path / "instance").glob("keys.before-restore-*"))
 
@@ -71,7 +75,7 @@ def test_a_backup_restored_into_an_empty_deployment_verifies(app, ctx, clock, tm
         assert db.session.execute(db.select(Case).where(Case.number == number)).scalar_one().form_data == answers
         db.session.remove()
         with pytest.raises(backup.BackupError, match="is not empty"):
-            backup.restore(archive)                        # never over a deployment in use
+            backup.restore(archive)  # never over a deployment in use
         db.engine.dispose()
 
 
@@ -84,14 +88,15 @@ def test_a_damaged_archive_is_refused_before_anything_changes(app, ctx, clock, t
         for member in source.getmembers():
             data = source.extractfile(member).read() if member.isfile() else None
             if member.name.startswith("blobs/"):
-                data = data[:-1] + bytes([data[-1] ^ 1])   # one bit of one signed PDF
+                data = data[:-1] + bytes([data[-1] ^ 1])  # one bit of one signed PDF
             target.addfile(member, __import__("io").BytesIO(data) if data is not None else None)
     fresh = create_app(dict(app.config, **empty_target))
     with fresh.app_context():
         with pytest.raises(backup.BackupError, match="missing or damaged"):
             backup.restore(damaged)
         from sqlalchemy import inspect
-        assert not inspect(db.engine).get_table_names()   # nothing was restored
+
+        assert not inspect(db.engine).get_table_names()  # nothing was restored
         db.engine.dispose()
     assert not (tmp_path / "instance" / "blobs").exists() or not any((tmp_path / "instance" / "blobs").rglob("*"))
 
@@ -100,6 +105,6 @@ def test_the_command_line(app, ctx, clock, tmp_path):
     archive = str(tmp_path / "b.tar.gz")
     result = app.test_cli_runner().invoke(args=["govservice", "backup", "create", archive])
     assert result.exit_code == 0 and "it holds secrets" in result.output
-    assert (tmp_path / "b.tar.gz").stat().st_mode & 0o077 == 0   # readable by its owner only
+    assert (tmp_path / "b.tar.gz").stat().st_mode & 0o077 == 0  # readable by its owner only
     refused = app.test_cli_runner().invoke(args=["govservice", "backup", "restore", archive])
     assert refused.exit_code == 1 and "is not empty" in refused.output

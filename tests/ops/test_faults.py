@@ -1,5 +1,6 @@
 """Faults for real (issue 10, point 5): Redis going away behind a TCP proxy and coming back, and
 PostgreSQL dropping the app's connections (pg_terminate_backend). Never a 500."""
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,10 @@ PROXY_PORT = 18151
 REDIS_URL = os.environ.get("REDIS_URL", "")
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="Redis faults need Redis (the PostgreSQL + Redis run)")
-needs_postgresql = pytest.mark.skipif(not DATABASE_URL.startswith("postgresql"),
-                                      reason="dropped connections are a PostgreSQL fault (the PostgreSQL + Redis run)")
+needs_postgresql = pytest.mark.skipif(
+    not DATABASE_URL.startswith("postgresql"),
+    reason="dropped connections are a PostgreSQL fault (the PostgreSQL + Redis run)",
+)
 
 
 @pytest.fixture
@@ -36,8 +39,11 @@ def app_config():
     if not REDIS_URL:
         return {}
     # The app's Redis is the proxy (same database number); the rate limiter is on, as deployed.
-    return {"REDIS_URL": f"redis://127.0.0.1:{PROXY_PORT}{urlsplit(REDIS_URL).path}",
-            "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{PROXY_PORT}"}
+    return {
+        "REDIS_URL": f"redis://127.0.0.1:{PROXY_PORT}{urlsplit(REDIS_URL).path}",
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{PROXY_PORT}",
+    }
 
 
 @pytest.fixture
@@ -48,8 +54,9 @@ def no_backoff(monkeypatch):
 
 
 @needs_redis
-def test_redis_down_public_paths_work_signed_in_pages_say_503_and_it_recovers(app, client, login, clock,
-                                                                           redis_proxy, no_backoff):
+def test_redis_down_public_paths_work_signed_in_pages_say_503_and_it_recovers(
+    app, client, login, clock, redis_proxy, no_backoff
+):
     with app.app_context():
         certificate = issue()
         token = certificate.token
@@ -66,44 +73,50 @@ def test_redis_down_public_paths_work_signed_in_pages_say_503_and_it_recovers(ap
     text_ = page.get_data(as_text=True)
     assert "服务暂时不可用" in text_ and "登录状态暂时无法读取" in text_ and "请求编号" in text_
     assert client.get("/notices/").status_code == 503
-    visitor = app.test_client()                      # signed out: everything public works
+    visitor = app.test_client()  # signed out: everything public works
     assert visitor.get("/").status_code == 200
     assert visitor.get("/items/").status_code == 200
-    verify_page = client.get(f"/v/{token}")          # the QR page, even with the unreadable session
+    verify_page = client.get(f"/v/{token}")  # the QR page, even with the unreadable session
     assert verify_page.status_code == 200 and "有效" in verify_page.get_data(as_text=True)
     answer = call(api, access, "/api/v1/certificates/verify", {"token": token, "purpose": "核验营业执照"})
     assert answer.status_code == 200 and answer.get_json()["status"] == "valid"
     assert bearer(app.test_client(), client_id, secret)  # /oauth/token: the limiter counts in memory
-    start = visitor.get("/auth/login/devidp")        # signing in needs the store: said so, not a 500
+    start = visitor.get("/auth/login/devidp")  # signing in needs the store: said so, not a 500
     assert start.status_code == 503 and "Location" not in start.headers
     ready = visitor.get("/readyz")
     assert ready.status_code == 503 and ready.get_json()["down"] == ["redis"]
     assert visitor.get("/healthz").status_code == 200
 
-    redis_proxy.start()                               # back: the same session again, by itself
+    redis_proxy.start()  # back: the same session again, by itself
     assert client.get("/cases").status_code == 200
     assert visitor.get("/readyz").status_code == 200
     with app.app_context():
         from govservice.certificates import verification
+
         verification.flush()
         from govservice.certificates.models import Verification
+
         assert db.session.execute(db.select(db.func.count(Verification.id))).scalar_one() == 2  # both logged
 
 
 def _terminate_backends(exclude_own: bool = True) -> int:
     admin = create_engine(DATABASE_URL)
     with admin.begin() as conn:
-        n = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                              "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+        n = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
     admin.dispose()
     return n
 
 
 @needs_postgresql
 def test_connections_dropped_while_idle_are_replaced_before_use(app, client, clock):
-    assert client.get("/items/").status_code == 200   # the pool holds a connection now
+    assert client.get("/items/").status_code == 200  # the pool holds a connection now
     assert _terminate_backends() >= 1
-    assert client.get("/items/").status_code == 200   # pool_pre_ping: a fresh one, no error
+    assert client.get("/items/").status_code == 200  # pool_pre_ping: a fresh one, no error
 
 
 @needs_postgresql
@@ -150,8 +163,12 @@ def test_a_request_that_committed_before_losing_its_connection_answers_503_not_5
 
 def test_a_database_that_does_not_answer_is_503_and_readyz_names_it(app, clock):
     from govservice import create_app
-    config = dict(app.config, SQLALCHEMY_DATABASE_URI="postgresql+psycopg://postgres@127.0.0.1:18152/nothing",
-                  SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}})
+
+    config = dict(
+        app.config,
+        SQLALCHEMY_DATABASE_URI="postgresql+psycopg://postgres@127.0.0.1:18152/nothing",
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}},
+    )
     down = create_app(config).test_client()  # nothing listens on that port
     page = down.get("/items/")
     assert page.status_code == 503 and "数据库暂时无法连接" in page.get_data(as_text=True)
@@ -174,21 +191,28 @@ class TestBrokerDown:
         from govservice.certificates.models import Certificate
 
         from ..factories import in_review_case
+
         celery = app.extensions["celery"]
-        celery.conf.task_always_eager = True   # the case gets there while the broker answers ...
+        celery.conf.task_always_eager = True  # the case gets there while the broker answers ...
         case = in_review_case()
         celery.conf.task_always_eager = False  # ... and it stops answering before the approval
         login(client, "刘洋")
         step = case.steps[0].id
-        answer = client.post(f"/review/cases/{case.number}/decide",
-                             data={"version": case.version, "step": step, "decision": "approve", "opinion": "准予登记"})
+        answer = client.post(
+            f"/review/cases/{case.number}/decide",
+            data={"version": case.version, "step": step, "decision": "approve", "opinion": "准予登记"},
+        )
         assert answer.status_code == 302
         db.session.expire_all()
         assert db.session.get(Case, case.id).state == "approved"
-        assert services.retry_pending() == []          # the regular task gets its turn first
+        assert services.retry_pending() == []  # the regular task gets its turn first
         clock.advance(minutes=3)
         assert services.retry_pending() == [case.id]
         assert db.session.get(Case, case.id).state == "completed"
-        assert db.session.execute(db.select(db.func.count(Certificate.id))
-                                  .where(Certificate.case_id == case.id)).scalar_one() == 1
+        assert (
+            db.session.execute(
+                db.select(db.func.count(Certificate.id)).where(Certificate.case_id == case.id)
+            ).scalar_one()
+            == 1
+        )
         assert services.retry_pending() == []

@@ -1,4 +1,5 @@
 """Readiness, metrics, request ids and logs, and the settings checked at start (issue 10, points 5-6)."""
+
 from __future__ import annotations
 
 import json
@@ -64,12 +65,21 @@ def test_metrics_count_requests_transitions_and_verifications(app, client, ctx, 
     assert client.get("/v/not-a-token").status_code in (200, 404)
     after = _metrics(client)
     count = "govservice_http_request_duration_seconds_count"
-    assert _value(after, count, endpoint="main.health", method="GET", status="2xx") - \
-        _value(before, count, endpoint="main.health", method="GET", status="2xx") == 3
-    assert _value(after, "govservice_case_transitions_total", action="submit") - \
-        _value(before, "govservice_case_transitions_total", action="submit") == 1
-    assert _value(after, "govservice_verifications_total", channel="page", result="valid") - \
-        _value(before, "govservice_verifications_total", channel="page", result="valid") == 1
+    assert (
+        _value(after, count, endpoint="main.health", method="GET", status="2xx")
+        - _value(before, count, endpoint="main.health", method="GET", status="2xx")
+        == 3
+    )
+    assert (
+        _value(after, "govservice_case_transitions_total", action="submit")
+        - _value(before, "govservice_case_transitions_total", action="submit")
+        == 1
+    )
+    assert (
+        _value(after, "govservice_verifications_total", channel="page", result="valid")
+        - _value(before, "govservice_verifications_total", channel="page", result="valid")
+        == 1
+    )
     assert ("govservice_audit_unsealed_entries", ()) in after and ("govservice_audit_sealer_lag_seconds", ()) in after
     if os.environ.get("REDIS_URL"):
         assert ("govservice_queue_depth", (("queue", "verifications"),)) in after
@@ -93,8 +103,15 @@ def test_every_answer_carries_a_request_id_and_a_sane_given_one_is_kept(client):
 def test_json_log_lines_hold_the_request_id_and_no_id_or_phone_number(app):
     handler_formatter = requestlog._json_formatter()
     with app.test_request_context("/cases", headers={"X-Request-ID": "req-12345678"}):
-        record = logging.LogRecord("govservice.x", logging.WARNING, __file__, 1,
-                                   "applicant %s, phone %s", ("110105198802150035", "13800000001"), None)
+        record = logging.LogRecord(
+            "govservice.x",
+            logging.WARNING,
+            __file__,
+            1,
+            "applicant %s, phone %s",
+            ("110105198802150035", "13800000001"),
+            None,
+        )
         requestlog.RequestContextFilter().filter(record)
         line = json.loads(handler_formatter.format(record))
     assert line["request_id"] == "req-12345678" and line["level"] == "WARNING" and line["logger"] == "govservice.x"
@@ -110,18 +127,24 @@ def test_the_access_line_names_the_endpoint_never_the_path(app, client, caplog):
     assert "secret-looking-token" not in line.getMessage()
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"GOVSERVICE_ENV": "prod"}, "GOVSERVICE_ENV='prod' is not one of: development, staging, production"),
-    ({"AUDIT_SEALER": "sometimes"}, "AUDIT_SEALER='sometimes' is not one of: auto, thread, beat, off"),
-    ({"SESSION_IDLE_MINUTES": "half an hour"}, "SESSION_IDLE_MINUTES='half an hour' is not an integer"),
-    ({"REDIS_URL": "localhost:6379"}, "REDIS_URL='localhost:6379' is not a redis or rediss or unix URL"),
-    ({"DATABASE_URL": "mysql://db/x"}, "DATABASE_URL: mysql is not supported"),
-    ({"GOVSERVICE_ENV": "production"}, "SECRET_KEY is not set: outside development every secret comes from"),
-    ({"DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:18154/nothing"},
-     "DATABASE_URL: the database postgresql+psycopg://postgres@127.0.0.1:18154/nothing does not answer"),
-])
-def test_a_misconfigured_deployment_stops_at_start_with_one_line_naming_the_setting(tmp_path, monkeypatch, env,
-                                                                                    message):
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"GOVSERVICE_ENV": "prod"}, "GOVSERVICE_ENV='prod' is not one of: development, staging, production"),
+        ({"AUDIT_SEALER": "sometimes"}, "AUDIT_SEALER='sometimes' is not one of: auto, thread, beat, off"),
+        ({"SESSION_IDLE_MINUTES": "half an hour"}, "SESSION_IDLE_MINUTES='half an hour' is not an integer"),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL='localhost:6379' is not a redis or rediss or unix URL"),
+        ({"DATABASE_URL": "mysql://db/x"}, "DATABASE_URL: mysql is not supported"),
+        ({"GOVSERVICE_ENV": "production"}, "SECRET_KEY is not set: outside development every secret comes from"),
+        (
+            {"DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:18154/nothing"},
+            "DATABASE_URL: the database postgresql+psycopg://postgres@127.0.0.1:18154/nothing does not answer",
+        ),
+    ],
+)
+def test_a_misconfigured_deployment_stops_at_start_with_one_line_naming_the_setting(
+    tmp_path, monkeypatch, env, message
+):
     for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "GOVSERVICE_ENV"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GOVSERVICE_INSTANCE", str(tmp_path))
@@ -136,8 +159,14 @@ def test_a_misconfigured_deployment_stops_at_start_with_one_line_naming_the_sett
 
 def test_gunicorn_stops_at_once_with_the_line(tmp_path):
     env = dict(os.environ, GOVSERVICE_INSTANCE=str(tmp_path), GOVSERVICE_ENV="staging", GUNICORN_BIND="127.0.0.1:18155")
-    done = subprocess.run([str(Path(sys.executable).parent / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "app:app"], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "app:app"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0
     assert "govservice: configuration error: SECRET_KEY is not set" in done.stderr
     assert "Traceback" not in done.stderr

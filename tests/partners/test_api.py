@@ -1,6 +1,7 @@
 """/api/v1 for partner systems: certificates:verify answers every status for a token or an
 identifier; every call is rate-limited per client and logged where the holder sees it; the
 OpenAPI document describes it all."""
+
 import pytest
 from openapi_schema_validator import OAS30Validator, validate
 from openapi_spec_validator import validate as validate_spec
@@ -28,8 +29,11 @@ def partner(app, ctx, clock):
 def _matches(answer, schema_name):
     """The answer conforms to the schema the OpenAPI document gives it (inside an app context)."""
     document = openapi.document()
-    validate(answer.get_json(), {"$ref": f"#/components/schemas/{schema_name}", "components": document["components"]},
-             cls=OAS30Validator)
+    validate(
+        answer.get_json(),
+        {"$ref": f"#/components/schemas/{schema_name}", "components": document["components"]},
+        cls=OAS30Validator,
+    )
 
 
 def test_every_status_for_a_token_or_an_identifier(app, ctx, clock, partner):
@@ -43,9 +47,12 @@ def test_every_status_for_a_token_or_an_identifier(app, ctx, clock, partner):
     clock.advance(days=366)
     token = renew()  # the access token lives an hour
     cases = [
-        ({"token": valid.token}, "valid"), ({"identifier": valid.identifier}, "valid"),
-        ({"token": revoked.token}, "revoked"), ({"identifier": suspended.identifier}, "suspended"),
-        ({"token": changed.token}, "superseded"), ({"identifier": expired.identifier}, "expired"),
+        ({"token": valid.token}, "valid"),
+        ({"identifier": valid.identifier}, "valid"),
+        ({"token": revoked.token}, "revoked"),
+        ({"identifier": suspended.identifier}, "suspended"),
+        ({"token": changed.token}, "superseded"),
+        ({"identifier": expired.identifier}, "expired"),
         ({"token": valid.token[:-2] + ("AA" if valid.token[-2:] != "AA" else "BB")}, "forged"),
         ({"identifier": valid.identifier.replace(".0000000001.", ".0000009999.")[:-1] + "0"}, None),
     ]
@@ -69,6 +76,7 @@ def test_every_status_for_a_token_or_an_identifier(app, ctx, clock, partner):
 
 def test_a_well_formed_identifier_that_was_never_issued_is_not_found(ctx, clock, partner):
     from govservice.certificates.identifiers import make_identifier
+
     client, token, _renew = partner
     unknown = make_identifier("XSCJGJ001", "11110105MB0000001C", 424242)
     answer = call(client, token, VERIFY, {"identifier": unknown, "purpose": "核验"})
@@ -81,11 +89,21 @@ def test_the_holder_sees_who_checked_when_and_why(app, ctx, clock, partner, logi
     certificate = issue()
     pdf = services.pdf_bytes(certificate)
     import hashlib
-    answer = call(client, token, VERIFY, {"identifier": certificate.identifier, "purpose": "办理食品经营许可前核验营业执照",
-                                          "pdf_sha256": hashlib.sha256(pdf).hexdigest()})
+
+    answer = call(
+        client,
+        token,
+        VERIFY,
+        {
+            "identifier": certificate.identifier,
+            "purpose": "办理食品经营许可前核验营业执照",
+            "pdf_sha256": hashlib.sha256(pdf).hexdigest(),
+        },
+    )
     assert answer.get_json()["document_matches"] is True
-    other = call(client, token, VERIFY, {"identifier": certificate.identifier, "purpose": "再次核验",
-                                         "pdf_sha256": "0" * 64})
+    other = call(
+        client, token, VERIFY, {"identifier": certificate.identifier, "purpose": "再次核验", "pdf_sha256": "0" * 64}
+    )
     assert other.get_json()["document_matches"] is False
     holder = app.test_client()
     login(holder, "张三")
@@ -97,16 +115,19 @@ def test_the_holder_sees_who_checked_when_and_why(app, ctx, clock, partner, logi
     assert verifications_audited() == 2
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ({"purpose": "核验"}, "token（二维码令牌）或 identifier"),
-    ({"token": "a", "identifier": "b", "purpose": "核验"}, "token（二维码令牌）或 identifier"),
-    ({"identifier": 42, "purpose": "核验"}, "token（二维码令牌）或 identifier"),
-    ({"identifier": "1.2.156.3005.2.X.Y.1.001.Z"}, "purpose"),
-    ({"identifier": "1.2.156.3005.2.X.Y.1.001.Z", "purpose": "x" * 201}, "purpose"),
-    ({"identifier": "1.2.156.3005.2.X.Y.1.001.Z", "purpose": "核验", "pdf_sha256": "abc"}, "SHA-256"),
-    ({"identifier": "not an identifier", "purpose": "核验"}, "证照标识格式不正确"),
-    ([1, 2], "JSON 对象"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"purpose": "核验"}, "token（二维码令牌）或 identifier"),
+        ({"token": "a", "identifier": "b", "purpose": "核验"}, "token（二维码令牌）或 identifier"),
+        ({"identifier": 42, "purpose": "核验"}, "token（二维码令牌）或 identifier"),
+        ({"identifier": "1.2.156.3005.2.X.Y.1.001.Z"}, "purpose"),
+        ({"identifier": "1.2.156.3005.2.X.Y.1.001.Z", "purpose": "x" * 201}, "purpose"),
+        ({"identifier": "1.2.156.3005.2.X.Y.1.001.Z", "purpose": "核验", "pdf_sha256": "abc"}, "SHA-256"),
+        ({"identifier": "not an identifier", "purpose": "核验"}, "证照标识格式不正确"),
+        ([1, 2], "JSON 对象"),
+    ],
+)
 def test_bad_requests_get_a_clear_message(ctx, clock, partner, body, message):
     client, token, _renew = partner
     answer = call(client, token, VERIFY, body)
@@ -125,16 +146,20 @@ def test_no_token_or_no_scope_is_refused_and_audited(app, ctx, clock):
     refused = call(client, token, VERIFY, {"identifier": "x", "purpose": "核验"})
     assert refused.status_code == 403 and refused.get_json()["error"] == "insufficient_scope"
     assert "certificates:verify" in refused.get_json()["message"]
-    audited = db.session.execute(db.select(AuditEntry.subject, AuditEntry.detail)
-                                 .where(AuditEntry.action == "partner.refused").order_by(AuditEntry.id)).all()
+    audited = db.session.execute(
+        db.select(AuditEntry.subject, AuditEntry.detail)
+        .where(AuditEntry.action == "partner.refused")
+        .order_by(AuditEntry.id)
+    ).all()
     assert [d["error"] for _s, d in audited] == ["missing_authorization", "invalid_token", "insufficient_scope"]
     assert audited[-1][0] == f"partner:{reader.client_id}"
     assert db.session.execute(db.select(db.func.count(Verification.id))).scalar_one() == 0
 
 
 def test_calls_are_rate_limited_per_client(app, tmp_path, clock):
-    limited = create_app(dict(app.config, RATELIMIT_ENABLED=True, PARTNER_RATE_LIMIT="3/minute",
-                              RATELIMIT_STORAGE_URI="memory://"))
+    limited = create_app(
+        dict(app.config, RATELIMIT_ENABLED=True, PARTNER_RATE_LIMIT="3/minute", RATELIMIT_STORAGE_URI="memory://")
+    )
     limited.extensions["clock"] = clock
     with limited.app_context():
         first, first_secret = register_partner()
@@ -179,8 +204,10 @@ def _statements(fn):
     return result, seen
 
 
-@pytest.mark.skipif(not __import__("os").environ.get("REDIS_URL"),
-                    reason="tokens are remembered per process only with Redis, which announces revocations")
+@pytest.mark.skipif(
+    not __import__("os").environ.get("REDIS_URL"),
+    reason="tokens are remembered per process only with Redis, which announces revocations",
+)
 def test_a_remembered_token_costs_no_query_and_a_revocation_on_another_instance_stops_it_at_once(app, ctx, clock):
     certificate = issue()
     client_row, secret = register_partner(scopes=("certificates:verify",))
@@ -193,11 +220,13 @@ def test_a_remembered_token_costs_no_query_and_a_revocation_on_another_instance_
     other = create_app(dict(app.config))  # another instance disables the client
     with other.app_context():
         from govservice.partners import services as partners
+
         partners.disable_client(client_row.client_id)  # as the command line does
         db.session.remove()
     refused = call(client, token, VERIFY, body)
     assert refused.status_code == 401 and refused.get_json()["error"] == "invalid_token"
     from govservice.certificates import verification
+
     verification.flush()
     assert db.session.execute(db.select(db.func.count(Verification.id))).scalar_one() == 2
 
@@ -205,8 +234,9 @@ def test_a_remembered_token_costs_no_query_and_a_revocation_on_another_instance_
 def test_limits_declared_on_a_view_still_apply(app, clock):
     """The token endpoint keeps its Flask-Limiter limit (PARTNER_TOKEN_RATE_LIMIT, per claimed client
     and address), though the limiter no longer runs its empty application-wide check per request."""
-    limited = create_app(dict(app.config, RATELIMIT_ENABLED=True, PARTNER_TOKEN_RATE_LIMIT="2/minute",
-                              RATELIMIT_STORAGE_URI="memory://"))
+    limited = create_app(
+        dict(app.config, RATELIMIT_ENABLED=True, PARTNER_TOKEN_RATE_LIMIT="2/minute", RATELIMIT_STORAGE_URI="memory://")
+    )
     limited.extensions["clock"] = clock
     with limited.app_context():
         client_row, secret = register_partner()

@@ -1,6 +1,7 @@
 """网上信访 / 12345: submitted online or at the window, routed to a department, the 信访工作条例's
 limits (15 days to accept, 60 to handle, one extension of at most 30 days with its reason),
 answered, rated, published only with consent, and red in supervision when past a limit."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,41 +14,58 @@ from govservice.petitions import services as petitions
 
 from ..factories import person
 
-FORM = {"kind": "complaint", "department": "scjgj", "title": "餐馆油烟扰民",
-        "content": "示例路12号餐馆油烟直排，影响居民生活。", "consent": "1"}
+FORM = {
+    "kind": "complaint",
+    "department": "scjgj",
+    "title": "餐馆油烟扰民",
+    "content": "示例路12号餐馆油烟直排，影响居民生活。",
+    "consent": "1",
+}
 
 
 def _submit(consent=True):
-    return petitions.submit(person("张三"), kind="complaint", title="餐馆油烟扰民", content="油烟直排",
-                            department_code="scjgj", publish_consent=consent)
+    return petitions.submit(
+        person("张三"),
+        kind="complaint",
+        title="餐馆油烟扰民",
+        content="油烟直排",
+        department_code="scjgj",
+        publish_consent=consent,
+    )
 
 
 def test_a_request_online_is_accepted_answered_rated_and_published_with_consent(app, client, login, clock):
     login(client, "张三")
     bad = client.post("/petitions/new", data=dict(FORM, content=" "))
     assert bad.status_code == 422 and "请填写诉求内容。" in bad.get_data(as_text=True)
-    assert "餐馆油烟扰民" in bad.get_data(as_text=True)                       # what was typed is kept
+    assert "餐馆油烟扰民" in bad.get_data(as_text=True)  # what was typed is kept
     done = client.post("/petitions/new", data=FORM, follow_redirects=True).get_data(as_text=True)
-    assert "诉求已提交，编号 XF110105" in done and "2026-12-08 前告知是否受理" in done   # 15 days
+    assert "诉求已提交，编号 XF110105" in done and "2026-12-08 前告知是否受理" in done  # 15 days
     with app.app_context():
         [p] = db.session.execute(select(petitions.Petition)).scalars().all()
         number = p.number
-        assert p.content == "示例路12号餐馆油烟直排，影响居民生活。" and "油烟" not in p.content_enc   # encrypted
-        assert db.session.execute(select(Notice).where(Notice.kind == "petition.received")).scalars().first() \
-            .recipient_id == person("刘洋").id
+        assert p.content == "示例路12号餐馆油烟直排，影响居民生活。" and "油烟" not in p.content_enc  # encrypted
+        assert (
+            db.session.execute(select(Notice).where(Notice.kind == "petition.received")).scalars().first().recipient_id
+            == person("刘洋").id
+        )
     officer = app.test_client()
     login(officer, "刘洋")
     assert number in officer.get("/review/petitions").get_data(as_text=True)
     officer.post(f"/review/petitions/{number}/accept", data={"version": "1"})
     page = officer.get(f"/petitions/{number}").get_data(as_text=True)
-    assert "办结期限 2027-01-22" in page                                     # 60 days from acceptance
-    long = officer.post(f"/review/petitions/{number}/extend", data={"version": "2", "days": "31", "reason": "需现场核查"})
+    assert "办结期限 2027-01-22" in page  # 60 days from acceptance
+    long = officer.post(
+        f"/review/petitions/{number}/extend", data={"version": "2", "days": "31", "reason": "需现场核查"}
+    )
     assert long.status_code == 422 and "延长期限请填写 1 到 30 日。" in long.get_data(as_text=True)
     officer.post(f"/review/petitions/{number}/extend", data={"version": "2", "days": "30", "reason": "需联合执法核查"})
     again = officer.post(f"/review/petitions/{number}/extend", data={"version": "3", "days": "5", "reason": "x"})
     assert "已经延长过一次" in again.get_data(as_text=True)
-    officer.post(f"/review/petitions/{number}/answer", data={"version": "3", "answer": "已责令安装油烟净化设备。",
-                                                             "publish": "1"})
+    officer.post(
+        f"/review/petitions/{number}/answer",
+        data={"version": "3", "answer": "已责令安装油烟净化设备。", "publish": "1"},
+    )
     mine = client.get(f"/petitions/{number}").get_data(as_text=True)
     assert "已责令安装油烟净化设备。" in mine and "已延长 30 日：需联合执法核查" in mine
     client.post(f"/petitions/{number}/rating", data={"rating": "5", "comment": "处理及时"})
@@ -56,10 +74,13 @@ def test_a_request_online_is_accepted_answered_rated_and_published_with_consent(
     with app.app_context():
         p = petitions.get(number)
         assert (p.state, p.rating, p.answered_on_time, p.extended_days) == ("answered", 5, True, 30)
-        actions = [a for (a,) in db.session.execute(select(AuditEntry.action).where(
-            AuditEntry.subject == f"petition:{number}").order_by(AuditEntry.id))]
-        assert actions == ["petition.submit", "petition.accept", "petition.extend", "petition.answer",
-                           "petition.rate"]
+        actions = [
+            a
+            for (a,) in db.session.execute(
+                select(AuditEntry.action).where(AuditEntry.subject == f"petition:{number}").order_by(AuditEntry.id)
+            )
+        ]
+        assert actions == ["petition.submit", "petition.accept", "petition.extend", "petition.answer", "petition.rate"]
 
 
 def test_without_consent_nothing_is_published_and_only_the_department_handles(ctx, clock):
@@ -87,8 +108,9 @@ def test_the_window_records_a_request_for_the_person_at_the_counter(app, client,
     login(client, "赵敏")
     unknown = client.post("/window/petitions/new", data=dict(FORM, id_number="110105199001011232"))
     assert unknown.status_code == 422 and "人口基础信息库中没有该身份证号码" in unknown.get_data(as_text=True)
-    done = client.post("/window/petitions/new", data=dict(FORM, id_number="440106199507200025"),
-                       follow_redirects=True).get_data(as_text=True)
+    done = client.post(
+        "/window/petitions/new", data=dict(FORM, id_number="440106199507200025"), follow_redirects=True
+    ).get_data(as_text=True)
     assert "已登记诉求" in done and "窗口登记" in done
     with app.app_context():
         [p] = db.session.execute(select(petitions.Petition)).scalars().all()

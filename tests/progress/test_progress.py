@@ -1,6 +1,7 @@
 """进度查询 without signing in: the case number and its 查询码 show the steps and dates, nothing
 personal; a wrong code says nothing about the case; the look-up is rate-limited; the 受理通知书
 prints the code and a QR code leading to the look-up."""
+
 import io
 import re
 
@@ -27,7 +28,15 @@ def test_the_right_code_shows_the_steps_and_no_personal_data(app, client, clock)
     page = answer.get_data(as_text=True)
     assert answer.status_code == 200 and "个体工商户设立登记" in page and "已受理" in page
     assert "综合窗口受理" in page and "提交申请" in page
-    for personal in ("张三", "张*", "110105198802150035", "110105********", "北京市朝阳区张三便利店", "13800000001", "赵"):
+    for personal in (
+        "张三",
+        "张*",
+        "110105198802150035",
+        "110105********",
+        "北京市朝阳区张三便利店",
+        "13800000001",
+        "赵",
+    ):
         assert personal not in page, personal
     assert "Set-Cookie" not in answer.headers or "session" not in answer.headers["Set-Cookie"]
 
@@ -57,10 +66,12 @@ class TestRateLimit:
 
     def test_guessing_codes_is_stopped(self, app, client, clock):
         number = "2" * 20
-        answers = [client.get("/progress/", query_string={"number": number, "code": f"ABCD{i:04d}"}).status_code
-                   for i in range(6)]
+        answers = [
+            client.get("/progress/", query_string={"number": number, "code": f"ABCD{i:04d}"}).status_code
+            for i in range(6)
+        ]
         assert answers == [422] * 5 + [429]
-        assert client.get("/progress/").status_code == 200          # the empty form is not counted
+        assert client.get("/progress/").status_code == 200  # the empty form is not counted
 
 
 def test_the_acceptance_notice_prints_the_code_and_a_qr_to_the_look_up(app, client, login, clock):
@@ -78,6 +89,7 @@ def test_the_acceptance_notice_prints_the_code_and_a_qr_to_the_look_up(app, clie
     from pathlib import Path
 
     from PIL import Image
+
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "n.pdf").write_bytes(pdf.data)
         subprocess.run(["pdftoppm", "-png", "-r", "150", "-singlefile", f"{tmp}/n.pdf", f"{tmp}/p"], check=True)

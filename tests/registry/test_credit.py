@@ -1,5 +1,6 @@
 """失信联合惩戒 at acceptance: the credit registry (in process and over HTTP), what the window
 sees, and the item's rule (refuse, warn, note) applied and recorded, also when the registry is down."""
+
 from __future__ import annotations
 
 import socket
@@ -31,8 +32,9 @@ def _dead_url() -> str:
 
 
 def _audit(action: str) -> list[AuditEntry]:
-    return list(db.session.execute(select(AuditEntry).where(AuditEntry.action == action)
-                                   .order_by(AuditEntry.id)).scalars())
+    return list(
+        db.session.execute(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)).scalars()
+    )
 
 
 def test_the_development_registry_lists_the_demo_defaulter_and_company_only():
@@ -69,8 +71,9 @@ def test_the_http_credit_registry_answers_over_a_real_socket_and_fails_closed(li
 def _window_case_of(name: str, id_number: str, code: str = "scjgj-gtgsh-sldj"):
     applicant = person_for(id_number, name)
     db.session.commit()
-    case, _ = cases.intake_at_window(person("赵敏"), applicant, catalog.current_item(code), dict(ANSWERS),
-                                     [pdf_file()], uuid.uuid4().hex)
+    case, _ = cases.intake_at_window(
+        person("赵敏"), applicant, catalog.current_item(code), dict(ANSWERS), [pdf_file()], uuid.uuid4().hex
+    )
     return case.number
 
 
@@ -83,13 +86,15 @@ def _company_case(code: str = "zjw-jzgc-sgxk"):
     company = enterprises.by_credit_code(TECH)
     item = catalog.current_item(code)
     files = [pdf_file(m["code"]) for m in item.materials]
-    case, _ = cases.submit_application(wangwu, item, {"project": "示例科技园二期"}, files, uuid.uuid4().hex,
-                                       enterprise_id=company.id)
+    case, _ = cases.submit_application(
+        wangwu, item, {"project": "示例科技园二期"}, files, uuid.uuid4().hex, enterprise_id=company.id
+    )
     return case.number
 
 
 def test_a_listed_applicant_under_a_refuse_rule_is_shown_with_source_and_basis_and_cannot_be_accepted(
-        app, client, login, clock):
+    app, client, login, clock
+):
     with app.app_context():
         number = _window_case_of("冯刚", FENGGANG)
     login(client, "赵敏")
@@ -97,9 +102,10 @@ def test_a_listed_applicant_under_a_refuse_rule_is_shown_with_source_and_basis_a
     assert "信用核查" in page and "列入失信名单" in page and "失信被执行人名单" in page
     assert "北京市朝阳区人民法院" in page and "（2025）京0105执12345号" in page
     assert "法释〔2017〕7号" in page and "全国信用信息共享平台（开发数据）" in page and "不予受理" in page
-    assert FENGGANG not in page and "110105********0039" in page           # masked where shown
-    answer = client.post(f"/window/cases/{number}/accept", data={"version": "1", "credit_ack": "1"},
-                         follow_redirects=True)
+    assert FENGGANG not in page and "110105********0039" in page  # masked where shown
+    answer = client.post(
+        f"/window/cases/{number}/accept", data={"version": "1", "credit_ack": "1"}, follow_redirects=True
+    )
     assert "依据本事项的失信联合惩戒规则，不予受理" in answer.get_data(as_text=True)
     refuse = client.get(f"/window/cases/{number}/refuse").get_data(as_text=True)
     assert "《最高人民法院关于公布失信被执行人名单信息的若干规定》" in refuse  # the basis to start the decision from
@@ -136,8 +142,9 @@ def test_a_listed_company_under_a_warn_rule_needs_the_clerk_to_confirm(app, clie
     assert "已核对信用核查结果" in page
     refused = client.post(f"/window/cases/{number}/accept", data={"version": "1"}, follow_redirects=True)
     assert "请告知申请人并勾选“已核对信用核查结果”后再受理" in refused.get_data(as_text=True)
-    accepted = client.post(f"/window/cases/{number}/accept", data={"version": "1", "credit_ack": "1"},
-                           follow_redirects=True)
+    accepted = client.post(
+        f"/window/cases/{number}/accept", data={"version": "1", "credit_ack": "1"}, follow_redirects=True
+    )
     assert "已受理办件" in accepted.get_data(as_text=True)
     with app.app_context():
         case = cases.find_case(number)
@@ -152,18 +159,20 @@ def test_a_registry_that_does_not_answer_shows_unavailable_and_applies_the_fallb
     app.config["CREDIT_REGISTRY_URL"] = _dead_url()
     credit_checks.init_app(app)
     with app.app_context():
-        person_case = submitted_case().number       # 个体工商户设立登记: fallback warn
-        company_case = _company_case()              # 建筑工程施工许可: fallback refuse
+        person_case = submitted_case().number  # 个体工商户设立登记: fallback warn
+        company_case = _company_case()  # 建筑工程施工许可: fallback refuse
     login(client, "赵敏")
     page = client.get(f"/window/cases/{person_case}").get_data(as_text=True)
     assert "信用核查暂不可用" in page and "提醒窗口确认后受理" in page
     held = client.post(f"/window/cases/{person_case}/accept", data={"version": "1"}, follow_redirects=True)
     assert "信用核查暂不可用（张*）" in held.get_data(as_text=True)
-    accepted = client.post(f"/window/cases/{person_case}/accept", data={"version": "1", "credit_ack": "1"},
-                           follow_redirects=True)
+    accepted = client.post(
+        f"/window/cases/{person_case}/accept", data={"version": "1", "credit_ack": "1"}, follow_redirects=True
+    )
     assert "已受理办件" in accepted.get_data(as_text=True)
-    refused = client.post(f"/window/cases/{company_case}/accept", data={"version": "1", "credit_ack": "1"},
-                          follow_redirects=True)
+    refused = client.post(
+        f"/window/cases/{company_case}/accept", data={"version": "1", "credit_ack": "1"}, follow_redirects=True
+    )
     assert "信用核查暂不可用，依据本事项规则暂不能受理，请稍后重试。" in refused.get_data(as_text=True)
     with app.app_context():
         assert cases.find_case(company_case).state == "submitted"

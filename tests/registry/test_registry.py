@@ -1,5 +1,6 @@
 """The base registries: demo data, the deterministic generator, audited look-ups, the HTTP
 interface against a live registry service, and a registry that does not answer."""
+
 import socket
 
 import pytest
@@ -7,7 +8,8 @@ import pytest
 from govservice.audit.models import AuditEntry
 from govservice.extensions import db
 from govservice.identity.idnumbers import normalise_credit_code, normalise_id_number
-from govservice.registry import devdata, services as registry
+from govservice.registry import devdata
+from govservice.registry import services as registry
 from govservice.registry.backends import DevRegistry, HttpRegistry, RegistryUnavailable
 from govservice.registry.devserver import create_registry_app, serve_in_thread
 
@@ -17,8 +19,11 @@ ZHANGSAN, LINA, WANGWU = "110105198802150035", "440106199507200025", "1101081978
 
 
 def _lookups():
-    return db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "registry.lookup")
-                              .order_by(AuditEntry.id)).scalars().all()
+    return (
+        db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "registry.lookup").order_by(AuditEntry.id))
+        .scalars()
+        .all()
+    )
 
 
 def test_the_demo_people_and_enterprise_are_known():
@@ -51,7 +56,7 @@ def test_a_lookup_is_audited_with_who_why_and_the_case(ctx):
     assert record.name == "张三"
     entry = _lookups()[-1]
     assert entry.actor_id == zhang.id and entry.purpose == "核验申请人身份" and entry.at is not None
-    assert entry.subject == "population:110105********0035"          # masked: the log holds no ID number
+    assert entry.subject == "population:110105********0035"  # masked: the log holds no ID number
     assert entry.detail["result"] == "found" and entry.detail["registry"] == "population"
 
 
@@ -122,12 +127,17 @@ class Down:
 
 def test_prefill_with_a_registry_down_leaves_fields_empty_with_a_notice(app, ctx):
     from govservice.catalog import services as catalog
+
     app.extensions["registry"] = Down()
     item = catalog.current_item("gaj-jzz-sl")
     filled = registry.prefill(item.fields, person("张三"), enterprise_uscc=None, purpose="t")
-    assert filled.values == {"name": "张三", "id_number": ZHANGSAN}      # the login still fills its part
+    assert filled.values == {"name": "张三", "id_number": ZHANGSAN}  # the login still fills its part
     assert filled.unavailable == {"population"} and "暂时无法访问" in str(filled.notices[0])
     registry.record_lookups(filled.lookups, actor=person("张三"), purpose="t")
     db.session.commit()
-    assert _lookups()[-1].detail == {"registry": "population", "result": "unavailable", "source": "test",
-                                     "reason": "timeout"}
+    assert _lookups()[-1].detail == {
+        "registry": "population",
+        "result": "unavailable",
+        "source": "test",
+        "reason": "timeout",
+    }

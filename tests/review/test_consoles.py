@@ -1,6 +1,7 @@
 """Staff consoles of issue 13: evidence before the decision, a confirmation that spells out the
 consequence before 不予许可, 吊销 and 不予受理, the applicant's open cases at the counter, and
 staff landing on their own console after signing in."""
+
 import re
 
 from govservice.cases import services as cases
@@ -39,7 +40,7 @@ def test_denying_asks_for_confirmation_with_the_consequence_first(app, client, l
     assert first.status_code == 200 and "确认不予许可" in page and "提交后不能撤回或修改" in page
     assert "经营场所不符合要求" in page and 'name="confirmed" value="1"' in page
     with app.app_context():
-        assert cases.find_case(number).state == "in_review"          # nothing decided yet
+        assert cases.find_case(number).state == "in_review"  # nothing decided yet
     client.post(f"/review/cases/{number}/decide", data=dict(data, confirmed="1"))
     with app.app_context():
         assert cases.find_case(number).decision == "deny"
@@ -64,18 +65,19 @@ def test_not_accepting_spells_out_the_consequence(app, client, login, clock):
     page = client.get(f"/window/cases/{number}/refuse").get_data(as_text=True)
     assert "办件就此终止" in page and "决定作出后不能撤回" in page
     console = client.get(f"/window/cases/{number}").get_data(as_text=True)
-    assert 'class="button quiet-danger"' in console and 'data-shortcut="a"' in console   # 受理 is the loud one
+    assert 'class="button quiet-danger"' in console and 'data-shortcut="a"' in console  # 受理 is the loud one
     assert console.index("申请信息") < console.index("预审结论")
 
 
 def test_the_counter_shows_the_identified_applicants_open_cases(app, client, login, clock):
     with app.app_context():
-        open_number = accepted_case().number       # 张三's case, in progress
+        open_number = accepted_case().number  # 张三's case, in progress
     _take(app.test_client())
     login(client, "赵敏")
     ticket = _call(client)
-    page = client.post(f"{ticket}/identify", data={"id_number": "110105198802150035"},
-                       follow_redirects=True).get_data(as_text=True)
+    page = client.post(f"{ticket}/identify", data={"id_number": "110105198802150035"}, follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "该申请人正在办理的办件" in page and open_number in page and "已受理" in page
 
 

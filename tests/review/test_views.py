@@ -1,7 +1,8 @@
 """Department inboxes: ordered by deadline with yellow and red marks; claiming, opinions,
 decisions and sending back for a supplement through the pages, in sequence and jointly."""
+
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from govservice.cases import services as cases
 from govservice.cases.models import Case
@@ -15,17 +16,17 @@ def _version(page: str) -> str:
 
 
 def _at(clock, y, m, d):
-    clock.at = datetime(y, m, d, 2, 0, tzinfo=timezone.utc)
+    clock.at = datetime(y, m, d, 2, 0, tzinfo=UTC)
 
 
 def test_the_inbox_is_ordered_by_deadline_with_yellow_and_red_marks(app, client, login, clock):
     with app.app_context():
         _at(clock, 2026, 11, 23)
-        fresh = accepted_case().number                 # deadline Thu 26 Nov: 3 working days left
+        fresh = accepted_case().number  # deadline Thu 26 Nov: 3 working days left
         _at(clock, 2026, 11, 16)
-        late = accepted_case().number                  # deadline Thu 19 Nov: 2 working days overdue
+        late = accepted_case().number  # deadline Thu 19 Nov: 2 working days overdue
         _at(clock, 2026, 11, 19)
-        soon = accepted_case().number                  # deadline Tue 24 Nov: 1 working day left
+        soon = accepted_case().number  # deadline Tue 24 Nov: 1 working day left
         _at(clock, 2026, 11, 23)
     login(client, "刘洋")
     page = client.get("/review/").get_data(as_text=True)
@@ -53,23 +54,34 @@ def test_a_joint_case_reaches_both_departments_and_is_approved_by_both(app, clie
         assert number in officer.get("/review/").get_data(as_text=True)
         page = officer.get(f"/review/cases/{number}").get_data(as_text=True)
         assert "并联" in page and "经营场所使用证明" in page
-        officer.post(f"/review/cases/{number}/claim", data={"version": _version(page),
-                                                             "step": re.search(r'name="step" value="(\d+)"', page).group(1)})
+        officer.post(
+            f"/review/cases/{number}/claim",
+            data={"version": _version(page), "step": re.search(r'name="step" value="(\d+)"', page).group(1)},
+        )
     page = market.get(f"/review/cases/{number}").get_data(as_text=True)
     step = re.search(r'name="step" value="(\d+)"', page).group(1)
-    noted = market.post(f"/review/cases/{number}/opinion", data={"step": step, "note": "已核实营业场所"},
-                        follow_redirects=True)
+    noted = market.post(
+        f"/review/cases/{number}/opinion", data={"step": step, "note": "已核实营业场所"}, follow_redirects=True
+    )
     assert "审查意见已记录。" in noted.get_data(as_text=True) and "已核实营业场所" in noted.get_data(as_text=True)
     version = _version(page)
-    market.post(f"/review/cases/{number}/decide", data={"version": version, "step": step, "decision": "approve",
-                                                         "opinion": "符合登记条件"})
+    market.post(
+        f"/review/cases/{number}/decide",
+        data={"version": version, "step": step, "decision": "approve", "opinion": "符合登记条件"},
+    )
     with app.app_context():
-        assert cases.find_case(number).state == "in_review"          # 卫生健康委员会 has not decided
+        assert cases.find_case(number).state == "in_review"  # 卫生健康委员会 has not decided
     page = health.get(f"/review/cases/{number}").get_data(as_text=True)
-    assert "符合登记条件" in page                                       # the other department's opinion is visible
-    health.post(f"/review/cases/{number}/decide", data={
-        "version": _version(page), "step": re.search(r'name="step" value="(\d+)"', page).group(1),
-        "decision": "approve", "opinion": "卫生条件合格"})
+    assert "符合登记条件" in page  # the other department's opinion is visible
+    health.post(
+        f"/review/cases/{number}/decide",
+        data={
+            "version": _version(page),
+            "step": re.search(r'name="step" value="(\d+)"', page).group(1),
+            "decision": "approve",
+            "opinion": "卫生条件合格",
+        },
+    )
     with app.app_context():
         case = cases.find_case(number)
         assert case.state == "completed" and case.decision == "approve"
@@ -110,8 +122,11 @@ def test_the_officer_sends_the_case_back_to_the_window_and_the_clock_stops(app, 
     login(client, "刘洋")
     nothing = client.post(f"/review/cases/{number}/return", data={"version": version})
     assert nothing.status_code == 422 and "请至少列出一项需要补正的材料及原因。" in nothing.get_data(as_text=True)
-    sent = client.post(f"/review/cases/{number}/return", data={
-        "version": version, "need_premises": "1", "reason_premises": "租赁期限已届满"}, follow_redirects=True)
+    sent = client.post(
+        f"/review/cases/{number}/return",
+        data={"version": version, "need_premises": "1", "reason_premises": "租赁期限已届满"},
+        follow_redirects=True,
+    )
     assert "已退回窗口补正，办理时限暂停计算。" in sent.get_data(as_text=True)
     page = client.get("/review/").get_data(as_text=True)
     assert 'class="paused"' in page and "补正中，计时暂停" in page

@@ -1,5 +1,6 @@
 """Uploaded materials and signed PDFs lie encrypted in the blob store, one data key per blob,
 wrapped by the platform key and re-wrapped when DATA_KEYS rotates."""
+
 from __future__ import annotations
 
 import pytest
@@ -62,7 +63,7 @@ def test_rotating_the_platform_key_rewraps_without_losing_a_blob(app, runner_fac
     assert result.exit_code == 0 and "re-wrapped under the newest key" in result.output, result.output
     with rotated.app_context():
         after = blobs.store()._path(key).read_bytes()
-        assert after != sealed_before and after.endswith(sealed_before[-len(ID_CARD) - 16:])  # content untouched
+        assert after != sealed_before and after.endswith(sealed_before[-len(ID_CARD) - 16 :])  # content untouched
     only_new = runner_factory(DATA_KEYS=[new_key])
     with only_new.app_context():
         assert blobs.store().get(key) == ID_CARD  # the old key can go
@@ -94,12 +95,14 @@ def test_rewrap_names_the_blobs_no_key_opens_and_fails(app, runner_factory):
 @pytest.fixture
 def runner_factory(app):
     from govservice import create_app
+
     made = []
 
     def make(**config):
         other = create_app(dict(app.config, **config))
         made.append(other)
         return other
+
     yield make
     for other in made:
         with other.app_context():

@@ -6,6 +6,7 @@ repeatable; the suite runs it on SQLite and on PostgreSQL.
 The operations are driven through Hypothesis directly (`as_strategy`): the schema comes from
 the app under test, a fixture, which Schemathesis's pytest loader cannot use with pytest 9.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -17,15 +18,19 @@ from govservice.extensions import db
 from ..certificates.helpers import bearer, register_partner
 
 EXAMPLES = 12
-FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=EXAMPLES, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
 
 
 def _operations(app):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert {op.label for op in operations} >= {"POST /oauth/token", "POST /api/v1/certificates/verify",
-                                               "POST /api/v1/consents/{code}"}
+    assert {op.label for op in operations} >= {
+        "POST /oauth/token",
+        "POST /api/v1/certificates/verify",
+        "POST /api/v1/consents/{code}",
+    }
     return operations
 
 

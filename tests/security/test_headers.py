@@ -1,4 +1,5 @@
 """The security headers: on every page, the API, files; a nonce only where a page asks for one."""
+
 from __future__ import annotations
 
 import re
@@ -41,7 +42,9 @@ def test_a_page_with_a_script_gets_a_fresh_nonce_that_its_script_carries(client,
 
 def test_https_deployments_send_hsts():
     from flask import Flask
+
     from govservice.security import headers
+
     bare = Flask(__name__)
     bare.config["PUBLIC_URL"] = "https://zwfw.example.gov.cn"
     headers.init_app(bare)

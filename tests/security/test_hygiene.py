@@ -1,17 +1,31 @@
 """Open redirects, NUL bytes, invisible characters, over-long fields: each a clear 4xx, nothing changed."""
+
 from __future__ import annotations
 
 import pytest
 
 from govservice.security import clean_filename, clean_text, safe_path
 
-EVIL = ["/%09/evil.example/", "/\t/evil.example/", "//evil.example/", "/\\evil.example", "https://evil.example/",
-        "/\n/evil.example", " /x", "/\u202e/evil", "javascript:alert(1)", "", None, "x" * 3000]
+EVIL = [
+    "/%09/evil.example/",
+    "/\t/evil.example/",
+    "//evil.example/",
+    "/\\evil.example",
+    "https://evil.example/",
+    "/\n/evil.example",
+    " /x",
+    "/\u202e/evil",
+    "javascript:alert(1)",
+    "",
+    None,
+    "x" * 3000,
+]
 
 
 @pytest.mark.parametrize("target", EVIL)
 def test_no_place_outside_the_site_is_a_safe_path(target):
     from urllib.parse import unquote
+
     if isinstance(target, str) and "%" in target:  # as the query string delivers it, decoded once
         target = unquote(target)
     assert safe_path(target) is None
@@ -33,6 +47,7 @@ def test_sign_in_never_goes_back_to_another_site(client):
 @pytest.mark.parametrize("target", ["/%09/evil.example/", "/\t/evil.example/", "/\\evil.example"])
 def test_the_language_switch_never_goes_to_another_site(client, target):
     from urllib.parse import unquote
+
     response = client.post("/lang", data={"lang": "en", "next": unquote(target)})
     assert response.status_code == 302 and response.headers["Location"] == "/"
 
@@ -60,8 +75,9 @@ def test_a_nul_byte_in_a_form_field_is_a_clear_400(client):
 
 
 def test_a_nul_byte_in_a_client_id_at_the_token_endpoint_is_an_oauth_error(client):
-    response = client.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": "a\x00b",
-                                                 "client_secret": "x"})
+    response = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials", "client_id": "a\x00b", "client_secret": "x"}
+    )
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
 
 
@@ -70,23 +86,34 @@ def test_bidi_and_zero_width_characters_are_removed():
     assert clean_text("e\u0301") == "é"  # NFC
 
 
-@pytest.mark.parametrize("raw, kept", [
-    ("../../etc/passwd", "passwd"), ("C:\\Users\\a\\租赁合同.pdf", "租赁合同.pdf"),
-    ("invoice\u202efdp.exe", "invoicefdp.exe"), ("a\x07b.pdf", "ab.pdf"), ("..", "file"), ("", "file"),
-    ("长" * 300 + ".pdf", "长" * 116 + ".pdf"),
-])
+@pytest.mark.parametrize(
+    "raw, kept",
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\a\\租赁合同.pdf", "租赁合同.pdf"),
+        ("invoice\u202efdp.exe", "invoicefdp.exe"),
+        ("a\x07b.pdf", "ab.pdf"),
+        ("..", "file"),
+        ("", "file"),
+        ("长" * 300 + ".pdf", "长" * 116 + ".pdf"),
+    ],
+)
 def test_upload_file_names_lose_path_parts_and_invisible_characters(raw, kept):
     assert clean_filename(raw) == kept
 
 
 def test_a_very_long_text_field_is_not_called_a_file(app, client, login):
     from govservice.cases.models import Case
-    from ..identity.helpers import count
+
     from ..conftest import pdf_upload
+    from ..identity.helpers import count
+
     login(client, "张三")
-    response = client.post("/apply/scjgj-gtgsh-sldj", data={"business_name": "长" * 1_000_000,
-                                                             "material_premises": pdf_upload()},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/apply/scjgj-gtgsh-sldj",
+        data={"business_name": "长" * 1_000_000, "material_premises": pdf_upload()},
+        content_type="multipart/form-data",
+    )
     heading = response.get_data(as_text=True).split("<h1>")[1].split("</h1>")[0]
     assert response.status_code == 413 and "填写的内容过长" in heading and "文件" not in heading
     assert count(app, Case) == 0
@@ -96,11 +123,16 @@ def test_a_business_name_with_bidi_overrides_reaches_the_case_and_the_certificat
     from govservice.cases.models import Case
     from govservice.certificates import services as certificates
     from govservice.extensions import db
-    from ..certificates import helpers
+
     from ..cases.test_views import _post
+    from ..certificates import helpers
+
     login(client, "张三")
-    response = _post(client, business_name="北京市朝阳区\u202e张三\u200b便利店",
-                     material_premises=helpers_pdf("../租赁\u202e合同.pdf"))
+    response = _post(
+        client,
+        business_name="北京市朝阳区\u202e张三\u200b便利店",
+        material_premises=helpers_pdf("../租赁\u202e合同.pdf"),
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
         case = db.session.execute(db.select(Case)).scalar_one()
@@ -112,5 +144,6 @@ def test_a_business_name_with_bidi_overrides_reaches_the_case_and_the_certificat
 
 def helpers_pdf(name):
     from ..conftest import pdf_upload
+
     data, _name = pdf_upload()
     return (data, name)

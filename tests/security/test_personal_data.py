@@ -1,4 +1,5 @@
 """Full phone and ID numbers: masked on the staff pages, shown after 查看完整信息 with a purpose (audited)."""
+
 from __future__ import annotations
 
 from ..factories import accepted_case
@@ -29,7 +30,10 @@ def test_clerks_and_officers_see_phones_masked_until_they_say_why(app, login):
     with app.app_context():
         from govservice.audit.models import AuditEntry
         from govservice.extensions import db
-        entry = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "personal_data.reveal")).scalar_one()
+
+        entry = db.session.execute(
+            db.select(AuditEntry).where(AuditEntry.action == "personal_data.reveal")
+        ).scalar_one()
         assert entry.purpose == "电话核实经营场所" and entry.case_id == case_id
 
 

@@ -1,5 +1,6 @@
 """/oauth/token: a stranger guessing secrets is slowed down at his own address and cannot lock the
 real partner out; every 429 says when to come back (Retry-After)."""
+
 from __future__ import annotations
 
 import base64
@@ -17,15 +18,26 @@ def _basic(client_id, secret):
 
 
 def _token(client, client_id, secret, address):
-    return client.post("/oauth/token", data={"grant_type": "client_credentials"}, headers=_basic(client_id, secret),
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers=_basic(client_id, secret),
+        environ_base={"REMOTE_ADDR": address},
+    )
 
 
 @pytest.fixture
 def limited(app):
-    limited = create_app(dict(app.config, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
-                              PARTNER_TOKEN_RATE_LIMIT="30/minute", PARTNER_TOKEN_FAILURE_LIMIT="5/minute",
-                              PARTNER_TOKEN_CLIENT_LIMIT="8/minute"))
+    limited = create_app(
+        dict(
+            app.config,
+            RATELIMIT_ENABLED=True,
+            RATELIMIT_STORAGE_URI="memory://",
+            PARTNER_TOKEN_RATE_LIMIT="30/minute",
+            PARTNER_TOKEN_FAILURE_LIMIT="5/minute",
+            PARTNER_TOKEN_CLIENT_LIMIT="8/minute",
+        )
+    )
     yield limited
     with limited.app_context():
         db.session.remove()
@@ -38,7 +50,9 @@ def test_a_stranger_guessing_a_partners_secret_does_not_lock_the_partner_out(lim
         guesses = [_token(client, partner.client_id, f"guess-{i}", "203.0.113.9").status_code for i in range(7)]
         assert guesses == [401] * 5 + [429] * 2
         refused = _token(client, partner.client_id, "guess", "203.0.113.9")
-        assert refused.get_json()["error"] == "rate_limited" and 1 <= int(refused.headers["Retry-After"]) <= 61  # the window, rounded up
+        assert (
+            refused.get_json()["error"] == "rate_limited" and 1 <= int(refused.headers["Retry-After"]) <= 61
+        )  # the window, rounded up
         assert _token(client, partner.client_id, secret, "198.51.100.7").status_code == 200  # the real partner
 
 

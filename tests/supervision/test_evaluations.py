@@ -1,5 +1,6 @@
 """好差评: the applicant rates a completed case online (or at the window); 1-2 opens a
 rectification task the department's supervisor must answer; ratings feed supervision."""
+
 import re
 
 import pytest
@@ -25,23 +26,28 @@ def test_the_applicant_rates_the_completed_case_online(app, client, login, clock
     login(client, "张三")
     page = client.get(f"/cases/{number}").get_data(as_text=True)
     assert "您对本次服务满意吗？" in page and 'name="rating" value="5"' in page
-    rated = client.post(f"/cases/{number}/evaluation", data={"rating": "5", "comment": "一次办好"},
-                        follow_redirects=True).get_data(as_text=True)
+    rated = client.post(
+        f"/cases/{number}/evaluation", data={"rating": "5", "comment": "一次办好"}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "感谢您的评价。" in rated and "您的评价：5 分：一次办好" in rated
-    again = client.post(f"/cases/{number}/evaluation", data={"rating": "1", "comment": "改主意了"},
-                        follow_redirects=True).get_data(as_text=True)
+    again = client.post(
+        f"/cases/{number}/evaluation", data={"rating": "1", "comment": "改主意了"}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "该办件已经评价过。" in again
     with app.app_context():
         assert db.session.execute(db.select(Evaluation.rating)).scalars().all() == [5]
 
 
-@pytest.mark.parametrize("rating, comment, message", [
-    ("", "x", "请选择 1 到 5 分的评价。"),
-    ("6", "x", "请选择 1 到 5 分的评价。"),
-    ("abc", "x", "请选择 1 到 5 分的评价。"),
-    ("2", "  ", "给出差评时请写明不满意的原因"),
-    ("3", "字" * 501, "评价内容不能超过 500 个字。"),
-])
+@pytest.mark.parametrize(
+    "rating, comment, message",
+    [
+        ("", "x", "请选择 1 到 5 分的评价。"),
+        ("6", "x", "请选择 1 到 5 分的评价。"),
+        ("abc", "x", "请选择 1 到 5 分的评价。"),
+        ("2", "  ", "给出差评时请写明不满意的原因"),
+        ("3", "字" * 501, "评价内容不能超过 500 个字。"),
+    ],
+)
 def test_bad_ratings_are_explained_and_nothing_is_stored(ctx, clock, rating, comment, message):
     case = _completed()
     with pytest.raises(supervision.SupervisionError, match=message):
@@ -66,7 +72,7 @@ def test_a_poor_rating_opens_a_rectification_task_the_supervisor_must_answer(app
         evaluation = supervision.evaluate(case.id, person("张三"), "1", "材料被退回三次", channel="online")
         task = evaluation.rectification
         assert task.status == "open" and task.department.code == "scjgj"
-        assert task.due.isoformat() == "2026-12-14"          # 15 working days from Monday 23 November
+        assert task.due.isoformat() == "2026-12-14"  # 15 working days from Monday 23 November
         number = case.number
     login(client, "孙强")
     page = client.get("/supervision/rectifications").get_data(as_text=True)
@@ -76,8 +82,9 @@ def test_a_poor_rating_opens_a_rectification_task_the_supervisor_must_answer(app
     task_url = re.search(r'action="(/supervision/rectifications/\d+/answer)"', page).group(1)
     empty = client.post(task_url, data={"version": version, "answer": " "})
     assert empty.status_code == 422 and "请填写整改情况。" in empty.get_data(as_text=True)
-    answered = client.post(task_url, data={"version": version, "answer": "已约谈经办人，补正告知改为一次性告知"},
-                           follow_redirects=True).get_data(as_text=True)
+    answered = client.post(
+        task_url, data={"version": version, "answer": "已约谈经办人，补正告知改为一次性告知"}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "整改情况已答复。" in answered and "已约谈经办人" in answered
     twice = client.post(task_url, data={"version": version, "answer": "再答一次"})
     assert twice.status_code == 422 and "该整改任务已经答复" in twice.get_data(as_text=True)

@@ -12,9 +12,10 @@
 
 On-time rate 2/3 = 66.7 %; average 10/3 = 3.3 working days; ratings A 5, B 1 (a rectification task).
 """
+
 import csv
 import io
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -30,7 +31,7 @@ HEALTH = [{"mode": "sequential", "departments": ["wsjkw"]}]
 
 
 def _at(clock, day):
-    clock.at = datetime(2026, 11, day, 2, 0, tzinfo=timezone.utc)
+    clock.at = datetime(2026, 11, day, 2, 0, tzinfo=UTC)
 
 
 def _window_case(item, key):
@@ -111,6 +112,7 @@ def test_a_period_and_a_department_narrow_the_figures(ctx, clock):
 
 def catalog_department(code):
     from govservice.catalog import services as catalog
+
     return catalog.department(code).id
 
 
@@ -125,9 +127,9 @@ def test_the_dashboard_shows_and_charts_the_figures_and_exports_them(app, client
     assert 'id="kpi-days">3.3 个工作日<' in page and 'id="kpi-overdue">1<' in page and 'id="kpi-rating">3.0<' in page
     # each chart is an image with a text alternative, and its figures follow as a table
     assert '<svg viewBox="0 0 480 130" width="100%" role="img"' in page
-    assert "<desc id=\"by-state-svg-desc\">待受理：1；不予受理：1；已受理：2；已办结：3</desc>" in page
+    assert '<desc id="by-state-svg-desc">待受理：1；不予受理：1；已受理：2；已办结：3</desc>' in page
     assert '<tr><th scope="row">窗口受理</th><td>3</td></tr>' in page
-    assert numbers["D"] in page.split("超期未办结")[2]                   # the overdue list
+    assert numbers["D"] in page.split("超期未办结")[2]  # the overdue list
     exported = client.get("/supervision/export/cases.csv")
     assert exported.mimetype == "text/csv" and exported.data.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(exported.data.decode("utf-8-sig"))))

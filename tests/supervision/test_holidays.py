@@ -1,6 +1,7 @@
 """Holidays an administrator enters for years the calendar library does not know: through the
 page and the command line; deadlines that reach them are computed with them, marked provisional."""
-from datetime import date, datetime, timezone
+
+from datetime import UTC, date, datetime
 
 from govservice.cases import services as cases
 from govservice.cases.models import Holiday
@@ -17,7 +18,7 @@ def test_the_administrator_enters_a_holiday_and_a_provisional_deadline_follows_i
         answer = client.post("/supervision/holidays", data={"day": day, "name": "元旦调休"}, follow_redirects=True)
         assert f"已录入 {day}。" in answer.get_data(as_text=True)
     with app.app_context():
-        clock.at = datetime(2026, 12, 30, 2, 0, tzinfo=timezone.utc)
+        clock.at = datetime(2026, 12, 30, 2, 0, tzinfo=UTC)
         case = submitted_case()
         case = cases.accept(case.id, person("赵敏"), case.version)
         # 31 Dec; 1 Jan fixed; 2-3 weekend; 4-5 entered; 6, 7 Jan
@@ -30,9 +31,11 @@ def test_the_administrator_enters_a_holiday_and_a_provisional_deadline_follows_i
 
 def test_bad_entries_are_explained_and_nothing_is_stored(app, client, login):
     login(client, "郑华")
-    for data, message in (({"day": "2027-02-30", "name": "x"}, "日期格式不正确"),
-                          ({"day": "2026-10-01", "name": "国庆节"}, "2026 年的节假日安排已由国务院公布并内置"),
-                          ({"day": "2027-02-08", "name": " "}, "请填写节假日名称")):
+    for data, message in (
+        ({"day": "2027-02-30", "name": "x"}, "日期格式不正确"),
+        ({"day": "2026-10-01", "name": "国庆节"}, "2026 年的节假日安排已由国务院公布并内置"),
+        ({"day": "2027-02-08", "name": " "}, "请填写节假日名称"),
+    ):
         answer = client.post("/supervision/holidays", data=data)
         assert answer.status_code == 422 and message in answer.get_data(as_text=True)
     client.post("/supervision/holidays", data={"day": "2027-02-08", "name": "春节"})

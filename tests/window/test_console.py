@@ -1,5 +1,6 @@
 """The window console: tickets, calling the next applicant, identifying them against the
 population registry, and filing their application on their behalf."""
+
 import re
 
 import pytest
@@ -15,7 +16,7 @@ from ..factories import ANSWERS, ITEM
 
 HALL = "cy-zwfwzx"
 FORM = {k: v for k, v in ANSWERS.items() if k not in ("operator_name", "operator_id_number")}
-UNKNOWN = "110105199001011232"   # well formed, in no registry
+UNKNOWN = "110105199001011232"  # well formed, in no registry
 
 
 def _take(client):
@@ -74,9 +75,16 @@ def test_a_bad_or_unknown_id_number_is_explained_and_nothing_is_attached(app, cl
     with app.app_context():
         assert db.session.execute(db.select(QueueTicket.person_id)).scalar_one() is None
         assert find_person(UNKNOWN) is None
-        lookups = db.session.execute(db.select(AuditEntry).where(
-            AuditEntry.action == "registry.lookup", AuditEntry.purpose == "综合窗口核验申请人身份")).scalars().all()
-        assert [e.detail["result"] for e in lookups] == ["not_found"]     # the look-up is audited all the same
+        lookups = (
+            db.session.execute(
+                db.select(AuditEntry).where(
+                    AuditEntry.action == "registry.lookup", AuditEntry.purpose == "综合窗口核验申请人身份"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        assert [e.detail["result"] for e in lookups] == ["not_found"]  # the look-up is audited all the same
 
 
 def test_a_walk_in_is_identified_and_the_case_is_filed_for_them(app, client, login, clock):
@@ -87,18 +95,20 @@ def test_a_walk_in_is_identified_and_the_case_is_filed_for_them(app, client, log
     page = answer.get_data(as_text=True)
     assert "已核验申请人身份：李娜。" in page and "440106********0025" in page
     form = client.get(f"{ticket}/apply/{ITEM}").get_data(as_text=True)
-    assert 'value="李娜"' in form and 'value="440106199507200025"' in form   # from the registry, read-only
+    assert 'value="李娜"' in form and 'value="440106199507200025"' in form  # from the registry, read-only
     key = re.search(r'name="idempotency_key" type="hidden" value="([0-9a-f]+)"', form).group(1)
-    filed = client.post(f"{ticket}/apply/{ITEM}", data=dict(FORM, idempotency_key=key, operator_name="冒名",
-                                                            material_premises=pdf_upload()),
-                        content_type="multipart/form-data")
+    filed = client.post(
+        f"{ticket}/apply/{ITEM}",
+        data=dict(FORM, idempotency_key=key, operator_name="冒名", material_premises=pdf_upload()),
+        content_type="multipart/form-data",
+    )
     assert filed.status_code == 302
     number = filed.headers["Location"].rsplit("/", 1)[-1]
     with app.app_context():
         case = db.session.execute(db.select(Case)).scalar_one()
         assert case.number == number and case.channel == "window" and case.applicant.name == "李娜"
         assert case.form_data["operator_name"] == "李娜" and case.events[0].actor.name == "赵敏"
-    assert number in client.get(ticket).get_data(as_text=True)             # the visit lists its cases
+    assert number in client.get(ticket).get_data(as_text=True)  # the visit lists its cases
 
 
 def test_the_window_takes_in_without_a_material_and_pre_review_tells_what_is_missing(app, client, login, clock):
@@ -108,8 +118,9 @@ def test_the_window_takes_in_without_a_material_and_pre_review_tells_what_is_mis
     client.post(f"{ticket}/identify", data={"id_number": "110105198802150035"})
     form = client.get(f"{ticket}/apply/{ITEM}").get_data(as_text=True)
     key = re.search(r'name="idempotency_key" type="hidden" value="([0-9a-f]+)"', form).group(1)
-    filed = client.post(f"{ticket}/apply/{ITEM}", data=dict(FORM, idempotency_key=key),
-                        content_type="multipart/form-data")
+    filed = client.post(
+        f"{ticket}/apply/{ITEM}", data=dict(FORM, idempotency_key=key), content_type="multipart/form-data"
+    )
     page = client.get(filed.headers["Location"]).get_data(as_text=True)
     assert re.search(r'<tr class="missing">\s*<td>经营场所使用证明</td>', page)
     refused = client.post(filed.headers["Location"] + "/accept", data={"version": "1"}, follow_redirects=True)
@@ -121,8 +132,9 @@ def test_an_invalid_field_at_the_counter_is_shown_beside_it(app, client, login, 
     login(client, "赵敏")
     ticket = _call(client)
     client.post(f"{ticket}/identify", data={"id_number": "110105198802150035"})
-    answer = client.post(f"{ticket}/apply/{ITEM}", data=dict(FORM, idempotency_key="k", phone="12"),
-                         content_type="multipart/form-data")
+    answer = client.post(
+        f"{ticket}/apply/{ITEM}", data=dict(FORM, idempotency_key="k", phone="12"), content_type="multipart/form-data"
+    )
     assert answer.status_code == 422 and "请填写正确的手机号码或固定电话。" in answer.get_data(as_text=True)
     with app.app_context():
         assert db.session.execute(db.select(db.func.count(Case.id))).scalar_one() == 0
@@ -141,18 +153,22 @@ def test_finishing_and_skipping_tickets(app, client, login):
     _take(kiosk), _take(kiosk)
     login(client, "赵敏")
     first = _call(client)
-    assert "A001 号已过号。" in client.post(f"{first}/finish", data={"absent": "1"},
-                                            follow_redirects=True).get_data(as_text=True)
+    assert "A001 号已过号。" in client.post(f"{first}/finish", data={"absent": "1"}, follow_redirects=True).get_data(
+        as_text=True
+    )
     second = _call(client)
     assert "A002 号已办结。" in client.post(f"{second}/finish", follow_redirects=True).get_data(as_text=True)
     assert "这个号已经处理完毕。" in client.post(f"{second}/finish", follow_redirects=True).get_data(as_text=True)
     with app.app_context():
-        assert db.session.execute(db.select(QueueTicket.status).order_by(QueueTicket.seq)).scalars().all() == \
-            ["absent", "done"]
+        assert db.session.execute(db.select(QueueTicket.status).order_by(QueueTicket.seq)).scalars().all() == [
+            "absent",
+            "done",
+        ]
 
 
 def test_another_clerks_ticket_is_not_mine(app, client, login):
     from ..factories import staff
+
     _take(app.test_client())
     login(client, "赵敏")
     ticket = _call(client)
@@ -173,6 +189,7 @@ def test_a_business_item_is_not_filed_for_a_person_at_the_counter(app, client, l
     with app.app_context():
         from govservice.catalog import services as catalog
         from govservice.window import services as window
+
         ticket_id = int(ticket.rsplit("/", 1)[-1])
         clerk = find_person("110101198808081231")
         with pytest.raises(window.WindowError, match="该事项由企业申请"):

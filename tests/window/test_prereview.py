@@ -1,5 +1,6 @@
 """Pre-review at the window: the three outcomes, each with its printed notice (PDF), the
 supplement answered online or at the counter, 出件, and the rating given at the window."""
+
 import io
 import re
 
@@ -46,9 +47,18 @@ def test_a_supplement_notice_lists_every_item_with_its_reason_and_the_deadline(a
     with app.app_context():
         number = submitted_case().number
     login(client, "赵敏")
-    answer = client.post(f"/window/cases/{number}/supplement", data={
-        "version": "1", "need_premises": "1", "reason_premises": "租赁合同未签字",
-        "other_name": "经营范围", "other_reason": "请按规范表述填写", "due": "2026-12-04"}, follow_redirects=True)
+    answer = client.post(
+        f"/window/cases/{number}/supplement",
+        data={
+            "version": "1",
+            "need_premises": "1",
+            "reason_premises": "租赁合同未签字",
+            "other_name": "经营范围",
+            "other_reason": "请按规范表述填写",
+            "due": "2026-12-04",
+        },
+        follow_redirects=True,
+    )
     page = answer.get_data(as_text=True)
     assert "已出具一次性告知书" in page
     text = _pdf_text(client.get(_notice_links(page)[0]))
@@ -62,13 +72,17 @@ def test_a_supplement_without_reasons_or_with_a_bad_date_keeps_what_was_typed(ap
     with app.app_context():
         number = submitted_case().number
     login(client, "赵敏")
-    answer = client.post(f"/window/cases/{number}/supplement", data={
-        "version": "1", "need_premises": "1", "reason_premises": "", "note": "当场说明"})
+    answer = client.post(
+        f"/window/cases/{number}/supplement",
+        data={"version": "1", "need_premises": "1", "reason_premises": "", "note": "当场说明"},
+    )
     page = answer.get_data(as_text=True)
     assert answer.status_code == 422 and "请写明“经营场所使用证明”需要补正的原因。" in page
     assert "当场说明</textarea>" in page
-    bad_date = client.post(f"/window/cases/{number}/supplement", data={
-        "version": "1", "need_premises": "1", "reason_premises": "x", "due": "12/04"})
+    bad_date = client.post(
+        f"/window/cases/{number}/supplement",
+        data={"version": "1", "need_premises": "1", "reason_premises": "x", "due": "12/04"},
+    )
     assert bad_date.status_code == 422 and "补正期限的日期格式不正确" in bad_date.get_data(as_text=True)
     assert _case(app, number) == ("submitted", 1)
 
@@ -83,9 +97,15 @@ def test_a_refusal_without_a_reason_changes_nothing_and_with_one_prints_the_deci
     assert no_basis.status_code == 422 and "请填写不予受理的法律依据。" in no_basis.get_data(as_text=True)
     assert "不属于本机关职权</textarea>" in no_basis.get_data(as_text=True)
     assert _case(app, number) == ("submitted", 1)
-    done = client.post(f"/window/cases/{number}/refuse", data={
-        "version": "1", "reason": "申请事项不属于本机关职权范围",
-        "basis": "《中华人民共和国行政许可法》第三十二条第一款第（二）项"}, follow_redirects=True)
+    done = client.post(
+        f"/window/cases/{number}/refuse",
+        data={
+            "version": "1",
+            "reason": "申请事项不属于本机关职权范围",
+            "basis": "《中华人民共和国行政许可法》第三十二条第一款第（二）项",
+        },
+        follow_redirects=True,
+    )
     text = _pdf_text(client.get(_notice_links(done.get_data(as_text=True))[0]))
     assert "不予受理决定书" in text and "申请事项不属于本机关职权范围" in text
     assert "第三十二条第一款第（二）项" in text and "行政复议" in text
@@ -95,8 +115,9 @@ def test_a_refusal_without_a_reason_changes_nothing_and_with_one_prints_the_deci
 def test_the_applicant_answers_the_supplement_online_and_reads_the_notice(app, client, login, clock):
     with app.app_context():
         case = submitted_case()
-        case = cases.request_supplement(case.id, person("赵敏"), case.version,
-                                        [{"material": "premises", "reason": "复印件不清晰"}])
+        case = cases.request_supplement(
+            case.id, person("赵敏"), case.version, [{"material": "premises", "reason": "复印件不清晰"}]
+        )
         number, version = case.number, case.version
     login(client, "张三")
     page = client.get(f"/cases/{number}").get_data(as_text=True)
@@ -104,9 +125,16 @@ def test_the_applicant_answers_the_supplement_online_and_reads_the_notice(app, c
     assert "补正材料一次性告知书" in _pdf_text(client.get(_notice_links(page)[0]))
     missing = client.post(f"/cases/{number}/supplement", data={"version": str(version)}, follow_redirects=True)
     assert "请上传需要补正的材料：经营场所使用证明。" in missing.get_data(as_text=True)
-    answered = client.post(f"/cases/{number}/supplement", data={
-        "version": str(version), "supplement_premises": pdf_upload("clear-copy.pdf"), "answer_note": "已重新扫描"},
-        content_type="multipart/form-data", follow_redirects=True)
+    answered = client.post(
+        f"/cases/{number}/supplement",
+        data={
+            "version": str(version),
+            "supplement_premises": pdf_upload("clear-copy.pdf"),
+            "answer_note": "已重新扫描",
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     assert "补正材料已提交，等待综合窗口核验。" in answered.get_data(as_text=True)
     assert _case(app, number) == ("submitted", version + 1)
     other = app.test_client()
@@ -117,15 +145,19 @@ def test_the_applicant_answers_the_supplement_online_and_reads_the_notice(app, c
 def test_the_clerk_receives_the_supplement_at_the_counter(app, client, login, clock):
     with app.app_context():
         case = submitted_case()
-        case = cases.request_supplement(case.id, person("赵敏"), case.version,
-                                        [{"material": "premises", "reason": "未提交"}])
+        case = cases.request_supplement(
+            case.id, person("赵敏"), case.version, [{"material": "premises", "reason": "未提交"}]
+        )
         number, version = case.number, case.version
     login(client, "赵敏")
     page = client.get(f"/window/cases/{number}").get_data(as_text=True)
     assert "窗口代收补正材料" in page
-    answer = client.post(f"/window/cases/{number}/resubmit", data={
-        "version": str(version), "material_premises": pdf_upload()}, content_type="multipart/form-data",
-        follow_redirects=True)
+    answer = client.post(
+        f"/window/cases/{number}/resubmit",
+        data={"version": str(version), "material_premises": pdf_upload()},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     assert "补正材料已收取，请核验后受理。" in answer.get_data(as_text=True)
     assert _case(app, number)[0] == "submitted"
 
@@ -135,8 +167,11 @@ def test_a_stale_page_at_the_window_is_told_and_changes_nothing(app, client, log
         number = submitted_case().number
     login(client, "赵敏")
     client.post(f"/window/cases/{number}/accept", data={"version": "1"})
-    stale = client.post(f"/window/cases/{number}/supplement", data={
-        "version": "1", "need_premises": "1", "reason_premises": "x"}, follow_redirects=True)
+    stale = client.post(
+        f"/window/cases/{number}/supplement",
+        data={"version": "1", "need_premises": "1", "reason_premises": "x"},
+        follow_redirects=True,
+    )
     assert "无法一次性告知补正：该办件当前状态为“已受理”" in stale.get_data(as_text=True)
     assert _case(app, number) == ("accepted", 2)
 
@@ -150,13 +185,13 @@ def test_the_result_is_handed_over_and_rated_at_the_window(app, client, login, c
     login(client, "赵敏")
     done = client.post(f"/window/cases/{number}/hand-over", data={"version": str(version)}, follow_redirects=True)
     assert "已出件：办理结果已交付申请人。" in done.get_data(as_text=True)
-    again = client.post(f"/window/cases/{number}/hand-over", data={"version": str(version + 1)},
-                        follow_redirects=True)
+    again = client.post(f"/window/cases/{number}/hand-over", data={"version": str(version + 1)}, follow_redirects=True)
     assert "出件。" in again.get_data(as_text=True) and "该办件的结果已于" in again.get_data(as_text=True)
     poor = client.post(f"/window/cases/{number}/evaluation", data={"rating": "2", "comment": ""})
     assert poor.status_code == 422 and "给出差评时请写明不满意的原因" in poor.get_data(as_text=True)
-    rated = client.post(f"/window/cases/{number}/evaluation", data={"rating": "4", "comment": "窗口服务耐心"},
-                        follow_redirects=True)
+    rated = client.post(
+        f"/window/cases/{number}/evaluation", data={"rating": "4", "comment": "窗口服务耐心"}, follow_redirects=True
+    )
     assert "已记录申请人的评价，谢谢。" in rated.get_data(as_text=True)
     with app.app_context():
         case = db.session.execute(db.select(Case)).scalar_one()

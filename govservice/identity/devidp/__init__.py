@@ -9,6 +9,7 @@ Development shortcuts a real provider would not take: the default client accepts
 `/auth/callback/...` redirect URI on a loopback host; there is no password, anyone may pick
 any identity; codes and tokens live in memory. Never deploy it.
 """
+
 from .app import create_idp_app
 from .serving import serve_in_thread
 

@@ -1,4 +1,5 @@
 """`python -m govservice.identity.devidp --port 5001 --issuer http://127.0.0.1:5001 --instance instance`."""
+
 from __future__ import annotations
 
 import argparse
@@ -17,11 +18,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=5001, help="port to listen on (default 5001)")
     parser.add_argument("--issuer", help="issuer URL, without trailing slash (default http://HOST:PORT)")
     parser.add_argument("--instance", default="instance", help="instance directory holding keys and secrets")
-    parser.add_argument("--subject-prefix", default="dev-",
-                        help="prefix of the subjects (another prefix, issuer and instance: a second provider)")
+    parser.add_argument(
+        "--subject-prefix",
+        default="dev-",
+        help="prefix of the subjects (another prefix, issuer and instance: a second provider)",
+    )
     args = parser.parse_args(argv)
-    app = create_idp_app(args.issuer or f"http://{args.host}:{args.port}", args.instance,
-                         subject_prefix=args.subject_prefix)
+    app = create_idp_app(
+        args.issuer or f"http://{args.host}:{args.port}", args.instance, subject_prefix=args.subject_prefix
+    )
     # Werkzeug's server directly, so FLASK_DEBUG in the environment cannot turn on the debugger.
     run_simple(args.host, args.port, app, threaded=True)
 

@@ -1,4 +1,5 @@
 """The application factory of the development OpenID Connect provider."""
+
 from __future__ import annotations
 
 from flask import Flask
@@ -11,8 +12,9 @@ from .signing_key import load_or_create_signing_key, public_key_set
 from .views import Provider, bp
 
 
-def create_idp_app(issuer: str, instance_dir: str, clients: list[dict] | None = None,
-                   subject_prefix: str = DEFAULT_SUBJECT_PREFIX) -> Flask:
+def create_idp_app(
+    issuer: str, instance_dir: str, clients: list[dict] | None = None, subject_prefix: str = DEFAULT_SUBJECT_PREFIX
+) -> Flask:
     """Build the IdP for `issuer` (e.g. "http://127.0.0.1:5001"), keeping keys in `instance_dir`.
 
     With `clients` None the IdP knows the platform's default development client, whose
@@ -36,7 +38,8 @@ def create_idp_app(issuer: str, instance_dir: str, clients: list[dict] | None = 
     key = load_or_create_signing_key(instance_dir)
     directory = Directory(subject_prefix)
     server = create_authorization_server(app, build_clients(instance_dir, clients), issuer, key, directory)
-    app.extensions["devidp"] = Provider(server=server, metadata=discovery_document(issuer), jwks=public_key_set(key),
-                                        directory=directory)
+    app.extensions["devidp"] = Provider(
+        server=server, metadata=discovery_document(issuer), jwks=public_key_set(key), directory=directory
+    )
     app.register_blueprint(bp)
     return app

@@ -1,6 +1,7 @@
 """What a browser does at the development provider's identity chooser: open the authorization
 URL, press "以 <name> 登录", and take the redirect back to the relying party. For the tests and
 the benchmarks, which sign in through the real OpenID Connect round trip."""
+
 from __future__ import annotations
 
 import html
@@ -19,9 +20,10 @@ def choose(authorize: str, name: str, browser: requests.Session | None = None) -
     http = browser or requests
     page = http.get(authorize, timeout=10)
     page.raise_for_status()
-    for action, body in _FORM.findall(page.text):
-        button = re.search(rf'<button type="submit" name="identity" value="([^"]*)">以 {re.escape(name)} 登录</button>',
-                           body)
+    for action, body in _FORM.findall(page.text):  # noqa: B007
+        button = re.search(
+            rf'<button type="submit" name="identity" value="([^"]*)">以 {re.escape(name)} 登录</button>', body
+        )
         if button:
             break
     else:

@@ -5,6 +5,7 @@ client instead accepts any `/auth/callback/...` path on a loopback host and any 
 because developers and tests run the platform on whatever port is free. That leniency is
 only safe because the IdP itself is only for development and tests.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -29,8 +30,14 @@ class Client(ClientMixin):
     "scope", and optionally "post_logout_redirect_uris"}.
     """
 
-    def __init__(self, client_id: str, client_secret: str, redirect_uris=(), scope: str = DEFAULT_SCOPE,
-                 post_logout_redirect_uris=()):
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        redirect_uris=(),
+        scope: str = DEFAULT_SCOPE,
+        post_logout_redirect_uris=(),
+    ):
         self.client_id = client_id
         self.client_secret = client_secret
         self.redirect_uris = list(redirect_uris)
@@ -106,5 +113,9 @@ def _is_loopback_url(uri: str) -> bool:
         parts = urlsplit(uri)
     except ValueError:
         return False
-    return (parts.scheme in ("http", "https") and parts.hostname in LOOPBACK_HOSTS
-            and not parts.username and not parts.fragment)
+    return (
+        parts.scheme in ("http", "https")
+        and parts.hostname in LOOPBACK_HOSTS
+        and not parts.username
+        and not parts.fragment
+    )

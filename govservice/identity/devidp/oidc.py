@@ -5,6 +5,7 @@ checks, ID token encoding, bearer token checks, RP-initiated logout); this modul
 supplies storage, keys, claims and the stricter policies a modern provider applies:
 PKCE with S256 on every request, single-use codes, a single-string `aud`.
 """
+
 from __future__ import annotations
 
 import time
@@ -49,11 +50,17 @@ class IdpAuthorizationServer(AuthorizationServer):
         return self.clients.get(client_id)
 
     def save_token(self, token, request):
-        self.store.add_token(AccessToken(
-            access_token=token["access_token"], client=request.client, login=request.user,
-            scope=token.get("scope", ""), issued_at=int(time.time()), expires_in=token["expires_in"],
-            code=request.authorization_code.code,
-        ))
+        self.store.add_token(
+            AccessToken(
+                access_token=token["access_token"],
+                client=request.client,
+                login=request.user,
+                scope=token.get("scope", ""),
+                issued_at=int(time.time()),
+                expires_in=token["expires_in"],
+                code=request.authorization_code.code,
+            )
+        )
 
 
 class CodeGrant(AuthorizationCodeGrant):
@@ -63,12 +70,19 @@ class CodeGrant(AuthorizationCodeGrant):
 
     def save_authorization_code(self, code, request):
         data = request.payload.data
-        self.server.store.add_code(AuthorizationCode(
-            code=code, client_id=request.client.get_client_id(), redirect_uri=request.payload.redirect_uri,
-            scope=request.scope, login=request.user, nonce=data.get("nonce"),
-            code_challenge=data["code_challenge"], code_challenge_method=data["code_challenge_method"],
-            issued_at=time.time(),
-        ))
+        self.server.store.add_code(
+            AuthorizationCode(
+                code=code,
+                client_id=request.client.get_client_id(),
+                redirect_uri=request.payload.redirect_uri,
+                scope=request.scope,
+                login=request.user,
+                nonce=data.get("nonce"),
+                code_challenge=data["code_challenge"],
+                code_challenge_method=data["code_challenge_method"],
+                issued_at=time.time(),
+            )
+        )
 
     def query_authorization_code(self, code, client):
         """Look the code up and spend it in one step, so a code is never accepted twice."""
@@ -180,13 +194,15 @@ class Logout(EndSessionEndpoint):
         return client.check_post_logout_redirect_uri(post_logout_redirect_uri)
 
 
-def create_authorization_server(app: Flask, clients: dict[str, Client], issuer: str,
-                                key: RSAKey, directory: Directory) -> IdpAuthorizationServer:
+def create_authorization_server(
+    app: Flask, clients: dict[str, Client], issuer: str, key: RSAKey, directory: Directory
+) -> IdpAuthorizationServer:
     """Assemble the authorization server with its grant, extensions and endpoints."""
     store = MemoryStore()
     server = IdpAuthorizationServer(app, clients, store)
-    server.register_grant(CodeGrant, [RequiredS256CodeChallenge(required=True),
-                                      IdTokenIssuer(store, issuer, key, directory)])
+    server.register_grant(
+        CodeGrant, [RequiredS256CodeChallenge(required=True), IdTokenIssuer(store, issuer, key, directory)]
+    )
     protector = ResourceProtector()
     protector.register_token_validator(StoreBearerTokenValidator(store))
     server.register_endpoint(IdentityUserInfo(directory, resource_protector=protector))

@@ -4,6 +4,7 @@ The IdP is a separate app from the platform, so it shares none of its templates;
 the markup here avoids a template folder for three small pages. Jinja autoescapes
 `render_template_string`, so request parameters echoed into hidden fields are safe.
 """
+
 from __future__ import annotations
 
 from flask import make_response, render_template_string, url_for
@@ -66,7 +67,7 @@ _LOGIN = """
 <form method="post" action="{{ action }}">{{ request_fields() }}
 <button type="submit" name="cancel" value="1" class="secondary">取消</button>
 </form>
-"""
+"""  # noqa: E501
 
 _MESSAGE = """
 <h1>{{ title }}</h1>
@@ -74,19 +75,32 @@ _MESSAGE = """
 """
 
 
-def login_page(client_id: str, params: list[tuple[str, str]], acr_values: str | None,
-               directory: Directory | None = None):
+def login_page(
+    client_id: str, params: list[tuple[str, str]], acr_values: str | None, directory: Directory | None = None
+):
     """The identity chooser; `params` is the authorization request, replayed by every form.
 
     Carrying the request in hidden fields keeps the IdP stateless between the two steps and
     needs no CSRF token: each post is a complete authorization request plus a choice.
     """
     directory = directory or Directory()
-    identities = [dict(identity, masked_id_number=mask_id_number(identity["id_number"]),
-                       subject=directory.subject(identity), achieved=achieved_acr(identity, acr_values))
-                  for identity in IDENTITIES]
-    body = render_template_string(_LOGIN, client_id=client_id, params=params, acr_values=acr_values,
-                                  identities=identities, action=url_for("devidp.authorize"))
+    identities = [
+        dict(
+            identity,
+            masked_id_number=mask_id_number(identity["id_number"]),
+            subject=directory.subject(identity),
+            achieved=achieved_acr(identity, acr_values),
+        )
+        for identity in IDENTITIES
+    ]
+    body = render_template_string(
+        _LOGIN,
+        client_id=client_id,
+        params=params,
+        acr_values=acr_values,
+        identities=identities,
+        action=url_for("devidp.authorize"),
+    )
     return _page("登录", body)
 
 

@@ -1,4 +1,5 @@
 """Running the IdP inside another process, for the platform's dev runner and for tests."""
+
 from __future__ import annotations
 
 import threading

@@ -4,6 +4,7 @@ Keeping the key across restarts matters: relying parties cache the JWKS, and ID 
 issued before a restart must still verify (for example as `id_token_hint` at logout).
 The file lives under `instance/`, which is never committed.
 """
+
 from __future__ import annotations
 
 import json

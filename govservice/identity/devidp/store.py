@@ -5,6 +5,7 @@ everyone out. The Werkzeug server is threaded, so every access goes through one 
 Spent codes are remembered for a while, so that a replayed code is not only refused but
 also revokes the tokens it bought (RFC 6749 section 4.1.2), and a nonce cannot be reused.
 """
+
 from __future__ import annotations
 
 import threading

@@ -4,6 +4,7 @@ The IdP keeps a small session of its own (who last signed in, and when) only to 
 `prompt=none` and to give RP-initiated logout something to clear. Interactive requests
 always show the identity chooser, so developers can switch person on every login.
 """
+
 from __future__ import annotations
 
 import time
@@ -42,8 +43,10 @@ def _provider() -> Provider:
 def _harden(response):
     """No caching, no framing, no referrer: the pages carry codes and request state."""
     response.headers.setdefault("Cache-Control", "no-store")
-    response.headers.setdefault("Content-Security-Policy",
-                                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+    )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     return response
@@ -74,8 +77,9 @@ def authorize():
         # Authlib has already answered login_required if there is no session.
         return server.create_authorization_response(grant=grant, grant_user=login)
     params = [(k, v) for k, v in request.values.items(multi=True) if k not in CHOICE_FIELDS]
-    return pages.login_page(grant.client.get_client_id(), params, request.values.get("acr_values"),
-                            _provider().directory)
+    return pages.login_page(
+        grant.client.get_client_id(), params, request.values.get("acr_values"), _provider().directory
+    )
 
 
 @bp.post("/token")
@@ -97,7 +101,8 @@ def logout():
     except OAuth2Error as error:
         return pages.message_page("退出请求无效", [f"{error.error}: {error.description or ''}"], 400)
     return server.create_endpoint_response("end_session", end_request) or pages.message_page(
-        "已退出", ["您已退出开发用身份提供方。"])
+        "已退出", ["您已退出开发用身份提供方。"]
+    )
 
 
 def _decide(server: IdpAuthorizationServer, grant: AuthorizationCodeGrant):
@@ -110,8 +115,9 @@ def _decide(server: IdpAuthorizationServer, grant: AuthorizationCodeGrant):
         return pages.message_page("无法登录", ["所选演示身份不存在，请返回重新选择。"], 400)
     # A step-up request (acr_values) is met, when the person can reach it, as if the stronger
     # method (e.g. face recognition) had just succeeded.
-    login = Login(identity=identity, auth_time=int(time.time()),
-                  acr=achieved_acr(identity, request.values.get("acr_values")))
+    login = Login(
+        identity=identity, auth_time=int(time.time()), acr=achieved_acr(identity, request.values.get("acr_values"))
+    )
     session["sub"], session["auth_time"], session["acr"] = directory.subject(identity), login.auth_time, login.acr
     return server.create_authorization_response(grant=grant, grant_user=login)
 
