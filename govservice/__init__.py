@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask, has_request_context, session
 
 from . import config as config_module
+from . import process  # noqa: F401  (first: it sets up the metrics values before any metric exists)
 from .extensions import babel, csrf, db, limiter, login_manager
 from .keys import instance_secret
 

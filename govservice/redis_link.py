@@ -15,6 +15,8 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from . import process
+
 log = logging.getLogger(__name__)
 
 DOWN = object()  # what `call` answers when Redis is not there, if the caller must tell it from None
@@ -27,9 +29,10 @@ class RedisLink:
         import redis
 
         self.prefix = prefix  # SESSION_KEY_PREFIX: several deployments (or test runs) share one Redis
-        self.client = redis.Redis.from_url(
+        pool = _pool_class().from_url(
             url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT, health_check_interval=30
         )
+        self.client = redis.Redis(connection_pool=pool)
         self._down_until = 0.0
         self._errors = (redis.RedisError, OSError)
         self._scripts: dict[str, Any] = {}
@@ -49,6 +52,20 @@ class RedisLink:
             self._down_until = time.monotonic() + BACKOFF
             log.warning("Redis unavailable (%s): going without it for %.0f s", exc, BACKOFF)
             return fallback
+
+
+def _pool_class():
+    import redis
+
+    class Pool(redis.ConnectionPool):
+        """redis-py's pool, checking for a fork with the pid kept by `process` (it calls getpid()
+        twice a command otherwise)."""
+
+        def _checkpid(self) -> None:
+            if self.pid != process.pid():
+                super()._checkpid()
+
+    return Pool
 
 
 def init_app(app: Flask) -> None:

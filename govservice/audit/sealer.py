@@ -27,7 +27,6 @@ from __future__ import annotations
 import atexit
 import json
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import bindparam, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from .. import process
 from ..extensions import db
 from ..models_base import utcnow
 from . import checkpoint as cp
@@ -296,7 +296,7 @@ class InlineSealer:
 
     def _running(self) -> bool:
         t = self._thread
-        return t is not None and t.is_alive() and self._pid == os.getpid()
+        return t is not None and t.is_alive() and self._pid == process.pid()
 
     def ensure_started(self) -> None:
         if self._running() or self._stop.is_set():
@@ -304,7 +304,7 @@ class InlineSealer:
         with self._lock:
             if self._running() or self._stop.is_set():
                 return
-            self._pid = os.getpid()  # after a fork the parent's thread is gone: start our own
+            self._pid = process.pid()  # after a fork the parent's thread is gone: start our own
             self._thread = threading.Thread(target=self._run, name="audit-sealer", daemon=True)
             self._thread.start()
             if not self._atexit:

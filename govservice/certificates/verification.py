@@ -28,23 +28,23 @@ A verification reads and never waits on a write:
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import logging
-import os
 import threading
 import time
 import uuid
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from flask import Flask, current_app, has_app_context
+from limits import parse as parse_limit
 from prometheus_client import Counter
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session, aliased
 
-from .. import clock, pii, redis_link
+from .. import clock, pii, process, redis_link
 from ..audit import services as audit
 from ..extensions import db
 from ..identity.models import Department, Enterprise, Person
@@ -228,6 +228,10 @@ class Guard:
 _memory_limiter = None
 
 
+# The setting's string ("60/minute"), parsed once: `limits` parses it with regular expressions.
+_parse_limit = lru_cache(maxsize=16)(parse_limit)
+
+
 class Quota:
     """One hit on a fixed-window rate limit ("60/minute", parsed by `limits`) for `key`.
 
@@ -237,9 +241,7 @@ class Quota:
     """
 
     def __init__(self, key: str, limit: str):
-        from limits import parse
-
-        self.item = parse(limit)
+        self.item = _parse_limit(limit)
         self.key = key
         self.spent = False
 
@@ -424,25 +426,11 @@ def _after_rollback(session: Session) -> None:
 # --------------------------------------------------------------------------- the log
 
 
-_uid_state: tuple[int, str, itertools.count[int]] | None = None
-
-
-def _next_uid() -> str:
-    """A unique 32-hex-digit id for a queued entry: 80 random bits drawn once per process (after
-    the fork: the pid is checked), then a counter. uuid4() would read the kernel's random source
-    on every call, a system call that costs more than the rest of building the entry."""
-    global _uid_state
-    pid = os.getpid()
-    if _uid_state is None or _uid_state[0] != pid:
-        _uid_state = (pid, uuid.uuid4().hex[:20], itertools.count())
-    return f"{_uid_state[1]}{next(_uid_state[2]):012x}"
-
-
 def _entry(channel: str, verifier: str, purpose: str | None, client_id: int | None, client_label: str | None) -> dict:
     """A verification's log entry, before its answer: the answer follows from the snapshot it is
     queued with and its time (`Snapshot.status_at`), so the request and the drainer agree."""
     return {
-        "uid": _next_uid(),
+        "uid": process.unique_id(),
         "at": clock.now().timestamp(),
         "channel": channel,
         "verifier": verifier[:128],
@@ -640,12 +628,12 @@ def _start_flusher() -> None:
     """One thread per web process drains the queue every half second (not under tests, which flush)."""
     global _flusher_pid
     app = current_app._get_current_object()
-    if _flusher_pid == os.getpid() or app.testing:
+    if _flusher_pid == process.pid() or app.testing:
         return
     with _flusher_lock:
-        if _flusher_pid == os.getpid():
+        if _flusher_pid == process.pid():
             return
-        _flusher_pid = os.getpid()
+        _flusher_pid = process.pid()
         threading.Thread(target=_flusher, args=(app,), name="verification-flusher", daemon=True).start()
 
 

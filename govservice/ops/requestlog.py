@@ -15,12 +15,12 @@ still carry.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 
 from flask import Flask, has_request_context, request
 
+from .. import process
 from . import metrics
 
 ACCESS = logging.getLogger("govservice.access")
@@ -41,7 +41,7 @@ def request_id() -> str:
     rid = environ.get(REQUEST_ID)
     if rid is None:
         given = environ.get("HTTP_X_REQUEST_ID", "")
-        rid = environ[REQUEST_ID] = given if given and _SANE_ID.match(given) else os.urandom(8).hex()
+        rid = environ[REQUEST_ID] = given if given and _SANE_ID.match(given) else process.unique_id()
     return rid
 
 
