@@ -50,6 +50,7 @@ cluster: system-packages-cluster $(STAMP) translations
 bench: $(STAMP) translations
 	$(BIN)/python bench/tokens.py
 	$(BIN)/python bench/verify_http.py
+	$(BIN)/python bench/syscalls.py
 	$(BIN)/python bench/submit_http.py
 	$(BIN)/python bench/identity.py
 	$(BIN)/python bench/front_office.py
