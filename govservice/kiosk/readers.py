@@ -92,8 +92,9 @@ class SignedReader:
         return []
 
     def read(self, device, form, nonce: str | None) -> CardReading:
-        from authlib.jose import JsonWebSignature
-        from authlib.jose.errors import JoseError
+        from joserfc import jws
+        from joserfc.errors import JoseError
+        from joserfc.jwk import ECKey
 
         raw = form.get("reading", "")
         if not raw or len(raw) > 4096:
@@ -101,8 +102,8 @@ class SignedReader:
         if not device.reader_key_pem:
             raise ReadingRefused(_l("本终端未登记读卡器，请联系大厅工作人员。"), "no_reader_key")
         try:
-            verified = JsonWebSignature(algorithms=["ES256"]).deserialize_compact(raw, device.reader_key_pem.encode())
-            claims = json.loads(verified["payload"])
+            verified = jws.deserialize_compact(raw, ECKey.import_key(device.reader_key_pem), algorithms=["ES256"])
+            claims = json.loads(verified.payload)
         except (JoseError, ValueError, TypeError):
             raise ReadingRefused(_l("读卡结果未通过校验，请重新读卡。"), "bad_signature") from None
         now = clock.now().timestamp()
