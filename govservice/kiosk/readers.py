@@ -53,6 +53,10 @@ class DemoCard:
     valid_until: date
 
     @property
+    def expired(self) -> bool:
+        return self.valid_until < clock.today()
+
+    @property
     def masked(self) -> str:
         return self.id_number[:6] + "********" + self.id_number[-4:]
 
