@@ -27,14 +27,14 @@ class KioskDevice(db.Model):
     secret_hash: Mapped[str | None] = mapped_column(String(64))
     #: The public key (PEM) of the terminal's ID-card reader agent, for signed readings.
     reader_key_pem: Mapped[str | None] = mapped_column(Text)
-    registered_by_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), nullable=False)
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))  # None: on the command line
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     hall: Mapped[ServiceHall] = relationship()
-    registered_by: Mapped[Person] = relationship()
+    registered_by: Mapped[Person | None] = relationship()
 
     @property
     def status(self) -> str:

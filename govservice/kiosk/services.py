@@ -88,9 +88,10 @@ def _check_reader_key(pem: str) -> str | None:
     return pem
 
 
-def register(admin: Person, name: str, hall_id, reader_key_pem: str = "") -> tuple[KioskDevice, str]:
-    """登记终端: the terminal and its one-time enrollment code (shown once, stored as a hash)."""
-    if not admin.has_role("admin"):
+def register(admin: Person | None, name: str, hall_id, reader_key_pem: str = "") -> tuple[KioskDevice, str]:
+    """登记终端: the terminal and its one-time enrollment code (shown once, stored as a hash).
+    `admin` None: the server's operator, on the command line (`flask kiosk register`)."""
+    if admin is not None and not admin.has_role("admin"):
         raise KioskError(_l("只有系统管理员可以登记自助终端。"), "role")
     name = clean_text(name or "")
     if not 2 <= len(name) <= 100:
@@ -161,9 +162,10 @@ def authenticate(credential: str | None) -> KioskDevice | None:
     return device
 
 
-def revoke(admin: Person, device_id: int) -> KioskDevice:
-    """停用终端: refused from its next request on; whoever is signed in there is signed out."""
-    if not admin.has_role("admin"):
+def revoke(admin: Person | None, device_id: int) -> KioskDevice:
+    """停用终端: refused from its next request on; whoever is signed in there is signed out.
+    `admin` None: the server's operator, on the command line."""
+    if admin is not None and not admin.has_role("admin"):
         raise KioskError(_l("只有系统管理员可以停用自助终端。"), "role")
     device = db.session.get(KioskDevice, device_id)
     if device is None:

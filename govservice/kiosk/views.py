@@ -31,9 +31,11 @@ from ..identity import sessions
 from ..identity.access import LEVEL_KEY, require_role
 from ..window.documents import progress_url
 from . import services
+from .cli import register_commands
 
 bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static", static_url_path="/kiosk/static")
 bp.record_once(lambda state: services.init_app(state.app))
+register_commands(bp)
 
 DEVICE_COOKIE = "kiosk_device"
 #: Session keys: the terminal a person signed in at, and when they last touched it.

@@ -23,7 +23,7 @@ def upgrade():
         sa.Column("enrollment_expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("secret_hash", sa.String(length=64), nullable=True),
         sa.Column("reader_key_pem", sa.Text(), nullable=True),
-        sa.Column("registered_by_id", sa.Integer(), nullable=False),
+        sa.Column("registered_by_id", sa.Integer(), nullable=True),
         sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("enrolled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=True),

@@ -9,7 +9,7 @@ from govservice.audit.models import AuditEntry
 from govservice.cases.models import Case
 from govservice.extensions import db
 
-from .conftest import HALL, card, flashes, page, register
+from .conftest import HALL, card, enrolled_client, flashes, page, register
 
 
 def _actions(app, prefix="kiosk."):
@@ -241,3 +241,23 @@ def test_a_certificate_is_printed_with_its_verification_qr_and_masked(app, termi
     assert [d["what"] for a, d in _actions(app) if a == "kiosk.print"] == ["certificate"]
     card(terminal, "lina")
     assert terminal.get(f"/kiosk/certificates/{identifier}/print").status_code == 403
+
+
+def test_the_operator_registers_and_disables_a_terminal_on_the_command_line(app):
+    runner = app.test_cli_runner()
+    done = runner.invoke(args=["kiosk", "register", "--name", "乡镇便民服务中心 1号机", "--hall", HALL])
+    assert done.exit_code == 0, done.output
+    code = done.output.split("enrollment code ", 1)[1].split()[0]
+    terminal = enrolled_client(app, code)
+    card(terminal)
+    assert "张*，您好" in page(terminal.get("/kiosk/"))
+    assert "enrolled" in runner.invoke(args=["kiosk", "list"]).output
+    assert runner.invoke(args=["kiosk", "register", "--name", "x", "--hall", HALL]).exit_code != 0
+    assert "no service hall" in runner.invoke(args=["kiosk", "register", "--name", "一层", "--hall", "nowhere"]).output
+    device_id = done.output.split()[1]
+    assert runner.invoke(args=["kiosk", "revoke", device_id]).exit_code == 0
+    assert terminal.get("/kiosk/").headers["Location"].endswith("/kiosk/enroll")
+    with app.app_context():
+        [(_, detail)] = [(a, d) for a, d in _actions(app) if a == "kiosk.register"]
+        entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "kiosk.register")).scalar_one()
+        assert entry.actor_id is None and detail["hall"] == HALL  # the operator, not a person

@@ -32,7 +32,8 @@
     last = Date.now();
     if (last - pinged > 20000) {
       pinged = last;
-      fetch(aliveUrl, { method: "POST", credentials: "same-origin" }).then(function (r) {
+      fetch(aliveUrl, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": body.dataset.csrf } })
+        .then(function (r) {
         if (r.status === 401) { window.location.reload(); }
       }).catch(function () {});
     }
