@@ -99,14 +99,7 @@ def certificate_for(person: Person, identifier, *, what: str = "certificate"):
     if relation is None:
         raise AccessRefused(REFUSED_CERTIFICATE, reason=f"certificate:{certificate.identifier}")
     if relation.staff:
-        audit.record(
-            f"read.{what}",
-            actor=person,
-            case_id=certificate.case_id,
-            subject=f"certificate:{certificate.identifier}",
-            detail={"as": relation.value},
-        )
-        db.session.commit()
+        _audited_read(person, relation, what, f"certificate:{certificate.identifier}", certificate.case_id)
     return certificate, relation
 
 
@@ -123,13 +116,7 @@ def bundle_for(person: Person, bundle_id: int):
     if relation is None:
         raise NotFound()
     if relation.staff:
-        audit.record(
-            "read.bundle",
-            actor=person,
-            subject=f"bundle:{bundle.id}",
-            detail={"as": relation.value, "code": bundle.code},
-        )
-        db.session.commit()
+        _audited_read(person, relation, "bundle", f"bundle:{bundle.id}")
     return bundle, relation
 
 
@@ -148,8 +135,10 @@ def petition_for(person: Person, number, *, audit_read: bool = True):
     if relation is None:
         raise NotFound()
     if audit_read and relation.staff:
-        audit.record(
-            "read.petition", actor=person, subject=f"petition:{petition.number}", detail={"as": relation.value}
-        )
-        db.session.commit()
+        _audited_read(person, relation, "petition", f"petition:{petition.number}")
     return petition, relation
+
+
+def _audited_read(person: Person, relation: Relation, what: str, subject: str, case_id: int | None = None) -> None:
+    audit.record(f"read.{what}", actor=person, case_id=case_id, subject=subject, detail={"as": relation.value})
+    db.session.commit()

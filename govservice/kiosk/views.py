@@ -20,9 +20,9 @@ from werkzeug.datastructures import MultiDict
 from .. import access, clock, pii
 from ..cases import applying, queries
 from ..cases import services as cases
-from ..cases.forms import application_form, values
+from ..cases.forms import application_form, chosen_certificates, refuse_upload, uploaded_files, values
 from ..cases.statemachine import label as state_label
-from ..cases.uploads import Upload, UploadRefused
+from ..cases.uploads import UploadRefused
 from ..catalog import services as catalog
 from ..certificates import queries as certificate_queries
 from ..certificates import services as certificates
@@ -222,18 +222,6 @@ def items():
     return _need_person() or _page("kiosk/items.html", items=services.items())
 
 
-def _files(form, item) -> list[Upload]:
-    return [
-        Upload(m["code"], f.filename or "", f.read())
-        for m in item.materials
-        if (f := form[f"material_{m['code']}"].data) is not None and getattr(f, "filename", None)
-    ]
-
-
-def _chosen(form, item) -> dict:
-    return {m["code"]: form[f"cert_{m['code']}"].data for m in item.materials if f"cert_{m['code']}" in form}
-
-
 @bp.route("/kiosk/apply/<code>", methods=["GET", "POST"])
 def apply(code):
     if (refused := _need_person()) is not None:
@@ -255,16 +243,14 @@ def apply(code):
                 person,
                 item,
                 values(form, item),
-                _files(form, item),
-                _chosen(form, item),
+                uploaded_files(form, item),
+                chosen_certificates(form, item),
                 form.idempotency_key.data,
                 level=services.KIOSK_LEVEL,
                 context=context,
             )
         except UploadRefused as exc:
-            code_of = {m["name"]: m["code"] for m in item.materials}
-            field = form[f"material_{code_of[exc.material_name]}"]
-            field.errors = [*field.errors, exc.reason]
+            refuse_upload(form, item, exc)
             status = 422
         except cases.CaseError as exc:
             flash(exc.message, "error")
