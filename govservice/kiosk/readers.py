@@ -10,6 +10,9 @@ refuses with a `ReadingRefused` whose message the person at the terminal reads.
   signs what it read as a compact JWS (ES256) with its own key, whose public half the
   administrator registered with the terminal. The reading must name this terminal (`aud`),
   carry the nonce the sign-in screen was given (so a reading cannot be replayed) and be fresh.
+  The screen publishes its nonce as `data-nonce` on the form `#kiosk-card`; the terminal's shell
+  hands the signed reading to the page as `document.dispatchEvent(new CustomEvent("kiosk:card",
+  {detail: {reading}}))`, and the page posts it (static/kiosk.js).
 
       header  {"alg": "ES256", "typ": "kiosk-card+jwt"}
       claims  {"aud": "kiosk:<device id>", "nonce": "...", "iat": 1764590000,

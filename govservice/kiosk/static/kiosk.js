@@ -18,6 +18,18 @@
     });
   }
 
+  // The signed reader: the terminal's shell (reader agent) reads the card, signs the reading with
+  // the nonce in data-nonce and hands it to the page as a "kiosk:card" event; the page signs in.
+  var cardForm = document.getElementById("kiosk-card");
+  if (cardForm) {
+    document.addEventListener("kiosk:card", function (event) {
+      var reading = event.detail && event.detail.reading;
+      if (typeof reading !== "string" || !reading) { return; }
+      document.getElementById("kiosk-reading").value = reading;
+      cardForm.submit();
+    });
+  }
+
   var idle = Number(body.dataset.idleSeconds || 0);
   if (!idle) { return; }
   var warnFor = Math.min(15, Math.floor(idle / 2));
