@@ -127,6 +127,8 @@ def _need_person():
 
 @bp.route("/kiosk/enroll", methods=["GET", "POST"])
 @limiter.limit("10/minute", methods=["POST"])
+@csrf.exempt  # no session for a browser that is no terminal (a crawler sent here); the one-time code,
+# which only an administrator receives, is what a forged cross-site post cannot bring
 def enroll():
     error = None
     if request.method == "POST":
