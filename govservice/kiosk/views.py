@@ -15,7 +15,6 @@ import io
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from werkzeug.datastructures import MultiDict
 
 from .. import access, clock, pii
 from ..cases import applying, queries
@@ -28,14 +27,16 @@ from ..certificates import queries as certificate_queries
 from ..certificates import services as certificates
 from ..extensions import csrf, limiter
 from ..identity import sessions
-from ..identity.access import LEVEL_KEY, require_role
+from ..identity.access import LEVEL_KEY
 from ..window.documents import progress_url
 from . import services
+from .admin_views import bp as admin_bp
 from .cli import register_commands
 
 bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static", static_url_path="/kiosk/static")
 bp.record_once(lambda state: services.init_app(state.app))
 register_commands(bp)
+bp.register_blueprint(admin_bp)  # /admin/kiosks: the administrators' list of terminals
 
 DEVICE_COOKIE = "kiosk_device"
 #: Session keys: the terminal a person signed in at, and when they last touched it.
@@ -380,42 +381,3 @@ def print_certificate(identifier):
         qr=_qr_data_uri(certificates.verify_url(certificate.token)),
         printed_at=clock.now(),
     )
-
-
-# --- administrators: the registered terminals (终端管理) -----------------------------------------
-
-
-@bp.route("/admin/kiosks", methods=["GET", "POST"])
-@require_role("admin")
-def admin():
-    admin_person = current_user._get_current_object()
-    code, device, error = None, None, None
-    if request.method == "POST":
-        try:
-            device, code = services.register(
-                admin_person, request.form.get("name", ""), request.form.get("hall"), request.form.get("reader_key", "")
-            )
-        except services.KioskError as exc:
-            error = exc.message
-    return render_template(
-        "kiosk/admin.html",
-        devices=services.devices(),
-        halls=services.halls(),
-        new_device=device,
-        code=code,
-        error=error,
-        form=request.form if error else MultiDict(),
-        now=clock.now(),
-    ), (422 if error else 200)
-
-
-@bp.post("/admin/kiosks/<int:device_id>/revoke")
-@require_role("admin")
-def revoke(device_id):
-    try:
-        device = services.revoke(current_user._get_current_object(), device_id)
-    except services.KioskError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(_("终端“%(name)s”已停用，立即生效。", name=device.name), "success")
-    return redirect(url_for("kiosk.admin"))
