@@ -131,6 +131,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .opendata.views import bp as opendata_bp
 
     app.register_blueprint(opendata_bp)
+    from .kiosk.views import bp as kiosk_bp  # 自助终端 (issue 14)
+
+    app.register_blueprint(kiosk_bp)
     from .notify.views import bp as notify_bp
 
     app.register_blueprint(notify_bp)

@@ -9,6 +9,7 @@ def import_all_models() -> None:
     from .catalog import models as _catalog  # noqa: F401
     from .certificates import models as _certificates  # noqa: F401
     from .identity import models as _identity  # noqa: F401
+    from .kiosk import models as _kiosk  # noqa: F401
     from .notify import models as _notify  # noqa: F401
     from .partners import models as _partners  # noqa: F401
     from .petitions import models as _petitions  # noqa: F401

@@ -11,6 +11,9 @@ A case (办件) is seen by
 System administrators keep the platform, not the cases: they see none.
 
 Its materials (attachments) and notices (受理通知书, 一次性告知书, 不予受理决定书) follow the case.
+A bundle application (一件事一次办) is seen by its applicant, the general window, and the staff of
+its member cases; a request (诉求, 网上信访) by its requester, the clerk who recorded it, the
+officers of the department it is routed to and their supervisors; only those officers handle it.
 A certificate (电子证照) is seen whole by its holder (a person, or for an enterprise its
 representative and current agents) and by the officers of its issuing department.
 
@@ -24,5 +27,23 @@ case exists and is not theirs (the number is not secret: it is printed on every 
 from __future__ import annotations
 
 from .personal_data import PurposeMissing, reveal  # noqa: F401
-from .reads import attachment_for, case_for, certificate_for, document_for, record_read  # noqa: F401
-from .rules import Relation, case_relation, certificate_relation, enterprise_relation, visible_cases  # noqa: F401
+from .reads import (  # noqa: F401
+    attachment_for,
+    bundle_for,
+    case_for,
+    certificate_for,
+    document_for,
+    petition_for,
+    record_read,
+)
+from .rules import (  # noqa: F401
+    Relation,
+    bundle_relation,
+    case_relation,
+    certificate_relation,
+    enterprise_relation,
+    may_accept_bundle,
+    may_handle_petition,
+    petition_relation,
+    visible_cases,
+)

@@ -11,7 +11,7 @@ from ..cases.models import Attachment, Case, CaseDocument
 from ..extensions import db
 from ..identity.access import AccessRefused
 from ..identity.models import Person
-from .rules import Relation, case_relation, certificate_relation
+from .rules import Relation, bundle_relation, case_relation, certificate_relation, petition_relation
 
 REFUSED_CASE = _l("您无权查看该办件。")
 REFUSED_CERTIFICATE = _l("您无权查看该证照。")
@@ -99,12 +99,46 @@ def certificate_for(person: Person, identifier, *, what: str = "certificate"):
     if relation is None:
         raise AccessRefused(REFUSED_CERTIFICATE, reason=f"certificate:{certificate.identifier}")
     if relation.staff:
-        audit.record(
-            f"read.{what}",
-            actor=person,
-            case_id=certificate.case_id,
-            subject=f"certificate:{certificate.identifier}",
-            detail={"as": relation.value},
-        )
-        db.session.commit()
+        _audited_read(person, relation, what, f"certificate:{certificate.identifier}", certificate.case_id)
     return certificate, relation
+
+
+def bundle_for(person: Person, bundle_id: int):
+    """A bundle application (一件事) the person may see, and why; 404 otherwise (the ids are a
+    sequence: a refusal must not tell a stranger that the bundle exists). A staff read is audited."""
+    from ..bundles import services as bundles
+
+    try:
+        bundle = bundles.get(bundle_id)
+    except bundles.BundleError:
+        raise NotFound() from None
+    relation = bundle_relation(person, bundle)
+    if relation is None:
+        raise NotFound()
+    if relation.staff:
+        _audited_read(person, relation, "bundle", f"bundle:{bundle.id}")
+    return bundle, relation
+
+
+def petition_for(person: Person, number, *, audit_read: bool = True):
+    """A request (诉求) the person may see, and why; 404 otherwise. A staff member's read (a GET)
+    is audited: the content is the requester's own account of their affairs."""
+    from ..petitions import services as petitions
+
+    if not isinstance(number, str) or not number or len(number) > 32:
+        raise NotFound()
+    try:
+        petition = petitions.get(number)
+    except petitions.PetitionError:
+        raise NotFound() from None
+    relation = petition_relation(person, petition)
+    if relation is None:
+        raise NotFound()
+    if audit_read and relation.staff:
+        _audited_read(person, relation, "petition", f"petition:{petition.number}")
+    return petition, relation
+
+
+def _audited_read(person: Person, relation: Relation, what: str, subject: str, case_id: int | None = None) -> None:
+    audit.record(f"read.{what}", actor=person, case_id=case_id, subject=subject, detail={"as": relation.value})
+    db.session.commit()

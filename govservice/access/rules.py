@@ -143,3 +143,61 @@ def visible_cases(person: Person, roles: tuple[str, ...] = ("officer", "supervis
             return true()
         arms += [Case.hall_id.is_(None), Case.hall_id.in_(halls)]
     return or_(*arms) if arms else false()
+
+
+# --- 一件事一次办 and 网上信访 (issue 14): the same relations, for a bundle and a request --------
+
+
+def bundle_relation(person: Person | None, bundle) -> Relation | None:
+    """Why `person` may see a bundle application (一件事): its applicant; the general window (any
+    clerk: the hall's window takes every department's bundle, before and after its one
+    acceptance); or a staff relation to one of its member cases (the officers of a member's
+    department, their supervisors). Administrators, as for cases, see none."""
+    if person is None or not getattr(person, "is_authenticated", False):
+        return None
+    if bundle.applicant_id == person.id:
+        return Relation.APPLICANT
+    if not person.assignments:
+        return None
+    if "clerk" in person.roles():
+        return Relation.WINDOW
+    staff = frozenset({Relation.OFFICER, Relation.SUPERVISOR})
+    return next(
+        (r for m in bundle.members if m.case is not None and (r := case_relation(person, m.case, staff)) is not None),
+        None,
+    )
+
+
+def may_accept_bundle(person: Person | None, bundle) -> bool:
+    """受理 of a bundle, once for all its members, at the general window: any clerk."""
+    return person is not None and getattr(person, "is_authenticated", False) and "clerk" in person.roles()
+
+
+def petition_relation(person: Person | None, petition) -> Relation | None:
+    """Why `person` may see a request (诉求, 信访事项): its requester; the clerk who recorded it at
+    the window; the officers of the department it is routed to; the supervisors of that
+    department (one bound to no department oversees all). Administrators see none."""
+    if person is None or not getattr(person, "is_authenticated", False):
+        return None
+    if petition.requester_id == person.id:
+        return Relation.APPLICANT
+    if not person.assignments:
+        return None
+    if may_handle_petition(person, petition):
+        return Relation.OFFICER
+    if "supervisor" in person.roles():
+        supervised = _supervised(person)
+        if supervised is None or petition.department_id in supervised:
+            return Relation.SUPERVISOR
+    if petition.recorded_by_id == person.id:
+        return Relation.WINDOW
+    return None
+
+
+def may_handle_petition(person: Person | None, petition) -> bool:
+    """受理, 不予受理, 延期, 答复: an officer of the department the request is routed to."""
+    return (
+        person is not None
+        and getattr(person, "is_authenticated", False)
+        and "officer" in person.roles(petition.department_id)
+    )

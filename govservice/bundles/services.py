@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import blobs, clock, pii
+from .. import access, blobs, clock, pii
 from ..audit import services as audit
 from ..cases import services as cases
 from ..cases import uploads
@@ -339,6 +339,8 @@ def accept(clerk: Person, bundle_id: int, *, acknowledged: bool) -> list[Case]:
     from ..window import services as window
 
     bundle = get(bundle_id)
+    if not access.may_accept_bundle(clerk, bundle):
+        raise BundleError(_("只有综合窗口工作人员可以受理“一件事”。"))
     if bundle.accepted_at is not None:
         raise BundleError(
             _(

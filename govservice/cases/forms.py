@@ -282,3 +282,32 @@ def raw_values(form, item) -> dict:
         if raw not in (None, ""):
             out[spec["name"]] = str(raw)[:2000]
     return out
+
+
+# --- what an application form carries besides its answers (issue 14: the kiosk's form too) ------------
+# cases/views.py and bundles/views.py still hold private copies of these three: fold them in at merge.
+
+
+def uploaded_files(form, item) -> list:
+    """The files chosen in the form's material fields, as `Upload`s."""
+    from .uploads import Upload
+
+    return [
+        Upload(m["code"], f.filename or "", f.read())
+        for m in item.materials
+        if (f := getattr(form, f"material_{m['code']}").data) is not None and getattr(f, "filename", "")
+    ]
+
+
+def chosen_certificates(form, item) -> dict:
+    """The held e-certificates chosen instead of a material (免提交): material code -> identifier."""
+    return {
+        m["code"]: getattr(form, f"cert_{m['code']}").data for m in item.materials if hasattr(form, f"cert_{m['code']}")
+    }
+
+
+def refuse_upload(form, item, exc) -> None:
+    """Show an `UploadRefused` at the material's field."""
+    code_of = {m["name"]: m["code"] for m in item.materials}
+    field = getattr(form, f"material_{code_of[exc.material_name]}")
+    field.errors = [*field.errors, exc.reason]

@@ -44,6 +44,8 @@ TOUCH_SECONDS = 60
 #: An ended record is kept this long past its end in Redis, so the person can be told why.
 GRACE_SECONDS = 3600
 STAFF_FLAG = "_staff"
+#: A session may ask for a shorter idle timeout than its kind's (a self-service terminal's: a minute).
+IDLE_LIMIT = "_idle_limit"
 #: Redis: seconds to wait for an answer, and to leave it alone after it did not answer.
 REDIS_TIMEOUT = 0.5
 REDIS_BACKOFF = 5.0
@@ -372,7 +374,7 @@ class ServerSessionInterface(SessionInterface):
             person_id=_person_id(session),
             created_at=session.record.created_at if session.record else now,
             last_seen_at=now,
-            idle_seconds=idle_seconds(app, bool(session.get(STAFF_FLAG))),
+            idle_seconds=min(idle_seconds(app, bool(session.get(STAFF_FLAG))), int(session.get(IDLE_LIMIT) or 1 << 30)),
         )
         self.store.save(key_of(session.sid), record, absolute_seconds(app))
         session.record = record

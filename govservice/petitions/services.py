@@ -18,14 +18,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
-from .. import clock, pii
+from .. import access, clock, pii
 from ..audit import services as audit
 from ..counters import next_value
 from ..extensions import db
 from ..identity.models import Department, Person
 from ..pagination import Key, Page, keyset
 from ..signals import people_alerted
-from . import access
 from .models import Petition
 
 KINDS = {
@@ -149,7 +148,7 @@ def get(number: str) -> Petition:
 
 
 def _act(petition: Petition, officer: Person, expected_version, from_states: tuple, action: str, **values) -> None:
-    if not access.can_handle(officer, petition):
+    if not access.may_handle_petition(officer, petition):
         raise PetitionError(_("只有受理部门的审批人员可以办理此诉求。"))
     result = db.session.execute(
         update(Petition)

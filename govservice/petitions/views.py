@@ -3,15 +3,15 @@ handling (under /review), the published answers (public) and supervision's stati
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import clock
+from .. import access, clock
 from ..cases.forms import posted_version
 from ..identity.access import require_role
 from ..supervision import services as supervision
-from . import access, services
+from . import services
 
 bp = Blueprint("petitions", __name__)
 
@@ -71,13 +71,8 @@ def mine():
 
 
 def _petition(number):
-    try:
-        petition = services.get(number)
-    except services.PetitionError:
-        abort(404)
-    if not access.can_view(current_user, petition):
-        abort(404)
-    return petition
+    """The request, if govservice.access lets the signed-in person see it (staff reads audited)."""
+    return access.petition_for(current_user, number, audit_read=request.method == "GET")[0]
 
 
 def _detail(petition, status=200, error=None):
@@ -86,7 +81,7 @@ def _detail(petition, status=200, error=None):
         p=petition,
         kinds=services.KINDS,
         states=services.STATES,
-        may_handle=access.can_handle(current_user, petition),
+        may_handle=access.may_handle_petition(current_user, petition),
         error=error,
         form=request.form,
         today=clock.today(),
