@@ -107,10 +107,32 @@ TOP_LEVEL = set(REQUIRED) | {
     "certificate",
     "credit_check",
 }
+#: Texts a reader sees, per table: each needs its English twin `<key>_en` (shown in English
+#: mode; a list twin has as many entries, a choice's English labels pair with its stored values).
+ENGLISH = {
+    "": ("result_name",),
+    "guide": (
+        "legal_basis",
+        "conditions",
+        "process",
+        "fee",
+        "place",
+        "hours",
+        "contact",
+        "result_delivery",
+        "online_depth",
+    ),
+    "guide.faq": ("q", "a"),
+    "materials": ("name", "note"),
+    "fields": ("label", "help", "pattern_message", "choices"),
+}
+TOP_LEVEL |= {"result_name_en"}
 CREDIT_RULES = ("refuse", "warn", "note")
 GUIDE_REQUIRED = ("legal_basis", "conditions", "fee", "place", "hours", "contact")
 GUIDE_KEYS = set(GUIDE_REQUIRED) | {"result_delivery", "process", "faq", "online_depth"}
+GUIDE_KEYS |= {f"{k}_en" for k in ENGLISH["guide"]}
 MATERIAL_KEYS = {"code", "name", "required", "form", "copies", "replaceable_by", "types", "max_mb", "note"}
+MATERIAL_KEYS |= {f"{k}_en" for k in ENGLISH["materials"]}
 FIELD_KEYS = {
     "name",
     "label",
@@ -127,7 +149,7 @@ FIELD_KEYS = {
     "choices",
     "help",
     "not_future",
-}
+} | {f"{k}_en" for k in ENGLISH["fields"]}
 CODE = re.compile(r"^[a-z][a-z0-9-]{2,63}$")
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -240,8 +262,41 @@ def validate_item(path, item: dict, *, departments: set[str], certificate_types:
         if kind == "form" and source.split(".", 1)[1] not in names:
             raise ItemFileError(path, f"certificate.{target}", f"no form field {source!r}")
     _validate_credit_check(path, item.get("credit_check"))
+    _validate_english(path, item)
     if item.get("certificate") and result == NO_CERTIFICATE:
         raise ItemFileError(path, "certificate", "an item whose result is a decision letter issues no certificate")
+
+
+def _english_twin(path, table: dict, key: str, where: str) -> None:
+    if key not in table:
+        if f"{key}_en" in table:
+            raise ItemFileError(path, f"{where}{key}_en", f"an English text for a missing {key!r}")
+        return
+    value, english = table[key], table.get(f"{key}_en")
+    if isinstance(value, str):
+        if not isinstance(english, str) or not english.strip():
+            raise ItemFileError(path, f"{where}{key}_en", f"missing: the English of {value!r} (shown in English mode)")
+    elif (
+        not isinstance(english, list)
+        or len(english) != len(value)
+        or not all(isinstance(e, str) and e.strip() for e in english)
+    ):
+        raise ItemFileError(
+            path, f"{where}{key}_en", f"missing or not {len(value)} texts: the English of {key} (shown in English mode)"
+        )
+
+
+def _validate_english(path, item: dict) -> None:
+    """Every text a reader sees has its English twin: a missing one is a sync error, named."""
+    tables = [("", item, "")]
+    guide = item.get("guide", {})
+    tables.append(("guide", guide, "guide."))
+    tables += [("guide.faq", faq, f"guide.faq[{i}].") for i, faq in enumerate(guide.get("faq", []))]
+    tables += [("materials", m, f"materials[{i}].") for i, m in enumerate(item.get("materials", []))]
+    tables += [("fields", f, f"fields[{i}].") for i, f in enumerate(item.get("fields", []))]
+    for kind, table, where in tables:
+        for key in ENGLISH[kind]:
+            _english_twin(path, table, key, where)
 
 
 def _validate_credit_check(path, spec) -> None:
