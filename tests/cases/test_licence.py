@@ -118,3 +118,32 @@ def test_the_business_licence_to_cancel_fills_the_deregistration_and_is_checked(
     refused = _apply(lina, "scjgj-gtgsh-zxdj", dict(ZXDJ, phone="13800000002"), material_licence=pdf_upload())
     assert f"编号为 {ZXDJ['credit_code']} 的营业执照不在您本人名下" in refused.get_data(as_text=True)
     assert _count(app) == 0
+
+
+def test_the_form_reads_in_english_and_keeps_the_chinese_answers(app, client, login, clock, tmp_path):
+    """English mode: labels, choices, materials and their notes in English; what is stored (and
+    printed on certificates) stays the Chinese of the item file."""
+    from ..catalog.test_views import _english
+
+    with app.app_context():
+        identifier = certificate_helpers.issue("yyzz", credit_code=ZXDJ["credit_code"]).identifier
+    login(client, "张三")
+    _english(app, client, tmp_path)
+    page = client.get("/apply/scjgj-gtgsh-zxdj").get_data(as_text=True)
+    for text in (
+        "Apply for Deregistration of an individual business",
+        "Reason for deregistration",
+        '<option value="决定停止经营">Decided to stop trading</option>',
+        "Business licence (original and duplicate)",
+        "If you hold an electronic business licence, select it instead of uploading.",
+        "Original",
+        "Choose the Business Licence from My Certificates",
+    ):
+        assert text in page, text
+    assert "注销原因" not in page and "营业执照正本" not in page
+    response = _apply(client, "scjgj-gtgsh-zxdj", dict(ZXDJ, cert_licence=identifier))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Case, _case(app).id).form_data["reason"] == "决定停止经营"
+    detail = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Decided to stop trading" in detail and "Settlement of debts and claims" in detail
