@@ -7,7 +7,8 @@ it reaches, one page per route, and on each page presses only Tab, Shift+Tab and
 - the first Tab lands on the skip link, which is visible then, and Enter moves the focus to the
   main content;
 - Tab walks every control in document order (a radio group is one stop), each with a visible
-  focus indicator, on screen and not hidden under anything (a sticky header);
+  focus indicator of 3:1 contrast against its surroundings (WCAG 1.4.11), on screen and not
+  hidden under anything (a sticky header);
 - after the last control the focus leaves the page (no trap), and Shift+Tab walks them all back;
 - every stop is a control a keyboard can operate (a link, a button, a form control, a summary),
   never a bare element made focusable;
@@ -67,8 +68,20 @@ PREPARE = """() => {
     const ring = outline || (style.boxShadow && style.boxShadow !== 'none');
     const cx = Math.min(Math.max(r.left + r.width / 2, 0), innerWidth - 1), cy = Math.min(Math.max(r.top + r.height / 2, 0), innerHeight - 1);
     const top = document.elementFromPoint(cx, cy);
+    // WCAG 1.4.11: a focus ring needs 3:1 against what surrounds it (the outline sits outside the
+    // element, on its parent's background); the browser's own ring ('auto') is two-tone
+    const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+        .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const around = () => { for (let e = el.parentElement; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor); if (c.length < 4 || c[3] > 0) return c; } return [255, 255, 255]; };
+    let contrast = null;
+    if (outline && style.outlineStyle !== 'auto') {
+      const a = lum(rgb(style.outlineColor)), b = lum(around());
+      contrast = Math.round((Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05) * 100) / 100;
+    }
     const onScreen = r.width > 0 && r.height > 0 && r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth;
-    window.__kbd.moves.push({stop: el.__stop ?? null, text: describe(el), ring, onScreen, skip: el.classList.contains('skip'),
+    window.__kbd.moves.push({stop: el.__stop ?? null, text: describe(el), ring, onScreen, skip: el.classList.contains('skip'), contrast,
         covered: onScreen && !!top && !(el === top || el.contains(top) || top.contains(el) || (el.labels && [...el.labels].some(l => l.contains(top)))),
         operable: operable(el), id: el.id || null});
   }, true);
@@ -152,6 +165,8 @@ def _walk(page: Page) -> list[str]:
             continue
         if not m["ring"]:
             problems.append(f"no visible focus on {m['text']}")
+        elif m["contrast"] is not None and m["contrast"] < 3:
+            problems.append(f"the focus ring on {m['text']} has {m['contrast']}:1 against its surroundings, not 3:1")
         if not m["onScreen"]:
             problems.append(f"focused but off screen: {m['text']}")
         elif m["covered"]:
