@@ -27,8 +27,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 from werkzeug.exceptions import HTTPException
 
-from govservice import create_app
-
+from .conftest import platform_app
 from .test_journey import sign_in
 
 # Links never followed: they leave the platform, sign out, download a file, or answer in JSON.
@@ -92,15 +91,7 @@ PREPARE = """() => {
 @pytest.fixture(scope="module")
 def url_map(base_url, instance_dir, database_url, idp_url):
     """The platform's routes, to name the page type (the endpoint) of a link."""
-    app = create_app(
-        {
-            "INSTANCE_DIR": instance_dir,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "BLOB_DIR": f"{instance_dir}/blobs",
-            "DEV_IDP_URL": idp_url,
-            "PUBLIC_URL": base_url,
-        }
-    )
+    app = platform_app(instance_dir, database_url, idp_url, base_url)
     return app.url_map.bind("127.0.0.1")
 
 

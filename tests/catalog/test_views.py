@@ -142,16 +142,7 @@ def test_a_citizen_cannot_open_the_consultation_inbox(client, login):
 
 
 def test_the_catalogue_and_guide_read_in_english_too(app, client, tmp_path):
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    source = Path(__file__).resolve().parents[2] / "govservice" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
-    target = tmp_path / "en" / "LC_MESSAGES"
-    target.mkdir(parents=True)
-    with source.open("rb") as po, (target / "messages.mo").open("wb") as mo:  # this test's own compiled copy
-        write_mo(mo, read_po(po, locale="en"))
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(tmp_path)
-    client.post("/lang", data={"lang": "en", "next": "/"})
+    _english(app, client, tmp_path)
     page = client.get("/items/?q=居住证").get_data(as_text=True)
     assert "Search services" in page and "1 service found." in page  # a plural through Babel, not "1 services"
     guide = client.get("/items/rsj-lhjy-cbdj").get_data(as_text=True)
@@ -163,6 +154,7 @@ def test_the_catalogue_and_guide_read_in_english_too(app, client, tmp_path):
 
 
 def _english(app, client, tmp_path):
+    """English mode, from this test's own compiled copy of the catalogue."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
