@@ -99,6 +99,20 @@ def base_url(instance_dir, database_url, idp_url):
         db.engine.dispose()
 
 
+def platform_app(instance_dir: str, database_url: str, idp_url: str, base_url: str):
+    """Another app object on the live server's instance and database (to prepare data or read
+    its routes from a test)."""
+    return create_app(
+        {
+            "INSTANCE_DIR": instance_dir,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "BLOB_DIR": f"{instance_dir}/blobs",
+            "DEV_IDP_URL": idp_url,
+            "PUBLIC_URL": base_url,
+        }
+    )
+
+
 @pytest.fixture(scope="session")
 def browser():
     playwright = sync_playwright().start()

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 CODE = re.compile(r"^[a-z][a-z0-9-]{2,63}$")
-KEYS = {"code", "name", "summary", "members", "aliases", "depends"}
+KEYS = {"code", "name", "name_en", "summary", "summary_en", "members", "aliases", "depends"}
 
 
 class BundleFileError(ValueError):
@@ -44,6 +44,8 @@ class BundleDefinition:
     members: tuple[str, ...]
     aliases: dict
     depends: tuple[Dependency, ...]
+    name_en: str = ""  # shown in English mode
+    summary_en: str = ""
 
     def dependency_of(self, item_code: str) -> Dependency | None:
         return next((d for d in self.depends if d.item == item_code), None)
@@ -71,9 +73,11 @@ def validate(path, raw: dict, items: dict) -> BundleDefinition:
         raise BundleFileError(path, extra[0], "unknown field (a typo?)")
     if not isinstance(raw.get("code"), str) or not CODE.match(raw["code"]):
         raise BundleFileError(path, "code", "must be lower-case letters, digits and hyphens")
-    for key in ("name", "summary"):
+    for key in ("name", "summary", "name_en", "summary_en"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
-            raise BundleFileError(path, key, "missing")
+            raise BundleFileError(
+                path, key, "missing" + (": the English text, shown in English mode" if "_en" in key else "")
+            )
     members = raw.get("members")
     if not isinstance(members, list) or len(members) < 2 or len(set(members)) != len(members):
         raise BundleFileError(path, "members", "a bundle needs two or more different items")
@@ -106,4 +110,13 @@ def validate(path, raw: dict, items: dict) -> BundleDefinition:
             if target not in fields:
                 raise BundleFileError(path, f"{where}.fill.{target}", f"not a field of {item!r}")
         depends.append(Dependency(item, on, material["code"], dict(fill)))
-    return BundleDefinition(raw["code"], raw["name"], raw["summary"], tuple(members), dict(aliases), tuple(depends))
+    return BundleDefinition(
+        raw["code"],
+        raw["name"],
+        raw["summary"],
+        tuple(members),
+        dict(aliases),
+        tuple(depends),
+        name_en=raw["name_en"],
+        summary_en=raw["summary_en"],
+    )

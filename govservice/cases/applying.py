@@ -18,6 +18,7 @@ from sqlalchemy import select
 from .. import blobs, clock, pii
 from ..audit import services as audit
 from ..catalog.models import ServiceItem
+from ..catalog.services import certificate_type_name
 from ..extensions import db
 from ..identity.models import Enterprise, Person
 from ..registry import services as registry
@@ -37,6 +38,17 @@ class FormContext:
     prefill: registry.Prefill = field(default_factory=registry.Prefill)
     held: dict = field(default_factory=dict)  # material code -> [Certificate]
     notices: list = field(default_factory=list)
+    licences: list = field(default_factory=list)  # the licences held this item can act on ([licence])
+    licence: object | None = None  # the one picked: the form is filled from it
+    licence_values: dict = field(default_factory=dict)  # form field -> value from the licence picked
+
+
+class LicenceError(CaseError):
+    """The licence number given names no licence the applicant may act on; `field` is its form field."""
+
+    def __init__(self, message, field: str):
+        super().__init__(message)
+        self.field = field
 
 
 def _purpose(kind: str, item: ServiceItem) -> str:
@@ -101,6 +113,89 @@ def held_certificates(person: Person, item: ServiceItem, enterprise: Enterprise 
     }
 
 
+# --------------------------------------------------------------------------- the licence acted on (变更、延续、注销)
+
+
+def _holds(certificate, person: Person, enterprise: Enterprise | None) -> bool:
+    """Held by whom the person applies as: the enterprise acted for, or the person."""
+    if enterprise is not None:
+        return certificate.holder_enterprise_id == enterprise.id
+    return certificate.holder_enterprise_id is None and certificate.holder_id == person.id
+
+
+def held_licences(person: Person, item: ServiceItem, enterprise: Enterprise | None) -> list:
+    """The valid licences of the item's `[licence]` type that the applicant (as a person or for
+    the enterprise acted for) holds: the ones the form offers to fill from."""
+    spec = item.definition.get("licence")
+    if not spec:
+        return []
+    from ..certificates import services as certificates
+
+    return [c for c in certificates.usable_certificates(person, {spec["type"]}) if _holds(c, person, enterprise)]
+
+
+def licence_number(certificate) -> str:
+    """A licence's number (证号): the value of its type's `number_field`."""
+    ctype = current_app.extensions["certificate_types"].get(certificate.type_code)
+    return str(certificate.data.get(ctype.number_field, "")) if ctype and ctype.number_field else ""
+
+
+def licence_values(item: ServiceItem, certificate) -> dict:
+    """Form field -> value, from the licence's content (the item's `[licence].fill`)."""
+    data = certificate.data
+    fill = item.definition["licence"].get("fill", {})
+    return {target: data[source] for target, source in fill.items() if data.get(source) not in (None, "")}
+
+
+def check_licence(person: Person, item: ServiceItem, enterprise: Enterprise | None, answers: dict):
+    """The licence the answers name (the item's `[licence].field`), or LicenceError saying why
+    it cannot be acted on: no such licence, someone else's, or no longer valid. The format is
+    the form's check (the field's pattern or type); this is whether it exists and is theirs."""
+    spec = item.definition.get("licence")
+    number = str(answers.get(spec["field"], "") if spec else "").strip()
+    if not number:
+        return None
+    from ..certificates import services as certificates
+
+    type_name = certificate_type_name(spec["type"])
+    found = certificates.find_by_number(spec["type"], number)
+    if not found:
+        raise LicenceError(
+            _(
+                "未找到编号为 %(number)s 的%(type)s。请核对编号，或从“我的证照”中选择要办理的证照。",
+                number=number,
+                type=type_name,
+            ),
+            spec["field"],
+        )
+    mine = [c for c in found if _holds(c, person, enterprise)]
+    if not mine:
+        holder = _("“%(name)s”", name=enterprise.name) if enterprise is not None else _("您本人")
+        raise LicenceError(
+            _(
+                "编号为 %(number)s 的%(type)s不在%(holder)s名下，不能据此申请。请核对编号；"
+                "证照属于所代表的企业的，请先在“办事身份”中切换为该企业。",
+                number=number,
+                type=type_name,
+                holder=holder,
+            ),
+            spec["field"],
+        )
+    current = mine[0]  # the newest version: a change re-issues the same number
+    status = certificates.status_of(current)
+    if status != "valid":
+        raise LicenceError(
+            _(
+                "编号为 %(number)s 的%(type)s%(status)s，不能据此申请。",
+                number=number,
+                type=type_name,
+                status=certificates.status_label(status),
+            ),
+            spec["field"],
+        )
+    return current
+
+
 def _chosen_certificates(item: ServiceItem, held: dict, chosen: dict) -> dict:
     """Material code -> Certificate for the choices made; a certificate not offered is refused."""
     out = {}
@@ -124,7 +219,13 @@ def _chosen_certificates(item: ServiceItem, held: dict, chosen: dict) -> dict:
 
 
 def open_form(
-    person: Person, item: ServiceItem, enterprise: Enterprise | None = None, *, level: int, record: bool = True
+    person: Person,
+    item: ServiceItem,
+    enterprise: Enterprise | None = None,
+    *,
+    level: int,
+    record: bool = True,
+    licence: str | None = None,
 ) -> FormContext:
     """Whether the person may apply, what the registries pre-fill, which certificates can be
     offered.
@@ -143,6 +244,16 @@ def open_form(
     )
     context.notices.extend(str(n) for n in context.prefill.notices)
     context.held = held_certificates(person, item, enterprise)
+    context.licences = held_licences(person, item, enterprise)
+    if licence:  # the licence picked from 我的证照: only one the applicant holds, valid
+        context.licence = next((c for c in context.licences if c.identifier == licence.strip().upper()), None)
+        if context.licence is None:
+            context.notices.append(_("所选证照不可用（不存在、不属于申请人或已失效），请重新选择。"))
+        else:
+            readonly = readonly_fields(item, context.prefill)
+            context.licence_values = {
+                k: v for k, v in licence_values(item, context.licence).items() if k not in readonly
+            }
     if record:
         record_form_lookups(person, context)
     return context
@@ -183,6 +294,8 @@ def submit(
     """
     if context is None or context.enterprise is not enterprise:  # open_form checks the person may apply
         context = open_form(person, item, enterprise, level=level, record=False)
+    licence = check_licence(person, item, enterprise, answers)
+    filled = licence_values(item, licence) if licence is not None else {}
     purpose = _purpose("提交申请", item)
     prefill = context.prefill
     data, sources = dict(answers), {}
@@ -193,6 +306,8 @@ def submit(
             sources[name] = prefill.sources[name]
         elif name in prefill.values and data.get(name) == prefill.values[name]:
             sources[name] = prefill.sources[name]
+        elif name in filled and data.get(name) == filled[name]:
+            sources[name] = "certificate"
         elif spec.get("prefill") and name in data:
             sources[name] = "applicant"
     certificates = _chosen_certificates(item, context.held, chosen)

@@ -40,6 +40,7 @@ from wtforms.validators import (
 )
 
 from .. import clock
+from ..catalog.services import choice_labels, localised
 from ..identity.idnumbers import InvalidNumber, normalise_credit_code, normalise_id_number
 from ..security.text import clean_text
 
@@ -72,7 +73,7 @@ def _not_future(label):
 
 
 def _field(spec: dict):
-    kind, label = spec["type"], spec["label"]
+    kind, label = spec["type"], localised(spec, "label")
     message = _("请填写%(label)s。", label=label)
     if not spec.get("required"):
         required = [Optional()]
@@ -81,7 +82,7 @@ def _field(spec: dict):
     else:
         required = [DataRequired(message=message)]
     # Bidi overrides and zero-width characters never reach the case (or a certificate made from it).
-    extra = {"description": spec.get("help", ""), "filters": [clean_text]}
+    extra = {"description": localised(spec, "help"), "filters": [clean_text]}
     rules = []
     if spec.get("max_length") or spec.get("min_length"):
         if spec.get("min_length") and spec.get("max_length"):
@@ -94,12 +95,12 @@ def _field(spec: dict):
             message = _("%(label)s至少%(min)s个字。", label=label, min=spec["min_length"])
         rules.append(Length(min=spec.get("min_length", -1), max=spec.get("max_length", -1), message=message))
     if spec.get("pattern"):
-        rules.append(Regexp(spec["pattern"], message=spec["pattern_message"]))
+        rules.append(Regexp(spec["pattern"], message=localised(spec, "pattern_message")))
     if kind in ("text", "textarea"):
         cls = TextAreaField if kind == "textarea" else StringField
         return cls(label, validators=required + rules, **extra)
     if kind == "choice":
-        choices = [SelectChoice("", _("请选择"))] + [SelectChoice(c, c) for c in spec["choices"]]
+        choices = [SelectChoice("", _("请选择"))] + [SelectChoice(value, shown) for value, shown in choice_labels(spec)]
         return _ChoiceField(label, choices=choices, validators=required, **extra)
     if kind in ("decimal", "integer"):
         cls = DecimalField if kind == "decimal" else IntegerField
@@ -180,8 +181,8 @@ def _material_check(material: dict, kept: dict):
             return
         if material.get("required"):
             if choice is not None:
-                raise ValidationError(_("请上传%(name)s，或选用您持有的电子证照。", name=material["name"]))
-            raise ValidationError(_("请上传%(name)s。", name=material["name"]))
+                raise ValidationError(_("请上传%(name)s，或选用您持有的电子证照。", name=localised(material, "name")))
+            raise ValidationError(_("请上传%(name)s。", name=localised(material, "name")))
 
     return check
 
@@ -241,12 +242,18 @@ def _form_class(item, held: dict, kept: dict):
         offered = held.get(code) or []
         if offered:
             choices = [SelectChoice("", _("上传文件"))] + [SelectChoice(c.identifier, c.identifier) for c in offered]
-            setattr(ApplicationForm, f"cert_{code}", _CertificateChoice(material["name"], choices=choices, default=""))
+            setattr(
+                ApplicationForm,
+                f"cert_{code}",
+                _CertificateChoice(localised(material, "name"), choices=choices, default=""),
+            )
         setattr(
             ApplicationForm,
             f"material_{code}",
             FileField(
-                material["name"], validators=[_material_check(material, kept)], description=material.get("note", "")
+                localised(material, "name"),
+                validators=[_material_check(material, kept)],
+                description=localised(material, "note"),
             ),
         )
     if key is not None:

@@ -62,7 +62,14 @@ def apply(code):
         flash(_("该草稿属于另一个事项或另一个办事身份，已打开新的申请表。"), "info")
         draft = None
     try:
-        context = applying.open_form(current_user, item, enterprise, level=level, record=request.method == "GET")
+        context = applying.open_form(
+            current_user,
+            item,
+            enterprise,
+            level=level,
+            record=request.method == "GET",
+            licence=request.args.get("licence") if request.method == "GET" else None,
+        )
     except services.CaseError as exc:
         flash(exc.message, "error")
         return redirect(url_for("catalog.guide", code=code))
@@ -72,7 +79,8 @@ def apply(code):
         saved.update({f"cert_{code}": identifier for code, identifier in (draft.certificates or {}).items()})
         formdata = MultiDict(saved)
     kept = (draft.files or {}) if draft is not None else {}
-    form = application_form(item, context.prefill.values, formdata=formdata, held=context.held, kept=kept)
+    prefill = {**context.prefill.values, **context.licence_values}  # the licence picked fills what it holds
+    form = application_form(item, prefill, formdata=formdata, held=context.held, kept=kept)
     status = 200
     if request.method == "POST" and request.form.get("action") == "save":
         try:
@@ -117,6 +125,11 @@ def apply(code):
         except UploadRefused as exc:
             _refuse_upload(form, item, exc)
             status = 422
+        except applying.LicenceError as exc:
+            field = getattr(form, exc.field)
+            field.errors = [*field.errors, exc.message]
+            flash(_("申请未提交：请按提示修改标出的内容。"), "error")
+            status = 422
         except services.CaseError as exc:
             flash(exc.message, "error")
             status = 422
@@ -138,9 +151,10 @@ def apply(code):
         draft=draft,
         kept=kept,
         readonly=applying.readonly_fields(item, context.prefill),
-        sources=context.prefill.sources,
+        sources={**context.prefill.sources, **dict.fromkeys(context.licence_values, "certificate")},
         source_labels=SOURCE_LABELS,
         certificate_type_name=catalog.certificate_type_name,
+        licence_number=applying.licence_number,
     ), status
 
 

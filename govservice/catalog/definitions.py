@@ -22,6 +22,10 @@ An item file holds one service item (政务服务事项) with its standard guide
   registry or the legal-person registry) with `readonly`;
 - `[[workflow]]`: review steps, `mode = "sequential" | "joint"` and `departments`;
 - `[certificate]`: what the issued certificate carries;
+- `[licence]` (an item that changes, renews or cancels a licence held: 变更、延续、注销): `type`
+  (a certificate type with a `number_field`), `field` (the form field holding its number) and
+  `fill` (form field = certificate field, filled from the licence the applicant picks from
+  我的证照); a number typed by hand must name a licence of that type the applicant holds;
 - `[credit_check]` (失信联合惩戒 at acceptance): `rule` for a listed applicant or enterprise,
   `unavailable` for a credit registry that does not answer, each "refuse", "warn" or "note"
   (applied by `registry/credit_checks.py`).
@@ -107,10 +111,32 @@ TOP_LEVEL = set(REQUIRED) | {
     "certificate",
     "credit_check",
 }
+#: Texts a reader sees, per table: each needs its English twin `<key>_en` (shown in English
+#: mode; a list twin has as many entries, a choice's English labels pair with its stored values).
+ENGLISH = {
+    "": ("result_name",),
+    "guide": (
+        "legal_basis",
+        "conditions",
+        "process",
+        "fee",
+        "place",
+        "hours",
+        "contact",
+        "result_delivery",
+        "online_depth",
+    ),
+    "guide.faq": ("q", "a"),
+    "materials": ("name", "note"),
+    "fields": ("label", "help", "pattern_message", "choices"),
+}
+TOP_LEVEL |= {"result_name_en", "licence"}
 CREDIT_RULES = ("refuse", "warn", "note")
 GUIDE_REQUIRED = ("legal_basis", "conditions", "fee", "place", "hours", "contact")
 GUIDE_KEYS = set(GUIDE_REQUIRED) | {"result_delivery", "process", "faq", "online_depth"}
+GUIDE_KEYS |= {f"{k}_en" for k in ENGLISH["guide"]}
 MATERIAL_KEYS = {"code", "name", "required", "form", "copies", "replaceable_by", "types", "max_mb", "note"}
+MATERIAL_KEYS |= {f"{k}_en" for k in ENGLISH["materials"]}
 FIELD_KEYS = {
     "name",
     "label",
@@ -127,7 +153,7 @@ FIELD_KEYS = {
     "choices",
     "help",
     "not_future",
-}
+} | {f"{k}_en" for k in ENGLISH["fields"]}
 CODE = re.compile(r"^[a-z][a-z0-9-]{2,63}$")
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -240,8 +266,60 @@ def validate_item(path, item: dict, *, departments: set[str], certificate_types:
         if kind == "form" and source.split(".", 1)[1] not in names:
             raise ItemFileError(path, f"certificate.{target}", f"no form field {source!r}")
     _validate_credit_check(path, item.get("credit_check"))
+    _validate_licence(path, item.get("licence"), names, certificate_types)
+    _validate_english(path, item)
     if item.get("certificate") and result == NO_CERTIFICATE:
         raise ItemFileError(path, "certificate", "an item whose result is a decision letter issues no certificate")
+
+
+def _english_twin(path, table: dict, key: str, where: str) -> None:
+    if key not in table:
+        if f"{key}_en" in table:
+            raise ItemFileError(path, f"{where}{key}_en", f"an English text for a missing {key!r}")
+        return
+    value, english = table[key], table.get(f"{key}_en")
+    if isinstance(value, str):
+        if not isinstance(english, str) or not english.strip():
+            raise ItemFileError(path, f"{where}{key}_en", f"missing: the English of {value!r} (shown in English mode)")
+    elif (
+        not isinstance(english, list)
+        or len(english) != len(value)
+        or not all(isinstance(e, str) and e.strip() for e in english)
+    ):
+        raise ItemFileError(
+            path, f"{where}{key}_en", f"missing or not {len(value)} texts: the English of {key} (shown in English mode)"
+        )
+
+
+def _validate_english(path, item: dict) -> None:
+    """Every text a reader sees has its English twin: a missing one is a sync error, named."""
+    tables = [("", item, "")]
+    guide = item.get("guide", {})
+    tables.append(("guide", guide, "guide."))
+    tables += [("guide.faq", faq, f"guide.faq[{i}].") for i, faq in enumerate(guide.get("faq", []))]
+    tables += [("materials", m, f"materials[{i}].") for i, m in enumerate(item.get("materials", []))]
+    tables += [("fields", f, f"fields[{i}].") for i, f in enumerate(item.get("fields", []))]
+    for kind, table, where in tables:
+        for key in ENGLISH[kind]:
+            _english_twin(path, table, key, where)
+
+
+def _validate_licence(path, spec, names: set[str], certificate_types: set[str]) -> None:
+    if spec is None:
+        return
+    if not isinstance(spec, dict):
+        raise ItemFileError(path, "licence", "must be a table")
+    _unknown(path, spec, {"type", "field", "fill"}, "licence.")
+    if spec.get("type") not in certificate_types:
+        raise ItemFileError(path, "licence.type", f"unknown certificate type {spec.get('type')!r}")
+    if spec.get("field") not in names:
+        raise ItemFileError(path, "licence.field", f"no form field {spec.get('field')!r}")
+    fill = spec.get("fill", {})
+    if not isinstance(fill, dict) or not all(isinstance(v, str) for v in fill.values()):
+        raise ItemFileError(path, "licence.fill", "must map form fields to certificate fields")
+    for target in fill:
+        if target not in names:
+            raise ItemFileError(path, f"licence.fill.{target}", "no such form field")
 
 
 def _validate_credit_check(path, spec) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import current_app, g, has_request_context
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
 from ..audit import services as audit
@@ -175,16 +176,23 @@ def workflow_steps(item: ServiceItem) -> list[dict]:
 
 def result_name(item: ServiceItem) -> str:
     if item.result_type:
-        ctype = current_app.extensions["certificate_types"].get(item.result_type)
-        return ctype.name if ctype else item.result_type
-    return item.definition.get("result_name", "")
+        return certificate_type_name(item.result_type)
+    return localised(item.definition, "result_name")
 
 
 def certificate_type_name(code: str | None) -> str:
+    """A certificate type's name in the reader's language (licences/*.toml carry `name_en`)."""
     if not code:
         return ""
     ctype = current_app.extensions["certificate_types"].get(code)
-    return ctype.name if ctype else code
+    if ctype is None:
+        return code
+    return (ctype.name_en or ctype.name) if _english() else ctype.name
+
+
+def certificate_field_label(field) -> str:
+    """A certificate field's label (a `certificates.types.Field`) in the reader's language."""
+    return (field.label_en or field.label) if _english() else field.label
 
 
 # --------------------------------------------------------------------------- names in English mode
@@ -213,6 +221,63 @@ def department_title(department) -> str:
     return _english_names().get(department.code, department.name) if _english() else department.name
 
 
+def localised(table: dict | None, key: str):
+    """`table[key]` in the reader's language: in English mode its `<key>_en` twin (every item
+    file carries one beside each text a reader sees; `definitions.validate_item` refuses a file
+    without), else the Chinese. Stored answers stay Chinese: only what is shown changes."""
+    if not table:
+        return ""
+    get = table.get if isinstance(table, dict) else (lambda k, default=None: getattr(table, k, default))
+    if _english() and get(f"{key}_en"):
+        return get(f"{key}_en")
+    return get(key, "")
+
+
+def choice_labels(spec: dict) -> list[tuple[str, str]]:
+    """A choice field's (stored value, shown label) pairs."""
+    values = spec.get("choices", [])
+    labels = spec.get("choices_en") if _english() else None
+    return list(zip(values, labels if labels and len(labels) == len(values) else values, strict=True))
+
+
+def choice_label(spec: dict, value) -> str:
+    """How a stored choice answer reads in the reader's language."""
+    return dict(choice_labels(spec)).get(value, value) if spec.get("type") == "choice" else value
+
+
+#: The fixed vocabularies of the item files, translated through the Babel catalogue.
+KIND_LABELS = {
+    "行政许可": _l("行政许可"),
+    "行政确认": _l("行政确认"),
+    "行政给付": _l("行政给付"),
+    "行政裁决": _l("行政裁决"),
+    "行政奖励": _l("行政奖励"),
+    "其他行政权力": _l("其他行政权力"),
+    "公共服务": _l("公共服务"),
+}
+MATERIAL_FORM_LABELS = {
+    "原件": _l("原件"),
+    "复印件": _l("复印件"),
+    "原件和复印件": _l("原件和复印件"),
+    "原件或复印件": _l("原件或复印件"),
+    "电子件": _l("电子件"),
+}
+
+
+def kind_title(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))
+
+
+def material_form_title(form: str | None) -> str:
+    return str(MATERIAL_FORM_LABELS.get(form, form or ""))
+
+
 def init_app(app) -> None:
     app.add_template_filter(item_title, "item_name")
     app.add_template_filter(department_title, "department_name")
+    app.add_template_filter(localised, "tr")
+    app.add_template_filter(kind_title, "kind_name")
+    app.add_template_filter(material_form_title, "material_form")
+    app.add_template_filter(certificate_field_label, "field_label")
+    app.jinja_env.globals["choice_label"] = choice_label
+    app.jinja_env.globals.setdefault("certificate_type_name", certificate_type_name)

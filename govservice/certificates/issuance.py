@@ -196,6 +196,12 @@ def layout(
     )
 
 
+def number_hash(ctype, data: dict) -> str | None:
+    """The lookup hash of a certificate's number (证号), if its type names one."""
+    value = data.get(ctype.number_field) if ctype.number_field else None
+    return pii.lookup_hash(str(value)) if value else None
+
+
 def add(signed: Signed) -> Certificate:
     """The certificate, its ``issue`` event and the audit entry, in the session (the caller
     commits). For a first issue of a case, the flush is where the database's unique index
@@ -209,6 +215,7 @@ def add(signed: Signed) -> Certificate:
         case_id=d.case_id,
         issuer_id=d.issuer_id,
         data_enc=pii.encrypt_json(d.data),
+        number_hash=number_hash(d.ctype, d.data),
         status="valid",
         issued_at=d.issued_at,
         expires_at=d.expires_at,

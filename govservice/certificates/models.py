@@ -56,6 +56,9 @@ class Certificate(db.Model):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     issuer_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), nullable=False)
     data_enc: Mapped[str] = mapped_column(Text, nullable=False)
+    # pii.lookup_hash of the type's number field (证号, `number_field` in licenses/*.toml): an
+    # applicant's typed licence number is looked up by it without decrypting every certificate
+    number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="valid")
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

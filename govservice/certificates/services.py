@@ -37,7 +37,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import blobs, clock
+from .. import blobs, clock, pii
 from ..audit import services as audit
 from ..catalog import services as catalog
 from ..config import ROOT
@@ -499,6 +499,20 @@ def find(identifier: str) -> Certificate | None:
     return db.session.execute(
         select(Certificate).where(Certificate.identifier == identifier.strip().upper())
     ).scalar_one_or_none()
+
+
+def find_by_number(type_code: str, number: str) -> list[Certificate]:
+    """The certificates of a type whose number (证号, the type's `number_field`) is `number`,
+    newest first: every version and status (a change re-issues the same number)."""
+    if not isinstance(number, str) or not number.strip() or len(number) > 128:
+        return []
+    return list(
+        db.session.execute(
+            select(Certificate)
+            .where(Certificate.type_code == type_code, Certificate.number_hash == pii.lookup_hash(number))
+            .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        ).scalars()
+    )
 
 
 def status_of(certificate: Certificate) -> str:

@@ -10,6 +10,8 @@ A type file::
     holder_kind = "person"               # "person" | "enterprise"
     validity = { years = 5 }             # or { days = N }; { years = 0 } or absent = long-term (长期)
     legal_basis = "..."                  # optional, free text
+    number_field = "licence_number"      # optional: the field holding the licence's number (证号), by
+                                         # which an applicant names a licence held (变更、延续、注销)
 
     [[fields]]                           # at least one; printed / stored in this order
     name = "credit_code"                 # [a-z][a-z0-9_]*, unique within the type
@@ -69,6 +71,7 @@ _TOP_KEYS = {
     "layout",
     "legal_basis",
     "public_fields",
+    "number_field",
 }
 _REQUIRED_TOP_KEYS = (
     "code",
@@ -162,6 +165,8 @@ class CertificateType:
     #: public registration facts (a business's name, credit code, type, legal representative)
     #: that the public verification page shows in full
     public_fields: tuple[str, ...] = ()
+    #: the field holding the licence's number (证号): certificates are found by it (`number_hash`)
+    number_field: str | None = None
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -322,6 +327,9 @@ def _from_mapping(check: _Checker, data: Mapping[str, Any]) -> CertificateType:
             raise check.error("public_fields", f"{name_!r} is not a field of this type")
         if any(f.name == name_ and f.masked for f in fields):
             raise check.error("public_fields", f"{name_!r} is masked: it cannot be public too")
+    number_field = check.text(data, "number_field", "number_field", required=False)
+    if number_field is not None and number_field not in {f.name for f in fields}:
+        raise check.error("number_field", f"{number_field!r} is not a field of this type")
     assert name is not None and name_en is not None
     return CertificateType(
         code=code,
@@ -336,6 +344,7 @@ def _from_mapping(check: _Checker, data: Mapping[str, Any]) -> CertificateType:
         legal_basis=legal_basis,
         source=str(check.path),
         public_fields=tuple(public),
+        number_field=number_field,
     )
 
 

@@ -36,6 +36,7 @@ SOURCE_LABELS = {
     "population": _l("人口基础信息库"),
     "legal_person": _l("法人基础信息库"),
     "applicant": _l("申请人填写"),
+    "certificate": _l("我的证照"),  # filled from a licence held (cases/applying.py, 变更、注销)
 }
 
 

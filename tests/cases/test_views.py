@@ -170,7 +170,7 @@ LHJY = {
 }
 ZXDJ = {
     "business_name": "北京市朝阳区张三便利店",
-    "credit_code": "92110105MA0000001Y",
+    "credit_code": "92110105MA0000001Y",  # of 张三's business licence: issue it with this code
     "reason": "决定停止经营",
     "debts_settled": "已清理完毕",
     "phone": "13800000001",
@@ -307,7 +307,7 @@ def test_a_form_with_several_mistakes_shows_each_beside_its_field_and_keeps_the_
 
 def test_a_held_certificate_replaces_a_material(app, client, login, clock):
     with app.app_context():
-        licence = certificate_helpers.issue("yyzz")  # 张三's business licence
+        licence = certificate_helpers.issue("yyzz", credit_code=ZXDJ["credit_code"])  # 张三's business licence
         identifier = licence.identifier
     login(client, "张三")
     page = client.get("/apply/scjgj-gtgsh-zxdj").get_data(as_text=True)

@@ -130,3 +130,36 @@ def test_every_item_file_is_valid_toml_with_one_item():
     for path in ITEMS.glob("*.toml"):
         with open(path, "rb") as fh:
             assert tomllib.load(fh)
+
+
+def test_a_text_without_its_english_twin_is_a_sync_error(tmp_path):
+    """English for content lives beside the Chinese in the item file; a reader-facing text
+    without it stops the sync, naming the file and the field."""
+    import shutil
+
+    from govservice.catalog.definitions import ItemFileError, read_departments, read_items
+
+    items = Path(__file__).resolve().parents[2] / "items"
+    for name in ("departments.toml", "scjgj-spjyxk-bg.toml"):
+        shutil.copy(items / name, tmp_path / name)
+    departments = {d["code"] for d in read_departments(tmp_path)["departments"]}
+    kwargs = {"departments": departments, "certificate_types": {"spjyxkz", "yyzz"}}
+    assert read_items(tmp_path, **kwargs)[0]["guide"]["faq"][0]["q_en"]
+    path = tmp_path / "scjgj-spjyxk-bg.toml"
+    original = path.read_text(encoding="utf-8")
+    cases = [
+        ('q_en = "Does the licence\'s period of validity start again after a change?"\n', "", "guide.faq[0].q_en"),
+        ('name_en = "Documents about the change"\n', "", "materials[1].name_en"),
+        ('fee_en = "Free of charge"\n', 'fee_en = ""\n', "guide.fee_en"),
+        (
+            'choices_en = ["Food retailer", "Catering business", "Canteen of an organisation"]',
+            'choices_en = ["Food retailer", "Catering business"]',
+            "choices_en",
+        ),
+    ]
+    for old, new, field in cases:
+        assert old in original, old
+        path.write_text(original.replace(old, new), encoding="utf-8")
+        with pytest.raises(ItemFileError) as caught:
+            read_items(tmp_path, **kwargs)
+        assert field in caught.value.field and "English" in caught.value.problem

@@ -5,6 +5,7 @@ import uuid
 from datetime import date
 
 import pytest
+from flask import current_app
 
 from govservice import pii
 from govservice.cases import applying
@@ -95,6 +96,13 @@ def test_the_item_applies_end_to_end(ctx, clock, code):
     else:
         applicant = person("李娜" if code == "gaj-jzz-sl" else "张三")
     answers = {spec["name"]: _answer(spec) for spec in item.fields}
+    if item.definition.get("licence"):  # 变更、注销: the licence acted on is the applicant's
+        from ..certificates import helpers as certificate_helpers
+
+        spec = item.definition["licence"]
+        number_field = current_app.extensions["certificate_types"][spec["type"]].number_field
+        data = dict(certificate_helpers.DATA[spec["type"]], **{number_field: answers[spec["field"]]})
+        certificate_helpers.services.issue(spec["type"], applicant, data, enterprise=enterprise)
     files = []
     for material in item.materials:
         types = material.get("types", ["pdf", "jpg", "png"])

@@ -142,19 +142,53 @@ def test_a_citizen_cannot_open_the_consultation_inbox(client, login):
 
 
 def test_the_catalogue_and_guide_read_in_english_too(app, client, tmp_path):
+    _english(app, client, tmp_path)
+    page = client.get("/items/?q=居住证").get_data(as_text=True)
+    assert "Search services" in page and "1 service found." in page  # a plural through Babel, not "1 services"
+    guide = client.get("/items/rsj-lhjy-cbdj").get_data(as_text=True)
+    assert (
+        "Ask online" in guide
+        and "Blank form (PDF)" in guide
+        and "Not needed if you hold a Residence Permit certificate" in guide
+    )
+
+
+def _english(app, client, tmp_path):
+    """English mode, from this test's own compiled copy of the catalogue."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
     source = Path(__file__).resolve().parents[2] / "govservice" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
     target = tmp_path / "en" / "LC_MESSAGES"
     target.mkdir(parents=True)
-    with source.open("rb") as po, (target / "messages.mo").open("wb") as mo:  # this test's own compiled copy
+    with source.open("rb") as po, (target / "messages.mo").open("wb") as mo:
         write_mo(mo, read_po(po, locale="en"))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(tmp_path)
     client.post("/lang", data={"lang": "en", "next": "/"})
-    page = client.get("/items/?q=居住证").get_data(as_text=True)
-    assert "Search services" in page and "1 service found." in page  # a plural through Babel, not "1 services"
-    guide = client.get("/items/rsj-lhjy-cbdj").get_data(as_text=True)
-    assert (
-        "Ask online" in guide and "Blank form (PDF)" in guide and "Not needed if you hold a 居住证 certificate" in guide
-    )
+
+
+def test_a_guide_in_english_mode_has_no_chinese_content(app, client, tmp_path):
+    """Guide texts, FAQs, materials, their forms, field labels, the kind and the result: all in
+    English; only proper names of laws' Chinese titles are gone too (they carry English titles)."""
+    _english(app, client, tmp_path)
+    guide = client.get("/items/scjgj-spjyxk-bg").get_data(as_text=True)
+    for text in (
+        "Change to a food business licence",
+        "Administrative licence",  # the kind, through the Babel catalogue
+        "Measures on Food Business Licensing and Filing (SAMR Decree No. 78), Articles 30 and 31",
+        "You hold a valid food business licence;",
+        "Free of charge",
+        "Working days 9:00-12:00 and 13:30-17:00 (closed on public holidays)",
+        "Does the licence&#39;s period of validity start again after a change?",
+        "Food business licence (original and duplicate)",
+        "Original",
+        "Number of the licence held",
+        "Food Business Licence",  # the certificate type, from licenses/spjyxkz.toml
+    ):
+        assert text in guide, text
+    main = guide.split("<main", 1)[1].split("</main>", 1)[0]
+    for chinese in ("食品经营许可证正本", "不收费", "原许可证编号", "变更后许可证有效期", "行政许可", "食品经营许可证"):
+        assert chinese not in main, chinese
+    client.post("/lang", data={"lang": "zh_Hans_CN", "next": "/"})
+    guide = client.get("/items/scjgj-spjyxk-bg").get_data(as_text=True)
+    assert "原许可证编号" in guide and "Number of the licence held" not in guide
