@@ -8,7 +8,7 @@ from werkzeug.exceptions import NotFound
 
 from ..audit import services as audit
 from ..cases.models import Attachment, Case, CaseDocument
-from ..extensions import db
+from ..core.extensions import db
 from ..identity.access import AccessRefused
 from ..identity.models import Person
 from .rules import Relation, case_relation, certificate_relation

@@ -65,8 +65,8 @@ def checkpoints(limit, note):
     """The latest checkpoints: tree size, time (Beijing), root hash; and the sealer's lag."""
     from sqlalchemy import select
 
-    from .. import clock
-    from ..extensions import db
+    from ..core import clock
+    from ..core.extensions import db
     from . import checkpoint, services
     from .models import AuditCheckpoint
 

@@ -22,15 +22,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import blobs, clock, pii
 from ..audit import services as audit
 from ..cases import services as cases
 from ..cases import uploads
 from ..cases.models import Case, CertificateMaterial
 from ..catalog import services as catalog
-from ..extensions import db
+from ..core import blobs, clock, pii
+from ..core.extensions import db
+from ..core.signals import case_transitioned, people_alerted
 from ..identity.models import Person
-from ..signals import case_transitioned, people_alerted
 from .definitions import BundleDefinition, read_bundles
 from .models import BundleApplication, BundleFile, BundleMember
 

@@ -15,10 +15,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import blobs, clock, pii
 from ..audit import services as audit
 from ..catalog.models import ServiceItem
-from ..extensions import db
+from ..core import blobs, clock, pii
+from ..core.extensions import db
 from ..identity.models import Enterprise, Person
 from ..registry import services as registry
 from . import uploads

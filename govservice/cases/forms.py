@@ -39,7 +39,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from .. import clock
+from ..core import clock
 from ..identity.idnumbers import InvalidNumber, normalise_credit_code, normalise_id_number
 from ..security.text import clean_text
 

@@ -7,11 +7,11 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .. import pii
 from ..catalog.models import ServiceItem
-from ..extensions import db
+from ..core import pii
+from ..core.extensions import db
+from ..core.models_base import UTCDateTime, utcnow
 from ..identity.models import Department, Person
-from ..models_base import UTCDateTime, utcnow
 
 # The states in which a case is open under (or waiting for) the clock; the lists' partial index.
 OPEN_STATES = ("submitted", "supplement_requested", "accepted", "in_review", "approved")
@@ -248,7 +248,7 @@ class SupplementRequest(db.Model):
     @property
     def overdue(self) -> bool:
         """Unanswered past its deadline (Beijing date)."""
-        from .. import clock
+        from ..core import clock
 
         return self.pending and clock.today() > self.due
 

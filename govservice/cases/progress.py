@@ -9,7 +9,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from .. import clock
+from ..core import clock
 from . import workflow
 
 DONE, CURRENT, TODO, STOPPED = "done", "current", "todo", "stopped"

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from .. import clock
 from ..catalog.models import ServiceItem
-from ..extensions import db
+from ..core import clock
+from ..core.extensions import db
+from ..core.pagination import Key, Page, keyset
 from ..identity.models import Person
-from ..pagination import Key, Page, keyset
 from . import workdays, workflow
 from .models import ApplicationDraft, Case, CaseStep
 

@@ -13,10 +13,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import blobs, clock, pii
 from ..catalog.models import ServiceItem
-from ..counters import next_value
-from ..extensions import db
+from ..core import blobs, clock, pii
+from ..core.counters import next_value
+from ..core.extensions import db
 from ..identity.models import Department, Person
 from . import uploads, workflow
 from .engine import (

@@ -25,8 +25,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
-from .. import clock
-from ..extensions import db
+from ..core import clock
+from ..core.extensions import db
 from .models import OPEN_STATES, CalendarDay, Case
 
 FIRST_DAY = date(2004, 1, 1)

@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from .. import clock
-from ..extensions import db
+from ..core import clock
+from ..core.extensions import db
 from .models import ServiceItem
 
 WINDOW_DAYS = 90

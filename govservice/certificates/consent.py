@@ -19,9 +19,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from .. import clock, pii
 from ..audit import services as audit
-from ..extensions import db
+from ..core import clock, pii
+from ..core.extensions import db
 from ..identity.models import Person
 from ..partners.models import PartnerClient
 from .models import Certificate, ConsentGrant

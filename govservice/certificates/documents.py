@@ -10,8 +10,8 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select, update
 
-from .. import blobs
-from ..extensions import db
+from ..core import blobs
+from ..core.extensions import db
 from . import identifiers, issuance, shortref
 from .models import Certificate
 
@@ -99,7 +99,8 @@ def status_list(purpose: str, number: int) -> str | None:
 
     One indexed range of primary keys: the certificates in this list whose recorded status sets
     the bit (expiry is in each credential itself)."""
-    from .. import clock, credentials
+    from .. import credentials
+    from ..core import clock
 
     statuses = STATUS_OF_PURPOSE.get(purpose)
     if statuses is None or number < 0 or number > 10_000:

@@ -22,9 +22,9 @@ from datetime import datetime
 
 from flask import current_app
 
-from .. import blobs, clock, pii
 from ..audit import services as audit
-from ..extensions import db
+from ..core import blobs, clock, pii
+from ..core.extensions import db
 from ..identity.models import Department, Enterprise, Person
 from . import identifiers, pdf, shortref
 from .models import Certificate, CertificateEvent

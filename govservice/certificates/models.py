@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .. import pii
-from ..extensions import db
+from ..core import pii
+from ..core.extensions import db
+from ..core.models_base import UTCDateTime, utcnow
 from ..identity.models import Department, Enterprise, Person
-from ..models_base import UTCDateTime, utcnow
 
 if TYPE_CHECKING:  # the partners domain's table, referred to by name
     from ..partners.models import PartnerClient

@@ -7,9 +7,9 @@ from __future__ import annotations
 from sqlalchemy import select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..extensions import db
+from ..core.extensions import db
+from ..core.pagination import Key, Page, keyset
 from ..identity.models import Person
-from ..pagination import Key, Page, keyset
 from . import verification
 from .models import Certificate, ConsentGrant, Verification
 from .services import enterprises_acted_for

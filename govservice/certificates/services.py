@@ -37,14 +37,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import blobs, clock
 from ..audit import services as audit
 from ..catalog import services as catalog
-from ..config import ROOT
-from ..extensions import db
+from ..core import blobs, clock
+from ..core.config import ROOT
+from ..core.extensions import db
+from ..core.signals import case_transitioned, certificate_changed
 from ..identity.models import AgentGrant, Enterprise, Person
 from ..security.text import clean_text
-from ..signals import case_transitioned, certificate_changed
 from . import issuance, pdf, serials, tokens
 from .models import Certificate, Verification
 from .types import CertificateType, load_types

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from flask import Flask
 
-from .. import clock, pii
+from ..core import clock, pii
 
 
 def init_app(app: Flask) -> None:
-    from ..cli import group as govservice_commands
+    from ..app.cli import group as govservice_commands
     from . import access, providers, sessions
     from .cli import group as identity_commands
 

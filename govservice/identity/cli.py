@@ -41,7 +41,7 @@ def staff_list():
 @group.command("purge-sessions")
 def purge_sessions():
     """Delete ended sessions from the database store (Redis expires them by itself)."""
-    from .. import clock
+    from ..core import clock
     from .sessions import store
 
     click.echo(f"{store().purge(clock.now())} ended sessions deleted")

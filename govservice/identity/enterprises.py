@@ -17,9 +17,9 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import clock, pii
 from ..audit import services as audit
-from ..extensions import db
+from ..core import clock, pii
+from ..core.extensions import db
 from . import legal_persons
 from .idnumbers import InvalidNumber, normalise_credit_code, normalise_id_number
 from .models import AgentGrant, Enterprise, Person

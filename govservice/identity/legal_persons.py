@@ -16,8 +16,8 @@ from typing import Protocol
 
 from flask import current_app
 
-from .. import pii
 from ..audit import services as audit
+from ..core import pii
 
 #: The registry's status words, as the platform names them.
 ACTIVE, DEREGISTERED, REVOKED = "active", "deregistered", "revoked"

@@ -12,10 +12,10 @@ import logging
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import pii
 from ..audit import services as audit
-from ..extensions import db
-from ..models_base import utcnow
+from ..core import pii
+from ..core.extensions import db
+from ..core.models_base import utcnow
 from . import enterprises, sessions, staff
 from .idnumbers import InvalidNumber, normalise_id_number
 from .models import IdentityLink, Person

@@ -15,9 +15,9 @@ import logging
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import clock
 from ..audit import services as audit
-from ..extensions import db
+from ..core import clock
+from ..core.extensions import db
 from .idnumbers import InvalidNumber, normalise_id_number
 from .models import ROLES, SOURCE_ADMIN, Department, Person, ServiceHall, StaffAssignment
 
@@ -99,7 +99,7 @@ def assignments_page(token: str | None = None, *, size: int = 50):
     department and hall each row shows loaded in the same query."""
     from sqlalchemy.orm import joinedload
 
-    from ..pagination import Key, keyset
+    from ..core.pagination import Key, keyset
 
     query = select(StaffAssignment).options(
         joinedload(StaffAssignment.person), joinedload(StaffAssignment.department), joinedload(StaffAssignment.hall)

@@ -27,10 +27,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, inspect, select, update
 
-from .. import clock, pii
-from ..extensions import db
-from ..identity.models import Person
-from ..signals import (
+from ..core import clock, pii
+from ..core.extensions import db
+from ..core.signals import (
     case_transitioned,
     case_transitioning,
     certificate_changed,
@@ -39,6 +38,7 @@ from ..signals import (
     consultation_answered,
     people_alerted,
 )
+from ..identity.models import Person
 from . import sms
 from .mail import MailError, from_config
 from .models import Notice, NoticeSettings

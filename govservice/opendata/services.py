@@ -26,9 +26,9 @@ from sqlalchemy import func, select
 from ..cases.models import Case
 from ..cases.workdays import beijing_date
 from ..catalog.models import ServiceItem
-from ..extensions import db
+from ..core.extensions import db
+from ..core.pagination import Key, Page, keyset
 from ..identity.models import Department, Enterprise
-from ..pagination import Key, Page, keyset
 
 K = 5
 CACHE_SECONDS = 600

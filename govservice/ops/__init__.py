@@ -27,7 +27,7 @@ def _begin_request():
 
 
 def init_app(app: Flask) -> None:
-    from ..extensions import csrf, limiter
+    from ..core.extensions import csrf, limiter
     from . import metrics
     from .views import bp
 

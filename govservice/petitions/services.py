@@ -18,13 +18,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
-from .. import clock, pii
 from ..audit import services as audit
-from ..counters import next_value
-from ..extensions import db
+from ..core import clock, pii
+from ..core.counters import next_value
+from ..core.extensions import db
+from ..core.pagination import Key, Page, keyset
+from ..core.signals import people_alerted
 from ..identity.models import Department, Person
-from ..pagination import Key, Page, keyset
-from ..signals import people_alerted
 from . import access
 from .models import Petition
 

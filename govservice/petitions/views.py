@@ -7,8 +7,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import clock
 from ..cases.forms import posted_version
+from ..core import clock
 from ..identity.access import require_role
 from ..supervision import services as supervision
 from . import access, services

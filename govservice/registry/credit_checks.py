@@ -25,11 +25,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .. import clock, pii
 from ..audit import services as audit
-from ..extensions import db
+from ..core import clock, pii
+from ..core.extensions import db
+from ..core.models_base import UTCDateTime
 from ..identity.models import Person
-from ..models_base import UTCDateTime
 from .backends import RegistryUnavailable
 from .credit import CreditRegistry, DevCreditRegistry, HttpCreditRegistry
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
-from .. import pii
 from ..audit import services as audit
+from ..core import pii
 from .backends import DevRegistry, HttpRegistry, Registry, RegistryUnavailable
 from .records import LegalPersonRecord, PersonRecord
 

@@ -10,12 +10,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import access, clock
+from .. import access
 from ..cases import queries
 from ..cases import services as cases
 from ..cases.forms import posted_version
 from ..cases.statemachine import label as state_label
 from ..cases.statemachine import step_label
+from ..core import clock
 from ..identity.access import require_role
 from ..supervision.figures import days_left
 

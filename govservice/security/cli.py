@@ -12,7 +12,7 @@ blobs_group = AppGroup("blobs", help="Stored files (uploaded materials, signed P
 def rewrap():
     """Re-wrap every blob's data key under the newest DATA_KEYS key (and seal files stored before
     encryption); the content is not re-encrypted. Then the old key may leave DATA_KEYS."""
-    from .. import blobs
+    from ..core import blobs
 
     store = blobs.store()
     changed = total = 0

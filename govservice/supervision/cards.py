@@ -27,16 +27,16 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
-from .. import clock
 from ..audit import services as audit
 from ..cases import workdays
 from ..cases.models import Case
 from ..catalog.models import ServiceItem
-from ..extensions import db
+from ..core import clock
+from ..core.extensions import db
+from ..core.models_base import UTCDateTime
+from ..core.pagination import Key, Page, keyset
+from ..core.signals import people_alerted
 from ..identity.models import Department, Person, StaffAssignment
-from ..models_base import UTCDateTime
-from ..pagination import Key, Page, keyset
-from ..signals import people_alerted
 from . import figures
 from .models import RectificationTask
 from .services import SupervisionError, in_scope, scope

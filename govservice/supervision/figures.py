@@ -30,14 +30,14 @@ from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy import case as when
 from sqlalchemy.orm import aliased, joinedload
 
-from .. import clock
 from ..cases import workdays
 from ..cases.models import CalendarDay, Case
 from ..cases.statemachine import STATE_LABELS
 from ..catalog.models import ServiceItem
-from ..extensions import db
+from ..core import clock
+from ..core.extensions import db
+from ..core.pagination import DEFAULT_SIZE, Key, Page, keyset
 from ..identity.models import Department
-from ..pagination import DEFAULT_SIZE, Key, Page, keyset
 from .models import Evaluation, RectificationTask
 
 OPEN_REVIEW = ("accepted", "in_review", "approved", "supplement_requested", "submitted")

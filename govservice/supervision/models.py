@@ -8,9 +8,9 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from ..cases.models import Case
-from ..extensions import db
+from ..core.extensions import db
+from ..core.models_base import UTCDateTime
 from ..identity.models import Department, Person
-from ..models_base import UTCDateTime
 
 
 class Evaluation(db.Model):

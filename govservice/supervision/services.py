@@ -13,13 +13,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from .. import clock
 from ..audit import services as audit
 from ..cases import workdays
 from ..cases.models import Case, Holiday
-from ..extensions import db
+from ..core import clock
+from ..core.extensions import db
+from ..core.pagination import Key, Page, keyset
 from ..identity.models import Person
-from ..pagination import Key, Page, keyset
 from .models import Evaluation, RectificationTask
 
 MAX_COMMENT = 500

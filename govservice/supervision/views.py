@@ -9,8 +9,8 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import clock
 from ..cases.forms import posted_version
+from ..core import clock
 from ..identity.access import require_role
 from . import cards, figures, services
 

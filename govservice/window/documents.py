@@ -22,9 +22,9 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .. import clock
 from ..cases.models import Case, CaseDocument
 from ..certificates import services as certificates
+from ..core import clock
 from ..progress import services as progress
 
 TITLES = {

@@ -10,14 +10,14 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select, update
 
-from .. import clock
 from ..audit import services as audit
 from ..cases import services as cases
 from ..cases.models import Case
 from ..cases.uploads import Upload
 from ..catalog.models import ServiceItem
-from ..counters import next_value
-from ..extensions import db
+from ..core import clock
+from ..core.counters import next_value
+from ..core.extensions import db
 from ..identity.idnumbers import InvalidNumber, normalise_id_number
 from ..identity.models import Person, ServiceHall
 from ..identity.services import person_for

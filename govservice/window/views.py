@@ -20,7 +20,7 @@ from ..cases.statemachine import label as state_label
 from ..cases.statemachine import step_label
 from ..cases.uploads import Upload, UploadRefused
 from ..catalog import services as catalog
-from ..extensions import csrf, limiter
+from ..core.extensions import csrf, limiter
 from ..identity.access import require_role
 from ..registry import credit_checks
 from ..supervision import services as supervision

@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import event
 
-from govservice import clock as clock_module
 from govservice.cases import queries, workdays
-from govservice.extensions import db
-from govservice.pagination import Key, decode, encode, keyset
+from govservice.core import clock as clock_module
+from govservice.core.extensions import db
+from govservice.core.pagination import Key, decode, encode, keyset
 from govservice.supervision import services as supervision
 
 from ..factories import accepted_case, person, submitted_case

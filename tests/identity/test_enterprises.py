@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from govservice import clock as clock_module
 from govservice.cases.models import Case
-from govservice.extensions import db
+from govservice.core import clock as clock_module
+from govservice.core.extensions import db
 from govservice.identity import enterprises, services
 from govservice.identity.models import AgentGrant, Enterprise, Person
 

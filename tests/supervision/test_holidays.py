@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 from govservice.cases import services as cases
 from govservice.cases.models import Holiday
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from ..factories import person, submitted_case
 

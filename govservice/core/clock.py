@@ -115,7 +115,8 @@ def _entered_days() -> dict[date, bool]:
     """The administrator's entries (govservice.cases.models.Holiday); none outside an app."""
     if not has_app_context():
         return {}
-    from .cases.models import Holiday
+    from govservice.cases.models import Holiday
+
     from .extensions import db
 
     return {h.day: h.working for h in db.session.execute(db.select(Holiday)).scalars()}
