@@ -100,7 +100,8 @@ def _fix_sequences(cur, tables):
 def generate(app, total: int) -> None:
     from sqlalchemy import func, select
 
-    from govservice.cases import workdays, workflow
+    from govservice.calendar import workdays
+    from govservice.cases import workflow
     from govservice.cases.models import Case
     from govservice.catalog import services as catalog
     from govservice.core import clock, pii

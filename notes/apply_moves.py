@@ -75,6 +75,28 @@ class Mover:
         path = self.root.joinpath(*module.split("."))
         return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
 
+    def defines(self, module: str | None, names: list[str]) -> bool:
+        """Whether `module` exists and has every one of `names` (a top-level definition or import,
+        or a submodule)."""
+        if not module or not self.exists(module):
+            return False
+        path = self.root.joinpath(*module.split("."))
+        source = path.with_suffix(".py") if path.with_suffix(".py").is_file() else path / "__init__.py"
+        try:
+            tree = ast.parse(source.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError):
+            return False
+        found = set()
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found.add(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                    found.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                found.update((a.asname or a.name).split(".")[0] for a in node.names)
+        return all(n in found or self.exists(f"{module}.{n}") for n in names if n != "*")
+
     def module_of(self, file: Path) -> tuple[str, bool] | None:
         try:
             rel = file.resolve().relative_to(self.root)
@@ -134,6 +156,11 @@ class Mover:
                 source = self.resolve(node.level, node.module, old_place, is_package)
                 if source is not None and not self.exists(self.map_module(source)):
                     source = None  # written for the new place already
+                elif source is not None and self.defines(
+                    self.resolve(node.level, node.module, current, is_package), [a.name for a in node.names]
+                ):
+                    source = None  # read from the new place it names what it imports: written there
+            written_here = source is None  # the text is read from where the file is now
             if source is None:
                 source = self.resolve(node.level, node.module, current, is_package)
             if source is None:
@@ -152,7 +179,7 @@ class Mover:
                 (module,) = groups
                 if node.level:
                     # unchanged when the text, read from where the file is (and was, or will be), names it
-                    places = [p for p in (current, old_place, new_place) if p]
+                    places = [p for p in (current, None if written_here else old_place, new_place) if p]
                     reads = {
                         self.map_module(self.resolve(node.level, node.module, p, is_package) or "") for p in places
                     }

@@ -18,7 +18,7 @@ from govservice.partners.cli import partners_group  # noqa: E402
 
 group.add_command(keys_group)
 group.add_command(partners_group)
-from govservice.supervision.cli import holidays_group  # noqa: E402
+from govservice.calendar.cli import holidays_group  # noqa: E402
 
 group.add_command(holidays_group)
 from govservice.audit.cli import audit_group  # noqa: E402

@@ -4,6 +4,7 @@
 def import_all_models() -> None:
     from govservice.audit import models as _audit  # noqa: F401
     from govservice.bundles import models as _bundles  # noqa: F401
+    from govservice.calendar import models as _calendar  # noqa: F401
     from govservice.cases import models as _cases  # noqa: F401
     from govservice.catalog import models as _catalog  # noqa: F401
     from govservice.certificates import models as _certificates  # noqa: F401

@@ -269,33 +269,6 @@ class CaseDocument(db.Model):
     issued_by: Mapped[Person | None] = relationship()
 
 
-class Holiday(db.Model):
-    """A day an administrator entered for a year the holiday calendar does not know yet:
-    a holiday, or a make-up working day (调休上班)."""
-
-    __tablename__ = "holidays"
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), nullable=False)
-    working: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
-    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-
-
-class CalendarDay(db.Model):
-    """One day of the working calendar as a table (issue 9), so that working days are counted in
-    SQL: `ordinal` is the number of working days from the table's first day up to and including
-    this one, and the working days after a up to b are ordinal(b) - ordinal(a), as
-    `clock.working_days_between` counts them. Filled from `clock.WorkingCalendar` (chinese-calendar
-    and the administrator's `holidays`), so `known` False marks a provisional year; kept by
-    `cases.workdays`, refreshed whenever a holiday is entered or removed."""
-
-    __tablename__ = "calendar_days"
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    working: Mapped[bool] = mapped_column(Boolean, nullable=False)
-    known: Mapped[bool] = mapped_column(Boolean, nullable=False)
-    ordinal: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
-
-
 class CertificateMaterial(db.Model):
     """免提交: a material the applicant did not upload because they hold the certificate that
     replaces it (issue 4). Recorded at submission; the window checks it is still valid at

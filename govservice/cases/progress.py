@@ -9,6 +9,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
+from ..calendar import working
 from ..core import clock
 from . import workflow
 
@@ -110,7 +111,7 @@ def of(case, *, days_left=_UNSET, department_names: dict[str, str] | None = None
 
     left, level = None, "none"
     if case.deadline and case.state not in ("completed",) + ENDED_AT_WINDOW:
-        left = clock.working_days_between(clock.today(), case.deadline) if days_left is _UNSET else days_left
+        left = working.working_days_between(clock.today(), case.deadline) if days_left is _UNSET else days_left
         if getattr(case, "paused_since", None) is not None:
             level = "paused"
         elif left is None:

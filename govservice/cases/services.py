@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ..calendar import working
 from ..catalog.models import ServiceItem
 from ..core import blobs, clock, pii
 from ..core.counters import next_value
@@ -203,7 +204,7 @@ def accept(case_id: int, clerk: Person, expected_version: int) -> Case:
         raise CaseError(_("不能受理：%(reason)s。请出具一次性告知书，要求提交相应材料。", reason=unusable.rstrip("。")))
     item = case.item
     today = clock.today()
-    deadline, provisional = clock.add_working_days(today, item.time_limit_days)
+    deadline, provisional = working.add_working_days(today, item.time_limit_days)
     plan = workflow.stages(item.definition, item.department.code)
     departments = {
         d.code: d
@@ -295,7 +296,7 @@ def supplement_due(due: date | None) -> date:
     """The deadline for supplying: the one given, or SUPPLEMENT_DAYS working days from today."""
     today = clock.today()
     if due is None:
-        return clock.add_working_days(today, current_app.config["SUPPLEMENT_DAYS"])[0]
+        return working.add_working_days(today, current_app.config["SUPPLEMENT_DAYS"])[0]
     if due < today:
         raise CaseError(_("补正期限不能早于今天。"))
     return due
@@ -398,7 +399,7 @@ def resubmit(
     stored = [(u, t, store.put(u.data)) for u, t in checked]
     changes: dict = {}
     if case.paused_since is not None:
-        calendar = clock.WorkingCalendar()
+        calendar = working.WorkingCalendar()
         paused = max(0, calendar.working_days_between(case.paused_since, today))
         deadline, provisional = calendar.add_working_days(case.deadline, paused)
         changes = {
@@ -484,7 +485,7 @@ def complete(case_id: int, actor: Person | None, note: str) -> Case:
     timing = {}
     if case.accepted_at is not None and case.deadline is not None:
         done = now.astimezone(clock.BEIJING).date()
-        used = clock.WorkingCalendar().working_days_between(case.accepted_at.astimezone(clock.BEIJING).date(), done)
+        used = working.WorkingCalendar().working_days_between(case.accepted_at.astimezone(clock.BEIJING).date(), done)
         timing = {"working_days": used - case.paused_days, "on_time": done <= case.deadline}
     return transition(case_id, "complete", actor, case.version, note=note, completed_at=now, **timing)
 

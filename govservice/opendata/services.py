@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import func, select
 
+from ..calendar.workdays import beijing_date
 from ..cases.models import Case
-from ..cases.workdays import beijing_date
 from ..catalog.models import ServiceItem
 from ..core.extensions import db
 from ..core.pagination import Key, Page, keyset

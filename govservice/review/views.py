@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import access
+from ..calendar import working
 from ..cases import queries
 from ..cases import services as cases
 from ..cases.forms import posted_version
@@ -63,7 +64,7 @@ def _render(case, status=200, **extra):
         mine=mine,
         state_label=state_label,
         step_label=step_label,
-        left=days_left(case, today, clock.WorkingCalendar()),
+        left=days_left(case, today, working.WorkingCalendar()),
         default_due=cases.supplement_due(None),
         form=extra.pop("form", {}),
         errors=extra.pop("errors", {}),

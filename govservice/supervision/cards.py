@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from ..audit import services as audit
-from ..cases import workdays
+from ..calendar import workdays, working
 from ..cases.models import Case
 from ..catalog.models import ServiceItem
 from ..core import clock
@@ -265,7 +265,7 @@ def urge(card_id: int, supervisor: Person, expected_version, note: str, reply_da
         days = 0
     if not 1 <= days <= 30:
         raise SupervisionError(_("答复期限请填写 1 到 30 个工作日。"))
-    due, _provisional = clock.add_working_days(clock.today(), days)
+    due, _provisional = working.add_working_days(clock.today(), days)
     _guarded_update(
         card,
         expected_version,

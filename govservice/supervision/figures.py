@@ -30,8 +30,10 @@ from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy import case as when
 from sqlalchemy.orm import aliased, joinedload
 
-from ..cases import workdays
-from ..cases.models import CalendarDay, Case
+from ..calendar import workdays, working
+from ..calendar.models import CalendarDay
+from ..cases.models import Case
+from ..cases.queries import with_days_left
 from ..cases.statemachine import STATE_LABELS
 from ..catalog.models import ServiceItem
 from ..core import clock
@@ -88,9 +90,9 @@ def local_date(value: datetime) -> date:
     return value.astimezone(clock.BEIJING).date()
 
 
-def days_left(case: Case, today: date, calendar: clock.WorkingCalendar) -> int | None:
+def days_left(case: Case, today: date, calendar: working.WorkingCalendar) -> int | None:
     """Working days left until the deadline (negative: overdue); a paused clock stands still.
-    For one case on its page; the lists compute the same in SQL (`workdays.with_days_left`)."""
+    For one case on its page; the lists compute the same in SQL (`cases.queries.with_days_left`)."""
     if case.deadline is None or case.state not in OPEN_REVIEW or case.accepted_at is None:
         return None
     return calendar.working_days_between(case.paused_since or today, case.deadline)
@@ -174,13 +176,13 @@ def _under_clock(departments, period):
 def _overdue_query(departments, period, cut: workdays.Cutoffs):
     """Overdue: a running clock past its deadline, or a paused one already late when paused.
     Either way the deadline is before today's cut-off, a range on the open cases' index."""
-    query, left = workdays.with_days_left(_under_clock(departments, period), cut.today_ordinal)
+    query, left = with_days_left(_under_clock(departments, period), cut.today_ordinal)
     query = query.where(Case.deadline < cut.overdue_before, or_(Case.paused_since.is_(None), left < 0))
     return query, left
 
 
 def _soon_query(departments, period, cut: workdays.Cutoffs):
-    query, left = workdays.with_days_left(_under_clock(departments, period), cut.today_ordinal)
+    query, left = with_days_left(_under_clock(departments, period), cut.today_ordinal)
     return query.where(
         Case.paused_since.is_(None), Case.deadline >= cut.overdue_before, Case.deadline < cut.soon_before
     ), left
@@ -319,7 +321,7 @@ def case_rows(
         .outerjoin(at_a, at_a.day == workdays.beijing_date(Case.accepted_at))
         .outerjoin(at_c, at_c.day == done)
     )
-    query, left = workdays.with_days_left(query, cut.today_ordinal)
+    query, left = with_days_left(query, cut.today_ordinal)
     query = (
         query.add_columns(left, Evaluation.rating)
         .outerjoin(Evaluation, Evaluation.case_id == Case.id)
