@@ -27,7 +27,7 @@ from ..cases import services as cases
 from ..cases import uploads
 from ..cases.models import Case, CertificateMaterial
 from ..catalog import services as catalog
-from ..core import blobs, clock, pii
+from ..core import blobs, clock, pdfkit, pii
 from ..core.extensions import db
 from ..core.signals import case_transitioned, people_alerted
 from ..identity.models import Person
@@ -411,7 +411,6 @@ def load_demo() -> list[str]:
     (市场监督管理局), the food licence for the business licence. Running it twice changes nothing."""
     from ..identity.devidp.identities import IDENTITIES
     from ..identity.services import person_for
-    from ..supervision.cards import _pdf
 
     people = {i["name"]: person_for(i["id_number"], i["name"]) for i in IDENTITIES if i["name"] in ("吴芳", "赵敏")}
     applicant, clerk = people["吴芳"], people["赵敏"]
@@ -430,7 +429,7 @@ def load_demo() -> list[str]:
         "food_safety_officer": "吴芳",
         "floor_area": "30",
     }
-    files = [uploads.Upload(code, f"{code}.pdf", _pdf()) for code in ("premises", "layout", "rules")]
+    files = [uploads.Upload(code, f"{code}.pdf", pdfkit.sample_pdf()) for code in ("premises", "layout", "rules")]
     result = submit(applicant, "kbgtcyd", answers, files, DEMO_KEY)
     if not result.created:
         return []

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select, update
 
-from ..core import blobs
+from ..core import blobs, pdfkit
 from ..core.extensions import db
 from . import identifiers, issuance, shortref
 from .models import Certificate
@@ -21,10 +21,10 @@ def ofd_bytes(certificate: Certificate) -> bytes:
     if certificate.ofd_blob_key:
         return blobs.store().get(certificate.ofd_blob_key)
     from .. import ofd
-    from .services import certificate_type, pdf_font, reference_url
+    from .services import certificate_type, reference_url
 
     ctype = certificate_type(certificate.type_code)
-    font = pdf_font()
+    font = pdfkit.font()
     if font.path is None:
         raise RuntimeError("no CJK TrueType font to embed in the OFD (install fonts-wqy-zenhei or set CJK_FONT)")
     serial = int(identifiers.parse_identifier(certificate.identifier).serial)

@@ -39,13 +39,13 @@ from sqlalchemy.exc import IntegrityError
 
 from ..audit import services as audit
 from ..catalog import services as catalog
-from ..core import blobs, clock
+from ..core import blobs, clock, pdfkit
 from ..core.config import ROOT
 from ..core.extensions import db
 from ..core.signals import case_transitioned, certificate_changed
 from ..identity.models import AgentGrant, Enterprise, Person
 from ..security.text import clean_text
-from . import issuance, pdf, serials, tokens
+from . import issuance, serials, tokens
 from .models import Certificate, Verification
 from .types import CertificateType, load_types
 
@@ -82,7 +82,7 @@ class CertificateError(Exception):
 def init_app(app: Flask) -> None:
     app.extensions["certificate_types"] = load_types(LICENSES_DIR)
     if app.config["CJK_FONT"]:  # a configured font is checked at start; it is parsed on first use
-        pdf.check_font_file(app.config["CJK_FONT"])
+        pdfkit.check_font_file(app.config["CJK_FONT"])
     keys_dir = f"{app.config['INSTANCE_DIR']}/keys"
     store = tokens.TokenKeyStore(f"{keys_dir}/token_keys")
     store.ensure_key()
@@ -169,16 +169,6 @@ def _on_case_transitioned(app, case_id, action, **_):
             log.warning("the certificate of case %s is not issued yet (%s); it will be retried", case_id, exc)
         except Exception:  # the broker is down: the approval stands, and `retry_pending` issues it later
             log.exception("could not queue the certificate of case %s; the retry timer will issue it", case_id)
-
-
-def pdf_font() -> pdf.FontChoice:
-    """The CJK font PDFs embed, parsed on first use in this process: its ReportLab tables take
-    some 30 MB, which a web worker that renders no PDF never pays (a Celery worker loads it
-    before it forks: `tasks.prepare_worker_process`)."""
-    font = current_app.extensions.get("cjk_font")
-    if font is None:
-        font = current_app.extensions["cjk_font"] = pdf.find_cjk_font(current_app.config["CJK_FONT"] or None)
-    return font
 
 
 def certificate_type(code: str) -> CertificateType:

@@ -31,7 +31,7 @@ from ..audit import services as audit
 from ..calendar import workdays, working
 from ..cases.models import Case
 from ..catalog.models import ServiceItem
-from ..core import clock
+from ..core import clock, pdfkit
 from ..core.extensions import db
 from ..core.models_base import UTCDateTime
 from ..core.pagination import Key, Page, keyset
@@ -461,7 +461,7 @@ def load_demo() -> list[str]:
             "phone": "13800000001",
         }
         case, _ = cases.intake_at_window(
-            clerk, applicant, item, answers, [Upload("premises", "租赁合同.pdf", _pdf())], DEMO_KEY
+            clerk, applicant, item, answers, [Upload("premises", "租赁合同.pdf", pdfkit.sample_pdf())], DEMO_KEY
         )
         cases.accept(case.id, clerk, case.version)
     finally:
@@ -471,16 +471,3 @@ def load_demo() -> list[str]:
             extensions["clock"] = kept
     report = issue_cards()
     return [f"supervision: overdue demo case {case.number}, cards issued: {report.yellow} yellow, {report.red} red"]
-
-
-def _pdf() -> bytes:
-    """A small real PDF for the demo's materials."""
-    import io
-
-    from reportlab.pdfgen import canvas
-
-    buffer = io.BytesIO()
-    page = canvas.Canvas(buffer)
-    page.drawString(72, 720, "Lease agreement (demo)")
-    page.save()
-    return buffer.getvalue()
