@@ -59,6 +59,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     redis_link.init_app(app)
     celery_app.init_app(app)
+    from .cases import services as case_services
+
+    case_services.init_app(app)  # completes a case when certificates report its result issued
     from .identity import services as identity_services
 
     identity_services.init_app(app)

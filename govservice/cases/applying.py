@@ -22,6 +22,7 @@ from ..core.extensions import db
 from ..identity.models import Enterprise, Person
 from ..registry import services as registry
 from . import uploads
+from .held import certificates as certificate_domain
 from .models import ApplicationDraft, Attachment, Case, CertificateMaterial
 from .services import CaseError, submit_application
 
@@ -86,12 +87,10 @@ def held_certificates(person: Person, item: ServiceItem, enterprise: Enterprise 
     wanted = {m["replaceable_by"] for m in item.materials if m.get("replaceable_by")}
     if not wanted:
         return {}
-    from ..certificates import services as certificates
-
     enterprise_id = enterprise.id if enterprise is not None else None
     usable = [
         c
-        for c in certificates.usable_certificates(person, wanted)
+        for c in certificate_domain().usable_certificates(person, wanted)
         if getattr(c, "holder_enterprise_id", None) == enterprise_id
     ]
     return {

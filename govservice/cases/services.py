@@ -18,6 +18,7 @@ from ..catalog.models import ServiceItem
 from ..core import blobs, clock, pii
 from ..core.counters import next_value
 from ..core.extensions import db
+from ..core.signals import case_result_issued
 from ..identity.models import Department, Person
 from . import uploads, workflow
 from .engine import (
@@ -33,6 +34,7 @@ from .engine import (
     stale,
     transition,
 )
+from .held import certificates as certificate_domain
 from .models import Attachment, Case, CaseDocument, CaseStep, SupplementRequest
 
 __all__ = ["CaseError", "StaleCase", "may_act", "transition"]  # the engine's, for the callers of services
@@ -176,8 +178,7 @@ def _unusable_certificates(case: Case) -> str | None:
     offered = offered_certificates(case)
     if not offered:
         return None
-    from ..certificates import services as certificates
-
+    certificates = certificate_domain()
     checks = certificates.check_held_materials(
         list(offered.values()), case.applicant, case_id=case.id, case_number=case.number
     )
@@ -476,6 +477,21 @@ def hand_over(case_id: int, clerk: Person, expected_version: int) -> Case:
         handed_over_by_id=getattr(clerk, "id", None),
         note="办理结果已在综合窗口交付申请人",
     )
+
+
+def init_app(app) -> None:
+    case_result_issued.connect(_on_result_issued, sender=app, weak=False)
+
+
+def _on_result_issued(app, case_id: int, note: str, **_) -> None:
+    """办结 once the certificates domain has issued the approved case's result."""
+    try:
+        complete(case_id, None, note)
+    except CaseError:
+        # a concurrent issuer of the same case completed it first: that is the outcome wanted
+        db.session.rollback()
+        if db.session.get(Case, case_id).state != "completed":
+            raise
 
 
 def complete(case_id: int, actor: Person | None, note: str) -> Case:

@@ -91,9 +91,7 @@ def partners() -> list[PartnerClient]:
     """Partner systems a holder may grant to: active, with the read scope."""
     table = _client_table()
     clients = db.session.execute(
-        select(table)
-        .where(table.disabled_at.is_(None))
-        .order_by(table.organisation, table.name)
+        select(table).where(table.disabled_at.is_(None)).order_by(table.organisation, table.name)
     ).scalars()
     return [c for c in clients if READ_SCOPE in c.scopes]
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,11 +39,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..audit import services as audit
+from ..cases.models import Case
 from ..catalog import services as catalog
 from ..core import blobs, clock, pdfkit
 from ..core.config import ROOT
 from ..core.extensions import db
-from ..core.signals import case_transitioned, certificate_changed
+from ..core.signals import case_result_issued, case_transitioned, certificate_changed
 from ..identity.models import AgentGrant, Enterprise, Person
 from ..security.text import clean_text
 from . import issuance, serials, tokens
@@ -81,6 +83,7 @@ class CertificateError(Exception):
 
 def init_app(app: Flask) -> None:
     app.extensions["certificate_types"] = load_types(LICENSES_DIR)
+    app.extensions["case_certificates"] = sys.modules[__name__]  # cases.held.CaseCertificates: this module
     if app.config["CJK_FONT"]:  # a configured font is checked at start; it is parsed on first use
         pdfkit.check_font_file(app.config["CJK_FONT"])
     keys_dir = f"{app.config['INSTANCE_DIR']}/keys"
@@ -264,15 +267,14 @@ def _letter_data(case) -> dict:
 
 
 def issue_for_case(case_id: int) -> Certificate | None:
-    """Issue the certificate an approved case's item names, then complete the case.
+    """Issue the certificate an approved case's item names; the case is then completed (by the
+    cases domain, on `case_result_issued`).
 
     Idempotent, also when run twice at once (a retried or duplicated task): the database's
     unique index on a case's first certificate lets one issuer commit; the other gets that
     certificate back. A case that already has its certificate is only completed.
     """
-    from ..cases import services as cases
-
-    case = db.session.get(cases.Case, case_id)
+    case = db.session.get(Case, case_id)
     if case is None or case.state != "approved":
         return None
     existing = _first_certificate(case_id)
@@ -299,13 +301,7 @@ def issue_for_case(case_id: int) -> Certificate | None:
             existing = already.certificate
     what = "决定书" if existing is not None and existing.type_code == DECISION_LETTER else "电子证照"
     note = f"{what}已签发：{existing.identifier}" if existing else "办结"
-    try:
-        cases.complete(case_id, None, note)
-    except cases.CaseError:
-        # a concurrent issuer of the same case completed it first: that is the outcome wanted
-        db.session.rollback()
-        if db.session.get(cases.Case, case_id).state != "completed":
-            raise
+    case_result_issued.send(current_app._get_current_object(), case_id=case_id, note=note)  # cases completes it
     return existing
 
 
@@ -318,16 +314,12 @@ def retry_pending(limit: int = 100) -> list[int]:
     answer, the database briefly gone): the ids of the cases completed now. Those failing
     again stay approved for the next run. The Celery beat runs this every minute; embedded,
     ``flask govservice certificates retry``."""
-    from ..cases import services as cases
     from .tasks import TRANSIENT
 
     before = clock.now() - timedelta(seconds=RETRY_AFTER_SECONDS)
     pending = list(
         db.session.execute(
-            select(cases.Case.id)
-            .where(cases.Case.state == "approved", cases.Case.decided_at <= before)
-            .order_by(cases.Case.id)
-            .limit(limit)
+            select(Case.id).where(Case.state == "approved", Case.decided_at <= before).order_by(Case.id).limit(limit)
         ).scalars()
     )
     done = []
