@@ -76,8 +76,8 @@ class Mover:
         return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
 
     def defines(self, module: str | None, names: list[str]) -> bool:
-        """Whether `module` exists and has every one of `names` (a top-level definition or import,
-        or a submodule)."""
+        """Whether `module` exists and defines every one of `names` (a top-level def, class or
+        assignment, or a submodule; a name it merely imports does not count)."""
         if not module or not self.exists(module):
             return False
         path = self.root.joinpath(*module.split("."))
@@ -93,8 +93,6 @@ class Mover:
             elif isinstance(node, (ast.Assign, ast.AnnAssign)):
                 for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
                     found.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                found.update((a.asname or a.name).split(".")[0] for a in node.names)
         return all(n in found or self.exists(f"{module}.{n}") for n in names if n != "*")
 
     def module_of(self, file: Path) -> tuple[str, bool] | None:
@@ -254,8 +252,9 @@ def main(argv=None) -> int:
         print(("would change " if args.check else "changed ") + str(path))
     python = [str(p) for p in changed if p.suffix == ".py"]
     if python and not args.check and not args.no_ruff:
-        ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
-        if Path(ruff).exists() or shutil.which(ruff):
+        local = Path(args.root) / ".venv" / "bin" / "ruff"
+        ruff = str(local) if local.exists() else shutil.which("ruff")
+        if ruff:
             subprocess.run([ruff, "check", "--fix", "--select", "I", "--quiet", *python], check=False)
             subprocess.run([ruff, "format", "--quiet", *python], check=False)
     return 1 if args.check and changed else 0

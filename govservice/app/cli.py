@@ -27,8 +27,10 @@ group.add_command(audit_group)
 from govservice.security.cli import blobs_group  # noqa: E402
 
 group.add_command(blobs_group)
+from govservice.identity.cli import group as identity_group  # noqa: E402
 from govservice.ops.cli import backup_group, tick  # noqa: E402
 
+group.add_command(identity_group)
 group.add_command(tick)
 group.add_command(backup_group)
 

@@ -4,7 +4,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_login import current_user, login_required
 
 from govservice import LOCALES
-from govservice.catalog import popular
+from govservice.cases import popular
 from govservice.catalog import services as catalog
 from govservice.core.extensions import csrf
 from govservice.security import safe_path

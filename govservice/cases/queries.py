@@ -8,12 +8,13 @@ the working days left computed in SQL against the calendar table (`workdays`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
-from ..calendar import workdays
+from ..calendar import workdays, working
 from ..calendar.models import CalendarDay
 from ..catalog.models import ServiceItem
 from ..core import clock
@@ -179,10 +180,18 @@ def drafts_of(applicant: Person, token: str | None = None, *, size: int = 20, pa
 # --- Working days left, in SQL ---------------------------------------------------------------
 
 
+def days_left(case: Case, today: date, calendar: working.WorkingCalendar) -> int | None:
+    """Working days left until the deadline (negative: overdue); a paused clock stands still.
+    For one case on its page; the lists compute the same in SQL (`with_days_left`)."""
+    if case.deadline is None or case.state not in OPEN_STATES or case.accepted_at is None:
+        return None
+    return calendar.working_days_between(case.paused_since or today, case.deadline)
+
+
 def with_days_left(query, today_ordinal: int, case_entity=Case):
     """`query` joined to the calendar at the case's deadline and pause, and the expression of its
     working days left (negative: overdue; a paused clock counts from the pause), NULL for a case
-    not under the clock. The same figure as `supervision.figures.days_left`."""
+    not under the clock. The same figure as `days_left`."""
     at_deadline, at_pause = aliased(CalendarDay), aliased(CalendarDay)
     query = query.outerjoin(at_deadline, at_deadline.day == case_entity.deadline).outerjoin(
         at_pause, at_pause.day == case_entity.paused_since

@@ -15,11 +15,11 @@ from ..calendar import working
 from ..cases import queries
 from ..cases import services as cases
 from ..cases.forms import posted_version
+from ..cases.queries import days_left
 from ..cases.statemachine import label as state_label
 from ..cases.statemachine import step_label
 from ..core import clock
 from ..identity.access import require_role
-from ..supervision.figures import days_left
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 

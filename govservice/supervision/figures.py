@@ -30,7 +30,7 @@ from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy import case as when
 from sqlalchemy.orm import aliased, joinedload
 
-from ..calendar import workdays, working
+from ..calendar import workdays
 from ..calendar.models import CalendarDay
 from ..cases.models import Case
 from ..cases.queries import with_days_left
@@ -88,14 +88,6 @@ class Figures:
 
 def local_date(value: datetime) -> date:
     return value.astimezone(clock.BEIJING).date()
-
-
-def days_left(case: Case, today: date, calendar: working.WorkingCalendar) -> int | None:
-    """Working days left until the deadline (negative: overdue); a paused clock stands still.
-    For one case on its page; the lists compute the same in SQL (`cases.queries.with_days_left`)."""
-    if case.deadline is None or case.state not in OPEN_REVIEW or case.accepted_at is None:
-        return None
-    return calendar.working_days_between(case.paused_since or today, case.deadline)
 
 
 def _in_view(query, departments: list[int] | None, period: Period):
