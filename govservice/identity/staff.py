@@ -18,8 +18,8 @@ from sqlalchemy import select
 from ..audit import services as audit
 from ..core import clock
 from ..core.extensions import db
-from .idnumbers import InvalidNumber, normalise_id_number
 from .models import ROLES, SOURCE_ADMIN, Department, Person, ServiceHall, StaffAssignment
+from .people import checked_number_and_name, name_matches, person_for
 
 log = logging.getLogger(__name__)
 
@@ -122,15 +122,7 @@ def assign(
 ) -> StaffAssignment:
     """Give a person a staff role (by ID number; a person not yet signed in is recorded by
     number and name, and their first sign-in finds the role)."""
-    from .services import name_matches, person_for  # services imports this module
-
-    try:
-        number = normalise_id_number(id_number)
-    except InvalidNumber as exc:
-        raise StaffError(exc.message) from None
-    name = (name or "").strip()
-    if not name or len(name) > 50:
-        raise StaffError(_l("请填写姓名（不超过50个字）。"))
+    number, name = checked_number_and_name(id_number, name, StaffError)
     department, hall = _department(department_code), _hall(hall_code)
     if department_code and department is None or hall_code and hall is None:
         raise StaffError(_l("所选部门或大厅不存在。"))
