@@ -200,21 +200,8 @@ def _individual_business_credit_code(serial: int) -> str:
 
 
 def _licence_number(type_code: str, serial: int, year: int) -> str:
-    """The number printed on a licence, in the form its issuer uses.
-
-    食品经营许可证: JY + 主体业态 (1) + the county code + a six-digit serial + a check digit
-    (ISO 7064 MOD 11,10 here: the published rule names a check digit, not its algorithm).
-    公共场所卫生许可证: the issuing office's 字号 with the year and a serial.
-    """
-    region = current_app.config["REGION_CODE"]
-    if type_code == "spjyxkz":
-        from stdnum.iso7064 import mod_11_10
-
-        body = f"1{region}{serial:06d}"
-        return f"JY{body}{mod_11_10.calc_check_digit(body)}"
-    if type_code == "ggcswsxkz":
-        return f"朝卫公证字〔{year}〕第{serial:06d}号"
-    return f"{type_code.upper()}{region}{serial:08d}"
+    """The number printed on a licence, in the form its issuer uses (`[number]` in its type file)."""
+    return certificate_type(type_code).licence_number(current_app.config["REGION_CODE"], serial, year)
 
 
 def _certificate_data(case) -> dict:
