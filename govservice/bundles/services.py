@@ -144,12 +144,12 @@ def submit(applicant: Person, code: str, answers: dict, files: list[uploads.Uplo
         return Submitted(existing, False, [])
     spec = form_spec(bundle_def)
     materials = {m["code"]: m for m in spec.materials}
-    checked = []
-    for upload in files:
-        if upload.material_code not in materials:
-            raise BundleError(_("未知的材料：%(code)s", code=upload.material_code))
-        uploads.check(materials[upload.material_code], upload, current_app.config["MAX_UPLOAD_MB"])
-        checked.append(upload)
+    checked = [
+        upload
+        for upload, _type in uploads.check_each(
+            materials, files, lambda upload: BundleError(_("未知的材料：%(code)s", code=upload.material_code))
+        )
+    ]
     given = {u.material_code for u in checked}
     missing = [m["name"] for m in spec.materials if m.get("required") and m["code"] not in given]
     if missing:

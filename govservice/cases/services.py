@@ -65,19 +65,13 @@ def submit_application(
     if existing is not None:
         return existing, False
     materials = {m["code"]: m for m in item.materials}
-    checked = []
-    for upload in files:
-        material = materials.get(upload.material_code)
-        if material is None:
-            raise CaseError(f"未知的材料：{upload.material_code}")
-        checked.append((upload, uploads.check(material, upload, current_app.config["MAX_UPLOAD_MB"])))
+    checked = uploads.check_each(materials, files, lambda upload: CaseError(f"未知的材料：{upload.material_code}"))
     given = {u.material_code for u in files} | set(covered)
     missing = [m["name"] for m in item.materials if m.get("required") and m["code"] not in given]
     if missing and channel == "online":
         raise CaseError("缺少必需的材料：" + "、".join(missing))
 
-    store = blobs.store()
-    stored = [(upload, content_type, store.put(upload.data)) for upload, content_type in checked]  # before the rows
+    stored = uploads.store_each(checked)  # before the rows
     now = clock.now()
     case = Case(
         item=item,
@@ -384,20 +378,17 @@ def resubmit(
     if not note and any(not i["material"] for i in request.items):
         raise CaseError(_("请在补正说明中答复告知书所列的其他事项。"))
     materials = {m["code"]: m for m in case.item.materials}
-    checked = []
-    for upload in files:
-        if upload.material_code not in asked:
-            raise CaseError(
-                _(
-                    "“%(name)s”不在补正告知的材料中。",
-                    name=materials.get(upload.material_code, {}).get("name", upload.material_code),
-                )
+    checked = uploads.check_each(
+        {code: m for code, m in materials.items() if code in asked},
+        files,
+        lambda upload: CaseError(
+            _(
+                "“%(name)s”不在补正告知的材料中。",
+                name=materials.get(upload.material_code, {}).get("name", upload.material_code),
             )
-        checked.append(
-            (upload, uploads.check(materials[upload.material_code], upload, current_app.config["MAX_UPLOAD_MB"]))
-        )
-    store = blobs.store()
-    stored = [(u, t, store.put(u.data)) for u, t in checked]
+        ),
+    )
+    stored = uploads.store_each(checked)
     changes: dict = {}
     if case.paused_since is not None:
         calendar = working.WorkingCalendar()
