@@ -20,7 +20,7 @@ from sqlalchemy import select
 from ..audit import services as audit
 from ..core import clock, pii
 from ..core.extensions import db
-from . import legal_persons
+from ..registry import legal_persons
 from .idnumbers import InvalidNumber, normalise_credit_code
 from .models import AgentGrant, Enterprise, Person
 from .people import checked_number_and_name, find_person, name_matches, person_for

@@ -233,7 +233,7 @@ def test_grants_of_a_person_not_yet_signed_in_wait_for_the_first_sign_in(app, cl
 
 
 def test_a_representative_replaced_in_the_registry_loses_the_enterprise(app, client, login):
-    from govservice.identity.legal_persons import DEVELOPMENT_LEGAL_PERSONS, DevelopmentRegistry, LegalPerson
+    from govservice.registry.legal_persons import DEVELOPMENT_LEGAL_PERSONS, DevelopmentRegistry, LegalPerson
 
     login(client, "王五")
     # the registry now names someone else (the interface the registry package implements)
