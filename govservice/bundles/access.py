@@ -1,4 +1,4 @@
-"""Who may see and act on a bundle application, in the shape of govservice/access (issue 11):
+"""Who may see and act on a bundle application, in the shape of govservice/access:
 one function per question, from the person and the object, nothing read from the request."""
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ class Holiday(db.Model):
 
 
 class CalendarDay(db.Model):
-    """One day of the working calendar as a table (issue 9), so that working days are counted in
+    """One day of the working calendar as a table, so that working days are counted in
     SQL: `ordinal` is the number of working days from the table's first day up to and including
     this one, and the working days after a up to b are ordinal(b) - ordinal(a), as
     `working.working_days_between` counts them. Filled from `working.WorkingCalendar` (chinese-calendar

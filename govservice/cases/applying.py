@@ -89,9 +89,7 @@ def held_certificates(person: Person, item: ServiceItem, enterprise: Enterprise 
         return {}
     enterprise_id = enterprise.id if enterprise is not None else None
     usable = [
-        c
-        for c in certificate_domain().usable_certificates(person, wanted)
-        if getattr(c, "holder_enterprise_id", None) == enterprise_id
+        c for c in certificate_domain().usable_certificates(person, wanted) if c.holder_enterprise_id == enterprise_id
     ]
     return {
         m["code"]: [c for c in usable if c.type_code == m["replaceable_by"]]

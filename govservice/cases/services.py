@@ -155,12 +155,12 @@ def missing_materials(case: Case) -> list[str]:
 
 
 def offered_certificates(case: Case) -> dict[str, str]:
-    """免提交: material code -> identifier of the held certificate offered in its place (issue 4
-    records them at submission), for the materials no file was given for since."""
+    """免提交: material code -> identifier of the held certificate offered in its place (recorded
+    at submission), for the materials no file was given for since."""
     attached = {a.material_code for a in case.attachments}
     return {
         row.material_code: row.certificate_identifier
-        for row in getattr(case, "certificate_materials", None) or []
+        for row in case.certificate_materials
         if row.material_code not in attached
     }
 

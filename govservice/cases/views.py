@@ -224,7 +224,7 @@ def attachment(number, attachment_id):
     return send_file(io.BytesIO(data), mimetype=meta.content_type, download_name=meta.filename, as_attachment=True)
 
 
-# --- The applicant's answer to a supplement request, and the rating (issue 5) ------------------
+# --- The applicant's answer to a supplement request, and the rating ------------------
 
 
 @bp.post("/cases/<number>/supplement")

@@ -1,4 +1,4 @@
-"""The wallet's lists (issue 9): the holder's certificates a page at a time, the latest few
+"""The wallet's lists: the holder's certificates a page at a time, the latest few
 verifications of each inline (one query for the whole page), and every verification of one
 certificate on pages of its own, newest first, on the (certificate_id, id) index."""
 

@@ -241,7 +241,7 @@ def _letter_data(case) -> dict:
     """The decision letter (决定书) of an approved case whose item issues no licence."""
     item = case.item
     opinion = next((e.note for e in reversed(case.events) if e.action == "approve" and e.note), "")
-    enterprise = db.session.get(Enterprise, case.enterprise_id) if getattr(case, "enterprise_id", None) else None
+    enterprise = db.session.get(Enterprise, case.enterprise_id) if case.enterprise_id else None
     return {
         "document_title": item.definition.get("result_name") or f"{item.name}决定书",
         "case_number": case.number or str(case.id),
@@ -267,7 +267,7 @@ def issue_for_case(case_id: int) -> Certificate | None:
     existing = _first_certificate(case_id)
     if existing is None and case.item.result_type:
         enterprise = None
-        if certificate_type(case.item.result_type).holder_kind == "enterprise" and getattr(case, "enterprise_id", None):
+        if certificate_type(case.item.result_type).holder_kind == "enterprise" and case.enterprise_id:
             enterprise = db.session.get(Enterprise, case.enterprise_id)
         try:
             existing = issue(

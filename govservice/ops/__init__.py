@@ -1,4 +1,4 @@
-"""Operations: what a deployment needs around the domains (issue 10).
+"""Operations: what a deployment needs around the domains.
 
 `configure(app)` runs before the extensions are bound (the settings check, engine and
 rate-limiter options); `init_app(app)` after (request ids and timing, JSON logs, fault handling,
