@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from ..core import clock
 from ..core.extensions import db
 from ..core.models_base import utcnow
 from .models import AuditCheckpoint, AuditEntry
@@ -157,8 +158,6 @@ def mask_text(value) -> str:
 
 def day_range(start, end) -> tuple[datetime | None, datetime | None]:
     """Beijing calendar days [start, end] as UTC instants [from, to)."""
-    from ..core import clock
-
     lo = datetime.combine(start, datetime.min.time(), clock.BEIJING) if start else None
     hi = datetime.combine(end, datetime.min.time(), clock.BEIJING) + timedelta(days=1) if end else None
     return lo, hi

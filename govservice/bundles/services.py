@@ -27,10 +27,12 @@ from ..cases import services as cases
 from ..cases import uploads
 from ..cases.models import Case, CertificateMaterial
 from ..catalog import services as catalog
+from ..certificates.models import Certificate
 from ..core import blobs, clock, pdfkit, pii
 from ..core.extensions import db
 from ..core.signals import case_transitioned, people_alerted
 from ..identity.models import Person
+from ..window import services as window
 from .definitions import BundleDefinition, read_bundles
 from .models import BundleApplication, BundleFile, BundleMember
 
@@ -313,7 +315,6 @@ def _member_settled(member: BundleMember, action: str) -> None:
         return
     if not waiting:
         return
-    from ..certificates.models import Certificate
 
     certificate = (
         db.session.execute(select(Certificate).where(Certificate.case_id == case.id).order_by(Certificate.id))
@@ -336,8 +337,6 @@ def accept(clerk: Person, bundle_id: int, *, acknowledged: bool) -> list[Case]:
     """受理 the whole bundle at once: every filed member must be complete first (nothing is
     accepted otherwise); each member's case is then accepted with its own clock, through the
     window's acceptance (credit check included)."""
-    from ..window import services as window
-
     bundle = get(bundle_id)
     if bundle.accepted_at is not None:
         raise BundleError(

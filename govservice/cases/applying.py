@@ -19,6 +19,7 @@ from ..audit import services as audit
 from ..catalog.models import ServiceItem
 from ..core import blobs, clock, pii
 from ..core.extensions import db
+from ..identity import enterprises
 from ..identity.models import Enterprise, Person
 from ..registry import services as registry
 from . import uploads
@@ -67,7 +68,6 @@ def check_may_apply(person: Person, item: ServiceItem, enterprise: Enterprise | 
         return
     if item.audience == "person":
         raise CaseError(_("该事项只能以个人身份申请：请在页面上方的“办事身份”中切换为“本人”。"))
-    from ..identity import enterprises
 
     if not enterprise.is_active:
         raise CaseError(_("“%(name)s”已注销或被吊销，不能代表其办事。", name=enterprise.name))

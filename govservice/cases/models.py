@@ -8,10 +8,11 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..catalog.models import ServiceItem
-from ..core import pii
+from ..core import clock, pii
 from ..core.extensions import db
 from ..core.models_base import UTCDateTime, utcnow
 from ..identity.models import Department, Person
+from . import statemachine
 
 # The states in which a case is open under (or waiting for) the clock; the lists' partial index.
 OPEN_STATES = ("submitted", "supplement_requested", "accepted", "in_review", "approved")
@@ -130,8 +131,6 @@ class CaseEvent(db.Model):
     @property
     def label(self) -> str:
         """What the timeline shows: the new state, or the action where the state stays."""
-        from . import statemachine
-
         if self.from_state == self.to_state and self.action in statemachine.TRANSITIONS:
             return str(statemachine.TRANSITIONS[self.action].label)
         return statemachine.label(self.to_state)
@@ -248,8 +247,6 @@ class SupplementRequest(db.Model):
     @property
     def overdue(self) -> bool:
         """Unanswered past its deadline (Beijing date)."""
-        from ..core import clock
-
         return self.pending and clock.today() > self.due
 
 

@@ -10,6 +10,7 @@ from datetime import date
 from flask_babel import gettext as _
 
 from ..calendar import working
+from ..catalog.services import departments_by_code
 from ..core import clock
 from . import workflow
 
@@ -39,7 +40,6 @@ class Progress:
 def _department_names(case, codes, known: dict[str, str] | None = None) -> list[str]:
     names = dict(known or {})
     names.update({s.department.code: s.department.name for s in getattr(case, "steps", []) if s.department})
-    from ..catalog.services import departments_by_code
 
     if any(c not in names for c in codes):
         names.update({c: d.name for c, d in departments_by_code().items()})

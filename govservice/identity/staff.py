@@ -18,6 +18,7 @@ from sqlalchemy import select
 from ..audit import services as audit
 from ..core import clock
 from ..core.extensions import db
+from ..core.pagination import Key, keyset
 from .models import ROLES, SOURCE_ADMIN, Department, Person, ServiceHall, StaffAssignment
 from .people import checked_number_and_name, name_matches, person_for
 
@@ -98,8 +99,6 @@ def assignments_page(token: str | None = None, *, size: int = 50):
     """系统管理 · 工作人员, a page at a time in the order of `assignments`, with the person,
     department and hall each row shows loaded in the same query."""
     from sqlalchemy.orm import joinedload
-
-    from ..core.pagination import Key, keyset
 
     query = select(StaffAssignment).options(
         joinedload(StaffAssignment.person), joinedload(StaffAssignment.department), joinedload(StaffAssignment.hall)

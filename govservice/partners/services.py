@@ -26,6 +26,7 @@ from ..audit import services as audit
 from ..certificates.verification import Guard
 from ..core import clock
 from ..core.extensions import db
+from ..core.pagination import offset
 from ..identity.models import Person
 from . import tokencache
 from .models import SCOPES, PartnerClient, PartnerToken, secret_hash
@@ -322,8 +323,6 @@ def _revoke_tokens(client: PartnerClient, now) -> None:
 
 def clients_page(token: str | None = None, *, size: int = 50):
     """合作方系统, a page at a time (a short list: numbered pages)."""
-    from ..core.pagination import offset
-
     return offset(select(PartnerClient).order_by(PartnerClient.id), token, size=size)
 
 

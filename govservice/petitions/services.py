@@ -24,7 +24,7 @@ from ..core.counters import next_value
 from ..core.extensions import db
 from ..core.pagination import Key, Page, keyset
 from ..core.signals import people_alerted
-from ..identity.models import Department, Person
+from ..identity.models import Department, Person, StaffAssignment
 from . import access
 from .models import Petition
 
@@ -117,8 +117,6 @@ def submit(
 
 
 def _tell_department(petition: Petition, kind: str) -> None:
-    from ..identity.models import StaffAssignment
-
     officers = db.session.execute(
         select(StaffAssignment.person_id)
         .where(StaffAssignment.role == "officer", StaffAssignment.department_id == petition.department_id)

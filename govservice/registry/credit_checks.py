@@ -29,7 +29,7 @@ from ..audit import services as audit
 from ..core import clock, pii
 from ..core.extensions import db
 from ..core.models_base import UTCDateTime
-from ..identity.models import Person
+from ..identity.models import Enterprise, Person
 from .backends import RegistryUnavailable
 from .credit import CreditRegistry, DevCreditRegistry, HttpCreditRegistry
 
@@ -116,8 +116,6 @@ def _subjects(case) -> list[tuple[str, str, str]]:
     """(kind, number, name) of whom the check is about: the applicant, and the enterprise."""
     subjects = [("person", case.applicant.id_number, case.applicant.name)]
     if case.enterprise_id is not None:
-        from ..identity.models import Enterprise
-
         enterprise = db.session.get(Enterprise, case.enterprise_id)
         subjects.append(("enterprise", enterprise.uscc, enterprise.name))
     return subjects
