@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Rewrite module paths in files after modules moved (issue 15), from notes/moves.txt.
 
-    python notes/apply_moves.py [--moves notes/moves.txt] [--root .] [--no-ruff] [--check] PATH...
+    python notes/apply_moves.py [--moves notes/moves.txt] [--symbols notes/symbol-moves.txt] [--root .]
+                                [--no-ruff] [--check] PATH...
 
 PATH is a file or a folder (walked; .git, .venv, node_modules, instance and __pycache__ skipped).
 Each line of moves.txt is `old.dotted.module new.dotted.module` (`#` starts a comment).
@@ -13,6 +14,10 @@ What it rewrites:
   must change is written relative when the file itself stays where it is, absolute when the file
   is itself moved (so it holds wherever git's rename detection puts it). A moved file's relative
   imports are read as they were meant at its old place (the content came from there).
+* Names that moved between modules (notes/symbol-moves.txt), where they are imported by name:
+  `from govservice.clock import add_working_days` -> `from govservice.calendar.working import
+  add_working_days`. A use through the module (`clock.add_working_days(...)`) is not rewritten:
+  grep for the names in symbol-moves.txt after running it.
 * Dotted names anywhere in text: strings such as "govservice.worker", `mock.patch("govservice.clock.now")`,
   `celery -A govservice.worker`, configs; and paths `govservice/clock.py`.
 
@@ -37,19 +42,23 @@ TEXT_NAMES = {"Makefile", "run", "Dockerfile", "Procfile"}
 
 
 def read_moves(path: Path) -> dict[str, str]:
+    """`old new` pairs, one a line; `#` starts a comment, anything after the two names is a note."""
     moves = {}
+    if not path.exists():
+        return moves
     for raw in path.read_text(encoding="utf-8").splitlines():
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
-        old, new = line.split()
+        old, new = line.split()[:2]
         moves[old] = new
     return moves
 
 
 class Mover:
-    def __init__(self, moves: dict[str, str], root: Path):
+    def __init__(self, moves: dict[str, str], root: Path, symbols: dict[str, str] | None = None):
         self.moves = moves
+        self.symbols = symbols or {}  # module.name -> new.module.name (a name that moved between modules)
         self.reverse = {new: old for old, new in moves.items()}
         self.root = root.resolve()
         # longest first, so that a.b.c is matched before a.b
@@ -170,6 +179,16 @@ class Mover:
                 if alias.name != "*" and target != full and target.rsplit(".", 1)[0] != self.map_module(source):
                     module, name = target.rsplit(".", 1)  # a moved module imported by name from its package
                     shown = alias.asname or (alias.name if name != alias.name else None)
+                elif (
+                    f"{source}.{alias.name}" in self.symbols
+                    or f"{self.map_module(source)}.{alias.name}" in self.symbols
+                ):
+                    moved = (
+                        self.symbols.get(f"{source}.{alias.name}")
+                        or self.symbols[f"{self.map_module(source)}.{alias.name}"]
+                    )
+                    module, name = moved.rsplit(".", 1)  # a name that moved to another module
+                    shown = alias.asname or (alias.name if name != alias.name else None)
                 else:
                     module, name, shown = self.map_module(source), alias.name, alias.asname
                 groups.setdefault(module, []).append(f"{name} as {shown}" if shown and shown != name else name)
@@ -226,15 +245,20 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="+")
     parser.add_argument("--moves", default=str(Path(__file__).with_name("moves.txt")))
+    parser.add_argument(
+        "--symbols",
+        default=str(Path(__file__).with_name("symbol-moves.txt")),
+        help="names that moved between modules: `from old.module import name` is rewritten (attribute uses are not)",
+    )
     parser.add_argument("--root", default=".", help="the folder that holds the govservice package")
     parser.add_argument("--no-ruff", action="store_true")
     parser.add_argument("--check", action="store_true", help="list what would change, change nothing")
     args = parser.parse_args(argv)
     moves_file = Path(args.moves).resolve()
-    mover = Mover(read_moves(moves_file), Path(args.root))
+    mover = Mover(read_moves(moves_file), Path(args.root), read_moves(Path(args.symbols)))
     changed = []
     for path in walk(args.paths):
-        if path.resolve() in (moves_file, Path(__file__).resolve()):
+        if path.resolve() in (moves_file, Path(args.symbols).resolve(), Path(__file__).resolve()):
             continue
         try:
             text = path.read_text(encoding="utf-8")
