@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit e2e bench translations clean cluster system-packages-run system-packages-test system-packages-cluster
+.PHONY: run test unit e2e bench lint translations clean cluster system-packages-run system-packages-test system-packages-cluster
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -58,6 +58,13 @@ bench: $(STAMP) translations
 	$(BIN)/python bench/issuance.py
 	@case "$$DATABASE_URL" in postgresql*) $(BIN)/python bench/lists.py ;; \
 	  *) echo "bench/lists.py: skipped (it loads a million cases by PostgreSQL COPY: set DATABASE_URL)" ;; esac
+
+## make lint: ruff (lint and format) and the import layers of ARCHITECTURE.md (lint-imports)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+# (the translation catalogue check joins here, as one more line)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -35,7 +35,7 @@ def post_fork(server, worker):
     # Connections opened in the master (while preloading) must not be shared with the workers.
     wsgi = worker.app.wsgi()
     if "sqlalchemy" in getattr(wsgi, "extensions", {}):
-        from govservice.extensions import db
+        from govservice.core.extensions import db
 
         with wsgi.app_context():
             db.engine.dispose(close=False)

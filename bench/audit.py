@@ -35,7 +35,7 @@ def appends_per_second(app, threads: int, seconds: float, head_lock: bool) -> fl
     from sqlalchemy import text
 
     from govservice.audit import services as audit
-    from govservice.extensions import db
+    from govservice.core.extensions import db
 
     barrier = threading.Barrier(threads + 1)
     stop = threading.Event()
@@ -79,8 +79,8 @@ def bulk_append(app, n: int) -> None:
     from sqlalchemy import insert
 
     from govservice.audit.models import AuditEntry
-    from govservice.extensions import db
-    from govservice.models_base import utcnow
+    from govservice.core.extensions import db
+    from govservice.core.models_base import utcnow
 
     with app.app_context():
         at = utcnow()
@@ -109,10 +109,11 @@ def main() -> None:
     try:
         from sqlalchemy import text
 
-        from govservice import create_app, migrate
+        from govservice import create_app
+        from govservice.app import migrate
         from govservice.audit import sealer
         from govservice.audit import services as audit
-        from govservice.extensions import db
+        from govservice.core.extensions import db
 
         url = scratch_database(instance)
         app = create_app(

@@ -53,11 +53,12 @@ def main() -> None:
     args = parser.parse_args()
     instance = tempfile.mkdtemp(prefix="govservice-bench-")
     try:
-        from govservice import create_app, migrate
+        from govservice import create_app
+        from govservice.app import migrate
         from govservice.catalog import search
         from govservice.catalog import services as catalog
         from govservice.catalog.models import ServiceItem
-        from govservice.extensions import db
+        from govservice.core.extensions import db
         from govservice.registry.backends import DevRegistry, HttpRegistry
         from govservice.registry.devserver import create_registry_app, serve_in_thread
 

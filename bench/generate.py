@@ -100,11 +100,12 @@ def _fix_sequences(cur, tables):
 def generate(app, total: int) -> None:
     from sqlalchemy import func, select
 
-    from govservice import clock, pii
-    from govservice.cases import workdays, workflow
+    from govservice.calendar import workdays
+    from govservice.cases import workflow
     from govservice.cases.models import Case
     from govservice.catalog import services as catalog
-    from govservice.extensions import db
+    from govservice.core import clock, pii
+    from govservice.core.extensions import db
     from govservice.identity.models import Person
 
     with app.app_context():
@@ -451,7 +452,7 @@ def generate(app, total: int) -> None:
 
 
 def pii_hash(app) -> str:
-    from govservice import pii
+    from govservice.core import pii
 
     with app.app_context():
         return pii.lookup_hash(ZHANG_SAN)
@@ -464,7 +465,7 @@ def main() -> None:
     args = parser.parse_args()
     app = _app()
     if args.reset:
-        from govservice.extensions import db
+        from govservice.core.extensions import db
 
         with app.app_context():
             raw = db.engine.raw_connection()

@@ -81,7 +81,8 @@ class Platform:
             SESSION_KEY_PREFIX=self.env["SESSION_KEY_PREFIX"],
             **settings,
         )
-        from govservice import create_app, demo, migrate
+        from govservice import create_app
+        from govservice.app import demo, migrate
 
         self.app = create_app({"RATELIMIT_ENABLED": False})
         with self.app.app_context():
@@ -110,7 +111,7 @@ class Platform:
         )
 
     def close(self) -> None:
-        from govservice.extensions import db
+        from govservice.core.extensions import db
 
         with self.app.app_context():
             db.session.remove()

@@ -64,8 +64,9 @@ def main() -> None:
     args = parser.parse_args()
     instance = tempfile.mkdtemp(prefix="bench-identity-")
     try:
-        from govservice import create_app, demo, migrate
-        from govservice.extensions import db
+        from govservice import create_app
+        from govservice.app import demo, migrate
+        from govservice.core.extensions import db
         from govservice.identity.devidp import create_idp_app, serve_in_thread
         from govservice.identity.services import find_person
 

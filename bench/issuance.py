@@ -58,7 +58,7 @@ def worker(folder: str, conn) -> None:
     os.environ["GOVSERVICE_INSTANCE"] = folder
     from govservice import create_app
     from govservice.certificates import services
-    from govservice.extensions import db
+    from govservice.core.extensions import db
     from govservice.identity.services import person_for
 
     app = create_app(_config(folder))
@@ -92,8 +92,9 @@ def _spin(count: int) -> int:
 
 def prepare(folder: str) -> None:
     """Migrate, load the base data and create the keys once, before the workers start."""
-    from govservice import create_app, demo, migrate
-    from govservice.extensions import db
+    from govservice import create_app
+    from govservice.app import demo, migrate
+    from govservice.core.extensions import db
 
     app = create_app(_config(folder))
     with app.app_context():
@@ -106,7 +107,7 @@ def prepare(folder: str) -> None:
 def certificates_in_database(folder: str) -> int:
     from govservice import create_app
     from govservice.certificates.models import Certificate
-    from govservice.extensions import db
+    from govservice.core.extensions import db
 
     app = create_app(_config(folder))
     with app.app_context():

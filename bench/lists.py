@@ -90,7 +90,7 @@ def main() -> None:
     from govservice import create_app
     from govservice.cases.models import Case
     from govservice.certificates.models import Certificate
-    from govservice.extensions import db
+    from govservice.core.extensions import db
     from govservice.identity.devidp import create_idp_app, serve_in_thread
 
     if not os.environ.get("DATABASE_URL", "").startswith("postgresql"):

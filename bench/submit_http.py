@@ -135,7 +135,7 @@ def main() -> None:
             [
                 str(BIN / "celery"),
                 "-A",
-                "govservice.worker",
+                "govservice.app.worker",
                 "worker",
                 "--concurrency",
                 "1",
@@ -175,7 +175,7 @@ def main() -> None:
 
     with platform.app.app_context():
         from govservice.cases.models import Case
-        from govservice.extensions import db
+        from govservice.core.extensions import db
 
         rows = db.session.execute(
             db.select(Case.idempotency_key, db.func.count(Case.id)).group_by(Case.idempotency_key)

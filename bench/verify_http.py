@@ -148,7 +148,7 @@ def main() -> None:
     with platform.app.app_context():
         from govservice.certificates import verification
         from govservice.certificates.models import Verification
-        from govservice.extensions import db
+        from govservice.core.extensions import db
 
         verification.flush()
         recorded = db.session.query(Verification).count()

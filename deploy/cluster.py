@@ -110,7 +110,7 @@ class Cluster:
     def prepare(self) -> None:
         """Secrets once into the instance folder (before any process could make its own)."""
         sys.path.insert(0, str(ROOT))
-        from govservice.keys import instance_secret
+        from govservice.core.keys import instance_secret
 
         Path(self.folder).mkdir(parents=True, exist_ok=True)
         self._create_database()
@@ -210,7 +210,7 @@ class Cluster:
             [
                 str(BIN / "celery"),
                 "-A",
-                "govservice.worker",
+                "govservice.app.worker",
                 "worker",
                 "--concurrency",
                 str(self.concurrency),
@@ -228,7 +228,7 @@ class Cluster:
             [
                 str(BIN / "celery"),
                 "-A",
-                "govservice.worker",
+                "govservice.app.worker",
                 "beat",
                 "--loglevel",
                 "warning",

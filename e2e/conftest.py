@@ -23,8 +23,9 @@ from playwright.sync_api import sync_playwright
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
-from govservice import create_app, demo, migrate
-from govservice.extensions import db
+from govservice import create_app
+from govservice.app import demo, migrate
+from govservice.core.extensions import db
 from govservice.identity.devidp import create_idp_app, serve_in_thread
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")

@@ -14,7 +14,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from govservice.keys import instance_secret
+from govservice.core.keys import instance_secret
 
 from .test_journey import PHONE, assert_fits_phone, sign_in, verdict
 

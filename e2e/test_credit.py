@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from govservice import create_app
 from govservice.cases import services as cases
 from govservice.catalog import services as catalog
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.identity import enterprises
 from govservice.identity.services import person_for
 from govservice.registry import creditdata

@@ -19,7 +19,7 @@ from govservice import create_app
 from govservice.cases import services as cases
 from govservice.cases.uploads import Upload
 from govservice.catalog import services as catalog
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.identity.services import find_person, person_for
 from govservice.progress import services as progress
 from govservice.registry import devdata

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from govservice import create_app
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from .test_journey import PHONE, assert_fits_phone, field, sign_in
 

@@ -20,7 +20,7 @@ from pypdf import PdfReader
 from govservice import create_app
 from govservice.catalog import services as catalog
 from govservice.catalog.models import ServiceItem
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from .test_journey import PHONE, assert_fits_phone, field, flash, sign_in
 

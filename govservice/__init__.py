@@ -8,10 +8,10 @@ from pathlib import Path
 
 from flask import Flask, has_request_context, session
 
-from . import config as config_module
-from . import process  # noqa: F401  (first: it sets up the metrics values before any metric exists)
-from .extensions import babel, csrf, db, limiter, login_manager
-from .keys import instance_secret
+from .core import config as config_module
+from .core import process  # noqa: F401  (first: it sets up the metrics values before any metric exists)
+from .core.extensions import babel, csrf, db, limiter, login_manager
+from .core.keys import instance_secret
 
 LOCALES = ("zh_Hans_CN", "en")
 
@@ -52,13 +52,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
 
-    from .models_registry import import_all_models
+    from .app.models_registry import import_all_models
 
     import_all_models()
-    from . import celery_app, redis_link
+    from .app import celery_app
+    from .core import redis_link
 
     redis_link.init_app(app)
     celery_app.init_app(app)
+    from .cases import services as case_services
+
+    case_services.init_app(app)  # completes a case when certificates report its result issued
     from .identity import services as identity_services
 
     identity_services.init_app(app)
@@ -93,12 +97,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     catalog_services.init_app(app)
 
+    from .app.views import bp as main_bp
     from .cases.views import bp as cases_bp
     from .catalog.views import bp as catalog_bp
     from .certificates.views import bp as certificates_bp
     from .identity.views import bp as identity_bp
     from .review.views import bp as review_bp
-    from .views import bp as main_bp
     from .window.views import bp as window_bp
 
     for bp in (main_bp, identity_bp, catalog_bp, cases_bp, window_bp, review_bp, certificates_bp):
@@ -144,13 +148,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(audit_log_bp)
 
     ops.init_app(app)
-    from .cli import register as register_cli
+    from .app.cli import register as register_cli
 
     register_cli(app)
-    from .templating import register as register_filters
+    from .app.templating import register as register_filters
 
     register_filters(app)
-    from .errors import register as register_errors
+    from .app.errors import register as register_errors
 
     register_errors(app)
     return app

@@ -4,8 +4,8 @@ from alembic import context
 from flask import has_app_context
 
 from govservice import create_app
-from govservice.extensions import db
-from govservice.models_registry import import_all_models
+from govservice.app.models_registry import import_all_models
+from govservice.core.extensions import db
 
 import_all_models()
 

@@ -17,9 +17,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
-from govservice import create_app, migrate
-from govservice.clock import FixedClock
-from govservice.extensions import db
+from govservice import create_app
+from govservice.app import migrate
+from govservice.core.clock import FixedClock
+from govservice.core.extensions import db
 from govservice.identity.devidp import create_idp_app, serve_in_thread
 from govservice.identity.devidp.chooser import choose
 from govservice.identity.devidp.identities import IDENTITIES
@@ -75,7 +76,7 @@ def migrated(instance_dir, database_url, idp):
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         migrate.upgrade()
-        from govservice import demo
+        from govservice.app import demo
 
         demo.load(certificates=False, channels=False)  # signing the demo certificates takes time: tests that want
         # them load them; the other channels' demo cases (issue 14) would be in every test's figures

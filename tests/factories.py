@@ -7,7 +7,7 @@ import uuid
 from govservice.cases import services as cases
 from govservice.cases.uploads import Upload
 from govservice.catalog import services as catalog
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.identity.models import Person
 from govservice.identity.services import person_for
 

@@ -5,7 +5,7 @@ import re
 from govservice.certificates import services as certificate_services
 from govservice.certificates import signing
 from govservice.certificates.models import Certificate
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from .conftest import pdf_upload
 

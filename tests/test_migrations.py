@@ -3,7 +3,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 
 def test_the_migrated_database_matches_the_models(ctx):

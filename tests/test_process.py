@@ -1,8 +1,8 @@
-"""govservice.process: the pid and unique ids kept per process, renewed in a forked child."""
+"""govservice.core.process: the pid and unique ids kept per process, renewed in a forked child."""
 
 import os
 
-from govservice import process
+from govservice.core import process
 
 
 def _in_child(fn) -> bytes:

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..audit import services as audit
 from ..cases.models import Case
-from ..extensions import db
+from ..core.extensions import db
 from ..identity.models import Person
 from ..security.text import clean_text
 from .rules import Relation

@@ -8,7 +8,7 @@ from werkzeug.exceptions import NotFound
 
 from ..audit import services as audit
 from ..cases.models import Attachment, Case, CaseDocument
-from ..extensions import db
+from ..core.extensions import db
 from ..identity.access import AccessRefused
 from ..identity.models import Person
 from .rules import Relation, bundle_relation, case_relation, certificate_relation, petition_relation
@@ -103,16 +103,11 @@ def certificate_for(person: Person, identifier, *, what: str = "certificate"):
     return certificate, relation
 
 
-def bundle_for(person: Person, bundle_id: int):
-    """A bundle application (一件事) the person may see, and why; 404 otherwise (the ids are a
-    sequence: a refusal must not tell a stranger that the bundle exists). A staff read is audited."""
-    from ..bundles import services as bundles
-
-    try:
-        bundle = bundles.get(bundle_id)
-    except bundles.BundleError:
-        raise NotFound() from None
-    relation = bundle_relation(person, bundle)
+def bundle_for(person: Person, bundle):
+    """A bundle application (一件事), loaded by the caller (None if there is none), if the person
+    may see it, and why; 404 otherwise (the ids are a sequence: a refusal must not tell a stranger
+    that the bundle exists). A staff read is audited."""
+    relation = bundle_relation(person, bundle) if bundle is not None else None
     if relation is None:
         raise NotFound()
     if relation.staff:
@@ -120,18 +115,11 @@ def bundle_for(person: Person, bundle_id: int):
     return bundle, relation
 
 
-def petition_for(person: Person, number, *, audit_read: bool = True):
-    """A request (诉求) the person may see, and why; 404 otherwise. A staff member's read (a GET)
-    is audited: the content is the requester's own account of their affairs."""
-    from ..petitions import services as petitions
-
-    if not isinstance(number, str) or not number or len(number) > 32:
-        raise NotFound()
-    try:
-        petition = petitions.get(number)
-    except petitions.PetitionError:
-        raise NotFound() from None
-    relation = petition_relation(person, petition)
+def petition_for(person: Person, petition, *, audit_read: bool = True):
+    """A request (诉求), loaded by the caller (None if there is none), if the person may see it,
+    and why; 404 otherwise. A staff member's read (a GET) is audited: the content is the
+    requester's own account of their affairs."""
+    relation = petition_relation(person, petition) if petition is not None else None
     if relation is None:
         raise NotFound()
     if audit_read and relation.staff:

@@ -6,9 +6,9 @@ from enum import StrEnum
 
 from sqlalchemy import false, or_, select, true
 
-from .. import clock
 from ..cases.models import Case, CaseStep
-from ..extensions import db
+from ..core import clock
+from ..core.extensions import db
 from ..identity.models import AgentGrant, Enterprise, Person
 
 

@@ -15,7 +15,7 @@ the note text (everything before the blank line, with its final newline). The ve
 published as `name+hash+base64(0x01 || public key)`, the form signed-note tools read.
 
 The private key is 32 random bytes (an Ed25519 seed), from `AUDIT_CHECKPOINT_KEY` (base64) or
-generated once into `instance/keys/audit_checkpoint_key` (see `govservice.keys`); it never
+generated once into `instance/keys/audit_checkpoint_key` (see `govservice.core.keys`); it never
 enters git. A second instance secret, `audit_leaf_key` (`AUDIT_LEAF_KEY`), keys the HMAC kept
 with each sealed entry's leaf hash, so that a tree rebuilt by someone without the keys is
 caught at the first entry they changed, not only at the next signature.
@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import Flask, current_app
 
-from ..keys import instance_secret
+from ..core.keys import instance_secret
 
 ALG_ED25519 = b"\x01"
 DASH = "\u2014"

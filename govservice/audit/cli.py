@@ -5,6 +5,12 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from ..core import clock
+from ..core.extensions import db
+from . import checkpoint, sealer, services
+from . import verify as verify_module
+from .models import AuditCheckpoint
+
 audit_group = AppGroup("audit", help="The tamper-evident audit log.")
 
 
@@ -24,8 +30,6 @@ audit_group = AppGroup("audit", help="The tamper-evident audit log.")
 @click.pass_context
 def verify(ctx, chunk, notes, max_lag, quiet):
     """Recompute every leaf and every checkpoint; name the first problem; exit 1 if there is one."""
-    from . import checkpoint
-    from . import verify as verify_module
 
     def progress(done):
         if not quiet and done % 100_000 < chunk:
@@ -49,8 +53,6 @@ def verify(ctx, chunk, notes, max_lag, quiet):
 @click.option("--max-batches", type=click.IntRange(1), default=None, help="stop after this many checkpoints")
 def seal(batch, max_batches):
     """Seal the committed entries not yet in the tree, now."""
-    from . import sealer
-
     try:
         result = sealer.seal(batch, max_batches)
     except sealer.SealerRefused as exc:
@@ -64,11 +66,6 @@ def seal(batch, max_batches):
 def checkpoints(limit, note):
     """The latest checkpoints: tree size, time (Beijing), root hash; and the sealer's lag."""
     from sqlalchemy import select
-
-    from .. import clock
-    from ..extensions import db
-    from . import checkpoint, services
-    from .models import AuditCheckpoint
 
     rows = (
         db.session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc()).limit(limit))

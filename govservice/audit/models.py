@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from ..models_base import UTCDateTime, utcnow
+from ..core.extensions import db
+from ..core.models_base import UTCDateTime, utcnow
 
 
 class AuditEntry(db.Model):

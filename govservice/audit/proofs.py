@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, func, or_, select
 
-from ..extensions import db
+from ..core.extensions import db
 from . import merkle
 from .sealer import checkpoints, entries, nodes
 

@@ -13,7 +13,7 @@ anyway and the batch runs under BEGIN IMMEDIATE.
 
 Who runs it:
   * with a Celery broker (`CELERY_BROKER_URL`), the beat schedule runs `audit.seal` every
-    `AUDIT_SEAL_INTERVAL` seconds (`celery -A govservice.worker beat` beside the workers);
+    `AUDIT_SEAL_INTERVAL` seconds (`celery -A govservice.app.worker beat` beside the workers);
   * embedded (no broker), a daemon thread in each app process (`InlineSealer`): a commit that
     appended entries wakes it, it waits `AUDIT_SEAL_DELAY` seconds so the entries of the next
     few requests join the same batch, then seals; it also looks every `AUDIT_SEAL_INTERVAL`
@@ -36,9 +36,9 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import bindparam, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from .. import process
-from ..extensions import db
-from ..models_base import utcnow
+from ..core import process
+from ..core.extensions import db
+from ..core.models_base import utcnow
 from . import checkpoint as cp
 from .merkle import Frontier, leaf_hash
 from .models import AuditCheckpoint, AuditEntry, AuditTreeNode

@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models_base import utcnow
+from ..core import clock
+from ..core.extensions import db
+from ..core.models_base import utcnow
 from .models import AuditCheckpoint, AuditEntry
 from .sealer import APPENDED, SealResult, seal  # noqa: F401  (re-exported)
 from .verify import Report, verify  # noqa: F401  (re-exported)
@@ -157,8 +158,6 @@ def mask_text(value) -> str:
 
 def day_range(start, end) -> tuple[datetime | None, datetime | None]:
     """Beijing calendar days [start, end] as UTC instants [from, to)."""
-    from .. import clock
-
     lo = datetime.combine(start, datetime.min.time(), clock.BEIJING) if start else None
     hi = datetime.combine(end, datetime.min.time(), clock.BEIJING) + timedelta(days=1) if end else None
     return lo, hi

@@ -31,8 +31,8 @@ from datetime import datetime
 
 from sqlalchemy import and_, func, select, text
 
-from ..extensions import db
-from ..models_base import utcnow
+from ..core.extensions import db
+from ..core.models_base import utcnow
 from . import checkpoint as cp
 from .merkle import Frontier
 from .sealer import ENTRY_COLUMNS, checkpoints, entries, entry_leaf, nodes

@@ -27,8 +27,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import clock
-from ..extensions import db
+from ..core import clock
+from ..core.extensions import db
 from . import checkpoint as cp
 from . import proofs, services
 

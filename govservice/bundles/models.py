@@ -8,11 +8,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .. import pii
 from ..cases.models import Case
-from ..extensions import db
+from ..core import pii
+from ..core.extensions import db
+from ..core.models_base import UTCDateTime
 from ..identity.models import Person
-from ..models_base import UTCDateTime
 
 
 class BundleApplication(db.Model):

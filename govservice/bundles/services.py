@@ -22,15 +22,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import access, blobs, clock, pii
+from .. import access
 from ..audit import services as audit
 from ..cases import services as cases
 from ..cases import uploads
 from ..cases.models import Case, CertificateMaterial
 from ..catalog import services as catalog
-from ..extensions import db
+from ..certificates.models import Certificate
+from ..core import blobs, clock, pdfkit, pii
+from ..core.extensions import db
+from ..core.signals import case_transitioned, people_alerted
 from ..identity.models import Person
-from ..signals import case_transitioned, people_alerted
+from ..window import services as window
 from .definitions import BundleDefinition, read_bundles
 from .models import BundleApplication, BundleFile, BundleMember
 
@@ -144,12 +147,12 @@ def submit(applicant: Person, code: str, answers: dict, files: list[uploads.Uplo
         return Submitted(existing, False, [])
     spec = form_spec(bundle_def)
     materials = {m["code"]: m for m in spec.materials}
-    checked = []
-    for upload in files:
-        if upload.material_code not in materials:
-            raise BundleError(_("未知的材料：%(code)s", code=upload.material_code))
-        uploads.check(materials[upload.material_code], upload, current_app.config["MAX_UPLOAD_MB"])
-        checked.append(upload)
+    checked = [
+        upload
+        for upload, _type in uploads.check_each(
+            materials, files, lambda upload: BundleError(_("未知的材料：%(code)s", code=upload.material_code))
+        )
+    ]
     given = {u.material_code for u in checked}
     missing = [m["name"] for m in spec.materials if m.get("required") and m["code"] not in given]
     if missing:
@@ -313,7 +316,6 @@ def _member_settled(member: BundleMember, action: str) -> None:
         return
     if not waiting:
         return
-    from ..certificates.models import Certificate
 
     certificate = (
         db.session.execute(select(Certificate).where(Certificate.case_id == case.id).order_by(Certificate.id))
@@ -336,8 +338,6 @@ def accept(clerk: Person, bundle_id: int, *, acknowledged: bool) -> list[Case]:
     """受理 the whole bundle at once: every filed member must be complete first (nothing is
     accepted otherwise); each member's case is then accepted with its own clock, through the
     window's acceptance (credit check included)."""
-    from ..window import services as window
-
     bundle = get(bundle_id)
     if not access.may_accept_bundle(clerk, bundle):
         raise BundleError(_("只有综合窗口工作人员可以受理“一件事”。"))
@@ -413,7 +413,6 @@ def load_demo() -> list[str]:
     (市场监督管理局), the food licence for the business licence. Running it twice changes nothing."""
     from ..identity.devidp.identities import IDENTITIES
     from ..identity.services import person_for
-    from ..supervision.cards import _pdf
 
     people = {i["name"]: person_for(i["id_number"], i["name"]) for i in IDENTITIES if i["name"] in ("吴芳", "赵敏")}
     applicant, clerk = people["吴芳"], people["赵敏"]
@@ -432,7 +431,7 @@ def load_demo() -> list[str]:
         "food_safety_officer": "吴芳",
         "floor_area": "30",
     }
-    files = [uploads.Upload(code, f"{code}.pdf", _pdf()) for code in ("premises", "layout", "rules")]
+    files = [uploads.Upload(code, f"{code}.pdf", pdfkit.sample_pdf()) for code in ("premises", "layout", "rules")]
     result = submit(applicant, "kbgtcyd", answers, files, DEMO_KEY)
     if not result.created:
         return []

@@ -64,7 +64,11 @@ def apply(code):
 
 def _bundle(bundle_id):
     """The bundle, if govservice.access lets the signed-in person see it (staff reads audited)."""
-    return access.bundle_for(current_user, bundle_id)[0]
+    try:
+        bundle = services.get(bundle_id)
+    except services.BundleError:
+        bundle = None
+    return access.bundle_for(current_user, bundle)[0]
 
 
 @bp.get("/bundles/mine/<int:bundle_id>")

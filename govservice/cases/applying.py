@@ -15,14 +15,16 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import blobs, clock, pii
 from ..audit import services as audit
 from ..catalog.models import ServiceItem
 from ..catalog.services import certificate_type_name
-from ..extensions import db
+from ..core import blobs, clock, pii
+from ..core.extensions import db
+from ..identity import enterprises
 from ..identity.models import Enterprise, Person
 from ..registry import services as registry
 from . import uploads
+from .held import certificates as certificate_domain
 from .models import ApplicationDraft, Attachment, Case, CertificateMaterial
 from .services import CaseError, submit_application
 
@@ -78,7 +80,6 @@ def check_may_apply(person: Person, item: ServiceItem, enterprise: Enterprise | 
         return
     if item.audience == "person":
         raise CaseError(_("该事项只能以个人身份申请：请在页面上方的“办事身份”中切换为“本人”。"))
-    from ..identity import enterprises
 
     if not enterprise.is_active:
         raise CaseError(_("“%(name)s”已注销或被吊销，不能代表其办事。", name=enterprise.name))
@@ -98,13 +99,9 @@ def held_certificates(person: Person, item: ServiceItem, enterprise: Enterprise 
     wanted = {m["replaceable_by"] for m in item.materials if m.get("replaceable_by")}
     if not wanted:
         return {}
-    from ..certificates import services as certificates
-
     enterprise_id = enterprise.id if enterprise is not None else None
     usable = [
-        c
-        for c in certificates.usable_certificates(person, wanted)
-        if getattr(c, "holder_enterprise_id", None) == enterprise_id
+        c for c in certificate_domain().usable_certificates(person, wanted) if c.holder_enterprise_id == enterprise_id
     ]
     return {
         m["code"]: [c for c in usable if c.type_code == m["replaceable_by"]]
@@ -129,9 +126,9 @@ def held_licences(person: Person, item: ServiceItem, enterprise: Enterprise | No
     spec = item.definition.get("licence")
     if not spec:
         return []
-    from ..certificates import services as certificates
-
-    return [c for c in certificates.usable_certificates(person, {spec["type"]}) if _holds(c, person, enterprise)]
+    return [
+        c for c in certificate_domain().usable_certificates(person, {spec["type"]}) if _holds(c, person, enterprise)
+    ]
 
 
 def licence_number(certificate) -> str:
@@ -155,10 +152,8 @@ def check_licence(person: Person, item: ServiceItem, enterprise: Enterprise | No
     number = str(answers.get(spec["field"], "") if spec else "").strip()
     if not number:
         return None
-    from ..certificates import services as certificates
-
     type_name = certificate_type_name(spec["type"])
-    found = certificates.find_by_number(spec["type"], number)
+    found = certificate_domain().find_by_number(spec["type"], number)
     if not found:
         raise LicenceError(
             _(
@@ -182,14 +177,14 @@ def check_licence(person: Person, item: ServiceItem, enterprise: Enterprise | No
             spec["field"],
         )
     current = mine[0]  # the newest version: a change re-issues the same number
-    status = certificates.status_of(current)
+    status = certificate_domain().status_of(current)
     if status != "valid":
         raise LicenceError(
             _(
                 "编号为 %(number)s 的%(type)s%(status)s，不能据此申请。",
                 number=number,
                 type=type_name,
-                status=certificates.status_label(status),
+                status=certificate_domain().status_label(status),
             ),
             spec["field"],
         )

@@ -23,11 +23,11 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, true, update
 
-from .. import clock
 from ..audit import services as audit
-from ..extensions import db
+from ..core import clock
+from ..core.extensions import db
+from ..core.signals import case_transitioned, case_transitioning
 from ..identity.models import Person
-from ..signals import case_transitioned, case_transitioning
 from . import statemachine
 from .models import Case, CaseEvent
 from .statemachine import TRANSITIONS

@@ -39,10 +39,11 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from .. import clock
 from ..catalog.services import choice_labels, localised
+from ..core import clock
 from ..identity.idnumbers import InvalidNumber, normalise_credit_code, normalise_id_number
 from ..security.text import clean_text
+from .engine import CaseError
 
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
@@ -51,6 +52,32 @@ def posted_version() -> int:
     """The row version the page was rendered with (the optimistic lock); -1, which never
     matches, when the form did not send one."""
     return request.form.get("version", -1, type=int)
+
+
+def posted_supplement_items(item) -> list[dict]:
+    """一次性告知: the materials ticked on a supplement form (`need_<code>`, `reason_<code>`) and
+    anything else named (`other_name`, `other_reason`); the service checks them."""
+    items = [
+        {"material": m["code"], "reason": request.form.get(f"reason_{m['code']}", "")}
+        for m in item.materials
+        if request.form.get(f"need_{m['code']}")
+    ]
+    other = (request.form.get("other_name") or "").strip()
+    if other or (request.form.get("other_reason") or "").strip():
+        items.append({"material": "", "name": other, "reason": request.form.get("other_reason", "")})
+    return items
+
+
+def posted_supplement_due() -> date | None:
+    """The supplement's deadline typed on the form (`due`), None when left empty; a malformed
+    date raises `CaseError`, which the page shows."""
+    raw = (request.form.get("due") or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise CaseError(_("补正期限的日期格式不正确，请按“年-月-日”填写。")) from None
 
 
 def _number_check(normalise):

@@ -12,8 +12,8 @@ import logging
 
 from sqlalchemy import select
 
-from .. import clock
-from ..extensions import db
+from ..core import clock
+from ..core.extensions import db
 from .engine import StaleCase, transition
 from .models import Case, SupplementRequest
 

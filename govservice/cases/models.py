@@ -7,11 +7,12 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .. import pii
 from ..catalog.models import ServiceItem
-from ..extensions import db
+from ..core import clock, pii
+from ..core.extensions import db
+from ..core.models_base import UTCDateTime, utcnow
 from ..identity.models import Department, Person
-from ..models_base import UTCDateTime, utcnow
+from . import statemachine
 
 # The states in which a case is open under (or waiting for) the clock; the lists' partial index.
 OPEN_STATES = ("submitted", "supplement_requested", "accepted", "in_review", "approved")
@@ -21,7 +22,7 @@ _TO_HAND_OVER = "state = 'completed' AND channel = 'window' AND handed_over_at I
 
 class Case(db.Model):
     __tablename__ = "cases"
-    # The lists' indexes (issue 9, migration 0620), each for one list's filter and order:
+    # The lists' indexes (migration 0620), each for one list's filter and order:
     # 我的办件 (applicant, id); the window's queues (state, submitted_at, id); the inboxes and
     # supervision's overdue and due-soon lists (deadline, id) over open cases only, so a walk
     # by deadline never crosses the million closed ones; 待出件 (completed_at, id); and the
@@ -49,7 +50,7 @@ class Case(db.Model):
             "working_days",
             "on_time",
         ),
-        # 热门事项 (issue 13, migration 08410): the last 90 days' submissions by item, from the index alone
+        # 热门事项 (migration 08410): the last 90 days' submissions by item, from the index alone
         Index("ix_cases_submitted_at_item", "submitted_at", "item_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,8 +73,8 @@ class Case(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     enterprise_id: Mapped[int | None] = mapped_column(
         ForeignKey("enterprises.id"), index=True
-    )  # identity (issue 3, migration 0101): filed for this enterprise
-    # Workflow and clock (issue 5): the stage under review, the day a supplement request
+    )  # identity (migration 0101): filed for this enterprise
+    # Workflow and clock: the stage under review, the day a supplement request
     # paused the clock (None while it runs), the working days paused so far, and 出件.
     current_stage: Mapped[int | None] = mapped_column(Integer)
     paused_since: Mapped[date | None] = mapped_column(Date)
@@ -85,10 +86,10 @@ class Case(db.Model):
     working_days: Mapped[int | None] = mapped_column(Integer)
     on_time: Mapped[bool | None] = mapped_column(Boolean)
     handed_over_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
-    # Front office (issue 4, migration 0201): where each pre-filled answer came from
+    # Front office (migration 0201): where each pre-filled answer came from
     # (field -> login | population | legal_person | applicant).
     field_sources: Mapped[dict | None] = mapped_column(JSON)
-    # Access (issue 11, migration 08210): the hall whose window filed the case (None: online);
+    # Access (migration 08210): the hall whose window filed the case (None: online);
     # its clerks are the window that sees it (govservice/access).
     hall_id: Mapped[int | None] = mapped_column(ForeignKey("service_halls.id"))
 
@@ -130,8 +131,6 @@ class CaseEvent(db.Model):
     @property
     def label(self) -> str:
         """What the timeline shows: the new state, or the action where the state stays."""
-        from . import statemachine
-
         if self.from_state == self.to_state and self.action in statemachine.TRANSITIONS:
             return str(statemachine.TRANSITIONS[self.action].label)
         return statemachine.label(self.to_state)
@@ -154,7 +153,7 @@ class Attachment(db.Model):
     case: Mapped[Case] = relationship(back_populates="attachments")
 
 
-# --- Workflow, supplements, documents and the calendar (issue 5) --------------------------
+# --- Workflow, supplements, documents and the calendar --------------------------
 
 
 class CaseStep(db.Model):
@@ -166,7 +165,7 @@ class CaseStep(db.Model):
     """
 
     __tablename__ = "case_steps"
-    # The inbox reads a department's open steps: (department, status, case) (issue 9, 0620).
+    # The inbox reads a department's open steps: (department, status, case) (migration 0620).
     __table_args__ = (
         UniqueConstraint("case_id", "stage", "department_id"),
         Index("ix_case_steps_inbox", "department_id", "status", "case_id"),
@@ -212,7 +211,7 @@ class SupplementRequest(db.Model):
     """一次性告知补正: everything missing or defective, each with its reason, and a deadline."""
 
     __tablename__ = "supplement_requests"
-    # The lapse timer's walk (issue 10, 08110): unanswered requests by due date.
+    # The lapse timer's walk (migration 08110): unanswered requests by due date.
     __table_args__ = (
         Index(
             "ix_supplement_requests_pending_due",
@@ -248,8 +247,6 @@ class SupplementRequest(db.Model):
     @property
     def overdue(self) -> bool:
         """Unanswered past its deadline (Beijing date)."""
-        from .. import clock
-
         return self.pending and clock.today() > self.due
 
 
@@ -269,36 +266,9 @@ class CaseDocument(db.Model):
     issued_by: Mapped[Person | None] = relationship()
 
 
-class Holiday(db.Model):
-    """A day an administrator entered for a year the holiday calendar does not know yet:
-    a holiday, or a make-up working day (调休上班)."""
-
-    __tablename__ = "holidays"
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), nullable=False)
-    working: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
-    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-
-
-class CalendarDay(db.Model):
-    """One day of the working calendar as a table (issue 9), so that working days are counted in
-    SQL: `ordinal` is the number of working days from the table's first day up to and including
-    this one, and the working days after a up to b are ordinal(b) - ordinal(a), as
-    `clock.working_days_between` counts them. Filled from `clock.WorkingCalendar` (chinese-calendar
-    and the administrator's `holidays`), so `known` False marks a provisional year; kept by
-    `cases.workdays`, refreshed whenever a holiday is entered or removed."""
-
-    __tablename__ = "calendar_days"
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    working: Mapped[bool] = mapped_column(Boolean, nullable=False)
-    known: Mapped[bool] = mapped_column(Boolean, nullable=False)
-    ordinal: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
-
-
 class CertificateMaterial(db.Model):
     """免提交: a material the applicant did not upload because they hold the certificate that
-    replaces it (issue 4). Recorded at submission; the window checks it is still valid at
+    replaces it. Recorded at submission; the window checks it is still valid at
     acceptance."""
 
     __tablename__ = "case_certificate_materials"
@@ -316,7 +286,7 @@ class CertificateMaterial(db.Model):
 
 
 class ApplicationDraft(db.Model):
-    """An application saved before submission (草稿, issue 4), to resume later. Answers are
+    """An application saved before submission (草稿), to resume later. Answers are
     encrypted; files already uploaded stay in blob storage and are listed in `files`."""
 
     __tablename__ = "application_drafts"

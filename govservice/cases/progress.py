@@ -9,7 +9,9 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from .. import clock
+from ..calendar import working
+from ..catalog.services import departments_by_code
+from ..core import clock
 from . import workflow
 
 DONE, CURRENT, TODO, STOPPED = "done", "current", "todo", "stopped"
@@ -38,7 +40,6 @@ class Progress:
 def _department_names(case, codes, known: dict[str, str] | None = None) -> list[str]:
     names = dict(known or {})
     names.update({s.department.code: s.department.name for s in getattr(case, "steps", []) if s.department})
-    from ..catalog.services import departments_by_code
 
     if any(c not in names for c in codes):
         names.update({c: d.name for c, d in departments_by_code().items()})
@@ -110,7 +111,7 @@ def of(case, *, days_left=_UNSET, department_names: dict[str, str] | None = None
 
     left, level = None, "none"
     if case.deadline and case.state not in ("completed",) + ENDED_AT_WINDOW:
-        left = clock.working_days_between(clock.today(), case.deadline) if days_left is _UNSET else days_left
+        left = working.working_days_between(clock.today(), case.deadline) if days_left is _UNSET else days_left
         if getattr(case, "paused_since", None) is not None:
             level = "paused"
         elif left is None:

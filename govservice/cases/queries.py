@@ -8,17 +8,21 @@ the working days left computed in SQL against the calendar table (`workdays`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
-from .. import clock
+from ..calendar import workdays, working
+from ..calendar.models import CalendarDay
 from ..catalog.models import ServiceItem
-from ..extensions import db
+from ..core import clock
+from ..core.extensions import db
+from ..core.pagination import Key, Page, keyset
 from ..identity.models import Person
-from ..pagination import Key, Page, keyset
-from . import workdays, workflow
-from .models import ApplicationDraft, Case, CaseStep
+from . import workflow
+from .models import OPEN_STATES, ApplicationDraft, Case, CaseStep
 
 INBOX_STATES = ("accepted", "in_review")
 RETURNED_STATES = ("supplement_requested", "submitted")
@@ -35,7 +39,7 @@ class InboxRow:
 
     @property
     def level(self) -> str:
-        return workdays.level(self.days_left, self.step.case.paused_since is not None)
+        return deadline_level(self.days_left, self.step.case.paused_since is not None)
 
 
 def _waiting_for(departments: list[int]):
@@ -65,7 +69,7 @@ def department_inbox(
     today = workdays.ordinal(clock.today())
     waiting = select(CaseStep.id).where(CaseStep.case_id == Case.id, _waiting_for(departments)).exists()
     under_review = select(Case).where(Case.state.in_(INBOX_STATES + RETURNED_STATES), Case.deadline.is_not(None))
-    query, left = workdays.with_days_left(under_review.where(waiting), today)
+    query, left = with_days_left(under_review.where(waiting), today)
     query = query.add_columns(left).options(joinedload(Case.item))
     page = keyset(query, [Key(Case.deadline), Key(Case.id)], token, size=size, param=param, walk=under_review)
     cases = {c.id: (c, days) for c, days in page.items}
@@ -147,9 +151,7 @@ class MyCase:
 def cases_of(applicant: Person, token: str | None = None, *, size: int = 20, param: str = "page") -> Page:
     """我的办件: the applicant's cases, newest first, with their steps and departments (the
     progress column) and the working days left."""
-    query, left = workdays.with_days_left(
-        select(Case).where(Case.applicant_id == applicant.id), workdays.ordinal(clock.today())
-    )
+    query, left = with_days_left(select(Case).where(Case.applicant_id == applicant.id), workdays.ordinal(clock.today()))
     query = query.add_columns(left).options(
         joinedload(Case.item).joinedload(ServiceItem.department),
         selectinload(Case.steps).joinedload(CaseStep.department),
@@ -173,3 +175,43 @@ def drafts_of(applicant: Person, token: str | None = None, *, size: int = 20, pa
         size=size,
         param=param,
     )
+
+
+# --- Working days left, in SQL ---------------------------------------------------------------
+
+
+def days_left(case: Case, today: date, calendar: working.WorkingCalendar) -> int | None:
+    """Working days left until the deadline (negative: overdue); a paused clock stands still.
+    For one case on its page; the lists compute the same in SQL (`with_days_left`)."""
+    if case.deadline is None or case.state not in OPEN_STATES or case.accepted_at is None:
+        return None
+    return calendar.working_days_between(case.paused_since or today, case.deadline)
+
+
+def with_days_left(query, today_ordinal: int, case_entity=Case):
+    """`query` joined to the calendar at the case's deadline and pause, and the expression of its
+    working days left (negative: overdue; a paused clock counts from the pause), NULL for a case
+    not under the clock. The same figure as `days_left`."""
+    at_deadline, at_pause = aliased(CalendarDay), aliased(CalendarDay)
+    query = query.outerjoin(at_deadline, at_deadline.day == case_entity.deadline).outerjoin(
+        at_pause, at_pause.day == case_entity.paused_since
+    )
+    left = sql_case(
+        (
+            case_entity.state.in_(OPEN_STATES) & case_entity.accepted_at.is_not(None),
+            at_deadline.ordinal - func.coalesce(at_pause.ordinal, today_ordinal),
+        ),
+        else_=None,
+    )
+    return query, left
+
+
+def deadline_level(days_left: int | None, paused: bool) -> str:
+    """The mark a list shows: paused, overdue (red), due (yellow: one working day or less), ok, none."""
+    if days_left is None:
+        return "none"
+    if paused:
+        return "paused"
+    if days_left < 0:
+        return "overdue"
+    return "due" if days_left <= 1 else "ok"

@@ -13,10 +13,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import blobs, clock, pii
+from ..calendar import working
 from ..catalog.models import ServiceItem
-from ..counters import next_value
-from ..extensions import db
+from ..core import blobs, clock, pii
+from ..core.counters import next_value
+from ..core.extensions import db
+from ..core.signals import case_result_issued
 from ..identity.models import Department, Person
 from . import uploads, workflow
 from .engine import (
@@ -32,6 +34,7 @@ from .engine import (
     stale,
     transition,
 )
+from .held import certificates as certificate_domain
 from .models import Attachment, Case, CaseDocument, CaseStep, SupplementRequest
 
 __all__ = ["CaseError", "StaleCase", "may_act", "transition"]  # the engine's, for the callers of services
@@ -62,19 +65,13 @@ def submit_application(
     if existing is not None:
         return existing, False
     materials = {m["code"]: m for m in item.materials}
-    checked = []
-    for upload in files:
-        material = materials.get(upload.material_code)
-        if material is None:
-            raise CaseError(f"未知的材料：{upload.material_code}")
-        checked.append((upload, uploads.check(material, upload, current_app.config["MAX_UPLOAD_MB"])))
+    checked = uploads.check_each(materials, files, lambda upload: CaseError(f"未知的材料：{upload.material_code}"))
     given = {u.material_code for u in files} | set(covered)
     missing = [m["name"] for m in item.materials if m.get("required") and m["code"] not in given]
     if missing and channel == "online":
         raise CaseError("缺少必需的材料：" + "、".join(missing))
 
-    store = blobs.store()
-    stored = [(upload, content_type, store.put(upload.data)) for upload, content_type in checked]  # before the rows
+    stored = uploads.store_each(checked)  # before the rows
     now = clock.now()
     case = Case(
         item=item,
@@ -158,12 +155,12 @@ def missing_materials(case: Case) -> list[str]:
 
 
 def offered_certificates(case: Case) -> dict[str, str]:
-    """免提交: material code -> identifier of the held certificate offered in its place (issue 4
-    records them at submission), for the materials no file was given for since."""
+    """免提交: material code -> identifier of the held certificate offered in its place (recorded
+    at submission), for the materials no file was given for since."""
     attached = {a.material_code for a in case.attachments}
     return {
         row.material_code: row.certificate_identifier
-        for row in getattr(case, "certificate_materials", None) or []
+        for row in case.certificate_materials
         if row.material_code not in attached
     }
 
@@ -175,8 +172,7 @@ def _unusable_certificates(case: Case) -> str | None:
     offered = offered_certificates(case)
     if not offered:
         return None
-    from ..certificates import services as certificates
-
+    certificates = certificate_domain()
     checks = certificates.check_held_materials(
         list(offered.values()), case.applicant, case_id=case.id, case_number=case.number
     )
@@ -203,7 +199,7 @@ def accept(case_id: int, clerk: Person, expected_version: int) -> Case:
         raise CaseError(_("不能受理：%(reason)s。请出具一次性告知书，要求提交相应材料。", reason=unusable.rstrip("。")))
     item = case.item
     today = clock.today()
-    deadline, provisional = clock.add_working_days(today, item.time_limit_days)
+    deadline, provisional = working.add_working_days(today, item.time_limit_days)
     plan = workflow.stages(item.definition, item.department.code)
     departments = {
         d.code: d
@@ -295,7 +291,7 @@ def supplement_due(due: date | None) -> date:
     """The deadline for supplying: the one given, or SUPPLEMENT_DAYS working days from today."""
     today = clock.today()
     if due is None:
-        return clock.add_working_days(today, current_app.config["SUPPLEMENT_DAYS"])[0]
+        return working.add_working_days(today, current_app.config["SUPPLEMENT_DAYS"])[0]
     if due < today:
         raise CaseError(_("补正期限不能早于今天。"))
     return due
@@ -382,23 +378,20 @@ def resubmit(
     if not note and any(not i["material"] for i in request.items):
         raise CaseError(_("请在补正说明中答复告知书所列的其他事项。"))
     materials = {m["code"]: m for m in case.item.materials}
-    checked = []
-    for upload in files:
-        if upload.material_code not in asked:
-            raise CaseError(
-                _(
-                    "“%(name)s”不在补正告知的材料中。",
-                    name=materials.get(upload.material_code, {}).get("name", upload.material_code),
-                )
+    checked = uploads.check_each(
+        {code: m for code, m in materials.items() if code in asked},
+        files,
+        lambda upload: CaseError(
+            _(
+                "“%(name)s”不在补正告知的材料中。",
+                name=materials.get(upload.material_code, {}).get("name", upload.material_code),
             )
-        checked.append(
-            (upload, uploads.check(materials[upload.material_code], upload, current_app.config["MAX_UPLOAD_MB"]))
-        )
-    store = blobs.store()
-    stored = [(u, t, store.put(u.data)) for u, t in checked]
+        ),
+    )
+    stored = uploads.store_each(checked)
     changes: dict = {}
     if case.paused_since is not None:
-        calendar = clock.WorkingCalendar()
+        calendar = working.WorkingCalendar()
         paused = max(0, calendar.working_days_between(case.paused_since, today))
         deadline, provisional = calendar.add_working_days(case.deadline, paused)
         changes = {
@@ -477,6 +470,21 @@ def hand_over(case_id: int, clerk: Person, expected_version: int) -> Case:
     )
 
 
+def init_app(app) -> None:
+    case_result_issued.connect(_on_result_issued, sender=app, weak=False)
+
+
+def _on_result_issued(app, case_id: int, note: str, **_) -> None:
+    """办结 once the certificates domain has issued the approved case's result."""
+    try:
+        complete(case_id, None, note)
+    except CaseError:
+        # a concurrent issuer of the same case completed it first: that is the outcome wanted
+        db.session.rollback()
+        if db.session.get(Case, case_id).state != "completed":
+            raise
+
+
 def complete(case_id: int, actor: Person | None, note: str) -> Case:
     """办结. A case that ran under the statutory clock keeps its working days and whether it was on time."""
     case = get_case(case_id)
@@ -484,7 +492,7 @@ def complete(case_id: int, actor: Person | None, note: str) -> Case:
     timing = {}
     if case.accepted_at is not None and case.deadline is not None:
         done = now.astimezone(clock.BEIJING).date()
-        used = clock.WorkingCalendar().working_days_between(case.accepted_at.astimezone(clock.BEIJING).date(), done)
+        used = working.WorkingCalendar().working_days_between(case.accepted_at.astimezone(clock.BEIJING).date(), done)
         timing = {"working_days": used - case.paused_days, "on_time": done <= case.deadline}
     return transition(case_id, "complete", actor, case.version, note=note, completed_at=now, **timing)
 

@@ -22,9 +22,9 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from .. import clock
 from ..audit import services as audit
-from ..extensions import db
+from ..core import clock
+from ..core.extensions import db
 from ..identity.models import Person
 from . import workflow
 from .engine import CaseError, Locked, Outcome, StaleCase, get_case, may_act, stale, transition

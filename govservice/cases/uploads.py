@@ -1,11 +1,15 @@
-"""Checking uploaded materials: size, and the type sniffed from the content, not the name."""
+"""Uploaded materials: checked (size, and the type sniffed from the content, not the name) and
+stored (encrypted, in blob storage) in one place, for submissions, supplements and bundles."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import filetype
+from flask import current_app
 
+from ..core import blobs
 from ..security.text import clean_filename
 
 ALLOWED = {
@@ -51,3 +55,25 @@ def check(material: dict, upload: Upload, default_max_mb: int) -> str:
     if claimed != sniffed:
         raise UploadRefused(name, f"文件扩展名与内容不符（内容是 {sniffed.upper()}）。")
     return ALLOWED[sniffed]
+
+
+def check_each(
+    materials: Mapping[str, dict], files: Iterable[Upload], unknown: Callable[[Upload], Exception]
+) -> list[tuple[Upload, str]]:
+    """Each upload checked against the material it is for (sizes up to `MAX_UPLOAD_MB` unless the
+    material says otherwise), with its sniffed type; `unknown(upload)` is raised for an upload
+    that names no material of `materials`."""
+    limit = current_app.config["MAX_UPLOAD_MB"]
+    checked = []
+    for upload in files:
+        material = materials.get(upload.material_code)
+        if material is None:
+            raise unknown(upload)
+        checked.append((upload, check(material, upload, limit)))
+    return checked
+
+
+def store_each(checked: Iterable[tuple[Upload, str]]) -> list[tuple[Upload, str, str]]:
+    """Each checked upload put in blob storage (the same file is stored once): (upload, type, key)."""
+    store = blobs.store()
+    return [(upload, content_type, store.put(upload.data)) for upload, content_type in checked]

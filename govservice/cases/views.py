@@ -12,11 +12,11 @@ from werkzeug.datastructures import MultiDict
 
 from .. import access
 from ..catalog import services as catalog
-from ..certificates import services as certificates
 from ..identity.access import current_actor, current_level, require_item_access
 from ..registry.services import SOURCE_LABELS
 from . import applying, progress, queries, services
 from .forms import application_form, posted_version, raw_values, values
+from .held import certificates as certificate_domain
 from .models import Case
 from .statemachine import label as state_label
 from .uploads import Upload, UploadRefused
@@ -196,7 +196,7 @@ def detail(number):
         "cases/detail.html",
         case=case,
         state_label=state_label,
-        certificates=certificates.for_case(case),
+        certificates=certificate_domain().for_case(case),
         progress=progress.of(case),
         source_labels=SOURCE_LABELS,
         certificate_type_name=catalog.certificate_type_name,
@@ -238,7 +238,7 @@ def attachment(number, attachment_id):
     return send_file(io.BytesIO(data), mimetype=meta.content_type, download_name=meta.filename, as_attachment=True)
 
 
-# --- The applicant's answer to a supplement request, and the rating (issue 5) ------------------
+# --- The applicant's answer to a supplement request, and the rating ------------------
 
 
 @bp.post("/cases/<number>/supplement")

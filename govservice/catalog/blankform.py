@@ -1,7 +1,7 @@
 """The blank application form of an item as a PDF (表格下载), for those who apply on paper.
 
 Rendered with ReportLab from the same field definitions as the online form; the Chinese text
-uses the certificates' embedded CJK font (`certificates.pdf.find_cjk_font`).
+uses the platform's embedded CJK font (`core.pdfkit`).
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from ..certificates import services as certificates
+from ..core import pdfkit
 from .models import ServiceItem
 
 SOURCE_HINTS = {"person": "申请人", "population": "申请人", "legal_person": "企业"}
 
 
 def _font_name() -> str:
-    font = certificates.pdf_font()
+    font = pdfkit.font()
     return font.name
 
 

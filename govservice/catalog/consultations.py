@@ -8,10 +8,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import clock, pii
 from ..audit import services as audit
-from ..extensions import db
-from ..signals import consultation_answered
+from ..core import clock, pii
+from ..core.extensions import db
+from ..core.signals import consultation_answered
 from .models import Consultation, ServiceItem
 
 QUESTION_MIN, QUESTION_MAX, ANSWER_MAX = 5, 500, 2000

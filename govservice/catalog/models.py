@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .. import pii
-from ..extensions import db
+from ..core import pii
+from ..core.extensions import db
+from ..core.models_base import UTCDateTime, utcnow
 from ..identity.models import Department
-from ..models_base import UTCDateTime, utcnow
 
 
 class ServiceItem(db.Model):

@@ -28,7 +28,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 from sqlalchemy import delete, func, insert, or_, select
 
-from ..extensions import db
+from ..core.extensions import db
 from .models import SearchTerm, ServiceItem
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")

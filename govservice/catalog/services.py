@@ -12,8 +12,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
 from ..audit import services as audit
-from ..config import ROOT
-from ..extensions import db
+from ..core.config import ROOT
+from ..core.extensions import db
 from ..identity.models import Department, ServiceHall
 from . import search as search_index
 from .definitions import LIFE_EVENTS, NO_CERTIFICATE, digest, read_departments, read_items

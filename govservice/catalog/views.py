@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..extensions import limiter
+from ..core.extensions import limiter
 from ..identity.access import current_actor, require_role
 from . import blankform, consultations, services
 from .definitions import LIFE_EVENTS

@@ -1,5 +1,5 @@
 """`flask --app app govservice keys ...`: the token signing keys (the certificate commands
-`certificates list` and `certificates export` live in govservice/cli.py)."""
+`certificates list` and `certificates export` live in govservice/app/cli.py)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from ..audit import services as audit
+from ..core.extensions import db
+
 keys_group = AppGroup("keys", help="QR token signing keys (ES256, published at /.well-known/jwks.json).")
 
 
 @keys_group.command("rotate")
 def keys_rotate():
     """Add a new signing key; it signs from now on, and the old keys stay published for verification."""
-    from ..audit import services as audit
-    from ..extensions import db
-
     store = current_app.extensions["token_keys"]
     previous = store.active_kid
     kid = store.rotate()

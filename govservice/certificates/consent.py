@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from .. import clock, pii
 from ..audit import services as audit
-from ..extensions import db
+from ..core import clock, pii
+from ..core.extensions import db
 from ..identity.models import Person
-from ..partners.models import PartnerClient
 from .models import Certificate, ConsentGrant
+
+if TYPE_CHECKING:  # the partners domain's table; certificates sit below partners and do not import them
+    from ..partners.models import PartnerClient
 from .services import CertificateError, full_content, held_certificate, log_use, may_hold, status_label, status_of
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U
@@ -79,12 +82,16 @@ def state_label(state: str) -> str:
     return str(STATE_LABELS[state])
 
 
+def _client_table() -> type[PartnerClient]:
+    """The partner systems' table, as the grant's `client` relationship names it."""
+    return ConsentGrant.client.property.mapper.class_
+
+
 def partners() -> list[PartnerClient]:
     """Partner systems a holder may grant to: active, with the read scope."""
+    table = _client_table()
     clients = db.session.execute(
-        select(PartnerClient)
-        .where(PartnerClient.disabled_at.is_(None))
-        .order_by(PartnerClient.organisation, PartnerClient.name)
+        select(table).where(table.disabled_at.is_(None)).order_by(table.organisation, table.name)
     ).scalars()
     return [c for c in clients if READ_SCOPE in c.scopes]
 
@@ -111,7 +118,7 @@ def grant(identifier: str, holder: Person, client_pk, purpose: str, until: str |
     if status != "valid":
         raise CertificateError(_("该证照当前状态为“%(s)s”，不能授权他人使用。", s=status_label(status)))
     try:
-        client = db.session.get(PartnerClient, int(client_pk))
+        client = db.session.get(_client_table(), int(client_pk))
     except (TypeError, ValueError):
         client = None
     if client is None or not client.active or READ_SCOPE not in client.scopes:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..extensions import db
+from ..core.extensions import db
 from ..identity.models import Enterprise, Person
 from ..identity.services import person_for
 from ..registry.devdata import DEMO_ENTERPRISE_USCC

@@ -10,8 +10,8 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select, update
 
-from .. import blobs
-from ..extensions import db
+from ..core import blobs, pdfkit
+from ..core.extensions import db
 from . import identifiers, issuance, shortref
 from .models import Certificate
 
@@ -21,10 +21,10 @@ def ofd_bytes(certificate: Certificate) -> bytes:
     if certificate.ofd_blob_key:
         return blobs.store().get(certificate.ofd_blob_key)
     from .. import ofd
-    from .services import certificate_type, pdf_font, reference_url
+    from .services import certificate_type, reference_url
 
     ctype = certificate_type(certificate.type_code)
-    font = pdf_font()
+    font = pdfkit.font()
     if font.path is None:
         raise RuntimeError("no CJK TrueType font to embed in the OFD (install fonts-wqy-zenhei or set CJK_FONT)")
     serial = int(identifiers.parse_identifier(certificate.identifier).serial)
@@ -99,7 +99,8 @@ def status_list(purpose: str, number: int) -> str | None:
 
     One indexed range of primary keys: the certificates in this list whose recorded status sets
     the bit (expiry is in each credential itself)."""
-    from .. import clock, credentials
+    from .. import credentials
+    from ..core import clock
 
     statuses = STATUS_OF_PURPOSE.get(purpose)
     if statuses is None or number < 0 or number > 10_000:

@@ -12,9 +12,9 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from .. import clock
-from ..extensions import db
-from ..signals import certificate_expiring, certificate_expiry_noticed
+from ..core import clock
+from ..core.extensions import db
+from ..core.signals import certificate_expiring, certificate_expiry_noticed
 from .models import Certificate
 
 BATCH = 200

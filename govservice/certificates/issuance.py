@@ -22,9 +22,9 @@ from datetime import datetime
 
 from flask import current_app
 
-from .. import blobs, clock, pii
 from ..audit import services as audit
-from ..extensions import db
+from ..core import blobs, clock, pdfkit, pii
+from ..core.extensions import db
 from ..identity.models import Department, Enterprise, Person
 from . import identifiers, pdf, shortref
 from .models import Certificate, CertificateEvent
@@ -125,7 +125,7 @@ def leave_transaction() -> None:
 def sign(draft: Draft) -> Signed:
     """Render, sign and store the PDF and sign the tokens; touches no database."""
     from . import signing  # pyHanko: only in a process that signs
-    from .services import pdf_font, pdf_signer, pdf_timestamper, reference_url
+    from .services import pdf_signer, pdf_timestamper, reference_url
 
     ctype = draft.ctype
     claims = {
@@ -153,7 +153,7 @@ def sign(draft: Draft) -> Signed:
             draft.expires_at,
             reference_url(printed),
         ),
-        font=pdf_font(),
+        font=pdfkit.font(),
     )
     signed = signing.sign_pdf(
         document,
@@ -256,7 +256,7 @@ def warm_up() -> None:
     first use (pyHanko's signature-size estimate, ReportLab's font caches) is built now, once
     per process (a worker's main process before it forks), not in the first issuance."""
     from . import signing
-    from .services import pdf_font, pdf_signer, pdf_timestamper
+    from .services import pdf_signer, pdf_timestamper
 
     ctype = next(iter(current_app.extensions["certificate_types"].values()))
     rows = [(field.label, "示例") for field in ctype.fields]
@@ -270,7 +270,7 @@ def warm_up() -> None:
         valid_until="长期",
         verify_url=f"{current_app.config['PUBLIC_URL']}/v/warm-up",
         footer=ctype.layout.footer,
-        font=pdf_font(),
+        font=pdfkit.font(),
     )
     from .timestamps import TimestampUnavailable
 

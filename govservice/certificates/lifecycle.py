@@ -17,11 +17,11 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from .. import clock
 from ..audit import services as audit
-from ..extensions import db
+from ..core import clock
+from ..core.extensions import db
+from ..core.signals import certificate_changed
 from ..identity.models import Person
-from ..signals import certificate_changed
 from . import identifiers, issuance
 from .models import Certificate, CertificateEvent
 from .services import CertificateError, certificate_type, checked_data, status_label, status_of

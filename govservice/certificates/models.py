@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .. import pii
-from ..extensions import db
+from ..core import pii
+from ..core.extensions import db
+from ..core.models_base import UTCDateTime, utcnow
 from ..identity.models import Department, Enterprise, Person
-from ..models_base import UTCDateTime, utcnow
 
 if TYPE_CHECKING:  # the partners domain's table, referred to by name
     from ..partners.models import PartnerClient
@@ -37,7 +37,7 @@ class Certificate(db.Model):
             sqlite_where=text("supersedes_id IS NULL"),
             postgresql_where=text("supersedes_id IS NULL"),
         ),
-        # The expiry timer's walk (issue 10, 08110): valid certificates not yet told of their expiry.
+        # The expiry timer's walk (migration 08110): valid certificates not yet told of their expiry.
         Index(
             "ix_certificates_to_notify_expiry",
             "expires_at",
@@ -147,7 +147,7 @@ class Verification(db.Model):
     check of a material (免提交). Shown to the holder in the wallet."""
 
     __tablename__ = "verifications"
-    # The wallet lists a certificate's verifications newest first, a page at a time (issue 9, 0620).
+    # The wallet lists a certificate's verifications newest first, a page at a time (migration 0620).
     __table_args__ = (Index("ix_verifications_certificate_id_id", "certificate_id", "id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     # The id the entry had in the verification queue (see verification.py): draining it twice

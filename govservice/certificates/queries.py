@@ -1,4 +1,4 @@
-"""The wallet's lists (issue 9): the holder's certificates a page at a time, the latest few
+"""The wallet's lists: the holder's certificates a page at a time, the latest few
 verifications of each inline (one query for the whole page), and every verification of one
 certificate on pages of its own, newest first, on the (certificate_id, id) index."""
 
@@ -7,9 +7,9 @@ from __future__ import annotations
 from sqlalchemy import select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..extensions import db
+from ..core.extensions import db
+from ..core.pagination import Key, Page, keyset
 from ..identity.models import Person
-from ..pagination import Key, Page, keyset
 from . import verification
 from .models import Certificate, ConsentGrant, Verification
 from .services import enterprises_acted_for

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ..counters import next_value
-from ..extensions import db
+from ..core.counters import next_value
+from ..core.extensions import db
 
 #: kind of number -> its PostgreSQL sequence (created by migration 0630)
 SEQUENCES = {

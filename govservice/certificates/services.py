@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,15 +38,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import blobs, clock, pii
 from ..audit import services as audit
+from ..cases.models import Case
 from ..catalog import services as catalog
-from ..config import ROOT
-from ..extensions import db
+from ..core import blobs, clock, pdfkit, pii
+from ..core.config import ROOT
+from ..core.extensions import db
+from ..core.signals import case_result_issued, case_transitioned, certificate_changed
 from ..identity.models import AgentGrant, Enterprise, Person
 from ..security.text import clean_text
-from ..signals import case_transitioned, certificate_changed
-from . import issuance, pdf, serials, tokens
+from . import issuance, serials, tokens
 from .models import Certificate, Verification
 from .types import CertificateType, load_types
 
@@ -81,8 +83,9 @@ class CertificateError(Exception):
 
 def init_app(app: Flask) -> None:
     app.extensions["certificate_types"] = load_types(LICENSES_DIR)
+    app.extensions["case_certificates"] = sys.modules[__name__]  # cases.held.CaseCertificates: this module
     if app.config["CJK_FONT"]:  # a configured font is checked at start; it is parsed on first use
-        pdf.check_font_file(app.config["CJK_FONT"])
+        pdfkit.check_font_file(app.config["CJK_FONT"])
     keys_dir = f"{app.config['INSTANCE_DIR']}/keys"
     store = tokens.TokenKeyStore(f"{keys_dir}/token_keys")
     store.ensure_key()
@@ -171,16 +174,6 @@ def _on_case_transitioned(app, case_id, action, **_):
             log.exception("could not queue the certificate of case %s; the retry timer will issue it", case_id)
 
 
-def pdf_font() -> pdf.FontChoice:
-    """The CJK font PDFs embed, parsed on first use in this process: its ReportLab tables take
-    some 30 MB, which a web worker that renders no PDF never pays (a Celery worker loads it
-    before it forks: `tasks.prepare_worker_process`)."""
-    font = current_app.extensions.get("cjk_font")
-    if font is None:
-        font = current_app.extensions["cjk_font"] = pdf.find_cjk_font(current_app.config["CJK_FONT"] or None)
-    return font
-
-
 def certificate_type(code: str) -> CertificateType:
     return current_app.extensions["certificate_types"][code]
 
@@ -207,21 +200,8 @@ def _individual_business_credit_code(serial: int) -> str:
 
 
 def _licence_number(type_code: str, serial: int, year: int) -> str:
-    """The number printed on a licence, in the form its issuer uses.
-
-    食品经营许可证: JY + 主体业态 (1) + the county code + a six-digit serial + a check digit
-    (ISO 7064 MOD 11,10 here: the published rule names a check digit, not its algorithm).
-    公共场所卫生许可证: the issuing office's 字号 with the year and a serial.
-    """
-    region = current_app.config["REGION_CODE"]
-    if type_code == "spjyxkz":
-        from stdnum.iso7064 import mod_11_10
-
-        body = f"1{region}{serial:06d}"
-        return f"JY{body}{mod_11_10.calc_check_digit(body)}"
-    if type_code == "ggcswsxkz":
-        return f"朝卫公证字〔{year}〕第{serial:06d}号"
-    return f"{type_code.upper()}{region}{serial:08d}"
+    """The number printed on a licence, in the form its issuer uses (`[number]` in its type file)."""
+    return certificate_type(type_code).licence_number(current_app.config["REGION_CODE"], serial, year)
 
 
 def _certificate_data(case) -> dict:
@@ -261,7 +241,7 @@ def _letter_data(case) -> dict:
     """The decision letter (决定书) of an approved case whose item issues no licence."""
     item = case.item
     opinion = next((e.note for e in reversed(case.events) if e.action == "approve" and e.note), "")
-    enterprise = db.session.get(Enterprise, case.enterprise_id) if getattr(case, "enterprise_id", None) else None
+    enterprise = db.session.get(Enterprise, case.enterprise_id) if case.enterprise_id else None
     return {
         "document_title": item.definition.get("result_name") or f"{item.name}决定书",
         "case_number": case.number or str(case.id),
@@ -274,21 +254,20 @@ def _letter_data(case) -> dict:
 
 
 def issue_for_case(case_id: int) -> Certificate | None:
-    """Issue the certificate an approved case's item names, then complete the case.
+    """Issue the certificate an approved case's item names; the case is then completed (by the
+    cases domain, on `case_result_issued`).
 
     Idempotent, also when run twice at once (a retried or duplicated task): the database's
     unique index on a case's first certificate lets one issuer commit; the other gets that
     certificate back. A case that already has its certificate is only completed.
     """
-    from ..cases import services as cases
-
-    case = db.session.get(cases.Case, case_id)
+    case = db.session.get(Case, case_id)
     if case is None or case.state != "approved":
         return None
     existing = _first_certificate(case_id)
     if existing is None and case.item.result_type:
         enterprise = None
-        if certificate_type(case.item.result_type).holder_kind == "enterprise" and getattr(case, "enterprise_id", None):
+        if certificate_type(case.item.result_type).holder_kind == "enterprise" and case.enterprise_id:
             enterprise = db.session.get(Enterprise, case.enterprise_id)
         try:
             existing = issue(
@@ -309,13 +288,7 @@ def issue_for_case(case_id: int) -> Certificate | None:
             existing = already.certificate
     what = "决定书" if existing is not None and existing.type_code == DECISION_LETTER else "电子证照"
     note = f"{what}已签发：{existing.identifier}" if existing else "办结"
-    try:
-        cases.complete(case_id, None, note)
-    except cases.CaseError:
-        # a concurrent issuer of the same case completed it first: that is the outcome wanted
-        db.session.rollback()
-        if db.session.get(cases.Case, case_id).state != "completed":
-            raise
+    case_result_issued.send(current_app._get_current_object(), case_id=case_id, note=note)  # cases completes it
     return existing
 
 
@@ -328,16 +301,12 @@ def retry_pending(limit: int = 100) -> list[int]:
     answer, the database briefly gone): the ids of the cases completed now. Those failing
     again stay approved for the next run. The Celery beat runs this every minute; embedded,
     ``flask govservice certificates retry``."""
-    from ..cases import services as cases
     from .tasks import TRANSIENT
 
     before = clock.now() - timedelta(seconds=RETRY_AFTER_SECONDS)
     pending = list(
         db.session.execute(
-            select(cases.Case.id)
-            .where(cases.Case.state == "approved", cases.Case.decided_at <= before)
-            .order_by(cases.Case.id)
-            .limit(limit)
+            select(Case.id).where(Case.state == "approved", Case.decided_at <= before).order_by(Case.id).limit(limit)
         ).scalars()
     )
     done = []

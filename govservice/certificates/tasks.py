@@ -17,7 +17,7 @@ from celery.signals import worker_process_init
 from flask import Flask
 from sqlalchemy import exc as sa_exc
 
-from ..extensions import db
+from ..core.extensions import db
 from . import issuance, services
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def issue_for_case_task(self, case_id: int) -> str | None:
 
 
 def prepare_worker_process(app: Flask) -> None:
-    """Call once in the worker's main process, before the pool forks (``govservice.worker``).
+    """Call once in the worker's main process, before the pool forks (``govservice.app.worker``).
 
     The fonts, layouts, signing key and chain and token keys are already loaded by
     ``create_app``; this also renders and signs one throw-away certificate, so the lazily

@@ -42,6 +42,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from stdnum.iso7064 import mod_11_10
+
 __all__ = [
     "HOLDER_KINDS",
     "CertificateType",
@@ -60,6 +62,7 @@ _FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _LICENCE_TYPE_CODE = re.compile(r"[0-9A-Z]{1,64}")
 
 _TOP_KEYS = {
+    "number",
     "code",
     "name",
     "name_en",
@@ -98,6 +101,33 @@ class CertificateTypeError(ValueError):
         self.field = field
         where = ": ".join(p for p in (self.path, field) if p)
         super().__init__(f"{where}: {message}" if where else message)
+
+
+#: check digits a licence number may end with (`[number] check`)
+NUMBER_CHECKS = {"iso7064-mod-11-10": mod_11_10.calc_check_digit}
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """How the issuer writes a licence's number (`[number]` in its type file).
+
+    ``format`` and ``body`` are Python format strings over ``region`` (REGION_CODE), ``serial``
+    (the type's sequence) and ``year`` (of the decision); ``format`` also has ``body`` and
+    ``check``, the check digit computed over ``body`` by the named ``check`` algorithm."""
+
+    format: str
+    body: str = ""
+    check: str | None = None
+
+    def render(self, region: str, serial: int, year: int) -> str:
+        values = {"region": region, "serial": serial, "year": year}
+        body = self.body.format(**values)
+        check = NUMBER_CHECKS[self.check](body) if self.check else ""
+        return self.format.format(body=body, check=check, **values)
+
+
+#: a type file without `[number]`
+DEFAULT_NUMBER = NumberFormat(format="{code}{region}{serial:08d}")
 
 
 @dataclass(frozen=True)
@@ -167,6 +197,13 @@ class CertificateType:
     public_fields: tuple[str, ...] = ()
     #: the field holding the licence's number (证号): certificates are found by it (`number_hash`)
     number_field: str | None = None
+    number: NumberFormat = DEFAULT_NUMBER
+
+    def licence_number(self, region: str, serial: int, year: int) -> str:
+        """The number printed on a licence of this type, in the form its issuer uses."""
+        if self.number is DEFAULT_NUMBER:
+            return DEFAULT_NUMBER.format.format(code=self.code.upper(), region=region, serial=serial)
+        return self.number.render(region, serial, year)
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -330,6 +367,7 @@ def _from_mapping(check: _Checker, data: Mapping[str, Any]) -> CertificateType:
     number_field = check.text(data, "number_field", "number_field", required=False)
     if number_field is not None and number_field not in {f.name for f in fields}:
         raise check.error("number_field", f"{number_field!r} is not a field of this type")
+    number = _number(check, data.get("number"))
     assert name is not None and name_en is not None
     return CertificateType(
         code=code,
@@ -345,7 +383,30 @@ def _from_mapping(check: _Checker, data: Mapping[str, Any]) -> CertificateType:
         source=str(check.path),
         public_fields=tuple(public),
         number_field=number_field,
+        number=number,
     )
+
+
+def _number(check: _Checker, raw: Any) -> NumberFormat:
+    if raw is None:
+        return DEFAULT_NUMBER
+    if not isinstance(raw, Mapping):
+        raise check.error("number", "must be a table (format, and optionally body and check)")
+    check.unknown_keys(raw, {"format", "body", "check"}, "number")
+    pattern = check.text(raw, "format", "number.format")
+    body = check.text(raw, "body", "number.body", required=False) or ""
+    digit = check.text(raw, "check", "number.check", required=False)
+    if digit is not None and digit not in NUMBER_CHECKS:
+        raise check.error("number.check", f"{digit!r} is not one of {', '.join(NUMBER_CHECKS)}")
+    assert pattern is not None
+    number = NumberFormat(format=pattern, body=body, check=digit)
+    try:
+        number.render("110105", 1, 2026)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise check.error(
+            "number.format", f"cannot be rendered ({exc!r}): use region, serial, year, body, check"
+        ) from None
+    return number
 
 
 def load_type(path: str | os.PathLike[str]) -> CertificateType:

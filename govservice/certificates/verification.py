@@ -44,11 +44,11 @@ from prometheus_client import Counter
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session, aliased
 
-from .. import clock, pii, process, redis_link
 from ..audit import services as audit
-from ..extensions import db
+from ..core import clock, pii, process, redis_link
+from ..core.extensions import db
+from ..core.redis_link import DOWN
 from ..identity.models import Department, Enterprise, Person
-from ..redis_link import DOWN
 from . import identifiers, tokens
 from .models import Certificate, CertificateEvent, Verification
 

@@ -13,7 +13,8 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from werkzeug.exceptions import TooManyRequests
 
-from .. import access, clock
+from .. import access
+from ..core import clock
 from ..identity.access import require_role
 from . import consent, documents, lifecycle, queries, services, shortref, verification
 

@@ -7,18 +7,15 @@ from datetime import timedelta
 
 from flask import Flask
 
-from .. import clock, pii
+from ..core import clock, pii
 
 
 def init_app(app: Flask) -> None:
-    from ..cli import group as govservice_commands
     from . import access, providers, sessions
-    from .cli import group as identity_commands
 
     providers.init_app(app)
     sessions.init_app(app)
     access.init_app(app)
-    govservice_commands.add_command(identity_commands)
     app.add_template_filter(_last_day, "last_day")
     app.add_template_filter(pii.mask_phone, "mask_phone")
 

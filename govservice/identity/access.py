@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import Forbidden
 
 from ..audit import services as audit
-from ..extensions import db, login_manager
+from ..core.extensions import db, login_manager
 from . import enterprises, sessions, staff
 from .models import Enterprise, Person
 

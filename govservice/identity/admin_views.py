@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..extensions import db
+from ..core.extensions import db
 from . import staff
 from .access import require_role
 from .forms import StaffAssignForm

@@ -6,6 +6,10 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from ..core import clock
+from . import staff
+from .sessions import store
+
 group = AppGroup("identity", help="People, staff roles and sessions.")
 
 
@@ -17,8 +21,6 @@ group = AppGroup("identity", help="People, staff roles and sessions.")
 @click.option("--hall", default=None, help="service hall code (clerks)")
 def staff_add(id_number, name, role, department, hall):
     """Give a person a staff role: how the first administrator is made."""
-    from . import staff
-
     try:
         assignment = staff.assign(None, id_number, name, role, department, hall)
     except staff.StaffError as exc:
@@ -29,8 +31,6 @@ def staff_add(id_number, name, role, department, hall):
 @group.command("staff-list")
 def staff_list():
     """One line per staff role: masked name, masked ID number, role, department, hall, source."""
-    from . import staff
-
     for a in staff.assignments():
         click.echo(
             f"{a.person.masked_name}\t{a.person.masked_id_number}\t{a.role}\t"
@@ -41,7 +41,4 @@ def staff_list():
 @group.command("purge-sessions")
 def purge_sessions():
     """Delete ended sessions from the database store (Redis expires them by itself)."""
-    from .. import clock
-    from .sessions import store
-
     click.echo(f"{store().purge(clock.now())} ended sessions deleted")

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .. import clock
-from ..extensions import db
+from ..core import clock
+from ..core.extensions import db
 from . import enterprises
 from .devidp.identities import IDENTITIES
 from .models import Person

@@ -7,8 +7,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import clock
 from ..catalog import services as catalog
+from ..core import clock
 from . import enterprises
 from .forms import AgentGrantForm
 from .idnumbers import InvalidNumber, normalise_credit_code

@@ -17,12 +17,13 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import clock, pii
 from ..audit import services as audit
-from ..extensions import db
-from . import legal_persons
-from .idnumbers import InvalidNumber, normalise_credit_code, normalise_id_number
+from ..core import clock, pii
+from ..core.extensions import db
+from ..registry import legal_persons
+from .idnumbers import InvalidNumber, normalise_credit_code
 from .models import AgentGrant, Enterprise, Person
+from .people import checked_number_and_name, find_person, name_matches, person_for
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,6 @@ class ActingOption:
 
 
 def _upsert(record: legal_persons.LegalPerson) -> Enterprise:
-    from .services import find_person
-
     enterprise = by_credit_code(record.uscc) or Enterprise(uscc=record.uscc)
     enterprise.name, enterprise.status = record.name, record.status
     representative = find_person(record.legal_representative_id_number)
@@ -272,18 +271,12 @@ def grant_agent(
     known_items: set[str],
 ) -> AgentGrant:
     """Authorise an agent; `known_items` are the catalogue's item codes."""
-    from .services import find_person, name_matches, person_for
-
     enterprise, _ = manage_agents(representative, uscc)
     if not enterprise.is_active:
         raise EnterpriseError(_l("“%(name)s”已注销或被吊销，不能授权经办人。", name=enterprise.name))
-    try:
-        number = normalise_id_number(agent_id_number)
-    except InvalidNumber as exc:
-        raise EnterpriseError(exc.message) from None
-    name = (agent_name or "").strip()
-    if not name or len(name) > 50:
-        raise EnterpriseError(_l("请填写经办人姓名（不超过50个字）。"))
+    number, name = checked_number_and_name(
+        agent_id_number, agent_name, EnterpriseError, _l("请填写经办人姓名（不超过50个字）。")
+    )
     if number == representative.id_number:
         raise EnterpriseError(_l("法定代表人本人无需授权。"))
     today = clock.today()

@@ -9,9 +9,9 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .. import pii
-from ..extensions import db
-from ..models_base import UTCDateTime, utcnow
+from ..core import pii
+from ..core.extensions import db
+from ..core.models_base import UTCDateTime, utcnow
 
 ROLES = ("clerk", "officer", "supervisor", "admin")
 #: Where an assignment came from: kept by an admin on /admin/staff, or a provider's role claim.

@@ -19,7 +19,7 @@ from authlib.integrations.flask_client import OAuth
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from flask import Flask, current_app
 
-from ..keys import instance_secret
+from ..core.keys import instance_secret
 from .client_keys import ALG, client_key
 
 LEVELS = (1, 2, 3)

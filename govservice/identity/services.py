@@ -12,13 +12,14 @@ import logging
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import pii
 from ..audit import services as audit
-from ..extensions import db
-from ..models_base import utcnow
+from ..core import pii
+from ..core.extensions import db
+from ..core.models_base import utcnow
 from . import enterprises, sessions, staff
 from .idnumbers import InvalidNumber, normalise_id_number
 from .models import IdentityLink, Person
+from .people import find_person, name_matches, person_for  # noqa: F401 (the domain's interface)
 from .providers import Provider, ProviderConfigError, load_providers, oidc_client, providers  # noqa: F401
 
 log = logging.getLogger(__name__)
@@ -149,45 +150,6 @@ def linked_providers(person: Person) -> list[tuple[IdentityLink, Provider | None
     """The person's links, each with the configured provider (None if no longer configured)."""
     configured = providers()
     return [(link, configured.get(link.provider)) for link in sorted(person.links, key=lambda link: link.linked_at)]
-
-
-def name_matches(actor: Person | None, number: str, name: str, *, purpose: str) -> bool:
-    """Whether `name` is the holder of `number`, before a role or a grant is given by number:
-    as the population registry (人口库) says, or, when it does not know the number or does not
-    answer, as the platform already knows the person (a person unknown to both is accepted by
-    number; their first sign-in brings the name their provider asserts). The look-up is audited
-    and committed, whatever follows."""
-    from ..registry import services as population
-
-    try:
-        record = population.person(number, actor=actor, purpose=purpose)
-    except population.RegistryUnavailable:
-        record = None
-    finally:
-        db.session.commit()
-    if record is not None:
-        return record.name == name
-    known = find_person(number)
-    return known is None or known.name == name
-
-
-def find_person(id_number: str) -> Person | None:
-    return db.session.execute(
-        select(Person).where(Person.id_number_hash == pii.lookup_hash(id_number))
-    ).scalar_one_or_none()
-
-
-def person_for(id_number: str, name: str) -> Person:
-    """The person with this (normalised) ID number, recorded now if not yet known — as at a first
-    sign-in, but by number and name only. Flushes; the caller commits."""
-    person = find_person(id_number)
-    if person is None:
-        person = Person(
-            id_number_hash=pii.lookup_hash(id_number), id_number_enc=pii.encrypt(id_number), name_enc=pii.encrypt(name)
-        )
-        db.session.add(person)
-        db.session.flush()
-    return person
 
 
 def load_user(user_id: str) -> Person | None:

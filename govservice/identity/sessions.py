@@ -1,7 +1,7 @@
 """Server-side sessions: in Redis when `REDIS_URL` is set, in the database otherwise.
 
 The cookie carries only a random session id (256 bits); the store keys the record by the id's
-SHA-256 and keeps the data Fernet-encrypted (govservice.pii), so a copy of the store can
+SHA-256 and keeps the data Fernet-encrypted (govservice.core.pii), so a copy of the store can
 neither take over a session nor read it (the data hold OIDC state and the ID token).
 
 Rules, enforced here for every request:
@@ -12,7 +12,7 @@ Rules, enforced here for every request:
 - "sign out everywhere" deletes every session of a person at once (`end_all_for`);
 - the cookie is HttpOnly, SameSite=Lax, and Secure outside development (app config).
 
-Times come from `govservice.clock`, so tests move the clock instead of sleeping. Several app
+Times come from `govservice.core.clock`, so tests move the clock instead of sleeping. Several app
 instances share the store; nothing lives in one process's memory.
 """
 
@@ -33,8 +33,8 @@ from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete, insert, select, update
 from werkzeug.datastructures import CallbackDict
 
-from .. import clock, pii
-from ..extensions import db
+from ..core import clock, pii
+from ..core.extensions import db
 from .models import WebSession
 
 log = logging.getLogger(__name__)

@@ -15,11 +15,12 @@ import logging
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import clock
 from ..audit import services as audit
-from ..extensions import db
-from .idnumbers import InvalidNumber, normalise_id_number
+from ..core import clock
+from ..core.extensions import db
+from ..core.pagination import Key, keyset
 from .models import ROLES, SOURCE_ADMIN, Department, Person, ServiceHall, StaffAssignment
+from .people import checked_number_and_name, name_matches, person_for
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +100,6 @@ def assignments_page(token: str | None = None, *, size: int = 50):
     department and hall each row shows loaded in the same query."""
     from sqlalchemy.orm import joinedload
 
-    from ..pagination import Key, keyset
-
     query = select(StaffAssignment).options(
         joinedload(StaffAssignment.person), joinedload(StaffAssignment.department), joinedload(StaffAssignment.hall)
     )
@@ -122,15 +121,7 @@ def assign(
 ) -> StaffAssignment:
     """Give a person a staff role (by ID number; a person not yet signed in is recorded by
     number and name, and their first sign-in finds the role)."""
-    from .services import name_matches, person_for  # services imports this module
-
-    try:
-        number = normalise_id_number(id_number)
-    except InvalidNumber as exc:
-        raise StaffError(exc.message) from None
-    name = (name or "").strip()
-    if not name or len(name) > 50:
-        raise StaffError(_l("请填写姓名（不超过50个字）。"))
+    number, name = checked_number_and_name(id_number, name, StaffError)
     department, hall = _department(department_code), _hall(hall_code)
     if department_code and department is None or hall_code and hall is None:
         raise StaffError(_l("所选部门或大厅不存在。"))

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .. import clock
+from ..core import clock
 from . import sessions
 
 

@@ -14,7 +14,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import limiter, login_manager
+from ..core.extensions import limiter, login_manager
 from ..security import safe_path
 from . import client_keys, enterprises, relying_party, services, sessions
 from .access import ACTING_KEY, LEVEL_KEY, current_level

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from .. import clock
+from ..core import clock
 from ..identity.access import require_role
 from . import services
 

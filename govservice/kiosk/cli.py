@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from ..extensions import db
+from ..core.extensions import db
 from ..identity.models import ServiceHall
 from . import services
 

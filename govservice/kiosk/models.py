@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..core.extensions import db
+from ..core.models_base import UTCDateTime
 from ..identity.models import Person, ServiceHall
-from ..models_base import UTCDateTime
 
 
 class KioskDevice(db.Model):

@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from .. import clock
+from ..core import clock
 
 #: How old a signed reading may be, in seconds.
 MAX_AGE = 120

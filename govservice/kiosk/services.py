@@ -13,10 +13,10 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import clock
 from ..audit import services as audit
 from ..catalog import services as catalog
-from ..extensions import db
+from ..core import clock
+from ..core.extensions import db
 from ..identity.idnumbers import InvalidNumber, normalise_id_number
 from ..identity.models import Person, ServiceHall
 from ..identity.services import person_for

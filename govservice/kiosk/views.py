@@ -16,7 +16,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from .. import access, clock, pii
+from .. import access
 from ..cases import applying, queries
 from ..cases import services as cases
 from ..cases.forms import application_form, chosen_certificates, refuse_upload, uploaded_files, values
@@ -25,7 +25,8 @@ from ..cases.uploads import UploadRefused
 from ..catalog import services as catalog
 from ..certificates import queries as certificate_queries
 from ..certificates import services as certificates
-from ..extensions import csrf, limiter
+from ..core import clock, pii
+from ..core.extensions import csrf, limiter
 from ..identity import sessions
 from ..identity.access import LEVEL_KEY
 from ..window.documents import progress_url

@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .. import pii
-from ..extensions import db
+from ..core import pii
+from ..core.extensions import db
+from ..core.models_base import UTCDateTime, utcnow
 from ..identity.models import Person
-from ..models_base import UTCDateTime, utcnow
 
 
 class Notice(db.Model):
@@ -29,7 +29,7 @@ class Notice(db.Model):
     # sent | logged | failed | no_address | off (None: not tried yet)
     email_status: Mapped[str | None] = mapped_column(String(16))
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # SMS (issue 13): queued | accepted | delivered | failed | logged | no_phone | off (None: not tried yet)
+    # SMS: queued | accepted | delivered | failed | logged | no_phone | off (None: not tried yet)
     sms_status: Mapped[str | None] = mapped_column(String(16))
     sms_id: Mapped[str | None] = mapped_column(String(64), index=True)  # the gateway's message id
     sms_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the last status change
@@ -44,7 +44,7 @@ class NoticeSettings(db.Model):
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), primary_key=True)
     email_enc: Mapped[str | None] = mapped_column(Text)
     email_enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
-    # SMS (issue 13): a phone of the person's own choosing (else the one the login gave), on by default
+    # SMS: a phone of the person's own choosing (else the one the login gave), on by default
     phone_enc: Mapped[str | None] = mapped_column(Text)
     sms_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(), nullable=False)
 

@@ -27,10 +27,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, inspect, select, update
 
-from .. import clock, pii
-from ..extensions import db
-from ..identity.models import Person
-from ..signals import (
+from ..audit import services as audit
+from ..cases.statemachine import label as state_label
+from ..catalog.models import Consultation, ServiceItem
+from ..certificates import services as certificates
+from ..certificates.models import Certificate
+from ..certificates.services import certificate_type
+from ..core import clock, pii
+from ..core.extensions import db
+from ..core.signals import (
     case_transitioned,
     case_transitioning,
     certificate_changed,
@@ -39,6 +44,7 @@ from ..signals import (
     consultation_answered,
     people_alerted,
 )
+from ..identity.models import Person
 from . import sms
 from .mail import MailError, from_config
 from .models import Notice, NoticeSettings
@@ -90,8 +96,6 @@ def _on_case_transitioning(app, case, action, state, note, changes, **_kw):
 
 def _on_certificate_expiring(app, certificate, days_left, **_kw):
     """到期提醒: the holder's notice, in the timer's transaction (which marks it sent)."""
-    from ..certificates.services import certificate_type
-
     expires = certificate.expires_at.astimezone(clock.BEIJING).date()
     notice = Notice(
         recipient_id=certificate.holder_id,
@@ -198,8 +202,6 @@ def notify_case(case, action: str, *, state: str, note: str | None, deadline=Non
 
 
 def notify_consultation(consultation_id: int) -> Notice | None:
-    from ..catalog.models import Consultation, ServiceItem
-
     consultation = db.session.get(Consultation, consultation_id)
     if consultation is None:
         return None
@@ -225,8 +227,6 @@ def notify_certificate(certificate_id: int, action: str) -> Notice | None:
     """The holder's notice of a change to their certificate (its own transaction)."""
     if action not in CERTIFICATE_ACTIONS:
         return None
-    from ..certificates import services as certificates
-    from ..certificates.models import Certificate
 
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None:
@@ -282,8 +282,6 @@ ALERTS = {
 
 def render(notice: Notice) -> tuple[str, str]:
     """(title, body) of a notice, in the current language."""
-    from ..cases.statemachine import label as state_label
-
     p = dict(notice.params or {})
     if notice.kind == "consultation.answered":
         return (_("您的咨询已答复"), _("%(department)s已答复您关于“%(item)s”的咨询，请在办事指南页面查看。", **p))
@@ -536,7 +534,6 @@ def update_settings(
         settings.phone_enc = pii.encrypt(phone) if phone else None
     if sms_enabled is not None:
         settings.sms_enabled = bool(sms_enabled)
-    from ..audit import services as audit
 
     audit.record(
         "notify.settings",

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..extensions import csrf
+from ..core.extensions import csrf
 from . import services
 
 bp = Blueprint("notify", __name__, url_prefix="/notices")

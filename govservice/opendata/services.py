@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import func, select
 
+from ..calendar.workdays import beijing_date
 from ..cases.models import Case
-from ..cases.workdays import beijing_date
 from ..catalog.models import ServiceItem
-from ..extensions import db
+from ..certificates.models import Certificate
+from ..core.extensions import db
+from ..core.pagination import Key, Page, keyset
 from ..identity.models import Department, Enterprise
-from ..pagination import Key, Page, keyset
 
 K = 5
 CACHE_SECONDS = 600
@@ -223,8 +224,6 @@ class LicenceRow:
 
 def licences(token: str | None = None) -> Page:
     """行政许可公示: the certificates issued, newest first (by id, the primary key)."""
-    from ..certificates.models import Certificate
-
     query = (
         select(Certificate, Enterprise.name, Enterprise.uscc, Department.name)
         .join(Department, Department.id == Certificate.issuer_id)

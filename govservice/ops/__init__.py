@@ -1,4 +1,4 @@
-"""Operations: what a deployment needs around the domains (issue 10).
+"""Operations: what a deployment needs around the domains.
 
 `configure(app)` runs before the extensions are bound (the settings check, engine and
 rate-limiter options); `init_app(app)` after (request ids and timing, JSON logs, fault handling,
@@ -27,7 +27,7 @@ def _begin_request():
 
 
 def init_app(app: Flask) -> None:
-    from ..extensions import csrf, limiter
+    from ..core.extensions import csrf, limiter
     from . import metrics
     from .views import bp
 

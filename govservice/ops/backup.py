@@ -41,7 +41,7 @@ from flask import current_app
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
-from ..extensions import db
+from ..core.extensions import db
 
 FORMAT = 1
 

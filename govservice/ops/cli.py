@@ -9,6 +9,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from . import backup
+
 
 @click.command("tick")
 @click.option("--only", multiple=True, metavar="NAME", help="run only this entry of the schedule (repeatable)")
@@ -63,8 +65,6 @@ backup_group = AppGroup("backup", help="容灾备份: the database, the blob sto
 @with_appcontext
 def backup_create(archive, without_keys):
     """Back up the database and the blob store, consistently, into ARCHIVE (.tar.gz)."""
-    from . import backup
-
     try:
         manifest = backup.create(archive, with_keys=not without_keys)
     except backup.BackupError as exc:
@@ -81,8 +81,6 @@ def backup_create(archive, without_keys):
 @with_appcontext
 def backup_restore(archive):
     """Restore ARCHIVE into the (empty) database, blob folder and instance folder configured."""
-    from . import backup
-
     try:
         manifest = backup.restore(archive)
     except backup.BackupError as exc:

@@ -24,7 +24,7 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from ..extensions import db
+from ..core.extensions import db
 from .requestlog import request_id
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ import time
 from flask import current_app
 from sqlalchemy import text
 
-from ..extensions import db
+from ..core.extensions import db
 
 TIMEOUT = 1.0  # seconds per dependency: a probe must answer before the prober gives up
 
@@ -20,7 +20,7 @@ def _database() -> None:
 
 
 def _redis() -> None:
-    from .. import redis_link
+    from ..core import redis_link
 
     link = redis_link.link()
     link.client.ping()  # not through link.call: its back-off would hide a recovery from the probe

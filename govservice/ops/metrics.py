@@ -20,7 +20,7 @@ from flask import Flask, Response, abort, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-from ..signals import case_transitioned
+from ..core.signals import case_transitioned
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class SharedStateCollector:
         from sqlalchemy.exc import SQLAlchemyError
 
         from ..audit import services as audit
-        from ..extensions import db
+        from ..core.extensions import db
 
         try:
             lag = audit.lag()

@@ -20,7 +20,7 @@ import time
 
 from flask import Flask, has_request_context, request
 
-from .. import process
+from ..core import process
 from . import metrics
 
 ACCESS = logging.getLogger("govservice.access")

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
-from ..config import ConfigError
+from ..core.config import ConfigError
 
 ENVIRONMENTS = ("development", "staging", "production")
 CHOICES = {

@@ -15,10 +15,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-from .. import clock
 from ..certificates import consent, identifiers, verification
 from ..certificates import services as certificates
-from ..extensions import csrf, limiter
+from ..core import clock
+from ..core.extensions import csrf, limiter
 from ..security import retry_after
 from . import openapi, services
 

@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from . import demo, services
 from .models import SCOPES
 
 partners_group = AppGroup("partners", help="Partner systems of other departments (OAuth2 client credentials).")
@@ -19,8 +20,6 @@ partners_group = AppGroup("partners", help="Partner systems of other departments
 )
 def register(name, organisation, scopes):
     """Register a partner system; prints its client_id and secret (shown once, stored hashed)."""
-    from . import services
-
     try:
         client, secret = services.register_client(name, organisation, scopes)
     except services.PartnerError as exc:
@@ -34,8 +33,6 @@ def register(name, organisation, scopes):
 @partners_group.command("list")
 def list_clients():
     """client_id, organisation, system, scopes, state."""
-    from . import services
-
     for c in services.clients():
         click.echo(f"{c.client_id}\t{c.organisation}\t{c.name}\t{c.scope}\t{'active' if c.active else 'disabled'}")
 
@@ -44,8 +41,6 @@ def list_clients():
 @click.argument("client_id")
 def rotate_secret(client_id):
     """Give CLIENT_ID a new secret; the old one and its tokens stop working at once."""
-    from . import services
-
     try:
         client, secret = services.rotate_secret(client_id)
     except services.PartnerError as exc:
@@ -58,8 +53,6 @@ def rotate_secret(client_id):
 @click.argument("client_id")
 def disable(client_id):
     """Disable CLIENT_ID: no new tokens, and its tokens stop working at once."""
-    from . import services
-
     try:
         services.disable_client(client_id)
     except services.PartnerError as exc:
@@ -70,8 +63,6 @@ def disable(client_id):
 @partners_group.command("demo")
 def demo_credentials():
     """The demo partner's credentials (after `govservice demo`) and how to call the API with them."""
-    from . import demo
-
     client_id, secret = demo.credentials()
     for line in demo.usage(current_app.config["PUBLIC_URL"], client_id, secret):
         click.echo(line)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from flask import current_app
 
-from .. import clock
 from ..audit import services as audit
-from ..extensions import db
-from ..keys import instance_secret
+from ..core import clock
+from ..core.extensions import db
+from ..core.keys import instance_secret
 from .models import SCOPES, PartnerClient, secret_hash
 from .services import query_client
 

@@ -16,10 +16,10 @@ from authlib.oauth2.rfc6749.util import scope_to_list
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .. import clock
-from ..extensions import db
+from ..core import clock
+from ..core.extensions import db
+from ..core.models_base import UTCDateTime, utcnow
 from ..identity.models import Person
-from ..models_base import UTCDateTime, utcnow
 
 #: Every scope a partner can be given.
 SCOPES = {

@@ -22,10 +22,11 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .. import clock
 from ..audit import services as audit
 from ..certificates.verification import Guard
-from ..extensions import db
+from ..core import clock
+from ..core.extensions import db
+from ..core.pagination import offset
 from ..identity.models import Person
 from . import tokencache
 from .models import SCOPES, PartnerClient, PartnerToken, secret_hash
@@ -322,8 +323,6 @@ def _revoke_tokens(client: PartnerClient, now) -> None:
 
 def clients_page(token: str | None = None, *, size: int = 50):
     """合作方系统, a page at a time (a short list: numbered pages)."""
-    from ..pagination import offset
-
     return offset(select(PartnerClient).order_by(PartnerClient.id), token, size=size)
 
 

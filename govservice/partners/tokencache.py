@@ -23,7 +23,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from .. import clock, redis_link
+from ..core import clock, redis_link
 from .models import PartnerClient, PartnerToken
 
 GENERATION = "partners:generation"  # under the deployment's key prefix

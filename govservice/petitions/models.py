@@ -7,10 +7,10 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .. import pii
-from ..extensions import db
+from ..core import pii
+from ..core.extensions import db
+from ..core.models_base import UTCDateTime
 from ..identity.models import Department, Person
-from ..models_base import UTCDateTime
 
 _OPEN = "state IN ('submitted', 'accepted')"
 

@@ -18,13 +18,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
-from .. import access, clock, pii
+from .. import access
 from ..audit import services as audit
-from ..counters import next_value
-from ..extensions import db
-from ..identity.models import Department, Person
-from ..pagination import Key, Page, keyset
-from ..signals import people_alerted
+from ..core import clock, pii
+from ..core.counters import next_value
+from ..core.extensions import db
+from ..core.pagination import Key, Page, keyset
+from ..core.signals import people_alerted
+from ..identity.models import Department, Person, StaffAssignment
 from .models import Petition
 
 KINDS = {
@@ -116,8 +117,6 @@ def submit(
 
 
 def _tell_department(petition: Petition, kind: str) -> None:
-    from ..identity.models import StaffAssignment
-
     officers = db.session.execute(
         select(StaffAssignment.person_id)
         .where(StaffAssignment.role == "officer", StaffAssignment.department_id == petition.department_id)

@@ -7,8 +7,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import access, clock
+from .. import access
 from ..cases.forms import posted_version
+from ..core import clock
 from ..identity.access import require_role
 from ..supervision import services as supervision
 from . import services
@@ -72,7 +73,13 @@ def mine():
 
 def _petition(number):
     """The request, if govservice.access lets the signed-in person see it (staff reads audited)."""
-    return access.petition_for(current_user, number, audit_read=request.method == "GET")[0]
+    petition = None
+    if isinstance(number, str) and 0 < len(number) <= 32:
+        try:
+            petition = services.get(number)
+        except services.PetitionError:
+            pass
+    return access.petition_for(current_user, petition, audit_read=request.method == "GET")[0]
 
 
 def _detail(petition, status=200, error=None):

@@ -19,7 +19,7 @@ from ..cases import progress as case_progress
 from ..cases import services as cases
 from ..cases.statemachine import action_label
 from ..cases.statemachine import label as state_label
-from ..keys import instance_secret
+from ..core.keys import instance_secret
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32
 CODE_LENGTH = 8

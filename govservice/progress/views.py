@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 
-from ..extensions import limiter
+from ..core.extensions import limiter
 from . import services
 
 bp = Blueprint("progress", __name__, url_prefix="/progress")

@@ -25,11 +25,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .. import clock, pii
 from ..audit import services as audit
-from ..extensions import db
-from ..identity.models import Person
-from ..models_base import UTCDateTime
+from ..core import clock, pii
+from ..core.extensions import db
+from ..core.models_base import UTCDateTime
+from ..identity.models import Enterprise, Person
 from .backends import RegistryUnavailable
 from .credit import CreditRegistry, DevCreditRegistry, HttpCreditRegistry
 
@@ -116,8 +116,6 @@ def _subjects(case) -> list[tuple[str, str, str]]:
     """(kind, number, name) of whom the check is about: the applicant, and the enterprise."""
     subjects = [("person", case.applicant.id_number, case.applicant.name)]
     if case.enterprise_id is not None:
-        from ..identity.models import Enterprise
-
         enterprise = db.session.get(Enterprise, case.enterprise_id)
         subjects.append(("enterprise", enterprise.uscc, enterprise.name))
     return subjects

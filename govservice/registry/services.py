@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
-from .. import pii
 from ..audit import services as audit
+from ..core import pii
+from . import legal_persons
 from .backends import DevRegistry, HttpRegistry, Registry, RegistryUnavailable
 from .records import LegalPersonRecord, PersonRecord
 
@@ -51,16 +52,13 @@ def init_app(app: Flask) -> None:
     from . import credit_checks
 
     credit_checks.init_app(app)
-    try:  # the identity domain asks "who represents this enterprise" through its own small interface
-        from ..identity import legal_persons
-    except ImportError:  # pragma: no cover - identity without a legal-person interface
-        return
+    # the identity domain asks who represents an enterprise through `legal_persons`, answered here
     app.extensions["legal_person_registry"] = IdentityLegalPersons(legal_persons)
 
 
 class IdentityLegalPersons:
-    """This package's registry behind the identity domain's `LegalPersonRegistry` interface
-    (`by_credit_code`, `represented_by`); the identity domain audits those look-ups itself."""
+    """This package's registry behind `legal_persons.LegalPersonRegistry` (`by_credit_code`,
+    `represented_by`), the interface the identity domain uses; `legal_persons` audits those look-ups."""
 
     STATUS = {"存续": "active", "注销": "deregistered", "吊销": "revoked"}
 

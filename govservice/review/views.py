@@ -3,21 +3,21 @@ record opinions, approve, deny, or send the case back to the window for a supple
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import access, clock
+from .. import access
+from ..calendar import working
 from ..cases import queries
 from ..cases import services as cases
-from ..cases.forms import posted_version
+from ..cases.forms import posted_supplement_due, posted_supplement_items, posted_version
+from ..cases.queries import days_left
 from ..cases.statemachine import label as state_label
 from ..cases.statemachine import step_label
+from ..core import clock
 from ..identity.access import require_role
-from ..supervision.figures import days_left
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -62,7 +62,7 @@ def _render(case, status=200, **extra):
         mine=mine,
         state_label=state_label,
         step_label=step_label,
-        left=days_left(case, today, clock.WorkingCalendar()),
+        left=days_left(case, today, working.WorkingCalendar()),
         default_due=cases.supplement_due(None),
         form=extra.pop("form", {}),
         errors=extra.pop("errors", {}),
@@ -141,27 +141,13 @@ def decide(number):
 @require_role("officer")
 def return_for_supplement(number):
     case = _case_for_my_departments(number)
-    items = [
-        {"material": m["code"], "reason": request.form.get(f"reason_{m['code']}", "")}
-        for m in case.item.materials
-        if request.form.get(f"need_{m['code']}")
-    ]
-    if (request.form.get("other_name") or "").strip() or (request.form.get("other_reason") or "").strip():
-        items.append(
-            {"material": "", "name": request.form.get("other_name", ""), "reason": request.form.get("other_reason", "")}
-        )
     try:
-        raw_due = (request.form.get("due") or "").strip()
-        try:
-            due = date.fromisoformat(raw_due) if raw_due else None
-        except ValueError:
-            raise cases.CaseError(_("补正期限的日期格式不正确，请按“年-月-日”填写。")) from None
         cases.return_for_supplement(
             case.id,
             current_user,
             posted_version(),
-            items,
-            due=due,
+            posted_supplement_items(case.item),
+            due=posted_supplement_due(),
             note=request.form.get("note_to_applicant"),
             step_id=_step_id(),
         )

@@ -33,7 +33,7 @@ def retry_after(exc=None) -> str:
     import math
     import time
 
-    from ..extensions import limiter
+    from ..core.extensions import limiter
 
     seconds = getattr(exc, "retry_after", None)
     if isinstance(seconds, (int, float)) and seconds > 0:

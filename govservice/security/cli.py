@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from ..core import blobs
+
 blobs_group = AppGroup("blobs", help="Stored files (uploaded materials, signed PDFs): encryption at rest.")
 
 
@@ -12,8 +14,6 @@ blobs_group = AppGroup("blobs", help="Stored files (uploaded materials, signed P
 def rewrap():
     """Re-wrap every blob's data key under the newest DATA_KEYS key (and seal files stored before
     encryption); the content is not re-encrypted. Then the old key may leave DATA_KEYS."""
-    from .. import blobs
-
     store = blobs.store()
     changed = total = 0
     unreadable = []

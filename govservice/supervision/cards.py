@@ -27,16 +27,16 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
-from .. import clock
 from ..audit import services as audit
-from ..cases import workdays
+from ..calendar import workdays, working
 from ..cases.models import Case
 from ..catalog.models import ServiceItem
-from ..extensions import db
+from ..core import clock, pdfkit
+from ..core.extensions import db
+from ..core.models_base import UTCDateTime
+from ..core.pagination import Key, Page, keyset
+from ..core.signals import people_alerted
 from ..identity.models import Department, Person, StaffAssignment
-from ..models_base import UTCDateTime
-from ..pagination import Key, Page, keyset
-from ..signals import people_alerted
 from . import figures
 from .models import RectificationTask
 from .services import SupervisionError, in_scope, scope
@@ -265,7 +265,7 @@ def urge(card_id: int, supervisor: Person, expected_version, note: str, reply_da
         days = 0
     if not 1 <= days <= 30:
         raise SupervisionError(_("答复期限请填写 1 到 30 个工作日。"))
-    due, _provisional = clock.add_working_days(clock.today(), days)
+    due, _provisional = working.add_working_days(clock.today(), days)
     _guarded_update(
         card,
         expected_version,
@@ -461,7 +461,7 @@ def load_demo() -> list[str]:
             "phone": "13800000001",
         }
         case, _ = cases.intake_at_window(
-            clerk, applicant, item, answers, [Upload("premises", "租赁合同.pdf", _pdf())], DEMO_KEY
+            clerk, applicant, item, answers, [Upload("premises", "租赁合同.pdf", pdfkit.sample_pdf())], DEMO_KEY
         )
         cases.accept(case.id, clerk, case.version)
     finally:
@@ -471,16 +471,3 @@ def load_demo() -> list[str]:
             extensions["clock"] = kept
     report = issue_cards()
     return [f"supervision: overdue demo case {case.number}, cards issued: {report.yellow} yellow, {report.red} red"]
-
-
-def _pdf() -> bytes:
-    """A small real PDF for the demo's materials."""
-    import io
-
-    from reportlab.pdfgen import canvas
-
-    buffer = io.BytesIO()
-    page = canvas.Canvas(buffer)
-    page.drawString(72, 720, "Lease agreement (demo)")
-    page.save()
-    return buffer.getvalue()

@@ -30,14 +30,16 @@ from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy import case as when
 from sqlalchemy.orm import aliased, joinedload
 
-from .. import clock
-from ..cases import workdays
-from ..cases.models import CalendarDay, Case
+from ..calendar import workdays
+from ..calendar.models import CalendarDay
+from ..cases.models import Case
+from ..cases.queries import with_days_left
 from ..cases.statemachine import STATE_LABELS
 from ..catalog.models import ServiceItem
-from ..extensions import db
+from ..core import clock
+from ..core.extensions import db
+from ..core.pagination import DEFAULT_SIZE, Key, Page, keyset
 from ..identity.models import Department
-from ..pagination import DEFAULT_SIZE, Key, Page, keyset
 from .models import Evaluation, RectificationTask
 
 OPEN_REVIEW = ("accepted", "in_review", "approved", "supplement_requested", "submitted")
@@ -86,14 +88,6 @@ class Figures:
 
 def local_date(value: datetime) -> date:
     return value.astimezone(clock.BEIJING).date()
-
-
-def days_left(case: Case, today: date, calendar: clock.WorkingCalendar) -> int | None:
-    """Working days left until the deadline (negative: overdue); a paused clock stands still.
-    For one case on its page; the lists compute the same in SQL (`workdays.with_days_left`)."""
-    if case.deadline is None or case.state not in OPEN_REVIEW or case.accepted_at is None:
-        return None
-    return calendar.working_days_between(case.paused_since or today, case.deadline)
 
 
 def _in_view(query, departments: list[int] | None, period: Period):
@@ -174,13 +168,13 @@ def _under_clock(departments, period):
 def _overdue_query(departments, period, cut: workdays.Cutoffs):
     """Overdue: a running clock past its deadline, or a paused one already late when paused.
     Either way the deadline is before today's cut-off, a range on the open cases' index."""
-    query, left = workdays.with_days_left(_under_clock(departments, period), cut.today_ordinal)
+    query, left = with_days_left(_under_clock(departments, period), cut.today_ordinal)
     query = query.where(Case.deadline < cut.overdue_before, or_(Case.paused_since.is_(None), left < 0))
     return query, left
 
 
 def _soon_query(departments, period, cut: workdays.Cutoffs):
-    query, left = workdays.with_days_left(_under_clock(departments, period), cut.today_ordinal)
+    query, left = with_days_left(_under_clock(departments, period), cut.today_ordinal)
     return query.where(
         Case.paused_since.is_(None), Case.deadline >= cut.overdue_before, Case.deadline < cut.soon_before
     ), left
@@ -319,7 +313,7 @@ def case_rows(
         .outerjoin(at_a, at_a.day == workdays.beijing_date(Case.accepted_at))
         .outerjoin(at_c, at_c.day == done)
     )
-    query, left = workdays.with_days_left(query, cut.today_ordinal)
+    query, left = with_days_left(query, cut.today_ordinal)
     query = (
         query.add_columns(left, Evaluation.rating)
         .outerjoin(Evaluation, Evaluation.case_id == Case.id)

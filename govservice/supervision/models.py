@@ -8,16 +8,16 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from ..cases.models import Case
-from ..extensions import db
+from ..core.extensions import db
+from ..core.models_base import UTCDateTime
 from ..identity.models import Department, Person
-from ..models_base import UTCDateTime
 
 
 class Evaluation(db.Model):
     """The applicant's rating of a completed case, 1 (very poor) to 5 (very good); one per case."""
 
     __tablename__ = "evaluations"
-    # The dashboard's ratings per department, counted from the index alone (issue 9, 0620).
+    # The dashboard's ratings per department, counted from the index alone (migration 0620).
     __table_args__ = (Index("ix_evaluations_department_rating", "department_id", "rating"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False, unique=True)
@@ -37,7 +37,7 @@ class RectificationTask(db.Model):
     """整改: a rating of 1 or 2 asks the department's supervisor for an answer by a date."""
 
     __tablename__ = "rectification_tasks"
-    # Listed open first, by due date (issue 9, 0620).
+    # Listed open first, by due date (migration 0620).
     __table_args__ = (Index("ix_rectification_tasks_status_due", "status", "due", "id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), nullable=False, unique=True)

@@ -1,11 +1,9 @@
-"""Evaluations (好差评) and rectification (整改), and the administrator's holiday entries.
+"""Evaluations (好差评) and rectification (整改).
 
 The dashboard's figures are in `figures.py`.
 """
 
 from __future__ import annotations
-
-from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -13,13 +11,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from .. import clock
 from ..audit import services as audit
-from ..cases import workdays
-from ..cases.models import Case, Holiday
-from ..extensions import db
+from ..calendar import working
+from ..cases.models import Case
+from ..core import clock
+from ..core.extensions import db
+from ..core.pagination import Key, Page, keyset
 from ..identity.models import Person
-from ..pagination import Key, Page, keyset
 from .models import Evaluation, RectificationTask
 
 MAX_COMMENT = 500
@@ -91,7 +89,7 @@ def evaluate(case_id: int, actor: Person, rating, comment: str | None, *, channe
         db.session.rollback()
         raise SupervisionError(_("该办件已经评价过。")) from None
     if rating <= 2:
-        due, _provisional = clock.add_working_days(clock.today(), current_app.config["RECTIFICATION_DAYS"])
+        due, _provisional = working.add_working_days(clock.today(), current_app.config["RECTIFICATION_DAYS"])
         db.session.add(
             RectificationTask(
                 evaluation_id=evaluation.id,
@@ -183,47 +181,3 @@ def answer_rectification(task_id: int, supervisor: Person, expected_version: int
     db.session.commit()
     db.session.refresh(task)
     return task
-
-
-# --- Holidays an administrator enters for years the calendar library does not know -------------
-
-
-def holidays() -> list[Holiday]:
-    return list(db.session.execute(select(Holiday).order_by(Holiday.day)).scalars())
-
-
-def add_holiday(admin: Person | None, day: date, name: str, *, working: bool = False) -> Holiday:
-    """放假 (or, with working, 调休上班) on `day`; only for a year chinese-calendar does not cover."""
-    if admin is not None and not admin.has_role("admin"):
-        raise SupervisionError(_("只有系统管理员可以录入节假日。"))
-    name = (name or "").strip()
-    if not name:
-        raise SupervisionError(_("请填写节假日名称。"))
-    if clock.WorkingCalendar({}).is_working_day(day)[1]:
-        raise SupervisionError(_("%(year)s 年的节假日安排已由国务院公布并内置，无需录入。", year=day.year))
-    if db.session.get(Holiday, day) is not None:
-        raise SupervisionError(_("%(day)s 已经录入过。", day=day.isoformat()))
-    holiday = Holiday(
-        day=day, name=name[:64], working=working, entered_by_id=getattr(admin, "id", None), entered_at=clock.now()
-    )
-    db.session.add(holiday)
-    audit.record(
-        "calendar.add", actor=admin, subject=f"holiday:{day.isoformat()}", detail={"name": name, "working": working}
-    )
-    db.session.flush()
-    workdays.refresh()  # the SQL calendar counts with the new day from this commit on
-    db.session.commit()
-    return holiday
-
-
-def remove_holiday(admin: Person | None, day: date) -> None:
-    if admin is not None and not admin.has_role("admin"):
-        raise SupervisionError(_("只有系统管理员可以删除节假日。"))
-    holiday = db.session.get(Holiday, day)
-    if holiday is None:
-        raise SupervisionError(_("%(day)s 没有录入。", day=day.isoformat()))
-    db.session.delete(holiday)
-    audit.record("calendar.remove", actor=admin, subject=f"holiday:{day.isoformat()}")
-    db.session.flush()
-    workdays.refresh()
-    db.session.commit()

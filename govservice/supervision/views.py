@@ -9,8 +9,9 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import clock
+from ..calendar import services as calendar
 from ..cases.forms import posted_version
+from ..core import clock
 from ..identity.access import require_role
 from . import cards, figures, services
 
@@ -114,18 +115,18 @@ def holidays():
             try:
                 day = date.fromisoformat(raw)
             except ValueError:
-                raise services.SupervisionError(_("日期格式不正确，请按“年-月-日”填写（如 2027-10-01）。")) from None
+                raise calendar.CalendarError(_("日期格式不正确，请按“年-月-日”填写（如 2027-10-01）。")) from None
             if request.form.get("remove"):
-                services.remove_holiday(current_user, day)
+                calendar.remove_holiday(current_user, day)
                 flash(_("已删除 %(day)s。", day=day.isoformat()), "success")
             else:
-                services.add_holiday(
+                calendar.add_holiday(
                     current_user, day, request.form.get("name", ""), working=request.form.get("working") == "1"
                 )
                 flash(_("已录入 %(day)s。", day=day.isoformat()), "success")
             return redirect(url_for("supervision.holidays"))
-        except services.SupervisionError as exc:
+        except calendar.CalendarError as exc:
             error = exc.message
-    return render_template("supervision/holidays.html", holidays=services.holidays(), error=error, form=request.form), (
+    return render_template("supervision/holidays.html", holidays=calendar.holidays(), error=error, form=request.form), (
         422 if error else 200
     )

@@ -22,9 +22,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .. import clock
 from ..cases.models import Case, CaseDocument
-from ..certificates import services as certificates
+from ..core import clock, pdfkit
 from ..progress import services as progress
 
 TITLES = {
@@ -116,7 +115,7 @@ def _qr(value: str, size: float) -> Drawing:
 
 def render(case: Case, document: CaseDocument, *, hall_name: str) -> bytes:
     """The notice as PDF bytes (A4)."""
-    font = certificates.pdf_font()
+    font = pdfkit.font()
     s = _styles(font.name)
     content = document.content
     applicant = case.applicant.name

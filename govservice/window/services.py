@@ -10,18 +10,19 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select, update
 
-from .. import clock
 from ..audit import services as audit
 from ..cases import services as cases
 from ..cases.models import Case
 from ..cases.uploads import Upload
 from ..catalog.models import ServiceItem
-from ..counters import next_value
-from ..extensions import db
+from ..core import clock
+from ..core.counters import next_value
+from ..core.extensions import db
 from ..identity.idnumbers import InvalidNumber, normalise_id_number
 from ..identity.models import Person, ServiceHall
 from ..identity.services import person_for
 from ..registry import credit_checks
+from ..registry import services as registry
 from .models import QueueTicket
 
 
@@ -144,8 +145,6 @@ def finish(clerk: Person, ticket_id: int, *, absent: bool = False) -> QueueTicke
 
 def _population_record(id_number: str, clerk: Person, purpose: str):
     """The population registry's answer, through `govservice.registry.services` (audited there)."""
-    from ..registry import services as registry
-
     try:
         return registry.person(id_number, actor=clerk, purpose=purpose)
     except registry.RegistryUnavailable as exc:
@@ -231,8 +230,6 @@ def prefill(clerk: Person, person: Person, item: ServiceItem):
     registries know them, the same pre-fill as online (性别, 出生日期, 户籍地址 ... from the
     population registry), each look-up audited as the clerk's. A field the registry cannot fill
     stays open for the clerk to type."""
-    from ..registry import services as registry
-
     purpose = f"窗口收件预填：{item.name}（{item.code}）"[:255]
     values = registry.prefill(item.fields, person, enterprise_uscc=None, purpose=purpose)
     registry.record_lookups(values.lookups, actor=clerk, purpose=purpose)

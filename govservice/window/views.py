@@ -5,7 +5,6 @@ supplement received at the counter, 出件, and the rating given at the window."
 from __future__ import annotations
 
 import io
-from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -15,12 +14,12 @@ from .. import access
 from ..cases import queries
 from ..cases import services as cases
 from ..cases.applying import readonly_fields
-from ..cases.forms import application_form, posted_version, values
+from ..cases.forms import application_form, posted_supplement_due, posted_supplement_items, posted_version, values
 from ..cases.statemachine import label as state_label
 from ..cases.statemachine import step_label
 from ..cases.uploads import Upload, UploadRefused
 from ..catalog import services as catalog
-from ..extensions import csrf, limiter
+from ..core.extensions import csrf, limiter
 from ..identity.access import require_role
 from ..registry import credit_checks
 from ..supervision import services as supervision
@@ -277,27 +276,6 @@ def accept(number):
     return redirect(url_for("window.queue", done=number))
 
 
-def _supplement_items(item) -> list[dict]:
-    items = []
-    for m in item.materials:
-        if request.form.get(f"need_{m['code']}"):
-            items.append({"material": m["code"], "reason": request.form.get(f"reason_{m['code']}", "")})
-    other = (request.form.get("other_name") or "").strip()
-    if other or (request.form.get("other_reason") or "").strip():
-        items.append({"material": "", "name": other, "reason": request.form.get("other_reason", "")})
-    return items
-
-
-def _due():
-    raw = (request.form.get("due") or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise cases.CaseError(_("补正期限的日期格式不正确，请按“年-月-日”填写。")) from None
-
-
 @bp.post("/cases/<number>/supplement")
 @require_role("clerk")
 def request_supplement(number):
@@ -307,8 +285,8 @@ def request_supplement(number):
             case.id,
             current_user,
             posted_version(),
-            _supplement_items(case.item),
-            due=_due(),
+            posted_supplement_items(case.item),
+            due=posted_supplement_due(),
             note=request.form.get("note"),
         )
     except cases.StaleCase as exc:

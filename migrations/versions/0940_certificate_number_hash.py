@@ -21,7 +21,7 @@ def upgrade():
         batch.create_index("ix_certificates_number_hash", ["number_hash"])
     from flask import current_app
 
-    from govservice import pii
+    from govservice.core import pii
 
     types = current_app.extensions.get("certificate_types", {})
     numbered = {code: t.number_field for code, t in types.items() if t.number_field}

@@ -10,7 +10,7 @@ from govservice import access
 from govservice.access import Relation
 from govservice.audit.models import AuditEntry
 from govservice.bundles import services as bundles
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.identity.demo import person
 from govservice.petitions import services as petitions
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from govservice.audit import services as audit
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgresql")
 postgres_only = pytest.mark.skipif(

@@ -9,7 +9,7 @@ import pytest
 
 from govservice.audit import services as audit
 from govservice.audit.sealer import InlineSealer
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from govservice.audit import checkpoint as cp
 from govservice.audit import merkle, sealer
 from govservice.audit import services as audit
 from govservice.audit.models import AuditCheckpoint, AuditEntry
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from .helpers import append, sql
 

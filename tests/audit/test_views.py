@@ -13,11 +13,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from govservice import clock as platform_clock
 from govservice.audit import sealer
 from govservice.audit import services as audit
 from govservice.audit.models import AuditEntry
-from govservice.extensions import db
+from govservice.core import clock as platform_clock
+from govservice.core.extensions import db
 
 from ..factories import accepted_case, person
 from .helpers import append, sql

@@ -12,7 +12,7 @@ from govservice.bundles import services as bundles
 from govservice.bundles.models import BundleMember
 from govservice.cases import services as cases
 from govservice.cases.uploads import Upload
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.notify.models import Notice
 from govservice.notify.services import render
 

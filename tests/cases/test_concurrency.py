@@ -17,7 +17,7 @@ import pytest
 from govservice.cases import services as cases
 from govservice.cases.models import Case, CaseEvent, CaseStep
 from govservice.catalog import services as catalog
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.window import services as window
 from govservice.window.models import QueueTicket
 

@@ -5,7 +5,7 @@ it exists, and that it is the applicant's (or their enterprise's)."""
 from __future__ import annotations
 
 from govservice.cases.models import Case
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.identity.models import Enterprise
 
 from ..certificates import helpers as certificate_helpers

@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import event
 
-from govservice import clock as clock_module
-from govservice.cases import queries, workdays
-from govservice.extensions import db
-from govservice.pagination import Key, decode, encode, keyset
-from govservice.supervision import services as supervision
+from govservice.calendar import services as calendar_services
+from govservice.calendar import workdays, working
+from govservice.cases import queries
+from govservice.core.extensions import db
+from govservice.core.pagination import Key, decode, encode, keyset
 
 from ..factories import accepted_case, person, submitted_case
 
@@ -202,26 +202,26 @@ def _days(first: date, last: date):
     ],
 )
 def test_sql_working_days_and_colours_equal_the_clock_around_holidays(ctx, first, last):
-    calendar = clock_module.WorkingCalendar()
+    calendar = working.WorkingCalendar()
     for today in _days(first, last):
         cut = workdays.cutoffs(today)
         for deadline in _days(first, last + timedelta(days=5)):
             left = calendar.working_days_between(today, deadline)
             assert workdays.ordinal(deadline) - cut.today_ordinal == left, (today, deadline)
             sql = "overdue" if deadline < cut.overdue_before else "due" if deadline < cut.soon_before else "ok"
-            assert sql == workdays.level(left, False), (today, deadline)
+            assert sql == queries.deadline_level(left, False), (today, deadline)
 
 
 def test_a_provisional_year_counts_the_administrators_holidays_in_sql_too(ctx, clock):
     workdays.ensure()
     start, day = date(2027, 9, 28), date(2027, 10, 4)  # 2027: not yet announced
     before = workdays.ordinal(day) - workdays.ordinal(start)
-    supervision.add_holiday(None, date(2027, 10, 4), "国庆节")
-    supervision.add_holiday(None, date(2027, 10, 9), "国庆节调休", working=True)
+    calendar_services.add_holiday(None, date(2027, 10, 4), "国庆节")
+    calendar_services.add_holiday(None, date(2027, 10, 9), "国庆节调休", working=True)
     after = workdays.ordinal(day) - workdays.ordinal(start)
-    assert after == before - 1 == clock_module.working_days_between(start, day)
+    assert after == before - 1 == working.working_days_between(start, day)
     assert workdays.ordinal(date(2027, 10, 9)) - workdays.ordinal(date(2027, 10, 8)) == 1
-    supervision.remove_holiday(None, date(2027, 10, 4))
+    calendar_services.remove_holiday(None, date(2027, 10, 4))
     assert workdays.ordinal(day) - workdays.ordinal(start) == before
 
 
@@ -232,7 +232,7 @@ def test_the_inbox_days_left_equal_the_clock_for_each_row(ctx, clock):
     accepted_case()
     _at(clock, date(2026, 11, 23))
     rows = list(queries.department_inbox(person("刘洋")))
-    calendar = clock_module.WorkingCalendar()
+    calendar = working.WorkingCalendar()
     assert (
         [r.days_left for r in rows]
         == [calendar.working_days_between(date(2026, 11, 23), r.case.deadline) for r in rows]

@@ -4,13 +4,13 @@ from datetime import date
 
 import pytest
 
-from govservice import pii
 from govservice.audit.models import AuditEntry
 from govservice.audit.services import seal, verify
 from govservice.cases import services as cases
 from govservice.cases.models import Case, CaseEvent
 from govservice.catalog import services as catalog
-from govservice.extensions import db
+from govservice.core import pii
+from govservice.core.extensions import db
 
 from ..factories import ANSWERS, ITEM, accepted_case, in_review_case, pdf_file, person, submitted_case
 

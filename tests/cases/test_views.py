@@ -4,7 +4,7 @@ import io
 import re
 
 from govservice.cases.models import Case
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from ..conftest import pdf_upload
 from ..factories import ANSWERS, ITEM, accepted_case, submitted_case

@@ -8,7 +8,7 @@ import pytest
 from govservice.catalog import search
 from govservice.catalog import services as catalog
 from govservice.catalog.models import SearchTerm
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from ..factories import submitted_case
 

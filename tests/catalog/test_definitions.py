@@ -9,7 +9,7 @@ import pytest
 from govservice.catalog import services as catalog
 from govservice.catalog.definitions import ItemFileError, read_items
 from govservice.catalog.models import ServiceItem
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 ITEMS = Path(__file__).resolve().parents[2] / "items"
 DEPARTMENTS = {"scjgj", "wsjkw", "gaj", "rsj", "zjw"}

@@ -7,14 +7,14 @@ from datetime import date
 import pytest
 from flask import current_app
 
-from govservice import pii
 from govservice.cases import applying
 from govservice.cases import services as cases
 from govservice.cases.uploads import Upload
 from govservice.catalog import services as catalog
 from govservice.catalog.definitions import NOT_ITEMS
 from govservice.certificates.models import Certificate
-from govservice.extensions import db
+from govservice.core import pii
+from govservice.core.extensions import db
 from govservice.identity import enterprises
 from govservice.identity.models import Person, StaffAssignment
 from govservice.notify.models import Notice

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from govservice.catalog import popular
+from govservice.cases import popular
 from govservice.catalog import services as catalog
 
 from ..factories import submitted_case

@@ -7,7 +7,7 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from govservice.catalog.models import Consultation
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.notify.models import Notice
 
 

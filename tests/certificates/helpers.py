@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 from govservice.certificates import services
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.identity.models import Person
 from govservice.identity.services import person_for
 from govservice.partners import services as partners

@@ -10,7 +10,7 @@ from govservice.cases import services as cases
 from govservice.catalog import services as catalog
 from govservice.certificates import services
 from govservice.certificates.models import Certificate
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.identity.models import Enterprise
 
 from ..factories import JOINT, accepted_case_of, pdf_file, staff, workflow_item

@@ -9,7 +9,7 @@ import pytest
 
 from govservice.certificates import consent, lifecycle, services, signing
 from govservice.certificates.models import ConsentGrant, Verification
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from .helpers import bearer, call, issue, person, register_partner
 

@@ -24,7 +24,7 @@ from govservice.cases import services as cases
 from govservice.cases.models import Case, CaseEvent
 from govservice.certificates import identifiers, pdf, serials, services, signing, tasks
 from govservice.certificates.models import Certificate
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from ..factories import in_review_case
 from ..factories import person as staff
@@ -239,7 +239,7 @@ def test_a_worker_process_is_ready_before_its_first_certificate(app, clock, monk
         return await real(*args, **kwargs)
 
     monkeypatch.setattr(PdfSigningSession, "estimate_signature_container_size", counting)
-    tasks.prepare_worker_process(app)  # what govservice.worker does before the pool forks
+    tasks.prepare_worker_process(app)  # what govservice.app.worker does before the pool forks
     worker_process_init.disconnect(dispatch_uid=tasks.FRESH_CONNECTIONS)
     assert estimates == [1]
     with app.app_context():

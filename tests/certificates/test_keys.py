@@ -7,7 +7,7 @@ import json
 from govservice.audit.models import AuditEntry
 from govservice.certificates import tokens, verification
 from govservice.certificates.models import Verification
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from ..factories import refused_count
 from .helpers import issue

@@ -6,7 +6,7 @@ import pytest
 from govservice.audit.models import AuditEntry
 from govservice.certificates import identifiers, lifecycle, services, signing
 from govservice.certificates.models import Certificate, CertificateEvent
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from .helpers import issue, person
 

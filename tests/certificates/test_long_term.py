@@ -24,7 +24,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from govservice.cases.models import Case
 from govservice.certificates import pdf, services, signing, tasks, timestamps
 from govservice.certificates.models import Certificate
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from ..factories import in_review_case
 from ..factories import person as staff

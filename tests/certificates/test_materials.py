@@ -6,7 +6,7 @@ import pytest
 
 from govservice.certificates import lifecycle, services
 from govservice.certificates.models import Certificate, Verification
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from .helpers import issue, person
 

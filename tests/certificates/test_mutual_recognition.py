@@ -15,8 +15,8 @@ from govservice import create_app
 from govservice.audit.models import AuditEntry
 from govservice.certificates import documents, lifecycle, services
 from govservice.certificates.tokens import TokenKeyStore
+from govservice.core.extensions import db
 from govservice.credentials import w3c_vc
-from govservice.extensions import db
 
 from ..factories import person as staff
 from .helpers import DATA, issue, person
@@ -53,7 +53,7 @@ def other_platform(tmp_path_factory, idp):
         # its schema from the models, not our migrations (6 s on SQLite): what matters of the other
         # platform here is what it serves over HTTP, its key document and its status lists
         db.create_all()
-        from govservice import demo
+        from govservice.app import demo
 
         demo.load(certificates=False)
         kept, revoked = (issue("yyzz") for _ in range(2))

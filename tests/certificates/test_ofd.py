@@ -13,7 +13,7 @@ from fontTools.ttLib import TTFont
 
 from govservice.certificates import shortref
 from govservice.certificates.models import Certificate
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from .helpers import DATA, issue
 

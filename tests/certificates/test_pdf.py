@@ -12,7 +12,9 @@ import pytest
 from pypdf import PdfReader
 
 from govservice.certificates import pdf as certpdf
-from govservice.certificates.pdf import FontChoice, find_cjk_font, render_certificate_pdf
+from govservice.certificates.pdf import render_certificate_pdf
+from govservice.core import pdfkit
+from govservice.core.pdfkit import FontChoice, find_cjk_font
 
 WQY_ZENHEI = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
 needs_wqy = pytest.mark.skipif(
@@ -184,12 +186,12 @@ def test_qr_code_is_vector_paths_and_the_font_a_subset():
 
 
 def test_fallback_without_cjk_font_logs_warning_and_renders(monkeypatch, caplog):
-    monkeypatch.setattr(certpdf, "CJK_FONT_CANDIDATES", ())
-    with caplog.at_level(logging.WARNING, logger=certpdf.__name__):
+    monkeypatch.setattr(pdfkit, "CJK_FONT_CANDIDATES", ())
+    with caplog.at_level(logging.WARNING, logger=pdfkit.__name__):
         choice = find_cjk_font()
         data = render()  # font=None: searches again, falls back again
     assert choice == FontChoice(name="STSong-Light", path=None, embedded=False)
-    warnings = [r for r in caplog.records if r.name == certpdf.__name__ and r.levelno == logging.WARNING]
+    warnings = [r for r in caplog.records if r.name == pdfkit.__name__ and r.levelno == logging.WARNING]
     assert len(warnings) >= 2
     assert "STSong-Light" in warnings[0].getMessage()
 
@@ -204,7 +206,7 @@ def test_fallback_without_cjk_font_logs_warning_and_renders(monkeypatch, caplog)
 
 
 def test_fallback_via_empty_search_paths(caplog):
-    with caplog.at_level(logging.WARNING, logger=certpdf.__name__):
+    with caplog.at_level(logging.WARNING, logger=pdfkit.__name__):
         choice = find_cjk_font(search_paths=[])
     assert choice.embedded is False and choice.path is None
     assert any("falling back" in r.getMessage() for r in caplog.records)

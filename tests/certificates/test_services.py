@@ -7,7 +7,7 @@ import pytest
 from govservice.cases import services as cases
 from govservice.certificates import identifiers, lifecycle, services, signing, verification
 from govservice.certificates.models import Certificate, Verification
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from ..factories import in_review_case, person, refused_count, verifications_audited
 

@@ -11,7 +11,7 @@ from govservice import create_app
 from govservice.audit.models import AuditEntry
 from govservice.certificates import lifecycle, tokens, verification
 from govservice.certificates.models import Verification
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from ..factories import verifications_audited
 from .helpers import issue, person

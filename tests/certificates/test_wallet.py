@@ -8,7 +8,7 @@ from PIL import Image
 
 from govservice.certificates import demo, services
 from govservice.certificates.models import Certificate
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.identity.models import AgentGrant, Enterprise
 
 from .helpers import DATA, person

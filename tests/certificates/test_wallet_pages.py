@@ -6,7 +6,7 @@ import re
 from sqlalchemy import event
 
 from govservice.certificates import queries, services
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from .helpers import DATA, person
 

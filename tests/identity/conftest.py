@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from govservice.core.keys import instance_secret
 from govservice.identity.devidp import create_idp_app, serve_in_thread
-from govservice.keys import instance_secret
 
 from .stub_provider import CLIENT_ID, CLIENT_SECRET, StubProvider
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 
 def providers_file(directory: Path, **providers: dict) -> str:

@@ -24,11 +24,11 @@ from flask import Flask, jsonify, url_for
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from govservice.core.keys import instance_secret
 from govservice.identity.devidp import create_idp_app, serve_in_thread
 from govservice.identity.devidp.identities import IDENTITIES
 from govservice.identity.devidp.signing_key import key_path
 from govservice.identity.devidp.store import AuthorizationCode, Login, MemoryStore
-from govservice.keys import instance_secret
 
 REDIRECT_URI = "http://127.0.0.1:5000/auth/callback/devidp"
 SCOPE = "openid profile phone"

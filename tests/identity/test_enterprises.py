@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from govservice import clock as clock_module
 from govservice.cases.models import Case
-from govservice.extensions import db
+from govservice.core import clock as clock_module
+from govservice.core.extensions import db
 from govservice.identity import enterprises, services
 from govservice.identity.models import AgentGrant, Enterprise, Person
 
@@ -233,7 +233,7 @@ def test_grants_of_a_person_not_yet_signed_in_wait_for_the_first_sign_in(app, cl
 
 
 def test_a_representative_replaced_in_the_registry_loses_the_enterprise(app, client, login):
-    from govservice.identity.legal_persons import DEVELOPMENT_LEGAL_PERSONS, DevelopmentRegistry, LegalPerson
+    from govservice.registry.legal_persons import DEVELOPMENT_LEGAL_PERSONS, DevelopmentRegistry, LegalPerson
 
     login(client, "王五")
     # the registry now names someone else (the interface the registry package implements)

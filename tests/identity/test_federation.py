@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from govservice.extensions import db
+from govservice.core.extensions import db
+from govservice.core.keys import instance_secret
 from govservice.identity import services
 from govservice.identity.devidp.identities import IDENTITIES
 from govservice.identity.models import IdentityLink, Person, StaffAssignment
-from govservice.keys import instance_secret
 
 from ..conftest import idp_choose
 from .conftest import devidp_spec

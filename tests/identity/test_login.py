@@ -4,7 +4,7 @@ import pytest
 import requests
 
 from govservice.audit.models import AuditEntry
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.identity import services
 from govservice.identity.idnumbers import InvalidNumber, normalise_credit_code, normalise_id_number
 from govservice.identity.models import IdentityLink, Person

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.identity import services
 from govservice.identity.models import IdentityLink, Person
 

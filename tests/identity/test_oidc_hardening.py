@@ -85,7 +85,7 @@ def test_private_key_jwt_authenticates_with_the_published_key(
     tmp_path, stub, migrated, instance_dir, database_url, idp
 ):
     from govservice import create_app
-    from govservice.extensions import db
+    from govservice.core.extensions import db
 
     from ..conftest import _config
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from govservice.core.keys import instance_secret
 from govservice.identity.providers import Provider, ProviderConfigError, parse_provider
-from govservice.keys import instance_secret
 
 from .conftest import devidp_spec
 from .helpers import page, providers_file
@@ -90,7 +90,7 @@ def app_config(tmp_path, idp, instance_dir):
 
 def test_with_no_provider_able_to_assert_the_level_the_person_is_sent_to_the_window(app, client, login):
     from govservice.catalog.models import ServiceItem
-    from govservice.extensions import db
+    from govservice.core.extensions import db
 
     with app.app_context():
         item = db.session.execute(

@@ -207,7 +207,7 @@ def test_case_routes_under_review_check_the_department(app, login):
     assert walked >= 3
     with app.app_context():
         from govservice.cases.models import Case
-        from govservice.extensions import db
+        from govservice.core.extensions import db
 
         assert db.session.execute(db.select(Case.version).where(Case.number == number)).scalar_one() == version
 
@@ -219,7 +219,7 @@ OTHERS = {"黄磊": "110108199309090052"}  # staff of the demo, known once the d
 
 def _add_role(name, role, department=None, hall=None):
     from govservice.catalog import services as catalog
-    from govservice.extensions import db
+    from govservice.core.extensions import db
     from govservice.identity.models import StaffAssignment
     from govservice.identity.services import find_person
 
@@ -238,7 +238,7 @@ def _add_role(name, role, department=None, hall=None):
 def test_the_access_rules_for_cases_and_certificates_hold_for_every_role(app):
     """The table of the access rules, case by case: each row a person and what they may see."""
     from govservice.access import case_relation
-    from govservice.extensions import db
+    from govservice.core.extensions import db
     from govservice.identity.models import ServiceHall
 
     from ..factories import person, staff
@@ -332,7 +332,7 @@ def test_staff_reads_of_cases_materials_and_notices_are_audited(app, login):
     assert officer.get(f"/window/cases/{number}/documents/{notice}.pdf").status_code == 200
     with app.app_context():
         from govservice.audit.models import AuditEntry
-        from govservice.extensions import db
+        from govservice.core.extensions import db
 
         rows = db.session.execute(
             db.select(AuditEntry.action, AuditEntry.case_id, AuditEntry.subject)
@@ -378,8 +378,8 @@ def _qian_qi():
 def test_the_representative_sees_his_enterprises_case_and_an_agent_only_while_his_grant_lives(app, login):
     from datetime import timedelta
 
-    from govservice import clock
-    from govservice.extensions import db
+    from govservice.core import clock
+    from govservice.core.extensions import db
     from govservice.identity.models import AgentGrant
 
     number, attachment = _enterprise_case(app, "钱七")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.identity import sessions
 from govservice.identity.models import WebSession
 
@@ -113,7 +113,7 @@ def test_the_cookie_is_secure_outside_development(client, login, app_config):
 
 
 def test_production_settings_make_the_cookie_secure(monkeypatch):
-    from govservice.config import from_environment
+    from govservice.core.config import from_environment
 
     monkeypatch.setenv("GOVSERVICE_ENV", "production")
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.identity import services, staff
 from govservice.identity.models import Person, StaffAssignment
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from govservice.catalog.models import ServiceItem
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from ..conftest import idp_choose
 from .helpers import audit_entries, page

@@ -16,7 +16,7 @@ def register(app, name="一层大厅 1号机", reader_key_pem=""):
     """An administrator registers a terminal: (device id, one-time code)."""
     from sqlalchemy import select
 
-    from govservice.extensions import db
+    from govservice.core.extensions import db
     from govservice.identity.models import ServiceHall
 
     with app.app_context():

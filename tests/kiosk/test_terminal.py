@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from govservice.audit.models import AuditEntry
 from govservice.cases.models import Case
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from .conftest import HALL, card, enrolled_client, flashes, page, register
 

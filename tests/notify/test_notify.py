@@ -7,7 +7,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from govservice.cases import services as cases
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.notify import services as notify
 from govservice.notify.mail import SmtpMailer
 from govservice.notify.models import Notice

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Request, Response
 
 from govservice.cases import services as cases
 from govservice.certificates import lifecycle
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.notify import services as notify
 from govservice.notify.models import Notice
 from govservice.notify.sms import HttpGateway

@@ -17,7 +17,7 @@ from govservice.audit import verify as audit_verify
 from govservice.cases.models import Case
 from govservice.certificates import services as certificates
 from govservice.certificates import verification
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.ops import backup
 
 from ..certificates.helpers import issue

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import create_engine, text
 
-from govservice import redis_link
-from govservice.extensions import db
+from govservice.core import redis_link
+from govservice.core.extensions import db
 from govservice.identity import sessions
 
 from ..certificates.helpers import bearer, call, issue, register_partner

@@ -14,7 +14,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from govservice import create_app
-from govservice.config import ROOT
+from govservice.core.config import ROOT
 from govservice.ops import requestlog
 
 from ..certificates.helpers import issue

@@ -16,8 +16,8 @@ from govservice.cases import services as cases
 from govservice.cases.models import Case, CaseEvent
 from govservice.certificates import expiry
 from govservice.certificates.models import Certificate
-from govservice.clock import BEIJING
-from govservice.extensions import db
+from govservice.core.clock import BEIJING
+from govservice.core.extensions import db
 from govservice.identity import sessions
 from govservice.identity.models import WebSession
 from govservice.notify import services as notify

@@ -10,7 +10,7 @@ from govservice import create_app
 from govservice.audit.models import AuditEntry
 from govservice.certificates import lifecycle, services
 from govservice.certificates.models import Verification
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.partners import openapi
 
 from ..certificates.helpers import bearer, call, issue, person, register_partner

@@ -6,7 +6,7 @@ import base64
 import pytest
 
 from govservice.audit.models import AuditEntry
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.identity.models import StaffAssignment
 from govservice.partners import services
 from govservice.partners.models import PartnerClient, PartnerToken, secret_hash

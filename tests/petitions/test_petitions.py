@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from govservice.audit.models import AuditEntry
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.notify.models import Notice
 from govservice.petitions import services as petitions
 

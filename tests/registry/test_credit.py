@@ -12,7 +12,7 @@ from sqlalchemy import select
 from govservice.audit.models import AuditEntry
 from govservice.cases import services as cases
 from govservice.catalog import services as catalog
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.identity import enterprises
 from govservice.identity.services import person_for
 from govservice.registry import credit_checks, creditdata

@@ -6,7 +6,7 @@ import socket
 import pytest
 
 from govservice.audit.models import AuditEntry
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.identity.idnumbers import normalise_credit_code, normalise_id_number
 from govservice.registry import devdata
 from govservice.registry import services as registry

@@ -6,7 +6,7 @@ import re
 
 from govservice.cases import services as cases
 from govservice.certificates.models import Certificate
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from ..certificates.helpers import issue
 from ..factories import accepted_case, person, submitted_case

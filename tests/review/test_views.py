@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from govservice.cases import services as cases
 from govservice.cases.models import Case
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from ..factories import JOINT, accepted_case, accepted_case_of, person, workflow_item
 

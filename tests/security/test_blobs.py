@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
-from govservice import blobs
-from govservice.extensions import db
+from govservice.core import blobs
+from govservice.core.extensions import db
 
 from ..factories import submitted_case
 

@@ -13,7 +13,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from ..certificates.helpers import bearer, register_partner
 

@@ -122,7 +122,7 @@ def test_a_very_long_text_field_is_not_called_a_file(app, client, login):
 def test_a_business_name_with_bidi_overrides_reaches_the_case_and_the_certificate_clean(app, client, login):
     from govservice.cases.models import Case
     from govservice.certificates import services as certificates
-    from govservice.extensions import db
+    from govservice.core.extensions import db
 
     from ..cases.test_views import _post
     from ..certificates import helpers

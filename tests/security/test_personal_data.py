@@ -29,7 +29,7 @@ def test_clerks_and_officers_see_phones_masked_until_they_say_why(app, login):
     assert subject == f"case:{number}" and detail["as"] == "officer" and "phone" in detail["fields"]
     with app.app_context():
         from govservice.audit.models import AuditEntry
-        from govservice.extensions import db
+        from govservice.core.extensions import db
 
         entry = db.session.execute(
             db.select(AuditEntry).where(AuditEntry.action == "personal_data.reveal")

@@ -8,7 +8,7 @@ import base64
 import pytest
 
 from govservice import create_app
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from ..certificates.helpers import register_partner
 

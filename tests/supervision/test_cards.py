@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from govservice.cases import services as cases
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.notify.models import Notice
 from govservice.notify.services import render
 from govservice.supervision import cards, tasks

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from govservice.cases import services as cases
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.supervision import services as supervision
 from govservice.supervision.models import Evaluation, RectificationTask
 

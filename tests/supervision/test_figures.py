@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from govservice.cases import services as cases
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.supervision import figures
 from govservice.supervision import services as supervision
 

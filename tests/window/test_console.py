@@ -7,7 +7,7 @@ import pytest
 
 from govservice.audit.models import AuditEntry
 from govservice.cases.models import Case
-from govservice.extensions import db
+from govservice.core.extensions import db
 from govservice.identity.services import find_person
 from govservice.window.models import QueueTicket
 

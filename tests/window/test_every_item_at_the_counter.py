@@ -7,7 +7,7 @@ import re
 from govservice.cases.models import Case
 from govservice.catalog import services as catalog
 from govservice.catalog.definitions import NOT_ITEMS
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from ..catalog.test_every_item import _answer
 from .test_console import _call, _take

@@ -4,7 +4,7 @@ valid amount, the generated forms carry no "None" attributes, and the item picke
 import re
 
 from govservice.cases.models import Case
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from .test_console import _call, _take
 

@@ -8,7 +8,7 @@ from pypdf import PdfReader
 
 from govservice.cases import services as cases
 from govservice.cases.models import Case
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from ..conftest import pdf_upload
 from ..factories import in_review_case, person, submitted_case

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ...keys import instance_secret
+from ...core.keys import instance_secret
 from .clients import build_clients
 from .identities import DEFAULT_SUBJECT_PREFIX, Directory
 from .oidc import create_authorization_server, discovery_document

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
 
-from ...keys import instance_secret
+from ...core.keys import instance_secret
 
 DEFAULT_CLIENT_ID = "govservice"
 DEFAULT_SCOPE = "openid profile phone roles"

@@ -2,7 +2,7 @@
 
 The table holds every day from 2004 (chinese-calendar's first year) to the end of next year
 but one, each with whether it is a working day and a cumulative working-day ordinal, filled
-from `clock.WorkingCalendar` so that the table and the clock never disagree (including a
+from `calendar.working.WorkingCalendar` so that the table and the count never disagree (including a
 provisional year: `known` False). The working days after a up to b are then ordinal(b) -
 ordinal(a): "working days left", the yellow and red marks, and supervision's working days to
 complete become differences of two joined ordinals, or plain date cut-offs on an index.
@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import Date, bindparam, case, func, select, update
+from sqlalchemy import Date, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
-from .. import clock
-from ..extensions import db
-from .models import OPEN_STATES, CalendarDay, Case
+from ..core import clock
+from ..core.extensions import db
+from .models import CalendarDay, Holiday
+from .working import WorkingCalendar
 
 FIRST_DAY = date(2004, 1, 1)
 
@@ -37,14 +37,12 @@ def last_day(today: date) -> date:
 
 
 def _entered() -> dict[date, bool]:
-    from .models import Holiday
-
     return {h.day: h.working for h in db.session.execute(select(Holiday)).scalars()}
 
 
 @functools.lru_cache(maxsize=8)
 def _days(end: date, entered: frozenset) -> tuple[tuple[date, bool, bool, int], ...]:
-    calendar = clock.WorkingCalendar(dict(entered))
+    calendar = WorkingCalendar(dict(entered))
     rows, ordinal, day = [], 0, FIRST_DAY
     while day <= end:
         working, known = calendar.is_working_day(day)
@@ -92,7 +90,7 @@ def _stale(today: date) -> bool:
         .where(CalendarDay.known.is_(False))
         .where(CalendarDay.day >= date(today.year - 1, 1, 1))
     ).scalar()
-    return first_unknown is not None and clock.WorkingCalendar({}).is_working_day(first_unknown)[1]
+    return first_unknown is not None and WorkingCalendar({}).is_working_day(first_unknown)[1]
 
 
 def ensure() -> None:
@@ -160,32 +158,3 @@ def _beijing_date_default(element, compiler, **kw):
 @compiles(beijing_date, "postgresql")
 def _beijing_date_pg(element, compiler, **kw):
     return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'Asia/Shanghai') AS DATE)"
-
-
-def with_days_left(query, today_ordinal: int, case_entity=Case):
-    """`query` joined to the calendar at the case's deadline and pause, and the expression of its
-    working days left (negative: overdue; a paused clock counts from the pause), NULL for a case
-    not under the clock. The same figure as `supervision.figures.days_left`."""
-    at_deadline, at_pause = aliased(CalendarDay), aliased(CalendarDay)
-    query = query.outerjoin(at_deadline, at_deadline.day == case_entity.deadline).outerjoin(
-        at_pause, at_pause.day == case_entity.paused_since
-    )
-    left = case(
-        (
-            case_entity.state.in_(OPEN_STATES) & case_entity.accepted_at.is_not(None),
-            at_deadline.ordinal - func.coalesce(at_pause.ordinal, today_ordinal),
-        ),
-        else_=None,
-    )
-    return query, left
-
-
-def level(days_left: int | None, paused: bool) -> str:
-    """The mark a list shows: paused, overdue (red), due (yellow: one working day or less), ok, none."""
-    if days_left is None:
-        return "none"
-    if paused:
-        return "paused"
-    if days_left < 0:
-        return "overdue"
-    return "due" if days_left <= 1 else "ok"

@@ -3,11 +3,11 @@
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from . import LOCALES
-from .catalog import popular
-from .catalog import services as catalog
-from .extensions import csrf
-from .security import safe_path
+from govservice import LOCALES
+from govservice.cases import popular
+from govservice.catalog import services as catalog
+from govservice.core.extensions import csrf
+from govservice.security import safe_path
 
 bp = Blueprint("main", __name__)
 

@@ -13,9 +13,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from .. import clock
-from ..extensions import db
-from .models import ServiceItem
+from ..catalog.models import ServiceItem
+from ..core import clock
+from ..core.extensions import db
+from .models import Case
 
 WINDOW_DAYS = 90
 KEEP_SECONDS = 300
@@ -24,8 +25,6 @@ _lock = threading.Lock()
 
 
 def _counts(since) -> dict[str, int]:
-    from ..cases.models import Case  # the cases domain's table; catalog is imported by cases
-
     rows = db.session.execute(
         select(ServiceItem.code, func.count(Case.id))
         .select_from(Case)

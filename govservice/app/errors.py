@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf.csrf import CSRFError
 
-from .security import retry_after, same_site_referrer
+from govservice.security import retry_after, same_site_referrer
 
 MESSAGES = {
     400: _l("请求无效。"),

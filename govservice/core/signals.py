@@ -12,6 +12,11 @@ case_transitioning = _signals.signal("case-transitioning")
 # Sent after a case transition is committed: sender=app, case_id=..., action=...
 case_transitioned = _signals.signal("case-transitioned")
 
+# Sent by the certificates domain once an approved case's result (its certificate, or the decision
+# letter) is issued and committed, or found issued already: sender=app, case_id=..., note=...
+# The cases domain completes the case (办结); certificates do not call cases back.
+case_result_issued = _signals.signal("case-result-issued")
+
 # Sent after a department answers an online consultation (网上咨询): sender=app, consultation_id=...
 consultation_answered = _signals.signal("consultation-answered")
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from . import pii
-from .catalog import services as catalog
-from .extensions import db
-from .identity.devidp.identities import IDENTITIES
-from .identity.models import Person, ServiceHall, StaffAssignment
-from .identity.services import find_person
+from govservice.catalog import services as catalog
+from govservice.core import pii
+from govservice.core.extensions import db
+from govservice.identity.devidp.identities import IDENTITIES
+from govservice.identity.models import Person, ServiceHall, StaffAssignment
+from govservice.identity.services import find_person
 
 # subject at the development provider -> (role, department code or None, hall code or None)
 STAFF = {
@@ -66,23 +66,23 @@ def load(*, certificates: bool = True, channels: bool = True) -> list[str]:
             db.session.add(StaffAssignment(person=person, role=name, department=dept, hall=hall))
             done.append(f"staff: {identity['name']} as {name} {dept.name if dept else ''}{hall.name if hall else ''}")
     db.session.commit()
-    from .identity import demo as identity_demo  # enterprises and an agent grant
+    from govservice.identity import demo as identity_demo  # enterprises and an agent grant
 
     done += identity_demo.load({item.code for item in catalog.list_items()})
-    from .partners import demo as partners_demo
+    from govservice.partners import demo as partners_demo
 
     done += partners_demo.load()
     if certificates:
-        from .certificates import demo as certificates_demo
+        from govservice.certificates import demo as certificates_demo
 
         done += certificates_demo.load()
     if channels:
-        from .bundles import services as bundles
-        from .supervision import cards
+        from govservice.bundles import services as bundles
+        from govservice.supervision import cards
 
         done += cards.load_demo()
         done += bundles.load_demo()
-        from .petitions import services as petitions
+        from govservice.petitions import services as petitions
 
         done += petitions.load_demo()
     return done

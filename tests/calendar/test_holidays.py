@@ -3,9 +3,9 @@ page and the command line; deadlines that reach them are computed with them, mar
 
 from datetime import UTC, date, datetime
 
+from govservice.calendar.models import Holiday
 from govservice.cases import services as cases
-from govservice.cases.models import Holiday
-from govservice.extensions import db
+from govservice.core.extensions import db
 
 from ..factories import person, submitted_case
 

@@ -1,8 +1,8 @@
 """Celery, bound to the Flask app (the pattern from Flask's documentation).
 
 Without `CELERY_BROKER_URL` tasks run eagerly in the calling process (the embedded default),
-so `make run` needs no worker. With a broker: `celery -A govservice.worker worker`, and
-`celery -A govservice.worker beat` for the periodic tasks below (the timers). Embedded, without a
+so `make run` needs no worker. With a broker: `celery -A govservice.app.worker worker`, and
+`celery -A govservice.app.worker beat` for the periodic tasks below (the timers). Embedded, without a
 broker, `flask govservice tick` runs every task of the schedule once (from cron, say every five
 minutes); each is idempotent, so running one early, late or twice does nothing more.
 Tasks are thin wrappers around service functions.
@@ -43,7 +43,7 @@ def init_app(app: Flask) -> Celery:
             "govservice.cases.tasks",
             "govservice.identity.tasks",
         ),
-        # `celery -A govservice.worker beat`: the audit sealer, often (a run with nothing to seal,
+        # `celery -A govservice.app.worker beat`: the audit sealer, often (a run with nothing to seal,
         # or with another sealer at work, returns at once; a run not started in time is dropped).
         beat_schedule={
             "verifications-drain": {  # queued verifications into the log the holder reads

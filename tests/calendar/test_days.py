@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from govservice.clock import add_working_days, working_days_between
+from govservice.calendar.working import add_working_days, working_days_between
 
 
 @pytest.mark.parametrize(
@@ -33,7 +33,7 @@ def test_working_days_between_counts_both_ways():
 
 # --- issue 5: the library's years, and the days an administrator enters beyond them ----------------
 
-from govservice.clock import WorkingCalendar  # noqa: E402
+from govservice.calendar.working import WorkingCalendar  # noqa: E402
 
 
 @pytest.mark.parametrize(

@@ -13,22 +13,24 @@ certificates_group = AppGroup("certificates", help="Electronic certificates.")
 group.add_command(db_group)
 group.add_command(catalog_group)
 group.add_command(certificates_group)
-from .certificates.cli import keys_group  # noqa: E402
-from .partners.cli import partners_group  # noqa: E402
+from govservice.certificates.cli import keys_group  # noqa: E402
+from govservice.partners.cli import partners_group  # noqa: E402
 
 group.add_command(keys_group)
 group.add_command(partners_group)
-from .supervision.cli import holidays_group  # noqa: E402
+from govservice.calendar.cli import holidays_group  # noqa: E402
 
 group.add_command(holidays_group)
-from .audit.cli import audit_group  # noqa: E402
+from govservice.audit.cli import audit_group  # noqa: E402
 
 group.add_command(audit_group)
-from .security.cli import blobs_group  # noqa: E402
+from govservice.security.cli import blobs_group  # noqa: E402
 
 group.add_command(blobs_group)
-from .ops.cli import backup_group, tick  # noqa: E402
+from govservice.identity.cli import group as identity_group  # noqa: E402
+from govservice.ops.cli import backup_group, tick  # noqa: E402
 
+group.add_command(identity_group)
 group.add_command(tick)
 group.add_command(backup_group)
 
@@ -36,7 +38,7 @@ group.add_command(backup_group)
 @db_group.command("upgrade")
 def db_upgrade():
     """Apply every Alembic migration."""
-    from . import migrate  # Alembic: only in the command that needs it
+    from govservice.app import migrate  # Alembic: only in the command that needs it
 
     migrate.upgrade()
     click.echo("database is at the latest revision")
@@ -45,7 +47,7 @@ def db_upgrade():
 @group.command("demo")
 def demo():
     """Load the demo data (catalogue, staff roles); running it twice changes nothing."""
-    from . import demo as demo_module
+    from govservice.app import demo as demo_module
 
     for line in demo_module.load():
         click.echo(line)
@@ -54,8 +56,8 @@ def demo():
 @catalog_group.command("sync")
 def catalog_sync():
     """Load `items/*.toml` into the catalogue; a changed item gets a new version."""
-    from .catalog import services
-    from .catalog.definitions import ItemFileError
+    from govservice.catalog import services
+    from govservice.catalog.definitions import ItemFileError
 
     try:
         report = services.sync()
@@ -67,7 +69,7 @@ def catalog_sync():
 @catalog_group.command("list")
 def catalog_list():
     """One line per current item: code, name, department."""
-    from .catalog import services
+    from govservice.catalog import services
 
     for item in services.list_items():
         click.echo(f"{item.code}\t{item.name}\t{item.department.name}")
@@ -77,7 +79,7 @@ def catalog_list():
 @click.argument("words")
 def catalog_search(words):
     """The items a search finds, best first: code, name, department."""
-    from .catalog import services
+    from govservice.catalog import services
 
     for item in services.find(words):
         click.echo(f"{item.code}\t{item.name}\t{item.department.name}")
@@ -95,7 +97,7 @@ def registry_generate(people, enterprises, seed):
     """Print deterministic development records as JSON lines (the same seed, the same records)."""
     import json
 
-    from .registry import devdata
+    from govservice.registry import devdata
 
     persons = devdata.generate_people(people, seed)
     for record in persons:
@@ -107,9 +109,9 @@ def registry_generate(people, enterprises, seed):
 @certificates_group.command("list")
 def certificates_list():
     """Every certificate: identifier, type, status, issued date."""
-    from .certificates import services
-    from .certificates.models import Certificate
-    from .extensions import db
+    from govservice.certificates import services
+    from govservice.certificates.models import Certificate
+    from govservice.core.extensions import db
 
     for c in db.session.execute(db.select(Certificate).order_by(Certificate.id)).scalars():
         click.echo(
@@ -121,7 +123,7 @@ def certificates_list():
 @certificates_group.command("retry")
 def certificates_retry():
     """Issue the certificates of approved cases whose signing failed (e.g. the TSA was down)."""
-    from .certificates import services
+    from govservice.certificates import services
 
     done = services.retry_pending()
     click.echo(f"issued the certificates of {len(done)} cases" + (f": {done}" if done else ""))
@@ -132,7 +134,7 @@ def certificates_retry():
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
 def certificates_export(identifier, path):
     """Write the signed PDF of IDENTIFIER to PATH."""
-    from .certificates import services
+    from govservice.certificates import services
 
     certificate = services.find(identifier)
     if certificate is None:
@@ -148,7 +150,7 @@ def certificates_export(identifier, path):
 @click.option("--idp-port", default=5001, type=int)
 def serve(host, port, idp_port):
     """Start the development identity provider beside the app (what `make run` does)."""
-    from .identity.devidp import create_idp_app, serve_in_thread
+    from govservice.identity.devidp import create_idp_app, serve_in_thread
 
     app = current_app._get_current_object()
     idp = create_idp_app(app.config["DEV_IDP_URL"], app.config["INSTANCE_DIR"])
@@ -156,11 +158,11 @@ def serve(host, port, idp_port):
     click.echo(f"\n  govservice:          {app.config['PUBLIC_URL']}/")
     click.echo(f"  identity provider:   {app.config['DEV_IDP_URL']}/  (development only)")
     click.echo("  demo logins (choose on the provider's page):")
-    from .identity.devidp.identities import IDENTITIES
+    from govservice.identity.devidp.identities import IDENTITIES
 
     for identity in IDENTITIES:
         click.echo(f"    {identity['name']:4}  {identity['description']}")
-    from .partners import demo as partners_demo
+    from govservice.partners import demo as partners_demo
 
     client_id, secret = partners_demo.credentials()
     click.echo(f"  demo partner system: client_id {client_id}, secret {secret}")

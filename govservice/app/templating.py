@@ -3,7 +3,7 @@
 from flask import Flask
 from flask_babel import get_locale
 
-from . import clock, pii
+from govservice.core import clock, pii
 
 
 def register(app: Flask) -> None:

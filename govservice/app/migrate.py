@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 
-from .config import ROOT
+from govservice.core.config import ROOT
 
 
 def alembic_config() -> Config:

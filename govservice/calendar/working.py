@@ -1,4 +1,4 @@
-"""The time source, swappable in tests, and working days on China's holiday calendar.
+"""Working days on China's holiday calendar.
 
 Working days come from the chinese-calendar library (weekends, public holidays and make-up
 working days as announced by the State Council). It only knows the years already announced;
@@ -10,44 +10,13 @@ provisional, never an error.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import chinese_calendar
-from flask import current_app, has_app_context
+from flask import has_app_context
 
-BEIJING = ZoneInfo("Asia/Shanghai")
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
-class FixedClock:
-    """For tests: a clock that stands still until moved."""
-
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-    def advance(self, **delta) -> None:
-        self.at += timedelta(**delta)
-
-
-def now() -> datetime:
-    return current_app.extensions.get("clock", SYSTEM).now()
-
-
-def today() -> date:
-    """Today in Beijing: deadlines are Beijing calendar days."""
-    return now().astimezone(BEIJING).date()
-
-
-SYSTEM = SystemClock()
-
+from ..core.extensions import db
+from .models import Holiday
 
 # (month, day) of the statutory holidays with fixed solar dates.
 FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}
@@ -112,12 +81,9 @@ class WorkingCalendar:
 
 
 def _entered_days() -> dict[date, bool]:
-    """The administrator's entries (govservice.cases.models.Holiday); none outside an app."""
+    """The administrator's entries (`Holiday`); none outside an app."""
     if not has_app_context():
         return {}
-    from .cases.models import Holiday
-    from .extensions import db
-
     return {h.day: h.working for h in db.session.execute(db.select(Holiday)).scalars()}
 
 

@@ -1,10 +1,9 @@
 """Who represents an enterprise: the look-up into the legal-person registry (法人库) that the
 identity domain needs, behind a small interface.
 
-The shared base registries are govservice/registry/'s to build. Until it offers legal persons,
-this module answers from a development registry of fictitious enterprises. The registry package
-replaces it by setting `app.extensions["legal_person_registry"]` to any object with the two
-methods of `LegalPersonRegistry`; nothing else here changes. The look-ups themselves go through
+`registry.services.init_app` sets `app.extensions["legal_person_registry"]` to this package's
+registry (development or HTTP) behind the two methods of `LegalPersonRegistry`; a test may set a
+`DevelopmentRegistry` of its own fictitious enterprises instead. The look-ups themselves go through
 `find_enterprise` and `enterprises_represented_by`, which write the audit entry (actor, purpose)
 that every registry look-up needs, in the caller's transaction.
 """
@@ -16,8 +15,8 @@ from typing import Protocol
 
 from flask import current_app
 
-from .. import pii
 from ..audit import services as audit
+from ..core import pii
 
 #: The registry's status words, as the platform names them.
 ACTIVE, DEREGISTERED, REVOKED = "active", "deregistered", "revoked"

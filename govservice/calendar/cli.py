@@ -8,6 +8,8 @@ from datetime import date
 import click
 from flask.cli import AppGroup
 
+from . import services
+
 holidays_group = AppGroup("holidays", help="Holidays and make-up working days for unannounced years.")
 
 
@@ -24,11 +26,9 @@ def _day(value: str) -> date:
 @click.option("--working", is_flag=True, help="a make-up working day (调休上班) instead of a holiday")
 def add(day, name, working):
     """Enter DAY (YYYY-MM-DD) as the holiday NAME, or with --working as a make-up working day."""
-    from . import services
-
     try:
         services.add_holiday(None, _day(day), name, working=working)
-    except services.SupervisionError as exc:
+    except services.CalendarError as exc:
         raise click.ClickException(str(exc.message)) from None
     click.echo(f"{day}\t{name}\t{'working day' if working else 'holiday'}")
 
@@ -37,11 +37,9 @@ def add(day, name, working):
 @click.argument("day")
 def remove(day):
     """Remove the entry for DAY."""
-    from . import services
-
     try:
         services.remove_holiday(None, _day(day))
-    except services.SupervisionError as exc:
+    except services.CalendarError as exc:
         raise click.ClickException(str(exc.message)) from None
     click.echo(f"removed {day}")
 
@@ -49,7 +47,5 @@ def remove(day):
 @holidays_group.command("list")
 def list_():
     """Every entered day: date, name, holiday or working day."""
-    from . import services
-
     for h in services.holidays():
         click.echo(f"{h.day.isoformat()}\t{h.name}\t{'working day' if h.working else 'holiday'}")

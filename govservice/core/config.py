@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository: govservice/core/config.py
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -102,7 +102,7 @@ def from_environment(instance_path: str) -> dict:
         # Partner systems (OAuth2 client credentials, /api/v1).
         "PARTNER_RATE_LIMIT": env.get("PARTNER_RATE_LIMIT", "120/minute"),
         "PARTNER_TOKEN_RATE_LIMIT": env.get("PARTNER_TOKEN_RATE_LIMIT", "30/minute"),
-        # Security (issue 11): refused token requests per address (any client id it names), and
+        # Security: refused token requests per address (any client id it names), and
         # tokens issued per client (only a request that authenticates counts, so a stranger
         # cannot use it up); behind a load balancer the address is the one it forwards.
         "PARTNER_TOKEN_FAILURE_LIMIT": env.get("PARTNER_TOKEN_FAILURE_LIMIT", "10/minute"),
