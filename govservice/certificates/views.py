@@ -40,6 +40,7 @@ def _wallet_page(errors=None, values=None, status=200):
         errors=errors or {},
         values=values or {},
         verify_url=services.verify_url,
+        qr_withheld=services.qr_withheld,
     ), status
 
 
@@ -128,6 +129,8 @@ def status_list(purpose, number):
 def qr(identifier):
     """The QR of the wallet token's verification URL (it also binds the PDF's hash)."""
     certificate = _held(identifier)
+    if services.qr_withheld(certificate):  # not offered for showing: the wallet says why
+        abort(410)
     image = qrcode.make(
         services.verify_url(certificate.token), box_size=5, border=4, error_correction=qrcode.constants.ERROR_CORRECT_M
     )
