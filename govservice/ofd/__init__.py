@@ -218,3 +218,9 @@ def render_certificate_ofd(
         for name, data in parts.items():
             package.writestr(name, data.encode("utf-8") if isinstance(data, str) else data)
     return out.getvalue()
+
+
+def seal_boundary() -> tuple[float, float, float, float]:
+    """Where ``render_certificate_ofd`` draws the seal (mm: x y w h): the StampAnnot of its SM2 seal."""
+    right, radius = PAGE_W - MARGIN, 17.0
+    return (right - 20 - radius, PAGE_H - 64 - radius, 2 * radius, 2 * radius)

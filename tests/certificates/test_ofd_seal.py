@@ -1,0 +1,167 @@
+"""电子签章: the OFD certificate carries its issuing department's SM2 electronic seal (GB/T 33190
+§18 signature parts, a GB/T 38540 SES_Signature). Checked here independently of the code that
+made it: the DER read generically (asn1crypto's untyped parser, not the platform's schema), SM3
+and SM2 by gmssl (not Tongsuo, which signed), the seal maker's certificate pinned; and a package
+with one changed byte in a page, in the signed Signature.xml or in the signature value is refused."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import ofdkit
+from asn1crypto import core, x509
+from gmssl import func, sm2, sm3
+
+from govservice.certificates import documents
+
+from .helpers import issue
+
+NS = {"ofd": "http://www.ofdspec.org/2016"}
+
+
+def _sm3(data: bytes) -> bytes:
+    return bytes.fromhex(sm3.sm3_hash(func.bytes_to_list(data)))
+
+
+def _gmssl_verifies(certificate_der: bytes, signature_der: bytes, data: bytes) -> bool:
+    point = x509.Certificate.load(certificate_der).public_key["public_key"].native  # 04 || x || y
+    assert point[0] == 4 and len(point) == 65
+    verifier = sm2.CryptSM2(private_key="", public_key=point[1:].hex(), asn1=True)
+    return bool(verifier.verify_with_sm3(signature_der.hex(), data))
+
+
+def _der_sequence(*parts: bytes) -> bytes:
+    body = b"".join(parts)
+    n = len(body)
+    length = (
+        bytes([n])
+        if n < 128
+        else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes((n.bit_length() + 7) // 8, "big")
+    )
+    return b"\x30" + length + body
+
+
+def verify_seal(package: bytes, maker_cert: bytes) -> tuple[list[str], dict]:
+    """What an independent verifier finds wrong with the package's seal (empty: it verifies), and
+    what the seal says."""
+    problems = []
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    signatures_path = ET.fromstring(files["OFD.xml"]).find(".//ofd:DocBody/ofd:Signatures", NS).text
+    listed = ET.fromstring(files[signatures_path.lstrip("/")])
+    [entry] = listed.findall("ofd:Signature", NS)
+    assert entry.get("Type") == "Seal"
+    signature_path = entry.get("BaseLoc").lstrip("/")
+    signed_xml = files[signature_path]
+    root = ET.fromstring(signed_xml)
+    info = root.find("ofd:SignedInfo", NS)
+    assert info.find("ofd:SignatureMethod", NS).text == "1.2.156.10197.1.501"  # SM2 with SM3
+    refs = info.find("ofd:References", NS)
+    assert refs.get("CheckMethod") == "1.2.156.10197.1.401"  # SM3
+    covered = set()
+    for ref in refs.findall("ofd:Reference", NS):
+        path = ref.get("FileRef").lstrip("/")
+        covered.add(path)
+        if path not in files or base64.b64decode(ref.find("ofd:CheckValue", NS).text) != _sm3(files[path]):
+            problems.append(f"digest of {path}")
+    stamp = info.find("ofd:StampAnnot", NS)
+
+    value = core.load(files[root.find("ofd:SignedValue", NS).text.lstrip("/")])  # SES_Signature
+    tbs, signer_cert, algorithm, signature = value[0], value[1].native, value[2].dotted, value[3]
+    assert algorithm == "1.2.156.10197.1.501"
+    version, eseal, _time, data_hash, prop = tbs[0].native, tbs[1], tbs[2], tbs[3], tbs[4].native
+    assert version == 4 and prop == "/" + signature_path
+    if bytes(data_hash.contents[1:]) != _sm3(signed_xml):  # BIT STRING: unused-bits byte, then the digest
+        problems.append("dataHash of Signature.xml")
+    if not _gmssl_verifies(signer_cert, bytes(signature.contents[1:]), tbs.dump()):
+        problems.append("SM2 signature of the signer")
+
+    seal_info, seal_maker_cert, seal_value = eseal[0], eseal[1].native, eseal[3]
+    header, properties, picture = seal_info[0], seal_info[2], seal_info[3]
+    assert (header[0].native, header[1].native) == ("ES", 4)
+    if seal_maker_cert != maker_cert:
+        problems.append("seal maker not the pinned one")
+    if not _gmssl_verifies(
+        maker_cert, bytes(seal_value.contents[1:]), _der_sequence(eseal[0].dump(), eseal[1].dump(), eseal[2].dump())
+    ):
+        problems.append("SM2 signature of the seal maker")
+    if signer_cert not in [properties[3][i].native for i in range(len(properties[3]))]:
+        problems.append("signer not listed in the seal")
+    signer = x509.Certificate.load(signer_cert)
+    if not _gmssl_verifies(maker_cert, signer["signature_value"].native, signer["tbs_certificate"].dump()):
+        problems.append("signer certificate not issued by the seal maker")
+    facts = {
+        "name": properties[1].native,
+        "picture": picture[0].native,
+        "stamp": (stamp.get("PageRef"), stamp.get("Boundary")),
+        "covered": covered,
+        "files": set(files),
+    }
+    return problems, facts
+
+
+def _maker_cert(app) -> bytes:
+    return (Path(app.config["INSTANCE_DIR"]) / "keys" / "ofd_seal" / "maker.cer").read_bytes()
+
+
+def _rewritten(package: bytes, name: str, change) -> bytes:
+    """The package with one file's bytes changed and the ZIP rebuilt (its checksums right again)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            target.writestr(info.filename, change(data) if info.filename == name else data)
+    return out.getvalue()
+
+
+def test_the_ofd_carries_the_issuers_sm2_seal_that_an_independent_verifier_accepts(app, ctx, clock):
+    certificate = issue("yyzz")
+    package = documents.ofd_bytes(certificate)
+    with ofdkit.open(package) as document:  # still an OFD any reader opens, the seal drawn on the page
+        assert certificate.issuer.name in document.text()
+
+    problems, facts = verify_seal(package, _maker_cert(app))
+    assert problems == []
+    assert facts["name"] == f"{certificate.issuer.name}电子证照专用章" and facts["picture"] == "SVG"
+    page_ref, boundary = facts["stamp"]
+    assert page_ref == "1" and [float(v) for v in boundary.split()] == [149.0, 216.0, 34.0, 34.0]
+    # every file but the signature's own parts is covered by a digest
+    signature_parts = {f for f in facts["files"] if f.startswith("Doc_0/Signs/")}
+    assert facts["covered"] == facts["files"] - signature_parts
+    assert {"OFD.xml", "Doc_0/Pages/Page_0/Content.xml", "Doc_0/Res/font_2.ttf"} <= facts["covered"]
+
+
+def test_a_changed_byte_in_a_sealed_ofd_is_detected(app, ctx, clock):
+    package = documents.ofd_bytes(issue("spjyxkz"))
+    maker = _maker_cert(app)
+    assert verify_seal(package, maker)[0] == []
+
+    # a page's text: the licence number changed, the ZIP rebuilt so that a reader opens it
+    def one_digit(data: bytes) -> bytes:
+        at = re.search(rb"JY\d", data).end() - 1
+        return data[:at] + (b"8" if data[at : at + 1] != b"8" else b"9") + data[at + 1 :]
+
+    altered = _rewritten(package, "Doc_0/Pages/Page_0/Content.xml", one_digit)
+    with ofdkit.open(altered) as document:
+        assert document.pages[0].text()  # the parser alone cannot tell
+    assert verify_seal(altered, maker)[0] == ["digest of Doc_0/Pages/Page_0/Content.xml"]
+
+    # the signed Signature.xml: the seal moved elsewhere on the page
+    moved = _rewritten(
+        package, "Doc_0/Signs/Sign_0/Signature.xml", lambda data: data.replace(b'Boundary="149.00', b'Boundary="19.00')
+    )
+    assert verify_seal(moved, maker)[0] == ["dataHash of Signature.xml"]
+
+    # the signature value itself: its last byte
+    forged = _rewritten(
+        package, "Doc_0/Signs/Sign_0/SignedValue.dat", lambda data: data[:-1] + bytes([data[-1] ^ 0x01])
+    )
+    assert "SM2 signature of the signer" in verify_seal(forged, maker)[0]
+
+    # a seal made by another maker is not this platform's
+    assert "seal maker not the pinned one" in verify_seal(package, maker[:-1] + bytes([maker[-1] ^ 1]))[0]
