@@ -254,6 +254,18 @@ def signing_roots():
     return response
 
 
+@bp.get("/.well-known/ofd-seal-ca.cer")
+def seal_maker_certificate():
+    """The seal maker's SM2 certificate (DER): the anchor an OFD verifier checks the electronic
+    seals of this platform's OFD certificates against."""
+    from .seals import authority
+
+    response = current_app.response_class(authority().maker_cert, mimetype="application/pkix-cert")
+    response.cache_control.max_age = 3600
+    response.cache_control.public = True
+    return response
+
+
 # --------------------------------------------------------------------------- the issuing department
 
 

@@ -106,7 +106,11 @@ def verify_seal(package: bytes, maker_cert: bytes) -> tuple[list[str], dict]:
 
 
 def _maker_cert(app) -> bytes:
-    return (Path(app.config["INSTANCE_DIR"]) / "keys" / "ofd_seal" / "maker.cer").read_bytes()
+    """The seal maker's certificate as the platform publishes it (a verifier pins it)."""
+    answer = app.test_client().get("/.well-known/ofd-seal-ca.cer")
+    assert answer.status_code == 200 and answer.mimetype == "application/pkix-cert"
+    assert answer.data == (Path(app.config["INSTANCE_DIR"]) / "keys" / "ofd_seal" / "maker.cer").read_bytes()
+    return answer.data
 
 
 def _rewritten(package: bytes, name: str, change) -> bytes:
