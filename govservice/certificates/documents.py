@@ -51,7 +51,7 @@ def ofd_bytes(certificate: Certificate) -> bytes:
         department_name=certificate.issuer.name,
         department_uscc=certificate.issuer.uscc,
         when=clock.now(),
-        boundary=ofd.seal_boundary(),
+        boundary=ofd.seal_boundary(ctype.layout.orientation),
     )
     key = blobs.store().put(data)
     # two first downloads at once: one key is kept, both answers are valid renderings
