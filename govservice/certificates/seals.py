@@ -14,11 +14,9 @@ sealed with SM2 under either ``CRYPTO_SUITE``; the suite chooses how QR tokens a
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import secrets
-import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,16 +50,9 @@ def _pem(private_key) -> bytes:
 
 
 def _write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    from .signing import _write_private
+
+    _write_private(path, data, 0o600)
 
 
 def _create(directory: Path, now: datetime) -> None:
@@ -102,20 +93,16 @@ def _create(directory: Path, now: datetime) -> None:
 
 def load_authority(directory: str | os.PathLike[str], now: datetime) -> SealAuthority:
     """The seal maker and signer in ``directory``, created there first if it has none."""
-    import fcntl
-
     from tongsuopy.crypto import serialization
+
+    from .signing import _dir_lock
 
     folder = Path(directory)
     if not all((folder / name).exists() for name in FILES):
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)  # another process may be creating it right now
+        with _dir_lock(folder):  # another process may be creating it right now
             if not all((folder / name).exists() for name in FILES):
                 _create(folder, now)
-        finally:
-            os.close(fd)
 
     def key(name: str):
         return serialization.load_pem_private_key((folder / name).read_bytes(), password=None)

@@ -58,21 +58,13 @@ def test_the_business_licence_is_landscape_with_its_registration_authority_and_r
 
 @needs_pdftoppm
 def test_the_landscape_licence_qr_is_at_the_top_right_and_scans_from_150_dpi(ctx, clock, tmp_path):
-    import subprocess
-
     import zxingcpp
     from PIL import Image
 
     document = services.pdf_bytes(issue("yyzz"))
     [text] = _scan_printed_page(tmp_path, document)
     assert text.startswith("http://localhost/r/")
-    subprocess.run(
-        ["pdftoppm", "-png", "-r", "150", "-singlefile", str(tmp_path / "certificate.pdf"), str(tmp_path / "page")],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    with Image.open(tmp_path / "page.png") as image:
+    with Image.open(tmp_path / "page.png") as image:  # the 150-dpi image the scan read
         width, height = image.size
         [found] = zxingcpp.read_barcodes(image.convert("L"))
     corners = [found.position.top_left, found.position.top_right, found.position.bottom_left]

@@ -101,6 +101,23 @@ issuer = "http://127.0.0.1:{_closed_port()}"
     return {"TRUST_LIST_FILE": str(trust_list), "TRUST_CACHE_SECONDS": 0, "TRUST_TIMEOUT": 2}
 
 
+def _foreign_vc(tmp_path, clock, base_url: str) -> str:
+    """张三's 营业执照 as a platform at ``base_url`` (with keys of its own) would export it."""
+    return w3c_vc(
+        TokenKeyStore(tmp_path / "keys"),
+        base_url=base_url,
+        type_code="yyzz",
+        type_name="营业执照",
+        identifier="X",
+        issuer_name="某市市场监督管理局",
+        holder="张三",
+        fields=DATA["yyzz"],
+        index=1,
+        issued_at=clock.now(),
+        expires_at=None,
+    )
+
+
 def _check(credential: str, applicant: str = "张三"):
     [check] = services.check_held_materials([credential], person(applicant), case_number="TEST")
     return check
@@ -140,37 +157,13 @@ def test_an_altered_foreign_or_unknown_certificate_is_refused_with_the_reason(ct
     assert "不属于申请人" in _check(credential, "李娜").reason
 
     # a platform not on the trust list (its own keys, its own address)
-    untrusted = w3c_vc(
-        TokenKeyStore(tmp_path / "keys"),
-        base_url="https://unknown.example.gov.cn",
-        type_code="yyzz",
-        type_name="营业执照",
-        identifier="X",
-        issuer_name="某市市场监督管理局",
-        holder="张三",
-        fields=DATA["yyzz"],
-        index=1,
-        issued_at=clock.now(),
-        expires_at=None,
-    )
+    untrusted = _foreign_vc(tmp_path, clock, "https://unknown.example.gov.cn")
     refused = _check(untrusted)
     assert not refused.ok and "不在互认信任名单中" in refused.reason and "unknown.example.gov.cn" in refused.reason
 
     # a listed platform that cannot be reached: refused for now, with the reason, nothing lost
     gone = next(i for i in ctx.extensions["trust_list"].values() if i.name == "gone")
-    unreachable = w3c_vc(
-        TokenKeyStore(tmp_path / "keys"),
-        base_url=gone.issuer,
-        type_code="yyzz",
-        type_name="营业执照",
-        identifier="Y",
-        issuer_name="某区市场监督管理局",
-        holder="张三",
-        fields=DATA["yyzz"],
-        index=1,
-        issued_at=clock.now(),
-        expires_at=None,
-    )
+    unreachable = _foreign_vc(tmp_path, clock, gone.issuer)
     assert "暂时无法获取" in _check(unreachable).reason
     assert "不是可核验的电子证照凭证" in _check("eyJnot.a.credential").reason
 
@@ -222,19 +215,7 @@ def test_a_foreign_certificate_refused_at_intake_says_why_and_nothing_is_filed(
         expected = "签发的证照签名无效（伪造或被篡改）"
     else:
         with app.app_context():
-            credential = w3c_vc(
-                TokenKeyStore(tmp_path / "keys"),
-                base_url="https://unknown.example.gov.cn",
-                type_code="yyzz",
-                type_name="营业执照",
-                identifier="X",
-                issuer_name="某市市场监督管理局",
-                holder="张三",
-                fields=DATA["yyzz"],
-                index=1,
-                issued_at=clock.now(),
-                expires_at=None,
-            )
+            credential = _foreign_vc(tmp_path, clock, "https://unknown.example.gov.cn")
         expected = "签发平台 https://unknown.example.gov.cn 不在互认信任名单中"
     login(client, "张三")
     with app.app_context():

@@ -5,20 +5,16 @@ and 高峰 for 住房和城乡建设委员会 walk the joint 建筑工程施工�
 from __future__ import annotations
 
 import re
-import uuid
 
-from govservice.cases import services as cases
 from govservice.cases import workflow
 from govservice.cases.models import Case
 from govservice.catalog import services as catalog
 from govservice.certificates.models import Certificate
 from govservice.extensions import db
 from govservice.identity.devidp.identities import IDENTITIES
-from govservice.identity.models import Enterprise, StaffAssignment
+from govservice.identity.models import StaffAssignment
 
-from ..certificates.helpers import person as demo_person
-from ..certificates.test_case_documents import ANSWERS
-from ..factories import pdf_file
+from ..certificates.test_case_documents import accepted_permit_application
 
 
 def test_every_department_of_a_demo_item_has_a_demo_officer(ctx):
@@ -49,18 +45,7 @@ def test_make_run_prints_the_new_officers_among_the_demo_logins(app, monkeypatch
 
 
 def test_the_demo_officers_walk_the_joint_construction_permit_to_its_certificate(app, ctx, clock, login):
-    wang = demo_person("王五")
-    enterprise = db.session.execute(
-        db.select(Enterprise).where(Enterprise.uscc == ANSWERS["credit_code"])
-    ).scalar_one_or_none() or Enterprise(
-        uscc=ANSWERS["credit_code"], name=ANSWERS["builder"], status="active", legal_representative=wang
-    )
-    db.session.add(enterprise)
-    db.session.commit()
-    item = catalog.current_item("zjw-jzgc-sgxk")
-    files = [pdf_file(m["code"]) for m in item.materials if m.get("required")]
-    case, _ = cases.submit_application(wang, item, dict(ANSWERS), files, uuid.uuid4().hex, enterprise_id=enterprise.id)
-    cases.accept(case.id, demo_person("赵敏"), case.version)
+    case, _, _ = accepted_permit_application()
     number = case.number
 
     for name, department, opinion in (
