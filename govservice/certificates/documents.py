@@ -48,7 +48,7 @@ def ofd_bytes(certificate: Certificate) -> bytes:
 
     data = seal_ofd(  # the issuing department's SM2 electronic seal (电子签章)
         data,
-        department_name=certificate.issuer.name,
+        department_name=issuance.regional_name(certificate.issuer.name),
         department_uscc=certificate.issuer.uscc,
         when=clock.now(),
         boundary=ofd.seal_boundary(ctype.layout.orientation),

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
+
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
 FILES = ("maker.key", "maker.cer", "signer.key", "signer.cer")
@@ -156,4 +158,57 @@ def seal_ofd(package: bytes, *, department_name: str, department_uscc: str, when
     )
     return seal.seal_package(
         package, seal=made, signer_key=keys.signer_key, signer_cert=keys.signer_cert, when=when, boundary=boundary
+    )
+
+
+# --------------------------------------------------------------------------- checking an OFD file
+
+#: what the page says for each verdict of ``ofd.seal.verify_package`` (stored words stay Chinese)
+SEAL_MESSAGES = {
+    "unsigned": _l("该文件没有电子签章，不能确认是本平台签发的电子证照。"),
+    "malformed": _l("该文件不是可读取的OFD电子证照，或其电子签章数据已损坏。"),
+    "altered": _l("该文件在签章后被修改过（内容与电子签章不符），请勿采信。"),
+    "bad_signature": _l("该文件的电子签章签名无效（伪造或被篡改），请勿采信。"),
+    "untrusted": _l("该文件的电子签章不是本平台的印章制作系统制作的，本平台不能确认其真实性。"),
+}
+
+
+@dataclass(frozen=True)
+class OFDCheck:
+    seal_status: str  # valid | unsigned | malformed | altered | bad_signature | untrusted
+    message: str | None  # why the seal is not accepted (None when it is)
+    seal_name: str | None
+    signed_at: datetime | None
+    snapshot: object | None  # the certificate the file names (verification.Snapshot), when the seal holds
+    status: str  # what the page answers: the certificate's status, forged or not_found
+
+
+def check_ofd(package: bytes) -> OFDCheck:
+    """核验OFD文件: the electronic seal of an uploaded OFD certificate against this platform's seal
+    maker, then the certificate it names, as the verification page answers for a QR. Logged as a
+    use of the certificate (channel page) and audited; commits."""
+    from ..extensions import db
+    from ..ofd import seal
+    from . import services, verification
+
+    verdict = seal.verify_package(package, [authority().maker_cert])
+    snap = verification.snapshot(verdict.doc_id) if verdict.status == "valid" and verdict.doc_id else None
+    status = ("not_found" if snap is None else snap.status) if verdict.status == "valid" else "forged"
+    if verdict.status != "valid":
+        log.info("an OFD file failed its seal check: %s (%s)", verdict.status, verdict.detail)
+    services.log_use(
+        services.find(verdict.doc_id) if snap is not None else None,
+        channel="page",
+        verifier="OFD文件核验",
+        result=status,
+        reason=None if verdict.status == "valid" else f"seal_{verdict.status}",
+    )
+    db.session.commit()
+    return OFDCheck(
+        seal_status=verdict.status,
+        message=None if verdict.status == "valid" else str(SEAL_MESSAGES[verdict.status]),
+        seal_name=verdict.seal_name,
+        signed_at=verdict.signed_at,
+        snapshot=snap,
+        status=status,
     )

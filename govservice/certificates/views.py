@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import TooManyRequests
 
 from .. import access, clock
+from ..extensions import limiter
 from ..identity.access import require_role
 from . import consent, documents, lifecycle, queries, services, shortref, verification
 
@@ -252,6 +253,32 @@ def signing_roots():
     response.cache_control.max_age = 3600
     response.cache_control.public = True
     return response
+
+
+@bp.route("/verify/ofd", methods=["GET", "POST"])
+@limiter.limit("30/minute", methods=["POST"])
+def verify_ofd():
+    """核验OFD文件: anybody uploads an OFD certificate; the page says whether its electronic seal
+    holds and what the certificate it names is now."""
+    from .seals import check_ofd
+
+    check, error = None, None
+    if request.method == "POST":
+        upload = request.files.get("ofd")
+        data = upload.read(current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024 + 1) if upload else b""
+        if not data:
+            error = _("请选择要核验的OFD文件。")
+        elif len(data) > current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024:
+            error = _("文件过大，不能超过 %(mb)s MB。", mb=current_app.config["MAX_UPLOAD_MB"])
+        else:
+            check = check_ofd(data)
+    return render_template(
+        "certificates/verify_ofd.html",
+        check=check,
+        error=error,
+        label=services.STATUS_LABELS[check.status] if check else None,
+        basics=services.public_basics(check.snapshot) if check and check.snapshot else [],
+    ), (422 if error else 200)
 
 
 @bp.get("/.well-known/ofd-seal-ca.cer")

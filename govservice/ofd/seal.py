@@ -31,7 +31,9 @@ import base64
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape, quoteattr
 
@@ -48,6 +50,7 @@ SIGNATURE_XML = f"{SIGN_DIR}/Signature.xml"
 SIGNED_VALUE = f"{SIGN_DIR}/SignedValue.dat"
 SEAL_FILE = f"{SIGN_DIR}/Seal.esl"
 SIGNATURES_XML = f"{SIGNS}/Signatures.xml"
+MAX_UNPACKED = 64 * 1024 * 1024
 
 
 # --------------------------------------------------------------------------- GB/T 38540-2020 (v4)
@@ -95,6 +98,9 @@ class SESealToSign(core.Sequence):
     """What the seal maker signs: the seal's fields before its signedValue."""
 
     _fields = [("eseal_info", SESSealInfo), ("cert", core.OctetString), ("sign_alg_id", core.ObjectIdentifier)]
+
+
+_SEAL_SIGNED = ("eseal_info", "cert", "sign_alg_id")
 
 
 class SESeal(core.Sequence):
@@ -352,3 +358,104 @@ def seal_package(
         for name, data in files.items():
             target.writestr(name, data)
     return out.getvalue()
+
+
+# --------------------------------------------------------------------------- verification
+
+
+@dataclass(frozen=True)
+class SealVerdict:
+    """What :func:`verify_package` found. ``status``: ``valid``; ``unsigned`` (no seal);
+    ``malformed`` (not an OFD package, or its seal parts cannot be read); ``altered`` (a file's
+    digest, or Signature.xml's, does not match: changed after sealing); ``bad_signature`` (an SM2
+    signature does not verify); ``untrusted`` (the seal maker is not one the caller trusts)."""
+
+    status: str
+    detail: str = ""
+    seal_name: str | None = None
+    doc_id: str | None = None
+    signed_at: datetime | None = None
+
+
+def sm2_verify(certificate: bytes, signature: bytes, data: bytes) -> bool:
+    """Does the DER SM2 ``signature`` over ``data`` verify under the certificate's public key?"""
+    from tongsuopy.crypto import hashes, serialization
+    from tongsuopy.crypto.asymciphers import ec
+    from tongsuopy.crypto.exceptions import InvalidSignature
+
+    public = serialization.load_der_public_key(x509.Certificate.load(certificate).public_key.dump())
+    try:
+        public.verify(signature, data, ec.ECDSA(hashes.SM3()))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def _xml(data: bytes):
+    import xml.etree.ElementTree as ET
+
+    return ET.fromstring(data)
+
+
+def verify_package(package: bytes, trusted_makers: Sequence[bytes]) -> SealVerdict:
+    """Check the electronic seal of an OFD package (made by :func:`seal_package` or any GB/T
+    38540 v4 seal of this shape) against the seal makers' certificates the caller trusts."""
+    import xml.etree.ElementTree as ET
+
+    ns = {"ofd": NS}
+    try:
+        with zipfile.ZipFile(io.BytesIO(package)) as archive:
+            if sum(i.file_size for i in archive.infolist()) > MAX_UNPACKED:  # a certificate is a few hundred KB
+                return SealVerdict("malformed", "the package unpacks to more than a certificate can be")
+            files = {i.filename: archive.read(i) for i in archive.infolist() if not i.is_dir()}
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, ValueError) as exc:  # a bad CRC too
+        return SealVerdict("malformed", f"not a readable OFD package: {exc}")
+    try:
+        root = _xml(files["OFD.xml"])
+        doc_id = root.findtext(".//ofd:DocInfo/ofd:DocID", default=None, namespaces=ns)
+        listed = root.findtext(".//ofd:DocBody/ofd:Signatures", default=None, namespaces=ns)
+        if not listed:
+            return SealVerdict("unsigned", "the package has no signatures", doc_id=doc_id)
+        entry = _xml(files[listed.lstrip("/")]).find("ofd:Signature", ns)
+        signature_path = entry.get("BaseLoc").lstrip("/")
+        signed_xml = files[signature_path]
+        info = _xml(signed_xml).find("ofd:SignedInfo", ns)
+        references = {
+            ref.get("FileRef").lstrip("/"): base64.b64decode(ref.findtext("ofd:CheckValue", namespaces=ns))
+            for ref in info.find("ofd:References", ns).findall("ofd:Reference", ns)
+        }
+        value = SESSignature.load(files[_xml(signed_xml).findtext("ofd:SignedValue", namespaces=ns).lstrip("/")])
+        tbs, eseal = value["to_sign"], value["to_sign"]["eseal"]
+        seal_name = eseal["eseal_info"]["property"]["name"].native
+        signed_at = tbs["time_info"].native
+        signer_cert, maker_cert = value["cert"].native, eseal["cert"].native
+        listed_signers = [c.native for c in eseal["eseal_info"]["property"]["cert_list"]]
+        checks = (
+            (value["signature"].native, tbs.dump(), signer_cert),
+            (
+                eseal["signed_value"].native,
+                SESealToSign({k: eseal[k] for k in SESealToSign._field_map}).dump(),
+                maker_cert,
+            ),
+        )
+        signer = x509.Certificate.load(signer_cert)
+    except (KeyError, AttributeError, TypeError, ValueError, ET.ParseError) as exc:
+        return SealVerdict("malformed", f"the seal parts cannot be read: {exc}")
+    facts = dict(seal_name=seal_name, doc_id=doc_id, signed_at=signed_at)
+    for path, data in files.items():
+        if path.startswith(SIGNS + "/"):
+            continue
+        if path not in references or references[path] != sm3(data):
+            return SealVerdict("altered", f"{path} does not match its digest", **facts)
+    if missing := [p for p in references if p not in files]:
+        return SealVerdict("altered", f"{missing[0]} is gone", **facts)
+    if tbs["data_hash"].native != sm3(signed_xml) or tbs["property_info"].native != "/" + signature_path:
+        return SealVerdict("altered", "Signature.xml does not match the signed digest", **facts)
+    if maker_cert not in trusted_makers:
+        return SealVerdict("untrusted", "the seal was not made by a trusted seal maker", **facts)
+    if signer_cert not in listed_signers:
+        return SealVerdict("bad_signature", "the signer is not one the seal lists", **facts)
+    signer_ok = sm2_verify(maker_cert, signer["signature_value"].native, signer["tbs_certificate"].dump())
+    if not signer_ok or not all(sm2_verify(cert, sig, data) for sig, data, cert in checks):
+        return SealVerdict("bad_signature", "an SM2 signature does not verify", **facts)
+    return SealVerdict("valid", **facts)

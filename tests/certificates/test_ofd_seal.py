@@ -131,7 +131,7 @@ def test_the_ofd_carries_the_issuers_sm2_seal_that_an_independent_verifier_accep
 
     problems, facts = verify_seal(package, _maker_cert(app))
     assert problems == []
-    assert facts["name"] == f"{certificate.issuer.name}电子证照专用章" and facts["picture"] == "SVG"
+    assert facts["name"] == f"北京市朝阳区{certificate.issuer.name}电子证照专用章" and facts["picture"] == "SVG"
     page_ref, boundary = facts["stamp"]
     with zipfile.ZipFile(io.BytesIO(package)) as archive:
         content = archive.read("Doc_0/Pages/Page_0/Content.xml").decode()
@@ -172,3 +172,56 @@ def test_a_changed_byte_in_a_sealed_ofd_is_detected(app, ctx, clock):
 
     # a seal made by another maker is not this platform's
     assert "seal maker not the pinned one" in verify_seal(package, maker[:-1] + bytes([maker[-1] ^ 1]))[0]
+
+
+def test_the_verification_page_checks_an_uploaded_ofds_seal_and_the_certificates_status(app, ctx, clock, client):
+    from govservice.certificates import lifecycle
+    from govservice.certificates.models import Verification
+    from govservice.extensions import db
+
+    from ..factories import person as staff
+
+    certificate = issue("spjyxkz")
+    package = documents.ofd_bytes(certificate)
+
+    def check(data: bytes, name: str = "食品经营许可证.ofd"):
+        answer = client.post("/verify/ofd", data={"ofd": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+        return answer.status_code, answer.get_data(as_text=True)
+
+    assert "OFD电子证照核验" in client.get("/verify/ofd").get_data(as_text=True)
+    code, page = check(package)
+    assert code == 200 and "核验结果：有效" in page
+    assert "电子签章有效：北京市朝阳区市场监督管理局电子证照专用章" in page and certificate.identifier in page
+
+    altered = _rewritten(package, "Doc_0/Pages/Page_0/Content.xml", lambda data: data.replace(b"JY2", b"JY3", 1))
+    code, page = check(altered)
+    assert "核验结果：无效（伪造或被篡改）" in page and "该文件在签章后被修改过" in page
+    assert certificate.identifier not in page  # nothing of a forgery is shown as fact
+    start = package.index(b"Doc_0/Pages/Page_0/Content.xml") + 40  # a raw byte of the page's compressed data
+    flipped = package[:start] + bytes([package[start] ^ 0xFF]) + package[start + 1 :]
+    assert "该文件不是可读取的OFD电子证照，或其电子签章数据已损坏。" in check(flipped)[1]
+    assert "没有电子签章" in check(_unsigned(package))[1]
+    code, page = check(b"")
+    assert code == 422 and "请选择要核验的OFD文件。" in page
+
+    lifecycle.revoke(certificate.id, staff("刘洋"), "以欺骗手段取得许可")
+    code, page = check(package)
+    assert "电子签章有效" in page and "核验结果：已吊销" in page and "不再具有效力" in page
+    uses = db.session.execute(
+        db.select(Verification.result).where(Verification.verifier == "OFD文件核验").order_by(Verification.id)
+    ).scalars()
+    assert list(uses)[-1] == "revoked"
+
+
+def _unsigned(package: bytes) -> bytes:
+    """The package without its seal parts and without the entry that names them."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            if info.filename.startswith("Doc_0/Signs/"):
+                continue
+            data = source.read(info)
+            if info.filename == "OFD.xml":
+                data = re.sub(rb"<ofd:Signatures>[^<]*</ofd:Signatures>", b"", data)
+            target.writestr(info.filename, data)
+    return out.getvalue()
