@@ -261,3 +261,40 @@ def test_a_foreign_certificate_revoked_after_intake_stops_acceptance_at_the_wind
     with pytest.raises(cases.CaseError, match="不能受理：.*营业执照已吊销"):
         cases.accept(case.id, staff("赵敏"), case.version)
     assert db.session.get(Case, case.id).state == "submitted"  # nothing lost: the case waits for a supplement
+
+
+def test_a_draft_keeps_a_foreign_certificate_checked_and_refuses_an_altered_one(
+    app, client, login, clock, other_platform
+):
+    from ..cases.test_views import ZXDJ, _case, _key
+
+    login(client, "张三")
+    page = client.get("/apply/scjgj-gtgsh-zxdj").get_data(as_text=True)
+    head, payload, signature = other_platform["kept"].split(".")
+    altered = f"{head}.{payload}.{signature[:5]}{'A' if signature[5] != 'A' else 'B'}{signature[6:]}"
+    refused = client.post(
+        "/apply/scjgj-gtgsh-zxdj",
+        data=dict(ZXDJ, action="save", idempotency_key=_key(page), material_licence=_upload(altered)),
+        content_type="multipart/form-data",
+    )
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "签发的证照签名无效（伪造或被篡改）" in body
+    assert "文件类型不符合要求" not in body  # one reason, the real one
+
+    saved = client.post(
+        "/apply/scjgj-gtgsh-zxdj",
+        data=dict(ZXDJ, action="save", idempotency_key=_key(page), material_licence=_upload(other_platform["kept"])),
+        content_type="multipart/form-data",
+    )
+    resumed = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "已保存的文件：互认电子证照-营业执照-" in resumed
+    draft = saved.headers["Location"].rsplit("=", 1)[1]
+    submitted = client.post(
+        "/apply/scjgj-gtgsh-zxdj",
+        data=dict(ZXDJ, draft=draft, idempotency_key=_key(resumed)),
+        content_type="multipart/form-data",
+    )
+    assert submitted.status_code == 302
+    with app.app_context():
+        case = db.session.get(Case, _case(app).id)
+        assert [a.content_type for a in case.attachments if a.material_code == "licence"] == ["application/vc+jwt"]
