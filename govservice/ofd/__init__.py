@@ -111,6 +111,32 @@ def _seal(obj_id: int, cx: float, cy: float, r: float) -> str:
     )
 
 
+def _body(rows: Sequence[tuple[str, str]], valid_until: str) -> list[tuple[str, str]]:
+    """The rows printed, with the validity unless a row already gives it."""
+    body = list(rows)
+    if valid_until and not any("有效期" in str(label) for label, _ in body):
+        body.append(("有效期至", valid_until))
+    return body
+
+
+def _frame_and_heading(ids, width, height, title, subtitle, identifier, ys, title_size) -> list[str]:
+    """The double red frame, the title, the subtitle and the identifier line (at ``ys`` mm)."""
+    title_y, subtitle_y, identifier_y = ys
+    objects = [
+        _rect(next(ids), 10, 10, width - 20, height - 20, "160 30 30", 1.2),
+        _rect(next(ids), 13, 13, width - 26, height - 26, "160 30 30", 0.4),
+        _text(
+            next(ids), title, width / 2, title_y, title_size if len(title) <= 8 else title_size * 0.75, align="center"
+        ),
+    ]
+    if subtitle:
+        objects.append(_text(next(ids), subtitle, width / 2, subtitle_y, 5, align="center"))
+    objects.append(
+        _text(next(ids), f"证照编号：{identifier}", width / 2, identifier_y, 3.2, "90 90 90", align="center")
+    )
+    return objects
+
+
 def subset_font(path: str, text: str) -> bytes:
     """A standalone TrueType font with the glyphs of ``text`` (face 0 of a collection)."""
     from fontTools import subset
@@ -166,18 +192,9 @@ def render_certificate_ofd(
             font_name=font_name,
             issuer_label=issuer_label,
         )
-    body = list(rows)
-    if valid_until and not any("有效期" in str(label) for label, _ in body):
-        body.append(("有效期至", valid_until))
+    body = _body(rows, valid_until)
     ids = iter(range(10, 100000))
-    objects = [
-        _rect(next(ids), 10, 10, PAGE_W - 20, PAGE_H - 20, "160 30 30", 1.2),
-        _rect(next(ids), 13, 13, PAGE_W - 26, PAGE_H - 26, "160 30 30", 0.4),
-        _text(next(ids), title, PAGE_W / 2, 46, 12 if len(title) <= 8 else 9, align="center"),
-    ]
-    if subtitle:
-        objects.append(_text(next(ids), subtitle, PAGE_W / 2, 56, 5, align="center"))
-    objects.append(_text(next(ids), f"证照编号：{identifier}", PAGE_W / 2, 64, 3.2, "90 90 90", align="center"))
+    objects = _frame_and_heading(ids, PAGE_W, PAGE_H, title, subtitle, identifier, (46, 56, 64), 12)
     y, size = 80.0, 4.2
     label_w = 32.0
     for label, value in body:
@@ -301,18 +318,9 @@ def _render_landscape(
     """The landscape page, as the paper 营业执照 (the layout of ``pdf_landscape``): QR top right,
     the facts on the left, the issuer named with its region and the seal at the bottom right."""
     w, h = LANDSCAPE_W, LANDSCAPE_H
-    body = list(rows)
-    if valid_until and not any("有效期" in str(label) for label, _ in body):
-        body.append(("有效期至", valid_until))
+    body = _body(rows, valid_until)
     ids = iter(range(10, 100000))
-    objects = [
-        _rect(next(ids), 10, 10, w - 20, h - 20, "160 30 30", 1.2),
-        _rect(next(ids), 13, 13, w - 26, h - 26, "160 30 30", 0.4),
-        _text(next(ids), title, w / 2, 36, 14 if len(title) <= 8 else 10, align="center"),
-    ]
-    if subtitle:
-        objects.append(_text(next(ids), subtitle, w / 2, 45, 5, align="center"))
-    objects.append(_text(next(ids), f"证照编号：{identifier}", w / 2, 52, 3.2, "90 90 90", align="center"))
+    objects = _frame_and_heading(ids, w, h, title, subtitle, identifier, (36, 45, 52), 14)
     qr = 36.0
     qr_x = w - MARGIN - qr + 2
     objects.append(_qr_path(next(ids), verify_url, qr_x, 18, qr))
