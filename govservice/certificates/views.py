@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import TooManyRequests
 
 from .. import access, clock
-from ..extensions import limiter
+from ..extensions import csrf, limiter
 from ..identity.access import require_role
 from . import consent, documents, lifecycle, queries, services, shortref, verification
 
@@ -257,6 +257,7 @@ def signing_roots():
 
 @bp.route("/verify/ofd", methods=["GET", "POST"])
 @limiter.limit("30/minute", methods=["POST"])
+@csrf.exempt  # public and read-only (it logs a use): a CSRF token would give every visitor a session
 def verify_ofd():
     """核验OFD文件: anybody uploads an OFD certificate; the page says whether its electronic seal
     holds and what the certificate it names is now."""

@@ -225,3 +225,13 @@ def _unsigned(package: bytes) -> bytes:
                 data = re.sub(rb"<ofd:Signatures>[^<]*</ofd:Signatures>", b"", data)
             target.writestr(info.filename, data)
     return out.getvalue()
+
+
+def test_checking_an_ofd_signed_out_stores_no_session(app, ctx, clock):
+    client = app.test_client()
+    package = documents.ofd_bytes(issue("spjyxkz"))
+    answer = client.post(
+        "/verify/ofd", data={"ofd": (io.BytesIO(package), "x.ofd")}, content_type="multipart/form-data"
+    )
+    assert answer.status_code == 200 and "核验结果：有效" in answer.get_data(as_text=True)
+    assert client.get_cookie(app.config["SESSION_COOKIE_NAME"]) is None
