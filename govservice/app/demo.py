@@ -21,6 +21,8 @@ STAFF = {
     "dev-chenjing": ("officer", "wsjkw", None),
     "dev-sunqiang": ("supervisor", None, None),
     "dev-huanglei": ("officer", "gaj", None),  # identity: staff of several departments
+    "dev-mali": ("officer", "rsj", None),
+    "dev-gaofeng": ("officer", "zjw", None),
     "dev-zhenghua": ("admin", None, None),  # identity: the platform administrator
 }
 

@@ -23,7 +23,7 @@ from ..core.extensions import db
 from ..identity import enterprises
 from ..identity.models import Enterprise, Person
 from ..registry import services as registry
-from . import uploads
+from . import foreign, uploads
 from .held import certificates as certificate_domain
 from .models import ApplicationDraft, Attachment, Case, CertificateMaterial
 from .services import CaseError, submit_application
@@ -398,6 +398,8 @@ def save_draft(
     """Keep what was typed (as typed), the files that pass their checks and the certificates
     chosen; returns the draft and the uploads refused (each with its reason)."""
     check_may_apply(person, item, enterprise, level)
+    presented, refused = _presented_credentials(item, files, person)
+    held = held_certificates(person, item, enterprise)  # before the new draft joins the session (autoflush)
     draft = draft_for(person, draft_id)
     if draft_id and draft is None:
         raise CaseError(_("草稿不存在。"))
@@ -406,18 +408,22 @@ def save_draft(
             applicant_id=person.id, item_code=item.code, created_at=clock.now(), files={}, certificates={}
         )
         db.session.add(draft)
-    held = held_certificates(person, item, enterprise)
-    refused, saved_files = [], dict(draft.files or {})
+    saved_files = dict(draft.files or {})
     store = blobs.store()
     for upload in files:
         material = item.material(upload.material_code)
         if material is None:
             continue
-        try:
-            content_type = uploads.check(material, upload, current_app.config["MAX_UPLOAD_MB"])
-        except uploads.UploadRefused as exc:
-            refused.append(exc)
-            continue
+        if upload.material_code in presented:  # 互认: checked before the draft was in the session
+            upload, content_type = presented[upload.material_code]
+        elif foreign.credential_in(material, upload) is not None:
+            continue  # refused above, with its reason
+        else:
+            try:
+                content_type = uploads.check(material, upload, current_app.config["MAX_UPLOAD_MB"])
+            except uploads.UploadRefused as exc:
+                refused.append(exc)
+                continue
         saved_files[upload.material_code] = {
             "filename": upload.filename[:255],
             "content_type": content_type,
@@ -437,6 +443,25 @@ def save_draft(
     draft.updated_at = clock.now()
     db.session.commit()
     return draft, refused
+
+
+def _presented_credentials(item: ServiceItem, files: list[uploads.Upload], person: Person):
+    """互认 for a draft: each foreign certificate uploaded is checked as at submission (the check
+    is audited and commits, so it runs before the draft joins the session). Returns the uploads to
+    keep (material code -> (upload, content type)) and the refusals; other files are left alone."""
+    presented, refused = {}, []
+    for upload in files:
+        material = item.material(upload.material_code)
+        if material is None or (credential := foreign.credential_in(material, upload)) is None:
+            continue
+        try:
+            presented[upload.material_code] = (
+                foreign.check_presented(material, upload, credential, person),
+                foreign.CONTENT_TYPE,
+            )
+        except uploads.UploadRefused as exc:
+            refused.append(exc)
+    return presented, refused
 
 
 def discard_draft(person: Person, draft_id: int) -> None:

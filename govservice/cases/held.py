@@ -33,6 +33,8 @@ class CaseCertificates(Protocol):
 
     def status_label(self, status: str) -> str: ...
 
+    def certificate_type(self, code: str): ...
+
 
 def certificates() -> CaseCertificates:
     """The certificates domain, as registered in this app."""

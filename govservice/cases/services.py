@@ -20,7 +20,7 @@ from ..core.counters import next_value
 from ..core.extensions import db
 from ..core.signals import case_result_issued
 from ..identity.models import Department, Person
-from . import uploads, workflow
+from . import foreign, uploads, workflow
 from .engine import (
     CaseError,
     StaleCase,
@@ -65,7 +65,15 @@ def submit_application(
     if existing is not None:
         return existing, False
     materials = {m["code"]: m for m in item.materials}
-    checked = uploads.check_each(materials, files, lambda upload: CaseError(f"未知的材料：{upload.material_code}"))
+    checked = []
+    for upload in files:
+        material = materials.get(upload.material_code)
+        if material is None:
+            raise CaseError(f"未知的材料：{upload.material_code}")
+        if (credential := foreign.credential_in(material, upload)) is not None:  # 互认: another platform's
+            checked.append((foreign.check_presented(material, upload, credential, applicant), foreign.CONTENT_TYPE))
+            continue
+        checked.append((upload, uploads.check(material, upload, current_app.config["MAX_UPLOAD_MB"])))
     given = {u.material_code for u in files} | set(covered)
     missing = [m["name"] for m in item.materials if m.get("required") and m["code"] not in given]
     if missing and channel == "online":
@@ -169,13 +177,11 @@ def _unusable_certificates(case: Case) -> str | None:
     """The check at acceptance of the certificates offered as materials, by the certificates
     domain (`check_held_materials`: valid, not revoked or expired, held by the applicant; each
     check is logged as a use of the certificate). None when all may be used."""
-    offered = offered_certificates(case)
+    offered = list(offered_certificates(case).values()) + foreign.credentials_of(case)  # 互认 ones again
     if not offered:
         return None
     certificates = certificate_domain()
-    checks = certificates.check_held_materials(
-        list(offered.values()), case.applicant, case_id=case.id, case_number=case.number
-    )
+    checks = certificates.check_held_materials(offered, case.applicant, case_id=case.id, case_number=case.number)
     return certificates.refusal_message(checks)
 
 

@@ -43,6 +43,16 @@ def ofd_bytes(certificate: Certificate) -> bytes:
         ),
         font_path=font.path,
     )
+    from ..core import clock
+    from .seals import seal_ofd
+
+    data = seal_ofd(  # the issuing department's SM2 electronic seal (电子签章)
+        data,
+        department_name=issuance.regional_name(certificate.issuer.name),
+        department_uscc=certificate.issuer.uscc,
+        when=clock.now(),
+        boundary=ofd.seal_boundary(ctype.layout.orientation),
+    )
     key = blobs.store().put(data)
     # two first downloads at once: one key is kept, both answers are valid renderings
     db.session.execute(

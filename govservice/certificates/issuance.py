@@ -188,11 +188,13 @@ def layout(
         subtitle=ctype.layout.subtitle,
         rows=[(ctype.field(name).label, str(data.get(name, ""))) for name in ctype.layout.rows],
         identifier=identifier,
-        issuer_name=issuer_name,
+        issuer_name=regional_name(issuer_name),
         issued_on=f"{local:%Y年%m月%d日}",
         valid_until=f"{expires_at.astimezone(clock.BEIJING):%Y年%m月%d日}" if expires_at else "长期",
         verify_url=verify_url,
         footer=ctype.layout.footer,
+        orientation=ctype.layout.orientation,
+        issuer_label=ctype.layout.issuer_label,
     )
 
 
@@ -200,6 +202,12 @@ def number_hash(ctype, data: dict) -> str | None:
     """The lookup hash of a certificate's number (证号), if its type names one."""
     value = data.get(ctype.number_field) if ctype.number_field else None
     return pii.lookup_hash(str(value)) if value else None
+
+
+def regional_name(issuer_name: str) -> str:
+    """The issuer as printed: named with its region (北京市朝阳区市场监督管理局), as on the paper."""
+    region = current_app.config.get("REGION_NAME") or ""
+    return issuer_name if issuer_name.startswith(region) else f"{region}{issuer_name}"
 
 
 def add(signed: Signed) -> Certificate:

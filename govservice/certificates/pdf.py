@@ -245,6 +245,8 @@ def render_certificate_pdf(
     verify_url: str,
     footer: str | None = None,
     font: FontChoice | None = None,
+    orientation: str = "portrait",
+    issuer_label: str = "发证机关",
 ) -> bytes:
     """Render one certificate as a single A4 page and return the PDF bytes.
 
@@ -261,8 +263,26 @@ def render_certificate_pdf(
     :param verify_url: encoded in the QR code (caption 扫码核验).
     :param footer: optional small print at the bottom of the page.
     :param font: font to use; defaults to :func:`find_cjk_font()`.
+    :param orientation: ``landscape`` lays the page out as the paper 营业执照 (``pdf_landscape``).
+    :param issuer_label: what the issuer is called there (登记机关).
     """
     font = ensure_registered(font or find_cjk_font())
+    if orientation == "landscape":
+        from . import pdf_landscape
+
+        return pdf_landscape.render(
+            title=title,
+            subtitle=subtitle,
+            rows=rows,
+            identifier=identifier,
+            issuer_name=issuer_name,
+            issued_on=issued_on,
+            valid_until=valid_until,
+            verify_url=verify_url,
+            footer=footer,
+            font=font,
+            issuer_label=issuer_label,
+        )
     fn = font.name
 
     buf = io.BytesIO()

@@ -496,6 +496,24 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
+def qr_withheld(certificate: Certificate, status: str | None = None) -> str | None:
+    """Why the wallet does not offer this certificate's QR for showing (出示), or None when it may:
+    a revoked, suspended, superseded or expired certificate would only be shown as invalid."""
+    status = status or status_of(certificate)
+    if status == "valid":
+        return None
+    if status == "expired":
+        day = certificate.expires_at.astimezone(clock.BEIJING).strftime("%Y-%m-%d")
+        return _("本证照已于%(day)s过期，核验二维码已停用，不能出示用于核验。如需继续使用，请申请延续或换发。", day=day)
+    if status == "revoked":
+        return _("本证照已被发证机关吊销，核验二维码已停用，不能出示用于核验。")
+    if status == "superseded":
+        return _("本证照已被新版本替代，核验二维码已停用，请出示新版本证照的二维码。")
+    if status == "suspended":
+        return _("本证照已暂停使用，暂停期间核验二维码停用，不能出示用于核验。")
+    return _("本证照当前不是有效状态，核验二维码已停用。")
+
+
 # --------------------------------------------------------------------------- verification
 
 

@@ -25,6 +25,8 @@ A type file::
     subtitle = "..."                     # optional
     footer = "..."
     rows = ["credit_code", ...]          # field names to print, in order
+    orientation = "landscape"            # optional: "portrait" (default) or "landscape" (the 营业执照)
+    issuer_label = "登记机关"             # optional: what the issuer is called on the page (default 发证机关)
 
 Unknown keys are errors (they are almost always typos). :func:`load_types` raises
 :class:`CertificateTypeError` naming the file and the offending field.
@@ -87,7 +89,7 @@ _REQUIRED_TOP_KEYS = (
     "layout",
 )
 _FIELD_KEYS = {"name", "label", "label_en", "masked", "required"}
-_LAYOUT_KEYS = {"title", "subtitle", "footer", "rows", "title_field"}
+_LAYOUT_KEYS = {"title", "subtitle", "footer", "rows", "title_field", "orientation", "issuer_label"}
 _VALIDITY_KEYS = {"years", "days"}
 
 D = TypeVar("D", date, datetime)
@@ -177,6 +179,8 @@ class Layout:
     subtitle: str | None = None
     #: a field whose value is the printed title (a decision letter is titled by its item)
     title_field: str | None = None
+    orientation: str = "portrait"
+    issuer_label: str = "发证机关"
 
 
 @dataclass(frozen=True)
@@ -323,8 +327,20 @@ def _layout(check: _Checker, raw: Any, field_names: set[str]) -> Layout:
     title_field = check.text(raw, "title_field", "layout.title_field", required=False)
     if title_field is not None and title_field not in field_names:
         raise check.error("layout.title_field", f"{title_field!r} is not a field of this type")
+    orientation = check.text(raw, "orientation", "layout.orientation", required=False) or "portrait"
+    if orientation not in ("portrait", "landscape"):
+        raise check.error("layout.orientation", "must be portrait or landscape")
+    issuer_label = check.text(raw, "issuer_label", "layout.issuer_label", required=False) or "发证机关"
     assert title is not None and footer is not None
-    return Layout(title=title, footer=footer, rows=tuple(rows), subtitle=subtitle, title_field=title_field)
+    return Layout(
+        title=title,
+        footer=footer,
+        rows=tuple(rows),
+        subtitle=subtitle,
+        title_field=title_field,
+        orientation=orientation,
+        issuer_label=issuer_label,
+    )
 
 
 def _from_mapping(check: _Checker, data: Mapping[str, Any]) -> CertificateType:

@@ -15,6 +15,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from .. import access
 from ..core import clock
+from ..core.extensions import csrf, limiter
 from ..identity.access import require_role
 from . import consent, documents, lifecycle, queries, services, shortref, verification
 
@@ -41,6 +42,7 @@ def _wallet_page(errors=None, values=None, status=200):
         errors=errors or {},
         values=values or {},
         verify_url=services.verify_url,
+        qr_withheld=services.qr_withheld,
     ), status
 
 
@@ -129,6 +131,8 @@ def status_list(purpose, number):
 def qr(identifier):
     """The QR of the wallet token's verification URL (it also binds the PDF's hash)."""
     certificate = _held(identifier)
+    if services.qr_withheld(certificate):  # not offered for showing: the wallet says why
+        abort(410)
     image = qrcode.make(
         services.verify_url(certificate.token), box_size=5, border=4, error_correction=qrcode.constants.ERROR_CORRECT_M
     )
@@ -247,6 +251,45 @@ def signing_roots():
         x509.load_der_x509_certificate(root.dump()).public_bytes(Encoding.PEM) for root in services.pdf_trust_roots()
     )
     response = current_app.response_class(pem, mimetype="application/x-pem-file")
+    response.cache_control.max_age = 3600
+    response.cache_control.public = True
+    return response
+
+
+@bp.route("/verify/ofd", methods=["GET", "POST"])
+@limiter.limit("30/minute", methods=["POST"])
+@csrf.exempt  # public and read-only (it logs a use): a CSRF token would give every visitor a session
+def verify_ofd():
+    """核验OFD文件: anybody uploads an OFD certificate; the page says whether its electronic seal
+    holds and what the certificate it names is now."""
+    from .seals import check_ofd
+
+    check, error = None, None
+    if request.method == "POST":
+        upload = request.files.get("ofd")
+        data = upload.read(current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024 + 1) if upload else b""
+        if not data:
+            error = _("请选择要核验的OFD文件。")
+        elif len(data) > current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024:
+            error = _("文件过大，不能超过 %(mb)s MB。", mb=current_app.config["MAX_UPLOAD_MB"])
+        else:
+            check = check_ofd(data)
+    return render_template(
+        "certificates/verify_ofd.html",
+        check=check,
+        error=error,
+        label=services.STATUS_LABELS[check.status] if check else None,
+        basics=services.public_basics(check.snapshot) if check and check.snapshot else [],
+    ), (422 if error else 200)
+
+
+@bp.get("/.well-known/ofd-seal-ca.cer")
+def seal_maker_certificate():
+    """The seal maker's SM2 certificate (DER): the anchor an OFD verifier checks the electronic
+    seals of this platform's OFD certificates against."""
+    from .seals import authority
+
+    response = current_app.response_class(authority().maker_cert, mimetype="application/pkix-cert")
     response.cache_control.max_age = 3600
     response.cache_control.public = True
     return response

@@ -52,6 +52,7 @@ def from_environment(instance_path: str) -> dict:
         "OIDC_PROVIDERS_FILE": env.get("OIDC_PROVIDERS_FILE", ""),
         "MAX_UPLOAD_MB": _int("MAX_UPLOAD_MB", "10"),
         "REGION_CODE": env.get("REGION_CODE", "110105"),
+        "REGION_NAME": env.get("REGION_NAME", "北京市朝阳区"),  # printed before the issuer's name on certificates
         "CJK_FONT": env.get("CJK_FONT", ""),
         "CELERY_BROKER_URL": env.get("CELERY_BROKER_URL", ""),
         # the broker's queue (several deployments, or test runs, can share one Redis)

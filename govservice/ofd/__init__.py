@@ -111,6 +111,32 @@ def _seal(obj_id: int, cx: float, cy: float, r: float) -> str:
     )
 
 
+def _body(rows: Sequence[tuple[str, str]], valid_until: str) -> list[tuple[str, str]]:
+    """The rows printed, with the validity unless a row already gives it."""
+    body = list(rows)
+    if valid_until and not any("有效期" in str(label) for label, _ in body):
+        body.append(("有效期至", valid_until))
+    return body
+
+
+def _frame_and_heading(ids, width, height, title, subtitle, identifier, ys, title_size) -> list[str]:
+    """The double red frame, the title, the subtitle and the identifier line (at ``ys`` mm)."""
+    title_y, subtitle_y, identifier_y = ys
+    objects = [
+        _rect(next(ids), 10, 10, width - 20, height - 20, "160 30 30", 1.2),
+        _rect(next(ids), 13, 13, width - 26, height - 26, "160 30 30", 0.4),
+        _text(
+            next(ids), title, width / 2, title_y, title_size if len(title) <= 8 else title_size * 0.75, align="center"
+        ),
+    ]
+    if subtitle:
+        objects.append(_text(next(ids), subtitle, width / 2, subtitle_y, 5, align="center"))
+    objects.append(
+        _text(next(ids), f"证照编号：{identifier}", width / 2, identifier_y, 3.2, "90 90 90", align="center")
+    )
+    return objects
+
+
 def subset_font(path: str, text: str) -> bytes:
     """A standalone TrueType font with the glyphs of ``text`` (face 0 of a collection)."""
     from fontTools import subset
@@ -147,20 +173,28 @@ def render_certificate_ofd(
     footer: str | None = None,
     font_path: str,
     font_name: str = "CJK",
+    orientation: str = "portrait",
+    issuer_label: str = "发证机关",
 ) -> bytes:
     """One certificate as a single-page OFD package (the arguments of ``render_certificate_pdf``)."""
-    body = list(rows)
-    if valid_until and not any("有效期" in str(label) for label, _ in body):
-        body.append(("有效期至", valid_until))
+    if orientation == "landscape":
+        return _render_landscape(
+            title=title,
+            subtitle=subtitle,
+            rows=rows,
+            identifier=identifier,
+            issuer_name=issuer_name,
+            issued_on=issued_on,
+            valid_until=valid_until,
+            verify_url=verify_url,
+            footer=footer,
+            font_path=font_path,
+            font_name=font_name,
+            issuer_label=issuer_label,
+        )
+    body = _body(rows, valid_until)
     ids = iter(range(10, 100000))
-    objects = [
-        _rect(next(ids), 10, 10, PAGE_W - 20, PAGE_H - 20, "160 30 30", 1.2),
-        _rect(next(ids), 13, 13, PAGE_W - 26, PAGE_H - 26, "160 30 30", 0.4),
-        _text(next(ids), title, PAGE_W / 2, 46, 12 if len(title) <= 8 else 9, align="center"),
-    ]
-    if subtitle:
-        objects.append(_text(next(ids), subtitle, PAGE_W / 2, 56, 5, align="center"))
-    objects.append(_text(next(ids), f"证照编号：{identifier}", PAGE_W / 2, 64, 3.2, "90 90 90", align="center"))
+    objects = _frame_and_heading(ids, PAGE_W, PAGE_H, title, subtitle, identifier, (46, 56, 64), 12)
     y, size = 80.0, 4.2
     label_w = 32.0
     for label, value in body:
@@ -194,6 +228,34 @@ def render_certificate_ofd(
             *(f"{label}{value}" for label, value in body),
         ]
     )
+    return _package(
+        objects,
+        max_id,
+        used,
+        identifier=identifier,
+        title=title,
+        issuer_name=issuer_name,
+        font_path=font_path,
+        font_name=font_name,
+        width=PAGE_W,
+        height=PAGE_H,
+    )
+
+
+def _package(
+    objects: list[str],
+    max_id: int,
+    used: str,
+    *,
+    identifier: str,
+    title: str,
+    issuer_name: str,
+    font_path: str,
+    font_name: str,
+    width: float,
+    height: float,
+) -> bytes:
+    """The OFD package of one page of ``objects``, the font subset to the characters ``used``."""
     font = subset_font(font_path, "".join(sorted(set(used))))
     head = '<?xml version="1.0" encoding="UTF-8"?>\n'
     parts = {
@@ -203,7 +265,7 @@ def render_certificate_ofd(
         f"<ofd:Creator>govservice 一网通办 电子证照</ofd:Creator></ofd:DocInfo>"
         f"<ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>",
         "Doc_0/Document.xml": head + f'<ofd:Document xmlns:ofd="{NS}"><ofd:CommonData>'
-        f"<ofd:MaxUnitID>{max_id}</ofd:MaxUnitID><ofd:PageArea><ofd:PhysicalBox>0 0 {PAGE_W:.0f} {PAGE_H:.0f}"
+        f"<ofd:MaxUnitID>{max_id}</ofd:MaxUnitID><ofd:PageArea><ofd:PhysicalBox>0 0 {width:.0f} {height:.0f}"
         f"</ofd:PhysicalBox></ofd:PageArea><ofd:PublicRes>PublicRes.xml</ofd:PublicRes></ofd:CommonData>"
         f'<ofd:Pages><ofd:Page ID="1" BaseLoc="Pages/Page_0/Content.xml"/></ofd:Pages></ofd:Document>',
         "Doc_0/PublicRes.xml": head + f'<ofd:Res xmlns:ofd="{NS}" BaseLoc="Res"><ofd:Fonts>'
@@ -218,3 +280,91 @@ def render_certificate_ofd(
         for name, data in parts.items():
             package.writestr(name, data.encode("utf-8") if isinstance(data, str) else data)
     return out.getvalue()
+
+
+def seal_boundary(orientation: str = "portrait") -> tuple[float, float, float, float]:
+    """Where ``render_certificate_ofd`` draws the seal (mm: x y w h): the StampAnnot of its SM2 seal."""
+    radius = 17.0
+    if orientation == "landscape":
+        cx, cy = _landscape_seal_centre()
+        return (cx - radius, cy - radius, 2 * radius, 2 * radius)
+    right = PAGE_W - MARGIN
+    return (right - 20 - radius, PAGE_H - 64 - radius, 2 * radius, 2 * radius)
+
+
+LANDSCAPE_W, LANDSCAPE_H = PAGE_H, PAGE_W
+LANDSCAPE_RIGHT_COLUMN = 80.0  # the QR above, the issuer block and its seal below
+
+
+def _landscape_seal_centre() -> tuple[float, float]:
+    return LANDSCAPE_W - MARGIN - LANDSCAPE_RIGHT_COLUMN / 2, 160.0
+
+
+def _render_landscape(
+    *,
+    title: str,
+    subtitle: str | None,
+    rows: Sequence[tuple[str, str]],
+    identifier: str,
+    issuer_name: str,
+    issued_on: str,
+    valid_until: str,
+    verify_url: str,
+    footer: str | None,
+    font_path: str,
+    font_name: str,
+    issuer_label: str,
+) -> bytes:
+    """The landscape page, as the paper 营业执照 (the layout of ``pdf_landscape``): QR top right,
+    the facts on the left, the issuer named with its region and the seal at the bottom right."""
+    w, h = LANDSCAPE_W, LANDSCAPE_H
+    body = _body(rows, valid_until)
+    ids = iter(range(10, 100000))
+    objects = _frame_and_heading(ids, w, h, title, subtitle, identifier, (36, 45, 52), 14)
+    qr = 36.0
+    qr_x = w - MARGIN - qr + 2
+    objects.append(_qr_path(next(ids), verify_url, qr_x, 18, qr))
+    objects.append(_text(next(ids), "扫码核验", qr_x + qr / 2, 18 + qr + 4, 3.5, align="center"))
+    y, size, label_w = 66.0, 4.0, 30.0
+    table_right = w - MARGIN - LANDSCAPE_RIGHT_COLUMN - 6
+    for label, value in body:
+        objects.append(_text(next(ids), str(label), MARGIN, y, size, "60 60 60"))
+        for line in _wrap(str(value), size, table_right - MARGIN - label_w):
+            objects.append(_text(next(ids), line, MARGIN + label_w, y, size))
+            y += size * 1.5
+        y += size * 0.5
+    cx, cy = _landscape_seal_centre()
+    objects.append(_text(next(ids), issuer_label, cx, cy - 12, 4.2, align="center"))
+    objects.append(_text(next(ids), issuer_name, cx, cy + 1, 4.4 if len(issuer_name) <= 14 else 3.4, align="center"))
+    objects.append(_text(next(ids), issued_on, cx, cy + 10, 4, align="center"))
+    objects.append(_seal(next(ids), cx, cy, 17))
+    objects.append(_text(next(ids), "电子证照专用", cx, cy + 14, 2.8, "200 30 30", align="center"))
+    if footer:
+        for index, line in enumerate(_wrap(footer, 2.8, w - 2 * MARGIN)[:2]):
+            objects.append(_text(next(ids), line, w / 2, h - 18 + index * 4, 2.8, "90 90 90", "center"))
+    max_id = next(ids)
+    used = "".join(
+        [
+            title,
+            subtitle or "",
+            identifier,
+            issuer_name,
+            issuer_label,
+            issued_on,
+            footer or "",
+            "证照编号：扫码核验电子证照专用",
+            *(f"{label}{value}" for label, value in body),
+        ]
+    )
+    return _package(
+        objects,
+        max_id,
+        used,
+        identifier=identifier,
+        title=title,
+        issuer_name=issuer_name,
+        font_path=font_path,
+        font_name=font_name,
+        width=w,
+        height=h,
+    )

@@ -223,3 +223,13 @@ def check_credential(text: str, holder_names: set[str]) -> tuple[bool, str, Fact
                 facts,
             )
     return True, "", facts
+
+
+def unverified_type_name(text: str) -> str:
+    """The certificate type a credential names (its ``name``), read without a check: for a
+    credential ``check_credential`` has already accepted."""
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(text.split(".")[1] + "=="))
+        return str(payload.get("name", "")) if isinstance(payload, dict) else ""
+    except (ValueError, IndexError, binascii.Error):
+        return ""

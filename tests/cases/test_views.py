@@ -518,3 +518,16 @@ def test_a_supplement_request_shows_on_the_progress_page_and_in_the_notices(app,
     detail = client.get(f"/cases/{number}").get_data(as_text=True)
     assert "待申请人补正材料" in detail and "租赁合同未签字，请提交签字后的扫描件" in detail
     assert f"办件 {number} 需要补正材料" in client.get("/notices/").get_data(as_text=True)
+
+
+def test_a_new_draft_of_an_item_whose_material_a_certificate_may_replace_is_saved(app, client, login):
+    """It used to fail with a 500: the held-certificate query flushed the half-made draft."""
+    login(client, "张三")
+    page = client.get("/apply/scjgj-gtgsh-zxdj").get_data(as_text=True)
+    saved = client.post(
+        "/apply/scjgj-gtgsh-zxdj",
+        data=dict(ZXDJ, action="save", idempotency_key=_key(page), material_licence=pdf_upload("licence.pdf")),
+        content_type="multipart/form-data",
+    )
+    assert saved.status_code == 302 and "draft=" in saved.headers["Location"]
+    assert "已保存的文件：licence.pdf" in client.get(saved.headers["Location"]).get_data(as_text=True)

@@ -33,9 +33,12 @@ ANSWERS = {
 }
 
 
-def test_the_joint_construction_permit_issues_its_certificate(ctx, clock):
+def accepted_permit_application():
+    """王五's business applies for the 建筑工程施工许可 and the window accepts: (case, enterprise, 王五)."""
     wang = person("王五")
-    enterprise = Enterprise(
+    enterprise = db.session.execute(
+        db.select(Enterprise).where(Enterprise.uscc == ANSWERS["credit_code"])
+    ).scalar_one_or_none() or Enterprise(
         uscc=ANSWERS["credit_code"], name=ANSWERS["builder"], status="active", legal_representative=wang
     )
     db.session.add(enterprise)
@@ -43,7 +46,11 @@ def test_the_joint_construction_permit_issues_its_certificate(ctx, clock):
     item = catalog.current_item("zjw-jzgc-sgxk")
     files = [pdf_file(m["code"]) for m in item.materials if m.get("required")]
     case, _ = cases.submit_application(wang, item, dict(ANSWERS), files, uuid.uuid4().hex, enterprise_id=enterprise.id)
-    case = cases.accept(case.id, person("赵敏"), case.version)
+    return cases.accept(case.id, person("赵敏"), case.version), enterprise, wang
+
+
+def test_the_joint_construction_permit_issues_its_certificate(ctx, clock):
+    case, enterprise, wang = accepted_permit_application()
     housing, labour = staff("刘洋", "officer", "zjw"), staff("陈静", "officer", "rsj")
     page = case.version
     cases.claim(case.id, housing, page)

@@ -28,9 +28,9 @@ def test_the_wallet_downloads_an_ofd_with_the_font_embedded(app, ctx, clock, cli
 
     with ofdkit.open(package) as document:  # the independent reader
         assert (document.info.title, document.info.doc_id) == ("营业执照", certificate.identifier)
-        assert document.info.author == certificate.issuer.name
+        assert document.info.author == "北京市朝阳区" + certificate.issuer.name  # named with its region
         [page] = document.pages
-        assert (round(page.width), round(page.height)) == (210, 297)
+        assert (round(page.width), round(page.height)) == (297, 210)  # the 营业执照 is landscape
         text = document.text()
     for value in (
         DATA["yyzz"]["business_name"],

@@ -273,6 +273,24 @@ def test_layout_row_not_a_field(tmp_path):
     assert "nickname" in str(err)
 
 
+def test_layout_orientation_and_issuer_label(tmp_path):
+    write(
+        tmp_path,
+        "demo.toml",
+        GOOD.replace('title = "示例证"\n', 'title = "示例证"\norientation = "landscape"\nissuer_label = "登记机关"\n'),
+    )
+    layout = load_types(tmp_path)["demo"].layout
+    assert (layout.orientation, layout.issuer_label) == ("landscape", "登记机关")
+    write(tmp_path, "demo.toml", GOOD)
+    assert load_types(tmp_path)["demo"].layout.orientation == "portrait"  # the default
+    err = expect_error(
+        tmp_path,
+        GOOD.replace('title = "示例证"\n', 'title = "示例证"\norientation = "sideways"\n'),
+        "layout.orientation",
+    )
+    assert "portrait or landscape" in str(err)
+
+
 def test_layout_missing_title(tmp_path):
     expect_error(tmp_path, GOOD.replace('title = "示例证"\n', ""), "layout.title")
 

@@ -8,6 +8,7 @@ from PIL import Image
 
 from govservice.certificates import demo, services
 from govservice.certificates.models import Certificate
+from govservice.core.clock import BEIJING
 from govservice.core.extensions import db
 from govservice.identity.models import AgentGrant, Enterprise
 
@@ -92,3 +93,31 @@ def test_the_demo_fills_the_wallets_once(app, ctx):
 
 def type_of(certificate):
     return services.certificate_type(certificate.type_code).name
+
+
+def test_a_revoked_or_expired_certificate_offers_no_qr_and_the_wallet_says_why(app, ctx, client, clock, login):
+    from govservice.certificates import lifecycle
+
+    from ..factories import person as staff
+
+    revoked = services.issue("yyzz", person("张三"), DATA["yyzz"])
+    expiring = services.issue("spjyxkz", person("张三"), DATA["spjyxkz"])
+    login(client, "张三")
+    wallet = client.get("/wallet").get_data(as_text=True)
+    assert wallet.count("出示此二维码，对方扫码即可核验") == 2
+
+    lifecycle.revoke(revoked.id, staff("刘洋"), "以欺骗手段取得登记")
+    wallet = client.get("/wallet").get_data(as_text=True)
+    card = wallet[wallet.index(f'id="c-{revoked.id}"') :]
+    revoked_card = card[: card.index("</article>")]
+    assert "出示此二维码" not in revoked_card and f"/wallet/{revoked.identifier}/qr.png" not in revoked_card
+    assert "本证照已被发证机关吊销，核验二维码已停用" in revoked_card
+    assert client.get(f"/wallet/{revoked.identifier}/qr.png").status_code == 410
+    assert wallet.count("出示此二维码，对方扫码即可核验") == 1  # the other one still may be shown
+
+    clock.advance(days=5 * 366 + 1)  # past the food licence's five years
+    wallet = client.get("/wallet").get_data(as_text=True)
+    assert "出示此二维码" not in wallet
+    day = db.session.get(Certificate, expiring.id).expires_at.astimezone(BEIJING).strftime("%Y-%m-%d")
+    assert f"本证照已于{day}过期，核验二维码已停用" in wallet
+    assert client.get(f"/wallet/{expiring.identifier}/qr.png").status_code == 410
