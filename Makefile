@@ -59,12 +59,13 @@ bench: $(STAMP) translations
 	@case "$$DATABASE_URL" in postgresql*) $(BIN)/python bench/lists.py ;; \
 	  *) echo "bench/lists.py: skipped (it loads a million cases by PostgreSQL COPY: set DATABASE_URL)" ;; esac
 
-## make lint: ruff (lint and format) and the import layers of ARCHITECTURE.md (lint-imports)
+## make lint: ruff (lint and format), the import layers of ARCHITECTURE.md (lint-imports) and the
+## English catalogue against the code's messages (deploy/check_translations.py)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-# (the translation catalogue check joins here, as one more line)
+	$(BIN)/python deploy/check_translations.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -54,6 +54,7 @@ def from_environment(instance_path: str) -> dict:
         "REGION_CODE": env.get("REGION_CODE", "110105"),
         "REGION_NAME": env.get("REGION_NAME", "北京市朝阳区"),  # printed before the issuer's name on certificates
         "CJK_FONT": env.get("CJK_FONT", ""),
+        "OFD_SEAL_DIR": env.get("OFD_SEAL_DIR", ""),  # the OFD seal authority (certificates/seals.py)
         "CELERY_BROKER_URL": env.get("CELERY_BROKER_URL", ""),
         # the broker's queue (several deployments, or test runs, can share one Redis)
         "CELERY_QUEUE": env.get("CELERY_QUEUE", "celery"),
