@@ -10,6 +10,7 @@ from govservice.catalog import services as catalog
 from govservice.core.extensions import db
 from govservice.identity.models import Person
 from govservice.identity.services import person_for
+from govservice.review import services as review
 
 from .conftest import pdf_upload
 
@@ -59,7 +60,7 @@ def accepted_case():
 
 def in_review_case():
     case = accepted_case()
-    return cases.claim(case.id, person("刘洋"), case.version)
+    return review.claim(case.id, person("刘洋"), case.version)
 
 
 # --- issue 5: items with a workflow of several departments, and cases under them ---------------

@@ -532,6 +532,3 @@ def attachment_for(case: Case, attachment_id: int) -> tuple[Attachment, bytes]:
 def find_case(number: str) -> Case | None:
     return db.session.execute(select(Case).where(Case.number == number)).scalar_one_or_none()
 
-
-# The departments' side of the workflow (claim, opinions, decisions, sending back).
-from .steps import claim, decide, record_opinion, return_for_supplement  # noqa: E402,F401

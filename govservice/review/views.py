@@ -18,6 +18,7 @@ from ..cases.statemachine import label as state_label
 from ..cases.statemachine import step_label
 from ..core import clock
 from ..identity.access import require_role
+from . import services as review
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -81,7 +82,7 @@ def case(number):
 def claim(number):
     case = _case_for_my_departments(number)
     try:
-        cases.claim(case.id, current_user, posted_version(), step_id=_step_id())
+        review.claim(case.id, current_user, posted_version(), step_id=_step_id())
         flash(_("已认领，请审查。"), "success")
     except cases.CaseError as exc:
         flash(exc.message, "error")
@@ -93,7 +94,7 @@ def claim(number):
 def opinion(number):
     case = _case_for_my_departments(number)
     try:
-        cases.record_opinion(case.id, current_user, request.form.get("note", ""), step_id=_step_id())
+        review.record_opinion(case.id, current_user, request.form.get("note", ""), step_id=_step_id())
     except cases.CaseError as exc:
         return _render(case, 422, form=request.form, errors={"note": exc.message})
     flash(_("审查意见已记录。"), "success")
@@ -120,7 +121,7 @@ def decide(number):
             back=url_for("review.case", number=number),
         )
     try:
-        cases.decide(
+        review.decide(
             case.id,
             current_user,
             posted_version(),
@@ -142,7 +143,7 @@ def decide(number):
 def return_for_supplement(number):
     case = _case_for_my_departments(number)
     try:
-        cases.return_for_supplement(
+        review.return_for_supplement(
             case.id,
             current_user,
             posted_version(),

@@ -15,6 +15,7 @@ from govservice.cases.uploads import Upload
 from govservice.core.extensions import db
 from govservice.notify.models import Notice
 from govservice.notify.services import render
+from govservice.review import services as review
 
 from ..conftest import pdf_upload
 from ..factories import person
@@ -64,8 +65,8 @@ def test_a_bundle_is_accepted_once_and_the_licence_follows_the_business_licence(
     assert _submit().created is False  # the same key: the same bundle
     accepted = bundles.accept(person("赵敏"), result.bundle.id, acknowledged=False)
     assert [c.item.code for c in accepted] == ["scjgj-gtgsh-sldj"] and accepted[0].deadline is not None
-    case = cases.claim(first.case_id, person("刘洋"), accepted[0].version)
-    cases.decide(case.id, person("刘洋"), case.version, approve=True, opinion="符合登记条件")
+    case = review.claim(first.case_id, person("刘洋"), accepted[0].version)
+    review.decide(case.id, person("刘洋"), case.version, approve=True, opinion="符合登记条件")
     db.session.expire_all()
     first, second = db.session.execute(select(BundleMember).order_by(BundleMember.position)).scalars().all()
     assert first.case.state == "completed"
@@ -85,8 +86,8 @@ def test_a_member_refused_midway_cancels_what_waits_for_it_and_tells_the_applica
     result = _submit()
     bundles.accept(person("赵敏"), result.bundle.id, acknowledged=False)
     first = result.bundle.members[0]
-    case = cases.claim(first.case_id, person("刘洋"), first.case.version)
-    cases.decide(case.id, person("刘洋"), case.version, approve=False, opinion="名称不符合规定")
+    case = review.claim(first.case_id, person("刘洋"), first.case.version)
+    review.decide(case.id, person("刘洋"), case.version, approve=False, opinion="名称不符合规定")
     db.session.expire_all()
     first, second = db.session.execute(select(BundleMember).order_by(BundleMember.position)).scalars().all()
     assert first.status == "failed" and first.case.state == "completed"  # its own result stays

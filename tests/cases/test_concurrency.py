@@ -18,6 +18,7 @@ from govservice.cases import services as cases
 from govservice.cases.models import Case, CaseEvent, CaseStep
 from govservice.catalog import services as catalog
 from govservice.core.extensions import db
+from govservice.review import services as review
 from govservice.window import services as window
 from govservice.window.models import QueueTicket
 
@@ -116,7 +117,7 @@ def test_twenty_claims_of_one_step_leave_one_claim(app, clock):
     with app.app_context():
         case = accepted_case()
         case_id, version = case.id, case.version
-    outcomes = race(app, lambda i: cases.claim(case_id, person("刘洋"), version).state)
+    outcomes = race(app, lambda i: review.claim(case_id, person("刘洋"), version).state)
     assert sorted(kind for kind, _ in outcomes) == ["ok"] + ["stale"] * (THREADS - 1), outcomes
     assert _actions(app, case_id) == ["submit", "accept", "claim"]
 
@@ -124,13 +125,13 @@ def test_twenty_claims_of_one_step_leave_one_claim(app, clock):
 def test_joint_departments_deciding_at_the_same_moment_decide_the_case_once(app, clock):
     with app.app_context():
         case = accepted_case_of(workflow_item(workflow=JOINT))
-        cases.claim(case.id, person("刘洋"), case.version)
-        cases.claim(case.id, person("陈静"), case.version)
+        review.claim(case.id, person("刘洋"), case.version)
+        review.claim(case.id, person("陈静"), case.version)
         case_id, page = case.id, db.session.get(Case, case.id).version
 
     def decide(i):
         officer = person("刘洋" if i % 2 else "陈静")
-        return cases.decide(case_id, officer, page, approve=True, opinion=f"同意（{i}）").state
+        return review.decide(case_id, officer, page, approve=True, opinion=f"同意（{i}）").state
 
     outcomes = race(app, decide)
     assert [kind for kind, _ in outcomes].count("ok") == 2 and not [o for o in outcomes if o[0] == "error"], outcomes

@@ -11,6 +11,7 @@ from govservice.cases.models import Case, CaseEvent
 from govservice.catalog import services as catalog
 from govservice.core import pii
 from govservice.core.extensions import db
+from govservice.review import services as review
 
 from ..factories import ANSWERS, ITEM, accepted_case, in_review_case, pdf_file, person, submitted_case
 
@@ -76,22 +77,22 @@ def test_only_the_right_actor_may_fire_each_transition(ctx, clock):
         cases.accept(case.id, person("张三"), case.version)  # the applicant cannot accept
     case = cases.accept(case.id, person("赵敏"), case.version)
     with pytest.raises(cases.CaseError, match="无权"):
-        cases.claim(case.id, person("陈静"), case.version)  # another department's officer
+        review.claim(case.id, person("陈静"), case.version)  # another department's officer
     with pytest.raises(cases.CaseError, match="无权"):
-        cases.claim(case.id, person("赵敏"), case.version)  # a clerk is no reviewer
+        review.claim(case.id, person("赵敏"), case.version)  # a clerk is no reviewer
     assert db.session.get(Case, case.id).state == "accepted"
 
 
 def test_a_decision_needs_an_opinion(ctx, clock):
     case = in_review_case()
     with pytest.raises(cases.CaseError, match="审查意见"):
-        cases.decide(case.id, person("刘洋"), case.version, approve=True, opinion="  ")
+        review.decide(case.id, person("刘洋"), case.version, approve=True, opinion="  ")
     assert db.session.get(Case, case.id).state == "in_review"
 
 
 def test_denial_completes_the_case_without_a_certificate(ctx, clock):
     case = in_review_case()
-    case = cases.decide(case.id, person("刘洋"), case.version, approve=False, opinion="经营范围属于禁止项目")
+    case = review.decide(case.id, person("刘洋"), case.version, approve=False, opinion="经营范围属于禁止项目")
     db.session.refresh(case)
     assert case.state == "completed" and case.decision == "deny"
     assert [e.to_state for e in case.events][-2:] == ["denied", "completed"]
@@ -302,14 +303,14 @@ def test_an_accepted_case_cannot_be_refused_and_a_running_supplement_not_cut_sho
 def test_sequential_steps_pass_from_department_to_department(ctx, clock):
     case = accepted_case_of(workflow_item(workflow=SEQUENTIAL))
     with pytest.raises(cases.CaseError, match="无权"):
-        cases.claim(case.id, person("陈静"), case.version)  # not the health commission's turn yet
-    case = cases.claim(case.id, person("刘洋"), case.version)
-    case = cases.decide(case.id, person("刘洋"), case.version, approve=True, opinion="登记事项符合规定")
+        review.claim(case.id, person("陈静"), case.version)  # not the health commission's turn yet
+    case = review.claim(case.id, person("刘洋"), case.version)
+    case = review.decide(case.id, person("刘洋"), case.version, approve=True, opinion="登记事项符合规定")
     assert case.state == "in_review" and case.current_stage == 2
     assert [s.status for s in case.steps] == ["approved", "pending"]
     assert case.events[-1].note == "市场监督管理局：登记事项符合规定（转入下一环节：卫生健康委员会）"
-    case = cases.claim(case.id, person("陈静"), case.version)
-    case = cases.decide(case.id, person("陈静"), case.version, approve=True, opinion="卫生条件符合要求")
+    case = review.claim(case.id, person("陈静"), case.version)
+    case = review.decide(case.id, person("陈静"), case.version, approve=True, opinion="卫生条件符合要求")
     db.session.refresh(case)
     assert case.state == "completed" and case.decision == "approve"
     assert _events(case.id) == ["submit", "accept", "claim", "step_approve", "claim", "approve", "complete"]
@@ -317,8 +318,8 @@ def test_sequential_steps_pass_from_department_to_department(ctx, clock):
 
 def test_a_sequential_denial_ends_the_workflow(ctx, clock):
     case = accepted_case_of(workflow_item(workflow=SEQUENTIAL))
-    case = cases.claim(case.id, person("刘洋"), case.version)
-    case = cases.decide(case.id, person("刘洋"), case.version, approve=False, opinion="名称与已登记字号相同")
+    case = review.claim(case.id, person("刘洋"), case.version)
+    case = review.decide(case.id, person("刘洋"), case.version, approve=False, opinion="名称与已登记字号相同")
     db.session.refresh(case)
     assert case.state == "completed" and case.decision == "deny"
     assert [s.status for s in case.steps] == ["denied", "skipped"]
@@ -330,16 +331,16 @@ def test_in_a_joint_step_every_department_decides_and_one_denial_denies_with_all
     officers = {"scjgj": person("刘洋"), "wsjkw": person("陈静"), "gaj": staff("李娜", "officer", "gaj")}
     page = case.version  # each department works from the page it opened
     for officer in officers.values():
-        cases.claim(case.id, officer, page)
+        review.claim(case.id, officer, page)
     case = db.session.get(Case, case.id)
     assert case.state == "in_review" and {s.status for s in case.steps} == {"in_review"}
     page = case.version
-    cases.decide(case.id, officers["scjgj"], page, approve=False, opinion="经营场所属于禁止经营区域")
+    review.decide(case.id, officers["scjgj"], page, approve=False, opinion="经营场所属于禁止经营区域")
     case = db.session.get(Case, case.id)
     assert case.state == "in_review"  # the others have not decided yet
     assert case.events[-1].action == "step_deny" and "等待卫生健康委员会、公安分局审查" in case.events[-1].note
-    cases.decide(case.id, officers["wsjkw"], page, approve=True, opinion="卫生条件符合要求")
-    case = cases.decide(case.id, officers["gaj"], page, approve=False, opinion="消防通道不符合要求")
+    review.decide(case.id, officers["wsjkw"], page, approve=True, opinion="卫生条件符合要求")
+    case = review.decide(case.id, officers["gaj"], page, approve=False, opinion="消防通道不符合要求")
     db.session.refresh(case)
     assert case.state == "completed" and case.decision == "deny"
     denial = next(e for e in case.events if e.action == "deny")
@@ -350,11 +351,11 @@ def test_in_a_joint_step_every_department_decides_and_one_denial_denies_with_all
 def test_a_joint_step_approved_by_every_department_approves_the_case_once(ctx, clock):
     case = accepted_case_of(workflow_item(workflow=JOINT))
     page = case.version
-    cases.claim(case.id, person("刘洋"), page)
-    cases.claim(case.id, person("陈静"), page)
+    review.claim(case.id, person("刘洋"), page)
+    review.claim(case.id, person("陈静"), page)
     page = db.session.get(Case, case.id).version
-    cases.decide(case.id, person("陈静"), page, approve=True, opinion="同意")
-    case = cases.decide(case.id, person("刘洋"), page, approve=True, opinion="同意登记")
+    review.decide(case.id, person("陈静"), page, approve=True, opinion="同意")
+    case = review.decide(case.id, person("刘洋"), page, approve=True, opinion="同意登记")
     db.session.refresh(case)
     assert case.state == "completed" and case.decision == "approve"
     assert _events(case.id).count("approve") == 1
@@ -365,32 +366,32 @@ def test_a_joint_step_approved_by_every_department_approves_the_case_once(ctx, c
 def test_a_department_page_is_stale_once_its_own_step_changed(ctx, clock):
     case = accepted_case_of(workflow_item(workflow=JOINT))
     page = case.version
-    cases.claim(case.id, person("刘洋"), page)
+    review.claim(case.id, person("刘洋"), page)
     second = staff("李娜", "officer", "scjgj")
     with pytest.raises(cases.StaleCase, match="无法认领审查"):
-        cases.claim(case.id, second, page)  # the same step, claimed meanwhile
+        review.claim(case.id, second, page)  # the same step, claimed meanwhile
     with pytest.raises(cases.CaseError, match="只有认领人可以作出审查结论"):
-        cases.decide(case.id, second, db.session.get(Case, case.id).version, approve=True, opinion="同意")
+        review.decide(case.id, second, db.session.get(Case, case.id).version, approve=True, opinion="同意")
     with pytest.raises(cases.StaleCase):
-        cases.decide(case.id, person("刘洋"), page - 1, approve=True, opinion="同意")  # older than the step
+        review.decide(case.id, person("刘洋"), page - 1, approve=True, opinion="同意")  # older than the step
 
 
 def test_an_opinion_is_recorded_only_by_a_department_that_claimed(ctx, clock):
     case = accepted_case()
     with pytest.raises(cases.CaseError, match="请先认领"):
-        cases.record_opinion(case.id, person("刘洋"), "材料待核")
-    case = cases.claim(case.id, person("刘洋"), case.version)
+        review.record_opinion(case.id, person("刘洋"), "材料待核")
+    case = review.claim(case.id, person("刘洋"), case.version)
     with pytest.raises(cases.CaseError, match="请填写审查意见"):
-        cases.record_opinion(case.id, person("刘洋"), " ")
-    opinion = cases.record_opinion(case.id, person("刘洋"), "已电话核实经营场所")
+        review.record_opinion(case.id, person("刘洋"), " ")
+    opinion = review.record_opinion(case.id, person("刘洋"), "已电话核实经营场所")
     assert opinion.kind == "note" and db.session.get(Case, case.id).version == case.version  # no state change
 
 
 def test_a_department_sends_the_case_back_and_the_clock_pauses_until_the_answer(ctx, clock):
     case = accepted_case()  # Monday 23 Nov, 3 working days: Thursday 26 Nov
     _at(clock, 2026, 11, 24)
-    case = cases.claim(case.id, person("刘洋"), case.version)
-    case = cases.return_for_supplement(case.id, person("刘洋"), case.version, MISSING)
+    case = review.claim(case.id, person("刘洋"), case.version)
+    case = review.return_for_supplement(case.id, person("刘洋"), case.version, MISSING)
     assert case.state == "supplement_requested" and case.paused_since == date(2026, 11, 24)
     assert case.steps[0].status == "returned" and cases.pending_supplement(case).origin == "department"
     _at(clock, 2026, 11, 30)
@@ -400,7 +401,7 @@ def test_a_department_sends_the_case_back_and_the_clock_pauses_until_the_answer(
     case = cases.accept(case.id, person("赵敏"), case.version)
     assert case.state == "accepted" and case.deadline == date(2026, 12, 2)
     assert case.steps[0].status == "pending" and case.steps[0].claimed_by_id is None
-    case = cases.claim(case.id, person("刘洋"), case.version)
+    case = review.claim(case.id, person("刘洋"), case.version)
     assert case.state == "in_review"
 
 
@@ -409,8 +410,8 @@ def test_the_paused_clock_across_the_national_day_holiday(ctx, clock):
     case = accepted_case()  # 29, 30 Sep, 8 Oct (1-7 Oct off): 8 October
     assert case.deadline == date(2026, 10, 8)
     _at(clock, 2026, 9, 29)
-    case = cases.claim(case.id, person("刘洋"), case.version)
-    case = cases.return_for_supplement(case.id, person("刘洋"), case.version, MISSING)
+    case = review.claim(case.id, person("刘洋"), case.version)
+    case = review.return_for_supplement(case.id, person("刘洋"), case.version, MISSING)
     _at(clock, 2026, 10, 9)
     case = cases.resubmit(case.id, person("张三"), case.version, [pdf_file()])
     # paused: 30 Sep, 8 Oct, 9 Oct (the holiday is no working day anyway); 9, 10 (make-up Saturday), 12 Oct
@@ -420,18 +421,18 @@ def test_the_paused_clock_across_the_national_day_holiday(ctx, clock):
 def test_a_joint_step_keeps_the_decisions_made_before_a_supplement(ctx, clock):
     case = accepted_case_of(workflow_item(workflow=JOINT))
     page = case.version
-    cases.claim(case.id, person("刘洋"), page)
-    cases.claim(case.id, person("陈静"), page)
+    review.claim(case.id, person("刘洋"), page)
+    review.claim(case.id, person("陈静"), page)
     page = db.session.get(Case, case.id).version
-    cases.decide(case.id, person("刘洋"), page, approve=True, opinion="同意")
-    case = cases.return_for_supplement(case.id, person("陈静"), page, MISSING)
+    review.decide(case.id, person("刘洋"), page, approve=True, opinion="同意")
+    case = review.return_for_supplement(case.id, person("陈静"), page, MISSING)
     with pytest.raises(cases.StaleCase):  # no decisions while the supplement is pending
-        cases.decide(case.id, person("陈静"), case.version, approve=True, opinion="同意")
+        review.decide(case.id, person("陈静"), case.version, approve=True, opinion="同意")
     case = cases.resubmit(case.id, person("张三"), case.version, [pdf_file()])
     case = cases.accept(case.id, person("赵敏"), case.version)
     assert [(s.department.code, s.status) for s in case.steps] == [("scjgj", "approved"), ("wsjkw", "pending")]
-    case = cases.claim(case.id, person("陈静"), case.version)
-    case = cases.decide(case.id, person("陈静"), case.version, approve=True, opinion="补正后符合要求")
+    case = review.claim(case.id, person("陈静"), case.version)
+    case = review.decide(case.id, person("陈静"), case.version, approve=True, opinion="补正后符合要求")
     db.session.refresh(case)
     assert case.state == "completed" and case.decision == "approve"
 
@@ -440,7 +441,7 @@ def test_the_result_is_handed_over_once_at_the_window(ctx, clock):
     case = in_review_case()
     with pytest.raises(cases.StaleCase):
         cases.hand_over(case.id, person("赵敏"), case.version)  # nothing to hand over yet
-    case = cases.decide(case.id, person("刘洋"), case.version, approve=False, opinion="不符合条件")
+    case = review.decide(case.id, person("刘洋"), case.version, approve=False, opinion="不符合条件")
     db.session.refresh(case)
     with pytest.raises(cases.CaseError, match="无权"):
         cases.hand_over(case.id, person("张三"), case.version)
@@ -456,8 +457,8 @@ def test_every_new_transition_is_audited_in_the_log(ctx, clock):
     case = cases.request_supplement(case.id, person("赵敏"), case.version, MISSING)
     case = cases.resubmit(case.id, person("张三"), case.version, [pdf_file()])
     case = cases.accept(case.id, person("赵敏"), case.version)
-    case = cases.claim(case.id, person("刘洋"), case.version)
-    cases.record_opinion(case.id, person("刘洋"), "核实无误")
+    case = review.claim(case.id, person("刘洋"), case.version)
+    review.record_opinion(case.id, person("刘洋"), "核实无误")
     actions = (
         db.session.execute(db.select(AuditEntry.action).where(AuditEntry.case_id == case.id).order_by(AuditEntry.id))
         .scalars()

@@ -19,6 +19,7 @@ from govservice.identity import enterprises
 from govservice.identity.models import Person, StaffAssignment
 from govservice.notify.models import Notice
 from govservice.registry import devdata
+from govservice.review import services as review
 
 from ..conftest import pdf_upload
 from ..factories import person
@@ -130,9 +131,9 @@ def test_the_item_applies_end_to_end(ctx, clock, code):
             officer = _officer(step.department.code)
             db.session.refresh(case)
             if step.status == "pending":
-                case = cases.claim(case.id, officer, case.version, step_id=step.id)
+                case = review.claim(case.id, officer, case.version, step_id=step.id)
             db.session.refresh(case)
-            case = cases.decide(
+            case = review.decide(
                 case.id, officer, case.version, approve=True, opinion="符合法定条件，同意。", step_id=step.id
             )
     db.session.refresh(case)

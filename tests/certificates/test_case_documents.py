@@ -12,6 +12,7 @@ from govservice.certificates import services
 from govservice.certificates.models import Certificate
 from govservice.core.extensions import db
 from govservice.identity.models import Enterprise
+from govservice.review import services as review
 
 from ..factories import JOINT, accepted_case_of, pdf_file, staff, workflow_item
 from .helpers import person
@@ -53,11 +54,11 @@ def test_the_joint_construction_permit_issues_its_certificate(ctx, clock):
     case, enterprise, wang = accepted_permit_application()
     housing, labour = staff("刘洋", "officer", "zjw"), staff("陈静", "officer", "rsj")
     page = case.version
-    cases.claim(case.id, housing, page)
-    cases.claim(case.id, labour, page)
+    review.claim(case.id, housing, page)
+    review.claim(case.id, labour, page)
     page = db.session.get(type(case), case.id).version
-    cases.decide(case.id, labour, page, approve=True, opinion="农民工工资专用账户及保证金已落实")
-    cases.decide(case.id, housing, page, approve=True, opinion="符合施工许可条件")
+    review.decide(case.id, labour, page, approve=True, opinion="农民工工资专用账户及保证金已落实")
+    review.decide(case.id, housing, page, approve=True, opinion="符合施工许可条件")
 
     permit = db.session.execute(db.select(Certificate).where(Certificate.case_id == case.id)).scalar_one()
     assert permit.type_code == "jzgcsgxkz" and permit.holder_enterprise_id == enterprise.id
@@ -71,11 +72,11 @@ def test_the_joint_construction_permit_issues_its_certificate(ctx, clock):
 def test_an_item_without_a_licence_issues_its_decision_letter(ctx, clock):
     case = accepted_case_of(workflow_item(workflow=JOINT))
     page = case.version
-    cases.claim(case.id, person("刘洋"), page)
-    cases.claim(case.id, person("陈静"), page)
+    review.claim(case.id, person("刘洋"), page)
+    review.claim(case.id, person("陈静"), page)
     page = db.session.get(type(case), case.id).version
-    cases.decide(case.id, person("陈静"), page, approve=True, opinion="同意")
-    cases.decide(case.id, person("刘洋"), page, approve=True, opinion="同意登记")
+    review.decide(case.id, person("陈静"), page, approve=True, opinion="同意")
+    review.decide(case.id, person("刘洋"), page, approve=True, opinion="同意登记")
 
     letter = db.session.execute(db.select(Certificate).where(Certificate.case_id == case.id)).scalar_one()
     assert letter.type_code == "jds" and letter.issuer.code == "scjgj"

@@ -20,11 +20,11 @@ from reportlab.pdfbase import ttfonts
 from sqlalchemy.exc import OperationalError
 
 from govservice.audit.models import AuditEntry
-from govservice.cases import services as cases
 from govservice.cases.models import Case, CaseEvent
 from govservice.certificates import identifiers, pdf, serials, services, signing, tasks
 from govservice.certificates.models import Certificate
 from govservice.core.extensions import db
+from govservice.review import services as review
 
 from ..factories import in_review_case
 from ..factories import person as staff
@@ -101,7 +101,7 @@ def _approved_case_without_certificate(monkeypatch):
     with monkeypatch.context() as queued:
         queued.setattr(tasks.issue_for_case_task, "delay", lambda case_id: None)
         case = in_review_case()
-        cases.decide(case.id, staff("刘洋"), case.version, approve=True, opinion="准予登记")
+        review.decide(case.id, staff("刘洋"), case.version, approve=True, opinion="准予登记")
     assert db.session.get(Case, case.id).state == "approved"
     return case.id
 

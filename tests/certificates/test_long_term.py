@@ -185,9 +185,9 @@ def test_a_tsa_that_does_not_answer_holds_the_certificate_until_a_later_run(ctx,
     monkeypatch.setattr(tasks.time, "sleep", lambda seconds: None)
     ctx.extensions["pdf_timestamper"] = _http_stamper(f"http://127.0.0.1:{_closed_port()}/", folder)
     case = in_review_case()
-    from govservice.cases import services as cases
+    from govservice.review import services as review
 
-    cases.decide(case.id, staff("刘洋"), case.version, approve=True, opinion="准予登记")  # no error for the officer
+    review.decide(case.id, staff("刘洋"), case.version, approve=True, opinion="准予登记")  # no error for the officer
 
     assert db.session.get(Case, case.id).state == "approved"
     assert db.session.execute(db.select(Certificate).where(Certificate.case_id == case.id)).first() is None

@@ -8,13 +8,14 @@ from govservice.cases import services as cases
 from govservice.certificates import identifiers, lifecycle, services, signing, verification
 from govservice.certificates.models import Certificate, Verification
 from govservice.core.extensions import db
+from govservice.review import services as review
 
 from ..factories import in_review_case, person, refused_count, verifications_audited
 
 
 def _approved():
     case = in_review_case()
-    cases.decide(case.id, person("刘洋"), case.version, approve=True, opinion="准予登记")
+    review.decide(case.id, person("刘洋"), case.version, approve=True, opinion="准予登记")
     return db.session.execute(db.select(Certificate).where(Certificate.case_id == case.id)).scalar_one()
 
 

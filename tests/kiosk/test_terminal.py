@@ -221,16 +221,16 @@ def test_the_next_card_replaces_the_person(app, terminal):
 
 
 def test_a_certificate_is_printed_with_its_verification_qr_and_masked(app, terminal):
-    from govservice.cases import services as cases
     from govservice.certificates.models import Certificate
     from govservice.identity.demo import person
+    from govservice.review import services as review
 
     from ..factories import accepted_case
 
     with app.app_context():
         case = accepted_case()  # 张三's 个体工商户设立登记
-        case = cases.claim(case.id, person("刘洋"), case.version)
-        cases.decide(case.id, person("刘洋"), case.version, approve=True, opinion="符合登记条件")
+        case = review.claim(case.id, person("刘洋"), case.version)
+        review.decide(case.id, person("刘洋"), case.version, approve=True, opinion="符合登记条件")
         identifier = db.session.execute(select(Certificate.identifier)).scalar_one()
     card(terminal)
     listed = page(terminal.get("/kiosk/certificates"))

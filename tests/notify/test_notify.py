@@ -11,6 +11,7 @@ from govservice.core.extensions import db
 from govservice.notify import services as notify
 from govservice.notify.mail import SmtpMailer
 from govservice.notify.models import Notice
+from govservice.review import services as review
 
 from ..factories import person, submitted_case
 
@@ -22,8 +23,8 @@ def _notices(case):
 def test_every_state_change_notifies_the_applicant(ctx, clock):
     case = submitted_case()
     case = cases.accept(case.id, person("赵敏"), case.version)
-    case = cases.claim(case.id, person("刘洋"), case.version)
-    cases.decide(case.id, person("刘洋"), case.version, approve=True, opinion="材料齐全，准予登记。")
+    case = review.claim(case.id, person("刘洋"), case.version)
+    review.decide(case.id, person("刘洋"), case.version, approve=True, opinion="材料齐全，准予登记。")
     db.session.refresh(case)
     notices = _notices(case)
     assert case.state == "completed"

@@ -22,6 +22,7 @@ from govservice.identity import sessions
 from govservice.identity.models import WebSession
 from govservice.notify import services as notify
 from govservice.notify.models import Notice
+from govservice.review import services as review
 
 from ..certificates.helpers import issue
 from ..factories import in_review_case, pdf_file, person, submitted_case
@@ -50,7 +51,7 @@ def _notices(person_id, kind):
 def test_a_supplement_past_its_date_lapses_once_and_the_applicant_is_told(ctx, clock):
     at_window = cases.request_supplement(submitted_case().id, person("赵敏"), 1, MISSING, due=date(2026, 11, 25))
     reviewed = in_review_case()
-    from_department = cases.return_for_supplement(
+    from_department = review.return_for_supplement(
         reviewed.id, person("刘洋"), reviewed.version, MISSING, due=date(2026, 11, 30)
     )
     answered = cases.request_supplement(submitted_case("李娜").id, person("赵敏"), 1, MISSING, due=date(2026, 11, 25))

@@ -7,6 +7,7 @@ import re
 from govservice.cases import services as cases
 from govservice.certificates.models import Certificate
 from govservice.core.extensions import db
+from govservice.review import services as review
 
 from ..certificates.helpers import issue
 from ..factories import accepted_case, person, submitted_case
@@ -16,7 +17,7 @@ from ..window.test_console import _call, _take
 def _claimed(app):
     with app.app_context():
         case = accepted_case()
-        case = cases.claim(case.id, person("刘洋"), case.version)
+        case = review.claim(case.id, person("刘洋"), case.version)
         return case.number, case.version
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from govservice.cases import services as cases
 from govservice.cases.models import Case
 from govservice.core.extensions import db
+from govservice.review import services as review
 
 from ..factories import JOINT, accepted_case, accepted_case_of, person, workflow_item
 
@@ -90,7 +91,7 @@ def test_a_joint_case_reaches_both_departments_and_is_approved_by_both(app, clie
 def test_a_decision_without_opinion_or_conclusion_is_explained_and_the_text_kept(app, client, login, clock):
     with app.app_context():
         case = accepted_case()
-        case = cases.claim(case.id, person("刘洋"), case.version)
+        case = review.claim(case.id, person("刘洋"), case.version)
         number, version = case.number, case.version
     login(client, "刘洋")
     none = client.post(f"/review/cases/{number}/decide", data={"version": version, "opinion": "写了一半"})
@@ -117,7 +118,7 @@ def test_a_stale_decision_page_is_told_and_changes_nothing(app, client, login, c
 def test_the_officer_sends_the_case_back_to_the_window_and_the_clock_stops(app, client, login, clock):
     with app.app_context():
         case = accepted_case()
-        case = cases.claim(case.id, person("刘洋"), case.version)
+        case = review.claim(case.id, person("刘洋"), case.version)
         number, version = case.number, case.version
     login(client, "刘洋")
     nothing = client.post(f"/review/cases/{number}/return", data={"version": version})
@@ -143,11 +144,11 @@ def test_joint_denial_lists_every_reason_on_the_applicants_page(app, client, log
     with app.app_context():
         case = accepted_case_of(workflow_item(workflow=JOINT))
         page = case.version
-        cases.claim(case.id, person("刘洋"), page)
-        cases.claim(case.id, person("陈静"), page)
+        review.claim(case.id, person("刘洋"), page)
+        review.claim(case.id, person("陈静"), page)
         page = db.session.get(Case, case.id).version
-        cases.decide(case.id, person("刘洋"), page, approve=False, opinion="字号与他人重名")
-        cases.decide(case.id, person("陈静"), page, approve=False, opinion="无健康证明")
+        review.decide(case.id, person("刘洋"), page, approve=False, opinion="字号与他人重名")
+        review.decide(case.id, person("陈静"), page, approve=False, opinion="无健康证明")
         number = case.number
     login(client, "张三")
     text = client.get(f"/cases/{number}").get_data(as_text=True)

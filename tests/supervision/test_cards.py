@@ -10,10 +10,10 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from govservice.cases import services as cases
 from govservice.core.extensions import db
 from govservice.notify.models import Notice
 from govservice.notify.services import render
+from govservice.review import services as review
 from govservice.supervision import cards, tasks
 from govservice.supervision import services as supervision
 from govservice.supervision.cards import SupervisionCard
@@ -62,7 +62,7 @@ def test_due_soon_is_yellow_overdue_is_red_and_a_second_run_issues_nothing(ctx, 
 
 def test_a_poor_rating_left_unanswered_past_its_due_is_a_red_card(ctx, clock):
     case = in_review_case()
-    case = cases.decide(case.id, person("刘洋"), case.version, approve=True, opinion="同意")
+    case = review.decide(case.id, person("刘洋"), case.version, approve=True, opinion="同意")
     supervision.evaluate(case.id, person("张三"), 1, "等了很久", channel="online")
     assert cards.issue_cards().red == 0
     clock.advance(days=30)

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from govservice.cases import services as cases
 from govservice.core.extensions import db
+from govservice.review import services as review
 from govservice.supervision import services as supervision
 from govservice.supervision.models import Evaluation, RectificationTask
 
@@ -15,7 +15,7 @@ from ..factories import accepted_case, in_review_case, person, staff
 
 def _completed(approve=False):
     case = in_review_case()
-    case = cases.decide(case.id, person("刘洋"), case.version, approve=approve, opinion="结论")
+    case = review.decide(case.id, person("刘洋"), case.version, approve=approve, opinion="结论")
     db.session.refresh(case)
     return case
 

@@ -21,6 +21,7 @@ import pytest
 
 from govservice.cases import services as cases
 from govservice.core.extensions import db
+from govservice.review import services as review
 from govservice.supervision import figures
 from govservice.supervision import services as supervision
 
@@ -40,8 +41,8 @@ def _window_case(item, key):
 
 
 def _decide(case, approve, opinion="审查意见"):
-    case = cases.claim(case.id, person("刘洋" if case.department.code == "scjgj" else "陈静"), case.version)
-    return cases.decide(case.id, case.steps[-1].claimed_by, case.version, approve=approve, opinion=opinion)
+    case = review.claim(case.id, person("刘洋" if case.department.code == "scjgj" else "陈静"), case.version)
+    return review.decide(case.id, case.steps[-1].claimed_by, case.version, approve=approve, opinion=opinion)
 
 
 def build(clock) -> dict:
@@ -54,18 +55,18 @@ def build(clock) -> dict:
     b = cases.accept(b.id, clerk, b.version)
     c = accepted_case_of(market)
     _at(clock, 3)
-    c = cases.claim(c.id, person("刘洋"), c.version)
-    c = cases.return_for_supplement(c.id, person("刘洋"), c.version, [{"material": "premises", "reason": "不清晰"}])
+    c = review.claim(c.id, person("刘洋"), c.version)
+    c = review.return_for_supplement(c.id, person("刘洋"), c.version, [{"material": "premises", "reason": "不清晰"}])
     _at(clock, 4)
     _decide(a, True)
     _at(clock, 6)
     c = cases.resubmit(c.id, person("张三"), c.version, [pdf_file()])
     c = cases.accept(c.id, clerk, c.version)
-    c = cases.claim(c.id, person("刘洋"), c.version)
+    c = review.claim(c.id, person("刘洋"), c.version)
     _at(clock, 9)
     _decide(b, False)
     _at(clock, 10)
-    cases.decide(c.id, person("刘洋"), c.version, approve=True, opinion="补正后符合要求")
+    review.decide(c.id, person("刘洋"), c.version, approve=True, opinion="补正后符合要求")
     _at(clock, 16)
     d = accepted_case_of(health)
     _at(clock, 19)

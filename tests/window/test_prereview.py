@@ -9,6 +9,7 @@ from pypdf import PdfReader
 from govservice.cases import services as cases
 from govservice.cases.models import Case
 from govservice.core.extensions import db
+from govservice.review import services as review
 
 from ..conftest import pdf_upload
 from ..factories import in_review_case, person, submitted_case
@@ -179,7 +180,7 @@ def test_a_stale_page_at_the_window_is_told_and_changes_nothing(app, client, log
 def test_the_result_is_handed_over_and_rated_at_the_window(app, client, login, clock):
     with app.app_context():
         case = in_review_case()
-        case = cases.decide(case.id, person("刘洋"), case.version, approve=False, opinion="不符合条件")
+        case = review.decide(case.id, person("刘洋"), case.version, approve=False, opinion="不符合条件")
         db.session.refresh(case)
         number, version = case.number, case.version
     login(client, "赵敏")

@@ -1,4 +1,5 @@
-"""The departments' side of a case: claim their step, record opinions, decide, or send the case
+"""Department review (审查), the rules of review/: the departments' side of a case, on the cases'
+one transition engine: claim their step, record opinions, decide, or send the case
 back to the window for a supplement (审查环节).
 
 Each action locks the case row first, with a conditional UPDATE that bumps its version (on
@@ -23,14 +24,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from ..audit import services as audit
+from ..cases import workflow
+from ..cases.engine import CaseError, Locked, Outcome, StaleCase, get_case, may_act, stale, transition
+from ..cases.models import Case, CaseOpinion, CaseStep
+from ..cases.services import check_supplement_items, complete, supplement_due, supplement_rows
+from ..cases.statemachine import TRANSITIONS
 from ..core import clock
 from ..core.extensions import db
 from ..identity.models import Person
-from . import workflow
-from .engine import CaseError, Locked, Outcome, StaleCase, get_case, may_act, stale, transition
-from .models import Case, CaseOpinion, CaseStep
-from .services import check_supplement_items, complete, supplement_due, supplement_rows
-from .statemachine import TRANSITIONS
 
 MAX_OPINION = 2000
 
