@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 
 from govservice.cases import services as cases
@@ -10,8 +11,6 @@ from govservice.catalog import services as catalog
 from govservice.extensions import db
 from govservice.identity.models import Person
 from govservice.identity.services import person_for
-
-from .conftest import pdf_upload
 
 ITEM = "scjgj-gtgsh-sldj"
 ANSWERS = {
@@ -31,6 +30,17 @@ PEOPLE = {
     "刘洋": "310115199204045563",
     "陈静": "110102199003072013",
 }
+
+
+def pdf_upload(name="premises.pdf"):
+    """A small real PDF, as a browser would send it."""
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    page.drawString(72, 720, "lease agreement")
+    page.save()
+    return (io.BytesIO(buffer.getvalue()), name)
 
 
 def person(name: str) -> Person:

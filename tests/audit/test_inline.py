@@ -11,6 +11,10 @@ from govservice.audit import services as audit
 from govservice.audit.sealer import InlineSealer
 from govservice.extensions import db
 
+# The sealer is a thread of the app: it reads the entries on connections of its own, so they must be
+# committed; and each test stops it for good, so each test has an app of its own.
+pytestmark = [pytest.mark.committed, pytest.mark.fresh_app]
+
 
 @pytest.fixture
 def app_config():

@@ -37,6 +37,9 @@ def _leaf_indexes() -> list[int]:
     )
 
 
+# Committed: it counts every statement the append sends; the rolled-back test transaction would add its
+# own SAVEPOINT statements around the commit.
+@pytest.mark.committed
 def test_appending_is_one_insert_and_reads_or_locks_nothing(ctx):
     statements = []
 
