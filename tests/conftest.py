@@ -34,7 +34,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, inspect, text
 from sqlalchemy.inspection import _inspects
 from sqlalchemy.sql.elements import TextClause
@@ -325,6 +325,12 @@ _JOINED: dict = {}  # while a test runs in a transaction: "connection", "thread"
 _WROTE = "_test_wrote"
 
 
+def _joined_app() -> bool:
+    """Whether the app at work is the test's (another app, e.g. a second platform served over HTTP,
+    keeps its own engine and database)."""
+    return has_app_context() and current_app._get_current_object() is _JOINED.get("app")
+
+
 def _same_thread() -> None:
     """One connection serves the test: the app used from another thread (a live server, a race)
     would share it. Such a test needs its data committed: it is marked `committed`."""
@@ -354,7 +360,7 @@ def _joined_session_class(base):
         """Flask-SQLAlchemy's session, bound to the test's connection while one is set."""
 
         def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
-            if bind is None and self.bind is not None:
+            if bind is None and self.bind is not None and _joined_app():
                 _same_thread()
                 return self.bind
             return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
@@ -406,7 +412,7 @@ def _in_transaction(app: Flask):
     engines = db._app_engines[app]
     engines[None] = _JoinedEngine(engine, connection)
     factory.kw.update(bind=connection, join_transaction_mode="create_savepoint")
-    _JOINED["connection"], _JOINED["thread"] = connection, threading.get_ident()
+    _JOINED.update(connection=connection, thread=threading.get_ident(), app=app)
     try:
         yield
     finally:
@@ -564,16 +570,16 @@ def sign_in_directly(app, client, who, *, level: int | None = None, provider: st
         claims = Directory().claims(identity, chosen.scope, achieved_acr(identity, wanted))
         person = services.sign_in(chosen, claims)
         granted = chosen.level_of(claims.get(chosen.acr_claim))
+        with app.test_request_context(environ_base=client.environ_base):  # the client's address and agent
+            login_user(person)  # Flask-Login's keys, as it writes them for this client: copied below
+            signed = {key: flask_session[key] for key in ("_user_id", "_fresh", "_id") if key in flask_session}
         with client.session_transaction() as stored:
             lang = stored.get("lang")
             stored.clear()
             sessions.regenerate(stored)
             if lang:
                 stored["lang"] = lang
-            login_user(person)  # into this request context's session: copied below
-            for key in ("_user_id", "_fresh", "_id"):
-                if key in flask_session:
-                    stored[key] = flask_session[key]
+            stored.update(signed)
             stored[LEVEL_KEY] = granted
             stored[sessions.STAFF_FLAG] = person.is_staff
             stored["provider"], stored["id_token"] = provider, None
@@ -583,10 +589,12 @@ def sign_in_directly(app, client, who, *, level: int | None = None, provider: st
 
 @pytest.fixture
 def login_as(app, client):
-    """`login_as("张三")` signs the test's `client` in (another: `login_as("赵敏", other_client)`),
-    directly, as the real sign-in leaves the session; `level=3` for a stepped-up session."""
+    """`login_as("张三")` signs the test's `client` in, `login_as(other_client, "赵敏")` another
+    client; a Person does for the name. Directly, as the real sign-in leaves the session; `level=3`
+    for a session that stepped up. Returns the person's id."""
 
-    def login_as(who, on=None, *, level: int | None = None, provider: str = "devidp"):
-        return sign_in_directly(app, on if on is not None else client, who, level=level, provider=provider)
+    def login_as(*args, level: int | None = None, provider: str = "devidp"):
+        on, who = args if len(args) == 2 else (client, args[0])
+        return sign_in_directly(app, on, who, level=level, provider=provider)
 
     return login_as

@@ -15,7 +15,8 @@ from govservice.audit import services as audit
 from govservice.audit.models import AuditCheckpoint, AuditEntry, AuditTreeNode
 from govservice.extensions import db
 
-from .helpers import append, postgres_only, sql
+from ..factories import append
+from .helpers import postgres_only, sql
 
 THREADS = 8
 
@@ -212,8 +213,8 @@ def test_only_one_sealer_runs_and_the_other_does_not_wait(app):
 
 
 @postgres_only
-def test_a_stuck_sealer_never_blocks_a_request_and_verify_reports_the_lag(app, client, login):
-    login(client, "张三")
+def test_a_stuck_sealer_never_blocks_a_request_and_verify_reports_the_lag(app, client, login_as):
+    login_as(client, "张三")
     with app.app_context():
         sealer.seal()
         with db.engine.connect() as stuck:
@@ -227,8 +228,8 @@ def test_a_stuck_sealer_never_blocks_a_request_and_verify_reports_the_lag(app, c
             stuck.rollback()
 
 
-def test_a_sealer_behind_is_reported_and_requests_go_on(app, client, login):
-    login(client, "张三")
+def test_a_sealer_behind_is_reported_and_requests_go_on(app, client, login_as):
+    login_as(client, "张三")
     assert client.get("/window/").status_code == 403  # appended; the sealer is off under TESTING
     with app.app_context():
         report = audit.verify()

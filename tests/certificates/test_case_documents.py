@@ -13,8 +13,7 @@ from govservice.certificates.models import Certificate
 from govservice.extensions import db
 from govservice.identity.models import Enterprise
 
-from ..factories import JOINT, accepted_case_of, pdf_file, staff, workflow_item
-from .helpers import person
+from ..factories import JOINT, accepted_case_of, pdf_file, person, staff, workflow_item
 
 ANSWERS = {
     "builder": "北京示例科技有限公司",

@@ -17,7 +17,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from govservice import create_app
 from govservice.certificates import services, signing
 
-from .helpers import DATA, issue, person
+from ..factories import DATA, issue, person
 
 needs_pdfsig = pytest.mark.skipif(shutil.which("pdfsig") is None, reason="poppler-utils (pdfsig) not installed")
 

@@ -18,8 +18,8 @@ from govservice.certificates.tokens import TokenKeyStore
 from govservice.credentials import w3c_vc
 from govservice.extensions import db
 
+from ..factories import DATA, issue, person
 from ..factories import person as staff
-from .helpers import DATA, issue, person
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,7 @@ from govservice import create_app
 from govservice.config import ROOT
 from govservice.ops import requestlog
 
-from ..certificates.helpers import issue
-from ..factories import submitted_case
+from ..factories import issue, submitted_case
 
 
 def _metrics(client) -> dict:

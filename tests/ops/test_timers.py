@@ -23,8 +23,7 @@ from govservice.identity.models import WebSession
 from govservice.notify import services as notify
 from govservice.notify.models import Notice
 
-from ..certificates.helpers import issue
-from ..factories import in_review_case, pdf_file, person, submitted_case
+from ..factories import in_review_case, issue, pdf_file, person, submitted_case
 
 MISSING = [{"material": "premises", "reason": "租赁合同复印件不清晰"}]
 

@@ -13,8 +13,7 @@ from govservice.certificates.models import Verification
 from govservice.extensions import db
 from govservice.partners import openapi
 
-from ..certificates.helpers import bearer, call, issue, person, register_partner
-from ..factories import verifications_audited
+from ..factories import bearer, call, issue, person, register_partner, verifications_audited
 
 VERIFY = "/api/v1/certificates/verify"
 
@@ -84,7 +83,7 @@ def test_a_well_formed_identifier_that_was_never_issued_is_not_found(ctx, clock,
     assert answer.get_json()["certificate"] is None
 
 
-def test_the_holder_sees_who_checked_when_and_why(app, ctx, clock, partner, login):
+def test_the_holder_sees_who_checked_when_and_why(app, ctx, clock, partner, login_as):
     client, token, _renew = partner
     certificate = issue()
     pdf = services.pdf_bytes(certificate)
@@ -106,7 +105,7 @@ def test_the_holder_sees_who_checked_when_and_why(app, ctx, clock, partner, logi
     )
     assert other.get_json()["document_matches"] is False
     holder = app.test_client()
-    login(holder, "张三")
+    login_as(holder, "张三")
     wallet = holder.get("/wallet").get_data(as_text=True)
     assert "卫生健康委员会（公共场所卫生许可审批系统）" in wallet and "办理食品经营许可前核验营业执照" in wallet
     assert "系统核验" in wallet

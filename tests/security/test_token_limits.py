@@ -10,7 +10,7 @@ import pytest
 from govservice import create_app
 from govservice.extensions import db
 
-from ..certificates.helpers import register_partner
+from ..factories import register_partner
 
 
 def _basic(client_id, secret):
