@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 
 import pytest
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event, inspect, text
+from sqlalchemy import Engine, event, inspect, text
 from sqlalchemy.inspection import _inspects
 from sqlalchemy.sql.elements import TextClause
 
@@ -49,14 +49,6 @@ from govservice.identity.devidp.identities import IDENTITIES
 from .factories import pdf_upload  # noqa: F401  (tests import it from here too)
 
 SUBJECTS = {i["name"]: i["sub"] for i in IDENTITIES}
-
-
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers",
-        "committed: the test's data must really be committed (other connections, threads or processes "
-        "read it): no rolled-back transaction; every table is restored from the snapshot afterwards",
-    )
 
 
 @pytest.fixture(scope="session")
@@ -394,6 +386,16 @@ def _joined_session_class(base):
     return JoinedSession
 
 
+@event.listens_for(Engine, "engine_connect")
+def _watch_other_engines(connection) -> None:
+    """A connection to the test database from another engine (a second app built in the test)
+    would commit for real, outside the test's transaction: the test is then failed at its end,
+    to be marked `committed`."""
+    joined = _JOINED.get("engine")
+    if joined is not None and connection.engine is not joined and connection.engine.url == joined.url:
+        _JOINED["other_engine"] = True
+
+
 @contextlib.contextmanager
 def _in_transaction(app: Flask):
     factory = db.session.session_factory
@@ -412,9 +414,15 @@ def _in_transaction(app: Flask):
     engines = db._app_engines[app]
     engines[None] = _JoinedEngine(engine, connection)
     factory.kw.update(bind=connection, join_transaction_mode="create_savepoint")
-    _JOINED.update(connection=connection, thread=threading.get_ident(), app=app)
+    _JOINED.update(connection=connection, thread=threading.get_ident(), app=app, engine=engine)
     try:
         yield
+        if _JOINED.get("other_engine"):
+            pytest.fail(
+                "the test connected to the test database through another engine (another app?), which commits "
+                "outside the rolled-back transaction: mark it @pytest.mark.committed",
+                pytrace=False,
+            )
     finally:
         _JOINED.clear()
         factory.kw.pop("bind", None)
@@ -559,7 +567,10 @@ def sign_in_directly(app, client, who, *, level: int | None = None, provider: st
     from govservice.identity.devidp.identities import Directory, achieved_acr
     from govservice.identity.providers import providers
 
-    with app.app_context():
+    # In the test's app context if it has one pushed (`ctx`), as the sign-in request would run in it:
+    # Flask-Login's user of that context (`g`) is then the person signed in last, as after a real sign-in.
+    here = has_app_context() and current_app._get_current_object() is app
+    with contextlib.nullcontext() if here else app.app_context():
         chosen = providers()[provider]
         if isinstance(who, str):
             name = who

@@ -99,6 +99,8 @@ def _write_production_pki(folder, passphrase: bytes):
     return root
 
 
+# Committed: a second app, with the production signing settings, issues on the test database.
+@pytest.mark.committed
 def test_production_key_and_chain_come_from_configuration(app, tmp_path, clock):
     root = _write_production_pki(tmp_path / "pki", b"s3cret")
     config = dict(

@@ -155,6 +155,8 @@ def test_no_token_or_no_scope_is_refused_and_audited(app, ctx, clock):
     assert db.session.execute(db.select(db.func.count(Verification.id))).scalar_one() == 0
 
 
+# Committed: an app of its own with the limits on works on the test database.
+@pytest.mark.committed
 def test_calls_are_rate_limited_per_client(app, tmp_path, clock):
     limited = create_app(
         dict(app.config, RATELIMIT_ENABLED=True, PARTNER_RATE_LIMIT="3/minute", RATELIMIT_STORAGE_URI="memory://")
@@ -207,6 +209,7 @@ def _statements(fn):
     not __import__("os").environ.get("REDIS_URL"),
     reason="tokens are remembered per process only with Redis, which announces revocations",
 )
+@pytest.mark.committed  # another instance (an app of its own, its own engine) disables the client
 def test_a_remembered_token_costs_no_query_and_a_revocation_on_another_instance_stops_it_at_once(app, ctx, clock):
     certificate = issue()
     client_row, secret = register_partner(scopes=("certificates:verify",))
@@ -230,6 +233,8 @@ def test_a_remembered_token_costs_no_query_and_a_revocation_on_another_instance_
     assert db.session.execute(db.select(db.func.count(Verification.id))).scalar_one() == 2
 
 
+# Committed: an app of its own with the limits on works on the test database.
+@pytest.mark.committed
 def test_limits_declared_on_a_view_still_apply(app, clock):
     """The token endpoint keeps its Flask-Limiter limit (PARTNER_TOKEN_RATE_LIMIT, per claimed client
     and address), though the limiter no longer runs its empty application-wide check per request."""

@@ -124,8 +124,8 @@ def test_a_business_name_with_bidi_overrides_reaches_the_case_and_the_certificat
     from govservice.certificates import services as certificates
     from govservice.extensions import db
 
+    from .. import factories
     from ..cases.test_views import _post
-    from ..certificates import helpers
 
     login_as(client, "张三")
     response = _post(
@@ -138,7 +138,7 @@ def test_a_business_name_with_bidi_overrides_reaches_the_case_and_the_certificat
         case = db.session.execute(db.select(Case)).scalar_one()
         assert case.form_data["business_name"] == "北京市朝阳区张三便利店"
         assert case.attachments[0].filename == "租赁合同.pdf"
-        licence = helpers.issue("yyzz", business_name="北京\u202e示例\u2066便利店\u200d")
+        licence = factories.issue("yyzz", business_name="北京\u202e示例\u2066便利店\u200d")
         assert certificates.find(licence.identifier).data["business_name"] == "北京示例便利店"
 
 
