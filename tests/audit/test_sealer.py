@@ -70,6 +70,7 @@ def test_the_audit_head_is_gone(ctx):
 
 
 @postgres_only
+@pytest.mark.committed  # threads on connections of their own, each committing: a real race
 def test_an_uncommitted_append_does_not_block_another_appender_nor_the_sealer(app):
     """Two connections: one holds an appended entry in an open transaction; the other appends and
     commits at once (with a lock timeout, so waiting would fail rather than hang). The sealer seals
@@ -123,6 +124,7 @@ def test_an_uncommitted_append_does_not_block_another_appender_nor_the_sealer(ap
 
 
 @postgres_only
+@pytest.mark.committed  # threads on connections of their own, each committing: a real race
 def test_many_concurrent_appenders_then_one_seal_give_one_consistent_tree(app):
     per_thread = 25
     barrier = threading.Barrier(THREADS)
@@ -160,6 +162,7 @@ def test_many_concurrent_appenders_then_one_seal_give_one_consistent_tree(app):
 
 
 @postgres_only
+@pytest.mark.committed  # threads on connections of their own, each committing: a real race
 def test_appenders_and_a_sealer_running_together_end_in_one_tree(app):
     stop, errors = threading.Event(), []
 
@@ -199,6 +202,7 @@ def test_appenders_and_a_sealer_running_together_end_in_one_tree(app):
 
 
 @postgres_only
+@pytest.mark.committed  # threads on connections of their own, each committing: a real race
 def test_only_one_sealer_runs_and_the_other_does_not_wait(app):
     with app.app_context():
         append(3)
@@ -213,6 +217,7 @@ def test_only_one_sealer_runs_and_the_other_does_not_wait(app):
 
 
 @postgres_only
+@pytest.mark.committed  # threads on connections of their own, each committing: a real race
 def test_a_stuck_sealer_never_blocks_a_request_and_verify_reports_the_lag(app, client, login_as):
     login_as(client, "张三")
     with app.app_context():

@@ -186,6 +186,7 @@ def test_opening_a_consent_link_in_a_browser_uses_nothing(ctx, clock, setting):
     assert db.session.get(ConsentGrant, grant.id).used_at is None
 
 
+@pytest.mark.committed  # threads on connections of their own, each committing: a real race
 def test_two_partners_requests_racing_for_one_code_read_it_once(app, ctx, clock, setting):
     """The grant is used up by a conditional UPDATE: of two simultaneous reads exactly one wins."""
     if db.engine.dialect.name != "postgresql":

@@ -113,6 +113,10 @@ def _terminate_backends(exclude_own: bool = True) -> int:
 
 
 @needs_postgresql
+# Committed: the database's server drops the app's connections here (pg_terminate_backend), which would
+# end the test's own transaction; and the test adds a route to its app, so the app is its own.
+@pytest.mark.committed
+@pytest.mark.fresh_app
 def test_connections_dropped_while_idle_are_replaced_before_use(app, client, clock):
     assert client.get("/items/").status_code == 200  # the pool holds a connection now
     assert _terminate_backends() >= 1
@@ -120,6 +124,10 @@ def test_connections_dropped_while_idle_are_replaced_before_use(app, client, clo
 
 
 @needs_postgresql
+# Committed: the database's server drops the app's connections here (pg_terminate_backend), which would
+# end the test's own transaction; and the test adds a route to its app, so the app is its own.
+@pytest.mark.committed
+@pytest.mark.fresh_app
 def test_a_connection_dropped_during_a_request_is_retried_once(app, clock):
     runs = []
 
@@ -140,6 +148,10 @@ def test_a_connection_dropped_during_a_request_is_retried_once(app, clock):
 
 
 @needs_postgresql
+# Committed: the database's server drops the app's connections here (pg_terminate_backend), which would
+# end the test's own transaction; and the test adds a route to its app, so the app is its own.
+@pytest.mark.committed
+@pytest.mark.fresh_app
 def test_a_request_that_committed_before_losing_its_connection_answers_503_not_500(app, clock):
     runs = []
 

@@ -150,6 +150,7 @@ def test_ended_sessions_are_purged_once(ctx, clock):
     not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
     reason="two timers at once: row locking, tested on PostgreSQL (the PostgreSQL + Redis run)",
 )
+@pytest.mark.committed  # threads on connections of their own, each committing: a real race
 def test_two_expiry_timers_at_once_tell_the_holder_once(app, ctx, clock):
     soon = issue("jzz")
     db.session.execute(

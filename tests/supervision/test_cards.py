@@ -134,6 +134,7 @@ def test_trends_count_cards_by_month_department_and_item(ctx, clock):
     not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
     reason="SQLite serialises writers on the database file: two runs at once need PostgreSQL",
 )
+@pytest.mark.committed  # threads on connections of their own, each committing: a real race
 def test_two_runs_at_once_issue_each_card_once_on_postgresql(app, clock):
     with app.app_context():
         accepted_case()
