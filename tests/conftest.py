@@ -211,9 +211,19 @@ def _reset_process_caches() -> None:
 # --- the rolled-back transaction -------------------------------------------------------------
 
 
+def _writes(statement) -> bool:
+    if isinstance(statement, str):
+        return not statement.lstrip().upper().startswith(("SELECT", "WITH", "PRAGMA"))
+    if isinstance(statement, TextClause):
+        return _writes(statement.text)
+    return bool(getattr(statement, "is_dml", False))
+
+
 class _Joined:
     """What `db.engine.connect()` answers during a test: the test's connection, each use in a
-    savepoint of its own, so that its commit and rollback stay inside the test's transaction."""
+    savepoint of its own, so that its commit and rollback stay inside the test's transaction.
+    What it committed is logged (`_JOINED["core_log"]`): in production it was committed on a
+    connection of its own, so an ORM session that rolls back a savepoint begun before puts it back."""
 
     # Statements that would start or shape a transaction of its own; inside the test's one
     # connection and transaction they have nothing left to do.
@@ -222,34 +232,46 @@ class _Joined:
     def __init__(self, connection):
         self._connection = connection
         self._savepoint = None
+        self._pending = []
 
     def _ensure(self):
         if self._savepoint is None or not self._savepoint.is_active:
             self._savepoint = self._connection.begin_nested()
+            self._pending = []
 
     def execute(self, statement, *args, **kwargs):
         self._ensure()
         if isinstance(statement, TextClause) and statement.text.lstrip().upper().startswith(self._IGNORED):
             return None
-        return self._connection.execute(statement, *args, **kwargs)
+        result = self._connection.execute(statement, *args, **kwargs)
+        if _writes(statement):
+            self._pending.append(("execute", statement, args, kwargs))
+        return result
 
     def exec_driver_sql(self, statement, *args, **kwargs):
         self._ensure()
         if statement.lstrip().upper().startswith(self._IGNORED):
             return None
-        return self._connection.exec_driver_sql(statement, *args, **kwargs)
+        result = self._connection.exec_driver_sql(statement, *args, **kwargs)
+        if _writes(statement):
+            self._pending.append(("exec_driver_sql", statement, args, kwargs))
+        return result
 
     def scalar(self, statement, *args, **kwargs):
-        self._ensure()
-        return self._connection.scalar(statement, *args, **kwargs)
+        return self.execute(statement, *args, **kwargs).scalar()
 
     def scalars(self, statement, *args, **kwargs):
-        self._ensure()
-        return self._connection.scalars(statement, *args, **kwargs)
+        return self.execute(statement, *args, **kwargs).scalars()
 
+    @contextlib.contextmanager
     def begin(self):
         self._ensure()
-        return self._savepoint
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit()
 
     def begin_nested(self):
         self._ensure()
@@ -261,12 +283,13 @@ class _Joined:
     def commit(self):
         if self.in_transaction():
             self._savepoint.commit()
-        self._savepoint = None
+            _JOINED.setdefault("core_log", []).extend(self._pending)
+        self._savepoint, self._pending = None, []
 
     def rollback(self):
         if self.in_transaction():
             self._savepoint.rollback()
-        self._savepoint = None
+        self._savepoint, self._pending = None, []
 
     def close(self):
         self.rollback()
@@ -281,6 +304,20 @@ class _Joined:
         self.close()
 
 
+def _replay(since: int) -> None:
+    """Put back what the app's own connections committed since an ORM savepoint that was just
+    rolled back began (each write in a savepoint: one that no longer applies is left out)."""
+    connection = _JOINED.get("connection")
+    for kind, statement, args, kwargs in _JOINED.get("core_log", [])[since:]:
+        savepoint = connection.begin_nested()
+        try:
+            getattr(connection, kind)(statement, *args, **kwargs)
+        except Exception:
+            savepoint.rollback()
+        else:
+            savepoint.commit()
+
+
 class _JoinedEngine:
     """The app's engine during a test: connections of one's own are the test's connection."""
 
@@ -292,12 +329,9 @@ class _JoinedEngine:
         _same_thread()
         return _Joined(self._connection)
 
-    @contextlib.contextmanager
     def begin(self):
         _same_thread()
-        joined = _Joined(self._connection)
-        with joined.begin():
-            yield joined
+        return _Joined(self._connection).begin()
 
     def __getattr__(self, name):  # url, dialect, dispose, pool...
         return getattr(self._engine, name)
@@ -315,6 +349,7 @@ def _inspect_joined_engine(engine):
 
 _JOINED: dict = {}  # while a test runs in a transaction: "connection", "thread"
 _WROTE = "_test_wrote"
+_CORE_MARK = "_test_core_mark"
 
 
 def _joined_app() -> bool:
@@ -339,12 +374,14 @@ def _release_if_clean(session) -> None:
     connection = _JOINED.get("connection")
     transaction = session.get_transaction()
     if connection is None or transaction is None or session.info.get(_WROTE):
-        return
+        return False
     if session.new or session.dirty or session.deleted:
-        return
+        return False
     for conn, trans, _should_commit, _autoclose in set(transaction._connections.values()):
         if conn is connection and trans.is_active and trans is connection.get_nested_transaction():
             trans.commit()
+            return True
+    return False
 
 
 def _joined_session_class(base):
@@ -358,14 +395,22 @@ def _joined_session_class(base):
             return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
         def close(self):
-            if self.bind is not None:
-                _release_if_clean(self)
+            if self.bind is None or not _joined_app():
+                return super().close()
+            released = _release_if_clean(self)
+            since, active = self.info.get(_CORE_MARK), self.in_transaction() and not released
             super().close()
+            if active and since is not None:
+                _replay(since)
 
         def rollback(self):
-            if self.bind is not None and self._nested_transaction is None:
-                _release_if_clean(self)
+            if self.bind is None or not _joined_app() or self._nested_transaction is not None:
+                return super().rollback()
+            released = _release_if_clean(self)
+            since, active = self.info.get(_CORE_MARK), self.in_transaction() and not released
             super().rollback()
+            if active and since is not None:
+                _replay(since)
 
     def wrote(session, *_args):
         session.info[_WROTE] = True
@@ -379,10 +424,15 @@ def _joined_session_class(base):
     def settled(session, *_args):
         session.info.pop(_WROTE, None)
 
+    def began(session, transaction):
+        if transaction.parent is None:  # the session's savepoint in the test's transaction
+            session.info[_CORE_MARK] = len(_JOINED.get("core_log", []))
+
     event.listen(JoinedSession, "after_flush", wrote)
     event.listen(JoinedSession, "do_orm_execute", executed)
     event.listen(JoinedSession, "after_commit", settled)
     event.listen(JoinedSession, "after_rollback", settled)
+    event.listen(JoinedSession, "after_transaction_create", began)
     return JoinedSession
 
 

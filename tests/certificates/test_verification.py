@@ -26,6 +26,7 @@ def _count(model):
 
 
 @needs_redis
+@pytest.mark.committed  # the other instance is an app of its own, on its own engine: it reads committed rows
 def test_a_revocation_through_one_instance_shows_at_once_on_another(app, ctx, clock):
     certificate = issue()
     token, identifier = certificate.token, certificate.identifier
