@@ -33,7 +33,7 @@ test: system-packages-test
 	$(MAKE) --no-print-directory unit e2e
 
 unit: $(STAMP) translations
-	$(BIN)/python -m pytest tests -q
+	$(BIN)/python -m pytest tests -q --cov --cov-report=term-missing:skip-covered --cov-fail-under=90
 
 e2e: $(STAMP) translations
 	bash e2e/axe/install.sh

@@ -1,29 +1,53 @@
-"""Fixtures: one migrated database and one live development identity provider per session;
-a fresh app per test, built by the same factory as production, with every table put back to the
-demo's base data after it.
+"""Fixtures: one migrated database and one live development identity provider per session; one
+app per session (per distinct `app_config`), built by the same factory as production; each test
+inside a database transaction that is rolled back at its end.
 
 The database is SQLite under a temporary instance folder, or PostgreSQL when DATABASE_URL
 is set (CI runs the suite on both). The schema always comes from the Alembic migrations.
+
+Isolation, the fast way (every test unless marked): the test's app runs on one connection
+holding an outer transaction; the ORM session joins it with a SAVEPOINT
+(`join_transaction_mode="create_savepoint"`, SQLAlchemy 2's "joining a session into an external
+transaction"), so `db.session.commit()` in the code under test releases a savepoint and the
+outer transaction is rolled back when the test ends. Code that opens connections of its own
+(`db.engine.connect()` / `.begin()`: the database session store, the audit sealer, the working
+calendar) gets the same connection, in a savepoint of its own, through `_JoinedEngine`.
+
+Isolation, the slow way (`@pytest.mark.committed`, with the reason next to each use): tests whose
+data must be committed, seen from other connections, threads or processes (live HTTP servers of
+the app, races between connections, backups, migrations), run on real connections and commit;
+every table is put back to the demo's base data after them (the snapshot restore).
+
+Per-test state that lives outside the database is put back after every test: the app's config
+and `app.extensions` (the `clock` fixture pins time there), the rate limiter, Redis keys under the
+app's prefix, and the process-wide caches of govservice (`_reset_process_caches`).
 """
 
 from __future__ import annotations
 
-import io
+import contextlib
+import copy
 import os
 import shutil
+import threading
 import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy.inspection import _inspects
+from sqlalchemy.sql.elements import TextClause
 
 from govservice import create_app
 from govservice.app import migrate
 from govservice.core.clock import FixedClock
-from govservice.core.extensions import db
+from govservice.core.extensions import db, limiter
 from govservice.identity.devidp import create_idp_app, serve_in_thread
 from govservice.identity.devidp.chooser import choose
 from govservice.identity.devidp.identities import IDENTITIES
+
+from .factories import pdf_upload  # noqa: F401  (tests import it from here too)
 
 SUBJECTS = {i["name"]: i["sub"] for i in IDENTITIES}
 
@@ -60,8 +84,7 @@ def _config(instance_dir, database_url, idp):
         "PUBLIC_URL": "http://localhost",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
-        # Sessions in a shared Redis: each test's own keys, so ids reused after the tables are emptied
-        # never meet an earlier test's sessions.
+        # Sessions and caches in a shared Redis: each app's own keys (removed after every test).
         "SESSION_KEY_PREFIX": f"govservice-test-{uuid.uuid4().hex}:",
         "SERVER_NAME": "localhost",
     }
@@ -88,18 +111,415 @@ def migrated(instance_dir, database_url, idp):
 
 @pytest.fixture
 def app_config():
-    """Extra settings for the `app` under test; a test module may override this fixture."""
+    """Extra settings for the `app` under test; a test module may override this fixture. Each
+    distinct set of settings gets one app for the session (settings naming a test's tmp_path
+    get one per test)."""
     return {}
 
 
-@pytest.fixture
-def app(migrated, instance_dir, database_url, idp, app_config):
-    app = create_app(_config(instance_dir, database_url, idp) | app_config)
-    yield app
+# --- one app per configuration ---------------------------------------------------------------
+
+_APPS: dict[str, Flask] = {}
+_SAVED: dict[int, dict] = {}  # id(app) -> what is put back after each test
+
+
+def _key(settings: dict) -> str:
+    return repr(sorted((k, repr(v)) for k, v in settings.items() if k != "SESSION_KEY_PREFIX"))
+
+
+def _app_for(settings: dict) -> Flask:
+    key = _key(settings)
+    app = _APPS.get(key)
+    if app is None:
+        app = _APPS[key] = create_app(settings)
+        _prepare(app)
+    return app
+
+
+def _prepare(app: Flask) -> None:
+    """Remember the freshly built app's state, to put it back after each test."""
+    try:
+        config = copy.deepcopy(dict(app.config))
+    except Exception:  # a setting that cannot be copied: a shallow copy, then
+        config = dict(app.config)
+    _SAVED[id(app)] = {
+        "config": config,
+        "extensions": dict(app.extensions),
+        "limiter": dict(limiter.__dict__),
+    }
+
+
+def _restore(app: Flask) -> None:
+    saved = _SAVED[id(app)]
+    app.config.clear()
+    app.config.update(copy.deepcopy(saved["config"]))
+    app.extensions.clear()
+    app.extensions.update(saved["extensions"])
+    for name in ("redis_link", "session_store"):  # "Redis did not answer": forgotten, as by a new app
+        found = app.extensions.get(name)
+        if found is not None and hasattr(found, "_down_until"):
+            found._down_until = 0.0
+
+
+def _bind(app: Flask) -> None:
+    """The rate limiter and Celery's default app are bound to the last app built: bind them to this
+    test's app, the limiter with empty counters (as a new app had)."""
+    app.extensions["celery"].set_current()
+    app.extensions["celery"].set_default()
+    limiter.__dict__.update(_SAVED[id(app)]["limiter"])
+    if limiter.enabled and limiter._storage is not None:
+        for storage in (limiter._storage, getattr(limiter, "_fallback_storage", None)):
+            if storage is not None:
+                with contextlib.suppress(Exception):  # a Redis a fault test stopped
+                    storage.reset()
+
+
+def _forget_redis_keys(app: Flask) -> None:
+    link = app.extensions.get("redis_link")
+    if link is None:
+        return
+    with contextlib.suppress(Exception):
+        keys = list(link.client.scan_iter(match=f"{link.prefix}*", count=1000))
+        if keys:
+            link.client.delete(*keys)
+
+
+def _reset_process_caches() -> None:
+    """govservice's process-wide memories of database rows: forgotten after every test, since the
+    rows they remember are rolled back (and on SQLite their ids are used again)."""
+    from govservice.calendar import workdays
+    from govservice.cases import popular
+    from govservice.catalog import search
+    from govservice.catalog import services as catalog_services
+    from govservice.certificates import services as certificate_services
+    from govservice.certificates import shortref, verification
+    from govservice.certificates import views as certificate_views
+    from govservice.partners import tokencache
+    from govservice.registry import backends
+
+    tokencache._tokens.clear()
+    verification._VERIFIED.clear()
+    verification._memory_limiter = None
+    shortref._ISSUERS.clear()
+    certificate_services._PUBLIC_FACTS.clear()
+    certificate_views._PAGES.clear()
+    popular._cache.clear()
+    search._vocabulary_at.cache_clear()
+    catalog_services._english_names.cache_clear()
+    workdays._days.cache_clear()
+    backends._dev_tables.cache_clear()
+
+
+# --- the rolled-back transaction -------------------------------------------------------------
+
+
+def _writes(statement) -> bool:
+    if isinstance(statement, str):
+        return not statement.lstrip().upper().startswith(("SELECT", "WITH", "PRAGMA"))
+    if isinstance(statement, TextClause):
+        return _writes(statement.text)
+    return bool(getattr(statement, "is_dml", False))
+
+
+class _Joined:
+    """What `db.engine.connect()` answers during a test: the test's connection, each use in a
+    savepoint of its own, so that its commit and rollback stay inside the test's transaction.
+    What it committed is logged (`_JOINED["core_log"]`): in production it was committed on a
+    connection of its own, so an ORM session that rolls back a savepoint begun before puts it back."""
+
+    # Statements that would start or shape a transaction of its own; inside the test's one
+    # connection and transaction they have nothing left to do.
+    _IGNORED = ("BEGIN IMMEDIATE", "SET TRANSACTION")
+
+    def __init__(self, connection):
+        self._connection = connection
+        self._savepoint = None
+        self._pending = []
+
+    def _ensure(self):
+        if self._savepoint is None or not self._savepoint.is_active:
+            self._savepoint = self._connection.begin_nested()
+            self._pending = []
+
+    def execute(self, statement, *args, **kwargs):
+        self._ensure()
+        if isinstance(statement, TextClause) and statement.text.lstrip().upper().startswith(self._IGNORED):
+            return None
+        result = self._connection.execute(statement, *args, **kwargs)
+        if _writes(statement):
+            self._pending.append(("execute", statement, args, kwargs))
+        return result
+
+    def exec_driver_sql(self, statement, *args, **kwargs):
+        self._ensure()
+        if statement.lstrip().upper().startswith(self._IGNORED):
+            return None
+        result = self._connection.exec_driver_sql(statement, *args, **kwargs)
+        if _writes(statement):
+            self._pending.append(("exec_driver_sql", statement, args, kwargs))
+        return result
+
+    def scalar(self, statement, *args, **kwargs):
+        return self.execute(statement, *args, **kwargs).scalar()
+
+    def scalars(self, statement, *args, **kwargs):
+        return self.execute(statement, *args, **kwargs).scalars()
+
+    @contextlib.contextmanager
+    def begin(self):
+        self._ensure()
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit()
+
+    def begin_nested(self):
+        self._ensure()
+        return self._connection.begin_nested()
+
+    def in_transaction(self):
+        return self._savepoint is not None and self._savepoint.is_active
+
+    def commit(self):
+        if self.in_transaction():
+            self._savepoint.commit()
+            _JOINED.setdefault("core_log", []).extend(self._pending)
+        self._savepoint, self._pending = None, []
+
+    def rollback(self):
+        if self.in_transaction():
+            self._savepoint.rollback()
+        self._savepoint, self._pending = None, []
+
+    def close(self):
+        self.rollback()
+
+    def __getattr__(self, name):  # dialect, engine, info, execution_options...
+        return getattr(self._connection, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _replay(since: int) -> None:
+    """Put back what the app's own connections committed since an ORM savepoint that was just
+    rolled back began (each write in a savepoint: one that no longer applies is left out)."""
+    connection = _JOINED.get("connection")
+    for kind, statement, args, kwargs in _JOINED.get("core_log", [])[since:]:
+        savepoint = connection.begin_nested()
+        try:
+            getattr(connection, kind)(statement, *args, **kwargs)
+        except Exception:
+            savepoint.rollback()
+        else:
+            savepoint.commit()
+
+
+class _JoinedEngine:
+    """The app's engine during a test: connections of one's own are the test's connection."""
+
+    def __init__(self, engine, connection):
+        self._engine = engine
+        self._connection = connection
+
+    def connect(self):
+        _same_thread()
+        return _Joined(self._connection)
+
+    def begin(self):
+        _same_thread()
+        return _Joined(self._connection).begin()
+
+    def __getattr__(self, name):  # url, dialect, dispose, pool...
+        return getattr(self._engine, name)
+
+
+@_inspects(_Joined)
+def _inspect_joined(joined):
+    return inspect(joined._connection)
+
+
+@_inspects(_JoinedEngine)
+def _inspect_joined_engine(engine):
+    return inspect(engine._connection)
+
+
+_JOINED: dict = {}  # while a test runs in a transaction: "connection", "thread"
+_WROTE = "_test_wrote"
+_CORE_MARK = "_test_core_mark"
+
+
+def _joined_app() -> bool:
+    """Whether the app at work is the test's (another app, e.g. a second platform served over HTTP,
+    keeps its own engine and database)."""
+    return has_app_context() and current_app._get_current_object() is _JOINED.get("app")
+
+
+def _same_thread() -> None:
+    """One connection serves the test: the app used from another thread (a live server, a race)
+    would share it. Such a test needs its data committed: it is marked `committed`."""
+    thread = _JOINED.get("thread")
+    if thread is not None and thread != threading.get_ident():
+        raise RuntimeError("the app's database is used from another thread: mark the test @pytest.mark.committed")
+
+
+def _release_if_clean(session) -> None:
+    """Before a close or a rollback, inside a test's transaction: an ORM session that wrote
+    nothing it did not commit leaves its savepoint by releasing it, not rolling it back, since what
+    the app's own connections wrote since the savepoint began (a saved web session at the end of a
+    request, a sealed batch of the audit log) was committed in production."""
+    connection = _JOINED.get("connection")
+    transaction = session.get_transaction()
+    if connection is None or transaction is None or session.info.get(_WROTE):
+        return False
+    if session.new or session.dirty or session.deleted:
+        return False
+    for conn, trans, _should_commit, _autoclose in set(transaction._connections.values()):
+        if conn is connection and trans.is_active and trans is connection.get_nested_transaction():
+            trans.commit()
+            return True
+    return False
+
+
+def _joined_session_class(base):
+    class JoinedSession(base):
+        """Flask-SQLAlchemy's session, bound to the test's connection while one is set."""
+
+        def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+            if bind is None and self.bind is not None and _joined_app():
+                _same_thread()
+                return self.bind
+            return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+        def close(self):
+            if self.bind is None or not _joined_app():
+                return super().close()
+            released = _release_if_clean(self)
+            since, active = self.info.get(_CORE_MARK), self.in_transaction() and not released
+            super().close()
+            if active and since is not None:
+                _replay(since)
+
+        def rollback(self):
+            if self.bind is None or not _joined_app() or self._nested_transaction is not None:
+                return super().rollback()
+            released = _release_if_clean(self)
+            since, active = self.info.get(_CORE_MARK), self.in_transaction() and not released
+            super().rollback()
+            if active and since is not None:
+                _replay(since)
+
+    def wrote(session, *_args):
+        session.info[_WROTE] = True
+
+    def executed(state):
+        if state.is_insert or state.is_update or state.is_delete:
+            state.session.info[_WROTE] = True
+        elif not state.is_select and not str(state.statement).lstrip().upper().startswith(("SELECT", "WITH")):
+            state.session.info[_WROTE] = True
+
+    def settled(session, *_args):
+        session.info.pop(_WROTE, None)
+
+    def began(session, transaction):
+        if transaction.parent is None:  # the session's savepoint in the test's transaction
+            session.info[_CORE_MARK] = len(_JOINED.get("core_log", []))
+
+    event.listen(JoinedSession, "after_flush", wrote)
+    event.listen(JoinedSession, "do_orm_execute", executed)
+    event.listen(JoinedSession, "after_commit", settled)
+    event.listen(JoinedSession, "after_rollback", settled)
+    event.listen(JoinedSession, "after_transaction_create", began)
+    return JoinedSession
+
+
+@event.listens_for(Engine, "engine_connect")
+def _watch_other_engines(connection) -> None:
+    """A connection to the test database from another engine (a second app built in the test)
+    would commit for real, outside the test's transaction: the test is then failed at its end,
+    to be marked `committed`."""
+    joined = _JOINED.get("engine")
+    if joined is not None and connection.engine is not joined and connection.engine.url == joined.url:
+        _JOINED["other_engine"] = True
+
+
+@contextlib.contextmanager
+def _in_transaction(app: Flask):
+    factory = db.session.session_factory
+    if not getattr(factory.class_, "_joins_tests", False):
+        factory.class_ = _joined_session_class(factory.class_)
+        factory.class_._joins_tests = True
     with app.app_context():
-        db.session.remove()
-        _restore_snapshot()
-        db.engine.dispose()
+        engine = db.engines[None]
+        connection = engine.connect()
+        connection._has_events = True  # listeners a test adds to the engine (statement counts) hear it
+        outer = connection.begin()
+        if connection.dialect.name == "sqlite":
+            # pysqlite begins a transaction only before a write; a SAVEPOINT outside BEGIN would
+            # itself be the outermost transaction, and its release would commit to the file.
+            connection.exec_driver_sql("BEGIN")
+    engines = db._app_engines[app]
+    engines[None] = _JoinedEngine(engine, connection)
+    factory.kw.update(bind=connection, join_transaction_mode="create_savepoint")
+    _JOINED.update(connection=connection, thread=threading.get_ident(), app=app, engine=engine)
+    try:
+        yield
+        if _JOINED.get("other_engine"):
+            pytest.fail(
+                "the test connected to the test database through another engine (another app?), which commits "
+                "outside the rolled-back transaction: mark it @pytest.mark.committed",
+                pytrace=False,
+            )
+    finally:
+        _JOINED.clear()
+        factory.kw.pop("bind", None)
+        factory.kw.pop("join_transaction_mode", None)
+        engines[None] = engine
+        outer.rollback()
+        connection.close()
+
+
+def _restore_all_engines() -> None:
+    for cached in _APPS.values():
+        with cached.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(request, migrated, instance_dir, database_url, idp, app_config):
+    settings = _config(instance_dir, database_url, idp) | app_config
+    fresh = request.node.get_closest_marker("fresh_app") is not None
+    if fresh:
+        app = create_app(settings)
+        _prepare(app)
+    else:
+        app = _app_for(settings)
+    _bind(app)
+    try:
+        if request.node.get_closest_marker("committed"):
+            try:
+                yield app
+            finally:
+                with app.app_context():
+                    db.session.remove()
+                    _restore_snapshot()
+                _restore_all_engines()
+        else:
+            with _in_transaction(app):
+                yield app
+    finally:
+        _forget_redis_keys(app)
+        _restore(app)
+        _reset_process_caches()
+        if fresh:
+            with app.app_context():
+                db.engine.dispose()
+            _SAVED.pop(id(app), None)
 
 
 def _tables():
@@ -148,7 +568,8 @@ def ctx(app):
 
 @pytest.fixture
 def clock(app):
-    """Pins the platform's time: Monday 2026-11-23 10:00 Beijing."""
+    """Pins the platform's time: Monday 2026-11-23 10:00 Beijing (undone after the test with the
+    rest of `app.extensions`)."""
     fixed = FixedClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
     app.extensions["clock"] = fixed
     return fixed
@@ -157,6 +578,9 @@ def clock(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# --- signing in ------------------------------------------------------------------------------
 
 
 def idp_login(client, name: str, *, provider: str = "devidp"):
@@ -174,15 +598,66 @@ def idp_choose(client, authorize: str, name: str):
 
 @pytest.fixture
 def login():
+    """Signing in through the live development provider (OIDC over HTTP): for the tests of
+    signing in itself (tests/identity/) and the journeys; other view tests use `login_as`."""
     return idp_login
 
 
-def pdf_upload(name="premises.pdf"):
-    """A small real PDF, as a browser would send it."""
-    from reportlab.pdfgen import canvas
+def sign_in_directly(app, client, who, *, level: int | None = None, provider: str = "devidp"):
+    """Sign `client` in as `who` (a demo identity's name, or a Person) with the session the real
+    sign-in creates (govservice.identity.views.callback and _signed_in): the person found or
+    recorded from the claims the development provider releases (`services.sign_in`: the identity
+    link, the audit entry), a new session id, Flask-Login's user, the level of assurance the
+    provider's `acr` gives (the identity's ordinary one, or `level` if the identity can reach it),
+    the staff flag (the shorter idle timeout), the provider. No ID token: signing out ends the
+    session here without the provider's end-session page."""
+    from flask import session as flask_session
+    from flask_login import login_user
 
-    buffer = io.BytesIO()
-    page = canvas.Canvas(buffer)
-    page.drawString(72, 720, "lease agreement")
-    page.save()
-    return (io.BytesIO(buffer.getvalue()), name)
+    from govservice.identity import services, sessions
+    from govservice.identity.access import LEVEL_KEY
+    from govservice.identity.devidp.identities import Directory, achieved_acr
+    from govservice.identity.providers import providers
+
+    # In the test's app context if it has one pushed (`ctx`), as the sign-in request would run in it:
+    # Flask-Login's user of that context (`g`) is then the person signed in last, as after a real sign-in.
+    here = has_app_context() and current_app._get_current_object() is app
+    with contextlib.nullcontext() if here else app.app_context():
+        chosen = providers()[provider]
+        if isinstance(who, str):
+            name = who
+        else:
+            name = who.name
+        identity = next(i for i in IDENTITIES if i["name"] == name)
+        wanted = chosen.acr_values_for(level) if level else None
+        claims = Directory().claims(identity, chosen.scope, achieved_acr(identity, wanted))
+        person = services.sign_in(chosen, claims)
+        granted = chosen.level_of(claims.get(chosen.acr_claim))
+        with app.test_request_context(environ_base=client.environ_base):  # the client's address and agent
+            login_user(person)  # Flask-Login's keys, as it writes them for this client: copied below
+            signed = {key: flask_session[key] for key in ("_user_id", "_fresh", "_id") if key in flask_session}
+        with client.session_transaction() as stored:
+            lang = stored.get("lang")
+            stored.clear()
+            sessions.regenerate(stored)
+            if lang:
+                stored["lang"] = lang
+            stored.update(signed)
+            stored[LEVEL_KEY] = granted
+            stored[sessions.STAFF_FLAG] = person.is_staff
+            stored["provider"], stored["id_token"] = provider, None
+        person_id = person.id
+    return person_id
+
+
+@pytest.fixture
+def login_as(app, client):
+    """`login_as("张三")` signs the test's `client` in, `login_as(other_client, "赵敏")` another
+    client; a Person does for the name. Directly, as the real sign-in leaves the session; `level=3`
+    for a session that stepped up. Returns the person's id."""
+
+    def login_as(*args, level: int | None = None, provider: str = "devidp"):
+        on, who = args if len(args) == 2 else (client, args[0])
+        return sign_in_directly(app, on, who, level=level, provider=provider)
+
+    return login_as

@@ -531,4 +531,3 @@ def attachment_for(case: Case, attachment_id: int) -> tuple[Attachment, bytes]:
 
 def find_case(number: str) -> Case | None:
     return db.session.execute(select(Case).where(Case.number == number)).scalar_one_or_none()
-

@@ -11,6 +11,10 @@ from govservice.audit import services as audit
 from govservice.audit.sealer import InlineSealer
 from govservice.core.extensions import db
 
+# The sealer is a thread of the app: it reads the entries on connections of its own, so they must be
+# committed; and each test stops it for good, so each test has an app of its own.
+pytestmark = [pytest.mark.committed, pytest.mark.fresh_app]
+
 
 @pytest.fixture
 def app_config():
@@ -35,8 +39,8 @@ def _wait_until_sealed(app, timeout=10.0):
     return False
 
 
-def test_a_commit_that_appended_wakes_the_sealer_and_the_request_does_not_wait(app, inline, client, login):
-    login(client, "张三")  # a request: the thread starts with the first one
+def test_a_commit_that_appended_wakes_the_sealer_and_the_request_does_not_wait(app, inline, client, login_as):
+    login_as(client, "张三")  # a request: the thread starts with the first one
     started = time.monotonic()
     assert client.get("/window/").status_code == 403  # access.denied appended and committed
     assert time.monotonic() - started < 1.0

@@ -15,7 +15,8 @@ from govservice.audit import services as audit
 from govservice.audit.models import AuditCheckpoint, AuditEntry, AuditTreeNode
 from govservice.core.extensions import db
 
-from .helpers import append, postgres_only, sql
+from ..factories import append
+from .helpers import postgres_only, sql
 
 THREADS = 8
 
@@ -37,6 +38,9 @@ def _leaf_indexes() -> list[int]:
     )
 
 
+# Committed: it counts every statement the append sends; the rolled-back test transaction would add its
+# own SAVEPOINT statements around the commit.
+@pytest.mark.committed
 def test_appending_is_one_insert_and_reads_or_locks_nothing(ctx):
     statements = []
 
@@ -66,6 +70,7 @@ def test_the_audit_head_is_gone(ctx):
 
 
 @postgres_only
+@pytest.mark.committed  # threads on connections of their own, each committing: a real race
 def test_an_uncommitted_append_does_not_block_another_appender_nor_the_sealer(app):
     """Two connections: one holds an appended entry in an open transaction; the other appends and
     commits at once (with a lock timeout, so waiting would fail rather than hang). The sealer seals
@@ -119,6 +124,7 @@ def test_an_uncommitted_append_does_not_block_another_appender_nor_the_sealer(ap
 
 
 @postgres_only
+@pytest.mark.committed  # threads on connections of their own, each committing: a real race
 def test_many_concurrent_appenders_then_one_seal_give_one_consistent_tree(app):
     per_thread = 25
     barrier = threading.Barrier(THREADS)
@@ -156,6 +162,7 @@ def test_many_concurrent_appenders_then_one_seal_give_one_consistent_tree(app):
 
 
 @postgres_only
+@pytest.mark.committed  # threads on connections of their own, each committing: a real race
 def test_appenders_and_a_sealer_running_together_end_in_one_tree(app):
     stop, errors = threading.Event(), []
 
@@ -195,6 +202,7 @@ def test_appenders_and_a_sealer_running_together_end_in_one_tree(app):
 
 
 @postgres_only
+@pytest.mark.committed  # threads on connections of their own, each committing: a real race
 def test_only_one_sealer_runs_and_the_other_does_not_wait(app):
     with app.app_context():
         append(3)
@@ -209,8 +217,9 @@ def test_only_one_sealer_runs_and_the_other_does_not_wait(app):
 
 
 @postgres_only
-def test_a_stuck_sealer_never_blocks_a_request_and_verify_reports_the_lag(app, client, login):
-    login(client, "张三")
+@pytest.mark.committed  # threads on connections of their own, each committing: a real race
+def test_a_stuck_sealer_never_blocks_a_request_and_verify_reports_the_lag(app, client, login_as):
+    login_as(client, "张三")
     with app.app_context():
         sealer.seal()
         with db.engine.connect() as stuck:
@@ -224,8 +233,8 @@ def test_a_stuck_sealer_never_blocks_a_request_and_verify_reports_the_lag(app, c
             stuck.rollback()
 
 
-def test_a_sealer_behind_is_reported_and_requests_go_on(app, client, login):
-    login(client, "张三")
+def test_a_sealer_behind_is_reported_and_requests_go_on(app, client, login_as):
+    login_as(client, "张三")
     assert client.get("/window/").status_code == 403  # appended; the sealer is off under TESTING
     with app.app_context():
         report = audit.verify()

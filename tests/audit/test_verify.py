@@ -15,7 +15,8 @@ from govservice.audit import services as audit
 from govservice.audit.models import AuditCheckpoint, AuditEntry
 from govservice.core.extensions import db
 
-from .helpers import append, sql
+from ..factories import append
+from .helpers import sql
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from govservice.audit.models import AuditEntry
 from govservice.core import clock as platform_clock
 from govservice.core.extensions import db
 
-from ..factories import accepted_case, person
-from .helpers import append, sql
+from ..factories import accepted_case, append, person
+from .helpers import sql
 
 
 def _leaf(data: bytes) -> bytes:
@@ -190,8 +190,8 @@ def test_no_checkpoint_yet(app):
 
 
 @pytest.mark.parametrize("name,status", [("孙强", 200), ("郑华", 200), ("张三", 403), ("赵敏", 403), ("刘洋", 403)])
-def test_only_supervisors_and_administrators_open_the_log(client, login, name, status):
-    login(client, name)
+def test_only_supervisors_and_administrators_open_the_log(client, login_as, name, status):
+    login_as(client, name)
     response = client.get("/supervision/audit/")
     assert response.status_code == status
     if status == 403:
@@ -203,7 +203,7 @@ def test_signed_out_the_page_asks_for_a_login(client):
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
 
 
-def test_the_page_lists_filters_pages_and_masks(app, client, login, clock):
+def test_the_page_lists_filters_pages_and_masks(app, client, login_as, clock):
     with app.app_context():
         append(60, action="test.paging")
         case = accepted_case()
@@ -219,7 +219,7 @@ def test_the_page_lists_filters_pages_and_masks(app, client, login, clock):
         db.session.commit()
         sealer.seal()
         append(1, action="test.late")
-    login(client, "孙强")
+    login_as(client, "孙强")
     page = client.get("/supervision/audit/").get_data(as_text=True)
     assert "审计日志" in page and "待封存" in page and "已封存" in page and "树大小" in page
     assert "110105198802150035" not in page and "13800000001" not in page and "zhangsan@" not in page
@@ -259,14 +259,14 @@ def test_the_page_lists_filters_pages_and_masks(app, client, login, clock):
     assert len(seen) == 60 and len(set(seen)) == 60 and seen == sorted(seen, reverse=True)
 
 
-def test_a_departments_supervisor_sees_only_its_cases(app, client, login, clock):
+def test_a_departments_supervisor_sees_only_its_cases(app, client, login_as, clock):
     from ..factories import staff
 
     with app.app_context():
         case = accepted_case()  # 市场监督管理局
         staff("李娜", "supervisor", "wsjkw")
         number = case.number
-    login(client, "李娜")
+    login_as(client, "李娜")
     page = client.get("/supervision/audit/").get_data(as_text=True)
     assert "仅显示这些部门办件的记录" in page and number not in page and not _listed(page)
 
@@ -282,10 +282,10 @@ def test_the_page_uses_its_indexes(app):
     assert indexes["ix_audit_entries_unsealed"] == ["id"]
 
 
-def test_the_log_is_in_beijing_time(app, client, login):
+def test_the_log_is_in_beijing_time(app, client, login_as):
     with app.app_context():
         [entry_id] = append(1, action="test.time")
         at = db.session.get(AuditEntry, entry_id).at
-    login(client, "孙强")
+    login_as(client, "孙强")
     page = client.get("/supervision/audit/?action=test.time").get_data(as_text=True)
     assert at.astimezone(platform_clock.BEIJING).strftime("%Y-%m-%d %H:%M:%S") in page

@@ -17,8 +17,7 @@ from govservice.notify.models import Notice
 from govservice.notify.services import render
 from govservice.review import services as review
 
-from ..conftest import pdf_upload
-from ..factories import person
+from ..factories import pdf_upload, person
 
 CODE = "kbgtcyd"
 ANSWERS = {
@@ -97,8 +96,8 @@ def test_a_member_refused_midway_cancels_what_waits_for_it_and_tells_the_applica
     assert notice.recipient_id == person("张三").id and "开办个体餐饮店" in title and "其他事项不受影响" in body
 
 
-def test_the_web_form_submits_and_shows_one_progress_view(app, client, login, clock):
-    login(client, "张三")
+def test_the_web_form_submits_and_shows_one_progress_view(app, client, login_as, clock):
+    login_as(client, "张三")
     page = client.get(f"/bundles/{CODE}/apply")
     assert page.status_code == 200 and "一件事申请：开办个体餐饮店" in page.get_data(as_text=True)
     bad = client.post(f"/bundles/{CODE}/apply", data={"idempotency_key": "k1", "business_name": ""})
@@ -112,6 +111,6 @@ def test_the_web_form_submits_and_shows_one_progress_view(app, client, login, cl
     assert "“开办个体餐饮店”已提交，请到综合窗口一次受理。" in text
     assert "个体工商户设立登记" in text and "等待前置事项办结" in text and "待综合窗口一次受理" in text
     outsider = app.test_client()
-    login(outsider, "李娜")
+    login_as(outsider, "李娜")
     bundle_id = re.search(r"/bundles/mine/(\d+)", done.request.path).group(1)
     assert outsider.get(f"/bundles/mine/{bundle_id}").status_code == 404

@@ -10,8 +10,8 @@ from govservice.core.extensions import db
 from ..factories import person, submitted_case
 
 
-def test_the_administrator_enters_a_holiday_and_a_provisional_deadline_follows_it(app, client, login, clock):
-    login(client, "郑华")
+def test_the_administrator_enters_a_holiday_and_a_provisional_deadline_follows_it(app, client, login_as, clock):
+    login_as(client, "郑华")
     page = client.get("/supervision/holidays").get_data(as_text=True)
     assert "节假日录入" in page
     for day in ("2027-01-04", "2027-01-05"):
@@ -25,12 +25,12 @@ def test_the_administrator_enters_a_holiday_and_a_provisional_deadline_follows_i
         assert case.deadline == date(2027, 1, 7) and case.deadline_provisional
         number = case.number
     applicant = app.test_client()
-    login(applicant, "张三")
+    login_as(applicant, "张三")
     assert "2027-01-07（暂定：节假日安排未公布）" in applicant.get(f"/cases/{number}").get_data(as_text=True)
 
 
-def test_bad_entries_are_explained_and_nothing_is_stored(app, client, login):
-    login(client, "郑华")
+def test_bad_entries_are_explained_and_nothing_is_stored(app, client, login_as):
+    login_as(client, "郑华")
     for data, message in (
         ({"day": "2027-02-30", "name": "x"}, "日期格式不正确"),
         ({"day": "2026-10-01", "name": "国庆节"}, "2026 年的节假日安排已由国务院公布并内置"),
@@ -47,8 +47,8 @@ def test_bad_entries_are_explained_and_nothing_is_stored(app, client, login):
         assert db.session.execute(db.select(Holiday)).scalars().all() == []
 
 
-def test_only_an_administrator_enters_holidays(client, login):
-    login(client, "孙强")
+def test_only_an_administrator_enters_holidays(client, login_as):
+    login_as(client, "孙强")
     assert client.post("/supervision/holidays", data={"day": "2027-02-08", "name": "春节"}).status_code == 403
 
 

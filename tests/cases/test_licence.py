@@ -5,12 +5,12 @@ it exists, and that it is the applicant's (or their enterprise's)."""
 from __future__ import annotations
 
 from govservice.cases.models import Case
+from govservice.certificates import services as certificate_services
 from govservice.core.extensions import db
 from govservice.identity.models import Enterprise
 
-from ..certificates import helpers as certificate_helpers
-from ..conftest import pdf_upload
-from ..factories import person
+from .. import factories
+from ..factories import pdf_upload, person
 from .test_views import RESTAURANT, ZXDJ, _act_for, _apply, _case, _count
 
 CHANGE = {
@@ -29,10 +29,10 @@ CHANGE = {
 def _restaurant_licence(app, **changes):
     with app.app_context():
         enterprise = db.session.execute(db.select(Enterprise).where(Enterprise.uscc == RESTAURANT)).scalar_one()
-        licence = certificate_helpers.services.issue(
+        licence = certificate_services.issue(
             "spjyxkz",
             enterprise.legal_representative,
-            dict(certificate_helpers.DATA["spjyxkz"], credit_code=RESTAURANT, **changes),
+            dict(factories.DATA["spjyxkz"], credit_code=RESTAURANT, **changes),
             enterprise=enterprise,
         )
         return licence.id, licence.identifier
@@ -89,10 +89,10 @@ def test_a_licence_number_typed_by_hand_is_checked(app, client, login, clock):
     assert 'id="licence_number-error"' in page and 'value="JY21101050000000"' in page  # beside the field, kept
     assert "热食类食品制售；冷食类食品制售</textarea>" in page
     with app.app_context():  # a licence of the same kind held by someone else
-        certificate_helpers.services.issue(
+        certificate_services.issue(
             "spjyxkz",
             person("张三"),
-            dict(certificate_helpers.DATA["spjyxkz"], licence_number="JY21101050011111"),
+            dict(factories.DATA["spjyxkz"], licence_number="JY21101050011111"),
         )
     theirs = _change(client, licence_number="JY21101050011111").get_data(as_text=True)
     assert "编号为 JY21101050011111 的食品经营许可证不在“北京朝阳示例餐饮有限公司”名下，不能据此申请。" in theirs
@@ -107,7 +107,7 @@ def test_a_licence_number_typed_by_hand_is_checked(app, client, login, clock):
 
 def test_the_business_licence_to_cancel_fills_the_deregistration_and_is_checked(app, client, login, clock):
     with app.app_context():
-        identifier = certificate_helpers.issue("yyzz", credit_code=ZXDJ["credit_code"]).identifier  # 张三's
+        identifier = factories.issue("yyzz", credit_code=ZXDJ["credit_code"]).identifier  # 张三's
     login(client, "张三")
     filled = client.get(f"/apply/scjgj-gtgsh-zxdj?licence={identifier}").get_data(as_text=True)
     assert f'value="{ZXDJ["credit_code"]}"' in filled and 'value="北京市朝阳区张三便利店"' in filled
@@ -126,7 +126,7 @@ def test_the_form_reads_in_english_and_keeps_the_chinese_answers(app, client, lo
     from ..catalog.test_views import _english
 
     with app.app_context():
-        identifier = certificate_helpers.issue("yyzz", credit_code=ZXDJ["credit_code"]).identifier
+        identifier = factories.issue("yyzz", credit_code=ZXDJ["credit_code"]).identifier
     login(client, "张三")
     _english(app, client, tmp_path)
     page = client.get("/apply/scjgj-gtgsh-zxdj").get_data(as_text=True)

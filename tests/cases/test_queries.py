@@ -143,8 +143,8 @@ def test_the_inbox_page_costs_the_same_statements_for_few_or_many_rows(ctx, cloc
 
 
 @pytest.mark.parametrize("path, name", [("/review/", "刘洋"), ("/window/", "赵敏"), ("/cases", "张三")])
-def test_a_list_page_issues_as_many_statements_for_many_rows_as_for_one(app, client, login, clock, path, name):
-    login(client, name)
+def test_a_list_page_issues_as_many_statements_for_many_rows_as_for_one(app, client, login_as, clock, path, name):
+    login_as(client, name)
     with app.app_context():
         accepted_case()
         submitted_case()
@@ -168,11 +168,11 @@ def app_config():
     return {"PAGE_SIZE": 2}
 
 
-def test_pages_show_next_and_previous_links_in_chinese_and_english(app, client, login, clock):
+def test_pages_show_next_and_previous_links_in_chinese_and_english(app, client, login_as, clock):
     with app.app_context():
         for _ in range(3):
             accepted_case()
-    login(client, "刘洋")
+    login_as(client, "刘洋")
     page = client.get("/review/").get_data(as_text=True)
     assert '<nav class="pager" aria-label="待审查的办件分页">' in page
     assert '<span class="disabled" aria-disabled="true">上一页</span>' in page

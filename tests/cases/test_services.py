@@ -483,7 +483,7 @@ def test_a_held_certificate_offered_as_a_material_is_checked_at_acceptance(ctx, 
     from govservice.certificates import lifecycle
     from govservice.certificates import services as certificates
 
-    from ..certificates.helpers import DATA
+    from ..factories import DATA
 
     base = catalog.current_item(ITEM)
     item = workflow_item(

@@ -6,8 +6,7 @@ import re
 from govservice.cases.models import Case
 from govservice.core.extensions import db
 
-from ..conftest import pdf_upload
-from ..factories import ANSWERS, ITEM, accepted_case, submitted_case
+from ..factories import ANSWERS, ITEM, accepted_case, pdf_upload, submitted_case
 
 FORM = {k: v for k, v in ANSWERS.items() if k not in ("operator_name", "operator_id_number")}
 
@@ -28,8 +27,8 @@ def test_signing_in_is_required_to_apply(client):
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
 
 
-def test_an_empty_required_field_is_shown_beside_the_field_and_the_rest_is_kept(app, client, login):
-    login(client, "张三")
+def test_an_empty_required_field_is_shown_beside_the_field_and_the_rest_is_kept(app, client, login_as):
+    login_as(client, "张三")
     response = _post(client, business_name="")
     page = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -38,16 +37,16 @@ def test_an_empty_required_field_is_shown_beside_the_field_and_the_rest_is_kept(
     assert _count(app) == 0
 
 
-def test_invalid_values_are_each_explained(app, client, login):
-    login(client, "张三")
+def test_invalid_values_are_each_explained(app, client, login_as):
+    login_as(client, "张三")
     page = _post(client, phone="12345", capital="-1").get_data(as_text=True)
     assert "请填写正确的手机号码或固定电话。" in page
     assert "资金数额（万元）应在 0 到 100000 之间。" in page
     assert _count(app) == 0
 
 
-def test_the_id_number_comes_from_the_login_not_the_browser(app, client, login):
-    login(client, "张三")
+def test_the_id_number_comes_from_the_login_not_the_browser(app, client, login_as):
+    login_as(client, "张三")
     _post(client, operator_id_number="11010519491231002X", operator_name="李四")
     with app.app_context():
         case = db.session.execute(db.select(Case)).scalar_one()
@@ -55,8 +54,8 @@ def test_the_id_number_comes_from_the_login_not_the_browser(app, client, login):
         assert case.form_data["operator_name"] == "张三"
 
 
-def test_a_file_that_is_not_what_it_claims_is_refused_with_the_reason(app, client, login):
-    login(client, "张三")
+def test_a_file_that_is_not_what_it_claims_is_refused_with_the_reason(app, client, login_as):
+    login_as(client, "张三")
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
     page = _post(client, material_premises=(io.BytesIO(png), "lease.pdf")).get_data(as_text=True)
     assert "文件扩展名与内容不符（内容是 PNG）" in page
@@ -67,23 +66,23 @@ def test_a_file_that_is_not_what_it_claims_is_refused_with_the_reason(app, clien
     assert _count(app) == 0
 
 
-def test_a_file_that_is_too_large_is_refused_with_the_limit(app, client, login):
-    login(client, "张三")
+def test_a_file_that_is_too_large_is_refused_with_the_limit(app, client, login_as):
+    login_as(client, "张三")
     big = b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024 + 10)
     page = _post(client, material_premises=(io.BytesIO(big), "lease.pdf")).get_data(as_text=True)
     assert "文件过大" in page and "不能超过 10 MB" in page
     assert _count(app) == 0
 
 
-def test_a_request_beyond_the_upload_limit_gets_a_clear_page(app, client, login):
-    login(client, "张三")
+def test_a_request_beyond_the_upload_limit_gets_a_clear_page(app, client, login_as):
+    login_as(client, "张三")
     huge = b"%PDF-1.4\n" + b"0" * (12 * 1024 * 1024)
     response = _post(client, material_premises=(io.BytesIO(huge), "lease.pdf"))
     assert response.status_code == 413 and "上传的文件过大" in response.get_data(as_text=True)
 
 
-def test_a_second_submit_of_the_same_form_makes_no_second_case(app, client, login):
-    login(client, "张三")
+def test_a_second_submit_of_the_same_form_makes_no_second_case(app, client, login_as):
+    login_as(client, "张三")
     first = _post(client, key="twice")
     second = _post(client, key="twice")
     assert first.headers["Location"] == second.headers["Location"]
@@ -91,32 +90,32 @@ def test_a_second_submit_of_the_same_form_makes_no_second_case(app, client, logi
     assert _count(app) == 1
 
 
-def test_another_citizen_cannot_open_my_case(app, client, login):
+def test_another_citizen_cannot_open_my_case(app, client, login_as):
     with app.app_context():
         number = submitted_case().number
-    login(client, "李娜")
+    login_as(client, "李娜")
     assert client.get(f"/cases/{number}").status_code == 403
 
 
-def test_a_citizen_opening_a_staff_page_is_refused(client, login):
-    login(client, "张三")
+def test_a_citizen_opening_a_staff_page_is_refused(client, login_as):
+    login_as(client, "张三")
     for url in ("/window/", "/review/", "/review/certificates"):
         response = client.get(url)
         assert response.status_code == 403 and "您没有权限访问此页面。" in response.get_data(as_text=True)
 
 
-def test_an_officer_of_another_department_cannot_open_the_case(app, client, login):
+def test_an_officer_of_another_department_cannot_open_the_case(app, client, login_as):
     with app.app_context():
         number = accepted_case().number
-    login(client, "陈静")
+    login_as(client, "陈静")
     assert client.get(f"/review/cases/{number}").status_code == 403
 
 
-def test_a_clerk_accepting_an_accepted_case_is_told_and_nothing_changes(app, client, login, clock):
+def test_a_clerk_accepting_an_accepted_case_is_told_and_nothing_changes(app, client, login_as, clock):
     with app.app_context():
         case = submitted_case()
         number = case.number
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     client.post(f"/window/cases/{number}/accept", data={"version": "1"})
     again = client.post(f"/window/cases/{number}/accept", data={"version": "1"}, follow_redirects=True)
     assert "无法受理：该办件当前状态为“已受理”" in again.get_data(as_text=True)
@@ -124,16 +123,16 @@ def test_a_clerk_accepting_an_accepted_case_is_told_and_nothing_changes(app, cli
         assert len(db.session.execute(db.select(Case)).scalar_one().events) == 2
 
 
-def test_the_applicant_withdraws_before_acceptance(app, client, login):
-    login(client, "张三")
+def test_the_applicant_withdraws_before_acceptance(app, client, login_as):
+    login_as(client, "张三")
     location = _post(client).headers["Location"]
     number = location.rsplit("/", 1)[-1]
     page = client.post(f"/cases/{number}/withdraw", data={"version": "1"}, follow_redirects=True)
     assert "申请已撤回。" in page.get_data(as_text=True) and "已撤回" in page.get_data(as_text=True)
 
 
-def test_an_expired_form_is_explained_when_csrf_is_on(app, client, login):
-    login(client, "张三")
+def test_an_expired_form_is_explained_when_csrf_is_on(app, client, login_as):
+    login_as(client, "张三")
     app.config["WTF_CSRF_ENABLED"] = True
     response = client.post(
         f"/apply/{ITEM}", data=dict(FORM), headers={"Referer": f"http://localhost/apply/{ITEM}"}, follow_redirects=True
@@ -150,7 +149,7 @@ from govservice.cases.models import ApplicationDraft  # noqa: E402
 from govservice.identity.models import Enterprise  # noqa: E402
 from govservice.registry.backends import RegistryUnavailable  # noqa: E402
 
-from ..certificates import helpers as certificate_helpers  # noqa: E402
+from .. import factories  # noqa: E402
 from ..factories import person  # noqa: E402
 
 RESTAURANT = "91110105MA01EFGH30"
@@ -207,8 +206,8 @@ def jpg_upload(name="photo.jpg"):
     return (io.BytesIO(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01" + b"\0" * 200), name)
 
 
-def test_the_form_is_prefilled_from_the_population_registry_with_the_source_shown(app, client, login):
-    login(client, "李娜")
+def test_the_form_is_prefilled_from_the_population_registry_with_the_source_shown(app, client, login_as):
+    login_as(client, "李娜")
     page = client.get("/apply/gaj-jzz-sl").get_data(as_text=True)
     assert re.search(r'<option selected value="女">女</option>', page)
     assert (
@@ -228,8 +227,8 @@ def test_the_form_is_prefilled_from_the_population_registry_with_the_source_show
         assert entry.purpose == "预填申请表：居住证申领（gaj-jzz-sl）" and entry.actor_id == person("李娜").id
 
 
-def test_registry_values_are_taken_again_at_submission_not_from_the_browser(app, client, login, clock):
-    login(client, "李娜")
+def test_registry_values_are_taken_again_at_submission_not_from_the_browser(app, client, login_as, clock):
+    login_as(client, "李娜")
     response = _apply(
         client,
         "gaj-jzz-sl",
@@ -255,9 +254,9 @@ def test_registry_values_are_taken_again_at_submission_not_from_the_browser(app,
     assert "来源：人口基础信息库" in detail and "来源：登录身份" in detail
 
 
-def test_a_registry_that_does_not_answer_never_blocks_the_form(app, client, login, clock):
+def test_a_registry_that_does_not_answer_never_blocks_the_form(app, client, login_as, clock):
     app.extensions["registry"] = Down()
-    login(client, "李娜")
+    login_as(client, "李娜")
     page = client.get("/apply/gaj-jzz-sl").get_data(as_text=True)
     assert "人口基础信息库暂时无法访问，相关内容未能自动填写，请您自行填写。" in page
     assert not re.search(r'id="household_address"[^>]*readonly', page)  # the applicant types it instead
@@ -281,8 +280,8 @@ def test_a_registry_that_does_not_answer_never_blocks_the_form(app, client, logi
         assert failed.detail["result"] == "unavailable"
 
 
-def test_a_form_with_several_mistakes_shows_each_beside_its_field_and_keeps_the_rest(app, client, login, clock):
-    login(client, "张三")
+def test_a_form_with_several_mistakes_shows_each_beside_its_field_and_keeps_the_rest(app, client, login_as, clock):
+    login_as(client, "张三")
     response = _apply(
         client,
         "gaj-csdj",
@@ -305,11 +304,11 @@ def test_a_form_with_several_mistakes_shows_each_beside_its_field_and_keeps_the_
     assert 'value="张小三"' in page and _count(app) == 0
 
 
-def test_a_held_certificate_replaces_a_material(app, client, login, clock):
+def test_a_held_certificate_replaces_a_material(app, client, login_as, clock):
     with app.app_context():
-        licence = certificate_helpers.issue("yyzz", credit_code=ZXDJ["credit_code"])  # 张三's business licence
+        licence = factories.issue("yyzz", credit_code=ZXDJ["credit_code"])  # 张三's business licence
         identifier = licence.identifier
-    login(client, "张三")
+    login_as(client, "张三")
     page = client.get("/apply/scjgj-gtgsh-zxdj").get_data(as_text=True)
     assert f"使用我的电子证照（免提交）：营业执照 {identifier}" in page
     missing = _apply(client, "scjgj-gtgsh-zxdj", ZXDJ)
@@ -332,28 +331,28 @@ def test_a_held_certificate_replaces_a_material(app, client, login, clock):
     assert "以电子证照代替的材料（免提交）" in detail and identifier in detail
 
 
-def test_a_revoked_or_someone_elses_certificate_cannot_stand_in(app, client, login, clock):
+def test_a_revoked_or_someone_elses_certificate_cannot_stand_in(app, client, login_as, clock):
     from govservice.certificates import lifecycle
 
     with app.app_context():
-        licence = certificate_helpers.issue("yyzz")
+        licence = factories.issue("yyzz")
         identifier = licence.identifier
         lifecycle.revoke(licence.id, person("刘洋"), "以欺骗手段取得登记")
-    login(client, "张三")
+    login_as(client, "张三")
     assert identifier not in client.get("/apply/scjgj-gtgsh-zxdj").get_data(as_text=True)
     page = _apply(client, "scjgj-gtgsh-zxdj", dict(ZXDJ, cert_licence=identifier)).get_data(as_text=True)
     assert "请上传营业执照正本、副本" in page and _count(app) == 0
     with app.app_context():
-        other = certificate_helpers.issue("yyzz").identifier  # valid, but 张三's
+        other = factories.issue("yyzz").identifier  # valid, but 张三's
     lina = app.test_client()
-    login(lina, "李娜")
+    login_as(lina, "李娜")
     page = _apply(lina, "scjgj-gtgsh-zxdj", dict(ZXDJ, cert_licence=other)).get_data(as_text=True)
     assert other not in lina.get("/apply/scjgj-gtgsh-zxdj").get_data(as_text=True)
     assert "请上传营业执照正本、副本" in page and _count(app) == 0
 
 
-def test_a_draft_keeps_answers_and_files_and_resumes(app, client, login, clock):
-    login(client, "张三")
+def test_a_draft_keeps_answers_and_files_and_resumes(app, client, login_as, clock):
+    login_as(client, "张三")
     page = client.get(f"/apply/{ITEM}").get_data(as_text=True)
     saved = client.post(
         f"/apply/{ITEM}",
@@ -389,8 +388,8 @@ def test_a_draft_keeps_answers_and_files_and_resumes(app, client, login, clock):
     assert "继续填写" not in client.get("/cases").get_data(as_text=True)
 
 
-def test_a_draft_refuses_a_bad_file_with_the_reason_and_keeps_the_rest(app, client, login):
-    login(client, "张三")
+def test_a_draft_refuses_a_bad_file_with_the_reason_and_keeps_the_rest(app, client, login_as):
+    login_as(client, "张三")
     page = client.get(f"/apply/{ITEM}").get_data(as_text=True)
     response = client.post(
         f"/apply/{ITEM}",
@@ -409,8 +408,8 @@ def test_a_draft_refuses_a_bad_file_with_the_reason_and_keeps_the_rest(app, clie
         assert draft.data["business_name"] == "张三小吃" and draft.files == {}
 
 
-def test_someone_elses_draft_is_not_opened(app, client, login):
-    login(client, "张三")
+def test_someone_elses_draft_is_not_opened(app, client, login_as):
+    login_as(client, "张三")
     page = client.get(f"/apply/{ITEM}").get_data(as_text=True)
     saved = client.post(
         f"/apply/{ITEM}",
@@ -418,14 +417,14 @@ def test_someone_elses_draft_is_not_opened(app, client, login):
         content_type="multipart/form-data",
     )
     other = app.test_client()
-    login(other, "李娜")
+    login_as(other, "李娜")
     assert "张三小吃" not in other.get(saved.headers["Location"]).get_data(as_text=True)
     draft_id = saved.headers["Location"].rsplit("=", 1)[1]
     assert "草稿不存在。" in other.post(f"/drafts/{draft_id}/discard", follow_redirects=True).get_data(as_text=True)
 
 
-def test_a_business_item_needs_acting_for_a_business(client, login):
-    login(client, "张三")
+def test_a_business_item_needs_acting_for_a_business(client, login_as):
+    login_as(client, "张三")
     response = client.get("/apply/wsjkw-ggcswsxk", follow_redirects=True)
     assert "该事项需要以企业身份申请" in response.get_data(as_text=True)
 
@@ -437,8 +436,8 @@ def _act_for(app, client, uscc=RESTAURANT):
     return enterprise_id
 
 
-def test_the_representative_applies_for_the_business_with_its_registry_data(app, client, login, clock):
-    login(client, "王五")
+def test_the_representative_applies_for_the_business_with_its_registry_data(app, client, login_as, clock):
+    login_as(client, "王五")
     enterprise_id = _act_for(app, client)
     page = client.get("/apply/wsjkw-ggcswsxk").get_data(as_text=True)
     assert 'value="北京朝阳示例餐饮有限公司"' in page and f'value="{RESTAURANT}"' in page
@@ -468,15 +467,15 @@ def test_the_representative_applies_for_the_business_with_its_registry_data(app,
         assert case.field_sources["credit_code"] == "legal_person"
 
 
-def test_the_business_offers_its_own_held_licence(app, client, login, clock):
-    login(client, "王五")
+def test_the_business_offers_its_own_held_licence(app, client, login_as, clock):
+    login_as(client, "王五")
     enterprise_id = _act_for(app, client)
     with app.app_context():
         enterprise = db.session.get(Enterprise, enterprise_id)
-        licence = certificate_helpers.services.issue(
+        licence = factories.certificates.issue(
             "spjyxkz",
             enterprise.legal_representative,
-            dict(certificate_helpers.DATA["spjyxkz"], credit_code=RESTAURANT),
+            dict(factories.DATA["spjyxkz"], credit_code=RESTAURANT),
             enterprise=enterprise,
         )
         identifier = licence.identifier
@@ -486,8 +485,8 @@ def test_the_business_offers_its_own_held_licence(app, client, login, clock):
     assert identifier not in client.get("/apply/scjgj-spjyxk-bg").get_data(as_text=True)
 
 
-def test_my_cases_show_the_current_step_department_and_deadline(app, client, login, clock):
-    login(client, "张三")
+def test_my_cases_show_the_current_step_department_and_deadline(app, client, login_as, clock):
+    login_as(client, "张三")
     number = _post(client).headers["Location"].rsplit("/", 1)[1]
     listing = client.get("/cases").get_data(as_text=True)
     assert number in listing and "综合窗口受理" in listing
@@ -502,8 +501,8 @@ def test_my_cases_show_the_current_step_department_and_deadline(app, client, log
     assert "办理过程" in detail and "受理" in detail
 
 
-def test_a_supplement_request_shows_on_the_progress_page_and_in_the_notices(app, client, login, clock):
-    login(client, "张三")
+def test_a_supplement_request_shows_on_the_progress_page_and_in_the_notices(app, client, login_as, clock):
+    login_as(client, "张三")
     number = _post(client).headers["Location"].rsplit("/", 1)[1]
     with app.app_context():
         from govservice.cases import services as cases

@@ -12,6 +12,7 @@ from govservice.cases import services as cases
 from govservice.cases.uploads import Upload
 from govservice.catalog import services as catalog
 from govservice.catalog.definitions import NOT_ITEMS
+from govservice.certificates import services as certificate_services
 from govservice.certificates.models import Certificate
 from govservice.core import pii
 from govservice.core.extensions import db
@@ -21,8 +22,8 @@ from govservice.notify.models import Notice
 from govservice.registry import devdata
 from govservice.review import services as review
 
-from ..conftest import pdf_upload
-from ..factories import person
+from .. import factories
+from ..factories import pdf_upload, person
 
 ITEMS = [p.stem for p in catalog.ITEMS_DIR.glob("*.toml") if p.name not in NOT_ITEMS]
 SPECIAL = {
@@ -98,12 +99,10 @@ def test_the_item_applies_end_to_end(ctx, clock, code):
         applicant = person("李娜" if code == "gaj-jzz-sl" else "张三")
     answers = {spec["name"]: _answer(spec) for spec in item.fields}
     if item.definition.get("licence"):  # 变更、注销: the licence acted on is the applicant's
-        from ..certificates import helpers as certificate_helpers
-
         spec = item.definition["licence"]
         number_field = current_app.extensions["certificate_types"][spec["type"]].number_field
-        data = dict(certificate_helpers.DATA[spec["type"]], **{number_field: answers[spec["field"]]})
-        certificate_helpers.services.issue(spec["type"], applicant, data, enterprise=enterprise)
+        data = dict(factories.DATA[spec["type"]], **{number_field: answers[spec["field"]]})
+        certificate_services.issue(spec["type"], applicant, data, enterprise=enterprise)
     files = []
     for material in item.materials:
         types = material.get("types", ["pdf", "jpg", "png"])

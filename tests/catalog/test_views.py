@@ -86,8 +86,8 @@ def test_a_question_needs_a_sign_in(client):
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
 
 
-def test_a_too_short_question_is_explained_and_kept(app, client, login):
-    login(client, "张三")
+def test_a_too_short_question_is_explained_and_kept(app, client, login_as):
+    login_as(client, "张三")
     response = client.post("/items/wsjkw-ggcswsxk/consult", data={"question": "嗯"})
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and "请把问题写清楚（至少5个字）。" in page and ">嗯</textarea>" in page
@@ -95,8 +95,8 @@ def test_a_too_short_question_is_explained_and_kept(app, client, login):
         assert db.session.execute(db.select(db.func.count(Consultation.id))).scalar_one() == 0
 
 
-def test_the_department_answers_and_publishes_a_question_as_faq(app, client, login):
-    login(client, "张三")
+def test_the_department_answers_and_publishes_a_question_as_faq(app, client, login_as):
+    login_as(client, "张三")
     question = "我是张三，身份证110105198802150035，开理发店需要健康证吗？"
     client.post("/items/wsjkw-ggcswsxk/consult", data={"question": question})
     assert question in client.get("/items/wsjkw-ggcswsxk").get_data(as_text=True)  # mine, waiting
@@ -106,13 +106,13 @@ def test_the_department_answers_and_publishes_a_question_as_faq(app, client, log
         cid = consultation.id
 
     other = app.test_client()  # an officer of another department may not answer
-    login(other, "刘洋")
+    login_as(other, "刘洋")
     assert question not in other.get("/items/consultations").get_data(as_text=True)
     refused = other.post(f"/items/consultations/{cid}", data={"answer": "需要"}, follow_redirects=True)
     assert "只有该事项实施部门的工作人员可以答复。" in refused.get_data(as_text=True)
 
     officer = app.test_client()
-    login(officer, "陈静")  # 卫生健康委员会
+    login_as(officer, "陈静")  # 卫生健康委员会
     assert question in officer.get("/items/consultations").get_data(as_text=True)
     missing = officer.post(
         f"/items/consultations/{cid}", data={"answer": "需要。", "publish": "1"}, follow_redirects=True
@@ -136,8 +136,8 @@ def test_the_department_answers_and_publishes_a_question_as_faq(app, client, log
     assert "您的咨询已答复" in client.get("/notices/").get_data(as_text=True)
 
 
-def test_a_citizen_cannot_open_the_consultation_inbox(client, login):
-    login(client, "张三")
+def test_a_citizen_cannot_open_the_consultation_inbox(client, login_as):
+    login_as(client, "张三")
     assert client.get("/items/consultations").status_code == 403
 
 

@@ -14,8 +14,7 @@ from govservice.core.extensions import db
 from govservice.identity.models import Enterprise
 from govservice.review import services as review
 
-from ..factories import JOINT, accepted_case_of, pdf_file, staff, workflow_item
-from .helpers import person
+from ..factories import JOINT, accepted_case_of, pdf_file, person, staff, workflow_item
 
 ANSWERS = {
     "builder": "北京示例科技有限公司",

@@ -11,7 +11,7 @@ from govservice.certificates import consent, lifecycle, services, signing
 from govservice.certificates.models import ConsentGrant, Verification
 from govservice.core.extensions import db
 
-from .helpers import bearer, call, issue, person, register_partner
+from ..factories import bearer, call, issue, person, register_partner
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def _grant(certificate, partner, clock, days=7, purpose="办理公共场所卫�
     )
 
 
-def test_a_grant_is_read_once_in_full_and_the_holder_sees_it(app, ctx, clock, setting, login):
+def test_a_grant_is_read_once_in_full_and_the_holder_sees_it(app, ctx, clock, setting, login_as):
     certificate, partner, client, token = setting
     grant = _grant(certificate, partner, clock)
     code = consent.display_code(grant.code)
@@ -50,7 +50,7 @@ def test_a_grant_is_read_once_in_full_and_the_holder_sees_it(app, ctx, clock, se
     assert "只能使用一次" in again.get_json()["message"]
 
     holder = app.test_client()
-    login(holder, "王五")
+    login_as(holder, "王五")
     wallet = holder.get("/wallet").get_data(as_text=True)
     assert "卫生健康委员会（公共场所卫生许可审批系统）" in wallet and "授权读取全文" in wallet
     assert "办理公共场所卫生许可" in wallet and "已使用" in wallet and "已拒绝" in wallet
@@ -147,10 +147,10 @@ def test_no_grant_for_a_certificate_that_is_not_valid(ctx, clock, setting):
         _grant(certificate, partner, clock)
 
 
-def test_the_wallet_form_grants_and_withdraws(app, ctx, clock, setting, login):
+def test_the_wallet_form_grants_and_withdraws(app, ctx, clock, setting, login_as):
     certificate, partner, _client, _token = setting
     holder = app.test_client()
-    login(holder, "王五")
+    login_as(holder, "王五")
     page = holder.get("/wallet").get_data(as_text=True)
     assert "授权用证" in page and partner.label in page and 'type="datetime-local"' in page
 
@@ -186,6 +186,7 @@ def test_opening_a_consent_link_in_a_browser_uses_nothing(ctx, clock, setting):
     assert db.session.get(ConsentGrant, grant.id).used_at is None
 
 
+@pytest.mark.committed  # threads on connections of their own, each committing: a real race
 def test_two_partners_requests_racing_for_one_code_read_it_once(app, ctx, clock, setting):
     """The grant is used up by a conditional UPDATE: of two simultaneous reads exactly one wins."""
     if db.engine.dialect.name != "postgresql":
@@ -223,10 +224,10 @@ def test_two_partners_requests_racing_for_one_code_read_it_once(app, ctx, clock,
     )
 
 
-def test_sharing_someone_elses_certificate_through_the_form_is_refused_plainly(app, ctx, clock, setting, login):
+def test_sharing_someone_elses_certificate_through_the_form_is_refused_plainly(app, ctx, clock, setting, login_as):
     certificate, partner, _client, _token = setting
     stranger = app.test_client()
-    login(stranger, "张三")
+    login_as(stranger, "张三")
     answer = stranger.post(
         f"/wallet/{certificate.identifier}/consents",
         follow_redirects=True,

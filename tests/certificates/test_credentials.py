@@ -16,8 +16,8 @@ from sd_jwt.verifier import SDJWTVerifier
 
 from govservice.certificates import lifecycle
 
+from ..factories import DATA, issue
 from ..factories import person as staff
-from .helpers import DATA, issue
 
 
 def _keys(app):
@@ -48,10 +48,10 @@ def _bit(app, keys, entry: dict) -> int:
 
 
 def test_an_sd_jwt_vc_verifies_with_the_reference_library_and_discloses_only_what_is_chosen(
-    app, ctx, clock, client, login
+    app, ctx, clock, client, login_as
 ):
     certificate = issue("yyzz")
-    login(client, "张三")
+    login_as(client, "张三")
     assert "SD-JWT VC" in client.get("/wallet").get_data(as_text=True)
     answer = client.get(f"/wallet/{certificate.identifier}/credential.sd-jwt")
     assert answer.status_code == 200 and answer.mimetype == "application/dc+sd-jwt"
@@ -93,9 +93,9 @@ def test_an_sd_jwt_vc_verifies_with_the_reference_library_and_discloses_only_wha
     assert _bit(app, keys, revocation) == 1
 
 
-def test_a_w3c_vc_is_jose_secured_and_its_suspension_is_in_the_status_list(app, ctx, clock, client, login):
+def test_a_w3c_vc_is_jose_secured_and_its_suspension_is_in_the_status_list(app, ctx, clock, client, login_as):
     certificate = issue("yyzz")
-    login(client, "张三")
+    login_as(client, "张三")
     answer = client.get(f"/wallet/{certificate.identifier}/credential.vc.jwt")
     assert answer.status_code == 200 and answer.mimetype == "application/vc+jwt"
     keys = _keys(app)
@@ -117,5 +117,5 @@ def test_a_w3c_vc_is_jose_secured_and_its_suspension_is_in_the_status_list(app, 
         _verified_payload(token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:], keys)
     assert app.test_client().get("/credentials/status/other/0").status_code == 404
     stranger = app.test_client()
-    login(stranger, "李娜")
+    login_as(stranger, "李娜")
     assert stranger.get(f"/wallet/{certificate.identifier}/credential.vc.jwt").status_code == 403

@@ -26,9 +26,8 @@ from govservice.certificates.models import Certificate
 from govservice.core.extensions import db
 from govservice.review import services as review
 
-from ..factories import in_review_case
+from ..factories import DATA, in_review_case, person
 from ..factories import person as staff
-from .helpers import DATA, person
 
 WAIT = 20  # seconds: far longer than an issuance takes, far shorter than a hung test
 
@@ -60,6 +59,8 @@ def serial_of(identifier: str) -> int:
     return int(identifiers.parse_identifier(identifier).serial)
 
 
+# Committed: two issuers in threads of their own, each on its own connection, must not wait on each other.
+@pytest.mark.committed
 def test_a_second_issuer_is_not_held_up_while_the_first_renders(app, clock, monkeypatch):
     """The first issuer is stopped inside rendering until the second has finished: with the
     serial's counter (or any row) still locked by the first, the second would wait for ever."""
@@ -106,6 +107,8 @@ def _approved_case_without_certificate(monkeypatch):
     return case.id
 
 
+# Committed: two issuers race in threads of their own, each on its own connection.
+@pytest.mark.committed
 def test_two_issuers_of_one_case_at_once_give_one_certificate(app, clock, monkeypatch):
     """Both pass the "already issued?" check (they meet inside rendering); the database's
     unique index lets one insert, and the other answers with that certificate."""
@@ -188,6 +191,8 @@ def test_a_worker_retries_a_transient_failure_through_the_broker(ctx, monkeypatc
     assert asked == {"exc": failure, "countdown": 4.0}  # backing off: 1, 2, 4, ... seconds
 
 
+# Committed: serials drawn at once from threads of their own, each on its own connection.
+@pytest.mark.committed
 def test_serials_drawn_at_once_never_repeat(app):
     def draw_five():
         values = []

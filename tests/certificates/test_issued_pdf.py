@@ -17,7 +17,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from govservice import create_app
 from govservice.certificates import services, signing
 
-from .helpers import DATA, issue, person
+from ..factories import DATA, issue, person
 
 needs_pdfsig = pytest.mark.skipif(shutil.which("pdfsig") is None, reason="poppler-utils (pdfsig) not installed")
 
@@ -99,6 +99,8 @@ def _write_production_pki(folder, passphrase: bytes):
     return root
 
 
+# Committed: a second app, with the production signing settings, issues on the test database.
+@pytest.mark.committed
 def test_production_key_and_chain_come_from_configuration(app, tmp_path, clock):
     root = _write_production_pki(tmp_path / "pki", b"s3cret")
     config = dict(

@@ -9,8 +9,7 @@ from govservice.certificates import tokens, verification
 from govservice.certificates.models import Verification
 from govservice.core.extensions import db
 
-from ..factories import refused_count
-from .helpers import issue
+from ..factories import issue, refused_count
 
 
 def test_rotation_keeps_old_certificates_verifiable_via_the_jwks(app, ctx, clock):

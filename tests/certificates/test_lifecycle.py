@@ -8,7 +8,7 @@ from govservice.certificates import identifiers, lifecycle, services, signing
 from govservice.certificates.models import Certificate, CertificateEvent
 from govservice.core.extensions import db
 
-from .helpers import issue, person
+from ..factories import issue, person
 
 
 def _page(app, certificate):
@@ -127,9 +127,9 @@ def person_of_gaj():
     return officer
 
 
-def test_the_officer_desk_suspends_changes_and_shows_the_history(app, ctx, client, clock, login):
+def test_the_officer_desk_suspends_changes_and_shows_the_history(app, ctx, client, clock, login_as):
     certificate = issue("spjyxkz")
-    login(client, "刘洋")
+    login_as(client, "刘洋")
     desk = client.get("/review/certificates").get_data(as_text=True)
     assert certificate.identifier in desk and "暂停原因" in desk and "吊销原因" in desk
 
@@ -163,9 +163,9 @@ def test_the_officer_desk_suspends_changes_and_shows_the_history(app, ctx, clien
     assert "已换发新版本证照" in changed and "被新版本替代" in changed and "暂停" in changed
 
 
-def test_another_departments_officer_cannot_open_the_change_form(app, ctx, client, clock, login):
+def test_another_departments_officer_cannot_open_the_change_form(app, ctx, client, clock, login_as):
     certificate = issue("spjyxkz")
-    login(client, "陈静")
+    login_as(client, "陈静")
     assert client.get(f"/review/certificates/{certificate.identifier}/change").status_code == 403
     answer = client.post(
         f"/review/certificates/{certificate.identifier}/revoke",

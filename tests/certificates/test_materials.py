@@ -8,7 +8,7 @@ from govservice.certificates import lifecycle, services
 from govservice.certificates.models import Certificate, Verification
 from govservice.core.extensions import db
 
-from .helpers import issue, person
+from ..factories import issue, person
 
 
 def test_a_valid_certificate_of_the_applicant_is_usable(ctx, clock):

@@ -22,8 +22,8 @@ from govservice.certificates.tokens import TokenKeyStore
 from govservice.core.extensions import db
 from govservice.credentials import w3c_vc
 
+from ..factories import DATA, issue, person
 from ..factories import person as staff
-from .helpers import DATA, issue, person
 
 
 @pytest.fixture(scope="module")
@@ -171,12 +171,22 @@ def test_an_altered_foreign_or_unknown_certificate_is_refused_with_the_reason(ct
 # --------------------------------------------------------------------------- presented at intake
 
 
+@pytest.fixture
+def held_licence(app):
+    """张三's own 营业执照 here: 注销登记 names the licence it cancels (its number is checked at
+    submission, `[licence]` in the item), whatever material is presented for it."""
+    from ..cases.test_views import ZXDJ
+
+    with app.app_context():
+        issue("yyzz", credit_code=ZXDJ["credit_code"])
+
+
 def _upload(credential: str, name: str = "营业执照.vc.jwt"):
     return io.BytesIO(credential.encode("ascii")), name
 
 
 def test_the_applicant_presents_a_foreign_licence_online_and_the_window_accepts_it(
-    app, client, login, clock, other_platform
+    app, client, login, clock, other_platform, held_licence
 ):
     from ..cases.test_views import ZXDJ, _apply, _case
 
@@ -202,7 +212,7 @@ def test_the_applicant_presents_a_foreign_licence_online_and_the_window_accepts_
 
 @pytest.mark.parametrize("which", ["revoked", "altered", "untrusted"])
 def test_a_foreign_certificate_refused_at_intake_says_why_and_nothing_is_filed(
-    app, client, login, clock, other_platform, tmp_path, which
+    app, client, login, clock, other_platform, tmp_path, which, held_licence
 ):
     from ..cases.test_views import ZXDJ, _apply
 
@@ -264,7 +274,7 @@ def test_a_foreign_certificate_revoked_after_intake_stops_acceptance_at_the_wind
 
 
 def test_a_draft_keeps_a_foreign_certificate_checked_and_refuses_an_altered_one(
-    app, client, login, clock, other_platform
+    app, client, login, clock, other_platform, held_licence
 ):
     from ..cases.test_views import ZXDJ, _case, _key
 

@@ -15,12 +15,12 @@ from govservice.certificates import shortref
 from govservice.certificates.models import Certificate
 from govservice.core.extensions import db
 
-from .helpers import DATA, issue
+from ..factories import DATA, issue
 
 
-def test_the_wallet_downloads_an_ofd_with_the_font_embedded(app, ctx, clock, client, login):
+def test_the_wallet_downloads_an_ofd_with_the_font_embedded(app, ctx, clock, client, login_as):
     certificate = issue("yyzz")
-    login(client, "张三")
+    login_as(client, "张三")
     assert "下载OFD" in client.get("/wallet").get_data(as_text=True)
     answer = client.get(f"/wallet/{certificate.identifier}.ofd")
     assert answer.status_code == 200 and answer.mimetype == "application/ofd"

@@ -12,8 +12,8 @@ from PIL import Image
 
 from govservice.certificates import lifecycle, services, shortref
 
+from ..factories import issue
 from ..factories import person as staff
-from .helpers import issue
 
 needs_pdftoppm = pytest.mark.skipif(
     shutil.which("pdftoppm") is None, reason="pdftoppm not found: install poppler-utils (apt-get install poppler-utils)"
@@ -104,7 +104,7 @@ def test_the_public_page_shows_a_business_s_registration_facts_and_masks_a_perso
     client = app.test_client()
     business = issue("spjyxkz")
     page = client.get(f"/v/{business.token}").get_data(as_text=True)
-    from .helpers import DATA
+    from ..factories import DATA
 
     for fact in ("北京朝阳示例餐饮有限公司", "91110105MA01EFGH30", "王五", "JY21101050098765"):
         assert fact in page, fact

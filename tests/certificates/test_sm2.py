@@ -14,7 +14,7 @@ from tongsuopy.crypto import hashes
 
 from govservice.certificates import services, shortref, sm2tokens, tokens
 
-from .helpers import bearer, call, issue, register_partner
+from ..factories import bearer, call, issue, register_partner
 
 # GB/T 32918.2 (GM/T 0003.2) annex A.2: the example curve over Fp-256, its key pair, the user
 # ID ALICE123@YAHOO.COM and the message "message digest".

@@ -13,8 +13,7 @@ from govservice.certificates import lifecycle, tokens, verification
 from govservice.certificates.models import Verification
 from govservice.core.extensions import db
 
-from ..factories import verifications_audited
-from .helpers import issue, person
+from ..factories import issue, person, verifications_audited
 
 needs_redis = pytest.mark.skipif(
     not os.environ.get("REDIS_URL"),
@@ -27,6 +26,7 @@ def _count(model):
 
 
 @needs_redis
+@pytest.mark.committed  # the other instance is an app of its own, on its own engine: it reads committed rows
 def test_a_revocation_through_one_instance_shows_at_once_on_another(app, ctx, clock):
     certificate = issue()
     token, identifier = certificate.token, certificate.identifier
@@ -81,11 +81,11 @@ def test_queued_verifications_land_once_even_when_a_drainer_died_before_trimming
 
 
 @needs_redis
-def test_the_holder_sees_queued_verifications_in_the_wallet(app, ctx, clock, login):
+def test_the_holder_sees_queued_verifications_in_the_wallet(app, ctx, clock, login_as):
     certificate = issue()
     verification.verify_token(certificate.token, channel="page", verifier="公开核验页面")
     client = app.test_client()
-    login(client, "张三")
+    login_as(client, "张三")
     page = client.get("/wallet").get_data(as_text=True)
     assert "公开核验页面" in page and verification.pending() == 0
 

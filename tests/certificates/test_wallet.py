@@ -12,13 +12,13 @@ from govservice.core.clock import BEIJING
 from govservice.core.extensions import db
 from govservice.identity.models import AgentGrant, Enterprise
 
-from .helpers import DATA, person
+from ..factories import DATA, person
 
 
-def test_the_wallet_shows_a_qr_that_leads_to_the_verification_page(app, ctx, client, clock, login, tmp_path):
+def test_the_wallet_shows_a_qr_that_leads_to_the_verification_page(app, ctx, client, clock, login_as, tmp_path):
     zxingcpp = pytest.importorskip("zxingcpp")
     certificate = services.issue("yyzz", person("张三"), DATA["yyzz"])
-    login(client, "张三")
+    login_as(client, "张三")
     wallet = client.get("/wallet").get_data(as_text=True)
     qr_url = f"/wallet/{certificate.identifier}/qr.png"
     assert qr_url in wallet and 'alt="营业执照的核验二维码"' in wallet
@@ -35,11 +35,11 @@ def test_the_wallet_shows_a_qr_that_leads_to_the_verification_page(app, ctx, cli
     assert "扫码核验" in client.get("/wallet").get_data(as_text=True)
 
 
-def test_only_the_holder_downloads_or_sees_the_qr(app, ctx, clock, login):
+def test_only_the_holder_downloads_or_sees_the_qr(app, ctx, clock, login_as):
     certificate = services.issue("yyzz", person("张三"), DATA["yyzz"])
     stranger = app.test_client()
     assert stranger.get(f"/wallet/{certificate.identifier}.pdf").status_code == 302  # to the login page
-    login(stranger, "李娜")
+    login_as(stranger, "李娜")
     assert stranger.get(f"/wallet/{certificate.identifier}.pdf").status_code == 403
     assert stranger.get(f"/wallet/{certificate.identifier}/qr.png").status_code == 403
     assert certificate.identifier not in stranger.get("/wallet").get_data(as_text=True)

@@ -8,7 +8,7 @@ from sqlalchemy import event
 from govservice.certificates import queries, services
 from govservice.core.extensions import db
 
-from .helpers import DATA, person
+from ..factories import DATA, person
 
 
 def _uses(certificate, n, verifier="某银行"):
@@ -17,10 +17,10 @@ def _uses(certificate, n, verifier="某银行"):
     db.session.commit()
 
 
-def test_the_latest_uses_are_inline_and_the_rest_on_their_own_pages(app, ctx, client, clock, login):
+def test_the_latest_uses_are_inline_and_the_rest_on_their_own_pages(app, ctx, client, clock, login_as):
     certificate = services.issue("yyzz", person("张三"), DATA["yyzz"])
     _uses(certificate, 5)
-    login(client, "张三")
+    login_as(client, "张三")
     wallet = client.get("/wallet").get_data(as_text=True)
     shown = re.findall(r"<td>某银行(\d)</td>", wallet)
     assert shown == ["4", "3", "2"]  # newest first, three of them
@@ -33,7 +33,7 @@ def test_the_latest_uses_are_inline_and_the_rest_on_their_own_pages(app, ctx, cl
     second = client.get(following).get_data(as_text=True)
     assert re.findall(r"<td>某银行(\d)</td>", second) == ["2", "1"]
     stranger = app.test_client()
-    login(stranger, "李娜")
+    login_as(stranger, "李娜")
     assert stranger.get(link).status_code == 403
 
 

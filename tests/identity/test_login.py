@@ -72,6 +72,9 @@ def test_a_replayed_callback_is_refused(app, client, login):
     assert "李*" not in app.test_client().get("/").get_data(as_text=True)
 
 
+# Committed: a second app, with an engine of its own, reads the database (SQLite would wait on the
+# test transaction's lock).
+@pytest.mark.committed
 def test_a_provider_down_gets_a_clear_message(app):
     from govservice import create_app
 

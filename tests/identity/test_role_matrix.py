@@ -400,11 +400,11 @@ def test_the_representative_sees_his_enterprises_case_and_an_agent_only_while_hi
 
 
 def test_a_certificate_is_seen_by_its_holder_and_its_issuing_department_only(app, login):
-    from ..certificates import helpers
+    from .. import factories
     from .helpers import audit_entries
 
     with app.app_context():
-        identifier = helpers.issue("yyzz").identifier  # 张三's, issued by 市场监督管理局
+        identifier = factories.issue("yyzz").identifier  # 张三's, issued by 市场监督管理局
     expected = {"张三": 200, "李娜": 403, "刘洋": 200, "陈静": 403, "孙强": 403, "赵敏": 403, "郑华": 403}
     got = {}
     for name in expected:

@@ -68,10 +68,10 @@ def smtp_server():
     controller.stop()
 
 
-def test_with_smtp_the_email_reaches_the_address_the_person_gave(app, client, login, clock, smtp_server):
+def test_with_smtp_the_email_reaches_the_address_the_person_gave(app, client, login_as, clock, smtp_server):
     controller, inbox = smtp_server
     app.extensions["mailer"] = SmtpMailer("127.0.0.1", controller.port, security="none", timeout=5)
-    login(client, "张三")
+    login_as(client, "张三")
     bad = client.post("/notices/settings", data={"email": "not-an-address", "email_enabled": "1"})
     assert bad.status_code == 422 and "请填写正确的电子邮箱地址。" in bad.get_data(as_text=True)
     client.post("/notices/settings", data={"email": "zhangsan@example.com", "email_enabled": "1"})
@@ -108,8 +108,8 @@ def test_a_notice_that_cannot_be_made_never_breaks_the_transition(ctx, clock, mo
     assert cases.accept(case.id, person("赵敏"), case.version).state == "accepted"
 
 
-def test_the_badge_counts_unread_notices_and_reading_clears_it(app, client, login, clock):
-    login(client, "张三")
+def test_the_badge_counts_unread_notices_and_reading_clears_it(app, client, login_as, clock):
+    login_as(client, "张三")
     with app.app_context():
         number = submitted_case().number
     home = client.get("/").get_data(as_text=True)
@@ -123,17 +123,17 @@ def test_the_badge_counts_unread_notices_and_reading_clears_it(app, client, logi
     assert 'class="badge"' not in client.get("/").get_data(as_text=True)
 
 
-def test_someone_elses_notice_is_not_found(app, client, login, clock):
+def test_someone_elses_notice_is_not_found(app, client, login_as, clock):
     with app.app_context():
         submitted_case()
         notice_id = db.session.execute(db.select(Notice.id)).scalar_one()
-    login(client, "李娜")
+    login_as(client, "李娜")
     assert client.get(f"/notices/{notice_id}").status_code == 404
     assert "暂无消息" in client.get("/notices/").get_data(as_text=True)
 
 
-def test_mark_all_read_and_email_settings_rules(app, client, login, clock):
-    login(client, "张三")
+def test_mark_all_read_and_email_settings_rules(app, client, login_as, clock):
+    login_as(client, "张三")
     with app.app_context():
         submitted_case()
         submitted_case()

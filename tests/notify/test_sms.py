@@ -18,8 +18,7 @@ from govservice.notify import services as notify
 from govservice.notify.models import Notice
 from govservice.notify.sms import HttpGateway
 
-from ..certificates.helpers import issue
-from ..factories import person, submitted_case
+from ..factories import issue, person, submitted_case
 
 PHONE = "13912345678"
 
@@ -51,8 +50,8 @@ def test_no_phone_or_sms_switched_off_is_recorded_not_sent(app, ctx, clock):
     assert _last("case.submit").sms_status == "off" and len(outbox.messages()) == before
 
 
-def test_a_bad_phone_is_refused_with_a_clear_message(app, client, login, clock):
-    login(client, "张三")
+def test_a_bad_phone_is_refused_with_a_clear_message(app, client, login_as, clock):
+    login_as(client, "张三")
     answer = client.post("/notices/settings", data={"phone": "1234", "sms_enabled": "1"})
     assert answer.status_code == 422 and "请填写正确的手机号码（11位，以1开头）。" in answer.get_data(as_text=True)
     assert 'value="1234"' in answer.get_data(as_text=True)

@@ -20,8 +20,11 @@ from govservice.certificates import verification
 from govservice.core.extensions import db
 from govservice.ops import backup
 
-from ..certificates.helpers import issue
-from ..factories import submitted_case
+from ..factories import issue, submitted_case
+
+# Committed: a backup reads the database from outside the test's connection (pg_dump, a copy of the
+# SQLite file) and sees committed data only; the restore writes into another database.
+pytestmark = pytest.mark.committed
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from govservice.core import redis_link
 from govservice.core.extensions import db
 from govservice.identity import sessions
 
-from ..certificates.helpers import bearer, call, issue, register_partner
+from ..factories import bearer, call, issue, register_partner
 from .proxy import TcpProxy
 
 PROXY_PORT = 18151
@@ -55,7 +55,7 @@ def no_backoff(monkeypatch):
 
 @needs_redis
 def test_redis_down_public_paths_work_signed_in_pages_say_503_and_it_recovers(
-    app, client, login, clock, redis_proxy, no_backoff
+    app, client, login_as, clock, redis_proxy, no_backoff
 ):
     with app.app_context():
         certificate = issue()
@@ -64,7 +64,7 @@ def test_redis_down_public_paths_work_signed_in_pages_say_503_and_it_recovers(
         client_id = partner.client_id
     api = app.test_client()
     access = bearer(api, client_id, secret)
-    login(client, "张三")
+    login_as(client, "张三")
     assert client.get("/cases").status_code == 200
 
     redis_proxy.stop()
@@ -113,6 +113,10 @@ def _terminate_backends(exclude_own: bool = True) -> int:
 
 
 @needs_postgresql
+# Committed: the database's server drops the app's connections here (pg_terminate_backend), which would
+# end the test's own transaction; and the test adds a route to its app, so the app is its own.
+@pytest.mark.committed
+@pytest.mark.fresh_app
 def test_connections_dropped_while_idle_are_replaced_before_use(app, client, clock):
     assert client.get("/items/").status_code == 200  # the pool holds a connection now
     assert _terminate_backends() >= 1
@@ -120,6 +124,10 @@ def test_connections_dropped_while_idle_are_replaced_before_use(app, client, clo
 
 
 @needs_postgresql
+# Committed: the database's server drops the app's connections here (pg_terminate_backend), which would
+# end the test's own transaction; and the test adds a route to its app, so the app is its own.
+@pytest.mark.committed
+@pytest.mark.fresh_app
 def test_a_connection_dropped_during_a_request_is_retried_once(app, clock):
     runs = []
 
@@ -140,6 +148,10 @@ def test_a_connection_dropped_during_a_request_is_retried_once(app, clock):
 
 
 @needs_postgresql
+# Committed: the database's server drops the app's connections here (pg_terminate_backend), which would
+# end the test's own transaction; and the test adds a route to its app, so the app is its own.
+@pytest.mark.committed
+@pytest.mark.fresh_app
 def test_a_request_that_committed_before_losing_its_connection_answers_503_not_500(app, clock):
     runs = []
 
@@ -185,7 +197,7 @@ class TestBrokerDown:
     def app_config(self):
         return {"CELERY_BROKER_URL": "redis://127.0.0.1:18157/0"}  # nothing listens there
 
-    def test_the_approval_stands_and_the_timer_issues_the_certificate(self, app, ctx, client, login, clock):
+    def test_the_approval_stands_and_the_timer_issues_the_certificate(self, app, ctx, client, login_as, clock):
         from govservice.cases.models import Case
         from govservice.certificates import services
         from govservice.certificates.models import Certificate
@@ -196,7 +208,7 @@ class TestBrokerDown:
         celery.conf.task_always_eager = True  # the case gets there while the broker answers ...
         case = in_review_case()
         celery.conf.task_always_eager = False  # ... and it stops answering before the approval
-        login(client, "刘洋")
+        login_as(client, "刘洋")
         step = case.steps[0].id
         answer = client.post(
             f"/review/cases/{case.number}/decide",

@@ -17,8 +17,7 @@ from govservice import create_app
 from govservice.core.config import ROOT
 from govservice.ops import requestlog
 
-from ..certificates.helpers import issue
-from ..factories import submitted_case
+from ..factories import issue, submitted_case
 
 
 def _metrics(client) -> dict:
@@ -43,6 +42,8 @@ def test_readyz_checks_every_configured_dependency(client):
     assert set(body["checks"]) == expected and all(c["ok"] for c in body["checks"].values())
 
 
+# Committed: a second app (a broker that does not answer) checks the test database on its own engine.
+@pytest.mark.committed
 def test_readyz_names_a_broker_that_does_not_answer(app_factory_config):
     down = create_app(dict(app_factory_config, CELERY_BROKER_URL="redis://127.0.0.1:18153/0")).test_client()
     answer = down.get("/readyz")

@@ -24,8 +24,7 @@ from govservice.notify import services as notify
 from govservice.notify.models import Notice
 from govservice.review import services as review
 
-from ..certificates.helpers import issue
-from ..factories import in_review_case, pdf_file, person, submitted_case
+from ..factories import in_review_case, issue, pdf_file, person, submitted_case
 
 MISSING = [{"material": "premises", "reason": "租赁合同复印件不清晰"}]
 
@@ -152,6 +151,7 @@ def test_ended_sessions_are_purged_once(ctx, clock):
     not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
     reason="two timers at once: row locking, tested on PostgreSQL (the PostgreSQL + Redis run)",
 )
+@pytest.mark.committed  # threads on connections of their own, each committing: a real race
 def test_two_expiry_timers_at_once_tell_the_holder_once(app, ctx, clock):
     soon = issue("jzz")
     db.session.execute(

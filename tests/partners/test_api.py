@@ -13,8 +13,7 @@ from govservice.certificates.models import Verification
 from govservice.core.extensions import db
 from govservice.partners import openapi
 
-from ..certificates.helpers import bearer, call, issue, person, register_partner
-from ..factories import verifications_audited
+from ..factories import bearer, call, issue, person, register_partner, verifications_audited
 
 VERIFY = "/api/v1/certificates/verify"
 
@@ -84,7 +83,7 @@ def test_a_well_formed_identifier_that_was_never_issued_is_not_found(ctx, clock,
     assert answer.get_json()["certificate"] is None
 
 
-def test_the_holder_sees_who_checked_when_and_why(app, ctx, clock, partner, login):
+def test_the_holder_sees_who_checked_when_and_why(app, ctx, clock, partner, login_as):
     client, token, _renew = partner
     certificate = issue()
     pdf = services.pdf_bytes(certificate)
@@ -106,7 +105,7 @@ def test_the_holder_sees_who_checked_when_and_why(app, ctx, clock, partner, logi
     )
     assert other.get_json()["document_matches"] is False
     holder = app.test_client()
-    login(holder, "张三")
+    login_as(holder, "张三")
     wallet = holder.get("/wallet").get_data(as_text=True)
     assert "卫生健康委员会（公共场所卫生许可审批系统）" in wallet and "办理食品经营许可前核验营业执照" in wallet
     assert "系统核验" in wallet
@@ -156,6 +155,8 @@ def test_no_token_or_no_scope_is_refused_and_audited(app, ctx, clock):
     assert db.session.execute(db.select(db.func.count(Verification.id))).scalar_one() == 0
 
 
+# Committed: an app of its own with the limits on works on the test database.
+@pytest.mark.committed
 def test_calls_are_rate_limited_per_client(app, tmp_path, clock):
     limited = create_app(
         dict(app.config, RATELIMIT_ENABLED=True, PARTNER_RATE_LIMIT="3/minute", RATELIMIT_STORAGE_URI="memory://")
@@ -208,6 +209,7 @@ def _statements(fn):
     not __import__("os").environ.get("REDIS_URL"),
     reason="tokens are remembered per process only with Redis, which announces revocations",
 )
+@pytest.mark.committed  # another instance (an app of its own, its own engine) disables the client
 def test_a_remembered_token_costs_no_query_and_a_revocation_on_another_instance_stops_it_at_once(app, ctx, clock):
     certificate = issue()
     client_row, secret = register_partner(scopes=("certificates:verify",))
@@ -231,6 +233,8 @@ def test_a_remembered_token_costs_no_query_and_a_revocation_on_another_instance_
     assert db.session.execute(db.select(db.func.count(Verification.id))).scalar_one() == 2
 
 
+# Committed: an app of its own with the limits on works on the test database.
+@pytest.mark.committed
 def test_limits_declared_on_a_view_still_apply(app, clock):
     """The token endpoint keeps its Flask-Limiter limit (PARTNER_TOKEN_RATE_LIMIT, per claimed client
     and address), though the limiter no longer runs its empty application-wide check per request."""

@@ -11,7 +11,7 @@ from govservice.identity.models import StaffAssignment
 from govservice.partners import services
 from govservice.partners.models import PartnerClient, PartnerToken, secret_hash
 
-from ..certificates.helpers import bearer, call, person, register_partner
+from ..factories import bearer, call, person, register_partner
 
 
 def _basic(client_id, secret):
@@ -163,11 +163,11 @@ def test_the_demo_partner_can_be_used_from_the_printed_credentials(app, ctx, clo
     assert bearer(app.test_client(), client_id, secret)
 
 
-def test_an_administrator_registers_a_partner_on_the_web_and_sees_the_secret_once(app, ctx, client, login):
+def test_an_administrator_registers_a_partner_on_the_web_and_sees_the_secret_once(app, ctx, client, login_as):
     admin = person("赵敏")
     db.session.add(StaffAssignment(person=admin, role="admin"))
     db.session.commit()
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     page = client.get("/admin/partners/").get_data(as_text=True)
     assert "demo-wsjkw" in page and "登记合作方系统" in page
     refused = client.post("/admin/partners/", data={"name": "房屋租赁备案系统", "organisation": "住房和城乡建设委员会"})
@@ -181,5 +181,5 @@ def test_an_administrator_registers_a_partner_on_the_web_and_sees_the_secret_onc
     assert made.secret_hash == secret_hash(secret) and made.created_by_id == admin.id
     assert secret not in client.get("/admin/partners/").get_data(as_text=True)
     officer = app.test_client()
-    login(officer, "刘洋")
+    login_as(officer, "刘洋")
     assert officer.get("/admin/partners/").status_code == 403

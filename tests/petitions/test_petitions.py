@@ -34,8 +34,8 @@ def _submit(consent=True):
     )
 
 
-def test_a_request_online_is_accepted_answered_rated_and_published_with_consent(app, client, login, clock):
-    login(client, "张三")
+def test_a_request_online_is_accepted_answered_rated_and_published_with_consent(app, client, login_as, clock):
+    login_as(client, "张三")
     bad = client.post("/petitions/new", data=dict(FORM, content=" "))
     assert bad.status_code == 422 and "请填写诉求内容。" in bad.get_data(as_text=True)
     assert "餐馆油烟扰民" in bad.get_data(as_text=True)  # what was typed is kept
@@ -50,7 +50,7 @@ def test_a_request_online_is_accepted_answered_rated_and_published_with_consent(
             == person("刘洋").id
         )
     officer = app.test_client()
-    login(officer, "刘洋")
+    login_as(officer, "刘洋")
     assert number in officer.get("/review/petitions").get_data(as_text=True)
     officer.post(f"/review/petitions/{number}/accept", data={"version": "1"})
     page = officer.get(f"/petitions/{number}").get_data(as_text=True)
@@ -101,18 +101,18 @@ def test_without_consent_nothing_is_published_and_only_the_department_handles(ct
         petitions.answer(p.number, person("刘洋"), 1, "已处理", publish=False)
 
 
-def test_past_its_limit_a_request_is_red_in_supervision(app, client, login, clock):
+def test_past_its_limit_a_request_is_red_in_supervision(app, client, login_as, clock):
     with app.app_context():
         number = _submit().number
     clock.advance(days=16)
-    login(client, "孙强")
+    login_as(client, "孙强")
     page = client.get("/supervision/petitions").get_data(as_text=True)
     assert 'id="kpi-petitions-overdue">1<' in page and f'<tr class="overdue"><td>{number}</td>' in page
     assert "投诉" in page and "市场监督管理局" in page
 
 
-def test_the_window_records_a_request_for_the_person_at_the_counter(app, client, login, clock):
-    login(client, "赵敏")
+def test_the_window_records_a_request_for_the_person_at_the_counter(app, client, login_as, clock):
+    login_as(client, "赵敏")
     unknown = client.post("/window/petitions/new", data=dict(FORM, id_number="110105199001011232"))
     assert unknown.status_code == 422 and "人口基础信息库中没有该身份证号码" in unknown.get_data(as_text=True)
     done = client.post(

@@ -74,11 +74,11 @@ class TestRateLimit:
         assert client.get("/progress/").status_code == 200  # the empty form is not counted
 
 
-def test_the_acceptance_notice_prints_the_code_and_a_qr_to_the_look_up(app, client, login, clock):
+def test_the_acceptance_notice_prints_the_code_and_a_qr_to_the_look_up(app, client, login_as, clock):
     with app.app_context():
         case = accepted_case()
         number, document_id = case.number, case.documents[-1].id
-    login(client, "张三")
+    login_as(client, "张三")
     pdf = client.get(f"/window/cases/{number}/documents/{document_id}.pdf")
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).replace("\n", "")
     code = _code(app, number)

@@ -93,11 +93,11 @@ def _company_case(code: str = "zjw-jzgc-sgxk"):
 
 
 def test_a_listed_applicant_under_a_refuse_rule_is_shown_with_source_and_basis_and_cannot_be_accepted(
-    app, client, login, clock
+    app, client, login_as, clock
 ):
     with app.app_context():
         number = _window_case_of("冯刚", FENGGANG)
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     page = client.get(f"/window/cases/{number}").get_data(as_text=True)
     assert "信用核查" in page and "列入失信名单" in page and "失信被执行人名单" in page
     assert "北京市朝阳区人民法院" in page and "（2025）京0105执12345号" in page
@@ -120,10 +120,10 @@ def test_a_listed_applicant_under_a_refuse_rule_is_shown_with_source_and_basis_a
         assert rule.case_id == case.id and rule.detail["outcome"] == "refused"
 
 
-def test_a_clear_applicant_is_accepted_and_asked_once(app, client, login, clock):
+def test_a_clear_applicant_is_accepted_and_asked_once(app, client, login_as, clock):
     with app.app_context():
         number = submitted_case().number
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     assert "未列入失信名单" in client.get(f"/window/cases/{number}").get_data(as_text=True)
     client.get(f"/window/cases/{number}")
     answer = client.post(f"/window/cases/{number}/accept", data={"version": "1"}, follow_redirects=True)
@@ -133,10 +133,10 @@ def test_a_clear_applicant_is_accepted_and_asked_once(app, client, login, clock)
         assert _audit("credit.rule") == []
 
 
-def test_a_listed_company_under_a_warn_rule_needs_the_clerk_to_confirm(app, client, login, clock):
+def test_a_listed_company_under_a_warn_rule_needs_the_clerk_to_confirm(app, client, login_as, clock):
     with app.app_context():
         number = _company_case()
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     page = client.get(f"/window/cases/{number}").get_data(as_text=True)
     assert "北京示例科技有限公司" in page and "重大税收违法失信主体名单" in page and "国家税务总局令第54号" in page
     assert "已核对信用核查结果" in page
@@ -155,13 +155,13 @@ def test_a_listed_company_under_a_warn_rule_needs_the_clerk_to_confirm(app, clie
         assert [e.detail["outcome"] for e in _audit("credit.rule")] == ["acknowledged"]
 
 
-def test_a_registry_that_does_not_answer_shows_unavailable_and_applies_the_fallback(app, client, login, clock):
+def test_a_registry_that_does_not_answer_shows_unavailable_and_applies_the_fallback(app, client, login_as, clock):
     app.config["CREDIT_REGISTRY_URL"] = _dead_url()
     credit_checks.init_app(app)
     with app.app_context():
         person_case = submitted_case().number  # 个体工商户设立登记: fallback warn
         company_case = _company_case()  # 建筑工程施工许可: fallback refuse
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     page = client.get(f"/window/cases/{person_case}").get_data(as_text=True)
     assert "信用核查暂不可用" in page and "提醒窗口确认后受理" in page
     held = client.post(f"/window/cases/{person_case}/accept", data={"version": "1"}, follow_redirects=True)

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 
 from govservice.core.extensions import db
 
-from ..certificates.helpers import bearer, register_partner
+from ..factories import bearer, register_partner
 
 EXAMPLES = 12
 FUZZ = settings(

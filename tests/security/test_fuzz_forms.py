@@ -64,7 +64,7 @@ def _persona(rule) -> str:
     return next((who for prefix, who in AREA_PERSONA.items() if rule.rule.startswith(prefix + "/")), "citizen")
 
 
-def test_no_form_input_gives_a_server_error(app, login):
+def test_no_form_input_gives_a_server_error(app, login_as):
     """Every POST route, posted by someone who may use it, a few generated forms each."""
     with app.app_context():
         case = accepted_case()
@@ -86,7 +86,7 @@ def test_no_form_input_gives_a_server_error(app, login):
         who = _persona(rule)
         if who not in clients:
             clients[who] = app.test_client()
-            login(clients[who], PERSONAS[who])
+            login_as(clients[who], PERSONAS[who])
         client = clients[who]
         url = _url(rule, **{k: v for k, v in known.items() if k in rule.arguments})
 

@@ -28,8 +28,8 @@ def test_the_form_action_names_the_identity_provider_the_sign_in_redirects_to(ap
     assert _csp(client.get("/"))["form-action"] == ["'self'", app.config["DEV_IDP_URL"]]
 
 
-def test_a_page_with_a_script_gets_a_fresh_nonce_that_its_script_carries(client, login):
-    login(client, "张三")
+def test_a_page_with_a_script_gets_a_fresh_nonce_that_its_script_carries(client, login_as):
+    login_as(client, "张三")
     nonces = []
     for _ in range(2):
         response = client.get("/apply/scjgj-gtgsh-sldj")

@@ -102,13 +102,13 @@ def test_upload_file_names_lose_path_parts_and_invisible_characters(raw, kept):
     assert clean_filename(raw) == kept
 
 
-def test_a_very_long_text_field_is_not_called_a_file(app, client, login):
+def test_a_very_long_text_field_is_not_called_a_file(app, client, login_as):
     from govservice.cases.models import Case
 
     from ..conftest import pdf_upload
     from ..identity.helpers import count
 
-    login(client, "张三")
+    login_as(client, "张三")
     response = client.post(
         "/apply/scjgj-gtgsh-sldj",
         data={"business_name": "长" * 1_000_000, "material_premises": pdf_upload()},
@@ -119,15 +119,15 @@ def test_a_very_long_text_field_is_not_called_a_file(app, client, login):
     assert count(app, Case) == 0
 
 
-def test_a_business_name_with_bidi_overrides_reaches_the_case_and_the_certificate_clean(app, client, login):
+def test_a_business_name_with_bidi_overrides_reaches_the_case_and_the_certificate_clean(app, client, login_as):
     from govservice.cases.models import Case
     from govservice.certificates import services as certificates
     from govservice.core.extensions import db
 
+    from .. import factories
     from ..cases.test_views import _post
-    from ..certificates import helpers
 
-    login(client, "张三")
+    login_as(client, "张三")
     response = _post(
         client,
         business_name="北京市朝阳区\u202e张三\u200b便利店",
@@ -138,7 +138,7 @@ def test_a_business_name_with_bidi_overrides_reaches_the_case_and_the_certificat
         case = db.session.execute(db.select(Case)).scalar_one()
         assert case.form_data["business_name"] == "北京市朝阳区张三便利店"
         assert case.attachments[0].filename == "租赁合同.pdf"
-        licence = helpers.issue("yyzz", business_name="北京\u202e示例\u2066便利店\u200d")
+        licence = factories.issue("yyzz", business_name="北京\u202e示例\u2066便利店\u200d")
         assert certificates.find(licence.identifier).data["business_name"] == "北京示例便利店"
 
 

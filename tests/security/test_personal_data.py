@@ -6,12 +6,12 @@ from ..factories import accepted_case
 from ..identity.helpers import audit_entries, page
 
 
-def test_clerks_and_officers_see_phones_masked_until_they_say_why(app, login):
+def test_clerks_and_officers_see_phones_masked_until_they_say_why(app, login_as):
     with app.app_context():
         case = accepted_case()  # phone 13800000001, applicant 张三 110105198802150035
         number, case_id = case.number, case.id
     officer = app.test_client()
-    login(officer, "刘洋")
+    login_as(officer, "刘洋")
     shown = page(officer.get(f"/review/cases/{number}"))
     assert "13800000001" not in shown and "138****0001" in shown and "110105198802150035" not in shown
     assert "查看完整信息" in shown
@@ -37,11 +37,11 @@ def test_clerks_and_officers_see_phones_masked_until_they_say_why(app, login):
         assert entry.purpose == "电话核实经营场所" and entry.case_id == case_id
 
 
-def test_someone_who_may_not_see_the_case_cannot_reveal_it(app, login):
+def test_someone_who_may_not_see_the_case_cannot_reveal_it(app, login_as):
     with app.app_context():
         number = accepted_case().number
     outsider = app.test_client()
-    login(outsider, "陈静")  # 卫生健康委员会
+    login_as(outsider, "陈静")  # 卫生健康委员会
     response = outsider.post(f"/cases/{number}/personal-data", data={"purpose": "随便看看而已"})
     assert response.status_code == 403 and "13800000001" not in page(response)
     assert audit_entries(app, "personal_data.reveal") == []

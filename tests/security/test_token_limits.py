@@ -7,10 +7,7 @@ import base64
 
 import pytest
 
-from govservice import create_app
-from govservice.core.extensions import db
-
-from ..certificates.helpers import register_partner
+from ..factories import register_partner
 
 
 def _basic(client_id, secret):
@@ -27,20 +24,20 @@ def _token(client, client_id, secret, address):
 
 
 @pytest.fixture
+def app_config():
+    """The token endpoint's limits on (an app of these settings, shared by the module's tests)."""
+    return {
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "PARTNER_TOKEN_RATE_LIMIT": "30/minute",
+        "PARTNER_TOKEN_FAILURE_LIMIT": "5/minute",
+        "PARTNER_TOKEN_CLIENT_LIMIT": "8/minute",
+    }
+
+
+@pytest.fixture
 def limited(app):
-    limited = create_app(
-        dict(
-            app.config,
-            RATELIMIT_ENABLED=True,
-            RATELIMIT_STORAGE_URI="memory://",
-            PARTNER_TOKEN_RATE_LIMIT="30/minute",
-            PARTNER_TOKEN_FAILURE_LIMIT="5/minute",
-            PARTNER_TOKEN_CLIENT_LIMIT="8/minute",
-        )
-    )
-    yield limited
-    with limited.app_context():
-        db.session.remove()
+    return app
 
 
 def test_a_stranger_guessing_a_partners_secret_does_not_lock_the_partner_out(limited):

@@ -70,14 +70,14 @@ def test_a_poor_rating_left_unanswered_past_its_due_is_a_red_card(ctx, clock):
     assert [c.reason for c in _cards()] == ["poor_rating"] and report.red == 1
 
 
-def test_urging_asks_for_a_reply_by_a_date_and_the_department_answers(app, client, login, clock):
+def test_urging_asks_for_a_reply_by_a_date_and_the_department_answers(app, client, login_as, clock):
     with app.app_context():
         accepted_case()
         clock.advance(days=4)
         cards.issue_cards()
         [card] = _cards()
         card_id = card.id
-    login(client, "孙强")
+    login_as(client, "孙强")
     page = client.get("/supervision/cards").get_data(as_text=True)
     assert "红牌" in page and "超期未办结" in page and "监察卡片趋势（承办部门，黄牌/红牌）" in page
     empty = client.post(f"/supervision/cards/{card_id}/urge", data={"version": "1", "note": " ", "reply_days": "3"})
@@ -98,7 +98,7 @@ def test_urging_asks_for_a_reply_by_a_date_and_the_department_answers(app, clien
     assert "监察卡片（未办结 1，红牌 1）" in dashboard and "监察卡片趋势" in dashboard
 
     officer = client.application.test_client()
-    login(officer, "刘洋")
+    login_as(officer, "刘洋")
     mine = officer.get("/review/cards").get_data(as_text=True)
     assert "请说明超期原因" in mine and "2026-12-01" in mine  # Friday 11-27 + 2 working days
     replied = officer.post(
@@ -106,7 +106,7 @@ def test_urging_asks_for_a_reply_by_a_date_and_the_department_answers(app, clien
     )
     assert "督办答复已提交。" in replied.get_data(as_text=True)
     other = client.application.test_client()
-    login(other, "陈静")
+    login_as(other, "陈静")
     assert "请说明超期原因" not in other.get("/review/cards").get_data(as_text=True)
     refused = other.post(f"/review/cards/{card_id}/reply", data={"version": "3", "reply": "x"})
     assert refused.status_code == 422 and "只有该部门的审批人员可以答复此卡片。" in refused.get_data(as_text=True)
@@ -134,6 +134,7 @@ def test_trends_count_cards_by_month_department_and_item(ctx, clock):
     not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
     reason="SQLite serialises writers on the database file: two runs at once need PostgreSQL",
 )
+@pytest.mark.committed  # threads on connections of their own, each committing: a real race
 def test_two_runs_at_once_issue_each_card_once_on_postgresql(app, clock):
     with app.app_context():
         accepted_case()

@@ -20,10 +20,10 @@ def _completed(approve=False):
     return case
 
 
-def test_the_applicant_rates_the_completed_case_online(app, client, login, clock):
+def test_the_applicant_rates_the_completed_case_online(app, client, login_as, clock):
     with app.app_context():
         number = _completed().number
-    login(client, "张三")
+    login_as(client, "张三")
     page = client.get(f"/cases/{number}").get_data(as_text=True)
     assert "您对本次服务满意吗？" in page and 'name="rating" value="5"' in page
     rated = client.post(
@@ -66,7 +66,7 @@ def test_only_the_applicant_and_only_after_completion(ctx, clock):
         supervision.evaluate(case.id, person("刘洋"), 5, None, channel="window")
 
 
-def test_a_poor_rating_opens_a_rectification_task_the_supervisor_must_answer(app, client, login, clock):
+def test_a_poor_rating_opens_a_rectification_task_the_supervisor_must_answer(app, client, login_as, clock):
     with app.app_context():
         case = _completed()
         evaluation = supervision.evaluate(case.id, person("张三"), "1", "材料被退回三次", channel="online")
@@ -74,7 +74,7 @@ def test_a_poor_rating_opens_a_rectification_task_the_supervisor_must_answer(app
         assert task.status == "open" and task.department.code == "scjgj"
         assert task.due.isoformat() == "2026-12-14"  # 15 working days from Monday 23 November
         number = case.number
-    login(client, "孙强")
+    login_as(client, "孙强")
     page = client.get("/supervision/rectifications").get_data(as_text=True)
     assert number in page and "材料被退回三次" in page and "待答复" in page
     assert "整改任务（待答复 1）" in client.get("/supervision/").get_data(as_text=True)
@@ -89,7 +89,7 @@ def test_a_poor_rating_opens_a_rectification_task_the_supervisor_must_answer(app
     twice = client.post(task_url, data={"version": version, "answer": "再答一次"})
     assert twice.status_code == 422 and "该整改任务已经答复" in twice.get_data(as_text=True)
     applicant = app.test_client()
-    login(applicant, "张三")
+    login_as(applicant, "张三")
     assert "部门整改答复：已约谈经办人" in applicant.get(f"/cases/{number}").get_data(as_text=True)
 
 

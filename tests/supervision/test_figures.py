@@ -117,10 +117,10 @@ def catalog_department(code):
     return catalog.department(code).id
 
 
-def test_the_dashboard_shows_and_charts_the_figures_and_exports_them(app, client, login, clock):
+def test_the_dashboard_shows_and_charts_the_figures_and_exports_them(app, client, login_as, clock):
     with app.app_context():
         numbers = build(clock)
-    login(client, "孙强")
+    login_as(client, "孙强")
     response = client.get("/supervision/")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -141,8 +141,8 @@ def test_the_dashboard_shows_and_charts_the_figures_and_exports_them(app, client
     assert ["时效", "按时办结率（%）", "66.7"] in summary and ["按渠道", "网上申请", "4"] in summary
 
 
-def test_a_bad_period_is_explained(client, login):
-    login(client, "孙强")
+def test_a_bad_period_is_explained(client, login_as):
+    login_as(client, "孙强")
     response = client.get("/supervision/?from=2026-13-01")
     assert response.status_code == 422 and "日期格式不正确" in response.get_data(as_text=True)
     response = client.get("/supervision/?from=2026-11-20&to=2026-11-01")
@@ -150,15 +150,15 @@ def test_a_bad_period_is_explained(client, login):
 
 
 @pytest.mark.parametrize("name", ["张三", "赵敏", "刘洋"])
-def test_only_supervisors_see_supervision(client, login, name):
-    login(client, name)
+def test_only_supervisors_see_supervision(client, login_as, name):
+    login_as(client, name)
     assert client.get("/supervision/").status_code == 403
     assert client.get("/supervision/export/cases.csv").status_code == 403
 
 
-def test_a_department_supervisor_sees_only_the_department(app, client, login, clock):
+def test_a_department_supervisor_sees_only_the_department(app, client, login_as, clock):
     with app.app_context():
         build(clock)
         staff("李娜", "supervisor", "wsjkw")
-    login(client, "李娜")
+    login_as(client, "李娜")
     assert 'id="kpi-total">1<' in client.get("/supervision/").get_data(as_text=True)

@@ -30,10 +30,10 @@ def _call(clerk):
     return answer.headers["Location"]
 
 
-def test_the_hall_machine_hands_out_numbers_and_the_clerk_calls_the_oldest(app, client, login, clock):
+def test_the_hall_machine_hands_out_numbers_and_the_clerk_calls_the_oldest(app, client, login_as, clock):
     kiosk = app.test_client()
     assert [_take(kiosk), _take(kiosk), _take(kiosk)] == ["A001", "A002", "A003"]
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     console = client.get("/window/").get_data(as_text=True)
     assert "等候人数：3" in console and "下一位：A001" in console
     first = client.get(_call(client)).get_data(as_text=True)
@@ -44,8 +44,8 @@ def test_the_hall_machine_hands_out_numbers_and_the_clerk_calls_the_oldest(app, 
     assert statuses == ["called", "called", "waiting"]
 
 
-def test_calling_with_nobody_waiting_says_so(client, login):
-    login(client, "赵敏")
+def test_calling_with_nobody_waiting_says_so(client, login_as):
+    login_as(client, "赵敏")
     page = client.post("/window/call", follow_redirects=True).get_data(as_text=True)
     assert "当前没有等候的号。" in page
 
@@ -54,17 +54,17 @@ def test_an_unknown_hall_has_no_machine(client):
     assert client.get("/window/kiosk/nowhere").status_code == 404
 
 
-def test_a_citizen_cannot_call_or_serve(app, client, login):
+def test_a_citizen_cannot_call_or_serve(app, client, login_as):
     _take(app.test_client())
-    login(client, "张三")
+    login_as(client, "张三")
     assert client.post("/window/call").status_code == 403
     with app.app_context():
         assert db.session.execute(db.select(QueueTicket.status)).scalar_one() == "waiting"
 
 
-def test_a_bad_or_unknown_id_number_is_explained_and_nothing_is_attached(app, client, login, clock):
+def test_a_bad_or_unknown_id_number_is_explained_and_nothing_is_attached(app, client, login_as, clock):
     _take(app.test_client())
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     ticket = _call(client)
     bad = client.post(f"{ticket}/identify", data={"id_number": "110105198802150036"})
     assert bad.status_code == 422 and "身份证号码校验码不正确" in bad.get_data(as_text=True)
@@ -87,9 +87,9 @@ def test_a_bad_or_unknown_id_number_is_explained_and_nothing_is_attached(app, cl
         assert [e.detail["result"] for e in lookups] == ["not_found"]  # the look-up is audited all the same
 
 
-def test_a_walk_in_is_identified_and_the_case_is_filed_for_them(app, client, login, clock):
+def test_a_walk_in_is_identified_and_the_case_is_filed_for_them(app, client, login_as, clock):
     _take(app.test_client())
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     ticket = _call(client)
     answer = client.post(f"{ticket}/identify", data={"id_number": "440106199507200025"}, follow_redirects=True)
     page = answer.get_data(as_text=True)
@@ -111,9 +111,9 @@ def test_a_walk_in_is_identified_and_the_case_is_filed_for_them(app, client, log
     assert number in client.get(ticket).get_data(as_text=True)  # the visit lists its cases
 
 
-def test_the_window_takes_in_without_a_material_and_pre_review_tells_what_is_missing(app, client, login, clock):
+def test_the_window_takes_in_without_a_material_and_pre_review_tells_what_is_missing(app, client, login_as, clock):
     _take(app.test_client())
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     ticket = _call(client)
     client.post(f"{ticket}/identify", data={"id_number": "110105198802150035"})
     form = client.get(f"{ticket}/apply/{ITEM}").get_data(as_text=True)
@@ -127,9 +127,9 @@ def test_the_window_takes_in_without_a_material_and_pre_review_tells_what_is_mis
     assert "材料不齐全，不能受理：缺少经营场所使用证明。请出具一次性告知书。" in refused.get_data(as_text=True)
 
 
-def test_an_invalid_field_at_the_counter_is_shown_beside_it(app, client, login, clock):
+def test_an_invalid_field_at_the_counter_is_shown_beside_it(app, client, login_as, clock):
     _take(app.test_client())
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     ticket = _call(client)
     client.post(f"{ticket}/identify", data={"id_number": "110105198802150035"})
     answer = client.post(
@@ -140,18 +140,18 @@ def test_an_invalid_field_at_the_counter_is_shown_beside_it(app, client, login, 
         assert db.session.execute(db.select(db.func.count(Case.id))).scalar_one() == 0
 
 
-def test_the_form_waits_for_the_applicant_to_be_identified(app, client, login):
+def test_the_form_waits_for_the_applicant_to_be_identified(app, client, login_as):
     _take(app.test_client())
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     ticket = _call(client)
     page = client.get(f"{ticket}/apply/{ITEM}", follow_redirects=True).get_data(as_text=True)
     assert "请先核验申请人身份。" in page
 
 
-def test_finishing_and_skipping_tickets(app, client, login):
+def test_finishing_and_skipping_tickets(app, client, login_as):
     kiosk = app.test_client()
     _take(kiosk), _take(kiosk)
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     first = _call(client)
     assert "A001 号已过号。" in client.post(f"{first}/finish", data={"absent": "1"}, follow_redirects=True).get_data(
         as_text=True
@@ -166,22 +166,22 @@ def test_finishing_and_skipping_tickets(app, client, login):
         ]
 
 
-def test_another_clerks_ticket_is_not_mine(app, client, login):
+def test_another_clerks_ticket_is_not_mine(app, client, login_as):
     from ..factories import staff
 
     _take(app.test_client())
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     ticket = _call(client)
     with app.app_context():
         staff("孙强", "clerk")
     other = app.test_client()
-    login(other, "孙强")
+    login_as(other, "孙强")
     assert other.get(ticket).status_code == 404
 
 
-def test_a_business_item_is_not_filed_for_a_person_at_the_counter(app, client, login, clock):
+def test_a_business_item_is_not_filed_for_a_person_at_the_counter(app, client, login_as, clock):
     _take(app.test_client())
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     ticket = _call(client)
     client.post(f"{ticket}/identify", data={"id_number": "110105198802150035"})
     page = client.get(ticket).get_data(as_text=True)

@@ -20,10 +20,10 @@ COUNTER_ITEMS = sorted(
 READONLY = re.compile(r'<(?:input|textarea)[^>]*\bid="([a-z_0-9]+)"[^>]*\breadonly|<select disabled id="([a-z_0-9]+)"')
 
 
-def test_the_clerk_files_every_counter_item_for_a_walk_in(app, client, login, clock):
+def test_the_clerk_files_every_counter_item_for_a_walk_in(app, client, login_as, clock):
     assert len(COUNTER_ITEMS) >= 8
     _take(app.test_client())
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     ticket = _call(client)
     client.post(f"{ticket}/identify", data={"id_number": "440106199507200025"})  # 李娜, in the registry
     for code in COUNTER_ITEMS:

@@ -12,9 +12,9 @@ LHJY = "rsj-lhjy-cbdj"
 LI_NA = "440106199507200025"
 
 
-def _counter(app, client, login, id_number=LI_NA):
+def _counter(app, client, login_as, id_number=LI_NA):
     _take(app.test_client())
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     ticket = _call(client)
     client.post(f"{ticket}/identify", data={"id_number": id_number})
     return ticket
@@ -24,8 +24,8 @@ def _key(page):
     return re.search(r'name="idempotency_key" type="hidden" value="([0-9a-f]+)"', page).group(1)
 
 
-def test_the_counter_form_is_prefilled_from_the_population_registry_and_files(app, client, login, clock):
-    ticket = _counter(app, client, login)
+def test_the_counter_form_is_prefilled_from_the_population_registry_and_files(app, client, login_as, clock):
+    ticket = _counter(app, client, login_as)
     page = client.get(f"{ticket}/apply/{LHJY}").get_data(as_text=True)
     assert re.search(r'id="birth_date"[^>]*readonly[^>]*value="1995-07-20"|value="1995-07-20"[^>]*readonly', page)
     assert re.search(r'<input[^>]*id="household_address"[^>]*readonly', page)
@@ -50,10 +50,10 @@ def test_the_counter_form_is_prefilled_from_the_population_registry_and_files(ap
         assert case.form_data["household_address"] != "伪造地址" and case.channel == "window"
 
 
-def test_a_zero_amount_is_an_answer_not_a_missing_one(app, client, login, clock):
+def test_a_zero_amount_is_an_answer_not_a_missing_one(app, client, login_as, clock):
     from ..factories import ANSWERS, ITEM
 
-    ticket = _counter(app, client, login, "110105198802150035")
+    ticket = _counter(app, client, login_as, "110105198802150035")
     page = client.get(f"{ticket}/apply/{ITEM}").get_data(as_text=True)
     data = {k: v for k, v in ANSWERS.items() if not k.startswith("operator")}
     filed = client.post(
@@ -70,8 +70,8 @@ def test_a_zero_amount_is_an_answer_not_a_missing_one(app, client, login, clock)
     assert "请填写资金数额（万元）。" in empty.get_data(as_text=True)
 
 
-def test_generated_forms_write_no_none_attributes(app, client, login, clock):
-    ticket = _counter(app, client, login)
+def test_generated_forms_write_no_none_attributes(app, client, login_as, clock):
+    ticket = _counter(app, client, login_as)
     page = client.get(f"{ticket}/apply/{LHJY}").get_data(as_text=True)
     assert '="None"' not in page
     refused = client.post(
@@ -81,20 +81,20 @@ def test_generated_forms_write_no_none_attributes(app, client, login, clock):
     assert 'aria-describedby="contribution_base-help contribution_base-error"' in refused
 
 
-def test_the_item_picker_makes_the_clerk_choose(app, client, login, clock):
-    ticket = _counter(app, client, login)
+def test_the_item_picker_makes_the_clerk_choose(app, client, login_as, clock):
+    ticket = _counter(app, client, login_as)
     page = client.get(ticket).get_data(as_text=True)
     assert re.search(r'<select id="code" name="code" required[^>]*>\s*<option value="" selected>', page)
     answer = client.get(f"{ticket}/apply", query_string={"code": ""}, follow_redirects=True)
     assert "请选择事项。" in answer.get_data(as_text=True)
 
 
-def test_the_timeline_says_what_happened_not_the_state_it_led_to(app, client, login, clock):
+def test_the_timeline_says_what_happened_not_the_state_it_led_to(app, client, login_as, clock):
     from ..factories import accepted_case
 
     with app.app_context():
         number = accepted_case().number
-    login(client, "张三")
+    login_as(client, "张三")
     page = client.get(f"/cases/{number}").get_data(as_text=True)
     timeline = page[page.index('<ol class="timeline">') :]
     timeline = timeline[: timeline.index("</ol>")]
@@ -102,8 +102,8 @@ def test_the_timeline_says_what_happened_not_the_state_it_led_to(app, client, lo
     assert "<strong>待受理</strong>" not in timeline
 
 
-def test_the_online_apply_form_writes_no_none_attributes(app, client, login, clock):
-    login(client, "张三")
+def test_the_online_apply_form_writes_no_none_attributes(app, client, login_as, clock):
+    login_as(client, "张三")
     page = client.get("/apply/scjgj-gtgsh-sldj")
     assert page.status_code == 200 and '="None"' not in page.get_data(as_text=True)
     refused = client.post("/apply/scjgj-gtgsh-sldj", data={"idempotency_key": "k"}, content_type="multipart/form-data")

@@ -30,10 +30,10 @@ def _case(app, number):
         return case.state, case.version
 
 
-def test_acceptance_prints_the_notice_with_number_deadline_and_next_steps(app, client, login, clock):
+def test_acceptance_prints_the_notice_with_number_deadline_and_next_steps(app, client, login_as, clock):
     with app.app_context():
         number = submitted_case().number
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     answer = client.post(f"/window/cases/{number}/accept", data={"version": "1"}, follow_redirects=True)
     page = answer.get_data(as_text=True)
     assert "已受理办件" in page and "2026-11-26" in page
@@ -44,10 +44,10 @@ def test_acceptance_prints_the_notice_with_number_deadline_and_next_steps(app, c
     assert "接下来" in text and "补正期间不计入办理时限" in text
 
 
-def test_a_supplement_notice_lists_every_item_with_its_reason_and_the_deadline(app, client, login, clock):
+def test_a_supplement_notice_lists_every_item_with_its_reason_and_the_deadline(app, client, login_as, clock):
     with app.app_context():
         number = submitted_case().number
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     answer = client.post(
         f"/window/cases/{number}/supplement",
         data={
@@ -69,10 +69,10 @@ def test_a_supplement_notice_lists_every_item_with_its_reason_and_the_deadline(a
     assert _case(app, number) == ("supplement_requested", 2)
 
 
-def test_a_supplement_without_reasons_or_with_a_bad_date_keeps_what_was_typed(app, client, login, clock):
+def test_a_supplement_without_reasons_or_with_a_bad_date_keeps_what_was_typed(app, client, login_as, clock):
     with app.app_context():
         number = submitted_case().number
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     answer = client.post(
         f"/window/cases/{number}/supplement",
         data={"version": "1", "need_premises": "1", "reason_premises": "", "note": "当场说明"},
@@ -88,10 +88,10 @@ def test_a_supplement_without_reasons_or_with_a_bad_date_keeps_what_was_typed(ap
     assert _case(app, number) == ("submitted", 1)
 
 
-def test_a_refusal_without_a_reason_changes_nothing_and_with_one_prints_the_decision(app, client, login, clock):
+def test_a_refusal_without_a_reason_changes_nothing_and_with_one_prints_the_decision(app, client, login_as, clock):
     with app.app_context():
         number = submitted_case().number
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     empty = client.post(f"/window/cases/{number}/refuse", data={"version": "1", "reason": " ", "basis": "x"})
     assert empty.status_code == 422 and "请填写不予受理的理由。" in empty.get_data(as_text=True)
     no_basis = client.post(f"/window/cases/{number}/refuse", data={"version": "1", "reason": "不属于本机关职权"})
@@ -113,14 +113,14 @@ def test_a_refusal_without_a_reason_changes_nothing_and_with_one_prints_the_deci
     assert _case(app, number)[0] == "not_accepted"
 
 
-def test_the_applicant_answers_the_supplement_online_and_reads_the_notice(app, client, login, clock):
+def test_the_applicant_answers_the_supplement_online_and_reads_the_notice(app, client, login_as, clock):
     with app.app_context():
         case = submitted_case()
         case = cases.request_supplement(
             case.id, person("赵敏"), case.version, [{"material": "premises", "reason": "复印件不清晰"}]
         )
         number, version = case.number, case.version
-    login(client, "张三")
+    login_as(client, "张三")
     page = client.get(f"/cases/{number}").get_data(as_text=True)
     assert "一次性告知补正" in page and "复印件不清晰" in page and 'name="supplement_premises"' in page
     assert "补正材料一次性告知书" in _pdf_text(client.get(_notice_links(page)[0]))
@@ -139,18 +139,18 @@ def test_the_applicant_answers_the_supplement_online_and_reads_the_notice(app, c
     assert "补正材料已提交，等待综合窗口核验。" in answered.get_data(as_text=True)
     assert _case(app, number) == ("submitted", version + 1)
     other = app.test_client()
-    login(other, "李娜")
+    login_as(other, "李娜")
     assert other.get(_notice_links(page)[0]).status_code == 403
 
 
-def test_the_clerk_receives_the_supplement_at_the_counter(app, client, login, clock):
+def test_the_clerk_receives_the_supplement_at_the_counter(app, client, login_as, clock):
     with app.app_context():
         case = submitted_case()
         case = cases.request_supplement(
             case.id, person("赵敏"), case.version, [{"material": "premises", "reason": "未提交"}]
         )
         number, version = case.number, case.version
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     page = client.get(f"/window/cases/{number}").get_data(as_text=True)
     assert "窗口代收补正材料" in page
     answer = client.post(
@@ -163,10 +163,10 @@ def test_the_clerk_receives_the_supplement_at_the_counter(app, client, login, cl
     assert _case(app, number)[0] == "submitted"
 
 
-def test_a_stale_page_at_the_window_is_told_and_changes_nothing(app, client, login, clock):
+def test_a_stale_page_at_the_window_is_told_and_changes_nothing(app, client, login_as, clock):
     with app.app_context():
         number = submitted_case().number
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     client.post(f"/window/cases/{number}/accept", data={"version": "1"})
     stale = client.post(
         f"/window/cases/{number}/supplement",
@@ -177,13 +177,13 @@ def test_a_stale_page_at_the_window_is_told_and_changes_nothing(app, client, log
     assert _case(app, number) == ("accepted", 2)
 
 
-def test_the_result_is_handed_over_and_rated_at_the_window(app, client, login, clock):
+def test_the_result_is_handed_over_and_rated_at_the_window(app, client, login_as, clock):
     with app.app_context():
         case = in_review_case()
         case = review.decide(case.id, person("刘洋"), case.version, approve=False, opinion="不符合条件")
         db.session.refresh(case)
         number, version = case.number, case.version
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     done = client.post(f"/window/cases/{number}/hand-over", data={"version": str(version)}, follow_redirects=True)
     assert "已出件：办理结果已交付申请人。" in done.get_data(as_text=True)
     again = client.post(f"/window/cases/{number}/hand-over", data={"version": str(version + 1)}, follow_redirects=True)
@@ -200,10 +200,10 @@ def test_the_result_is_handed_over_and_rated_at_the_window(app, client, login, c
         assert case.evaluation.rating == 4 and case.evaluation.recorded_by.name == "赵敏"
 
 
-def test_finding_a_case_by_number(app, client, login):
+def test_finding_a_case_by_number(app, client, login_as):
     with app.app_context():
         number = submitted_case().number
-    login(client, "赵敏")
+    login_as(client, "赵敏")
     assert client.get(f"/window/find?number={number}").headers["Location"].endswith(f"/window/cases/{number}")
     missing = client.get("/window/find?number=123", follow_redirects=True).get_data(as_text=True)
     assert "没有找到办件编号为“123”的办件。" in missing
