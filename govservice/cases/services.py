@@ -439,6 +439,8 @@ def not_accept(case_id: int, clerk: Person, expected_version: int, *, reason: st
     if not basis:
         raise CaseError(_("请填写不予受理的法律依据。"))
     case = get_case(case_id)
+    if case.version != expected_version:  # changed since the page was shown (another clerk acted)
+        raise stale(case, "not_accept")
     if case.accepted_at is not None:
         raise CaseError(_("该办件已经受理，不能再作出不予受理决定。"))
     if case.state == "supplement_requested":

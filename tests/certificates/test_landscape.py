@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from govservice.certificates import pdf_landscape, services
 
-from .helpers import DATA, issue
+from ..factories import DATA, issue
 from .test_shortref import _scan_printed_page, needs_pdftoppm
 
 

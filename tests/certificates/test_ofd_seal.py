@@ -19,7 +19,7 @@ from gmssl import func, sm2, sm3
 
 from govservice.certificates import documents
 
-from .helpers import issue
+from ..factories import issue
 
 NS = {"ofd": "http://www.ofdspec.org/2016"}
 
