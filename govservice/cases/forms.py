@@ -318,8 +318,7 @@ def raw_values(form, item) -> dict:
     return out
 
 
-# --- what an application form carries besides its answers (issue 14: the kiosk's form too) ------------
-# cases/views.py and bundles/views.py still hold private copies of these three: fold them in at merge.
+# --- what an application form carries besides its answers (the online and the kiosk's form) ----------
 
 
 def uploaded_files(form, item) -> list:

@@ -14,7 +14,7 @@ from .. import access
 from ..catalog import services as catalog
 from ..identity.access import current_actor, current_level, require_item_access
 from ..registry.services import SOURCE_LABELS
-from . import applying, progress, queries, services
+from . import applying, forms, progress, queries, services
 from .forms import application_form, posted_version, raw_values, values
 from .held import certificates as certificate_domain
 from .models import Case
@@ -22,26 +22,6 @@ from .statemachine import label as state_label
 from .uploads import Upload, UploadRefused
 
 bp = Blueprint("cases", __name__)
-
-
-def _files(form, item) -> list[Upload]:
-    return [
-        Upload(m["code"], f.filename or "", f.read())
-        for m in item.materials
-        if (f := getattr(form, f"material_{m['code']}").data) is not None and getattr(f, "filename", "")
-    ]
-
-
-def _chosen(form, item) -> dict:
-    return {
-        m["code"]: getattr(form, f"cert_{m['code']}").data for m in item.materials if hasattr(form, f"cert_{m['code']}")
-    }
-
-
-def _refuse_upload(form, item, exc: UploadRefused) -> None:
-    code_of = {m["name"]: m["code"] for m in item.materials}
-    field = getattr(form, f"material_{code_of[exc.material_name]}")
-    field.errors = [*field.errors, exc.reason]
 
 
 def _acting() -> tuple:
@@ -88,8 +68,8 @@ def apply(code):
                 current_user,
                 item,
                 raw_values(form, item),
-                _files(form, item),
-                _chosen(form, item),
+                forms.uploaded_files(form, item),
+                forms.chosen_certificates(form, item),
                 enterprise=enterprise,
                 level=level,
                 draft_id=draft.id if draft else None,
@@ -100,7 +80,7 @@ def apply(code):
         else:
             kept = draft.files
             for exc in refused:
-                _refuse_upload(form, item, exc)
+                forms.refuse_upload(form, item, exc)
             if refused:
                 flash(_("草稿已保存，但有文件未通过检查，请按提示重新上传。"), "error")
                 status = 422
@@ -114,8 +94,8 @@ def apply(code):
                 current_user,
                 item,
                 values(form, item),
-                _files(form, item),
-                _chosen(form, item),
+                forms.uploaded_files(form, item),
+                forms.chosen_certificates(form, item),
                 form.idempotency_key.data,
                 enterprise=enterprise,
                 level=level,
@@ -123,7 +103,7 @@ def apply(code):
                 context=context,
             )
         except UploadRefused as exc:
-            _refuse_upload(form, item, exc)
+            forms.refuse_upload(form, item, exc)
             status = 422
         except applying.LicenceError as exc:
             field = getattr(form, exc.field)
