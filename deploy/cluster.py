@@ -144,7 +144,7 @@ class Cluster:
             [
                 str(BIN / "python"),
                 "-c",
-                "from govservice import create_app, demo, migrate\n"
+                "from govservice import create_app\nfrom govservice.app import demo, migrate\n"
                 "with create_app().app_context():\n    migrate.upgrade()\n    list(demo.load())",
             ],
             cwd=ROOT,
