@@ -161,6 +161,29 @@ def worker_memory_mb(master: subprocess.Popen) -> list[tuple[float, float]]:
     return sorted(sizes)
 
 
+def server_cpu_seconds(master: subprocess.Popen) -> float:
+    """CPU time (user + system) that gunicorn `master` and its workers have used so far, those
+    that ended included (a recycled worker's time is added to its master's once it is reaped)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def fields(pid):
+        try:
+            text = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return None
+        return text[text.rindex(")") + 2 :].split()  # after "pid (comm) ": state is field 3
+
+    total = 0
+    own = fields(master.pid)
+    if own is not None:
+        total += sum(int(v) for v in own[11:15])  # utime, stime, cutime, cstime
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        child = fields(stat.parent.name)
+        if child is not None and child[1] == str(master.pid):
+            total += int(child[11]) + int(child[12])
+    return total / tick
+
+
 _RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
 _TOTAL = re.compile(r"(\d+) requests in")
 _ERRORS = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")

@@ -16,9 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import tempfile
 
-from harness import Platform, alternate, free_port, gunicorn, require_wrk, worker_memory_mb, wrk
+from harness import Platform, alternate, free_port, gunicorn, require_wrk, server_cpu_seconds, worker_memory_mb, wrk
 
 # Cold: every request a different token (10,000 distinct QR tokens of the certificate, more than
 # each worker keeps of rendered pages or verified tokens), so nothing kept for one QR serves the next.
@@ -64,7 +65,7 @@ def main() -> None:
     app_port, hello_port = free_port(), free_port()
     with (
         gunicorn("app:app", platform.env, app_port, ready_path="/healthz") as master,
-        gunicorn("bench.hello:app", platform.env, hello_port),
+        gunicorn("bench.hello:app", platform.env, hello_port) as hello_master,
     ):
         import requests
 
@@ -95,10 +96,15 @@ def main() -> None:
         api_env = {"BENCH_TOKEN": bearer, "BENCH_BODY": body}
 
         failures, answered = [], [2]  # the two checks above
+        cpu = {}  # name -> server CPU µs per request, each run
 
-        def run(url, counted=True, **kw):
+        def run(url, counted=True, name=None, **kw):
+            server = hello_master if not counted else master
+
             def go():
+                before = server_cpu_seconds(server)
                 result = wrk(url, seconds=args.seconds, connections=args.connections, **kw)
+                cpu.setdefault(name, []).append((server_cpu_seconds(server) - before) / result["requests"] * 1e6)
                 if result["non2xx"] or result["socket_errors"]:
                     failures.append((url, result["non2xx"], result["socket_errors"]))
                 if counted:
@@ -109,14 +115,20 @@ def main() -> None:
 
         medians, samples = alternate(
             {
-                "hello": run(f"http://127.0.0.1:{hello_port}/", counted=False),
-                "page": run(f"http://127.0.0.1:{app_port}/v/{token}"),
-                "hello ": run(f"http://127.0.0.1:{hello_port}/", counted=False),
+                "hello": run(f"http://127.0.0.1:{hello_port}/", counted=False, name="hello"),
+                "page": run(f"http://127.0.0.1:{app_port}/v/{token}", name="page"),
+                "hello ": run(f"http://127.0.0.1:{hello_port}/", counted=False, name="hello"),
                 "api": run(
-                    f"http://127.0.0.1:{app_port}/api/v1/certificates/verify", script=script.name, extra_env=api_env
+                    f"http://127.0.0.1:{app_port}/api/v1/certificates/verify",
+                    name="api",
+                    script=script.name,
+                    extra_env=api_env,
                 ),
                 "cold": run(
-                    f"http://127.0.0.1:{app_port}/", script=cold_script.name, extra_env={"BENCH_PATHS": paths.name}
+                    f"http://127.0.0.1:{app_port}/",
+                    name="cold",
+                    script=cold_script.name,
+                    extra_env={"BENCH_PATHS": paths.name},
                 ),
             },
             args.rounds,
@@ -139,6 +151,14 @@ def main() -> None:
         f"with a different token each request: {medians['cold'] / hello:.2f}"
     )
     print(f"verify API ÷ hello world: {medians['api'] / hello:.2f} (goal ≥ 0.6)")
+    # CPU the servers spent per request (user + system, workers and master): what neighbours on a
+    # shared machine move least. hello ÷ page is the ratio the two would reach alone on the cores.
+    per = {name: statistics.median(values) for name, values in cpu.items()}
+    print(
+        "server CPU per request (median µs): "
+        + ", ".join(f"{name} {per[name]:.0f}" for name in ("hello", "page", "cold", "api"))
+        + f"; hello ÷ page {per['hello'] / per['page']:.2f}, hello ÷ API {per['hello'] / per['api']:.2f}"
+    )
     print(
         f"worker RSS after load: {', '.join(f'{r:.0f} MB' for r, _p in memory)} (goal ≤ 120 MB); "
         f"PSS {', '.join(f'{p:.0f} MB' for _r, p in memory)}"

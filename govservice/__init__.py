@@ -16,9 +16,25 @@ from .core.keys import instance_secret
 LOCALES = ("zh_Hans_CN", "en")
 
 
+class GovService(Flask):
+    """Flask, asking once per function whether a hook or view is a coroutine: Flask asks on every
+    call (`inspect.iscoroutinefunction`), for each of the 15 hooks a request passes through."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sync: dict = {}
+
+    def ensure_sync(self, func):
+        try:
+            return self._sync[func]
+        except KeyError:
+            wrapped = self._sync[func] = super().ensure_sync(func)
+            return wrapped
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     root = config_module.ROOT
-    app = Flask(
+    app = GovService(
         __name__,
         instance_path=os.environ.get("GOVSERVICE_INSTANCE", str(root / "instance")),
         template_folder=str(root / "templates"),
@@ -59,6 +75,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .core import redis_link
 
     redis_link.init_app(app)
+    from .core import mirror
+
+    mirror.init_app(app)
     celery_app.init_app(app)
     from .cases import services as case_services
 

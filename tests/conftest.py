@@ -147,6 +147,9 @@ def _prepare(app: Flask) -> None:
         "extensions": dict(app.extensions),
         "limiter": dict(limiter.__dict__),
     }
+    copy_ = app.extensions.get("mirror")
+    if copy_ is not None and copy_.link.call(lambda r: r.ping()):
+        copy_.wait_live()  # verifications answer from memory from the first test on, as deployed
 
 
 def _restore(app: Flask) -> None:
@@ -159,6 +162,10 @@ def _restore(app: Flask) -> None:
         found = app.extensions.get(name)
         if found is not None and hasattr(found, "_down_until"):
             found._down_until = 0.0
+    if app.extensions.get("mirror") is not None:  # what it kept names rolled-back rows
+        app.extensions["mirror"].forget()
+    if app.extensions.get("verification_outbox") is not None:
+        app.extensions["verification_outbox"].discard()
 
 
 def _bind(app: Flask) -> None:

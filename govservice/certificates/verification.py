@@ -11,9 +11,16 @@ A verification reads and never waits on a write:
   revocation committed stores its snapshot under the old generation, so it can never mask the
   revocation. Expiry is judged at the moment of asking, from the snapshot's expiry time.
   Without Redis (the embedded default, or Redis down) the snapshot comes from the database.
+* **No round trip for a certificate checked before.** Each process keeps the snapshots it read
+  in its `core.mirror` while subscribed to the channel on which the same commit that bumps a
+  generation announces it: the committing process forgets at once, the others when the
+  announcement arrives (well under a millisecond), and a process whose subscription dropped reads
+  Redis again until it is back. The rate-limit hit is counted in the process and the log entry
+  spooled to a local file (`outbox`); one thread sends both to Redis in batches. A certificate
+  not in memory costs one round trip (a Lua script), as below.
 * **The log without a commit in the request.** Each verification is one entry on a Redis list,
-  queued with the snapshot it was answered from, in the same round trip as the snapshot's read
-  (a Lua script); the answer follows from the snapshot and the entry's time, so the request and
+  queued with the snapshot it was answered from (by the outbox, or in the same round trip as the
+  snapshot's read); the answer follows from the snapshot and the entry's time, so the request and
   the log agree. A drainer moves entries into `verifications` and the audit log in batches: a
   thread in each web process every half second, the Celery beat task, and any reader of the log
   (`flush()`, e.g. the wallet) first. Entries carry a unique id and are inserted with
@@ -45,11 +52,11 @@ from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session, aliased
 
 from ..audit import services as audit
-from ..core import clock, pii, process, redis_link
+from ..core import clock, mirror, pii, process, redis_link
 from ..core.extensions import db
 from ..core.redis_link import DOWN
 from ..identity.models import Department, Enterprise, Person
-from . import identifiers, tokens
+from . import identifiers, outbox, tokens
 from .models import Certificate, CertificateEvent, Verification
 
 log = logging.getLogger(__name__)
@@ -260,6 +267,13 @@ class Quota:
             return
         self.spent = True
         link = redis_link.link()
+        box = outbox.outbox()
+        if box is not None:  # counted here, sent with the next push
+            now = time.time()
+            over = box.hit(self._redis_key(now), self.item.amount, self.item.get_expiry(), now)
+            if over:
+                raise RateLimited(over)
+            return
         if link is not None:
             key = self._redis_key(time.time())
             script = link.script(_HIT)
@@ -319,6 +333,18 @@ def _lookup(
             quota.check()
         return _snapshot_from_db(identifier), False
     snap_key, gen_key = _keys(identifier)
+    copy, box = mirror.mirror(), outbox.outbox()
+    if copy is not None and copy.live():
+        if guard is not None and not _guard_holds(copy, link, guard):
+            raise Changed()
+        found = copy.get(gen_key, _MISSING)
+        if found is not _MISSING:  # answered from memory; the entry goes to the outbox (_answer)
+            if quota is not None:
+                quota.check()
+            return found, False
+    if box is not None and quota is not None:
+        quota.check()  # counted in the process, always (Quota.check): the script skips it
+    seq = copy.seq() if copy is not None else 0
     keys, args = (
         [snap_key, gen_key, _queue()],
         [json.dumps(entry, ensure_ascii=False)[:-1] if entry is not None else "", typ, sha256],
@@ -338,12 +364,12 @@ def _lookup(
     script = link.script(_LOOKUP_AND_LOG)
     answer = link.call(lambda r: script(keys=keys, args=args), DOWN)
     if answer is DOWN:
-        if quota is not None:
+        if quota is not None and box is None:
             quota.spent = False
             quota.check()
         return _snapshot_from_db(identifier), False
     if answer[0] == 3:
-        if quota is not None:
+        if quota is not None and box is None:
             quota.spent = False  # nothing was counted: the caller asks again
         raise Changed()
     if answer[0] == 2:
@@ -351,6 +377,8 @@ def _lookup(
     if answer[0] == 1:
         data = json.loads(answer[1])
         found = Snapshot(**data) if data else None
+        if copy is not None:
+            copy.put(gen_key, found, seq)
         queued = (
             entry is not None
             and found is not None
@@ -360,7 +388,28 @@ def _lookup(
         if queued:
             _start_flusher()
         return found, queued
-    return _refill(link, identifier), False
+    found = _refill(link, identifier)
+    if copy is not None:
+        copy.put(gen_key, found, seq)
+    return found, False
+
+
+_MISSING = object()
+
+
+def _guard_holds(copy: mirror.Mirror, link, guard: Guard) -> bool:
+    """Whether `guard` holds, by the mirror's copy of its key (read once from Redis, then kept
+    until a change of it is announced)."""
+    key = link.prefix + guard.key
+    value = copy.get(key)
+    if value is None:
+        seq = copy.seq()
+        value = link.call(lambda r: r.get(key), DOWN)
+        if value is DOWN:
+            return False  # the caller reauthenticates from the database
+        value = value.decode() if value else "0"
+        copy.put(key, value, seq)
+    return value == guard.value
 
 
 def snapshot(identifier: str) -> Snapshot | None:
@@ -403,11 +452,17 @@ def _after_commit(session: Session) -> None:
     link = redis_link.link()
     if link is None:
         return
+    generations = [_keys(identifier)[1] for identifier in changed]
+    copy = mirror.mirror()
+    if copy is not None:
+        copy.changed(generations)
 
     def bump(r):
         pipe = r.pipeline(transaction=False)
-        for identifier in changed:
-            pipe.incr(_keys(identifier)[1])
+        for key in generations:
+            pipe.incr(key)
+        if copy is not None:
+            copy.announce(pipe, generations)
         pipe.execute()
         return True
 
@@ -446,8 +501,13 @@ def _answer(snap: Snapshot, entry: dict, queued: bool) -> str:
     VERIFICATIONS.labels(entry["channel"], status).inc()
     if queued:
         return status
-    entry = dict(entry, snapshot=asdict(snap))
+    box = outbox.outbox()
     link = redis_link.link()
+    if box is not None and not link.down():
+        box.add(json.dumps(entry, ensure_ascii=False)[:-1] + ',"snapshot":' + _snapshot_json(snap) + "}")
+        _start_flusher()
+        return status
+    entry = dict(entry, snapshot=asdict(snap))
     if (
         link is not None
         and link.call(lambda r: r.rpush(_queue(), json.dumps(entry, ensure_ascii=False)), DOWN) is not DOWN
@@ -457,6 +517,12 @@ def _answer(snap: Snapshot, entry: dict, queued: bool) -> str:
     _insert([entry])
     db.session.commit()
     return status
+
+
+@lru_cache(maxsize=4096)
+def _snapshot_json(snap: Snapshot) -> str:
+    """A snapshot as the queue's entries hold it, encoded once (the same certificate is checked again and again)."""
+    return json.dumps(asdict(snap), ensure_ascii=False)
 
 
 def refused(channel: str, reason: str, quota: Quota | None = None) -> None:
@@ -562,6 +628,9 @@ def flush() -> int:
     link = redis_link.link()
     if link is None:
         return 0
+    box = outbox.outbox()
+    if box is not None:
+        box.push()
     queue = _queue()
     lock, trimmed = f"{queue}:lock", f"{queue}:drained"
 
@@ -617,7 +686,11 @@ def flush() -> int:
 def pending() -> int | None:
     """Verifications queued and not yet in the database (None without Redis)."""
     link = redis_link.link()
-    return None if link is None else link.call(lambda r: r.llen(_queue()))
+    if link is None:
+        return None
+    box = outbox.outbox()
+    queued = link.call(lambda r: r.llen(_queue()))
+    return None if queued is None else queued + (box.pending() if box is not None else 0)
 
 
 _flusher_pid: int | None = None
@@ -741,7 +814,12 @@ def verify_identifier(
 
 
 def init_app(app: Flask) -> None:
-    """Listen for certificate changes on every session (once per process, whatever the app)."""
+    """Listen for certificate changes on every session (once per process, whatever the app);
+    with the mirror, the outbox that carries what verifications answered from memory owe Redis."""
+    copy = app.extensions.get("mirror")
+    app.extensions["verification_outbox"] = (
+        outbox.Outbox(app, copy.link, copy.link.prefix + QUEUE) if copy is not None else None
+    )
     if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "after_commit", _after_commit)

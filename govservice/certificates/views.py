@@ -208,8 +208,8 @@ def verify_reference(reference):
 
 
 def _answer_page(check):
-    # The rate limit per address (VERIFY_PAGE_RATE_LIMIT) is counted in the verification's own
-    # Redis round trip (verification.Quota), not by a round trip of its own.
+    # The rate limit per address (VERIFY_PAGE_RATE_LIMIT) is counted with the verification
+    # (verification.Quota: in the process with Redis, sent in batches), not by a round trip of its own.
     quota = (
         verification.Quota(f"page:{get_remote_address()}", current_app.config["VERIFY_PAGE_RATE_LIMIT"])
         if current_app.config.get("RATELIMIT_ENABLED", True)

@@ -46,6 +46,11 @@ def from_environment(instance_path: str) -> dict:
         "INSTANCE_DIR": str(instance),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{instance / 'govservice.sqlite'}",
         "REDIS_URL": env.get("REDIS_URL", ""),
+        # With Redis: hot-path reads kept in the process while a pub/sub subscription hears every
+        # change (core/mirror.py), and what verifications answered from memory owe Redis pushed
+        # every OUTBOX_INTERVAL seconds (certificates/outbox.py)
+        "REDIS_MIRROR": env.get("REDIS_MIRROR", "1") == "1",
+        "OUTBOX_INTERVAL": float(env.get("OUTBOX_INTERVAL", "0.02")),
         "BLOB_DIR": env.get("BLOB_DIR", str(instance / "blobs")),
         "PUBLIC_URL": public_url,
         "DEV_IDP_URL": env.get("DEV_IDP_URL", "http://127.0.0.1:5001").rstrip("/"),

@@ -43,6 +43,10 @@ class RedisLink:
             self._scripts[source] = self.client.register_script(source)
         return self._scripts[source]
 
+    def down(self) -> bool:
+        """Whether Redis failed a moment ago (and is left alone for now)."""
+        return time.monotonic() < self._down_until
+
     def call(self, fn: Callable[[Any], Any], fallback: Any = None) -> Any:
         if time.monotonic() < self._down_until:
             return fallback

@@ -114,9 +114,10 @@ def openapi_document():
 def verify():
     """certificates:verify: the status of a certificate named by a QR token or an identifier.
 
-    The hot path of the API: the token is remembered per process (partners.tokencache), and the
-    client's rate limit (PARTNER_RATE_LIMIT) and the check that the token is still current both
-    ride in the verification's own Redis round trip."""
+    The hot path of the API: the token is remembered per process (partners.tokencache) and
+    checked without Authlib's request object when known; the client's rate limit
+    (PARTNER_RATE_LIMIT) and the check that the token is still current ride with the
+    verification (verification.Quota and Guard: in the process while the mirror is subscribed)."""
     try:
         return _verify()
     except verification.RateLimited as exc:

@@ -5,9 +5,11 @@ the database: a query and a transaction for a call whose answer otherwise comes 
 Each web process keeps what it read (client, scope, expiry) for up to
 `PARTNER_TOKEN_CACHE_SECONDS`, with the *generation* of partners' credentials it read it
 under. Every commit that revokes a token or changes a client (disable, new secret) bumps the
-generation in Redis, on any instance; the verification's own Redis round trip checks it
-(`verification.Guard`), so a revoked token is refused on its next call everywhere, with no
-round trip of its own. Expiry is checked locally from the remembered expiry time.
+generation in Redis, on any instance, and announces it on the mirror's channel (`core.mirror`);
+each verification checks the remembered token's generation against the mirror's copy, or in its
+own Redis round trip while the mirror is not subscribed (`verification.Guard`), so a revoked
+token is refused everywhere as soon as the announcement arrives, with no round trip of its own.
+Expiry is checked locally from the remembered expiry time.
 
 Without Redis nothing is remembered: the embedded default reads the row, as before.
 """
@@ -23,7 +25,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from ..core import clock, redis_link
+from ..core import clock, mirror, redis_link
 from .models import PartnerClient, PartnerToken
 
 GENERATION = "partners:generation"  # under the deployment's key prefix
@@ -119,7 +121,21 @@ def _after_commit(session: Session) -> None:
         return
     link = redis_link.link()
     _tokens.clear()
-    if link is not None and link.call(lambda r: r.incr(link.prefix + GENERATION)) is None:
+    if link is None:
+        return
+    key = link.prefix + GENERATION
+    copy = mirror.mirror()
+    if copy is not None:
+        copy.changed([key])  # this process's verifications re-read the generation at once
+
+    def bump(r):
+        pipe = r.pipeline(transaction=False)
+        pipe.incr(key)
+        if copy is not None:
+            copy.announce(pipe, [key])  # and every other process's, when it hears of it
+        return pipe.execute()
+
+    if link.call(bump) is None:
         current_app.logger.error(
             "could not announce a partner credential change in Redis; other processes "
             "may accept a revoked token for up to %s s",
