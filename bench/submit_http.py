@@ -29,7 +29,7 @@ import time
 import uuid
 
 import requests
-from harness import BIN, ROOT, Platform, free_port, gunicorn
+from harness import BIN, ROOT, Platform, free_port, gunicorn, server_cpu_seconds
 
 ITEM = "scjgj-gtgsh-sldj"
 FORM = {
@@ -162,7 +162,7 @@ def main() -> None:
         from govservice.core.extensions import db
 
         demo_cases = db.session.execute(db.select(db.func.max(Case.id))).scalar() or 0
-    with gunicorn("app:app", platform.env, app_port, ready_path="/healthz") as _master:
+    with gunicorn("app:app", platform.env, app_port, ready_path="/healthz") as master:
         started = time.perf_counter()
         sessions = []
         for i in range(args.clients):
@@ -172,7 +172,9 @@ def main() -> None:
             f"{args.clients} clients signed in through the development provider in "
             f"{time.perf_counter() - started:.1f} s"
         )
+        cpu_before = server_cpu_seconds(master)
         results, elapsed = asyncio.run(drive(base, sessions, args.seconds, pdf_bytes()))
+        server_cpu = server_cpu_seconds(master) - cpu_before
     server.shutdown()
     if worker is not None:
         os.killpg(worker.pid, signal.SIGTERM)
@@ -196,6 +198,10 @@ def main() -> None:
         f"({len(results['acked'])} acknowledged, {results['failed']} not, {len(latency)} POSTs)"
     )
     print(f"  POST latency median {statistics.median(latency) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
+    print(
+        f"  gunicorn CPU {server_cpu / len(latency) * 1000:.1f} ms per POST "
+        f"({server_cpu / elapsed * 100:.0f} % of one core over the run)"
+    )
     print(f"submissions: {len(in_db) / elapsed:.0f}/s, lost {lost}, doubled {doubled} (goal ≥ 300/s, 0, 0)")
     platform.close()
 

@@ -88,19 +88,17 @@ class Outbox:
     def close(self) -> None:
         """Send what is owed and remove the spool (the process is ending)."""
         self.push()
-        with self._lock:
-            if self._entries:  # neither Redis nor the database took them: the spool keeps them
-                return
-            if self._spool is not None:
-                os.close(self._spool)
-                self._spool = None
-            spooled, self._spooled = self._spooled, []
-        self._remove(spooled)
+        if not self._entries:  # else neither Redis nor the database took them: the spool keeps them
+            self._drop_spool()
 
     def discard(self) -> None:
         """Drop what is owed (tests: the rows it names were rolled back)."""
         with self._lock:
             self._entries, self._hits = [], {}
+        self._drop_spool()
+
+    def _drop_spool(self) -> None:
+        with self._lock:
             if self._spool is not None:
                 os.close(self._spool)
                 self._spool = None
