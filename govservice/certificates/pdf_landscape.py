@@ -17,7 +17,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
-from . import pdf
+from ..core.pdfkit import FontChoice
+from . import pdfparts
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def table_box() -> tuple[float, float, float, float]:
 
 def _borders(c: Canvas) -> None:
     c.saveState()
-    c.setStrokeColor(pdf.BORDER_COLOR)
+    c.setStrokeColor(pdfparts.BORDER_COLOR)
     c.setLineWidth(3.2)
     c.rect(22, 22, PAGE_W - 44, PAGE_H - 44)
     c.setLineWidth(0.9)
@@ -54,7 +55,7 @@ def _table(c: Canvas, rows: Sequence[tuple[str, str]], font_name: str) -> None:
     width, available = x1 - x0, y1 - y0
     table, height = None, 0.0
     for size in (12.0, 11.0, 10.0, 9.0, 8.0, 7.0, 6.5):
-        table = pdf._build_table(rows, font_name, size, width)
+        table = pdfparts.build_table(rows, font_name, size, width)
         _, height = table.wrap(width, available)
         if height <= available:
             break
@@ -75,7 +76,7 @@ def render(
     valid_until: str,
     verify_url: str,
     footer: str | None,
-    font: pdf.FontChoice,
+    font: FontChoice,
     issuer_label: str,
 ) -> bytes:
     fn = font.name
@@ -89,7 +90,7 @@ def render(
     _borders(c)
 
     # heading, centred between the left border and the QR
-    c.setFillColor(pdf.TEXT_COLOR)
+    c.setFillColor(pdfparts.TEXT_COLOR)
     title_size = 40.0 if len(title) <= 8 else max(20.0, 40.0 * 8 / len(title))
     char_space = title_size * 0.5 if len(title) <= 6 else 0
     c.setFont(fn, title_size)
@@ -98,9 +99,9 @@ def render(
         c.setFont(fn, 14)
         c.drawCentredString(PAGE_W / 2, PAGE_H - 128, subtitle)
     c.setFont(fn, 9)
-    c.setFillColor(pdf.MUTED_COLOR)
+    c.setFillColor(pdfparts.MUTED_COLOR)
     c.drawCentredString(PAGE_W / 2, PAGE_H - 148, f"证照编号：{identifier}")
-    c.setStrokeColor(pdf.BORDER_COLOR)
+    c.setStrokeColor(pdfparts.BORDER_COLOR)
     c.setLineWidth(0.6)
     x0, _, x1, _ = table_box()
     c.line(x0, PAGE_H - 160, x1, PAGE_H - 160)
@@ -111,24 +112,24 @@ def render(
     _table(c, body, fn)
 
     # QR at the top right, inside the frame
-    qr = pdf._qr_matrix(verify_url)
-    size = min(pdf._qr_size(qr[0]), 130.0)
+    qr = pdfparts.qr_matrix(verify_url)
+    size = min(pdfparts.qr_size(qr[0]), 130.0)
     qr_x, qr_y = PAGE_W - MARGIN - size + 6, PAGE_H - 44 - size
-    pdf._draw_qr(c, qr, qr_x, qr_y, size)
-    c.setFillColor(pdf.TEXT_COLOR)
+    pdfparts.draw_qr(c, qr, qr_x, qr_y, size)
+    c.setFillColor(pdfparts.TEXT_COLOR)
     c.setFont(fn, 10)
     c.drawCentredString(qr_x + size / 2, qr_y - 10, "扫码核验")
 
     # the issuer block at the bottom right, the seal stamped over it (clear of the table)
     cx, cy = seal_centre()
-    c.setFillColor(pdf.TEXT_COLOR)
+    c.setFillColor(pdfparts.TEXT_COLOR)
     c.setFont(fn, 12)
     c.drawCentredString(cx, cy + 64, issuer_label)  # above the seal, the name and date under and below it
     c.setFont(fn, 13 if len(issuer_name) <= 14 else max(9.0, 13 * 14 / len(issuer_name)))
     c.drawCentredString(cx, cy + 8, issuer_name)
     c.setFont(fn, 11.5)
     c.drawCentredString(cx, cy - 62, issued_on)
-    pdf._draw_seal(c, cx, cy + 4, SEAL_RADIUS, issuer_name, fn)
+    pdfparts.draw_seal(c, cx, cy + 4, SEAL_RADIUS, issuer_name, fn)
 
     if footer:
         style = ParagraphStyle(
@@ -136,11 +137,11 @@ def render(
             fontName=fn,
             fontSize=8,
             leading=11,
-            textColor=pdf.MUTED_COLOR,
+            textColor=pdfparts.MUTED_COLOR,
             alignment=TA_CENTER,
             wordWrap="CJK",
         )
-        para = Paragraph(pdf._para_text(footer), style)
+        para = Paragraph(pdfparts.para_text(footer), style)
         para.wrap(PAGE_W - 2 * MARGIN, 30)
         para.drawOn(c, MARGIN, 40)
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 from typing import Protocol
 from urllib.parse import quote
 
+from flask import Flask, current_app
+
 from . import creditdata
 from .backends import HttpRegistry, RegistryUnavailable
 from .records import CreditEntry, CreditRecord
@@ -61,3 +63,18 @@ class HttpCreditRegistry(HttpRegistry):
         if record.subject != subject or record.kind != kind:  # an answer about someone else
             raise RegistryUnavailable("http", "answer for another subject")
         return record
+
+
+def init_app(app: Flask) -> None:
+    """The credit registry of this app: CREDIT_REGISTRY_URL's, else the development one."""
+    url = app.config.get("CREDIT_REGISTRY_URL", "")
+    if url:
+        app.extensions["credit_registry"] = HttpCreditRegistry(
+            url, token=app.config.get("CREDIT_REGISTRY_TOKEN", ""), timeout=app.config.get("REGISTRY_TIMEOUT", 3.0)
+        )
+    else:
+        app.extensions["credit_registry"] = DevCreditRegistry()
+
+
+def backend() -> CreditRegistry:
+    return current_app.extensions["credit_registry"]

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..audit import services as audit
 from ..core import pii
-from . import legal_persons
+from . import credit, legal_persons
 from .backends import DevRegistry, HttpRegistry, Registry, RegistryUnavailable
 from .records import LegalPersonRecord, PersonRecord
 
@@ -49,9 +49,7 @@ def init_app(app: Flask) -> None:
         )
     else:
         app.extensions["registry"] = DevRegistry(app.config.get("REGISTRY_DEV_GENERATED", 1000))
-    from . import credit_checks
-
-    credit_checks.init_app(app)
+    credit.init_app(app)  # the credit registry (信用核查 at the window: window/credit_checks.py)
     # the identity domain asks who represents an enterprise through `legal_persons`, answered here
     app.extensions["legal_person_registry"] = IdentityLegalPersons(legal_persons)
 
