@@ -27,7 +27,7 @@ from ..audit import services as audit
 from ..core import blobs, clock, pdfkit, pii
 from ..core.extensions import db
 from ..identity.models import Department, Enterprise, Person
-from . import identifiers, pdf, shortref
+from . import identifiers, shortref
 from .models import Certificate, CertificateEvent
 from .pki import pdf_signer, pdf_timestamper
 from .types import CertificateType
@@ -132,7 +132,7 @@ def leave_transaction() -> None:
 
 def sign(draft: Draft) -> Signed:
     """Render, sign and store the PDF and sign the tokens; touches no database."""
-    from . import signing  # pyHanko: only in a process that signs
+    from . import pdf, signing  # ReportLab, zxing-cpp and pyHanko: only in a process that issues
 
     ctype = draft.ctype
     claims = {
@@ -270,7 +270,7 @@ def warm_up() -> None:
     """Render and sign one throw-away certificate (nothing stored), so that what is built on
     first use (pyHanko's signature-size estimate, ReportLab's font caches) is built now, once
     per process (a worker's main process before it forks), not in the first issuance."""
-    from . import signing
+    from . import pdf, signing
 
     ctype = next(iter(current_app.extensions["certificate_types"].values()))
     rows = [(field.label, "示例") for field in ctype.fields]

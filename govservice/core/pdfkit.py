@@ -13,7 +13,9 @@ to supply a substitute) and log a warning.
 
 `font()` is the app's font, found on first use in a process: its ReportLab tables take some
 30 MB, which a web worker that renders no PDF never pays (a Celery worker loads it before it
-forks: `certificates.tasks.prepare_worker_process`).
+forks: `certificates.tasks.prepare_worker_process`). ReportLab itself is imported by the
+functions that register a font or draw, not by this module: importing the toolkit (every
+domain that renders a PDF does, at start) loads no PDF library.
 """
 
 from __future__ import annotations
@@ -26,10 +28,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import current_app
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
-from reportlab.pdfgen import canvas
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +77,9 @@ def _font_name_for(path: str) -> str:
 
 def _load_truetype(path: str) -> FontChoice:
     """Register the TrueType/TTC font at ``path``; raise TTFError/OSError."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
     path = os.path.abspath(path)
     with _registry_lock:
         cached = _loaded.get(path)
@@ -96,6 +97,9 @@ def _load_truetype(path: str) -> FontChoice:
 
 
 def _fallback_font() -> FontChoice:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
     pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_CID_FONT))
     return FontChoice(name=FALLBACK_CID_FONT, path=None, embedded=False)
 
@@ -133,6 +137,8 @@ def find_cjk_font(
     :return: the embedded TrueType font found, or the non-embedded
         ``STSong-Light`` CID font (with a logged warning) if none is usable.
     """
+    from reportlab.pdfbase.ttfonts import TTFError
+
     if configured:
         if not os.path.isfile(configured):
             raise FileNotFoundError(f"configured certificate font not found: {configured}")
@@ -164,6 +170,8 @@ def find_cjk_font(
 
 
 def ensure_registered(font: FontChoice) -> FontChoice:
+    from reportlab.pdfbase import pdfmetrics
+
     try:
         pdfmetrics.getFont(font.name)
         return font
@@ -184,6 +192,8 @@ def font() -> FontChoice:
 
 def sample_pdf(text: str = "Lease agreement (demo)") -> bytes:
     """A small real PDF, for the demo's uploaded materials."""
+    from reportlab.pdfgen import canvas
+
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer)
     page.drawString(72, 720, text)
