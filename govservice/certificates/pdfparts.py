@@ -1,21 +1,24 @@
 """The drawing parts both certificate pages share (portrait ``pdf.py``, landscape
-``pdf_landscape.py``): the colours, the facts table, the red seal and the vector QR code.
-ReportLab only; no Flask app, no database."""
+``pdf_landscape.py``): the colours, the canvas and its metadata, the heading, the facts table
+fitted to its box, the red seal, the vector QR code with its caption and the footer. Each page
+only places them. ReportLab only; no Flask app, no database."""
 
 from __future__ import annotations
 
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-import zxingcpp
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
+
+from ..core.pdfkit import CertificatePage
 
 BORDER_COLOR = colors.HexColor("#8B1A1A")
 SEAL_COLOR = colors.Color(0.86, 0.08, 0.10)
@@ -128,17 +131,6 @@ QR_BORDER = 4  # quiet zone, in modules
 _DARK_RUN = re.compile(rb"\x00+")
 
 
-def qr_matrix(value: str) -> tuple[int, bytes]:
-    """The QR code (error correction M) as (side, one byte per module, row by row, 0 = dark).
-
-    Encoded by zxing-cpp in C++ (mask chosen by the standard's penalty rules) in about a
-    millisecond; the pure-Python ``qrcode`` library spent ~30 ms of every issuance on it.
-    """
-    barcode = zxingcpp.create_barcode(value, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
-    modules = memoryview(barcode.to_image(scale=1, add_quiet_zones=False))
-    return modules.shape[0], modules.tobytes()
-
-
 def qr_size(side: int) -> float:
     """Side length in points: at least 100pt, growing for long URLs so a
     module stays >= ~0.5 mm when printed (capped at 150pt)."""
@@ -160,8 +152,9 @@ def qr_operators(side: int, modules: bytes) -> str:
     return "\n".join(ops)
 
 
-def draw_qr(c: Canvas, qr: tuple[int, bytes], x: float, y: float, size: float) -> None:
-    """White quiet zone, then the dark modules as one vector path scaled to ``size``."""
+def draw_qr(c: Canvas, qr: tuple[int, bytes], x: float, y: float, size: float, font_name: str) -> None:
+    """White quiet zone, then the dark modules as one vector path scaled to ``size``; 扫码核验
+    under it."""
     side, modules = qr
     module = size / (side + 2 * QR_BORDER)
     c.saveState()
@@ -172,3 +165,91 @@ def draw_qr(c: Canvas, qr: tuple[int, bytes], x: float, y: float, size: float) -
     c.scale(module, module)
     c.addLiteral(qr_operators(side, modules))
     c.restoreState()
+    c.setFillColor(TEXT_COLOR)
+    c.setFont(font_name, 10)
+    c.drawCentredString(x + size / 2, y - 10, "扫码核验")
+
+
+def new_canvas(buf, pagesize: tuple[float, float], page: CertificatePage) -> Canvas:
+    """A canvas for one certificate page, its document information filled from the page."""
+    c = Canvas(buf, pagesize=pagesize, pageCompression=1)
+    c.setTitle(page.title)
+    c.setAuthor(page.issuer_name)
+    c.setSubject(page.identifier)
+    c.setCreator("govservice 一网通办 电子证照")
+    c.setKeywords(["电子证照", page.identifier])
+    return c
+
+
+@dataclass(frozen=True)
+class Heading:
+    """Where a page puts its heading: centred on ``centre``, the title, subtitle and number at
+    the heights ``ys``; the title at ``size``, smaller past 8 characters down to ``min_size``, its
+    characters spaced by ``spacing`` of its size up to 6; a rule (x0, x1, y) under them."""
+
+    centre: float
+    ys: tuple[float, float, float]
+    size: float
+    min_size: float
+    spacing: float
+    rule: tuple[float, float, float]
+
+
+def draw_heading(c: Canvas, page: CertificatePage, font_name: str, at: Heading) -> None:
+    title = page.title
+    c.setFillColor(TEXT_COLOR)
+    title_size = at.size if len(title) <= 8 else max(at.min_size, at.size * 8 / len(title))
+    char_space = title_size * at.spacing if len(title) <= 6 else 0
+    c.setFont(font_name, title_size)
+    # drawCentredString centres text+charSpace; shift by half a char space so
+    # the glyphs (not the trailing space) are centred.
+    c.drawCentredString(at.centre + char_space / 2, at.ys[0], title, charSpace=char_space)
+    if page.subtitle:
+        c.setFont(font_name, 14)
+        c.drawCentredString(at.centre, at.ys[1], page.subtitle)
+    c.setFont(font_name, 9)
+    c.setFillColor(MUTED_COLOR)
+    c.drawCentredString(at.centre, at.ys[2], f"证照编号：{page.identifier}")
+    c.setStrokeColor(BORDER_COLOR)
+    c.setLineWidth(0.6)
+    x0, x1, y = at.rule
+    c.line(x0, y, x1, y)
+
+
+def draw_fitted_table(
+    c: Canvas,
+    rows: Sequence[tuple[str, str]],
+    font_name: str,
+    sizes: Sequence[float],
+    box: tuple[float, float, float, float],
+) -> bool:
+    """The facts table at the first of ``sizes`` that fits the box (x0, y0, x1, y1), hung from
+    its top; False when even the smallest does not fit (it is drawn all the same)."""
+    x0, y0, x1, y1 = box
+    width, available = x1 - x0, y1 - y0
+    table, height, fits = None, 0.0, False
+    for size in sizes:
+        table = build_table(rows, font_name, size, width)
+        _, height = table.wrap(width, available)
+        if height <= available:
+            fits = True
+            break
+    assert table is not None
+    table.drawOn(c, x0, y1 - height)
+    return fits
+
+
+def draw_footer(c: Canvas, text: str, font_name: str, x: float, y: float, width: float, height: float) -> None:
+    """Small centred print at the bottom of the page."""
+    style = ParagraphStyle(
+        "cert-footer",
+        fontName=font_name,
+        fontSize=8,
+        leading=11,
+        textColor=MUTED_COLOR,
+        alignment=TA_CENTER,
+        wordWrap="CJK",
+    )
+    para = Paragraph(para_text(text), style)
+    para.wrap(width, height)
+    para.drawOn(c, x, y)

@@ -143,6 +143,15 @@ class HttpRegistry:
         return [self._record(LegalPersonRecord, item) for item in data["items"]]
 
 
+def configured(app, prefix: str, http, development):
+    """A registry from the settings named ``prefix``: over HTTP at ``<prefix>_URL`` (with
+    ``<prefix>_TOKEN`` and REGISTRY_TIMEOUT) when it is set, else ``development()``."""
+    url = app.config.get(f"{prefix}_URL", "")
+    if url:
+        return http(url, token=app.config.get(f"{prefix}_TOKEN", ""), timeout=app.config.get("REGISTRY_TIMEOUT", 3.0))
+    return development()
+
+
 def backend() -> Registry:
     """This app's registry, chosen at start (`registry.services.init_app`: REGISTRY_URL's, else
     the development one)."""

@@ -24,7 +24,7 @@ from urllib.parse import quote
 from flask import Flask, current_app
 
 from . import creditdata
-from .backends import HttpRegistry, RegistryUnavailable
+from .backends import HttpRegistry, RegistryUnavailable, configured
 from .records import CreditEntry, CreditRecord
 
 __all__ = ["CreditEntry", "CreditRecord", "CreditRegistry", "DevCreditRegistry", "HttpCreditRegistry"]
@@ -67,13 +67,7 @@ class HttpCreditRegistry(HttpRegistry):
 
 def init_app(app: Flask) -> None:
     """The credit registry of this app: CREDIT_REGISTRY_URL's, else the development one."""
-    url = app.config.get("CREDIT_REGISTRY_URL", "")
-    if url:
-        app.extensions["credit_registry"] = HttpCreditRegistry(
-            url, token=app.config.get("CREDIT_REGISTRY_TOKEN", ""), timeout=app.config.get("REGISTRY_TIMEOUT", 3.0)
-        )
-    else:
-        app.extensions["credit_registry"] = DevCreditRegistry()
+    app.extensions["credit_registry"] = configured(app, "CREDIT_REGISTRY", HttpCreditRegistry, DevCreditRegistry)
 
 
 def backend() -> CreditRegistry:

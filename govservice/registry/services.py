@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from ..audit import services as audit
 from ..core import pii
 from . import credit
-from .backends import DevRegistry, HttpRegistry, RegistryUnavailable, backend
+from .backends import DevRegistry, HttpRegistry, RegistryUnavailable, backend, configured
 from .records import LegalPersonRecord, PersonRecord
 
 __all__ = [
@@ -42,13 +42,8 @@ SOURCE_LABELS = {
 
 
 def init_app(app: Flask) -> None:
-    url = app.config.get("REGISTRY_URL", "")
-    if url:
-        app.extensions["registry"] = HttpRegistry(
-            url, token=app.config.get("REGISTRY_TOKEN", ""), timeout=app.config.get("REGISTRY_TIMEOUT", 3.0)
-        )
-    else:
-        app.extensions["registry"] = DevRegistry(app.config.get("REGISTRY_DEV_GENERATED", 1000))
+    generated = app.config.get("REGISTRY_DEV_GENERATED", 1000)
+    app.extensions["registry"] = configured(app, "REGISTRY", HttpRegistry, lambda: DevRegistry(generated))
     credit.init_app(app)  # the credit registry (信用核查 at the window: window/credit_checks.py)
 
 

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from govservice.certificates import pdfparts
 from govservice.certificates.pdf import render_certificate_pdf
 from govservice.core import pdfkit
-from govservice.core.pdfkit import FontChoice, find_cjk_font
+from govservice.core.pdfkit import FontChoice, find_cjk_font, qr_matrix
 
 WQY_ZENHEI = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
 needs_wqy = pytest.mark.skipif(
@@ -175,7 +175,7 @@ def test_qr_code_is_vector_paths_and_the_font_a_subset():
     reader = PdfReader(io.BytesIO(render()))
     page = reader.pages[0]
     assert "/XObject" not in page["/Resources"]  # no raster image anywhere on the page
-    side, modules = pdfparts.qr_matrix(VERIFY_URL)
+    side, modules = qr_matrix(VERIFY_URL)
     runs = pdfparts.qr_operators(side, modules).count(" re")
     assert runs > side  # one rectangle per run of dark modules, in integer module units
     assert pdfparts.qr_operators(side, modules) in page.get_contents().get_data().decode("latin-1")
