@@ -90,25 +90,12 @@ class Platform:
             demo.load(certificates=False)
 
     def issue_certificate(self):
-        """A signed 营业执照 held by the demo's 张三 (call inside an app or request context)."""
-        from govservice.certificates import services
+        """A signed 营业执照 held by the demo's 张三 (call inside an app or request context): the
+        example the tests issue too (``certificates.samples``)."""
+        from govservice.certificates import samples, services
         from govservice.certificates.demo import _person
 
-        return services.issue(
-            "yyzz",
-            _person("110105198802150035", "张三"),
-            {
-                "credit_code": "92110105MA00000017",
-                "business_name": "北京市朝阳区张三便利店",
-                "business_type": "个体工商户",
-                "operator_name": "张三",
-                "operator_id_number": "110105198802150035",
-                "composition": "个人经营",
-                "address": "北京市朝阳区示例路8号",
-                "scope": "日用百货零售",
-                "registered_on": "2026-11-23",
-            },
-        )
+        return services.issue("yyzz", _person(*samples.HOLDERS["yyzz"]), samples.SAMPLES["yyzz"])
 
     def close(self) -> None:
         from govservice.core.extensions import db

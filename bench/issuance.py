@@ -29,18 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 GOAL_RATE, GOAL_RATIO = 40.0, 1.8
 SPIN_PER_UNIT = 100_000
-HOLDER = ("110105198802150035", "张三")
-DATA = {
-    "credit_code": "92110105MA00000017",
-    "business_name": "北京市朝阳区张三便利店",
-    "business_type": "个体工商户",
-    "operator_name": "张三",
-    "operator_id_number": "110105198802150035",
-    "composition": "个人经营",
-    "address": "北京市朝阳区示例路8号",
-    "scope": "日用百货零售",
-    "registered_on": "2026-11-23",
-}
 
 
 def _config(folder: str) -> dict:
@@ -57,16 +45,16 @@ def worker(folder: str, conn) -> None:
     """One issuing process: its own app; issues what it is told, when it is told."""
     os.environ["GOVSERVICE_INSTANCE"] = folder
     from govservice import create_app
-    from govservice.certificates import services
+    from govservice.certificates import samples, services
     from govservice.core.extensions import db
     from govservice.identity.services import person_for
 
     app = create_app(_config(folder))
     with app.app_context():
-        holder = person_for(*HOLDER)
+        holder = person_for(*samples.HOLDERS["yyzz"])
         db.session.commit()
         for _ in range(2):  # warm-up: first signature, first queries
-            services.issue("yyzz", holder, DATA)
+            services.issue("yyzz", holder, samples.SAMPLES["yyzz"])
         conn.send("ready")
         while (order := conn.recv()) is not None:
             count, start_at, spin = order
@@ -76,7 +64,7 @@ def worker(folder: str, conn) -> None:
                 _spin(count)
             else:
                 for _ in range(count):
-                    services.issue("yyzz", holder, DATA)
+                    services.issue("yyzz", holder, samples.SAMPLES["yyzz"])
             conn.send((time.time(), time.process_time() - cpu))
         db.session.remove()
         db.engine.dispose()

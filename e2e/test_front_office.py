@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from govservice import create_app
+from govservice.certificates.samples import SAMPLES
 from govservice.core.extensions import db
 
 from .test_journey import PHONE, assert_fits_phone, field, sign_in
@@ -71,20 +72,7 @@ def _source(page: Page, label: str):
 def test_a_person_applies_with_prefill_and_a_held_residence_permit(new_context, platform, screenshot):
     page = new_context().new_page()
     sign_in(page, "李娜")
-    permit = _ensure_certificate(
-        platform,
-        "440106199507200025",
-        "jzz",
-        {
-            "name": "李娜",
-            "sex": "女",
-            "ethnicity": "汉族",
-            "birth_date": "1995-07-20",
-            "id_number": "440106199507200025",
-            "household_address": "广东省广州市天河区天河路100号",
-            "residence_address": "北京市朝阳区示例东路6号院3号楼502室",
-        },
-    )
+    permit = _ensure_certificate(platform, "440106199507200025", "jzz", SAMPLES["jzz"])
 
     # finding the service in everyday words
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="办事服务").click()
@@ -158,18 +146,13 @@ def test_a_business_applies_with_registry_data_and_its_held_licence(new_context,
         platform,
         "110108197802151518",
         "spjyxkz",
-        {
-            "business_name": RESTAURANT,
-            "credit_code": RESTAURANT_USCC,
-            "legal_representative": "王五",
-            "residence": "北京市朝阳区示例路20号1层101",
-            "premises": "北京市朝阳区示例路20号1层101",
-            "business_format": "餐饮服务经营者",
-            "business_items": "热食类食品制售",
-            "licence_number": "JY21101050098765",
-            "supervising_authority": "北京市朝阳区市场监督管理局",
-            "complaint_hotline": "12315",
-        },
+        dict(
+            SAMPLES["spjyxkz"],
+            business_name=RESTAURANT,
+            credit_code=RESTAURANT_USCC,
+            supervising_authority="北京市朝阳区市场监督管理局",
+            complaint_hotline="12315",
+        ),
         uscc=RESTAURANT_USCC,
     )
 

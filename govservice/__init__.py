@@ -10,10 +10,9 @@ from flask import Flask, has_request_context, session
 
 from .core import config as config_module
 from .core import process  # noqa: F401  (first: it sets up the metrics values before any metric exists)
+from .core.config import LOCALES
 from .core.extensions import babel, csrf, db, limiter, login_manager
 from .core.keys import instance_secret
-
-LOCALES = ("zh_Hans_CN", "en")
 
 
 class GovService(Flask):
@@ -94,6 +93,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .certificates import services as certificate_services
 
     certificate_services.init_app(app)
+    from .certificates import tasks as certificate_tasks
+
+    certificate_tasks.init_app(app)  # an approval queues its certificate (after notify's listener)
     from .certificates import verification
 
     verification.init_app(app)

@@ -10,6 +10,7 @@ from govservice.audit import services as audit_services
 from govservice.cases import services as cases
 from govservice.cases.uploads import Upload
 from govservice.catalog import services as catalog
+from govservice.certificates import samples
 from govservice.certificates import services as certificates
 from govservice.core.extensions import db
 from govservice.identity.models import Person
@@ -173,39 +174,8 @@ def verifications_audited() -> int:
 
 # --- certificates and partner clients ---------------------------------------------------------
 
-DATA = {
-    "yyzz": {
-        "credit_code": "92110105MA00000017",
-        "business_name": "北京市朝阳区张三便利店",
-        "business_type": "个体工商户",
-        "operator_name": "张三",
-        "operator_id_number": "110105198802150035",
-        "composition": "个人经营",
-        "address": "北京市朝阳区示例路8号",
-        "scope": "日用百货零售",
-        "registered_on": "2026-11-23",
-    },
-    "spjyxkz": {
-        "business_name": "北京朝阳示例餐饮有限公司",
-        "credit_code": "91110105MA01EFGH30",
-        "legal_representative": "王五",
-        "residence": "北京市朝阳区示例路20号1层101",
-        "premises": "北京市朝阳区示例路20号1层101",
-        "business_format": "餐饮服务经营者",
-        "business_items": "热食类食品制售",
-        "licence_number": "JY21101050098765",
-    },
-    "jzz": {
-        "name": "李娜",
-        "sex": "女",
-        "ethnicity": "汉族",
-        "birth_date": "1995-07-20",
-        "id_number": "440106199507200025",
-        "household_address": "广东省广州市天河区天河路100号",
-        "residence_address": "北京市朝阳区示例东路6号院3号楼502室",
-    },
-}
-HOLDERS = {"yyzz": "张三", "spjyxkz": "王五", "jzz": "李娜"}
+DATA = samples.SAMPLES
+HOLDERS = {type_code: name for type_code, (_, name) in samples.HOLDERS.items()}
 
 
 def issue(type_code: str = "yyzz", holder: str | None = None, **changes):

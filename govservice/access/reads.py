@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
@@ -13,6 +14,8 @@ from ..identity.access import AccessRefused
 from ..identity.models import Person
 from .rules import Relation, bundle_relation, case_relation, certificate_relation, petition_relation
 
+#: the app extension under which the certificates domain registers ``find(identifier)``
+CERTIFICATE_FINDER = "access_find_certificate"
 REFUSED_CASE = _l("您无权查看该办件。")
 REFUSED_CERTIFICATE = _l("您无权查看该证照。")
 
@@ -90,9 +93,7 @@ def document_for(person: Person, number, document_id: int) -> tuple[Case, CaseDo
 
 def certificate_for(person: Person, identifier, *, what: str = "certificate"):
     """A certificate the person may see whole (holder, or the issuing department); staff reads audited."""
-    from ..certificates import services as certificates
-
-    certificate = certificates.find(identifier) if isinstance(identifier, str) else None
+    certificate = find_certificate(identifier) if isinstance(identifier, str) else None
     if certificate is None:
         raise NotFound()
     relation = certificate_relation(person, certificate)
@@ -101,6 +102,12 @@ def certificate_for(person: Person, identifier, *, what: str = "certificate"):
     if relation.staff:
         _audited_read(person, relation, what, f"certificate:{certificate.identifier}", certificate.case_id)
     return certificate, relation
+
+
+def find_certificate(identifier: str):
+    """The certificate of that identifier, or None: the certificates sit above access, so they
+    register their look-up at start (``certificates.services.init_app``), as cases.held does."""
+    return current_app.extensions[CERTIFICATE_FINDER](identifier)
 
 
 def bundle_for(person: Person, bundle):

@@ -14,7 +14,7 @@ def import_all_models() -> None:
     from govservice.notify import models as _notify  # noqa: F401
     from govservice.partners import models as _partners  # noqa: F401
     from govservice.petitions import models as _petitions  # noqa: F401
-    from govservice.registry import credit_checks as _credit_checks  # noqa: F401
     from govservice.supervision import cards as _cards  # noqa: F401
     from govservice.supervision import models as _supervision  # noqa: F401
+    from govservice.window import credit_checks as _credit_checks  # noqa: F401
     from govservice.window import models as _window  # noqa: F401

@@ -3,9 +3,9 @@
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from govservice import LOCALES
 from govservice.cases import popular
 from govservice.catalog import services as catalog
+from govservice.core.config import LOCALES
 from govservice.core.extensions import csrf
 from govservice.security import safe_path
 

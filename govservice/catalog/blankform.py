@@ -1,22 +1,21 @@
 """The blank application form of an item as a PDF (表格下载), for those who apply on paper.
 
 Rendered with ReportLab from the same field definitions as the online form; the Chinese text
-uses the platform's embedded CJK font (`core.pdfkit`).
+uses the platform's embedded CJK font (`core.pdfkit`). ReportLab is imported when a form is
+rendered, not with this module: a web worker that serves no blank form never loads it.
 """
 
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
-
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from ..core import pdfkit
 from .models import ServiceItem
+
+if TYPE_CHECKING:
+    from reportlab.platypus import Paragraph
 
 SOURCE_HINTS = {"person": "申请人", "population": "申请人", "legal_person": "企业"}
 
@@ -27,10 +26,18 @@ def _font_name() -> str:
 
 
 def _p(text: str, style) -> Paragraph:
+    from reportlab.platypus import Paragraph
+
     return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
 
 
 def render(item: ServiceItem, department_name: str) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
+
     font = _font_name()
     title = ParagraphStyle("title", fontName=font, fontSize=17, leading=24, alignment=1, spaceAfter=4)
     small = ParagraphStyle("small", fontName=font, fontSize=8.5, leading=12, textColor=colors.HexColor("#444444"))

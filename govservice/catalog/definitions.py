@@ -28,7 +28,7 @@ An item file holds one service item (政务服务事项) with its standard guide
   我的证照); a number typed by hand must name a licence of that type the applicant holds;
 - `[credit_check]` (失信联合惩戒 at acceptance): `rule` for a listed applicant or enterprise,
   `unavailable` for a credit registry that does not answer, each "refuse", "warn" or "note"
-  (applied by `registry/credit_checks.py`).
+  (applied by `window/credit_checks.py`).
 """
 
 from __future__ import annotations

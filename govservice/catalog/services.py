@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -273,6 +274,7 @@ def material_form_title(form: str | None) -> str:
 
 
 def init_app(app) -> None:
+    app.extensions["identity_items"] = sys.modules[__name__]  # identity.items.ItemCatalogue: this module
     app.add_template_filter(item_title, "item_name")
     app.add_template_filter(department_title, "department_name")
     app.add_template_filter(localised, "tr")

@@ -16,6 +16,7 @@ from ..core.extensions import db
 from ..identity.models import Enterprise, Person
 from ..identity.services import person_for
 from ..registry.devdata import DEMO_ENTERPRISE_USCC
+from . import samples
 from .models import Certificate
 from .services import issue
 
@@ -68,15 +69,7 @@ def _specs():
             li,
             None,
             "jzz",
-            {
-                "name": "李娜",
-                "sex": "女",
-                "ethnicity": "汉族",
-                "birth_date": "1995-07-20",
-                "id_number": "440106199507200025",
-                "household_address": "广东省广州市天河区天河路100号",
-                "residence_address": "北京市朝阳区示例东路6号院3号楼502室",
-            },
+            samples.SAMPLES["jzz"],
         ),
         (
             wang,

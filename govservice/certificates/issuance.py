@@ -21,16 +21,24 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from sqlalchemy import exc as sa_exc
 
 from ..audit import services as audit
 from ..core import blobs, clock, pdfkit, pii
 from ..core.extensions import db
 from ..identity.models import Department, Enterprise, Person
-from . import identifiers, pdf, shortref
+from . import identifiers, shortref
 from .models import Certificate, CertificateEvent
+from .pki import pdf_signer, pdf_timestamper
 from .types import CertificateType
+from .urls import reference_url
 
 log = logging.getLogger(__name__)
+
+#: failures worth another try: the database or a service briefly unreachable, a deadlock or
+#: serialisation failure, SQLite's "database is locked", a full connection pool, blob I/O, a TSA
+#: that gave no token (``TimestampUnavailable`` is an ``OSError``)
+TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, OSError)
 
 
 class AlreadyIssued(Exception):
@@ -124,8 +132,7 @@ def leave_transaction() -> None:
 
 def sign(draft: Draft) -> Signed:
     """Render, sign and store the PDF and sign the tokens; touches no database."""
-    from . import signing  # pyHanko: only in a process that signs
-    from .services import pdf_signer, pdf_timestamper, reference_url
+    from . import pdf, signing  # ReportLab, zxing-cpp and pyHanko: only in a process that issues
 
     ctype = draft.ctype
     claims = {
@@ -263,8 +270,7 @@ def warm_up() -> None:
     """Render and sign one throw-away certificate (nothing stored), so that what is built on
     first use (pyHanko's signature-size estimate, ReportLab's font caches) is built now, once
     per process (a worker's main process before it forks), not in the first issuance."""
-    from . import signing
-    from .services import pdf_signer, pdf_timestamper
+    from . import pdf, signing
 
     ctype = next(iter(current_app.extensions["certificate_types"].values()))
     rows = [(field.label, "示例") for field in ctype.fields]
@@ -280,7 +286,7 @@ def warm_up() -> None:
         footer=ctype.layout.footer,
         font=pdfkit.font(),
     )
-    from .timestamps import TimestampUnavailable
+    from .tsa_errors import TimestampUnavailable
 
     try:
         signing.sign_pdf(

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Sequence
 
-from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Paragraph
 
-from . import pdf
+from ..core.pdfkit import CertificatePage, FontChoice, qr_matrix
+from . import pdfparts
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +36,20 @@ def table_box() -> tuple[float, float, float, float]:
     return MARGIN, TABLE_BOTTOM, PAGE_W - MARGIN - RIGHT_COLUMN - 16, TABLE_TOP
 
 
+#: the heading, centred on the page, its rule as wide as the table
+HEADING = pdfparts.Heading(
+    PAGE_W / 2,
+    (PAGE_H - 100, PAGE_H - 128, PAGE_H - 148),
+    40.0,
+    20.0,
+    0.5,
+    (table_box()[0], table_box()[2], PAGE_H - 160),
+)
+
+
 def _borders(c: Canvas) -> None:
     c.saveState()
-    c.setStrokeColor(pdf.BORDER_COLOR)
+    c.setStrokeColor(pdfparts.BORDER_COLOR)
     c.setLineWidth(3.2)
     c.rect(22, 22, PAGE_W - 44, PAGE_H - 44)
     c.setLineWidth(0.9)
@@ -49,100 +57,35 @@ def _borders(c: Canvas) -> None:
     c.restoreState()
 
 
-def _table(c: Canvas, rows: Sequence[tuple[str, str]], font_name: str) -> None:
-    x0, y0, x1, y1 = table_box()
-    width, available = x1 - x0, y1 - y0
-    table, height = None, 0.0
-    for size in (12.0, 11.0, 10.0, 9.0, 8.0, 7.0, 6.5):
-        table = pdf._build_table(rows, font_name, size, width)
-        _, height = table.wrap(width, available)
-        if height <= available:
-            break
-    else:
-        logger.warning("certificate rows do not fit on the landscape page; content may overlap the footer")
-    assert table is not None
-    table.drawOn(c, x0, y1 - height)
-
-
-def render(
-    *,
-    title: str,
-    subtitle: str | None,
-    rows: list[tuple[str, str]],
-    identifier: str,
-    issuer_name: str,
-    issued_on: str,
-    valid_until: str,
-    verify_url: str,
-    footer: str | None,
-    font: pdf.FontChoice,
-    issuer_label: str,
-) -> bytes:
+def render(page: CertificatePage, font: FontChoice) -> bytes:
     fn = font.name
     buf = io.BytesIO()
-    c = Canvas(buf, pagesize=(PAGE_W, PAGE_H), pageCompression=1)
-    c.setTitle(title)
-    c.setAuthor(issuer_name)
-    c.setSubject(identifier)
-    c.setCreator("govservice 一网通办 电子证照")
-    c.setKeywords(["电子证照", identifier])
+    c = pdfparts.new_canvas(buf, (PAGE_W, PAGE_H), page)
     _borders(c)
 
-    # heading, centred between the left border and the QR
-    c.setFillColor(pdf.TEXT_COLOR)
-    title_size = 40.0 if len(title) <= 8 else max(20.0, 40.0 * 8 / len(title))
-    char_space = title_size * 0.5 if len(title) <= 6 else 0
-    c.setFont(fn, title_size)
-    c.drawCentredString(PAGE_W / 2 + char_space / 2, PAGE_H - 100, title, charSpace=char_space)
-    if subtitle:
-        c.setFont(fn, 14)
-        c.drawCentredString(PAGE_W / 2, PAGE_H - 128, subtitle)
-    c.setFont(fn, 9)
-    c.setFillColor(pdf.MUTED_COLOR)
-    c.drawCentredString(PAGE_W / 2, PAGE_H - 148, f"证照编号：{identifier}")
-    c.setStrokeColor(pdf.BORDER_COLOR)
-    c.setLineWidth(0.6)
-    x0, _, x1, _ = table_box()
-    c.line(x0, PAGE_H - 160, x1, PAGE_H - 160)
-
-    body = list(rows)
-    if valid_until and not any("有效期" in str(label) for label, _ in body):
-        body.append(("有效期至", valid_until))
-    _table(c, body, fn)
+    pdfparts.draw_heading(c, page, fn, HEADING)
+    if not pdfparts.draw_fitted_table(c, page.body(), fn, (12.0, 11.0, 10.0, 9.0, 8.0, 7.0, 6.5), table_box()):
+        logger.warning("certificate rows do not fit on the landscape page; content may overlap the footer")
 
     # QR at the top right, inside the frame
-    qr = pdf._qr_matrix(verify_url)
-    size = min(pdf._qr_size(qr[0]), 130.0)
-    qr_x, qr_y = PAGE_W - MARGIN - size + 6, PAGE_H - 44 - size
-    pdf._draw_qr(c, qr, qr_x, qr_y, size)
-    c.setFillColor(pdf.TEXT_COLOR)
-    c.setFont(fn, 10)
-    c.drawCentredString(qr_x + size / 2, qr_y - 10, "扫码核验")
+    qr = qr_matrix(page.verify_url)
+    size = min(pdfparts.qr_size(qr[0]), 130.0)
+    pdfparts.draw_qr(c, qr, PAGE_W - MARGIN - size + 6, PAGE_H - 44 - size, size, fn)
 
     # the issuer block at the bottom right, the seal stamped over it (clear of the table)
     cx, cy = seal_centre()
-    c.setFillColor(pdf.TEXT_COLOR)
+    issuer_name = page.issuer_name
+    c.setFillColor(pdfparts.TEXT_COLOR)
     c.setFont(fn, 12)
-    c.drawCentredString(cx, cy + 64, issuer_label)  # above the seal, the name and date under and below it
+    c.drawCentredString(cx, cy + 64, page.issuer_label)  # above the seal, the name and date under and below it
     c.setFont(fn, 13 if len(issuer_name) <= 14 else max(9.0, 13 * 14 / len(issuer_name)))
     c.drawCentredString(cx, cy + 8, issuer_name)
     c.setFont(fn, 11.5)
-    c.drawCentredString(cx, cy - 62, issued_on)
-    pdf._draw_seal(c, cx, cy + 4, SEAL_RADIUS, issuer_name, fn)
+    c.drawCentredString(cx, cy - 62, page.issued_on)
+    pdfparts.draw_seal(c, cx, cy + 4, SEAL_RADIUS, issuer_name, fn)
 
-    if footer:
-        style = ParagraphStyle(
-            "cert-footer-landscape",
-            fontName=fn,
-            fontSize=8,
-            leading=11,
-            textColor=pdf.MUTED_COLOR,
-            alignment=TA_CENTER,
-            wordWrap="CJK",
-        )
-        para = Paragraph(pdf._para_text(footer), style)
-        para.wrap(PAGE_W - 2 * MARGIN, 30)
-        para.drawOn(c, MARGIN, 40)
+    if page.footer:
+        pdfparts.draw_footer(c, page.footer, fn, MARGIN, 40, PAGE_W - 2 * MARGIN, 30)
 
     c.showPage()
     c.save()

@@ -38,21 +38,29 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..access import certificate_relation
+from ..access.reads import CERTIFICATE_FINDER
 from ..audit import services as audit
 from ..cases.models import Case
 from ..catalog import services as catalog
 from ..core import blobs, clock, pdfkit, pii
 from ..core.config import ROOT
 from ..core.extensions import db
-from ..core.signals import case_result_issued, case_transitioned, certificate_changed
+from ..core.signals import case_result_issued, certificate_changed
 from ..identity.models import AgentGrant, Enterprise, Person
 from ..security.text import clean_text
 from . import issuance, serials, tokens
+from .issuance import TRANSIENT
 from .models import Certificate, Verification
+
+# the signing material and the QR pages have their own modules (issuance reads them without
+# this one); named here too, for the callers that know them as services.*
+from .pki import pdf_signer, pdf_timestamper, pdf_trust_roots, signing_material  # noqa: F401
 from .types import CertificateType, load_types
+from .urls import reference_url, verify_url  # noqa: F401
 
 if TYPE_CHECKING:
-    from . import signing, sm2tokens
+    from . import sm2tokens
 
 log = logging.getLogger(__name__)
 LICENSES_DIR = ROOT / "licenses"
@@ -84,6 +92,7 @@ class CertificateError(Exception):
 def init_app(app: Flask) -> None:
     app.extensions["certificate_types"] = load_types(LICENSES_DIR)
     app.extensions["case_certificates"] = sys.modules[__name__]  # cases.held.CaseCertificates: this module
+    app.extensions[CERTIFICATE_FINDER] = find  # access.certificate_for looks certificates up through it
     if app.config["CJK_FONT"]:  # a configured font is checked at start; it is parsed on first use
         pdfkit.check_font_file(app.config["CJK_FONT"])
     keys_dir = f"{app.config['INSTANCE_DIR']}/keys"
@@ -105,73 +114,9 @@ def init_app(app: Flask) -> None:
         for path in (key, cert):
             if not os.path.isfile(path):
                 raise FileNotFoundError(f"signing material not found: {path}")
-    case_transitioned.connect(_on_case_transitioned, sender=app, weak=False)
     from .. import trust
 
     trust.init_app(app)  # other platforms' certificates (互认), checked with the held ones at acceptance
-
-
-def pdf_signer() -> signing.SigningMaterial:
-    """The key and chain that PAdES-sign PDFs, loaded on first use in this process: pyHanko and
-    its dependencies stay out of a web worker that signs nothing (an issuing Celery worker loads
-    it before it forks, so a wrong key or passphrase stops the worker at its start)."""
-    material = current_app.extensions.get("pdf_signing")
-    if material is None:
-        material = signing_material(current_app.config, f"{current_app.config['INSTANCE_DIR']}/keys/pki")
-        current_app.extensions["pdf_signing"] = material
-    return material
-
-
-def pdf_timestamper():
-    """The TSA that time-stamps PAdES signatures (TSA_URL, else the development TSA), built on
-    first use in this process."""
-    stamper = current_app.extensions.get("pdf_timestamper")
-    if stamper is None:
-        from .timestamps import timestamper
-
-        stamper = timestamper(current_app.config, f"{current_app.config['INSTANCE_DIR']}/keys/pki")
-        current_app.extensions["pdf_timestamper"] = stamper
-    return stamper
-
-
-def pdf_trust_roots() -> list:
-    """The CA certificates a PDF validator trusts for certificates signed here: the signing
-    key's and the TSA's (one certificate once; published at /.well-known/pdf-signing-ca.pem)."""
-    roots = {}
-    for root in (*pdf_signer().trust_roots, *getattr(pdf_timestamper(), "trust_roots", ())):
-        roots.setdefault(root.sha256, root)
-    return list(roots.values())
-
-
-def signing_material(config, dev_pki_dir: str) -> signing.SigningMaterial:
-    """The configured production key and chain (SIGNING_*), else the development PKI."""
-    from . import signing
-
-    key, cert = config.get("SIGNING_KEY_FILE"), config.get("SIGNING_CERT_FILE")
-    if key or cert:
-        if not (key and cert):
-            raise RuntimeError("SIGNING_KEY_FILE and SIGNING_CERT_FILE must be set together")
-        chain = [p.strip() for p in (config.get("SIGNING_CHAIN_FILE") or "").split(",") if p.strip()]
-        return signing.load_signing_material(key, cert, chain, config.get("SIGNING_KEY_PASSPHRASE") or None)
-    if config.get("ENV_NAME", "development") != "development":
-        log.warning("SIGNING_KEY_FILE is not set: certificates are signed with the DEVELOPMENT CA in %s", dev_pki_dir)
-    return signing.ensure_dev_pki(dev_pki_dir)
-
-
-def _on_case_transitioned(app, case_id, action, **_):
-    if action == "approve":
-        from .tasks import TRANSIENT, issue_for_case_task
-
-        try:
-            issue_for_case_task.delay(case_id)
-        except TRANSIENT as exc:
-            # inline (no broker) after its attempts: the approval stands, the case stays
-            # approved with no certificate, and `retry_pending` issues it later (a worker with
-            # a broker retries by itself)
-            db.session.rollback()
-            log.warning("the certificate of case %s is not issued yet (%s); it will be retried", case_id, exc)
-        except Exception:  # the broker is down: the approval stands, and `retry_pending` issues it later
-            log.exception("could not queue the certificate of case %s; the retry timer will issue it", case_id)
 
 
 def certificate_type(code: str) -> CertificateType:
@@ -301,8 +246,6 @@ def retry_pending(limit: int = 100) -> list[int]:
     answer, the database briefly gone): the ids of the cases completed now. Those failing
     again stay approved for the next run. The Celery beat runs this every minute; embedded,
     ``flask govservice certificates retry``."""
-    from .tasks import TRANSIENT
-
     before = clock.now() - timedelta(seconds=RETRY_AFTER_SECONDS)
     pending = list(
         db.session.execute(
@@ -399,17 +342,6 @@ def issue(
     return certificate
 
 
-def reference_url(reference: str) -> str:
-    """The public page behind a printed QR (a short reference, ``shortref.py``; URL-safe)."""
-    return f"{current_app.config['PUBLIC_URL']}/r/{reference}"
-
-
-def verify_url(token: str) -> str:
-    """The public page behind the QR. Built without url_for: issuance also runs outside a request
-    (the demo command, Celery workers), and a token is URL-safe (base64url and dots)."""
-    return f"{current_app.config['PUBLIC_URL']}/v/{token}"
-
-
 # --------------------------------------------------------------------------- holding
 
 
@@ -445,8 +377,6 @@ def wallet(holder: Person) -> list[Certificate]:
 
 def may_hold(person: Person, certificate: Certificate) -> bool:
     """May this person act as the certificate's holder (see it whole, share it, offer it)?"""
-    from ..access import certificate_relation
-
     relation = certificate_relation(person, certificate)
     return relation is not None and not relation.staff
 

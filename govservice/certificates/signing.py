@@ -535,7 +535,7 @@ def sign_pdf(
     """
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
-    from .timestamps import TimestampUnavailable
+    from .tsa_errors import TimestampUnavailable
 
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
     long_term = timestamper is not None

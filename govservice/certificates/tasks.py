@@ -15,19 +15,23 @@ import time
 from celery import shared_task
 from celery.signals import worker_process_init
 from flask import Flask
-from sqlalchemy import exc as sa_exc
 
 from ..core.extensions import db
+from ..core.signals import case_transitioned
 from . import issuance, services
+from .issuance import TRANSIENT
 
 log = logging.getLogger(__name__)
 
-#: failures worth another try: the database or a service briefly unreachable, a deadlock or
-#: serialisation failure, SQLite's "database is locked", a full connection pool, blob I/O
-TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, OSError)
 MAX_RETRIES = 5
 INLINE_ATTEMPTS = 3
 FRESH_CONNECTIONS = "govservice.certificates.fresh_connections"  # registered once per process
+
+
+def init_app(app: Flask) -> None:
+    """An approval queues its certificate's issuance (called by ``create_app`` after
+    ``services.init_app``: the services do not import their own tasks)."""
+    case_transitioned.connect(_on_case_transitioned, sender=app, weak=False)
 
 
 def _backoff(retries: int) -> float:
@@ -97,3 +101,17 @@ def notify_expiring_task() -> int:
     from . import expiry
 
     return expiry.notify_expiring()
+
+
+def _on_case_transitioned(app, case_id, action, **_):
+    if action == "approve":
+        try:
+            issue_for_case_task.delay(case_id)
+        except TRANSIENT as exc:
+            # inline (no broker) after its attempts: the approval stands, the case stays
+            # approved with no certificate, and `retry_pending` issues it later (a worker with
+            # a broker retries by itself)
+            db.session.rollback()
+            log.warning("the certificate of case %s is not issued yet (%s); it will be retried", case_id, exc)
+        except Exception:  # the broker is down: the approval stands, and `retry_pending` issues it later
+            log.exception("could not queue the certificate of case %s; the retry timer will issue it", case_id)

@@ -1,6 +1,6 @@
 """RFC 3161 time-stamps for long-term signatures (PAdES B-LTA), and the development TSA.
 
-* :class:`TimestampUnavailable`: the configured TSA did not answer, or answered with no token.
+* :class:`TimestampUnavailable` (``tsa_errors.py``): the configured TSA did not answer, or answered with no token.
   It is an ``OSError``, so the issuing task treats it as a transient failure and tries again
   later: the case stays approved and no certificate exists until one is signed.
 * :func:`timestamper`: the TSA a signature asks, from ``TSA_URL`` (pyHanko's HTTP client, RFC
@@ -25,15 +25,13 @@ import logging
 import os
 import threading
 
+from .tsa_errors import TimestampUnavailable  # noqa: F401  (defined in a leaf: signing raises it too)
+
 log = logging.getLogger(__name__)
 
 QUERY_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"
 MAX_QUERY_BYTES = 4096
-
-
-class TimestampUnavailable(OSError):
-    """The time-stamping authority did not give a token (down, slow, refused)."""
 
 
 def dev_timestamper(pki_dir: str):

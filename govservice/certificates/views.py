@@ -5,7 +5,6 @@ import io
 from collections import OrderedDict
 from datetime import timedelta
 
-import qrcode
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -133,6 +132,8 @@ def qr(identifier):
     certificate = _held(identifier)
     if services.qr_withheld(certificate):  # not offered for showing: the wallet says why
         abort(410)
+    import qrcode  # with Pillow: loaded by the first QR image a worker draws, not at start
+
     image = qrcode.make(
         services.verify_url(certificate.token), box_size=5, border=4, error_correction=qrcode.constants.ERROR_CORRECT_M
     )

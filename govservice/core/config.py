@@ -10,6 +10,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: govservice/core/config.py
 
+#: The languages of the pages: Simplified Chinese (the default) and English (the language switch).
+LOCALES = ("zh_Hans_CN", "en")
+
 
 def _bool(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":

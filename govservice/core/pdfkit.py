@@ -13,7 +13,9 @@ to supply a substitute) and log a warning.
 
 `font()` is the app's font, found on first use in a process: its ReportLab tables take some
 30 MB, which a web worker that renders no PDF never pays (a Celery worker loads it before it
-forks: `certificates.tasks.prepare_worker_process`).
+forks: `certificates.tasks.prepare_worker_process`). ReportLab itself is imported by the
+functions that register a font or draw, not by this module: importing the toolkit (every
+domain that renders a PDF does, at start) loads no PDF library.
 """
 
 from __future__ import annotations
@@ -22,14 +24,10 @@ import io
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from flask import current_app
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
-from reportlab.pdfgen import canvas
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +77,9 @@ def _font_name_for(path: str) -> str:
 
 def _load_truetype(path: str) -> FontChoice:
     """Register the TrueType/TTC font at ``path``; raise TTFError/OSError."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
     path = os.path.abspath(path)
     with _registry_lock:
         cached = _loaded.get(path)
@@ -96,6 +97,9 @@ def _load_truetype(path: str) -> FontChoice:
 
 
 def _fallback_font() -> FontChoice:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
     pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_CID_FONT))
     return FontChoice(name=FALLBACK_CID_FONT, path=None, embedded=False)
 
@@ -133,6 +137,8 @@ def find_cjk_font(
     :return: the embedded TrueType font found, or the non-embedded
         ``STSong-Light`` CID font (with a logged warning) if none is usable.
     """
+    from reportlab.pdfbase.ttfonts import TTFError
+
     if configured:
         if not os.path.isfile(configured):
             raise FileNotFoundError(f"configured certificate font not found: {configured}")
@@ -164,6 +170,8 @@ def find_cjk_font(
 
 
 def ensure_registered(font: FontChoice) -> FontChoice:
+    from reportlab.pdfbase import pdfmetrics
+
     try:
         pdfmetrics.getFont(font.name)
         return font
@@ -182,8 +190,54 @@ def font() -> FontChoice:
     return choice
 
 
+@dataclass(frozen=True)
+class CertificatePage:
+    """What a certificate's page says, the same for its PDF (``certificates.pdf``) and its OFD
+    (``govservice.ofd``): made by ``certificates.issuance.layout``, each renderer lays it out."""
+
+    title: str
+    subtitle: str | None
+    rows: Sequence[tuple[str, str]]
+    identifier: str
+    issuer_name: str
+    issued_on: str
+    valid_until: str
+    verify_url: str
+    footer: str | None = None
+    orientation: str = "portrait"  # landscape: laid out as the paper 营业执照
+    issuer_label: str = "发证机关"  # what the issuer is called there (登记机关)
+
+    def body(self) -> list[tuple[str, str]]:
+        """The rows printed, with the validity unless a row already gives it."""
+        body = list(self.rows)
+        if self.valid_until and not any("有效期" in str(label) for label, _ in body):
+            body.append(("有效期至", self.valid_until))
+        return body
+
+    def characters(self, *printed: str) -> str:
+        """Every character the page prints: its texts, its rows and the fixed words ``printed``."""
+        texts = (self.title, self.subtitle or "", self.identifier, self.issuer_name, self.issued_on, self.footer or "")
+        return "".join([*texts, *printed, *(f"{label}{value}" for label, value in self.body())])
+
+
+def qr_matrix(value: str) -> tuple[int, bytes]:
+    """The QR code (error correction M) as (side, one byte per module, row by row, 0 = dark),
+    which the PDF and the OFD draw as vector paths.
+
+    Encoded by zxing-cpp in C++ (mask chosen by the standard's penalty rules) in about a
+    millisecond; the pure-Python ``qrcode`` library spent ~30 ms of every issuance on it.
+    """
+    import zxingcpp
+
+    barcode = zxingcpp.create_barcode(value, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    modules = memoryview(barcode.to_image(scale=1, add_quiet_zones=False))
+    return modules.shape[0], modules.tobytes()
+
+
 def sample_pdf(text: str = "Lease agreement (demo)") -> bytes:
     """A small real PDF, for the demo's uploaded materials."""
+    from reportlab.pdfgen import canvas
+
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer)
     page.drawString(72, 720, text)

@@ -37,3 +37,8 @@ certificate_expiring = _signals.signal("certificate-expiring")
 
 # Sent after that transaction is committed (the e-mails): sender=app
 certificate_expiry_noticed = _signals.signal("certificate-expiry-noticed")
+
+# Sent by the session store when the session could not be saved (its store is down), before the
+# response goes out: sender=app, response=<the response built>. ops.faults turns it into the 503
+# page (whatever the response promised, e.g. a sign-in redirect carrying state, would not work).
+session_unsaved = _signals.signal("session-unsaved")

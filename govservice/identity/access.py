@@ -31,6 +31,7 @@ from werkzeug.exceptions import Forbidden
 from ..audit import services as audit
 from ..core.extensions import db, login_manager
 from . import enterprises, sessions, staff
+from .items import catalogue
 from .models import Enterprise, Person
 
 log = logging.getLogger(__name__)
@@ -189,9 +190,7 @@ def require_item_access(code_arg: str = "code"):
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            from ..catalog import services as catalog
-
-            item = catalog.current_item(kwargs.get(code_arg, ""))
+            item = catalogue().current_item(kwargs.get(code_arg, ""))
             if item is None:
                 return view(*args, **kwargs)
             if current_level() < item.level_of_assurance:

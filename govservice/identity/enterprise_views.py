@@ -7,11 +7,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..catalog import services as catalog
 from ..core import clock
 from . import enterprises
 from .forms import AgentGrantForm
 from .idnumbers import InvalidNumber, normalise_credit_code
+from .items import catalogue
 
 bp = Blueprint("enterprise", __name__, url_prefix="/enterprise")
 
@@ -51,7 +51,7 @@ def agents(uscc):
         enterprise, grants = enterprises.manage_agents(person, code)
     except enterprises.EnterpriseError as exc:
         return _cannot_manage(exc)
-    items = catalog.list_items()
+    items = catalogue().list_items()
     form = AgentGrantForm()
     form.set_items(items)
     if form.validate_on_submit():

@@ -35,6 +35,7 @@ from werkzeug.datastructures import CallbackDict
 
 from ..core import clock, pii
 from ..core.extensions import db
+from ..core.signals import session_unsaved
 from .models import WebSession
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ REDIS_BACKOFF = 5.0
 
 class StoreUnavailable(Exception):
     """The session store (Redis) does not answer: the request's session can be neither read
-    nor saved. The request answers 503 (govservice.ops.faults), never a 500."""
+    nor saved. The request answers 503 (govservice.ops.faults, told by the signal), never a 500."""
 
 
 @dataclass
@@ -338,9 +339,7 @@ class ServerSessionInterface(SessionInterface):
         try:
             self._save(app, session, response)
         except StoreUnavailable:
-            from ..ops.faults import replace_with_unavailable
-
-            replace_with_unavailable(response, "session")
+            session_unsaved.send(app, response=response)  # ops.faults answers 503 instead
 
     def _save(self, app: Flask, session: ServerSession, response) -> None:
         name, domain, path = self.get_cookie_name(app), self.get_cookie_domain(app), self.get_cookie_path(app)

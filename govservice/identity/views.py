@@ -18,6 +18,7 @@ from ..core.extensions import limiter, login_manager
 from ..security import safe_path
 from . import client_keys, enterprises, relying_party, services, sessions
 from .access import ACTING_KEY, LEVEL_KEY, current_level
+from .items import catalogue
 from .providers import providers
 
 bp = Blueprint("identity", __name__, url_prefix="/auth")
@@ -90,9 +91,7 @@ def _level_of_next(target: str | None) -> int | None:
     of the provider, so that one sign-in is enough), if that is where they go."""
     if not target or not target.startswith("/apply/"):
         return None
-    from ..catalog import services as catalog  # the catalogue is read only for this hint
-
-    item = catalog.current_item(target.split("?")[0].removeprefix("/apply/"))
+    item = catalogue().current_item(target.split("?")[0].removeprefix("/apply/"))
     return item.level_of_assurance if item is not None and item.level_of_assurance > 1 else None
 
 

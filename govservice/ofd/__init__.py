@@ -21,6 +21,8 @@ import zipfile
 from collections.abc import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
+from ..core.pdfkit import CertificatePage, qr_matrix
+
 NS = "http://www.ofdspec.org/2016"
 PAGE_W, PAGE_H = 210.0, 297.0
 MARGIN = 24.0
@@ -61,12 +63,7 @@ def _wrap(text: str, size: float, width: float) -> list[str]:
 
 
 def _qr_path(obj_id: int, value: str, x: float, y: float, size: float) -> str:
-    import zxingcpp
-
-    barcode = zxingcpp.create_barcode(value, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
-    modules = memoryview(barcode.to_image(scale=1, add_quiet_zones=False))
-    side = modules.shape[0]
-    data = modules.tobytes()
+    side, data = qr_matrix(value)
     cell = size / (side + 8)
     ops = []
     for row in range(side):
@@ -111,12 +108,26 @@ def _seal(obj_id: int, cx: float, cy: float, r: float) -> str:
     )
 
 
-def _body(rows: Sequence[tuple[str, str]], valid_until: str) -> list[tuple[str, str]]:
-    """The rows printed, with the validity unless a row already gives it."""
-    body = list(rows)
-    if valid_until and not any("有效期" in str(label) for label, _ in body):
-        body.append(("有效期至", valid_until))
-    return body
+def _rows(ids, body: Sequence[tuple[str, str]], y: float, size: float, label_w: float, right: float, gap: float):
+    """The facts, label and wrapped value, from ``y`` down; the objects drawn."""
+    objects = []
+    for label, value in body:
+        objects.append(_text(next(ids), str(label), MARGIN, y, size, "60 60 60"))
+        for line in _wrap(str(value), size, right - MARGIN - label_w):
+            objects.append(_text(next(ids), line, MARGIN + label_w, y, size))
+            y += size * 1.5
+        y += size * gap
+    return objects
+
+
+def _footer(ids, footer: str | None, width: float, y: float, lines: int) -> list[str]:
+    if not footer:
+        return []
+    wrapped = _wrap(footer, 2.8, width - 2 * MARGIN)[:lines]
+    return [
+        _text(next(ids), line, width / 2, y + index * 4, 2.8, "90 90 90", "center")
+        for index, line in enumerate(wrapped)
+    ]
 
 
 def _frame_and_heading(ids, width, height, title, subtitle, identifier, ys, title_size) -> list[str]:
@@ -160,102 +171,44 @@ def subset_font(path: str, text: str) -> bytes:
     return out.getvalue()
 
 
-def render_certificate_ofd(
-    *,
-    title: str,
-    subtitle: str | None,
-    rows: Sequence[tuple[str, str]],
-    identifier: str,
-    issuer_name: str,
-    issued_on: str,
-    valid_until: str,
-    verify_url: str,
-    footer: str | None = None,
-    font_path: str,
-    font_name: str = "CJK",
-    orientation: str = "portrait",
-    issuer_label: str = "发证机关",
-) -> bytes:
-    """One certificate as a single-page OFD package (the arguments of ``render_certificate_pdf``)."""
-    if orientation == "landscape":
-        return _render_landscape(
-            title=title,
-            subtitle=subtitle,
-            rows=rows,
-            identifier=identifier,
-            issuer_name=issuer_name,
-            issued_on=issued_on,
-            valid_until=valid_until,
-            verify_url=verify_url,
-            footer=footer,
-            font_path=font_path,
-            font_name=font_name,
-            issuer_label=issuer_label,
-        )
-    body = _body(rows, valid_until)
+def render_certificate_ofd(*, font_path: str, font_name: str = "CJK", **page) -> bytes:
+    """One certificate as a single-page OFD package: the keywords are the fields of
+    :class:`~govservice.core.pdfkit.CertificatePage`, those of ``render_certificate_pdf``."""
+    sheet = CertificatePage(**page)
+    if sheet.orientation == "landscape":
+        return _render_landscape(sheet, font_path, font_name)
+    return _render_portrait(sheet, font_path, font_name)
+
+
+def _render_portrait(page: CertificatePage, font_path: str, font_name: str) -> bytes:
     ids = iter(range(10, 100000))
-    objects = _frame_and_heading(ids, PAGE_W, PAGE_H, title, subtitle, identifier, (46, 56, 64), 12)
-    y, size = 80.0, 4.2
-    label_w = 32.0
-    for label, value in body:
-        objects.append(_text(next(ids), str(label), MARGIN, y, size, "60 60 60"))
-        for line in _wrap(str(value), size, PAGE_W - 2 * MARGIN - label_w):
-            objects.append(_text(next(ids), line, MARGIN + label_w, y, size))
-            y += size * 1.5
-        y += size * 0.6
+    objects = _frame_and_heading(ids, PAGE_W, PAGE_H, page.title, page.subtitle, page.identifier, (46, 56, 64), 12)
+    objects += _rows(ids, page.body(), 80.0, 4.2, 32.0, PAGE_W - MARGIN, 0.6)
     qr = 40.0
-    objects.append(_qr_path(next(ids), verify_url, MARGIN - 2, PAGE_H - 78, qr))
+    objects.append(_qr_path(next(ids), page.verify_url, MARGIN - 2, PAGE_H - 78, qr))
     objects.append(_text(next(ids), "扫码核验", MARGIN - 2 + qr / 2, PAGE_H - 32, 3.5, align="center"))
     right = PAGE_W - MARGIN
-    objects.append(_text(next(ids), issuer_name, right, PAGE_H - 66, 4.6, align="right"))
-    objects.append(_text(next(ids), f"发证日期：{issued_on}", right, PAGE_H - 58, 4, align="right"))
+    objects.append(_text(next(ids), page.issuer_name, right, PAGE_H - 66, 4.6, align="right"))
+    objects.append(_text(next(ids), f"发证日期：{page.issued_on}", right, PAGE_H - 58, 4, align="right"))
     objects.append(_seal(next(ids), right - 20, PAGE_H - 64, 17))
     objects.append(_text(next(ids), "电子证照专用", right - 20, PAGE_H - 52, 2.8, "200 30 30", align="center"))
-    if footer:
-        for index, line in enumerate(_wrap(footer, 2.8, PAGE_W - 2 * MARGIN)[:3]):
-            objects.append(_text(next(ids), line, PAGE_W / 2, PAGE_H - 22 + index * 4, 2.8, "90 90 90", "center"))
-    max_id = next(ids)
-
-    used = "".join(
-        [
-            title,
-            subtitle or "",
-            identifier,
-            issuer_name,
-            issued_on,
-            footer or "",
-            "证照编号：扫码核验发证日期电子证照专用",
-            *(f"{label}{value}" for label, value in body),
-        ]
-    )
-    return _package(
-        objects,
-        max_id,
-        used,
-        identifier=identifier,
-        title=title,
-        issuer_name=issuer_name,
-        font_path=font_path,
-        font_name=font_name,
-        width=PAGE_W,
-        height=PAGE_H,
-    )
+    objects += _footer(ids, page.footer, PAGE_W, PAGE_H - 22, 3)
+    used = page.characters("证照编号：扫码核验发证日期电子证照专用")
+    return _package(objects, next(ids), used, page, font_path, font_name, PAGE_W, PAGE_H)
 
 
 def _package(
     objects: list[str],
     max_id: int,
     used: str,
-    *,
-    identifier: str,
-    title: str,
-    issuer_name: str,
+    page: CertificatePage,
     font_path: str,
     font_name: str,
     width: float,
     height: float,
 ) -> bytes:
     """The OFD package of one page of ``objects``, the font subset to the characters ``used``."""
+    identifier, title, issuer_name = page.identifier, page.title, page.issuer_name
     font = subset_font(font_path, "".join(sorted(set(used))))
     head = '<?xml version="1.0" encoding="UTF-8"?>\n'
     parts = {
@@ -300,71 +253,24 @@ def _landscape_seal_centre() -> tuple[float, float]:
     return LANDSCAPE_W - MARGIN - LANDSCAPE_RIGHT_COLUMN / 2, 160.0
 
 
-def _render_landscape(
-    *,
-    title: str,
-    subtitle: str | None,
-    rows: Sequence[tuple[str, str]],
-    identifier: str,
-    issuer_name: str,
-    issued_on: str,
-    valid_until: str,
-    verify_url: str,
-    footer: str | None,
-    font_path: str,
-    font_name: str,
-    issuer_label: str,
-) -> bytes:
+def _render_landscape(page: CertificatePage, font_path: str, font_name: str) -> bytes:
     """The landscape page, as the paper 营业执照 (the layout of ``pdf_landscape``): QR top right,
     the facts on the left, the issuer named with its region and the seal at the bottom right."""
     w, h = LANDSCAPE_W, LANDSCAPE_H
-    body = _body(rows, valid_until)
     ids = iter(range(10, 100000))
-    objects = _frame_and_heading(ids, w, h, title, subtitle, identifier, (36, 45, 52), 14)
+    objects = _frame_and_heading(ids, w, h, page.title, page.subtitle, page.identifier, (36, 45, 52), 14)
     qr = 36.0
     qr_x = w - MARGIN - qr + 2
-    objects.append(_qr_path(next(ids), verify_url, qr_x, 18, qr))
+    objects.append(_qr_path(next(ids), page.verify_url, qr_x, 18, qr))
     objects.append(_text(next(ids), "扫码核验", qr_x + qr / 2, 18 + qr + 4, 3.5, align="center"))
-    y, size, label_w = 66.0, 4.0, 30.0
-    table_right = w - MARGIN - LANDSCAPE_RIGHT_COLUMN - 6
-    for label, value in body:
-        objects.append(_text(next(ids), str(label), MARGIN, y, size, "60 60 60"))
-        for line in _wrap(str(value), size, table_right - MARGIN - label_w):
-            objects.append(_text(next(ids), line, MARGIN + label_w, y, size))
-            y += size * 1.5
-        y += size * 0.5
+    objects += _rows(ids, page.body(), 66.0, 4.0, 30.0, w - MARGIN - LANDSCAPE_RIGHT_COLUMN - 6, 0.5)
     cx, cy = _landscape_seal_centre()
-    objects.append(_text(next(ids), issuer_label, cx, cy - 12, 4.2, align="center"))
+    issuer_name = page.issuer_name
+    objects.append(_text(next(ids), page.issuer_label, cx, cy - 12, 4.2, align="center"))
     objects.append(_text(next(ids), issuer_name, cx, cy + 1, 4.4 if len(issuer_name) <= 14 else 3.4, align="center"))
-    objects.append(_text(next(ids), issued_on, cx, cy + 10, 4, align="center"))
+    objects.append(_text(next(ids), page.issued_on, cx, cy + 10, 4, align="center"))
     objects.append(_seal(next(ids), cx, cy, 17))
     objects.append(_text(next(ids), "电子证照专用", cx, cy + 14, 2.8, "200 30 30", align="center"))
-    if footer:
-        for index, line in enumerate(_wrap(footer, 2.8, w - 2 * MARGIN)[:2]):
-            objects.append(_text(next(ids), line, w / 2, h - 18 + index * 4, 2.8, "90 90 90", "center"))
-    max_id = next(ids)
-    used = "".join(
-        [
-            title,
-            subtitle or "",
-            identifier,
-            issuer_name,
-            issuer_label,
-            issued_on,
-            footer or "",
-            "证照编号：扫码核验电子证照专用",
-            *(f"{label}{value}" for label, value in body),
-        ]
-    )
-    return _package(
-        objects,
-        max_id,
-        used,
-        identifier=identifier,
-        title=title,
-        issuer_name=issuer_name,
-        font_path=font_path,
-        font_name=font_name,
-        width=w,
-        height=h,
-    )
+    objects += _footer(ids, page.footer, w, h - 18, 2)
+    used = page.characters(page.issuer_label, "证照编号：扫码核验电子证照专用")
+    return _package(objects, next(ids), used, page, font_path, font_name, w, h)

@@ -25,6 +25,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from ..core.extensions import db
+from ..core.signals import session_unsaved
+from ..identity.sessions import StoreUnavailable
 from .requestlog import request_id
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,10 @@ def replace_with_unavailable(response, what: str) -> None:
     response.mimetype = "text/html"
     response.headers.pop("Location", None)
     response.headers.update(headers)
+
+
+def _on_session_unsaved(app, response, **_kw) -> None:
+    replace_with_unavailable(response, "session")
 
 
 #: set in the WSGI environ by the session interface when the store did not answer
@@ -141,9 +147,8 @@ def init_app(app: Flask) -> None:
 
     app.register_error_handler(redis.exceptions.ConnectionError, _redis_error)
     app.register_error_handler(redis.exceptions.TimeoutError, _redis_error)
-    from ..identity.sessions import StoreUnavailable
-
     app.register_error_handler(StoreUnavailable, _redis_error)
+    session_unsaved.connect(_on_session_unsaved, sender=app, weak=False)
     from kombu.exceptions import OperationalError as BrokerError
 
     app.register_error_handler(BrokerError, _broker_error)

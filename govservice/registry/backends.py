@@ -25,6 +25,7 @@ from typing import Protocol
 from urllib.parse import quote
 
 import requests
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from . import devdata
@@ -43,6 +44,11 @@ class RegistryUnavailable(Exception):
 
 
 class Registry(Protocol):
+    """The one interface of the base registries: every backend implements it, and every caller
+    (the applicants' pre-fill, the window, identity's enterprises through `legal_persons`) asks
+    the app's backend (`backend()`). Each question carries its purpose (and case), as an
+    operator of the registry logs them."""
+
     source: str  # shown in the audit entry: "dev" | "http"
 
     def person(self, id_number: str, *, purpose: str, case: str | None = None) -> PersonRecord | None: ...
@@ -135,3 +141,18 @@ class HttpRegistry:
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):
             raise RegistryUnavailable("http", "malformed list")
         return [self._record(LegalPersonRecord, item) for item in data["items"]]
+
+
+def configured(app, prefix: str, http, development):
+    """A registry from the settings named ``prefix``: over HTTP at ``<prefix>_URL`` (with
+    ``<prefix>_TOKEN`` and REGISTRY_TIMEOUT) when it is set, else ``development()``."""
+    url = app.config.get(f"{prefix}_URL", "")
+    if url:
+        return http(url, token=app.config.get(f"{prefix}_TOKEN", ""), timeout=app.config.get("REGISTRY_TIMEOUT", 3.0))
+    return development()
+
+
+def backend() -> Registry:
+    """This app's registry, chosen at start (`registry.services.init_app`: REGISTRY_URL's, else
+    the development one)."""
+    return current_app.extensions["registry"]

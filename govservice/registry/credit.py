@@ -21,8 +21,10 @@ from __future__ import annotations
 from typing import Protocol
 from urllib.parse import quote
 
+from flask import Flask, current_app
+
 from . import creditdata
-from .backends import HttpRegistry, RegistryUnavailable
+from .backends import HttpRegistry, RegistryUnavailable, configured
 from .records import CreditEntry, CreditRecord
 
 __all__ = ["CreditEntry", "CreditRecord", "CreditRegistry", "DevCreditRegistry", "HttpCreditRegistry"]
@@ -61,3 +63,12 @@ class HttpCreditRegistry(HttpRegistry):
         if record.subject != subject or record.kind != kind:  # an answer about someone else
             raise RegistryUnavailable("http", "answer for another subject")
         return record
+
+
+def init_app(app: Flask) -> None:
+    """The credit registry of this app: CREDIT_REGISTRY_URL's, else the development one."""
+    app.extensions["credit_registry"] = configured(app, "CREDIT_REGISTRY", HttpCreditRegistry, DevCreditRegistry)
+
+
+def backend() -> CreditRegistry:
+    return current_app.extensions["credit_registry"]

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from ..audit import services as audit
 from ..core import pii
-from . import legal_persons
-from .backends import DevRegistry, HttpRegistry, Registry, RegistryUnavailable
+from . import credit
+from .backends import DevRegistry, HttpRegistry, RegistryUnavailable, backend, configured
 from .records import LegalPersonRecord, PersonRecord
 
 __all__ = [
@@ -42,56 +42,9 @@ SOURCE_LABELS = {
 
 
 def init_app(app: Flask) -> None:
-    url = app.config.get("REGISTRY_URL", "")
-    if url:
-        app.extensions["registry"] = HttpRegistry(
-            url, token=app.config.get("REGISTRY_TOKEN", ""), timeout=app.config.get("REGISTRY_TIMEOUT", 3.0)
-        )
-    else:
-        app.extensions["registry"] = DevRegistry(app.config.get("REGISTRY_DEV_GENERATED", 1000))
-    from . import credit_checks
-
-    credit_checks.init_app(app)
-    # the identity domain asks who represents an enterprise through `legal_persons`, answered here
-    app.extensions["legal_person_registry"] = IdentityLegalPersons(legal_persons)
-
-
-class IdentityLegalPersons:
-    """This package's registry behind `legal_persons.LegalPersonRegistry` (`by_credit_code`,
-    `represented_by`), the interface the identity domain uses; `legal_persons` audits those look-ups."""
-
-    STATUS = {"存续": "active", "注销": "deregistered", "吊销": "revoked"}
-
-    def __init__(self, module):
-        self.module = module
-
-    def _convert(self, record: LegalPersonRecord):
-        return self.module.LegalPerson(
-            record.uscc,
-            record.name,
-            record.legal_representative_id_number,
-            record.legal_representative,
-            self.STATUS.get(record.status, "deregistered"),
-        )
-
-    def by_credit_code(self, uscc: str):
-        try:
-            found = backend().legal_person(uscc, purpose="核验企业身份")
-        except RegistryUnavailable as exc:
-            raise self.module.RegistryUnavailable(str(exc)) from None
-        return self._convert(found) if found else None
-
-    def represented_by(self, id_number: str):
-        try:
-            return [
-                self._convert(r) for r in backend().represented_by(id_number, purpose="查询本人担任法定代表人的企业")
-            ]
-        except RegistryUnavailable as exc:
-            raise self.module.RegistryUnavailable(str(exc)) from None
-
-
-def backend() -> Registry:
-    return current_app.extensions["registry"]
+    generated = app.config.get("REGISTRY_DEV_GENERATED", 1000)
+    app.extensions["registry"] = configured(app, "REGISTRY", HttpRegistry, lambda: DevRegistry(generated))
+    credit.init_app(app)  # the credit registry (信用核查 at the window: window/credit_checks.py)
 
 
 @dataclass

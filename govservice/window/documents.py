@@ -3,28 +3,27 @@ certificates use): 受理通知书, 一次性告知书 (补正材料通知书), 
 
 A notice is rendered from the content stored when it was issued (`CaseDocument.content`), so
 printing it again gives the same document. Wording follows the model texts used with
-《中华人民共和国行政许可法》第三十二条 (受理、补正、不予受理).
+《中华人民共和国行政许可法》第三十二条 (受理、补正、不予受理). ReportLab is imported when a notice
+is rendered, not with this module (its numbers and links are read by pages that draw no PDF).
 """
 
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
 from flask import current_app
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from ..cases.models import Case, CaseDocument
 from ..core import clock, pdfkit
 from ..progress import services as progress
+
+if TYPE_CHECKING:
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph, Table
 
 TITLES = {
     "acceptance": "受理通知书",
@@ -47,6 +46,10 @@ def filename(case: Case, document: CaseDocument) -> str:
 
 
 def _styles(font: str) -> dict[str, ParagraphStyle]:
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+    from reportlab.lib.styles import ParagraphStyle
+
     body = ParagraphStyle("body", fontName=font, fontSize=11.5, leading=19, wordWrap="CJK", firstLineIndent=23)
     return {
         "title": ParagraphStyle("title", fontName=font, fontSize=20, leading=28, alignment=TA_CENTER, spaceAfter=4),
@@ -71,10 +74,15 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
 
 
 def _p(text: str, style) -> Paragraph:
+    from reportlab.platypus import Paragraph
+
     return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
 
 
 def _table(rows: list[list[str]], widths: list[float], style: ParagraphStyle, header: bool = False) -> Table:
+    from reportlab.lib import colors
+    from reportlab.platypus import Table, TableStyle
+
     table = Table([[_p(c, style) for c in row] for row in rows], colWidths=widths)
     commands = [
         ("GRID", (0, 0), (-1, -1), 0.6, colors.HexColor("#888888")),
@@ -106,6 +114,9 @@ def progress_url(case: Case) -> str:
 
 
 def _qr(value: str, size: float) -> Drawing:
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.shapes import Drawing
+
     widget = QrCodeWidget(value, barLevel="M")
     x0, y0, x1, y1 = widget.getBounds()
     drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
@@ -115,6 +126,10 @@ def _qr(value: str, size: float) -> Drawing:
 
 def render(case: Case, document: CaseDocument, *, hall_name: str) -> bytes:
     """The notice as PDF bytes (A4)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.platypus import SimpleDocTemplate, Spacer, Table
+
     font = pdfkit.font()
     s = _styles(font.name)
     content = document.content

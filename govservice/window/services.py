@@ -21,8 +21,8 @@ from ..core.extensions import db
 from ..identity.idnumbers import InvalidNumber, normalise_id_number
 from ..identity.models import Person, ServiceHall
 from ..identity.services import person_for
-from ..registry import credit_checks
 from ..registry import services as registry
+from . import credit_checks
 from .models import QueueTicket
 
 

@@ -21,9 +21,8 @@ from ..cases.uploads import Upload, UploadRefused
 from ..catalog import services as catalog
 from ..core.extensions import csrf, limiter
 from ..identity.access import require_role
-from ..registry import credit_checks
 from ..supervision import services as supervision
-from . import documents, services
+from . import credit_checks, documents, services
 
 bp = Blueprint("window", __name__, url_prefix="/window")
 WINDOW = frozenset({access.Relation.WINDOW})

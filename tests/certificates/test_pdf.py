@@ -11,10 +11,10 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
-from govservice.certificates import pdf as certpdf
+from govservice.certificates import pdfparts
 from govservice.certificates.pdf import render_certificate_pdf
 from govservice.core import pdfkit
-from govservice.core.pdfkit import FontChoice, find_cjk_font
+from govservice.core.pdfkit import FontChoice, find_cjk_font, qr_matrix
 
 WQY_ZENHEI = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
 needs_wqy = pytest.mark.skipif(
@@ -175,10 +175,10 @@ def test_qr_code_is_vector_paths_and_the_font_a_subset():
     reader = PdfReader(io.BytesIO(render()))
     page = reader.pages[0]
     assert "/XObject" not in page["/Resources"]  # no raster image anywhere on the page
-    side, modules = certpdf._qr_matrix(VERIFY_URL)
-    runs = certpdf._qr_operators(side, modules).count(" re")
+    side, modules = qr_matrix(VERIFY_URL)
+    runs = pdfparts.qr_operators(side, modules).count(" re")
     assert runs > side  # one rectangle per run of dark modules, in integer module units
-    assert certpdf._qr_operators(side, modules) in page.get_contents().get_data().decode("latin-1")
+    assert pdfparts.qr_operators(side, modules) in page.get_contents().get_data().decode("latin-1")
     if os.path.isfile(WQY_ZENHEI):
         subsets = [d for d in map(font_descriptor, page_fonts(reader)) if d is not None and "/FontFile2" in d]
         embedded = sum(len(d["/FontFile2"].get_object().get_data()) for d in subsets)

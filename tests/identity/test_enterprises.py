@@ -232,14 +232,17 @@ def test_grants_of_a_person_not_yet_signed_in_wait_for_the_first_sign_in(app, cl
     assert "北京示例科技有限公司（经办人）" in page(client.get("/"))
 
 
-def test_a_representative_replaced_in_the_registry_loses_the_enterprise(app, client, login):
-    from govservice.registry.legal_persons import DEVELOPMENT_LEGAL_PERSONS, DevelopmentRegistry, LegalPerson
+def test_a_representative_replaced_in_the_registry_loses_the_enterprise(app, client, login, monkeypatch):
+    from dataclasses import replace
+
+    from govservice.registry.backends import DevRegistry
 
     login(client, "王五")
-    # the registry now names someone else (the interface the registry package implements)
-    app.extensions["legal_person_registry"] = DevelopmentRegistry(
-        [LegalPerson(TECH, "北京示例科技有限公司", LINA, "李娜", "active")] + DEVELOPMENT_LEGAL_PERSONS[1:]
-    )
+    # the registry now names someone else (a backend of the one registry interface)
+    registry = DevRegistry(app.config.get("REGISTRY_DEV_GENERATED", 1000))
+    tech = replace(registry.enterprises[TECH], legal_representative="李娜", legal_representative_id_number=LINA)
+    registry.enterprises = {**registry.enterprises, TECH: tech}
+    monkeypatch.setitem(app.extensions, "registry", registry)
     body = page(_act(client, _enterprise_id(app, TECH)))
     assert "您没有代表该企业办事的授权。" in body and "您正在代表" not in body
     with app.app_context():

@@ -15,10 +15,11 @@ from govservice.catalog import services as catalog
 from govservice.core.extensions import db
 from govservice.identity import enterprises
 from govservice.identity.services import person_for
-from govservice.registry import credit_checks, creditdata
+from govservice.registry import creditdata
 from govservice.registry.backends import RegistryUnavailable
 from govservice.registry.credit import DevCreditRegistry, HttpCreditRegistry
 from govservice.registry.devserver import create_registry_app, serve_in_thread
+from govservice.window import credit_checks
 
 from ..factories import ANSWERS, pdf_file, person, submitted_case
 

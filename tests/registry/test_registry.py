@@ -8,7 +8,7 @@ import pytest
 from govservice.audit.models import AuditEntry
 from govservice.core.extensions import db
 from govservice.identity.idnumbers import normalise_credit_code, normalise_id_number
-from govservice.registry import devdata
+from govservice.registry import devdata, legal_persons
 from govservice.registry import services as registry
 from govservice.registry.backends import DevRegistry, HttpRegistry, RegistryUnavailable
 from govservice.registry.devserver import create_registry_app, serve_in_thread
@@ -69,11 +69,13 @@ def test_the_legal_person_lookup_names_the_representative(ctx):
     assert registry.legal_person("91110105MA01ZZZZ00", purpose="t") is None
 
 
-def test_the_identity_domain_asks_through_its_interface(app, ctx):
-    adapter = app.extensions["legal_person_registry"]
-    represented = {r.uscc: r.status for r in adapter.represented_by(WANGWU)}
+def test_the_identity_domain_asks_the_one_registry(ctx):
+    wangwu = person("王五")
+    represented = {r.uscc: r.status for r in legal_persons.enterprises_represented_by(wangwu, purpose="t")}
     assert represented["91110105MA01EFGH30"] == "active" and represented["91110105MA01JKLM4R"] == "deregistered"
-    assert adapter.by_credit_code("91110105MA01ABCD26").legal_representative_name == "王五"
+    found = legal_persons.find_enterprise("91110105MA01ABCD26", actor=wangwu, purpose="t")
+    assert found.legal_representative_name == "王五"
+    assert legal_persons.find_enterprise("91110105MA01ZZZZ00", actor=wangwu, purpose="t") is None
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ the highest level the person can reach when a relying party asks for more with `
 `staff` lists the person's roles as `role[:department[:hall]]` (the `roles` claim, released
 under the `roles` scope); the platform's demo data maps the same roles for providers without a
 role claim. Several people exist per level, and the enterprise people match the development
-legal-person registry (`govservice/registry/legal_persons.py`): 王五 represents 北京示例科技有限公司
+legal-person registry (`govservice/registry/devdata.py`): 王五 represents 北京示例科技有限公司
 and has authorised 钱七 as its agent (经办人).
 
 Subjects are per instance: `dev-<key>` by default, another prefix for a second instance that

@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Flask, current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, String, select
@@ -30,8 +29,8 @@ from ..core import clock, pii
 from ..core.extensions import db
 from ..core.models_base import UTCDateTime
 from ..identity.models import Enterprise, Person
-from .backends import RegistryUnavailable
-from .credit import CreditRegistry, DevCreditRegistry, HttpCreditRegistry
+from ..registry.backends import RegistryUnavailable
+from ..registry.credit import backend, init_app  # noqa: F401  (the registry's backend, chosen at start)
 
 RULES = ("refuse", "warn", "note")
 RULE_LABELS = {"refuse": _l("不予受理"), "warn": _l("提醒窗口确认后受理"), "note": _l("记录在案后受理")}
@@ -82,20 +81,6 @@ class CreditCheck(db.Model):
     def matters(self) -> bool:
         """Whether the item's rule has anything to say (a listing, or no answer)."""
         return self.result != "clear"
-
-
-def init_app(app: Flask) -> None:
-    url = app.config.get("CREDIT_REGISTRY_URL", "")
-    if url:
-        app.extensions["credit_registry"] = HttpCreditRegistry(
-            url, token=app.config.get("CREDIT_REGISTRY_TOKEN", ""), timeout=app.config.get("REGISTRY_TIMEOUT", 3.0)
-        )
-    else:
-        app.extensions["credit_registry"] = DevCreditRegistry()
-
-
-def backend() -> CreditRegistry:
-    return current_app.extensions["credit_registry"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,251 @@
+"""A notice's words and its delivery by SMS and e-mail (the Celery tasks' work, ``tasks.py``);
+``services`` makes the notices and queues them. The words are rendered in the current language;
+SMS and e-mail go out in Chinese."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+from email.message import EmailMessage
+from email.utils import formataddr, parseaddr
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
+
+from ..cases.statemachine import label as state_label
+from ..core import clock, pii
+from ..core.extensions import db
+from ..identity.models import Person
+from . import sms
+from .mail import MailError
+from .models import Notice, NoticeSettings
+
+log = logging.getLogger(__name__)
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+# --------------------------------------------------------------------------- words
+
+
+#: Notices sent through `people_alerted`: kind -> (title, body), filled from the params.
+ALERTS = {
+    "card.issued": (
+        _l("电子监察：%(department)s新增监察卡片"),
+        _l("%(day)s 电子监察向%(department)s发出黄牌 %(yellow)s 张、红牌 %(red)s 张，请及时处理临近超期和超期办件。"),
+    ),
+    "card.urged": (
+        _l("督办：办件 %(number)s"),
+        _l("督办人员已对%(department)s的办件 %(number)s 发出督办，请于 %(due)s 前答复。"),
+    ),
+    "card.replied": (_l("督办已答复：办件 %(number)s"), _l("%(department)s已答复对办件 %(number)s 的督办，请查看。")),
+    "petition.received": (_l("新诉求 %(number)s"), _l("收到新的诉求 %(number)s，请于 %(due)s 前告知诉求人是否受理。")),
+    "petition.accepted": (_l("诉求 %(number)s 已受理"), _l("您的诉求 %(number)s 已受理，将于 %(due)s 前办结答复。")),
+    "petition.not_accepted": (
+        _l("诉求 %(number)s 不予受理"),
+        _l("您的诉求 %(number)s 不予受理，理由请在诉求详情中查看。"),
+    ),
+    "petition.extended": (
+        _l("诉求 %(number)s 延期办理"),
+        _l("您的诉求 %(number)s 情况复杂，办理期限延长至 %(due)s，延期理由请在诉求详情中查看。"),
+    ),
+    "petition.answered": (_l("诉求 %(number)s 已答复"), _l("您的诉求 %(number)s 已答复，请查看并评价。")),
+    "bundle.member_failed": (
+        _l("“%(bundle)s”中的“%(item)s”未能办理"),
+        _l("%(reason)s。其他事项不受影响，继续办理；请在“一件事”办理进度中查看。"),
+    ),
+}
+
+
+def render(notice: Notice) -> tuple[str, str]:
+    """(title, body) of a notice, in the current language."""
+    p = dict(notice.params or {})
+    if notice.kind == "consultation.answered":
+        return (_("您的咨询已答复"), _("%(department)s已答复您关于“%(item)s”的咨询，请在办事指南页面查看。", **p))
+    if notice.kind in ALERTS:
+        title, body = ALERTS[notice.kind]
+        return str(title) % p, str(body) % p
+    if notice.kind == "certificate.expiring":
+        return (
+            _("您的%(name)s即将到期", name=p.get("name", "")),
+            _(
+                "您的%(name)s将于 %(expires)s 到期（还有 %(days)s 天）。如需继续使用，请及时办理延续或换证。",
+                name=p.get("name", ""),
+                expires=p.get("expires", ""),
+                days=p.get("days", ""),
+            ),
+        )
+    if notice.kind.startswith("certificate."):
+        return _certificate_words(notice.kind.split(".", 1)[1], p)
+    action = notice.kind.split(".", 1)[1] if notice.kind.startswith("case.") else ""
+    number, item = p.get("number", ""), p.get("item", "")
+    titles = {
+        "submit": _("办件 %(number)s 已提交", number=number),
+        "accept": _("办件 %(number)s 已受理", number=number),
+        "request_supplement": _("办件 %(number)s 需要补正材料", number=number),
+        "return_for_supplement": _("办件 %(number)s 需要补正材料", number=number),
+        "resubmit": _("办件 %(number)s 补正材料已提交", number=number),
+        "not_accept": _("办件 %(number)s 不予受理", number=number),
+        "withdraw": _("办件 %(number)s 已撤回", number=number),
+        "lapse": _("办件 %(number)s 逾期未补正，视为撤回", number=number),
+        "claim": _("办件 %(number)s 进入审查", number=number),
+        "approve": _("办件 %(number)s 已批准", number=number),
+        "deny": _("办件 %(number)s 不予批准", number=number),
+        "complete": _("办件 %(number)s 已办结", number=number),
+        "hand_over": _("办件 %(number)s 办理结果已领取", number=number),
+    }
+    bodies = {
+        "submit": _("您申请的“%(item)s”已提交，等待综合窗口受理。", item=item),
+        "accept": _(
+            "您申请的“%(item)s”已受理，承诺于 %(deadline)s 前办结。", item=item, deadline=p.get("deadline", "")
+        ),
+        "request_supplement": _(
+            "您申请的“%(item)s”需要补正材料，请在办件详情中查看一次性告知书并按要求补正。", item=item
+        ),
+        "return_for_supplement": _(
+            "您申请的“%(item)s”需要补正材料，请在办件详情中查看一次性告知书并按要求补正。", item=item
+        ),
+        "resubmit": _("您已为“%(item)s”提交补正材料，等待综合窗口核验。", item=item),
+        "not_accept": _("您申请的“%(item)s”不予受理。%(note)s", item=item, note=p.get("note", "")),
+        "withdraw": _("您申请的“%(item)s”已撤回。", item=item),
+        "lapse": _("您申请的“%(item)s”未在补正期限内补正材料，视为撤回申请。如仍需办理，请重新提交申请。", item=item),
+        "claim": _("您申请的“%(item)s”已进入审查。", item=item),
+        "approve": _("您申请的“%(item)s”已批准。", item=item),
+        "deny": _("您申请的“%(item)s”不予批准。%(note)s", item=item, note=p.get("note", "")),
+        "complete": _("您申请的“%(item)s”已办结。%(note)s", item=item, note=p.get("note", "")),
+        "hand_over": _("您申请的“%(item)s”的办理结果已交付。", item=item),
+    }
+    state = state_label(p.get("state", ""))
+    title = titles.get(action, _("办件 %(number)s 办理进度更新", number=number))
+    body = bodies.get(action, _("您申请的“%(item)s”有新的办理进度，当前状态：%(state)s。", item=item, state=state))
+    return title, body.strip()
+
+
+def _certificate_words(action: str, p: dict) -> tuple[str, str]:
+    kind, reason = p.get("type", ""), p.get("reason", "")
+    words = {
+        "issue": (
+            _("您的%(type)s已签发", type=kind),
+            _("您的电子证照“%(type)s”已签发，可在“我的证照”中下载和出示。", type=kind),
+        ),
+        "suspend": (
+            _("您的%(type)s已暂停", type=kind),
+            _("您的电子证照“%(type)s”已被发证部门暂停，暂停期间不能使用。原因：%(reason)s", type=kind, reason=reason),
+        ),
+        "resume": (_("您的%(type)s已恢复有效", type=kind), _("您的电子证照“%(type)s”已恢复有效。", type=kind)),
+        "revoke": (
+            _("您的%(type)s已被吊销", type=kind),
+            _("您的电子证照“%(type)s”已被发证部门吊销，不能再出示使用。原因：%(reason)s", type=kind, reason=reason),
+        ),
+        "supersede": (
+            _("您的%(type)s已换发新版本", type=kind),
+            _("您的电子证照“%(type)s”已换发新版本，旧版本不再有效，请使用新版本。", type=kind),
+        ),
+    }
+    title, body = words.get(action, (_("您的电子证照有变化"), _("您的电子证照“%(type)s”有变化。", type=kind)))
+    return title, body.strip()
+
+
+# --------------------------------------------------------------------------- SMS
+
+
+def phone_for(person: Person, settings: NoticeSettings | None) -> str | None:
+    """The phone SMS notices go to: the one the person gave in 通知设置, else their login's."""
+    return (settings.phone if settings is not None else None) or person.phone
+
+
+def deliver_sms(notice_id: int) -> str | None:
+    """Send (or, in development, record) the notice's SMS; records and returns the outcome."""
+    notice = db.session.get(Notice, notice_id)
+    if notice is None:
+        return None
+    settings = db.session.get(NoticeSettings, notice.recipient_id)
+    gateway = current_app.extensions["sms_gateway"]
+    phone = phone_for(notice.recipient, settings)
+    message_id = None
+    if settings is not None and not settings.sms_enabled:
+        status = "off"
+    elif not phone or not MOBILE.match(phone):
+        status = "no_phone"
+    else:
+        with force_locale("zh_Hans_CN"):
+            _title, body = render(notice)
+        link = current_app.config["PUBLIC_URL"] + (notice.url or "")
+        text = f"{current_app.config.get('SMS_SIGNATURE', '')}{pii.mask_name(notice.recipient.name)}，{body} {link}"
+        try:
+            sent = gateway.send(phone, text, f"notice-{notice.id}")
+            status, message_id = sent.status, sent.id
+        except sms.SmsError as exc:
+            log.warning("SMS for notice %s not sent: %s", notice.id, exc)
+            status = "failed"
+    notice.sms_status, notice.sms_id, notice.sms_at = status, message_id, clock.now()
+    db.session.commit()
+    return status
+
+
+def record_sms_status(body: bytes, signature: str) -> bool:
+    """The gateway's delivery report (signed with the gateway key); False when it is not
+    authentic or names no notice of ours. A report never moves a notice back from delivered."""
+    key = current_app.config.get("SMS_GATEWAY_KEY", "")
+    expected = hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+    if not key or not hmac.compare_digest(expected, (signature or "").strip().lower()):
+        return False
+    try:
+        report = json.loads(body)
+        message_id, status = str(report["id"])[:64], report["status"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    if status not in ("delivered", "failed"):
+        return False
+    result = db.session.execute(
+        update(Notice)
+        .where(Notice.sms_id == message_id, Notice.sms_status != "delivered")
+        .values(sms_status=status, sms_at=clock.now())
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+# --------------------------------------------------------------------------- e-mail
+
+
+def deliver_email(notice_id: int) -> str | None:
+    """Send (or, in development, log) the notice's e-mail; records and returns the outcome."""
+    notice = db.session.get(Notice, notice_id)
+    if notice is None:
+        return None
+    settings = db.session.get(NoticeSettings, notice.recipient_id)
+    mailer = current_app.extensions["mailer"]
+    address = settings.email if settings is not None else None
+    if settings is not None and not settings.email_enabled:
+        status = "off"
+    elif not address and mailer.kind != "log":
+        status = "no_address"
+    else:
+        with force_locale("zh_Hans_CN"):
+            title, body = render(notice)
+        message = EmailMessage()
+        sender_name, sender = parseaddr(current_app.config["MAIL_FROM"])
+        message["From"] = formataddr((sender_name, sender)) if sender_name else sender
+        message["To"] = address or "(未设置邮箱)"
+        message["Subject"] = title
+        link = current_app.config["PUBLIC_URL"] + (notice.url or "")
+        message.set_content(
+            f"{pii.mask_name(notice.recipient.name)}，您好：\n\n{body}\n\n查看详情：{link}\n\n"
+            "——一网通办政务服务平台（本邮件由系统自动发送，请勿回复）\n"
+        )
+        try:
+            mailer.send(message)
+            status = "sent" if mailer.kind != "log" else "logged"
+        except MailError as exc:
+            log.warning("e-mail for notice %s not sent: %s", notice.id, exc)
+            status = "failed"
+    notice.email_status = status
+    notice.emailed_at = clock.now() if status in ("sent", "logged") else None
+    db.session.commit()
+    return status
