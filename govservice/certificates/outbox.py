@@ -30,6 +30,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 
 from flask import Flask, current_app
 
@@ -39,10 +40,11 @@ log = logging.getLogger(__name__)
 
 
 class Outbox:
-    def __init__(self, app: Flask, link, queue: str):
+    def __init__(self, app: Flask, link, queue: str, write: Callable[[list[dict]], None]):
         self.app = app
         self.link = link
         self.queue = queue
+        self.write = write  # inserts entries into the database and commits (verification's)
         self.interval = app.config.get("OUTBOX_INTERVAL", 0.02)
         self.folder = os.path.join(app.config.get("INSTANCE_DIR") or app.instance_path, "spool")
         self._lock = threading.Lock()  # the request threads' appends against the pusher's swap
@@ -160,14 +162,9 @@ class Outbox:
         return True
 
     def _write_to_database(self, lines: list[str]) -> bool:
-        from ..core.extensions import db
-        from . import verification
-
         try:
             with self.app.app_context():
-                verification._insert([json.loads(line) for line in lines])
-                db.session.commit()
-                db.session.remove()
+                self.write([json.loads(line) for line in lines])
             return True
         except Exception:
             log.exception("neither Redis nor the database took %d verification entries; kept", len(lines))

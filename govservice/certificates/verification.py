@@ -598,6 +598,15 @@ _INSERT_ARRAYS = text(
 )
 
 
+def _write_entries(entries: list[dict]) -> None:
+    """The outbox's way into the database, when Redis does not take a batch."""
+    try:
+        _insert(entries)
+        db.session.commit()
+    finally:
+        db.session.remove()
+
+
 def batch_digest(rows) -> str:
     """The digest a `certificate.verifications` audit entry holds of the rows it wrote (each a
     mapping or a `Verification`)."""
@@ -818,7 +827,7 @@ def init_app(app: Flask) -> None:
     with the mirror, the outbox that carries what verifications answered from memory owe Redis."""
     copy = app.extensions.get("mirror")
     app.extensions["verification_outbox"] = (
-        outbox.Outbox(app, copy.link, copy.link.prefix + QUEUE) if copy is not None else None
+        outbox.Outbox(app, copy.link, copy.link.prefix + QUEUE, _write_entries) if copy is not None else None
     )
     if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_flush", _after_flush)
