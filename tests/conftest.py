@@ -29,14 +29,18 @@ import contextlib
 import copy
 import os
 import shutil
+import socketserver
 import threading
 import uuid
 from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import werkzeug.serving
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy import Engine, event, inspect, make_url, text
 from sqlalchemy.inspection import _inspects
+from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.elements import TextClause
 
 from govservice import create_app
@@ -50,6 +54,76 @@ from govservice.identity.devidp.identities import IDENTITIES
 from .factories import pdf_upload  # noqa: F401  (tests import it from here too)
 
 SUBJECTS = {i["name"]: i["sub"] for i in IDENTITIES}
+
+# The live servers of the tests (the providers, registries, gateways, the other platform) run
+# `serve_forever`, which looks for a shutdown request every `poll_interval` (0.5 s): each test that
+# stopped one waited up to half a second for it. In the tests' process they look every 20 ms.
+socketserver.BaseServer.serve_forever.__defaults__ = (0.02,)
+werkzeug.serving.BaseWSGIServer.serve_forever.__defaults__ = (0.02,)
+
+
+# --- parallel workers (pytest-xdist: `make unit` runs `-n 2`) ---------------------------------
+# Each worker has its own of everything a test can leave behind: its temporary folders (so its
+# own SQLite file and instance folder: xdist gives each worker a basetemp of its own), its own
+# PostgreSQL database (the configured DATABASE_URL's name + "_gw0", "_gw1"..., made anew at the
+# start and dropped at the end) and its own Redis database (the configured REDIS_URL's number
+# + the worker's number). The environment is rewritten before any test module is imported, so
+# the tests that read DATABASE_URL / REDIS_URL themselves see the worker's own.
+
+
+def _worker_number() -> int | None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1"... in an xdist worker
+    return int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else None
+
+
+def _worker_redis_url(base: str, number: int) -> str:
+    parts = urlsplit(base)
+    first = int(parts.path.strip("/") or 0)
+    if first + number > 15:
+        raise pytest.UsageError(
+            f"REDIS_URL={base}: worker gw{number} would use Redis database {first + number}; "
+            "Redis has 16 (0-15): choose a lower database in REDIS_URL or fewer workers (-n)"
+        )
+    return urlunsplit(parts._replace(path=f"/{first + number}"))
+
+
+def _postgres_admin(url):
+    from sqlalchemy import create_engine
+
+    return create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+def _recreate_database(url, *, create: bool = True) -> None:
+    admin = _postgres_admin(url)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            if create:
+                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        admin.dispose()
+
+
+def pytest_configure(config):
+    number = _worker_number()
+    if number is None:
+        return
+    if os.environ.get("REDIS_URL"):
+        os.environ["REDIS_URL"] = _worker_redis_url(os.environ["REDIS_URL"], number)
+    database = os.environ.get("DATABASE_URL", "")
+    if database.startswith("postgresql"):
+        url = make_url(database)
+        url = url.set(database=f"{url.database}_gw{number}")
+        _recreate_database(url)
+        os.environ["DATABASE_URL"] = url.render_as_string(hide_password=False)
+        config._worker_database = url
+
+
+def pytest_unconfigure(config):
+    url = getattr(config, "_worker_database", None)
+    if url is not None:
+        with contextlib.suppress(Exception):  # a database left behind is made anew by the next run
+            _recreate_database(url, create=False)
 
 
 @pytest.fixture(scope="session")
@@ -103,6 +177,11 @@ def migrated(instance_dir, database_url, idp):
 
         demo.load(certificates=False, channels=False)  # signing the demo certificates takes time: tests that want
         # them load them; the other channels' demo cases (issue 14) would be in every test's figures
+        from govservice.audit import checkpoint
+
+        # The instance's audit keys, as a deployed instance that has sealed its log has them (the
+        # checks of the log read them and do not make them): no test depends on one that sealed first.
+        checkpoint.keys(create=True)
         db.session.remove()
         _take_snapshot()
         db.engine.dispose()
