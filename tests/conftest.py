@@ -35,6 +35,7 @@ import uuid
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
+import jinja2
 import pytest
 import werkzeug.serving
 from flask import Flask, current_app, has_app_context
@@ -182,6 +183,12 @@ def migrated(instance_dir, database_url, idp):
         # The instance's audit keys, as a deployed instance that has sealed its log has them (the
         # checks of the log read them and do not make them): no test depends on one that sealed first.
         checkpoint.keys(create=True)
+        from govservice.calendar import workdays
+
+        # The working calendar's table, as a deployment has it after its first day (`workdays.ensure`
+        # fills it on first use): in the snapshot, not filled (10,000 rows) again in every test that counts days.
+        workdays.refresh()
+        db.session.commit()
         db.session.remove()
         _take_snapshot()
         db.engine.dispose()
@@ -215,8 +222,30 @@ def _app_for(settings: dict) -> Flask:
     return app
 
 
+class _SharedTemplates(jinja2.BytecodeCache):
+    """The compiled templates, shared by the session's apps (all built by one `create_app`, so with
+    the same Jinja settings): each template is compiled once per process, not once per app (the
+    suite builds some seventy). Jinja checks each entry against the template's source."""
+
+    def __init__(self):
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket):
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATES = _SharedTemplates()
+
+
 def _prepare(app: Flask) -> None:
     """Remember the freshly built app's state, to put it back after each test."""
+    if app.jinja_env.bytecode_cache is None:
+        app.jinja_env.bytecode_cache = _TEMPLATES
     try:
         config = copy.deepcopy(dict(app.config))
     except Exception:  # a setting that cannot be copied: a shallow copy, then
@@ -265,8 +294,9 @@ def _forget_redis_keys(app: Flask) -> None:
 
 def _reset_process_caches() -> None:
     """govservice's process-wide memories of database rows: forgotten after every test, since the
-    rows they remember are rolled back (and on SQLite their ids are used again)."""
-    from govservice.calendar import workdays
+    rows they remember are rolled back (and on SQLite their ids are used again). Kept: the working
+    calendar's days (`workdays._days`, a function of its arguments alone, the holidays entered among
+    them: 0.2 s to compute, which every test reaching the calendar paid again)."""
     from govservice.cases import popular
     from govservice.catalog import search
     from govservice.catalog import services as catalog_services
@@ -285,7 +315,6 @@ def _reset_process_caches() -> None:
     popular._cache.clear()
     search._vocabulary_at.cache_clear()
     catalog_services._english_names.cache_clear()
-    workdays._days.cache_clear()
     backends._dev_tables.cache_clear()
 
 
