@@ -296,7 +296,8 @@ def _reset_process_caches() -> None:
     """govservice's process-wide memories of database rows: forgotten after every test, since the
     rows they remember are rolled back (and on SQLite their ids are used again). Kept: the working
     calendar's days (`workdays._days`, a function of its arguments alone, the holidays entered among
-    them: 0.2 s to compute, which every test reaching the calendar paid again)."""
+    them: 0.2 s to compute, which every test reaching the calendar paid again) and the development
+    registry's generated people (`backends._dev_tables`, a function of their number, frozen records)."""
     from govservice.cases import popular
     from govservice.catalog import search
     from govservice.catalog import services as catalog_services
@@ -304,7 +305,6 @@ def _reset_process_caches() -> None:
     from govservice.certificates import shortref, verification
     from govservice.certificates import views as certificate_views
     from govservice.partners import tokencache
-    from govservice.registry import backends
 
     tokencache._tokens.clear()
     verification._VERIFIED.clear()
@@ -315,7 +315,6 @@ def _reset_process_caches() -> None:
     popular._cache.clear()
     search._vocabulary_at.cache_clear()
     catalog_services._english_names.cache_clear()
-    backends._dev_tables.cache_clear()
 
 
 # --- the rolled-back transaction -------------------------------------------------------------
