@@ -32,8 +32,16 @@ run: system-packages-run $(STAMP) translations
 test: system-packages-test
 	$(MAKE) --no-print-directory unit e2e
 
+# Python writes its bytecode caches (__pycache__, git-ignored) even where the environment says not to:
+# else every test run, and each of its workers, compiles govservice and rewrites every test module again.
+unexport PYTHONDONTWRITEBYTECODE
+
+# WORKERS: pytest-xdist workers (2: this machine's cores); each has its own SQLite file, PostgreSQL
+# database and Redis database (tests/conftest.py). WORKERS=0 runs in one process.
+WORKERS ?= 2
 unit: $(STAMP) translations
-	$(BIN)/python -m pytest tests -q --cov --cov-report=term-missing:skip-covered --cov-fail-under=90
+	$(BIN)/python -m pytest tests -q -n $(WORKERS) --dist loadfile \
+	  --cov --cov-report=term-missing:skip-covered --cov-fail-under=90 --no-cov-on-fail
 
 e2e: $(STAMP) translations
 	bash e2e/axe/install.sh

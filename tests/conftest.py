@@ -29,14 +29,19 @@ import contextlib
 import copy
 import os
 import shutil
+import socketserver
 import threading
 import uuid
 from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
 
+import jinja2
 import pytest
+import werkzeug.serving
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy import Engine, event, inspect, make_url, text
 from sqlalchemy.inspection import _inspects
+from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.elements import TextClause
 
 from govservice import create_app
@@ -50,6 +55,76 @@ from govservice.identity.devidp.identities import IDENTITIES
 from .factories import pdf_upload  # noqa: F401  (tests import it from here too)
 
 SUBJECTS = {i["name"]: i["sub"] for i in IDENTITIES}
+
+# The live servers of the tests (the providers, registries, gateways, the other platform) run
+# `serve_forever`, which looks for a shutdown request every `poll_interval` (0.5 s): each test that
+# stopped one waited up to half a second for it. In the tests' process they look every 20 ms.
+socketserver.BaseServer.serve_forever.__defaults__ = (0.02,)
+werkzeug.serving.BaseWSGIServer.serve_forever.__defaults__ = (0.02,)
+
+
+# --- parallel workers (pytest-xdist: `make unit` runs `-n 2`) ---------------------------------
+# Each worker has its own of everything a test can leave behind: its temporary folders (so its
+# own SQLite file and instance folder: xdist gives each worker a basetemp of its own), its own
+# PostgreSQL database (the configured DATABASE_URL's name + "_gw0", "_gw1"..., made anew at the
+# start and dropped at the end) and its own Redis database (the configured REDIS_URL's number
+# + the worker's number). The environment is rewritten before any test module is imported, so
+# the tests that read DATABASE_URL / REDIS_URL themselves see the worker's own.
+
+
+def _worker_number() -> int | None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1"... in an xdist worker
+    return int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else None
+
+
+def _worker_redis_url(base: str, number: int) -> str:
+    parts = urlsplit(base)
+    first = int(parts.path.strip("/") or 0)
+    if first + number > 15:
+        raise pytest.UsageError(
+            f"REDIS_URL={base}: worker gw{number} would use Redis database {first + number}; "
+            "Redis has 16 (0-15): choose a lower database in REDIS_URL or fewer workers (-n)"
+        )
+    return urlunsplit(parts._replace(path=f"/{first + number}"))
+
+
+def _postgres_admin(url):
+    from sqlalchemy import create_engine
+
+    return create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+def _recreate_database(url, *, create: bool = True) -> None:
+    admin = _postgres_admin(url)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            if create:
+                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        admin.dispose()
+
+
+def pytest_configure(config):
+    number = _worker_number()
+    if number is None:
+        return
+    if os.environ.get("REDIS_URL"):
+        os.environ["REDIS_URL"] = _worker_redis_url(os.environ["REDIS_URL"], number)
+    database = os.environ.get("DATABASE_URL", "")
+    if database.startswith("postgresql"):
+        url = make_url(database)
+        url = url.set(database=f"{url.database}_gw{number}")
+        _recreate_database(url)
+        os.environ["DATABASE_URL"] = url.render_as_string(hide_password=False)
+        config._worker_database = url
+
+
+def pytest_unconfigure(config):
+    url = getattr(config, "_worker_database", None)
+    if url is not None:
+        with contextlib.suppress(Exception):  # a database left behind is made anew by the next run
+            _recreate_database(url, create=False)
 
 
 @pytest.fixture(scope="session")
@@ -103,6 +178,17 @@ def migrated(instance_dir, database_url, idp):
 
         demo.load(certificates=False, channels=False)  # signing the demo certificates takes time: tests that want
         # them load them; the other channels' demo cases (issue 14) would be in every test's figures
+        from govservice.audit import checkpoint
+
+        # The instance's audit keys, as a deployed instance that has sealed its log has them (the
+        # checks of the log read them and do not make them): no test depends on one that sealed first.
+        checkpoint.keys(create=True)
+        from govservice.calendar import workdays
+
+        # The working calendar's table, as a deployment has it after its first day (`workdays.ensure`
+        # fills it on first use): in the snapshot, not filled (10,000 rows) again in every test that counts days.
+        workdays.refresh()
+        db.session.commit()
         db.session.remove()
         _take_snapshot()
         db.engine.dispose()
@@ -136,8 +222,30 @@ def _app_for(settings: dict) -> Flask:
     return app
 
 
+class _SharedTemplates(jinja2.BytecodeCache):
+    """The compiled templates, shared by the session's apps (all built by one `create_app`, so with
+    the same Jinja settings): each template is compiled once per process, not once per app (the
+    suite builds some seventy). Jinja checks each entry against the template's source."""
+
+    def __init__(self):
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket):
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATES = _SharedTemplates()
+
+
 def _prepare(app: Flask) -> None:
     """Remember the freshly built app's state, to put it back after each test."""
+    if app.jinja_env.bytecode_cache is None:
+        app.jinja_env.bytecode_cache = _TEMPLATES
     try:
         config = copy.deepcopy(dict(app.config))
     except Exception:  # a setting that cannot be copied: a shallow copy, then
@@ -193,8 +301,10 @@ def _forget_redis_keys(app: Flask) -> None:
 
 def _reset_process_caches() -> None:
     """govservice's process-wide memories of database rows: forgotten after every test, since the
-    rows they remember are rolled back (and on SQLite their ids are used again)."""
-    from govservice.calendar import workdays
+    rows they remember are rolled back (and on SQLite their ids are used again). Kept: the working
+    calendar's days (`workdays._days`, a function of its arguments alone, the holidays entered among
+    them: 0.2 s to compute, which every test reaching the calendar paid again) and the development
+    registry's generated people (`backends._dev_tables`, a function of their number, frozen records)."""
     from govservice.cases import popular
     from govservice.catalog import search
     from govservice.catalog import services as catalog_services
@@ -202,7 +312,6 @@ def _reset_process_caches() -> None:
     from govservice.certificates import shortref, verification
     from govservice.certificates import views as certificate_views
     from govservice.partners import tokencache
-    from govservice.registry import backends
 
     tokencache._tokens.clear()
     verification._VERIFIED.clear()
@@ -213,8 +322,6 @@ def _reset_process_caches() -> None:
     popular._cache.clear()
     search._vocabulary_at.cache_clear()
     catalog_services._english_names.cache_clear()
-    workdays._days.cache_clear()
-    backends._dev_tables.cache_clear()
 
 
 # --- the rolled-back transaction -------------------------------------------------------------

@@ -48,16 +48,16 @@ def test_who_sees_and_handles_a_request(ctx):
     assert access.petition_relation(person("赵敏"), _petition("李娜", clerk="赵敏")) is Relation.WINDOW
 
 
-def test_a_request_refused_is_not_found_and_a_staff_read_is_audited(app, client, login):
+def test_a_request_refused_is_not_found_and_a_staff_read_is_audited(app, client, login_as):
     with app.app_context():
         number = _petition().number
-    login(client, "郑华")
+    login_as(client, "郑华")
     assert client.get(f"/petitions/{number}").status_code == 404
     officer = app.test_client()
-    login(officer, "刘洋")
+    login_as(officer, "刘洋")
     assert officer.get(f"/petitions/{number}").status_code == 200
     requester = app.test_client()
-    login(requester, "张三")
+    login_as(requester, "张三")
     assert requester.get(f"/petitions/{number}").status_code == 200
     with app.app_context():
         reads = db.session.execute(
@@ -87,12 +87,12 @@ def test_who_sees_and_accepts_a_bundle(ctx):
         raise AssertionError("an officer accepted a bundle at the window")
 
 
-def test_a_bundle_refused_is_not_found_and_an_officers_read_is_audited(app, login):
+def test_a_bundle_refused_is_not_found_and_an_officers_read_is_audited(app, login_as):
     with app.app_context():
         bundle_id = submit_bundle().bundle.id
     for name, status in (("郑华", 404), ("黄磊", 404), ("刘洋", 200), ("张三", 200)):
         client = app.test_client()
-        login(client, name)
+        login_as(client, name)
         assert client.get(f"/bundles/mine/{bundle_id}").status_code == status, name
     with app.app_context():
         reads = db.session.execute(

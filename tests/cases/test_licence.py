@@ -48,8 +48,8 @@ def _change(client, **overrides):
     )
 
 
-def test_the_licence_picked_from_the_wallet_fills_the_form(app, client, login, clock):
-    login(client, "王五")
+def test_the_licence_picked_from_the_wallet_fills_the_form(app, client, login_as, clock):
+    login_as(client, "王五")
     _act_for(app, client)
     _, identifier = _restaurant_licence(app, business_items="预包装食品销售", premises="北京市朝阳区示例路22号")
     page = client.get("/apply/scjgj-spjyxk-bg").get_data(as_text=True)
@@ -74,10 +74,10 @@ def test_the_licence_picked_from_the_wallet_fills_the_form(app, client, login, c
         assert case.field_sources["licence_number"] == "certificate"
 
 
-def test_a_licence_number_typed_by_hand_is_checked(app, client, login, clock):
+def test_a_licence_number_typed_by_hand_is_checked(app, client, login_as, clock):
     from govservice.certificates import lifecycle
 
-    login(client, "王五")
+    login_as(client, "王五")
     _act_for(app, client)
     licence_id, _ = _restaurant_licence(app)
     bad = _change(client, licence_number="JY123").get_data(as_text=True)
@@ -105,14 +105,14 @@ def test_a_licence_number_typed_by_hand_is_checked(app, client, login, clock):
     assert _change(client).status_code == 302 and _count(app) == 1
 
 
-def test_the_business_licence_to_cancel_fills_the_deregistration_and_is_checked(app, client, login, clock):
+def test_the_business_licence_to_cancel_fills_the_deregistration_and_is_checked(app, client, login_as, clock):
     with app.app_context():
         identifier = factories.issue("yyzz", credit_code=ZXDJ["credit_code"]).identifier  # 张三's
-    login(client, "张三")
+    login_as(client, "张三")
     filled = client.get(f"/apply/scjgj-gtgsh-zxdj?licence={identifier}").get_data(as_text=True)
     assert f'value="{ZXDJ["credit_code"]}"' in filled and 'value="北京市朝阳区张三便利店"' in filled
     lina = app.test_client()
-    login(lina, "李娜")
+    login_as(lina, "李娜")
     page = lina.get("/apply/scjgj-gtgsh-zxdj").get_data(as_text=True)
     assert "您（或所代表的企业）名下没有有效的营业执照电子证照" in page
     refused = _apply(lina, "scjgj-gtgsh-zxdj", dict(ZXDJ, phone="13800000002"), material_licence=pdf_upload())
@@ -120,14 +120,14 @@ def test_the_business_licence_to_cancel_fills_the_deregistration_and_is_checked(
     assert _count(app) == 0
 
 
-def test_the_form_reads_in_english_and_keeps_the_chinese_answers(app, client, login, clock, tmp_path):
+def test_the_form_reads_in_english_and_keeps_the_chinese_answers(app, client, login_as, clock, tmp_path):
     """English mode: labels, choices, materials and their notes in English; what is stored (and
     printed on certificates) stays the Chinese of the item file."""
     from ..catalog.test_views import _english
 
     with app.app_context():
         identifier = factories.issue("yyzz", credit_code=ZXDJ["credit_code"]).identifier
-    login(client, "张三")
+    login_as(client, "张三")
     _english(app, client, tmp_path)
     page = client.get("/apply/scjgj-gtgsh-zxdj").get_data(as_text=True)
     for text in (

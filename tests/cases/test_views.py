@@ -519,9 +519,9 @@ def test_a_supplement_request_shows_on_the_progress_page_and_in_the_notices(app,
     assert f"办件 {number} 需要补正材料" in client.get("/notices/").get_data(as_text=True)
 
 
-def test_a_new_draft_of_an_item_whose_material_a_certificate_may_replace_is_saved(app, client, login):
+def test_a_new_draft_of_an_item_whose_material_a_certificate_may_replace_is_saved(app, client, login_as):
     """It used to fail with a 500: the held-certificate query flushed the half-made draft."""
-    login(client, "张三")
+    login_as(client, "张三")
     page = client.get("/apply/scjgj-gtgsh-zxdj").get_data(as_text=True)
     saved = client.post(
         "/apply/scjgj-gtgsh-zxdj",

@@ -186,11 +186,11 @@ def _upload(credential: str, name: str = "营业执照.vc.jwt"):
 
 
 def test_the_applicant_presents_a_foreign_licence_online_and_the_window_accepts_it(
-    app, client, login, clock, other_platform, held_licence
+    app, client, login_as, clock, other_platform, held_licence
 ):
     from ..cases.test_views import ZXDJ, _apply, _case
 
-    login(client, "张三")
+    login_as(client, "张三")
     page = client.get("/apply/scjgj-gtgsh-zxdj").get_data(as_text=True)
     assert "持有其他地区或平台签发的营业执照电子证照的，可在此上传其导出的可验证凭证文件（.jwt）" in page
     answer = _apply(client, "scjgj-gtgsh-zxdj", ZXDJ, material_licence=_upload(other_platform["kept"]))
@@ -212,7 +212,7 @@ def test_the_applicant_presents_a_foreign_licence_online_and_the_window_accepts_
 
 @pytest.mark.parametrize("which", ["revoked", "altered", "untrusted"])
 def test_a_foreign_certificate_refused_at_intake_says_why_and_nothing_is_filed(
-    app, client, login, clock, other_platform, tmp_path, which, held_licence
+    app, client, login_as, clock, other_platform, tmp_path, which, held_licence
 ):
     from ..cases.test_views import ZXDJ, _apply
 
@@ -227,7 +227,7 @@ def test_a_foreign_certificate_refused_at_intake_says_why_and_nothing_is_filed(
         with app.app_context():
             credential = _foreign_vc(tmp_path, clock, "https://unknown.example.gov.cn")
         expected = "签发平台 https://unknown.example.gov.cn 不在互认信任名单中"
-    login(client, "张三")
+    login_as(client, "张三")
     with app.app_context():
         before = db.session.execute(db.select(db.func.count(Case.id))).scalar_one()
     answer = _apply(client, "scjgj-gtgsh-zxdj", ZXDJ, material_licence=_upload(credential))
@@ -274,11 +274,11 @@ def test_a_foreign_certificate_revoked_after_intake_stops_acceptance_at_the_wind
 
 
 def test_a_draft_keeps_a_foreign_certificate_checked_and_refuses_an_altered_one(
-    app, client, login, clock, other_platform, held_licence
+    app, client, login_as, clock, other_platform, held_licence
 ):
     from ..cases.test_views import ZXDJ, _case, _key
 
-    login(client, "张三")
+    login_as(client, "张三")
     page = client.get("/apply/scjgj-gtgsh-zxdj").get_data(as_text=True)
     head, payload, signature = other_platform["kept"].split(".")
     altered = f"{head}.{payload}.{signature[:5]}{'A' if signature[5] != 'A' else 'B'}{signature[6:]}"

@@ -95,14 +95,14 @@ def type_of(certificate):
     return services.certificate_type(certificate.type_code).name
 
 
-def test_a_revoked_or_expired_certificate_offers_no_qr_and_the_wallet_says_why(app, ctx, client, clock, login):
+def test_a_revoked_or_expired_certificate_offers_no_qr_and_the_wallet_says_why(app, ctx, client, clock, login_as):
     from govservice.certificates import lifecycle
 
     from ..factories import person as staff
 
     revoked = services.issue("yyzz", person("张三"), DATA["yyzz"])
     expiring = services.issue("spjyxkz", person("张三"), DATA["spjyxkz"])
-    login(client, "张三")
+    login_as(client, "张三")
     wallet = client.get("/wallet").get_data(as_text=True)
     assert wallet.count("出示此二维码，对方扫码即可核验") == 2
 

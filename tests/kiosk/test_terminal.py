@@ -32,9 +32,9 @@ def test_a_browser_that_is_no_registered_terminal_gets_only_the_enrollment_scree
     assert "启用自助服务终端" in page(client.get("/kiosk/enroll"))
 
 
-def test_an_administrator_registers_a_terminal_whose_code_enrolls_it_once(app, login):
+def test_an_administrator_registers_a_terminal_whose_code_enrolls_it_once(app, login_as):
     admin = app.test_client()
-    login(admin, "郑华")
+    login_as(admin, "郑华")
     bad = admin.post("/admin/kiosks", data={"name": " ", "hall": "1", "reader_key": ""})
     assert bad.status_code == 422 and "请填写终端名称" in page(bad)
     bad_key = admin.post("/admin/kiosks", data={"name": "一层 1号机", "hall": "1", "reader_key": "not a key"})
@@ -205,8 +205,8 @@ def test_a_session_from_the_terminal_stays_in_the_terminal(app, terminal):
         assert response.status_code == 302 and response.headers["Location"].endswith("/kiosk/"), path
 
 
-def test_a_session_begun_elsewhere_is_not_used_at_the_terminal(app, terminal, login):
-    login(terminal, "张三")  # someone signed in on the site in the terminal's browser
+def test_a_session_begun_elsewhere_is_not_used_at_the_terminal(app, terminal, login_as):
+    login_as(terminal, "张三")  # someone signed in on the site in the terminal's browser
     assert terminal.get("/kiosk/").headers["Location"].endswith("/kiosk/")  # that session is ended here
     welcome = page(terminal.get("/kiosk/"))
     assert "请刷身份证登录" in welcome and "您好" not in welcome

@@ -31,21 +31,28 @@ pytestmark = pytest.mark.committed
 def empty_target(tmp_path, database_url):
     """An empty database beside the test one (PostgreSQL: `<name>_restore`, made afresh), and folders."""
     url = make_url(database_url)
-    if url.get_backend_name() == "postgresql":
-        name = f"{url.database}_restore"
+    name = f"{url.database}_restore" if url.get_backend_name() == "postgresql" else None
+
+    def drop(create: bool = False) -> None:
         admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            if create:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
+
+    if name:
+        drop(create=True)
         target = url.set(database=name).render_as_string(hide_password=False)
     else:
         target = f"sqlite:///{tmp_path}/restored.sqlite"
-    return {
+    yield {
         "SQLALCHEMY_DATABASE_URI": target,
         "INSTANCE_DIR": str(tmp_path / "instance"),
         "BLOB_DIR": str(tmp_path / "instance" / "blobs"),
     }
+    if name:  # not left behind on the server
+        drop()
 
 
 def test_a_backup_restored_into_an_empty_deployment_verifies(app, ctx, clock, tmp_path, empty_target):

@@ -44,7 +44,7 @@ def test_make_run_prints_the_new_officers_among_the_demo_logins(app, monkeypatch
     assert re.search(r"高峰 +审批人员（住房和城乡建设委员会）", printed), printed
 
 
-def test_the_demo_officers_walk_the_joint_construction_permit_to_its_certificate(app, ctx, clock, login):
+def test_the_demo_officers_walk_the_joint_construction_permit_to_its_certificate(app, ctx, clock, login_as):
     case, _, _ = accepted_permit_application()
     number = case.number
 
@@ -53,7 +53,7 @@ def test_the_demo_officers_walk_the_joint_construction_permit_to_its_certificate
         ("高峰", "住房和城乡建设委员会", "符合施工许可条件"),
     ):
         client = app.test_client()
-        login(client, name)
+        login_as(client, name)
         inbox = client.get("/review/").get_data(as_text=True)
         assert number in inbox, f"{name} does not see the case"
         page = client.get(f"/review/cases/{number}").get_data(as_text=True)
