@@ -23,9 +23,17 @@ def _count():
 
 
 @pytest.fixture
-def box(ctx):
+def box(ctx, tmp_path):
+    """The app's outbox, spooling into a folder of the test's own (other apps of this process,
+    e.g. second instances made by other tests, keep their spools in the instance folder)."""
     assert ctx.extensions["mirror"].wait_live()
-    return outbox.outbox()
+    found = outbox.outbox()
+    found.discard()
+    instance_spool, found.folder = found.folder, str(tmp_path / "spool")
+    os.makedirs(found.folder)
+    yield found
+    found.discard()
+    found.folder = instance_spool
 
 
 def _spooled(box):
@@ -50,7 +58,7 @@ def test_a_check_answered_from_memory_makes_no_round_trip_and_is_logged_at_the_p
         assert verification.verify_token(certificate.token, channel="page", verifier="t")[0] == "valid"
     assert calls == []  # status, rate limit and log entry: all in the process
     assert box.pending() == 4 and len(_spooled(box)) == 4  # written to the spool before the answer
-    monkeypatch.undo()
+    monkeypatch.setattr(client, "execute_command", real)
     verification.flush()  # pushes first, then drains
     assert _count() == 4 and box.pending() == 0 and _spooled(box) == []
 
