@@ -18,6 +18,7 @@ import json
 import os
 import statistics
 import tempfile
+import time
 
 from harness import Platform, alternate, free_port, gunicorn, require_wrk, server_cpu_seconds, worker_memory_mb, wrk
 
@@ -172,6 +173,16 @@ def main() -> None:
 
         verification.flush()
         recorded = db.session.query(Verification).count()
+        copy = platform.app.extensions.get("mirror")
+        if copy is not None and copy.wait_live():  # how soon another process hears of a revocation
+            delays = []
+            for _ in range(200):
+                started = time.perf_counter()
+                copy.sync()
+                delays.append((time.perf_counter() - started) * 1000)
+            print(
+                f"a change announced reaches another process's memory in {statistics.median(delays):.2f} ms (median of 200)"
+            )
         print(
             f"verifications answered {answered[0]}, recorded {recorded} (answers still in flight when wrk stops are recorded too), lost {max(0, answered[0] - recorded)}"  # noqa: E501
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from pathlib import Path
@@ -192,9 +193,19 @@ def _load_secrets(app: Flask) -> None:
     app.config.setdefault("ID_HASH_KEY", instance_secret(inst, "id_hash_key", "ID_HASH_KEY"))
 
 
-def _select_locale() -> str:
-    """Simplified Chinese unless the person chose English (the language switch, kept in the session)."""
+def _select_locale():
+    """Simplified Chinese unless the person chose English (the language switch, kept in the session).
+
+    A `babel.Locale`, made once per language: Flask-Babel parses a string the selector answers on
+    every request (babel's `Locale.parse`, a good part of a verification's time)."""
     if not has_request_context():  # services run from the CLI and jobs too
-        return "zh_Hans_CN"
+        return _locale("zh_Hans_CN")
     chosen = session.get("lang")
-    return chosen if chosen in LOCALES else "zh_Hans_CN"
+    return _locale(chosen if chosen in LOCALES else "zh_Hans_CN")
+
+
+@functools.cache
+def _locale(name: str):
+    from babel import Locale
+
+    return Locale.parse(name)

@@ -61,7 +61,7 @@ class Outbox:
     # --- the request side
 
     def add(self, line: str) -> None:
-        """Owe the queue this log entry (JSON, complete: with the snapshot it was answered from)."""
+        """Owe the queue this log entry (JSON, complete: with its certificate and answer)."""
         self._ensure()
         with self._lock:
             try:

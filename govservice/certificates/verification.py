@@ -19,9 +19,9 @@ A verification reads and never waits on a write:
   spooled to a local file (`outbox`); one thread sends both to Redis in batches. A certificate
   not in memory costs one round trip (a Lua script), as below.
 * **The log without a commit in the request.** Each verification is one entry on a Redis list,
-  queued with the snapshot it was answered from (by the outbox, or in the same round trip as the
-  snapshot's read); the answer follows from the snapshot and the entry's time, so the request and
-  the log agree. A drainer moves entries into `verifications` and the audit log in batches: a
+  queued by the outbox with the certificate and the answer given, or in the same round trip as
+  the snapshot's read with that snapshot, the answer then following from it and the entry's time;
+  either way the request and the log agree. A drainer moves entries into `verifications` and the audit log in batches: a
   thread in each web process every half second, the Celery beat task, and any reader of the log
   (`flush()`, e.g. the wallet) first. Entries carry a unique id and are inserted with
   ON CONFLICT DO NOTHING before they are trimmed from the list, so a drainer that dies mid-batch
@@ -482,8 +482,8 @@ def _after_rollback(session: Session) -> None:
 
 
 def _entry(channel: str, verifier: str, purpose: str | None, client_id: int | None, client_label: str | None) -> dict:
-    """A verification's log entry, before its answer: the answer follows from the snapshot it is
-    queued with and its time (`Snapshot.status_at`), so the request and the drainer agree."""
+    """A verification's log entry, before its answer (`_answer` adds it, or the Lua script the
+    snapshot it follows from: `_certificate_and_result`)."""
     return {
         "uid": process.unique_id(),
         "at": clock.now().timestamp(),
@@ -501,13 +501,14 @@ def _answer(snap: Snapshot, entry: dict, queued: bool) -> str:
     VERIFICATIONS.labels(entry["channel"], status).inc()
     if queued:
         return status
+    # The answer goes with the entry (the Lua script, which cannot know it, queues the snapshot)
+    entry = dict(entry, certificate_id=snap.id, result=status)
     box = outbox.outbox()
     link = redis_link.link()
     if box is not None and not link.down():
-        box.add(json.dumps(entry, ensure_ascii=False)[:-1] + ',"snapshot":' + _snapshot_json(snap) + "}")
+        box.add(json.dumps(entry, ensure_ascii=False))
         _start_flusher()
         return status
-    entry = dict(entry, snapshot=asdict(snap))
     if (
         link is not None
         and link.call(lambda r: r.rpush(_queue(), json.dumps(entry, ensure_ascii=False)), DOWN) is not DOWN
@@ -517,12 +518,6 @@ def _answer(snap: Snapshot, entry: dict, queued: bool) -> str:
     _insert([entry])
     db.session.commit()
     return status
-
-
-@lru_cache(maxsize=4096)
-def _snapshot_json(snap: Snapshot) -> str:
-    """A snapshot as the queue's entries hold it, encoded once (the same certificate is checked again and again)."""
-    return json.dumps(asdict(snap), ensure_ascii=False)
 
 
 def refused(channel: str, reason: str, quota: Quota | None = None) -> None:
@@ -539,24 +534,23 @@ def _insert(entries: list[dict]) -> None:
     SHA-256 of their lines `uid|certificate id|result|channel|client id|time`, sorted by uid: the
     sealed audit log then vouches for every verification row without an entry per row (which
     cost more than the verification itself)."""
-    snaps = {e["uid"]: Snapshot(**e["snapshot"]) for e in entries}
-    ids = {snap.id for snap in snaps.values()}
+    answers = {e["uid"]: _certificate_and_result(e) for e in entries}
+    ids = {certificate_id for certificate_id, _result in answers.values()}
     known = set(db.session.execute(select(Certificate.id).where(Certificate.id.in_(ids))).scalars())
     if known != ids:  # certificates are never deleted: only a restored or foreign database gets here
         log.error("dropping queued verifications of unknown certificates %s", sorted(ids - known))
-        entries = [e for e in entries if snaps[e["uid"]].id in known]
+        entries = [e for e in entries if answers[e["uid"]][0] in known]
         if not entries:
             return
-    results = {e["uid"]: snaps[e["uid"]].status_at(e["at"]) for e in entries}
     rows = [
         {
             "uid": e["uid"],
-            "certificate_id": snaps[e["uid"]].id,
+            "certificate_id": answers[e["uid"]][0],
             "at": datetime.fromtimestamp(e["at"], UTC),
             "channel": e["channel"],
             "verifier": e["verifier"],
             "purpose": e["purpose"],
-            "result": results[e["uid"]],
+            "result": answers[e["uid"]][1],
             "action": "verify",
             "client_id": e["client_id"],
         }
@@ -578,6 +572,15 @@ def _insert(entries: list[dict]) -> None:
             "certificate.verifications",
             detail={"count": len(inserted), "sha256": batch_digest(row for row in rows if row["uid"] in inserted)},
         )
+
+
+def _certificate_and_result(entry: dict) -> tuple[int, str]:
+    """An entry's certificate and answer: given with it (the process answered), or from the
+    snapshot the Lua script queued it with and the entry's time (`Snapshot.status_at`)."""
+    if "snapshot" in entry:
+        snap = Snapshot(**entry["snapshot"])
+        return snap.id, snap.status_at(entry["at"])
+    return entry["certificate_id"], entry["result"]
 
 
 _COLUMNS = {

@@ -231,7 +231,7 @@ def test_a_remembered_token_costs_no_query_and_a_revocation_on_another_instance_
     answered, disabled_at = 2, time.monotonic()
     while (refused := call(client, token, VERIFY, body)).status_code == 200:
         answered += 1
-        assert time.monotonic() - disabled_at < 1.0, "the revocation did not reach this instance"
+        assert time.monotonic() - disabled_at < 5.0, "the revocation did not reach this instance"
     assert refused.status_code == 401 and refused.get_json()["error"] == "invalid_token"
     from govservice.certificates import verification
 
