@@ -181,7 +181,8 @@ def main() -> None:
                 copy.sync()
                 delays.append((time.perf_counter() - started) * 1000)
             print(
-                f"a change announced reaches another process's memory in {statistics.median(delays):.2f} ms (median of 200)"
+                f"a change announced reaches another process's memory in {statistics.median(delays):.2f} ms"
+                " (median of 200)"
             )
         print(
             f"verifications answered {answered[0]}, recorded {recorded} (answers still in flight when wrk stops are recorded too), lost {max(0, answered[0] - recorded)}"  # noqa: E501

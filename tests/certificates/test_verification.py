@@ -40,7 +40,8 @@ def test_a_revocation_through_one_instance_shows_at_once_on_another(app, ctx, cl
     lifecycle.revoke(certificate.id, person("刘洋"), "以欺骗手段取得登记")
     revoked_at = time.monotonic()
     with other.test_request_context():
-        # the other instance hears of it by pub/sub: within milliseconds (the bound is for a loaded CI machine), not at its next Redis read
+        # the other instance hears of it by pub/sub: within milliseconds, not at its next Redis read
+        # (the bound below is for a loaded CI machine)
         while (status := verification.verify_token(token, channel="page", verifier="t")[0]) == "valid":
             assert time.monotonic() - revoked_at < 5.0, "the revocation did not reach the other instance"
         assert status == "revoked"
