@@ -52,7 +52,9 @@ class Outbox:
         self._entries: list[str] = []
         self._hits: dict[str, list] = {}  # Redis key -> [unsent, total Redis told, period, window end]
         self._spool: int | None = None  # fd of the spool file being written
-        self._spooled: list[str] = []  # spool files whose entries are not in Redis or the database yet
+        # (path, fd) of the spool files whose entries are not in Redis or the database yet: each
+        # kept open, and so locked, until then (the last is the one being written)
+        self._spooled: list[tuple[str, int]] = []
         self._counter = 0
         self._spool_error_at = -1e9
         self._name = uuid.uuid4().hex[:8]  # several apps of one process (tests) have their own files
@@ -101,9 +103,7 @@ class Outbox:
 
     def _drop_spool(self) -> None:
         with self._lock:
-            if self._spool is not None:
-                os.close(self._spool)
-                self._spool = None
+            self._spool = None
             spooled, self._spooled = self._spooled, []
         self._remove(spooled)
 
@@ -117,8 +117,7 @@ class Outbox:
             with self._lock:
                 entries, self._entries = self._entries, []
                 spooled, self._spooled = self._spooled, []
-                if self._spool is not None:
-                    os.close(self._spool)  # the file stays until its entries are safe
+                if self._spool is not None:  # the file stays, locked, until its entries are safe
                     # the next entries go to a new file, opened here rather than in a request
                     try:
                         self._spool = self._open_spool() if entries else None
@@ -177,7 +176,7 @@ class Outbox:
         path = os.path.join(self.folder, f"verifications-{process.pid()}-{self._name}-{self._counter}.jsonl")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held until closed: a live process's spool is not replayed
-        self._spooled.append(path)
+        self._spooled.append((path, fd))
         return fd
 
     def _spool_failed(self, exc: OSError) -> None:
@@ -186,17 +185,18 @@ class Outbox:
             self._spool_error_at = now
             log.error("cannot write the verification spool in %s (%s): entries wait in memory only", self.folder, exc)
 
-    def _remove(self, paths: list[str]) -> None:
-        for path in paths:
+    def _remove(self, spooled: list[tuple[str, int]]) -> None:
+        for path, fd in spooled:
             try:
-                os.unlink(path)
+                os.unlink(path)  # before closing: no other process can take it for an orphan
             except FileNotFoundError:
                 pass
+            os.close(fd)
 
     def replay_orphans(self) -> int:
         """Push onto the queue the spools of processes that died before pushing; how many entries."""
         replayed = 0
-        mine = set(self._spooled)
+        mine = {path for path, _fd in self._spooled}
         for path in sorted(glob.glob(os.path.join(self.folder, "verifications-*.jsonl"))):
             if path in mine:
                 continue
@@ -209,12 +209,17 @@ class Outbox:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     continue  # its process is alive (or another one is replaying it)
+                if os.fstat(fd).st_nlink == 0:
+                    continue  # its owner sent its entries and removed it while this one waited
                 with os.fdopen(os.dup(fd), encoding="utf-8") as spool:
                     lines = [line.rstrip("\n") for line in spool if line.strip()]
                 good = [line for line in lines if _complete(line)]
                 if good and not (self._send_to_redis(good, []) or self._write_to_database(good)):
                     continue
-                os.unlink(path)
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:  # another process replayed it too: the ids keep it once
+                    pass
                 replayed += len(good)
             finally:
                 os.close(fd)
@@ -234,13 +239,16 @@ class Outbox:
             self._pid = process.pid()
             self._entries, self._hits, self._spooled, self._spool = [], {}, [], None
         os.makedirs(self.folder, mode=0o700, exist_ok=True)
-        self.replay_orphans()
         atexit.register(self.close)
-        if not self.app.testing:  # tests push with flush()
+        if not self.app.testing:  # tests push with flush() and replay with replay_orphans()
             threading.Thread(target=self._run, name="verification-outbox", daemon=True).start()
 
     def _run(self) -> None:
         pid = self._pid
+        try:
+            self.replay_orphans()  # here, not in the request that started the outbox
+        except Exception:
+            log.exception("replaying the spools of dead processes failed; the next process tries again")
         while self._pid == pid:
             time.sleep(self.interval)
             try:
