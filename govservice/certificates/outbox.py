@@ -116,21 +116,22 @@ class Outbox:
             now = time.time()
             with self._lock:
                 entries, self._entries = self._entries, []
-                spooled, self._spooled = self._spooled, []
-                if self._spool is not None:  # the file stays, locked, until its entries are safe
-                    # the next entries go to a new file, opened here rather than in a request
-                    try:
-                        self._spool = self._open_spool() if entries else None
-                    except OSError as exc:
-                        self._spool = None
-                        self._spool_failed(exc)
+                spooled = []  # nothing owed: the file being written (empty) stays the one written
+                if entries:  # their files stay, locked, until the entries are safe
+                    spooled, self._spooled = self._spooled, []
+                    if self._spool is not None:
+                        # the next entries go to a new file, opened here rather than in a request
+                        try:
+                            self._spool = self._open_spool()
+                        except OSError as exc:
+                            self._spool = None
+                            self._spool_failed(exc)
                 hits = [(key, state[0], state[2]) for key, state in self._hits.items() if state[0]]
                 for key, state in list(self._hits.items()):
                     state[0] = 0
                     if state[3] < now:  # its window is over
                         del self._hits[key]
             if not entries and not hits:
-                self._remove(spooled)
                 return
             if not self._send_to_redis(entries, hits):
                 if entries and not self._write_to_database(entries):

@@ -127,3 +127,14 @@ def test_a_spool_that_cannot_be_written_costs_no_answer(ctx, clock, box, monkeyp
     assert "cannot write the verification spool" in caplog.text
     verification.flush()
     assert _count() == 2
+
+
+def test_a_push_with_nothing_owed_keeps_the_file_being_written(ctx, clock, box):
+    certificate = issue()
+    verification.verify_token(certificate.token, channel="page", verifier="t")
+    box.push()  # sends it; the next entries go to a new file
+    box.push()  # an idle round: nothing owed
+    verification.verify_token(certificate.token, channel="page", verifier="t")
+    assert len(_spooled(box)) == 1  # written to a file still open, not lost nor written elsewhere
+    verification.flush()
+    assert _count() == 2 and _spooled(box) == []
