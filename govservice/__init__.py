@@ -179,6 +179,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .app.errors import register as register_errors
 
     register_errors(app)
+    security.trust_proxies(app)
     return app
 
 

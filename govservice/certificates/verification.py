@@ -48,7 +48,7 @@ from functools import lru_cache
 from flask import Flask, current_app, has_app_context
 from limits import parse as parse_limit
 from prometheus_client import Counter
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, aliased
 
 from ..audit import services as audit
@@ -397,6 +397,18 @@ def _lookup(
 _MISSING = object()
 
 
+def _remembered(identifier: str, guard: Guard | None) -> Snapshot | None | object:
+    """The snapshot this process's memory answers for `identifier` (None: no such certificate),
+    or _MISSING when answering needs Redis (not remembered, the guard not held in memory or not
+    holding, the mirror not live, or no outbox to carry the log entry)."""
+    link, copy = redis_link.link(), mirror.mirror()
+    if link is None or copy is None or not copy.live() or outbox.outbox() is None:
+        return _MISSING
+    if guard is not None and copy.get(link.prefix + guard.key) != guard.value:
+        return _MISSING
+    return copy.get(_keys(identifier)[1], _MISSING)
+
+
 def _guard_holds(copy: mirror.Mirror, link, guard: Guard) -> bool:
     """Whether `guard` holds, by the mirror's copy of its key (read once from Redis, then kept
     until a change of it is announced)."""
@@ -557,11 +569,7 @@ def _insert(entries: list[dict]) -> None:
         for e in entries
     ]
     if db.session.get_bind().dialect.name == "postgresql":
-        # One statement of nine arrays, whatever the batch size: the same SQL text every time
-        # (prepared once), where a VALUES list of a thousand rows is a new statement to build,
-        # send and parse for each batch.
-        columns = {name: [row[name] for row in rows] for name in _COLUMNS}
-        inserted = set(db.session.execute(_INSERT_ARRAYS, columns).scalars())
+        inserted = _copy_in(rows)
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
 
@@ -583,22 +591,44 @@ def _certificate_and_result(entry: dict) -> tuple[int, str]:
     return entry["certificate_id"], entry["result"]
 
 
-_COLUMNS = {
-    "uid": "varchar",
-    "certificate_id": "integer",
-    "at": "timestamptz",
-    "channel": "varchar",
-    "verifier": "varchar",
-    "purpose": "varchar",
-    "result": "varchar",
-    "action": "varchar",
-    "client_id": "integer",
-}
-_INSERT_ARRAYS = text(
-    f"INSERT INTO verifications ({', '.join(_COLUMNS)}) "
-    f"SELECT * FROM unnest({', '.join(f'CAST(:{name} AS {kind}[])' for name, kind in _COLUMNS.items())}) "
-    "ON CONFLICT (uid) DO NOTHING RETURNING uid"
+_COLUMNS = (
+    ("uid", "varchar"),
+    ("certificate_id", "integer"),
+    ("at", "timestamptz"),
+    ("channel", "varchar"),
+    ("verifier", "varchar"),
+    ("purpose", "varchar"),
+    ("result", "varchar"),
+    ("action", "varchar"),
+    ("client_id", "integer"),
 )
+_NAMES = ", ".join(name for name, _kind in _COLUMNS)
+# The batch is copied into a temporary table (emptied at commit) and inserted from there: COPY
+# formats the rows in psycopg's C code and PostgreSQL reads them without parsing SQL, where nine
+# bound arrays cost a Python call per element (most of a drainer's time); ON CONFLICT needs the
+# INSERT ... SELECT, which COPY has not got.
+_BATCH_TABLE = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS verification_batch "
+    f"({', '.join(f'{name} {kind}' for name, kind in _COLUMNS)}) ON COMMIT DELETE ROWS"
+)
+_COPY_BATCH = f"COPY verification_batch ({_NAMES}) FROM STDIN"
+_INSERT_BATCH = (  # and empties the batch table, for another batch in the same transaction
+    f"WITH batch AS (DELETE FROM verification_batch RETURNING {_NAMES}) "
+    f"INSERT INTO verifications ({_NAMES}) SELECT {_NAMES} FROM batch ON CONFLICT (uid) DO NOTHING RETURNING uid"
+)
+
+
+def _copy_in(rows: list[dict]) -> set[str]:
+    """Insert `rows` into `verifications` on PostgreSQL, in the session's transaction; the uids
+    of the rows inserted (not there before)."""
+    connection = db.session.connection().connection.driver_connection  # psycopg's, in this transaction
+    with connection.cursor() as cursor:
+        cursor.execute(_BATCH_TABLE)
+        with cursor.copy(_COPY_BATCH) as copy:
+            for row in rows:
+                copy.write_row(tuple(row[name] for name, _kind in _COLUMNS))
+        cursor.execute(_INSERT_BATCH)
+        return {uid for (uid,) in cursor.fetchall()}
 
 
 def _write_entries(entries: list[dict]) -> None:
@@ -771,18 +801,25 @@ def verify_token(
     client_label: str | None = None,
     quota: Quota | None = None,
     guard: Guard | None = None,
-) -> tuple[str, Snapshot | None]:
+    memory_only: bool = False,
+) -> tuple[str, Snapshot | None] | None:
     """Check a QR token and log the check; (status, snapshot), or ("forged", None) for a token
     that does not verify under the published keys or names no certificate issued here.
 
-    `quota` is spent whatever the answer (RateLimited when over it); `guard` see `_lookup`."""
+    `quota` is spent whatever the answer (RateLimited when over it); `guard` see `_lookup`. With
+    `memory_only`, None unless a valid token's answer is in this process's memory (`ops.hotpath`):
+    nothing is then spent, counted or logged, and the caller asks again without it."""
     try:
         claims = _verified_claims(token)
     except tokens.TokenError as exc:
-        return _refuse(channel, exc.reason, quota)
+        return None if memory_only else _refuse(channel, exc.reason, quota)
     identifier, typ, sha256 = str(claims.get("cid", "")), claims.get("typ"), claims.get("sha256")
     if len(identifier) > 128 or not isinstance(typ, str) or not isinstance(sha256, (str, type(None))):
-        return _refuse(channel, "malformed", quota)
+        return None if memory_only else _refuse(channel, "malformed", quota)
+    if memory_only:
+        found = _remembered(identifier, guard)
+        if found is _MISSING or found is None or found.type_code != typ or sha256 not in (None, found.pdf_sha256):
+            return None
     entry = _entry(channel, verifier, purpose, client_id, client_label)
     snap, queued = _lookup(identifier, entry, typ=typ, sha256=sha256 or "", quota=quota, guard=guard)
     if snap is None or snap.type_code != typ:
@@ -807,16 +844,23 @@ def verify_identifier(
     client_label: str | None = None,
     quota: Quota | None = None,
     guard: Guard | None = None,
-) -> tuple[str, Snapshot | None]:
+    memory_only: bool = False,
+) -> tuple[str, Snapshot | None] | None:
     """Status for a GB/T 36904 identifier, logged; ("not_found", None) when no certificate has it.
 
     Raises identifiers.InvalidIdentifier when the text is not an identifier (the quota spent).
-    """
+    `memory_only`: as for `verify_token` (None unless a certificate's answer is in memory)."""
     try:
         parsed = identifiers.parse_identifier(identifier)
     except identifiers.InvalidIdentifier:
+        if memory_only:
+            return None
         refused(channel, "invalid_identifier", quota)
         raise
+    if memory_only:
+        found = _remembered(str(parsed), guard)
+        if found is _MISSING or found is None:
+            return None
     entry = _entry(channel, verifier, purpose, client_id, client_label)
     snap, queued = _lookup(str(parsed), entry, quota=quota, guard=guard)
     if snap is None:

@@ -2,6 +2,7 @@
 the QR, the published keys, and the issuing department's certificate desk."""
 
 import io
+import re
 from collections import OrderedDict
 from datetime import timedelta
 
@@ -192,19 +193,58 @@ def _verify_page(status: str, snap) -> str:
     )
 
 
+PAGE_VERIFIER = "公开核验页面"  # the log keeps the platform's words, whatever language the visitor reads
+#: the environ key of a check `hot_verify_page` made and logged already (the view then only renders)
+CHECKED = "govservice.verify_page_checked"
+
+
 @bp.get("/v/<path:token>")
 def verify(token):
-    # the log keeps the platform's words, whatever language the visitor reads
     return _answer_page(
-        lambda quota: verification.verify_token(token, channel="page", verifier="公开核验页面", quota=quota)
+        lambda quota: (
+            request.environ.pop(CHECKED, None)
+            or verification.verify_token(token, channel="page", verifier=PAGE_VERIFIER, quota=quota)
+        )
     )
+
+
+# A QR token as Flask hands it to `verify` unchanged (base64url JWS; `~` joins SD-JWT parts).
+_PLAIN_TOKEN = re.compile(r"[A-Za-z0-9._~-]{1,4096}")
+
+
+def hot_verify_page(environ: dict, remote_address: str) -> tuple[int, list, bytes] | None:
+    """GET /v/<token> for a visitor without a session whose answer this process remembers:
+    (status, headers, body) as `verify` answers them, or None to leave the request to `verify`
+    (`ops.hotpath`; nothing is then counted or logged). The check is logged here; a page not
+    rendered yet is rendered by `verify` with the answer handed over in the environ (CHECKED)."""
+    token = environ["PATH_INFO"][3:]
+    if environ.get("HTTP_COOKIE") or environ.get("QUERY_STRING") or not _PLAIN_TOKEN.fullmatch(token):
+        return None
+    quota = (
+        verification.Quota(f"page:{remote_address}", current_app.config["VERIFY_PAGE_RATE_LIMIT"])
+        if current_app.config.get("RATELIMIT_ENABLED", True)
+        else None
+    )
+    try:
+        checked = verification.verify_token(
+            token, channel="page", verifier=PAGE_VERIFIER, quota=quota, memory_only=True
+        )
+    except verification.RateLimited:  # nothing counted: `verify` counts again and answers 429
+        return None
+    if checked is None:
+        return None
+    html = _PAGES.get((environ["PATH_INFO"], *checked))
+    if html is None:
+        environ[CHECKED] = checked
+        return None
+    return 200, [("Content-Type", "text/html; charset=utf-8"), ("Vary", "Cookie")], html
 
 
 @bp.get("/r/<reference>")
 def verify_reference(reference):
     """The page behind a printed certificate's QR (its short reference, shortref.py)."""
     return _answer_page(
-        lambda quota: shortref.verify_reference(reference, channel="page", verifier="公开核验页面", quota=quota)
+        lambda quota: shortref.verify_reference(reference, channel="page", verifier=PAGE_VERIFIER, quota=quota)
     )
 
 
@@ -226,7 +266,7 @@ def _answer_page(check):
     key = (request.path, status, snap)
     html = _PAGES.get(key)
     if html is None:
-        html = _verify_page(status, snap)
+        html = _verify_page(status, snap).encode()
         _PAGES[key] = html
         if len(_PAGES) > _PAGES_MAX:
             _PAGES.popitem(last=False)

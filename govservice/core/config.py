@@ -54,6 +54,8 @@ def from_environment(instance_path: str) -> dict:
         # every OUTBOX_INTERVAL seconds (certificates/outbox.py)
         "REDIS_MIRROR": env.get("REDIS_MIRROR", "1") == "1",
         "OUTBOX_INTERVAL": float(env.get("OUTBOX_INTERVAL", "0.02")),
+        # the verification page and API answered outside Flask's request cycle when they can (ops/hotpath.py)
+        "HOT_PATH": env.get("HOT_PATH", "1") == "1",
         "BLOB_DIR": env.get("BLOB_DIR", str(instance / "blobs")),
         "PUBLIC_URL": public_url,
         "DEV_IDP_URL": env.get("DEV_IDP_URL", "http://127.0.0.1:5001").rstrip("/"),

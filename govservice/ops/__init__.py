@@ -28,7 +28,7 @@ def _begin_request():
 
 def init_app(app: Flask) -> None:
     from ..core.extensions import csrf, limiter
-    from . import metrics
+    from . import hotpath, metrics
     from .views import bp
 
     faults.init_app(app)
@@ -38,3 +38,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     csrf.exempt(bp)
     limiter.exempt(bp)
+    hotpath.init_app(app)

@@ -35,9 +35,11 @@ STARTED, RESPONSE, REQUEST_ID = "govservice.started", "govservice.response", "go
 
 
 def request_id() -> str:
-    if not has_request_context():
-        return ""
-    environ = request.environ
+    return id_of(request.environ) if has_request_context() else ""
+
+
+def id_of(environ: dict) -> str:
+    """The request's id: the load balancer's, if sane, else a new one (kept in the environ)."""
     rid = environ.get(REQUEST_ID)
     if rid is None:
         given = environ.get("HTTP_X_REQUEST_ID", "")
@@ -53,7 +55,8 @@ class RequestContextFilter(logging.Filter):
     """Adds the request id to each record and masks ID and phone numbers in its message."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id()
+        if not getattr(record, "request_id", None):  # given by a line written outside Flask (hotpath)
+            record.request_id = request_id()
         if record.name == ACCESS.name:  # made here, of the method, endpoint, status and time only
             return True
         message = record.getMessage()
@@ -114,19 +117,19 @@ def _finish(_exc):
     started, response = environ.get(STARTED), environ.get(RESPONSE)
     if started is None or response is None:
         return
+    finished(current.endpoint or "none", current.method, response.status_code, started)
+
+
+def finished(endpoint: str, method: str, status: int, started: float, rid: str | None = None) -> None:
+    """A request answered: its time observed (Prometheus) and its access line written."""
     elapsed = time.perf_counter() - started
-    endpoint, method, status = current.endpoint or "none", current.method, response.status_code
     metrics.observe_request(endpoint, method, status, elapsed)
     if ACCESS.isEnabledFor(logging.INFO):
         ms = round(elapsed * 1000, 2)
-        ACCESS.info(
-            "%s %s %s %.2f ms",
-            method,
-            endpoint,
-            status,
-            ms,
-            extra={"method": method, "endpoint": endpoint, "status": status, "ms": ms},
-        )
+        extra = {"method": method, "endpoint": endpoint, "status": status, "ms": ms}
+        if rid is not None:
+            extra["request_id"] = rid
+        ACCESS.info("%s %s %s %.2f ms", method, endpoint, status, ms, extra=extra)
 
 
 def init_app(app: Flask) -> None:

@@ -156,7 +156,7 @@ def authenticate(scope: str, *, cached: bool = False, before_refusal=None):
     then a `tokencache.ClientView`, and the caller must hold its work to `credentials_guard()`."""
     if cached:
         request.environ["govservice.partner_token_cache"] = True
-        view = _remembered(scope)
+        view = remembered(request.headers.get("Authorization", ""), scope)
         if view is not None:
             request.environ["govservice.partner_token"] = view
             return view.client
@@ -181,12 +181,12 @@ def authenticate(scope: str, *, cached: bool = False, before_refusal=None):
     return token.client
 
 
-def _remembered(scope: str) -> tokencache.TokenView | None:
-    """The remembered token of the request, when it passes every check Authlib's validator makes
-    (a bearer token, not expired, not revoked, with `scope`); None sends the request through
-    Authlib, which also words every refusal. The verify API's hot path skips building Authlib's
-    request object for a token this process already knows."""
-    kind, _sep, value = request.headers.get("Authorization", "").partition(" ")
+def remembered(authorization: str, scope: str) -> tokencache.TokenView | None:
+    """The remembered token of an Authorization header, when it passes every check Authlib's
+    validator makes (a bearer token, not expired, not revoked, with `scope`); None sends the
+    request through Authlib, which also words every refusal. The verify API's hot path skips
+    building Authlib's request object for a token this process already knows."""
+    kind, _sep, value = authorization.partition(" ")
     if kind.lower() != "bearer" or not value or len(value) > 256 or not tokencache.enabled():
         return None
     view = tokencache.get(secret_hash(value))
@@ -198,7 +198,11 @@ def _remembered(scope: str) -> tokencache.TokenView | None:
 def credentials_guard():
     """For a request authenticated from memory: the `verification.Guard` that the credentials it
     used are still current; None when they were read from the database."""
-    token = request.environ.get("govservice.partner_token")
+    return guard_of(request.environ.get("govservice.partner_token"))
+
+
+def guard_of(token) -> Guard | None:
+    """The guard of a token remembered in memory (`tokencache.TokenView`); None for a row."""
     return Guard(tokencache.GENERATION, token.generation) if isinstance(token, tokencache.TokenView) else None
 
 

@@ -20,8 +20,13 @@ from .text import clean_filename, clean_text  # noqa: F401
 def init_app(app: Flask) -> None:
     text.init_app(app)
     headers.init_app(app)
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES load balancers, the client's address and scheme are those they
+    forward: the outermost WSGI layer, so that every layer inside (ops.hotpath) sees them."""
     proxies = app.config.get("TRUSTED_PROXIES", 0)
-    if proxies:  # behind N load balancers: the client's address and scheme are the ones they forward
+    if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)

@@ -73,6 +73,7 @@ def init_app(app: Flask) -> None:
     fixed["Content-Security-Policy"] = plain_csp
     Headers(list(fixed.items()))  # the values are checked once here (no newline may slip into a header)
     fixed_items = tuple(fixed.items())
+    app.extensions["security_headers"] = fixed_items  # for answers made outside Flask (ops.hotpath)
     with_nonce = tuple(item for item in fixed_items if item[0] != "Content-Security-Policy")
     names = frozenset(name.lower() for name in fixed)
 
