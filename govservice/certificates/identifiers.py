@@ -152,6 +152,13 @@ def parse_identifier(s: str) -> Identifier:
     """Parse and validate an identifier. Raises InvalidIdentifier saying what is wrong."""
     if not isinstance(s, str):
         raise InvalidIdentifier("identifier must be a string")
+    return _parse(s)
+
+
+@lru_cache(maxsize=4096)
+def _parse(s: str) -> Identifier:
+    """A partner checks the same identifiers again and again: each is parsed and its check
+    character computed once per process (invalid ones raise, and are not kept)."""
     text = s.strip().upper()
     prefix = ROOT + "."
     if not text.startswith(prefix):

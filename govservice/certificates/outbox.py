@@ -3,8 +3,9 @@ the rate-limit hit, sent by one thread in batches instead of one round trip per 
 
 * **Log entries** are appended to a spool file of the process in the instance folder (one
   `write`, no round trip) and to a list in memory. Every `OUTBOX_INTERVAL` seconds the thread
-  pushes the list onto the verification queue in one RPUSH, then deletes the spool file it was
-  written to (a new one takes the next entries). A process that dies between the two (killed,
+  pushes the list onto the verification queue in one RPUSH, then empties the spool file (or,
+  once it is `SPOOL_ROTATE` long, starts a new one and deletes the old). A process that dies
+  before its entries are safe (killed,
   out of memory) leaves its spool behind, with an exclusive `flock` no longer held: the next
   process of the platform on that host to start its outbox replays it onto the queue. Entries
   carry their unique id and the drainer inserts with ON CONFLICT DO NOTHING, so a spool replayed
@@ -38,6 +39,8 @@ from ..core import process
 
 log = logging.getLogger(__name__)
 
+SPOOL_ROTATE = 256 * 1024  # bytes: a spool file longer than this is replaced at the next push
+
 
 class Outbox:
     def __init__(self, app: Flask, link, queue: str, write: Callable[[list[dict]], None]):
@@ -55,6 +58,7 @@ class Outbox:
         # (path, fd) of the spool files whose entries are not in Redis or the database yet: each
         # kept open, and so locked, until then (the last is the one being written)
         self._spooled: list[tuple[str, int]] = []
+        self._written = 0  # bytes written to the spool file being written
         self._counter = 0
         self._spool_error_at = -1e9
         self._name = uuid.uuid4().hex[:8]  # several apps of one process (tests) have their own files
@@ -69,7 +73,7 @@ class Outbox:
             try:
                 if self._spool is None:
                     self._spool = self._open_spool()
-                os.write(self._spool, line.encode() + b"\n")
+                self._written += os.write(self._spool, line.encode() + b"\n")
             except OSError as exc:  # the answer still goes out; the entry is kept in memory only
                 self._spool_failed(exc)
             self._entries.append(line)
@@ -103,7 +107,7 @@ class Outbox:
 
     def _drop_spool(self) -> None:
         with self._lock:
-            self._spool = None
+            self._spool, self._written = None, 0
             spooled, self._spooled = self._spooled, []
         self._remove(spooled)
 
@@ -116,11 +120,19 @@ class Outbox:
             now = time.time()
             with self._lock:
                 entries, self._entries = self._entries, []
-                spooled = []  # nothing owed: the file being written (empty) stays the one written
-                if entries:  # their files stay, locked, until the entries are safe
-                    spooled, self._spooled = self._spooled, []
-                    if self._spool is not None:
-                        # the next entries go to a new file, opened here rather than in a request
+                written = self._written
+                # The files these entries were written to stay, locked, until the entries are safe;
+                # then they are removed, but for the file being written, which is emptied if no
+                # entry came meanwhile, and else holds sent entries before the unsent (a replay
+                # lands each once), until it is SPOOL_ROTATE bytes long and the next push starts
+                # a new one (opened here, not in a request): no file made and removed every push.
+                spooled = []
+                if entries:
+                    current = self._spooled[-1:] if self._spool is not None else []
+                    spooled, self._spooled = self._spooled[: len(self._spooled) - len(current)], current
+                    if current and written >= SPOOL_ROTATE:
+                        spooled += current
+                        self._spooled, self._written = [], 0
                         try:
                             self._spool = self._open_spool()
                         except OSError as exc:
@@ -140,6 +152,10 @@ class Outbox:
                         self._spooled[:0] = spooled
                     return
             self._remove(spooled)
+            with self._lock:
+                if entries and self._spool is not None and self._written == written and written < SPOOL_ROTATE:
+                    os.ftruncate(self._spool, 0)  # everything it holds is safe (O_APPEND writes at the end)
+                    self._written = 0
 
     def _send_to_redis(self, entries: list[str], hits: list) -> bool:
         def send(r):
@@ -238,7 +254,7 @@ class Outbox:
                 return
             # a forked child starts empty: what the parent owed is the parent's to send
             self._pid = process.pid()
-            self._entries, self._hits, self._spooled, self._spool = [], {}, [], None
+            self._entries, self._hits, self._spooled, self._spool, self._written = [], {}, [], None, 0
         os.makedirs(self.folder, mode=0o700, exist_ok=True)
         atexit.register(self.close)
         if not self.app.testing:  # tests push with flush() and replay with replay_orphans()

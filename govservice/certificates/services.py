@@ -24,6 +24,7 @@ holder; forgeries are counted.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -33,6 +34,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -423,6 +425,12 @@ def status_of(certificate: Certificate) -> str:
 
 
 def status_label(status: str) -> str:
+    return _status_label(str(get_locale()), status)
+
+
+@functools.cache
+def _status_label(_locale: str, status: str) -> str:
+    """Translated once per language and status (the verify API names it in every answer)."""
     return str(STATUS_LABELS.get(status, status))
 
 

@@ -69,6 +69,7 @@ DRAIN_LOCK_MS = 10_000
 VERIFICATIONS = Counter(
     "govservice_verifications_total", "Verifications of existing certificates, by answer", ["channel", "result"]
 )
+_COUNTED: dict = {}  # (channel, answer) -> its child of VERIFICATIONS (`labels` takes a lock each call)
 REFUSED = Counter(
     "govservice_verifications_refused_total",
     "Verifications naming no certificate of ours (forged or altered tokens, unknown identifiers)",
@@ -510,7 +511,11 @@ def _entry(channel: str, verifier: str, purpose: str | None, client_id: int | No
 def _answer(snap: Snapshot, entry: dict, queued: bool) -> str:
     """The status to tell; the entry is logged (queued, or written when Redis is not there)."""
     status = snap.status_at(entry["at"])
-    VERIFICATIONS.labels(entry["channel"], status).inc()
+    key = (entry["channel"], status)
+    counter = _COUNTED.get(key)
+    if counter is None:
+        counter = _COUNTED[key] = VERIFICATIONS.labels(*key)
+    counter.inc()
     if queued:
         return status
     # The answer goes with the entry (the Lua script, which cannot know it, queues the snapshot)

@@ -210,6 +210,8 @@ def hot_verify(environ: dict, _remote_address: str) -> tuple[int, list, bytes] |
     """POST /api/v1/certificates/verify by a partner whose token and answer this process
     remembers: (status, headers, body) as `verify` answers them, or None to leave the request to
     `verify` (`ops.hotpath`; nothing is then counted or logged, and the body is left to be read)."""
+    if environ.get("HTTP_COOKIE"):  # a session may choose the language of `status_label`
+        return None
     view = services.remembered(environ.get("HTTP_AUTHORIZATION", ""), SCOPE_VERIFY)
     kind = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
     length = environ.get("CONTENT_LENGTH", "")

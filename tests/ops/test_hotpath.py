@@ -4,6 +4,7 @@ and leave every other case to Flask before anything is counted."""
 
 import os
 
+import flask_babel
 import pytest
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
@@ -180,3 +181,18 @@ def test_a_partner_without_the_scope_is_refused_by_flask(app, live, flask_calls)
         refused = call(client, token, VERIFY, {"identifier": certificate.identifier, "purpose": "核验"})
         assert refused.status_code == 403 and refused.get_json()["error"] == "insufficient_scope"
     assert _logged(certificate, "api") == []
+
+
+def test_a_call_with_a_session_that_chose_english_is_answered_by_flask_in_english(app, live, partner, flask_calls):
+    client, token = partner
+    certificate = issue()
+    body = {"identifier": certificate.identifier, "purpose": "核验"}
+    assert call(client, token, VERIFY, body).get_json()["status_label"] == "有效"
+    assert call(client, token, VERIFY, body).get_json()["status_label"] == "有效"  # the hot path, in Chinese
+    client.post("/lang", data={"lang": "en"})
+    # Flask reuses the test's app context for its requests, and Flask-Babel keeps the language
+    # there (`g`); a deployment has an app context per request
+    flask_babel.refresh()
+    calls = len(flask_calls)
+    assert call(client, token, VERIFY, body).get_json()["status_label"] == "Valid"
+    assert len(flask_calls) == calls + 1
