@@ -220,14 +220,9 @@ def hot_verify_page(environ: dict, remote_address: str) -> tuple[int, list, byte
     token = environ["PATH_INFO"][3:]
     if environ.get("HTTP_COOKIE") or environ.get("QUERY_STRING") or not _PLAIN_TOKEN.fullmatch(token):
         return None
-    quota = (
-        verification.Quota(f"page:{remote_address}", current_app.config["VERIFY_PAGE_RATE_LIMIT"])
-        if current_app.config.get("RATELIMIT_ENABLED", True)
-        else None
-    )
     try:
         checked = verification.verify_token(
-            token, channel="page", verifier=PAGE_VERIFIER, quota=quota, memory_only=True
+            token, channel="page", verifier=PAGE_VERIFIER, quota=_page_quota(remote_address), memory_only=True
         )
     except verification.RateLimited:  # nothing counted: `verify` counts again and answers 429
         return None
@@ -248,16 +243,17 @@ def verify_reference(reference):
     )
 
 
+def _page_quota(remote_address: str) -> verification.Quota | None:
+    """The rate limit per address (VERIFY_PAGE_RATE_LIMIT), counted with the verification
+    (verification.Quota: in the process with Redis, sent in batches), not by a round trip of its own."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return None
+    return verification.Quota(f"page:{remote_address}", current_app.config["VERIFY_PAGE_RATE_LIMIT"])
+
+
 def _answer_page(check):
-    # The rate limit per address (VERIFY_PAGE_RATE_LIMIT) is counted with the verification
-    # (verification.Quota: in the process with Redis, sent in batches), not by a round trip of its own.
-    quota = (
-        verification.Quota(f"page:{get_remote_address()}", current_app.config["VERIFY_PAGE_RATE_LIMIT"])
-        if current_app.config.get("RATELIMIT_ENABLED", True)
-        else None
-    )
     try:
-        status, snap = check(quota)
+        status, snap = check(_page_quota(get_remote_address()))
     except verification.RateLimited as exc:
         raise TooManyRequests(retry_after=exc.retry_after) from None
     code = 200 if status != "forged" else 404
