@@ -812,15 +812,16 @@ def verify_token(
     that does not verify under the published keys or names no certificate issued here.
 
     `quota` is spent whatever the answer (RateLimited when over it); `guard` see `_lookup`. With
-    `memory_only`, None unless a valid token's answer is in this process's memory (`ops.hotpath`):
-    nothing is then spent, counted or logged, and the caller asks again without it."""
+    `memory_only`, None when the answer needs Redis or the database, i.e. unless the token is
+    forged or its certificate's answer is in this process's memory (`ops.hotpath`): nothing is
+    then spent, counted or logged, and the caller asks again without it."""
     try:
         claims = _verified_claims(token)
     except tokens.TokenError as exc:
-        return None if memory_only else _refuse(channel, exc.reason, quota)
+        return _refuse(channel, exc.reason, quota)
     identifier, typ, sha256 = str(claims.get("cid", "")), claims.get("typ"), claims.get("sha256")
     if len(identifier) > 128 or not isinstance(typ, str) or not isinstance(sha256, (str, type(None))):
-        return None if memory_only else _refuse(channel, "malformed", quota)
+        return _refuse(channel, "malformed", quota)
     if memory_only:
         found = _remembered(identifier, guard)
         if found is _MISSING or found is None or found.type_code != typ or sha256 not in (None, found.pdf_sha256):

@@ -182,6 +182,7 @@ def withdraw_consent(grant_id):
 # snapshot, so a revocation (a new snapshot) never meets an old page.
 _PAGES: OrderedDict = OrderedDict()
 _PAGES_MAX = 512
+_FORGED, _PATH_MARK = "forged", b"\x00"  # (a page never holds a NUL: security.text refuses them)
 
 
 def _verify_page(status: str, snap) -> str:
@@ -228,11 +229,12 @@ def hot_verify_page(environ: dict, remote_address: str) -> tuple[int, list, byte
         return None
     if checked is None:
         return None
-    html = _PAGES.get((environ["PATH_INFO"], *checked))
+    html = _kept_page(environ["PATH_INFO"], *checked)
     if html is None:
         environ[CHECKED] = checked
         return None
-    return 200, [("Content-Type", "text/html; charset=utf-8"), ("Vary", "Cookie")], html
+    code = 200 if checked[0] != "forged" else 404
+    return code, [("Content-Type", "text/html; charset=utf-8"), ("Vary", "Cookie")], html
 
 
 @bp.get("/r/<reference>")
@@ -259,14 +261,32 @@ def _answer_page(check):
     code = 200 if status != "forged" else 404
     if request.cookies.get(current_app.config["SESSION_COOKIE_NAME"]):
         return _verify_page(status, snap), code
-    key = (request.path, status, snap)
-    html = _PAGES.get(key)
+    html = _kept_page(request.path, status, snap)
     if html is None:
         html = _verify_page(status, snap).encode()
-        _PAGES[key] = html
-        if len(_PAGES) > _PAGES_MAX:
-            _PAGES.popitem(last=False)
+        _keep_page(request.path, status, snap, html)
     return html, code
+
+
+def _kept_page(path: str, status: str, snap) -> bytes | None:
+    if status == "forged":
+        form = _PAGES.get(_FORGED)
+        return form.replace(_PATH_MARK, path.encode()) if form is not None else None
+    return _PAGES.get((path, status, snap))
+
+
+def _keep_page(path: str, status: str, snap, html: bytes) -> None:
+    """Keep a page for visitors without a session. The page of a forged token is one page for all
+    (it names none of theirs): its path, the language switch's way back, is filled in per
+    request, so a flood of forged tokens neither renders a page each nor pushes the pages of
+    real certificates out."""
+    if status == "forged":
+        if _PLAIN_TOKEN.fullmatch(path[3:]) and html.count(path.encode()) == 1:
+            _PAGES[_FORGED] = html.replace(path.encode(), _PATH_MARK)
+        return
+    _PAGES[(path, status, snap)] = html
+    if len(_PAGES) > _PAGES_MAX:
+        _PAGES.popitem(last=False)
 
 
 @bp.get("/.well-known/jwks.json")

@@ -118,6 +118,30 @@ def test_a_signed_in_visitor_a_forged_token_and_a_query_are_left_to_flask(app, l
     assert _logged(certificate, "page") == ["valid"] * 3  # the forgery wrote nothing
 
 
+def _forged(token, n):
+    """The token with its signature's last characters changed (n: which forgery)."""
+    return token[:-3] + "ABCDEFGHIJ"[n] + ("AA" if token[-2:] != "AA" else "BB")
+
+
+def test_forged_tokens_cost_one_page_render_in_all_and_are_counted_never_logged(
+    app, live, client, flask_calls, flask_only
+):
+    from govservice.certificates.verification import REFUSED
+
+    certificate = issue()  # 5 checks in all: the page's rate limit here is 5 a minute
+    refused = REFUSED.labels("page", "bad_signature")
+    before = refused._value.get()
+    first = client.get(f"/v/{_forged(certificate.token, 0)}")  # Flask renders the one forged page
+    assert first.status_code == 404 and "伪造" in first.get_data(as_text=True)
+    pages = [client.get(f"/v/{_forged(certificate.token, n)}") for n in range(1, 3)]
+    assert len(flask_calls) == 1  # the other forgeries: the same page, its way back filled in
+    for n, page in enumerate(pages, start=1):
+        _same(page, flask_only.get(f"/v/{_forged(certificate.token, n)}"))
+        assert f'value="/v/{_forged(certificate.token, n)}"' in page.get_data(as_text=True)
+    assert refused._value.get() - before == 1 + 2 + 2  # each counted once (the Flask-only ones too)
+    assert _logged(certificate, "page") == []
+
+
 def test_the_page_rate_limit_is_counted_on_the_hot_path_and_refused_by_flask(app, live, client, flask_calls):
     certificate = issue()
     path = f"/v/{certificate.token}"
