@@ -7,7 +7,8 @@ then drives each with wrk (100 connections), alternating hello / page / hello / 
 prints the median requests/s of each and the ratios the issue names:
   * the public verification page GET /v/<token> ÷ hello world   (goal ≥ 0.6)
   * POST /api/v1/certificates/verify (a partner's bearer token) ÷ hello world   (goal ≥ 0.6)
-and each worker's resident memory after the load (goal ≤ 120 MB). Uses DATABASE_URL's server
+each worker's resident memory after the load (goal ≤ 120 MB), and what a forged token costs
+(goal: no more than a valid one; it is counted, never logged). Uses DATABASE_URL's server
 (a scratch database) and REDIS_URL when set, like a deployment; SQLite otherwise.
 """
 
@@ -78,6 +79,8 @@ def main() -> None:
         )
         answer.raise_for_status()
         bearer = answer.json()["access_token"]
+        forged = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")  # the signature changed
+        assert requests.get(f"http://127.0.0.1:{app_port}/v/{forged}", timeout=10).status_code == 404
         page = requests.get(f"http://127.0.0.1:{app_port}/v/{token}", timeout=10)
         assert page.status_code == 200 and "有效" in page.text, page.status_code
         body = json.dumps({"identifier": identifier, "purpose": "核验营业执照"}, ensure_ascii=False)
@@ -99,16 +102,17 @@ def main() -> None:
         failures, answered = [], [2]  # the two checks above
         cpu = {}  # name -> server CPU µs per request, each run
 
-        def run(url, counted=True, name=None, **kw):
+        def run(url, counted=True, name=None, refused=False, **kw):
             server = hello_master if not counted else master
 
             def go():
                 before = server_cpu_seconds(server)
                 result = wrk(url, seconds=args.seconds, connections=args.connections, **kw)
                 cpu.setdefault(name, []).append((server_cpu_seconds(server) - before) / result["requests"] * 1e6)
-                if result["non2xx"] or result["socket_errors"]:
-                    failures.append((url, result["non2xx"], result["socket_errors"]))
-                if counted:
+                wrong = result["requests"] - result["non2xx"] if refused else result["non2xx"]
+                if wrong or result["socket_errors"]:
+                    failures.append((url, wrong, result["socket_errors"]))
+                if counted and not refused:
                     answered[0] += result["requests"] - result["non2xx"]
                 return result["rate"]
 
@@ -125,6 +129,7 @@ def main() -> None:
                     script=script.name,
                     extra_env=api_env,
                 ),
+                "forged": run(f"http://127.0.0.1:{app_port}/v/{forged}", name="forged", refused=True),
                 "cold": run(
                     f"http://127.0.0.1:{app_port}/",
                     name="cold",
@@ -147,6 +152,7 @@ def main() -> None:
     print(f"  GET /v/<token>                   {medians['page']:8.0f} req/s   samples {samples['page']}")
     print(f"  GET /v/<token>, 10,000 tokens    {medians['cold']:8.0f} req/s   samples {samples['cold']}")
     print(f"  POST /api/v1/certificates/verify {medians['api']:8.0f} req/s   samples {samples['api']}")
+    print(f"  GET /v/<forged token> (404)      {medians['forged']:8.0f} req/s   samples {samples['forged']}")
     print(
         f"verify page ÷ hello world: {medians['page'] / hello:.2f} (goal ≥ 0.6); "
         f"with a different token each request: {medians['cold'] / hello:.2f}"
@@ -157,8 +163,12 @@ def main() -> None:
     per = {name: statistics.median(values) for name, values in cpu.items()}
     print(
         "server CPU per request (median µs): "
-        + ", ".join(f"{name} {per[name]:.0f}" for name in ("hello", "page", "cold", "api"))
+        + ", ".join(f"{name} {per[name]:.0f}" for name in ("hello", "page", "cold", "api", "forged"))
         + f"; hello ÷ page {per['hello'] / per['page']:.2f}, hello ÷ API {per['hello'] / per['api']:.2f}"
+    )
+    print(
+        f"a forged token costs {per['forged'] / per['page']:.2f}× a valid one checked before, "
+        f"{per['forged'] / per['cold']:.2f}× a valid one seen for the first time (goal: no more)"
     )
     print(
         f"worker RSS after load: {', '.join(f'{r:.0f} MB' for r, _p in memory)} (goal ≤ 120 MB); "
