@@ -182,7 +182,7 @@ def withdraw_consent(grant_id):
 # snapshot, so a revocation (a new snapshot) never meets an old page.
 _PAGES: OrderedDict = OrderedDict()
 _PAGES_MAX = 512
-_FORGED, _PATH_MARK = "forged", b"\x00"  # (a page never holds a NUL: security.text refuses them)
+_PATH_MARK = b"\x00"  # where a kept page's path goes (a page never holds a NUL: security.text refuses them)
 
 
 def _verify_page(status: str, snap) -> str:
@@ -269,22 +269,19 @@ def _answer_page(check):
 
 
 def _kept_page(path: str, status: str, snap) -> bytes | None:
-    if status == "forged":
-        form = _PAGES.get(_FORGED)
-        return form.replace(_PATH_MARK, path.encode()) if form is not None else None
-    return _PAGES.get((path, status, snap))
+    form = _PAGES.get((status, snap))
+    return form.replace(_PATH_MARK, path.encode()) if form is not None else None
 
 
 def _keep_page(path: str, status: str, snap, html: bytes) -> None:
-    """Keep a page for visitors without a session. The page of a forged token is one page for all
-    (it names none of theirs): its path, the language switch's way back, is filled in per
-    request, so a flood of forged tokens neither renders a page each nor pushes the pages of
+    """Keep a page for visitors without a session, under its answer and snapshot alone: the one
+    thing on it that depends on the token is its path (the language switch's way back), filled in
+    per request. So the tokens of one certificate (a QR re-issued, shown again from the wallet)
+    share a page, and a flood of forged tokens neither renders a page each nor pushes the pages of
     real certificates out."""
-    if status == "forged":
-        if _PLAIN_TOKEN.fullmatch(path[3:]) and html.count(path.encode()) == 1:
-            _PAGES[_FORGED] = html.replace(path.encode(), _PATH_MARK)
-        return
-    _PAGES[(path, status, snap)] = html
+    if not _PLAIN_TOKEN.fullmatch(path[3:]) or html.count(path.encode()) != 1:
+        return  # (a path with characters HTML would escape: rendered each time)
+    _PAGES[(status, snap)] = html.replace(path.encode(), _PATH_MARK)
     if len(_PAGES) > _PAGES_MAX:
         _PAGES.popitem(last=False)
 

@@ -90,6 +90,21 @@ def test_a_page_checked_before_is_answered_outside_flask_with_flasks_own_bytes_a
     assert _logged(certificate, "page") == ["valid"] * 4  # each answer once, the hot ones too
 
 
+def test_another_token_of_the_same_certificate_shares_its_page(app, live, client, flask_calls, flask_only):
+    from govservice.certificates import services
+
+    certificate = issue()
+    store = services.key_store()
+    again = store.sign(store.verify(certificate.token))  # the same claims signed anew (a QR shown again)
+    assert again != certificate.token
+    client.get(f"/v/{certificate.token}")
+    hot = client.get(f"/v/{again}")
+    assert len(flask_calls) == 1
+    _same(hot, flask_only.get(f"/v/{again}"))
+    assert f'value="/v/{again}"' in hot.get_data(as_text=True)
+    assert _logged(certificate, "page") == ["valid"] * 3
+
+
 def test_a_revocation_shows_at_once_and_its_first_page_is_rendered_by_flask_logged_once(app, live, client, flask_calls):
     certificate = issue()
     path = f"/v/{certificate.token}"
