@@ -15,7 +15,6 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from govservice import create_app
 from govservice.cases import services as cases
 from govservice.catalog import services as catalog
 from govservice.core.extensions import db
@@ -23,6 +22,7 @@ from govservice.identity import enterprises
 from govservice.identity.services import person_for
 from govservice.registry import creditdata
 
+from .conftest import platform_app
 from .test_journey import field, flash, sign_in
 
 
@@ -33,15 +33,7 @@ def alert(page):
 @pytest.fixture(scope="module")
 def company_case(base_url, instance_dir, database_url, idp_url, premises_pdf):
     """王五's online application for 北京示例科技有限公司, in the live server's database."""
-    app = create_app(
-        {
-            "INSTANCE_DIR": instance_dir,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "BLOB_DIR": f"{instance_dir}/blobs",
-            "DEV_IDP_URL": idp_url,
-            "PUBLIC_URL": base_url,
-        }
-    )
+    app = platform_app(instance_dir, database_url, idp_url, base_url)
     from govservice.cases.uploads import Upload
 
     with app.app_context():

@@ -17,11 +17,11 @@ import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from govservice import create_app
 from govservice.catalog import services as catalog
 from govservice.catalog.models import ServiceItem
 from govservice.core.extensions import db
 
+from .conftest import platform_app
 from .test_journey import PHONE, assert_fits_phone, field, flash, sign_in
 
 ITEM_CODE = "e2e-joint-xcyd"
@@ -40,15 +40,7 @@ FORM = {
 def joint_item(base_url, instance_dir, database_url, idp_url):
     """A joint item reviewed by 市场监督管理局 and 卫生健康委员会 (the demo has officers of both),
     built from the 个体工商户 item in the live server's database."""
-    app = create_app(
-        {
-            "INSTANCE_DIR": instance_dir,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "BLOB_DIR": f"{instance_dir}/blobs",
-            "DEV_IDP_URL": idp_url,
-            "PUBLIC_URL": base_url,
-        }
-    )
+    app = platform_app(instance_dir, database_url, idp_url, base_url)
     with app.app_context():
         if catalog.current_item(ITEM_CODE) is None:
             base = catalog.current_item("scjgj-gtgsh-sldj")
