@@ -19,9 +19,9 @@ from govservice.partners import services as partners
 from govservice.review import services as review
 
 ITEM = "scjgj-gtgsh-sldj"
-ANSWERS = {
-    "operator_name": "张三",
-    "operator_id_number": "110105198802150035",
+#: what 张三 types on ITEM's form (the browser tests post it too); the operator's name and ID
+#: number the form pre-fills from the population registry
+FORM = {
     "business_name": "北京市朝阳区张三便利店",
     "composition": "个人经营",
     "address": "北京市朝阳区示例路8号",
@@ -29,6 +29,7 @@ ANSWERS = {
     "capital": "5",
     "phone": "13800000001",
 }
+ANSWERS = {"operator_name": "张三", "operator_id_number": "110105198802150035", **FORM}
 PEOPLE = {
     "张三": "110105198802150035",
     "李娜": "440106199507200025",
@@ -42,15 +43,20 @@ PEOPLE = {
 }
 
 
-def pdf_upload(name="premises.pdf"):
-    """A small real PDF, as a browser would send it."""
+def pdf_bytes() -> bytes:
+    """A small real PDF: one page, "lease agreement"."""
     from reportlab.pdfgen import canvas
 
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer)
     page.drawString(72, 720, "lease agreement")
     page.save()
-    return (io.BytesIO(buffer.getvalue()), name)
+    return buffer.getvalue()
+
+
+def pdf_upload(name="premises.pdf"):
+    """A small real PDF, as a browser would send it."""
+    return (io.BytesIO(pdf_bytes()), name)
 
 
 def person(name: str) -> Person:
