@@ -196,12 +196,22 @@ def register_partner(
     return partners.register_client(name, organisation, scopes)
 
 
+def basic_auth(client_id: str, secret: str) -> dict:
+    """The HTTP Basic header of a partner's client id and secret."""
+    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+
+
+def token_response(client, client_id: str, secret: str, *, address: str | None = None, **form):
+    """The token endpoint's answer to a client-credentials request authenticated with HTTP Basic
+    (from `address`, if given); `form` adds to the posted fields or replaces them."""
+    remote = {"environ_base": {"REMOTE_ADDR": address}} if address else {}
+    headers = basic_auth(client_id, secret)
+    return client.post("/oauth/token", data={"grant_type": "client_credentials", **form}, headers=headers, **remote)
+
+
 def bearer(client, client_id: str, secret: str, **form) -> str:
     """An access token from the token endpoint (HTTP Basic)."""
-    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-    answer = client.post(
-        "/oauth/token", data={"grant_type": "client_credentials", **form}, headers={"Authorization": f"Basic {basic}"}
-    )
+    answer = token_response(client, client_id, secret, **form)
     assert answer.status_code == 200, answer.get_data(as_text=True)
     return answer.get_json()["access_token"]
 
