@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
 import uuid
 
 from govservice.audit import services as audit_services
@@ -228,3 +229,13 @@ def append(n: int, action: str = "test.append", **fields) -> list[int]:
     entries = [audit_services.record(action, subject=f"test:{i}", detail={"i": i, **fields}) for i in range(n)]
     db.session.commit()
     return [entry.id for entry in entries]
+
+
+def run_together(count: int, target, timeout: float = 60) -> None:
+    """`target(i)` for i in range(count), each in a thread of its own, all started before any is
+    waited for (the concurrency tests: who wins a race, and that no second one happens)."""
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
