@@ -23,7 +23,7 @@ from govservice.identity.services import person_for
 from govservice.registry import creditdata
 
 from .conftest import platform_app
-from .test_journey import field, flash, sign_in
+from .test_journey import field, flash, sign_in, take_ticket
 
 
 def alert(page):
@@ -54,9 +54,7 @@ def company_case(base_url, instance_dir, database_url, idp_url, premises_pdf):
 
 
 def test_the_window_sees_the_credit_check_and_applies_the_items_rule(new_context, company_case, screenshot):
-    kiosk = new_context().new_page()
-    kiosk.goto("/window/kiosk/cy-zwfwzx")
-    kiosk.get_by_role("button", name="综合窗口取号").click()
+    take_ticket(new_context)
 
     clerk = new_context().new_page()
     sign_in(clerk, "赵敏")

@@ -24,7 +24,7 @@ from govservice.progress import services as progress
 from govservice.registry import devdata
 
 from .conftest import axe_violations, platform_app
-from .test_journey import PHONE, assert_fits_phone, field, flash, sign_in
+from .test_journey import PHONE, assert_fits_phone, field, flash, sign_in, take_ticket
 
 # A walk-in the development population registry knows (a generated person, not a demo login, so
 # that the other browser tests' people keep their own queues and 消息).
@@ -99,10 +99,7 @@ def test_progress_by_number_and_code_without_signing_in_on_a_phone(new_context, 
 
 
 def test_the_clerk_works_the_counter_by_keyboard_and_files_a_registry_prefilled_item(new_context, accepted):
-    kiosk = new_context().new_page()
-    kiosk.goto("/window/kiosk/cy-zwfwzx")
-    kiosk.get_by_role("button", name="综合窗口取号").click()
-    ticket = re.search(r"A\d{3}", kiosk.get_by_role("main").get_by_role("status").inner_text()).group(0)
+    ticket = take_ticket(new_context)
 
     clerk = new_context().new_page()
     sign_in(clerk, "赵敏")

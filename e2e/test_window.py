@@ -22,7 +22,7 @@ from govservice.catalog.models import ServiceItem
 from govservice.core.extensions import db
 
 from .conftest import platform_app
-from .test_journey import PHONE, assert_fits_phone, field, flash, sign_in
+from .test_journey import PHONE, assert_fits_phone, field, flash, sign_in, take_ticket
 
 ITEM_CODE = "e2e-joint-xcyd"
 ITEM_NAME = "开办小餐饮店（联合审批）"
@@ -101,10 +101,7 @@ def decide_as(new_context, name: str, number: str, opinion: str, shot=None) -> P
 
 def test_window_intake_with_a_supplement_round_and_a_joint_approval(new_context, joint_item, premises_pdf, screenshot):
     # 1. a number from the hall's machine ------------------------------------------------------
-    kiosk = new_context().new_page()
-    kiosk.goto("/window/kiosk/cy-zwfwzx")
-    kiosk.get_by_role("button", name="综合窗口取号").click()
-    ticket = re.search(r"A\d{3}", kiosk.get_by_role("main").get_by_role("status").inner_text()).group(0)
+    ticket = take_ticket(new_context)
 
     # 2. the clerk calls it and identifies the applicant against the population registry --------
     clerk = new_context().new_page()
