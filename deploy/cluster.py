@@ -37,13 +37,6 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/govservice"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
-SECRETS = (
-    ("secret_key", "SECRET_KEY"),
-    ("data_key", "DATA_KEY"),
-    ("id_hash_key", "ID_HASH_KEY"),
-    ("audit_checkpoint_key", "AUDIT_CHECKPOINT_KEY"),
-    ("audit_leaf_key", "AUDIT_LEAF_KEY"),
-)
 
 
 @dataclass
@@ -111,6 +104,7 @@ class Cluster:
         """Secrets once into the instance folder (before any process could make its own)."""
         sys.path.insert(0, str(ROOT))
         from govservice.core.keys import instance_secret
+        from govservice.ops.settings import SECRETS  # the secrets a production start requires
 
         Path(self.folder).mkdir(parents=True, exist_ok=True)
         self._create_database()

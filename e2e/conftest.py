@@ -72,15 +72,7 @@ def base_url(instance_dir, database_url, idp_url):
     """The platform, migrated, with the demo data, served live on a free port; its base URL."""
     port = _free_port()
     public_url = f"http://127.0.0.1:{port}"
-    app = create_app(
-        {
-            "INSTANCE_DIR": instance_dir,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "BLOB_DIR": f"{instance_dir}/blobs",
-            "DEV_IDP_URL": idp_url,
-            "PUBLIC_URL": public_url,
-        }
-    )
+    app = platform_app(instance_dir, database_url, idp_url, public_url)
     assert app.config.get("WTF_CSRF_ENABLED", True), "the browser path must run with CSRF protection"
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
@@ -101,8 +93,8 @@ def base_url(instance_dir, database_url, idp_url):
 
 
 def platform_app(instance_dir: str, database_url: str, idp_url: str, base_url: str):
-    """Another app object on the live server's instance and database (to prepare data or read
-    its routes from a test)."""
+    """An app object on the live server's instance and database: the one it serves, and another
+    for a test to prepare data or read its routes."""
     return create_app(
         {
             "INSTANCE_DIR": instance_dir,

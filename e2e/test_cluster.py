@@ -12,7 +12,6 @@ one DATABASE_URL names (`<name>_cluster`, made or emptied here) and ports 18100-
 from __future__ import annotations
 
 import html
-import io
 import os
 import re
 import signal
@@ -31,6 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "deploy"))
 import cluster as deploy  # noqa: E402
 
+from tests.factories import FORM, ITEM, pdf_bytes  # noqa: E402
+
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 pytestmark = pytest.mark.skipif(
@@ -39,28 +40,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 PORT = 18100
-ITEM = "scjgj-gtgsh-sldj"
-FORM = {
-    "business_name": "北京市朝阳区张三便利店",
-    "composition": "个人经营",
-    "address": "北京市朝阳区示例路8号",
-    "scope": "日用百货零售",
-    "capital": "5",
-    "phone": "13800000001",
-}
-
-
-def _pdf() -> bytes:
-    from reportlab.pdfgen import canvas
-
-    buffer = io.BytesIO()
-    page = canvas.Canvas(buffer)
-    page.drawString(72, 720, "lease agreement")
-    page.save()
-    return buffer.getvalue()
-
-
-PDF = _pdf()
+PDF = pdf_bytes()
 
 
 def _scratch_database() -> str:

@@ -15,7 +15,6 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from govservice import create_app
 from govservice.cases import services as cases
 from govservice.catalog import services as catalog
 from govservice.core.extensions import db
@@ -23,7 +22,8 @@ from govservice.identity import enterprises
 from govservice.identity.services import person_for
 from govservice.registry import creditdata
 
-from .test_journey import field, flash, sign_in
+from .conftest import platform_app
+from .test_journey import field, flash, sign_in, take_ticket
 
 
 def alert(page):
@@ -33,15 +33,7 @@ def alert(page):
 @pytest.fixture(scope="module")
 def company_case(base_url, instance_dir, database_url, idp_url, premises_pdf):
     """王五's online application for 北京示例科技有限公司, in the live server's database."""
-    app = create_app(
-        {
-            "INSTANCE_DIR": instance_dir,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "BLOB_DIR": f"{instance_dir}/blobs",
-            "DEV_IDP_URL": idp_url,
-            "PUBLIC_URL": base_url,
-        }
-    )
+    app = platform_app(instance_dir, database_url, idp_url, base_url)
     from govservice.cases.uploads import Upload
 
     with app.app_context():
@@ -62,9 +54,7 @@ def company_case(base_url, instance_dir, database_url, idp_url, premises_pdf):
 
 
 def test_the_window_sees_the_credit_check_and_applies_the_items_rule(new_context, company_case, screenshot):
-    kiosk = new_context().new_page()
-    kiosk.goto("/window/kiosk/cy-zwfwzx")
-    kiosk.get_by_role("button", name="综合窗口取号").click()
+    take_ticket(new_context)
 
     clerk = new_context().new_page()
     sign_in(clerk, "赵敏")

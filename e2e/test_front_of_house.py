@@ -15,7 +15,6 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from govservice import create_app
 from govservice.cases import services as cases
 from govservice.cases.uploads import Upload
 from govservice.catalog import services as catalog
@@ -24,8 +23,8 @@ from govservice.identity.services import find_person, person_for
 from govservice.progress import services as progress
 from govservice.registry import devdata
 
-from .conftest import axe_violations
-from .test_journey import PHONE, assert_fits_phone, field, flash, sign_in
+from .conftest import axe_violations, platform_app
+from .test_journey import PHONE, assert_fits_phone, field, flash, sign_in, take_ticket
 
 # A walk-in the development population registry knows (a generated person, not a demo login, so
 # that the other browser tests' people keep their own queues and 消息).
@@ -36,15 +35,7 @@ WALK_IN = devdata.generate_people(1)[0]
 def accepted(base_url, instance_dir, database_url, idp_url, premises_pdf):
     """An accepted online case of the walk-in (个体工商户设立登记) in the live server's database:
     its number and 查询码."""
-    app = create_app(
-        {
-            "INSTANCE_DIR": instance_dir,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "BLOB_DIR": f"{instance_dir}/blobs",
-            "DEV_IDP_URL": idp_url,
-            "PUBLIC_URL": base_url,
-        }
-    )
+    app = platform_app(instance_dir, database_url, idp_url, base_url)
     with app.app_context():
         applicant = person_for(WALK_IN.id_number, WALK_IN.name)
         db.session.commit()
@@ -108,10 +99,7 @@ def test_progress_by_number_and_code_without_signing_in_on_a_phone(new_context, 
 
 
 def test_the_clerk_works_the_counter_by_keyboard_and_files_a_registry_prefilled_item(new_context, accepted):
-    kiosk = new_context().new_page()
-    kiosk.goto("/window/kiosk/cy-zwfwzx")
-    kiosk.get_by_role("button", name="综合窗口取号").click()
-    ticket = re.search(r"A\d{3}", kiosk.get_by_role("main").get_by_role("status").inner_text()).group(0)
+    ticket = take_ticket(new_context)
 
     clerk = new_context().new_page()
     sign_in(clerk, "赵敏")

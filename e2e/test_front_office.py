@@ -16,10 +16,10 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from govservice import create_app
 from govservice.certificates.samples import SAMPLES
 from govservice.core.extensions import db
 
+from .conftest import platform_app
 from .test_journey import PHONE, assert_fits_phone, field, sign_in
 
 RESTAURANT_USCC = "91110105MA01EFGH30"
@@ -30,15 +30,7 @@ RESTAURANT = "北京朝阳示例餐饮有限公司"
 def platform(instance_dir, database_url, idp_url, base_url):
     """The same platform as the live server (same database and keys), for arranging held
     certificates the way issuance would have left them."""
-    app = create_app(
-        {
-            "INSTANCE_DIR": instance_dir,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "BLOB_DIR": f"{instance_dir}/blobs",
-            "DEV_IDP_URL": idp_url,
-            "PUBLIC_URL": base_url,
-        }
-    )
+    app = platform_app(instance_dir, database_url, idp_url, base_url)
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -56,6 +56,14 @@ def sign_in(page: Page, name: str) -> None:
     expect(header.get_by_role("link", name=name[0] + "*")).to_be_visible()
 
 
+def take_ticket(new_context) -> str:
+    """A number from the hall's ticket machine (取号), in a browser of its own: its number, A001..."""
+    kiosk = new_context().new_page()
+    kiosk.goto("/window/kiosk/cy-zwfwzx")
+    kiosk.get_by_role("button", name="综合窗口取号").click()
+    return re.search(r"A\d{3}", kiosk.get_by_role("main").get_by_role("status").inner_text()).group(0)
+
+
 def field(page: Page, label: str):
     """The form control labelled `label` exactly (a required field's label ends in " *")."""
     return page.get_by_label(re.compile(rf"^{re.escape(label)}(\s*\*)?$"))

@@ -17,12 +17,12 @@ import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from govservice import create_app
 from govservice.catalog import services as catalog
 from govservice.catalog.models import ServiceItem
 from govservice.core.extensions import db
 
-from .test_journey import PHONE, assert_fits_phone, field, flash, sign_in
+from .conftest import platform_app
+from .test_journey import PHONE, assert_fits_phone, field, flash, sign_in, take_ticket
 
 ITEM_CODE = "e2e-joint-xcyd"
 ITEM_NAME = "开办小餐饮店（联合审批）"
@@ -40,15 +40,7 @@ FORM = {
 def joint_item(base_url, instance_dir, database_url, idp_url):
     """A joint item reviewed by 市场监督管理局 and 卫生健康委员会 (the demo has officers of both),
     built from the 个体工商户 item in the live server's database."""
-    app = create_app(
-        {
-            "INSTANCE_DIR": instance_dir,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "BLOB_DIR": f"{instance_dir}/blobs",
-            "DEV_IDP_URL": idp_url,
-            "PUBLIC_URL": base_url,
-        }
-    )
+    app = platform_app(instance_dir, database_url, idp_url, base_url)
     with app.app_context():
         if catalog.current_item(ITEM_CODE) is None:
             base = catalog.current_item("scjgj-gtgsh-sldj")
@@ -109,10 +101,7 @@ def decide_as(new_context, name: str, number: str, opinion: str, shot=None) -> P
 
 def test_window_intake_with_a_supplement_round_and_a_joint_approval(new_context, joint_item, premises_pdf, screenshot):
     # 1. a number from the hall's machine ------------------------------------------------------
-    kiosk = new_context().new_page()
-    kiosk.goto("/window/kiosk/cy-zwfwzx")
-    kiosk.get_by_role("button", name="综合窗口取号").click()
-    ticket = re.search(r"A\d{3}", kiosk.get_by_role("main").get_by_role("status").inner_text()).group(0)
+    ticket = take_ticket(new_context)
 
     # 2. the clerk calls it and identifies the applicant against the population registry --------
     clerk = new_context().new_page()

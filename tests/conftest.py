@@ -274,6 +274,10 @@ def _restore(app: Flask) -> None:
         app.extensions["mirror"].forget()
     if app.extensions.get("verification_outbox") is not None:
         app.extensions["verification_outbox"].discard()
+    oauth = app.extensions.get("authlib.integrations.flask_client")
+    if oauth is not None:  # the providers' discovery documents and keys: fetched again, as by a new app
+        for client in oauth._clients.values():
+            client.server_metadata.clear()
 
 
 def _bind(app: Flask) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
 import uuid
 
 from govservice.audit import services as audit_services
@@ -19,9 +20,9 @@ from govservice.partners import services as partners
 from govservice.review import services as review
 
 ITEM = "scjgj-gtgsh-sldj"
-ANSWERS = {
-    "operator_name": "张三",
-    "operator_id_number": "110105198802150035",
+#: what 张三 types on ITEM's form (the browser tests post it too); the operator's name and ID
+#: number the form pre-fills from the population registry
+FORM = {
     "business_name": "北京市朝阳区张三便利店",
     "composition": "个人经营",
     "address": "北京市朝阳区示例路8号",
@@ -29,6 +30,7 @@ ANSWERS = {
     "capital": "5",
     "phone": "13800000001",
 }
+ANSWERS = {"operator_name": "张三", "operator_id_number": "110105198802150035", **FORM}
 PEOPLE = {
     "张三": "110105198802150035",
     "李娜": "440106199507200025",
@@ -42,15 +44,20 @@ PEOPLE = {
 }
 
 
-def pdf_upload(name="premises.pdf"):
-    """A small real PDF, as a browser would send it."""
+def pdf_bytes() -> bytes:
+    """A small real PDF: one page, "lease agreement"."""
     from reportlab.pdfgen import canvas
 
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer)
     page.drawString(72, 720, "lease agreement")
     page.save()
-    return (io.BytesIO(buffer.getvalue()), name)
+    return buffer.getvalue()
+
+
+def pdf_upload(name="premises.pdf"):
+    """A small real PDF, as a browser would send it."""
+    return (io.BytesIO(pdf_bytes()), name)
 
 
 def person(name: str) -> Person:
@@ -190,12 +197,22 @@ def register_partner(
     return partners.register_client(name, organisation, scopes)
 
 
+def basic_auth(client_id: str, secret: str) -> dict:
+    """The HTTP Basic header of a partner's client id and secret."""
+    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+
+
+def token_response(client, client_id: str, secret: str, *, address: str | None = None, **form):
+    """The token endpoint's answer to a client-credentials request authenticated with HTTP Basic
+    (from `address`, if given); `form` adds to the posted fields or replaces them."""
+    remote = {"environ_base": {"REMOTE_ADDR": address}} if address else {}
+    headers = basic_auth(client_id, secret)
+    return client.post("/oauth/token", data={"grant_type": "client_credentials", **form}, headers=headers, **remote)
+
+
 def bearer(client, client_id: str, secret: str, **form) -> str:
     """An access token from the token endpoint (HTTP Basic)."""
-    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-    answer = client.post(
-        "/oauth/token", data={"grant_type": "client_credentials", **form}, headers={"Authorization": f"Basic {basic}"}
-    )
+    answer = token_response(client, client_id, secret, **form)
     assert answer.status_code == 200, answer.get_data(as_text=True)
     return answer.get_json()["access_token"]
 
@@ -212,3 +229,13 @@ def append(n: int, action: str = "test.append", **fields) -> list[int]:
     entries = [audit_services.record(action, subject=f"test:{i}", detail={"i": i, **fields}) for i in range(n)]
     db.session.commit()
     return [entry.id for entry in entries]
+
+
+def run_together(count: int, target, timeout: float = 60) -> None:
+    """`target(i)` for i in range(count), each in a thread of its own, all started before any is
+    waited for (the concurrency tests: who wins a race, and that no second one happens)."""
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)

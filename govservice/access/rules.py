@@ -116,6 +116,14 @@ def certificate_relation(person: Person | None, certificate) -> Relation | None:
     return None
 
 
+def _of_departments(department_ids) -> list:
+    """The arms for the cases of these departments: led by one, or with a step of one."""
+    return [
+        Case.department_id.in_(department_ids),
+        Case.id.in_(select(CaseStep.case_id).where(CaseStep.department_id.in_(department_ids))),
+    ]
+
+
 def visible_cases(person: Person, roles: tuple[str, ...] = ("officer", "supervisor", "clerk")):
     """A WHERE clause over `Case` for the staff lists: the cases `person` sees in `roles` (a
     console asks for its own: the window for "clerk"). Each arm is one of the cases table's
@@ -125,18 +133,12 @@ def visible_cases(person: Person, roles: tuple[str, ...] = ("officer", "supervis
         a.department_id for a in person.assignments if a.role == "officer" and a.department_id and "officer" in roles
     ]
     if officer_of:
-        arms += [
-            Case.department_id.in_(officer_of),
-            Case.id.in_(select(CaseStep.case_id).where(CaseStep.department_id.in_(officer_of))),
-        ]
+        arms += _of_departments(officer_of)
     if "supervisor" in roles and any(a.role == "supervisor" for a in person.assignments):
         supervised = _supervised(person)
         if supervised is None:
             return true()
-        arms += [
-            Case.department_id.in_(supervised),
-            Case.id.in_(select(CaseStep.case_id).where(CaseStep.department_id.in_(supervised))),
-        ]
+        arms += _of_departments(supervised)
     if "clerk" in roles and any(a.role == "clerk" for a in person.assignments):
         halls = _clerk_halls(person)
         if halls is None:

@@ -41,10 +41,8 @@ def index():
     )
 
 
-@bp.get("/<code>")
-def guide(code):
-    item = services.current_item(code) or abort(404)
-    mine = consultations.asked_by(current_user, item.code) if current_user.is_authenticated else []
+def _guide_page(item, question="", **extra):
+    """The guide (办事指南) with its consultations: the published answers and, signed in, my own."""
     return render_template(
         "catalog/guide.html",
         item=item,
@@ -53,9 +51,15 @@ def guide(code):
         result_name=services.result_name(item),
         certificate_type_name=services.certificate_type_name,
         faq=consultations.published_faq(item.code),
-        mine=mine,
-        question="",
+        mine=consultations.asked_by(current_user, item.code) if current_user.is_authenticated else [],
+        question=question,
+        **extra,
     )
+
+
+@bp.get("/<code>")
+def guide(code):
+    return _guide_page(services.current_item(code) or abort(404))
 
 
 @bp.get("/<code>/form.pdf")
@@ -79,18 +83,7 @@ def consult(code):
         consultations.ask(current_user, item, question)
     except consultations.ConsultationError as exc:
         flash(exc.message, "error")
-        return render_template(
-            "catalog/guide.html",
-            item=item,
-            joint=services.joint_departments(item),
-            steps=services.workflow_steps(item),
-            result_name=services.result_name(item),
-            certificate_type_name=services.certificate_type_name,
-            faq=consultations.published_faq(item.code),
-            mine=consultations.asked_by(current_user, item.code),
-            question=question,
-            question_error=exc.message,
-        ), 422
+        return _guide_page(item, question, question_error=exc.message), 422
     flash(_("您的问题已提交，答复后将通知您。"), "success")
     return redirect(url_for("catalog.guide", code=code) + "#consultation")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -194,6 +194,28 @@ REFUSALS = {
 }
 
 
+def _log_read(entry: ConsentGrant, client: PartnerClient, result: str, reason: str | None = None) -> None:
+    """The holder's log of a partner's read through the grant `entry` (in the caller's transaction)."""
+    log_use(
+        entry.certificate,
+        channel="api",
+        verifier=client.label,
+        purpose=entry.purpose,
+        result=result,
+        action="read",
+        reason=reason,
+        client=client,
+        consent=entry,
+    )
+
+
+def _refuse(entry: ConsentGrant, client: PartnerClient, error: str, message, http_status: int) -> NoReturn:
+    """A refused read through a grant: logged for the holder and committed, then raised."""
+    _log_read(entry, client, "refused", reason=error)
+    db.session.commit()
+    raise ConsentRefused(error, str(message), http_status)
+
+
 def redeem(code_text: str, client: PartnerClient) -> tuple[ConsentGrant, Certificate, dict]:
     """A partner reads a certificate with a consent code; uses the grant up; logs the attempt.
 
@@ -205,41 +227,17 @@ def redeem(code_text: str, client: PartnerClient) -> tuple[ConsentGrant, Certifi
         entry = db.session.execute(
             select(ConsentGrant).where(ConsentGrant.code_hash == pii.lookup_hash(code))
         ).scalar_one_or_none()
-    verifier = client.label
     if entry is None or entry.client_id != client.id:
         # Another partner's code is answered like an unknown one (nothing leaks), but the holder sees the attempt.
         if entry is not None:
-            log_use(
-                entry.certificate,
-                channel="api",
-                verifier=verifier,
-                purpose=entry.purpose,
-                result="refused",
-                action="read",
-                reason="wrong_partner",
-                client=client,
-                consent=entry,
-            )
+            _log_read(entry, client, "refused", reason="wrong_partner")
         else:
             audit.record("certificate.read", detail={"client": client.client_id, "result": "consent_invalid"})
         db.session.commit()
         raise ConsentRefused("consent_invalid", _("授权码无效，或不是授予贵单位的。"), 404)
     state = state_of(entry)
     if state != "live":
-        error, message, http_status = REFUSALS[state]
-        log_use(
-            entry.certificate,
-            channel="api",
-            verifier=verifier,
-            purpose=entry.purpose,
-            result="refused",
-            action="read",
-            reason=error,
-            client=client,
-            consent=entry,
-        )
-        db.session.commit()
-        raise ConsentRefused(error, str(message), http_status)
+        _refuse(entry, client, *REFUSALS[state])
     now = clock.now()
     used = db.session.execute(
         update(ConsentGrant)
@@ -255,31 +253,9 @@ def redeem(code_text: str, client: PartnerClient) -> tuple[ConsentGrant, Certifi
     if used.rowcount != 1:  # used or withdrawn a moment ago, by a concurrent request
         db.session.rollback()
         db.session.refresh(entry)
-        error, message, http_status = REFUSALS.get(state_of(entry), REFUSALS["used"])
-        log_use(
-            entry.certificate,
-            channel="api",
-            verifier=verifier,
-            purpose=entry.purpose,
-            result="refused",
-            action="read",
-            reason=error,
-            client=client,
-            consent=entry,
-        )
-        db.session.commit()
-        raise ConsentRefused(error, str(message), http_status)
+        _refuse(entry, client, *REFUSALS.get(state_of(entry), REFUSALS["used"]))
     certificate = entry.certificate
-    log_use(
-        certificate,
-        channel="api",
-        verifier=verifier,
-        purpose=entry.purpose,
-        result=status_of(certificate),
-        action="read",
-        client=client,
-        consent=entry,
-    )
+    _log_read(entry, client, status_of(certificate))
     content = full_content(certificate)
     db.session.commit()
     db.session.refresh(entry)

@@ -68,12 +68,14 @@ def ofd_bytes(certificate: Certificate) -> bytes:
 # --------------------------------------------------------------------------- verifiable credentials
 
 
-def _credential_args(certificate: Certificate) -> dict:
+def _licence(certificate: Certificate):
+    """What the certificate's credentials say (either format)."""
+    from .. import credentials
     from .services import certificate_type
 
     ctype = certificate_type(certificate.type_code)
     data = certificate.data
-    return dict(
+    return credentials.Licence(
         base_url=current_app.config["PUBLIC_URL"],
         type_code=ctype.code,
         type_name=ctype.name,
@@ -90,7 +92,7 @@ def sd_jwt_vc(certificate: Certificate) -> str:
     """The holder's SD-JWT VC of the certificate (every field selectively disclosable)."""
     from .. import credentials
 
-    return credentials.sd_jwt_vc(current_app.extensions["token_keys"], **_credential_args(certificate))
+    return credentials.sd_jwt_vc(current_app.extensions["token_keys"], _licence(certificate))
 
 
 def w3c_vc(certificate: Certificate) -> str:
@@ -98,7 +100,7 @@ def w3c_vc(certificate: Certificate) -> str:
     from .. import credentials
 
     holder = certificate.holder_enterprise.name if certificate.holder_enterprise else certificate.holder.name
-    return credentials.w3c_vc(current_app.extensions["token_keys"], holder=holder, **_credential_args(certificate))
+    return credentials.w3c_vc(current_app.extensions["token_keys"], _licence(certificate), holder)
 
 
 STATUS_OF_PURPOSE = {"revocation": ("revoked", "superseded"), "suspension": ("suspended",)}

@@ -12,7 +12,6 @@ import io
 import logging
 
 from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen.canvas import Canvas
 
 from ..core.pdfkit import CertificatePage, FontChoice, ensure_registered, find_cjk_font, qr_matrix
 from . import pdf_landscape, pdfparts
@@ -37,27 +36,6 @@ HEADING = pdfparts.Heading(
     0.35,
     (MARGIN_X, PAGE_W - MARGIN_X, PAGE_H - 184),
 )
-
-
-def _draw_borders(c: Canvas) -> None:
-    c.saveState()
-    c.setStrokeColor(pdfparts.BORDER_COLOR)
-    c.setLineWidth(3.2)
-    c.rect(22, 22, PAGE_W - 44, PAGE_H - 44)
-    c.setLineWidth(0.9)
-    c.rect(30, 30, PAGE_W - 60, PAGE_H - 60)
-    # small corner ornaments on the inner frame
-    size = 14
-    c.setLineWidth(1.4)
-    for x, y, dx, dy in (
-        (30, 30, 1, 1),
-        (PAGE_W - 30, 30, -1, 1),
-        (30, PAGE_H - 30, 1, -1),
-        (PAGE_W - 30, PAGE_H - 30, -1, -1),
-    ):
-        c.line(x + dx * 6, y + dy * 6, x + dx * (6 + size), y + dy * 6)
-        c.line(x + dx * 6, y + dy * 6, x + dx * 6, y + dy * (6 + size))
-    c.restoreState()
 
 
 def render_certificate_pdf(*, font: FontChoice | None = None, **page) -> bytes:
@@ -93,7 +71,7 @@ def _portrait(page: CertificatePage, font: FontChoice) -> bytes:
     fn = font.name
     buf = io.BytesIO()
     c = pdfparts.new_canvas(buf, A4, page)
-    _draw_borders(c)
+    pdfparts.draw_borders(c, (PAGE_W, PAGE_H), ornaments=True)
     pdfparts.draw_heading(c, page, fn, HEADING)
     # body; the validity goes into the table unless the caller already has it
     box = (MARGIN_X, TABLE_BOTTOM_LIMIT, PAGE_W - MARGIN_X, TABLE_TOP)

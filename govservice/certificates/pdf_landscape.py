@@ -11,7 +11,6 @@ import io
 import logging
 
 from reportlab.lib.pagesizes import A4, landscape
-from reportlab.pdfgen.canvas import Canvas
 
 from ..core.pdfkit import CertificatePage, FontChoice, qr_matrix
 from . import pdfparts
@@ -47,21 +46,11 @@ HEADING = pdfparts.Heading(
 )
 
 
-def _borders(c: Canvas) -> None:
-    c.saveState()
-    c.setStrokeColor(pdfparts.BORDER_COLOR)
-    c.setLineWidth(3.2)
-    c.rect(22, 22, PAGE_W - 44, PAGE_H - 44)
-    c.setLineWidth(0.9)
-    c.rect(30, 30, PAGE_W - 60, PAGE_H - 60)
-    c.restoreState()
-
-
 def render(page: CertificatePage, font: FontChoice) -> bytes:
     fn = font.name
     buf = io.BytesIO()
     c = pdfparts.new_canvas(buf, (PAGE_W, PAGE_H), page)
-    _borders(c)
+    pdfparts.draw_borders(c, (PAGE_W, PAGE_H))
 
     pdfparts.draw_heading(c, page, fn, HEADING)
     if not pdfparts.draw_fitted_table(c, page.body(), fn, (12.0, 11.0, 10.0, 9.0, 8.0, 7.0, 6.5), table_box()):

@@ -195,6 +195,30 @@ class Heading:
     rule: tuple[float, float, float]
 
 
+def draw_borders(c: Canvas, pagesize: tuple[float, float], *, ornaments: bool = False) -> None:
+    """The certificate's double frame (a heavy outer rule, a thin inner one) and, with
+    `ornaments`, small corner marks inside the inner frame."""
+    width, height = pagesize
+    c.saveState()
+    c.setStrokeColor(BORDER_COLOR)
+    c.setLineWidth(3.2)
+    c.rect(22, 22, width - 44, height - 44)
+    c.setLineWidth(0.9)
+    c.rect(30, 30, width - 60, height - 60)
+    if ornaments:
+        size = 14
+        c.setLineWidth(1.4)
+        for x, y, dx, dy in (
+            (30, 30, 1, 1),
+            (width - 30, 30, -1, 1),
+            (30, height - 30, 1, -1),
+            (width - 30, height - 30, -1, -1),
+        ):
+            c.line(x + dx * 6, y + dy * 6, x + dx * (6 + size), y + dy * 6)
+            c.line(x + dx * 6, y + dy * 6, x + dx * 6, y + dy * (6 + size))
+    c.restoreState()
+
+
 def draw_heading(c: Canvas, page: CertificatePage, font_name: str, at: Heading) -> None:
     title = page.title
     c.setFillColor(TEXT_COLOR)

@@ -65,26 +65,21 @@ def _create(directory: Path, now: datetime) -> None:
     maker, signer = ec.generate_private_key(ec.SM2()), ec.generate_private_key(ec.SM2())
     maker_name = "govservice 开发环境电子印章制作系统"
     start = now - timedelta(minutes=5)
-    maker_cert = make_certificate(
-        subject=maker_name,
-        subject_key=maker,
-        issuer=maker_name,
-        issuer_key=maker,
-        serial=secrets.randbits(63),
-        not_before=start,
-        not_after=start + timedelta(days=3650),
-        ca=True,
-    )
-    signer_cert = make_certificate(
-        subject="govservice 电子证照签章服务",
-        subject_key=signer,
-        issuer=maker_name,
-        issuer_key=maker,
-        serial=secrets.randbits(63),
-        not_before=start,
-        not_after=start + timedelta(days=1826),
-        ca=False,
-    )
+
+    def issued_by_maker(subject, subject_key, days, ca):
+        return make_certificate(
+            subject=subject,
+            subject_key=subject_key,
+            issuer=maker_name,
+            issuer_key=maker,
+            serial=secrets.randbits(63),
+            not_before=start,
+            not_after=start + timedelta(days=days),
+            ca=ca,
+        )
+
+    maker_cert = issued_by_maker(maker_name, maker, 3650, ca=True)  # self-signed
+    signer_cert = issued_by_maker("govservice 电子证照签章服务", signer, 1826, ca=False)
     # the certificates last: a directory with them is complete
     _write(directory / "maker.key", _pem(maker))
     _write(directory / "signer.key", _pem(signer))

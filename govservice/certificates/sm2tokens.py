@@ -29,7 +29,6 @@ import json
 import logging
 import os
 import tempfile
-import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -113,26 +112,20 @@ class SM2KeyStore:
 
     def __init__(self, directory: str | os.PathLike[str]):
         self.directory = Path(directory)
-        self._listing: tuple[int, list[dict]] | None = None
-        self._lock = threading.Lock()
+        self._listing = tokens.DirectoryListing(self.directory, self._scan)
 
     def _keys(self) -> list[dict]:
-        try:
-            stamp = os.stat(self.directory).st_mtime_ns
-        except FileNotFoundError:
-            return []
-        listing = self._listing
-        if listing is not None and listing[0] == stamp:
-            return listing[1]
-        with self._lock:
-            keys = []
-            for path in self.directory.glob("*.json"):
-                try:
-                    keys.append(self._load(path))
-                except (OSError, ValueError, KeyError, TypeError) as exc:
-                    log.warning("ignoring SM2 key file %s: %s", path, exc)
-            keys.sort(key=lambda k: (k["created_at"], k["kid"]), reverse=True)
-            self._listing = (stamp, keys)
+        """All valid keys, newest (= active) first (read again only when the directory changed)."""
+        return self._listing()
+
+    def _scan(self) -> list[dict]:
+        keys = []
+        for path in self.directory.glob("*.json"):
+            try:
+                keys.append(self._load(path))
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                log.warning("ignoring SM2 key file %s: %s", path, exc)
+        keys.sort(key=lambda k: (k["created_at"], k["kid"]), reverse=True)
         return keys
 
     @staticmethod

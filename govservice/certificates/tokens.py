@@ -60,7 +60,7 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -325,6 +325,32 @@ class _StoredKey:
         return jwk
 
 
+class DirectoryListing:
+    """What `scan` finds in a key directory, scanned again only when the directory changed: every
+    key file is written under a temporary name and renamed into place, which changes the
+    directory's mtime, so one stat() per call tells whether another process rotated (or removed)
+    a key. Scans run one at a time; a missing directory lists nothing."""
+
+    def __init__(self, directory: Path, scan: Callable[[], list]):
+        self.directory = directory
+        self._scan = scan
+        self._lock = threading.Lock()
+        self._listing: tuple[int, list] | None = None
+
+    def __call__(self) -> list:
+        try:
+            stamp = os.stat(self.directory).st_mtime_ns
+        except FileNotFoundError:
+            return []
+        listing = self._listing
+        if listing is not None and listing[0] == stamp:
+            return listing[1]
+        with self._lock:
+            found = self._scan()
+            self._listing = (stamp, found)
+        return found
+
+
 class TokenKeyStore:
     """ES256 signing keys in ``directory``, one JWK file per key (see module docs).
 
@@ -342,8 +368,7 @@ class TokenKeyStore:
     def __init__(self, directory: str | os.PathLike[str]):
         self.directory = Path(directory)
         self._cache: dict[str, tuple[tuple[int, int], _StoredKey | None]] = {}
-        self._cache_lock = threading.Lock()
-        self._listing: tuple[int, list[_StoredKey]] | None = None
+        self._listing = DirectoryListing(self.directory, self._scan)  # _scan's _cache is used under its lock
         self._by_kid: dict[str, _StoredKey] = {}
         self._checked_at = float("-inf")
 
@@ -353,23 +378,8 @@ class TokenKeyStore:
     # ---- reading
 
     def _keys(self) -> list[_StoredKey]:
-        """All valid keys, newest (= active) first.
-
-        The listing is read again only when the directory changed: every key file is written
-        under a temporary name and renamed into place, which changes the directory's mtime, so
-        one stat() per call tells whether another process rotated (or removed) a key.
-        """
-        try:
-            stamp = os.stat(self.directory).st_mtime_ns
-        except FileNotFoundError:
-            return []
-        listing = self._listing
-        if listing is not None and listing[0] == stamp:
-            return listing[1]
-        with self._cache_lock:
-            keys = self._scan()
-            self._listing = (stamp, keys)
-        return keys
+        """All valid keys, newest (= active) first (read again only when the directory changed)."""
+        return self._listing()
 
     def _scan(self) -> list[_StoredKey]:
         try:

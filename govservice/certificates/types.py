@@ -63,21 +63,6 @@ _CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _LICENCE_TYPE_CODE = re.compile(r"[0-9A-Z]{1,64}")
 
-_TOP_KEYS = {
-    "number",
-    "code",
-    "name",
-    "name_en",
-    "licence_type_code",
-    "issuer_department",
-    "holder_kind",
-    "validity",
-    "fields",
-    "layout",
-    "legal_basis",
-    "public_fields",
-    "number_field",
-}
 _REQUIRED_TOP_KEYS = (
     "code",
     "name",
@@ -88,6 +73,7 @@ _REQUIRED_TOP_KEYS = (
     "fields",
     "layout",
 )
+_TOP_KEYS = {*_REQUIRED_TOP_KEYS, "number", "validity", "legal_basis", "public_fields", "number_field"}
 _FIELD_KEYS = {"name", "label", "label_en", "masked", "required"}
 _LAYOUT_KEYS = {"title", "subtitle", "footer", "rows", "title_field", "orientation", "issuer_label"}
 _VALIDITY_KEYS = {"years", "days"}

@@ -23,6 +23,7 @@ import gzip
 import hashlib
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives import hashes
@@ -79,68 +80,58 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def sd_jwt_vc(
-    store,
-    *,
-    base_url: str,
-    type_code: str,
-    type_name: str,
-    identifier: str,
-    issuer_name: str,
-    fields: dict,
-    index: int,
-    issued_at: datetime,
-    expires_at: datetime | None,
-) -> str:
+@dataclass(frozen=True)
+class Licence:
+    """What a credential of a certificate says, in either format."""
+
+    base_url: str  # the issuing platform (``iss``, the issuer's id)
+    type_code: str
+    type_name: str
+    identifier: str
+    issuer_name: str
+    fields: dict
+    index: int  # its place in the status lists
+    issued_at: datetime
+    expires_at: datetime | None
+
+
+def sd_jwt_vc(store, licence: Licence) -> str:
     """The SD-JWT VC (issuer-signed JWT ~ disclosure ~ ... ~), every field selectively disclosable."""
     disclosures, digests = [], []
-    for name, value in fields.items():
+    for name, value in licence.fields.items():
         disclosure = b64(_json([b64(secrets.token_bytes(16)), name, value]))
         disclosures.append(disclosure)
         digests.append(b64(hashlib.sha256(disclosure.encode("ascii")).digest()))
     claims = {
-        "iss": base_url,
-        "iat": _seconds(issued_at),
-        "vct": f"{base_url}/credentials/types/{type_code}",
-        "vct_name": type_name,
-        "jti": identifier,
-        "issuer_name": issuer_name,
+        "iss": licence.base_url,
+        "iat": _seconds(licence.issued_at),
+        "vct": f"{licence.base_url}/credentials/types/{licence.type_code}",
+        "vct_name": licence.type_name,
+        "jti": licence.identifier,
+        "issuer_name": licence.issuer_name,
         "_sd": sorted(digests),
         "_sd_alg": "sha-256",
-        "credentialStatus": status_entries(base_url, index),
+        "credentialStatus": status_entries(licence.base_url, licence.index),
     }
-    if expires_at is not None:
-        claims["exp"] = _seconds(expires_at)
+    if licence.expires_at is not None:
+        claims["exp"] = _seconds(licence.expires_at)
     return "~".join([jws(store, {"typ": "dc+sd-jwt"}, _json(claims)), *disclosures]) + "~"
 
 
-def w3c_vc(
-    store,
-    *,
-    base_url: str,
-    type_code: str,
-    type_name: str,
-    identifier: str,
-    issuer_name: str,
-    holder: str,
-    fields: dict,
-    index: int,
-    issued_at: datetime,
-    expires_at: datetime | None,
-) -> str:
+def w3c_vc(store, licence: Licence, holder: str) -> str:
     """The W3C VC 2.0 (JSON-LD context v2), secured as ``vc+jwt``."""
     credential = {
         "@context": [VC_CONTEXT],
-        "id": f"urn:gbt36904:{identifier}",
+        "id": f"urn:gbt36904:{licence.identifier}",
         "type": ["VerifiableCredential", "ElectronicLicence"],
-        "name": type_name,
-        "issuer": {"id": base_url, "name": issuer_name},
-        "validFrom": _iso(issued_at),
-        "credentialSubject": {"name": holder, "licenceType": type_code, **fields},
-        "credentialStatus": status_entries(base_url, index),
+        "name": licence.type_name,
+        "issuer": {"id": licence.base_url, "name": licence.issuer_name},
+        "validFrom": _iso(licence.issued_at),
+        "credentialSubject": {"name": holder, "licenceType": licence.type_code, **licence.fields},
+        "credentialStatus": status_entries(licence.base_url, licence.index),
     }
-    if expires_at is not None:
-        credential["validUntil"] = _iso(expires_at)
+    if licence.expires_at is not None:
+        credential["validUntil"] = _iso(licence.expires_at)
     return jws(store, {"typ": "vc+jwt", "cty": "vc"}, _json(credential))
 
 

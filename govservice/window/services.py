@@ -143,13 +143,23 @@ def finish(clerk: Person, ticket_id: int, *, absent: bool = False) -> QueueTicke
 # --- Identifying the applicant ------------------------------------------------------------
 
 
-def _population_record(id_number: str, clerk: Person, purpose: str):
-    """The population registry's answer, through `govservice.registry.services` (audited there)."""
+def _registered_person(clerk: Person, raw_id_number: str, purpose: str) -> Person:
+    """The person of an ID number typed at the counter: valid, and known to the population
+    registry (asked through `govservice.registry.services`, audited there, the look-up kept in
+    the audit log when it fails or finds nobody); found, or created if never signed in."""
     try:
-        return registry.person(id_number, actor=clerk, purpose=purpose)
+        number = normalise_id_number(raw_id_number)
+    except InvalidNumber as exc:
+        raise WindowError(exc.message) from None
+    try:
+        record = registry.person(number, actor=clerk, purpose=purpose)
     except registry.RegistryUnavailable as exc:
         db.session.commit()  # the failed look-up stays in the audit log
         raise WindowError(exc.message) from None
+    if record is None:
+        db.session.commit()  # the look-up is audited even when it finds nobody
+        raise WindowError(_("人口基础信息库中没有该身份证号码，请核对证件后重新输入。"))
+    return person_for(number, record.name)
 
 
 def identify(clerk: Person, ticket_id: int, raw_id_number: str) -> Person:
@@ -158,15 +168,7 @@ def identify(clerk: Person, ticket_id: int, raw_id_number: str) -> Person:
     ticket = ticket_for(clerk, ticket_id)
     if ticket.status != "called":
         raise WindowError(_("这个号已经处理完毕。"))
-    try:
-        number = normalise_id_number(raw_id_number)
-    except InvalidNumber as exc:
-        raise WindowError(exc.message) from None
-    record = _population_record(number, clerk, "综合窗口核验申请人身份")
-    if record is None:
-        db.session.commit()  # the look-up is audited even when it finds nobody
-        raise WindowError(_("人口基础信息库中没有该身份证号码，请核对证件后重新输入。"))
-    person = person_for(number, record.name)
+    person = _registered_person(clerk, raw_id_number, "综合窗口核验申请人身份")
     ticket.person_id = person.id
     audit.record(
         "window.identify",
@@ -183,15 +185,7 @@ def person_at_counter(clerk: Person, raw_id_number: str) -> Person:
     """The person standing at the counter, by ID number against the population registry (audited),
     for what the window records without a ticket (a 信访 request)."""
     _require_clerk(clerk)
-    try:
-        number = normalise_id_number(raw_id_number)
-    except InvalidNumber as exc:
-        raise WindowError(exc.message) from None
-    record = _population_record(number, clerk, "综合窗口登记诉求核验身份")
-    if record is None:
-        db.session.commit()
-        raise WindowError(_("人口基础信息库中没有该身份证号码，请核对证件后重新输入。"))
-    return person_for(number, record.name)
+    return _registered_person(clerk, raw_id_number, "综合窗口登记诉求核验身份")
 
 
 def intake(

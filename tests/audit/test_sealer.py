@@ -15,7 +15,7 @@ from govservice.audit import services as audit
 from govservice.audit.models import AuditCheckpoint, AuditEntry, AuditTreeNode
 from govservice.core.extensions import db
 
-from ..factories import append
+from ..factories import append, run_together
 from .helpers import postgres_only, sql
 
 THREADS = 8
@@ -144,11 +144,7 @@ def test_many_concurrent_appenders_then_one_seal_give_one_consistent_tree(app):
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=run, args=(t,)) for t in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    run_together(THREADS, run)
     assert not errors
     with app.app_context():
         assert _count(AuditEntry, AuditEntry.action == "test.concurrent") == THREADS * per_thread

@@ -11,7 +11,7 @@ from govservice.certificates import consent, lifecycle, services, signing
 from govservice.certificates.models import ConsentGrant, Verification
 from govservice.core.extensions import db
 
-from ..factories import bearer, call, issue, person, register_partner
+from ..factories import bearer, call, issue, person, register_partner, run_together
 
 
 @pytest.fixture
@@ -198,7 +198,7 @@ def test_two_partners_requests_racing_for_one_code_read_it_once(app, ctx, clock,
     code, partner_id = grant.code, partner.id
     barrier, outcomes = threading.Barrier(2), []
 
-    def read():
+    def read(_i):
         with app.app_context():
             from govservice.partners.models import PartnerClient
 
@@ -212,11 +212,7 @@ def test_two_partners_requests_racing_for_one_code_read_it_once(app, ctx, clock,
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=read) for _i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    run_together(2, read, timeout=30)
     assert sorted(outcomes) == ["consent_used", "read"]
     assert (
         db.session.execute(db.select(db.func.count(Verification.id)).where(Verification.result == "valid")).scalar_one()

@@ -20,7 +20,7 @@ from govservice.cases.uploads import Upload, UploadRefused
 from govservice.certificates import documents, lifecycle, services
 from govservice.certificates.tokens import TokenKeyStore
 from govservice.core.extensions import db
-from govservice.credentials import w3c_vc
+from govservice.credentials import Licence, w3c_vc
 
 from ..factories import DATA, issue, person
 from ..factories import person as staff
@@ -105,16 +105,18 @@ def _foreign_vc(tmp_path, clock, base_url: str) -> str:
     """张三's 营业执照 as a platform at ``base_url`` (with keys of its own) would export it."""
     return w3c_vc(
         TokenKeyStore(tmp_path / "keys"),
-        base_url=base_url,
-        type_code="yyzz",
-        type_name="营业执照",
-        identifier="X",
-        issuer_name="某市市场监督管理局",
+        Licence(
+            base_url=base_url,
+            type_code="yyzz",
+            type_name="营业执照",
+            identifier="X",
+            issuer_name="某市市场监督管理局",
+            fields=DATA["yyzz"],
+            index=1,
+            issued_at=clock.now(),
+            expires_at=None,
+        ),
         holder="张三",
-        fields=DATA["yyzz"],
-        index=1,
-        issued_at=clock.now(),
-        expires_at=None,
     )
 
 

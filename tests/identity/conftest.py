@@ -35,12 +35,27 @@ def idp2(tmp_path_factory):
     thread.join(timeout=5)
 
 
-@pytest.fixture
-def stub():
+@pytest.fixture(scope="module")
+def _stub_provider():
     provider = StubProvider()
     provider.serve()
     yield provider
     provider.stop()
+
+
+@pytest.fixture
+def stub(_stub_provider):
+    """The stub provider, as new for each test (reset), at one issuer for the module: so the
+    module's tests share one app, whose OIDC clients forget what they fetched after each test."""
+    _stub_provider.reset()
+    return _stub_provider
+
+
+@pytest.fixture(scope="module")
+def providers_dir(tmp_path_factory):
+    """Where a module writes its OIDC_PROVIDERS_FILE: the same path for all its tests, so that
+    they share one app (the `app` fixture's one app per distinct set of settings)."""
+    return tmp_path_factory.mktemp("providers")
 
 
 def devidp_spec(issuer: str, secret: str, title: str = "开发用身份提供方", **extra) -> dict:

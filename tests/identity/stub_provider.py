@@ -32,7 +32,7 @@ PERSON = {"sub": "stub-0001", "name": "张三", "id_number": "110105198802150035
 
 @functools.cache
 def _key(number: int) -> RSAKey:
-    # RSA key generation is slow; the same few keys serve every test (each test has its own stub).
+    # RSA key generation is slow; the same few keys serve every test (each test has a reset stub).
     return RSAKey.generate_key(2048, parameters={"alg": "RS256", "use": "sig"}, auto_kid=True)
 
 
@@ -77,7 +77,7 @@ class StubProvider:
         self.jwks_fetches = 0
         self.lock = threading.Lock()
         self.issuer = ""
-        self.server = self.thread = None
+        self.server = self.thread = self.stopped = None
         self.client_jwks: dict | None = None  # the relying party's published keys (private_key_jwt)
         self.assertions: list = []
 
@@ -211,13 +211,32 @@ class StubProvider:
 
         return app
 
-    def serve(self):
-        self.server, self.thread = serve_in_thread(self.app(), "127.0.0.1", 0)
+    def serve(self, port: int = 0):
+        self.server, self.thread = serve_in_thread(self.app(), "127.0.0.1", port)
         self.issuer = f"http://127.0.0.1:{self.server.server_port}"
         return self.server, self.thread
 
+    def reset(self) -> None:
+        """As a new provider at the same issuer: its first key, well-behaved, nothing received,
+        serving (again, if a test stopped it)."""
+        with self.lock:
+            self.keys = [_key(0)]
+            self.behaviour = Behaviour()
+            self.codes.clear()
+            self.requests.clear()
+            self.token_requests.clear()
+            self.jwks_fetches = 0
+            self.client_jwks = None
+            self.assertions = []
+        if self.server is None:
+            if self.stopped is not None:
+                self.stopped.server_close()
+                self.stopped = None
+            self.serve(int(self.issuer.rsplit(":", 1)[1]))
+
     def stop(self) -> None:
+        """Stop answering (the socket stays bound, as a provider that hangs, until `reset`)."""
         if self.server is not None:
             self.server.shutdown()
             self.thread.join(timeout=5)
-            self.server = None
+            self.stopped, self.server = self.server, None

@@ -20,11 +20,11 @@ GOV2 = "省统一身份认证平台"
 
 
 @pytest.fixture
-def app_config(tmp_path, idp, idp2, instance_dir):
+def app_config(providers_dir, idp, idp2, instance_dir):
     secret = instance_secret(instance_dir, "devidp_client_secret", "DEV_IDP_CLIENT_SECRET")
     return {
         "OIDC_PROVIDERS_FILE": providers_file(
-            tmp_path,
+            providers_dir,
             devidp=devidp_spec(idp, secret),
             gov2=devidp_spec(
                 idp2.issuer, idp2.client_secret, title=GOV2, scope="openid profile phone roles", role_claim="roles"

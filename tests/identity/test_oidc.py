@@ -19,10 +19,10 @@ from .stub_provider import CLIENT_ID, new_key
 
 
 @pytest.fixture
-def app_config(tmp_path, stub):
+def app_config(providers_dir, stub):
     return {
         "OIDC_PROVIDERS_FILE": providers_file(
-            tmp_path, stub=stub_spec(stub, acr_levels={"urn:loa:low": 1, "2": 2, "urn:loa:high": 3})
+            providers_dir, stub=stub_spec(stub, acr_levels={"urn:loa:low": 1, "2": 2, "urn:loa:high": 3})
         )
     }
 

@@ -79,11 +79,11 @@ def test_loopback_http_issuers_are_allowed_for_development():
 
 
 @pytest.fixture
-def app_config(tmp_path, idp, instance_dir):
+def app_config(providers_dir, idp, instance_dir):
     secret = instance_secret(instance_dir, "devidp_client_secret", "DEV_IDP_CLIENT_SECRET")
     return {
         "OIDC_PROVIDERS_FILE": providers_file(
-            tmp_path, devidp=devidp_spec(idp, secret, title="开发用身份提供方", acr_levels={"1": 1, "2": 2})
+            providers_dir, devidp=devidp_spec(idp, secret, title="开发用身份提供方", acr_levels={"1": 1, "2": 2})
         )
     }
 

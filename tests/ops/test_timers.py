@@ -24,7 +24,7 @@ from govservice.notify import services as notify
 from govservice.notify.models import Notice
 from govservice.review import services as review
 
-from ..factories import in_review_case, issue, pdf_file, person, submitted_case
+from ..factories import in_review_case, issue, pdf_file, person, run_together, submitted_case
 
 MISSING = [{"material": "premises", "reason": "租赁合同复印件不清晰"}]
 
@@ -160,17 +160,13 @@ def test_two_expiry_timers_at_once_tell_the_holder_once(app, ctx, clock):
     db.session.commit()
     told, start = [], threading.Barrier(2)
 
-    def timer():
+    def timer(_i):
         with app.app_context():
             start.wait()
             told.append(expiry.notify_expiring())
             db.session.remove()
 
-    threads = [threading.Thread(target=timer) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(2, timer)
     assert sorted(told) == [0, 1] and len(_notices(soon.holder_id, "certificate.expiring")) == 1
 
 

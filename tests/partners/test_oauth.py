@@ -1,8 +1,6 @@
 """The OAuth 2.0 authorization server for partner systems: client credentials, scopes, hashed
 secrets and tokens, registration by an administrator (web and command line)."""
 
-import base64
-
 import pytest
 
 from govservice.audit.models import AuditEntry
@@ -11,19 +9,13 @@ from govservice.identity.models import StaffAssignment
 from govservice.partners import services
 from govservice.partners.models import PartnerClient, PartnerToken, secret_hash
 
-from ..factories import bearer, call, person, register_partner
-
-
-def _basic(client_id, secret):
-    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+from ..factories import bearer, call, person, register_partner, token_response
 
 
 def test_client_credentials_issue_a_bearer_token_stored_as_a_hash(app, ctx, clock):
     partner, secret = register_partner(scopes=("certificates:verify",))
     client = app.test_client()
-    answer = client.post(
-        "/oauth/token", data={"grant_type": "client_credentials"}, headers=_basic(partner.client_id, secret)
-    )
+    answer = token_response(client, partner.client_id, secret)
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
     body = answer.get_json()
     assert body["token_type"] == "Bearer" and body["expires_in"] == 3600 and body["scope"] == "certificates:verify"
@@ -56,9 +48,7 @@ def test_client_credentials_issue_a_bearer_token_stored_as_a_hash(app, ctx, cloc
 def test_bad_token_requests_are_refused_and_audited(app, ctx, clock, form, auth, status, error):
     partner, secret = register_partner(scopes=("certificates:verify",))
     client_id = partner.client_id if auth[0] == "OWN" else auth[0]
-    answer = app.test_client().post(
-        "/oauth/token", data=form, headers=_basic(client_id, secret if auth[1] == "SECRET" else auth[1])
-    )
+    answer = token_response(app.test_client(), client_id, secret if auth[1] == "SECRET" else auth[1], **form)
     assert answer.status_code == status and answer.get_json()["error"] == error
     assert db.session.execute(db.select(db.func.count(PartnerToken.id))).scalar_one() == 0
     refused = db.session.execute(db.select(AuditEntry).where(AuditEntry.action == "partner.token_refused")).scalar_one()
@@ -79,21 +69,11 @@ def test_expired_revoked_and_disabled_tokens_stop_working(app, ctx, clock):
     fresh = bearer(client, partner.client_id, secret)
     _client, new_secret = services.rotate_secret(partner.client_id)
     assert call(client, fresh, "/api/v1/certificates/verify", body).status_code == 401
-    assert (
-        client.post(
-            "/oauth/token", data={"grant_type": "client_credentials"}, headers=_basic(partner.client_id, secret)
-        ).status_code
-        == 401
-    )
+    assert token_response(client, partner.client_id, secret).status_code == 401
     newest = bearer(client, partner.client_id, new_secret)
     services.disable_client(partner.client_id)
     assert call(client, newest, "/api/v1/certificates/verify", body).status_code == 401
-    assert (
-        client.post(
-            "/oauth/token", data={"grant_type": "client_credentials"}, headers=_basic(partner.client_id, new_secret)
-        ).status_code
-        == 401
-    )
+    assert token_response(client, partner.client_id, new_secret).status_code == 401
 
 
 def test_registration_rules(ctx):

@@ -3,7 +3,6 @@ sees, and the item's rule (refuse, warn, note) applied and recorded, also when t
 
 from __future__ import annotations
 
-import socket
 import uuid
 
 import pytest
@@ -18,18 +17,12 @@ from govservice.identity.services import person_for
 from govservice.registry import creditdata
 from govservice.registry.backends import RegistryUnavailable
 from govservice.registry.credit import DevCreditRegistry, HttpCreditRegistry
-from govservice.registry.devserver import create_registry_app, serve_in_thread
 from govservice.window import credit_checks
 
 from ..factories import ANSWERS, pdf_file, person, submitted_case
+from .conftest import dead_url
 
 FENGGANG, WANGWU, TECH = creditdata.LISTED_PERSON, "110108197802151518", creditdata.LISTED_ENTERPRISE
-
-
-def _dead_url() -> str:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{probe.getsockname()[1]}"
 
 
 def _audit(action: str) -> list[AuditEntry]:
@@ -48,14 +41,6 @@ def test_the_development_registry_lists_the_demo_defaulter_and_company_only():
     assert not dev.credit("person", "110105198802150035", purpose="t").listed
 
 
-@pytest.fixture
-def live_registry():
-    app = create_registry_app(token="s3cret", generated=10)
-    server = serve_in_thread(app)
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-
-
 def test_the_http_credit_registry_answers_over_a_real_socket_and_fails_closed(live_registry):
     url, service = live_registry
     remote = HttpCreditRegistry(url, token="s3cret", timeout=5)
@@ -66,7 +51,7 @@ def test_the_http_credit_registry_answers_over_a_real_socket_and_fails_closed(li
     with pytest.raises(RegistryUnavailable):
         HttpCreditRegistry(url, token="wrong", timeout=5).credit("person", FENGGANG, purpose="t")
     with pytest.raises(RegistryUnavailable):
-        HttpCreditRegistry(_dead_url(), timeout=2).credit("person", FENGGANG, purpose="t")
+        HttpCreditRegistry(dead_url(), timeout=2).credit("person", FENGGANG, purpose="t")
 
 
 def _window_case_of(name: str, id_number: str, code: str = "scjgj-gtgsh-sldj"):
@@ -157,7 +142,7 @@ def test_a_listed_company_under_a_warn_rule_needs_the_clerk_to_confirm(app, clie
 
 
 def test_a_registry_that_does_not_answer_shows_unavailable_and_applies_the_fallback(app, client, login_as, clock):
-    app.config["CREDIT_REGISTRY_URL"] = _dead_url()
+    app.config["CREDIT_REGISTRY_URL"] = dead_url()
     credit_checks.init_app(app)
     with app.app_context():
         person_case = submitted_case().number  # 个体工商户设立登记: fallback warn

@@ -1,8 +1,6 @@
 """The base registries: demo data, the deterministic generator, audited look-ups, the HTTP
 interface against a live registry service, and a registry that does not answer."""
 
-import socket
-
 import pytest
 
 from govservice.audit.models import AuditEntry
@@ -11,9 +9,9 @@ from govservice.identity.idnumbers import normalise_credit_code, normalise_id_nu
 from govservice.registry import devdata, legal_persons
 from govservice.registry import services as registry
 from govservice.registry.backends import DevRegistry, HttpRegistry, RegistryUnavailable
-from govservice.registry.devserver import create_registry_app, serve_in_thread
 
 from ..factories import person
+from .conftest import dead_url
 
 ZHANGSAN, LINA, WANGWU = "110105198802150035", "440106199507200025", "110108197802151518"
 
@@ -78,15 +76,6 @@ def test_the_identity_domain_asks_the_one_registry(ctx):
     assert legal_persons.find_enterprise("91110105MA01ZZZZ00", actor=wangwu, purpose="t") is None
 
 
-@pytest.fixture
-def live_registry():
-    """The development registry as another agency's HTTP service, on a free port."""
-    app = create_registry_app(token="s3cret", generated=10)
-    server = serve_in_thread(app)
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-
-
 def test_the_http_registry_answers_over_a_real_socket(live_registry):
     url, service = live_registry
     remote = HttpRegistry(url, token="s3cret", timeout=5)
@@ -102,11 +91,8 @@ def test_a_wrong_token_or_a_dead_service_is_unavailable_not_an_error_page(live_r
     url, _ = live_registry
     with pytest.raises(RegistryUnavailable):
         HttpRegistry(url, token="wrong", timeout=5).person(ZHANGSAN, purpose="t")
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
     with pytest.raises(RegistryUnavailable):
-        HttpRegistry(dead, timeout=2).person(ZHANGSAN, purpose="t")
+        HttpRegistry(dead_url(), timeout=2).person(ZHANGSAN, purpose="t")
 
 
 def test_the_platform_uses_the_http_registry_when_configured(app, ctx, live_registry):

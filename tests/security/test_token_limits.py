@@ -3,24 +3,13 @@ real partner out; every 429 says when to come back (Retry-After)."""
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 
-from ..factories import register_partner
-
-
-def _basic(client_id, secret):
-    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+from ..factories import register_partner, token_response
 
 
 def _token(client, client_id, secret, address):
-    return client.post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        headers=_basic(client_id, secret),
-        environ_base={"REMOTE_ADDR": address},
-    )
+    return token_response(client, client_id, secret, address=address)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from govservice.supervision import cards, tasks
 from govservice.supervision import services as supervision
 from govservice.supervision.cards import SupervisionCard
 
-from ..factories import accepted_case, in_review_case, person
+from ..factories import accepted_case, in_review_case, person, run_together
 
 
 def _cards():
@@ -141,17 +141,13 @@ def test_two_runs_at_once_issue_each_card_once_on_postgresql(app, clock):
     clock.advance(days=4)
     barrier, reports = threading.Barrier(4), []
 
-    def run():
+    def run(_i):
         with app.app_context():
             barrier.wait(timeout=30)
             reports.append(cards.issue_cards().red)
             db.session.remove()
 
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    run_together(4, run)
     with app.app_context():
         assert sorted(reports) == [0, 0, 0, 1] and len(_cards()) == 1
         assert len(_notices("刘洋")) == 1
