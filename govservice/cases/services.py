@@ -122,9 +122,12 @@ def submit_application(
         "窗口代为提交" if clerk else None,
         detail={"item": item.code, "version": item.version, "channel": channel},
     )
+    case_id = case.id
     db.session.commit()
-    set_committed_value(case, "number", number)  # what the caller shows next; no need to read it back
-    announce(case.id, "submit")
+    # what the caller shows next, without reading the row back (the commit expired it)
+    set_committed_value(case, "id", case_id)
+    set_committed_value(case, "number", number)
+    announce(case_id, "submit")
     return case, True
 
 
