@@ -9,7 +9,7 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -103,7 +103,7 @@ def submit_application(
         return by_idempotency_key(applicant_id, idempotency_key), False
     if before_commit is not None:
         before_commit(case)
-    number = case.number = _case_number()  # last: the day's counter row stays locked only until the commit
+    number = _number_case(case)  # late: the day's counter row stays locked until the commit
     record(
         case,
         "submit",
@@ -164,10 +164,28 @@ def _checked_uploads(
     return checked
 
 
-def _case_number() -> str:
-    """Region code, Beijing date, six-digit daily sequence: 11010520261123000001."""
+#: PostgreSQL: the day's counter drawn and written into the case in one statement (a round trip
+#: fewer, and one fewer while the counter row is locked).
+_NUMBER_CASE = text(
+    "WITH drawn AS (UPDATE counters SET value = value + 1 WHERE name = :name RETURNING value) "
+    "UPDATE cases SET number = :prefix || lpad(drawn.value::text, greatest(6, length(drawn.value::text)), '0') "
+    "FROM drawn WHERE cases.id = :case_id RETURNING cases.number"
+)
+
+
+def _number_case(case: Case) -> str:
+    """Give the flushed case its number: region code, Beijing date, six-digit daily sequence
+    (11010520261123000001), from the gap-free counter of the day (core.counters)."""
     prefix = current_app.config["REGION_CODE"] + clock.today().strftime("%Y%m%d")
-    return f"{prefix}{next_value('case:' + prefix):06d}"
+    name = "case:" + prefix
+    if db.session.get_bind().dialect.name == "postgresql":
+        number = db.session.execute(_NUMBER_CASE, {"name": name, "prefix": prefix, "case_id": case.id}).scalar()
+        if number is not None:
+            set_committed_value(case, "number", number)
+            return number
+        # the day's first case: no counter row yet (next_value makes it)
+    number = case.number = f"{prefix}{next_value(name):06d}"
+    return number
 
 
 # --- The window: acceptance, supplements, refusal, 出件 ----------------------------------------
