@@ -273,37 +273,39 @@ def main() -> None:
         from govservice.core.extensions import db
 
         demo_cases = db.session.execute(db.select(db.func.max(Case.id))).scalar() or 0
-    if args.seconds > 0:
-        with gunicorn("app:app", platform.env, app_port, ready_path="/healthz") as master:
-            started = time.perf_counter()
-            sessions = []
-            for i in range(args.clients):
-                browser = sign_in(base, PEOPLE[i % len(PEOPLE)])
-                sessions.append((browser, csrf_token(browser, base)))
-            print(
-                f"{args.clients} clients signed in through the development provider in "
-                f"{time.perf_counter() - started:.1f} s"
-            )
-            cpu_before = server_cpu_seconds(master)
-            worker_before = server_cpu_seconds(worker) if worker else 0.0
-            database_before = database_cpu_seconds(platform)
-            results, elapsed = asyncio.run(drive(base, sessions, args.seconds, pdf_bytes()))
-            server_cpu = server_cpu_seconds(master) - cpu_before
-            worker_cpu = (server_cpu_seconds(worker) - worker_before) if worker else 0.0
-            database_cpu = database_cpu_seconds(platform, database_before)
-        report(platform, demo_cases, results, elapsed, args.clients, jobs, server_cpu, worker_cpu, database_cpu)
-    if args.in_process:
-        in_process(platform, args.in_process, args.profile)
-    server.shutdown()
-    if worker is not None:
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(timeout=30)
-        import redis
+    try:
+        if args.seconds > 0:
+            with gunicorn("app:app", platform.env, app_port, ready_path="/healthz") as master:
+                started = time.perf_counter()
+                sessions = []
+                for i in range(args.clients):
+                    browser = sign_in(base, PEOPLE[i % len(PEOPLE)])
+                    sessions.append((browser, csrf_token(browser, base)))
+                print(
+                    f"{args.clients} clients signed in through the development provider in "
+                    f"{time.perf_counter() - started:.1f} s"
+                )
+                cpu_before = server_cpu_seconds(master)
+                worker_before = server_cpu_seconds(worker) if worker else 0.0
+                database_before = database_cpu_seconds(platform)
+                results, elapsed = asyncio.run(drive(base, sessions, args.seconds, pdf_bytes()))
+                server_cpu = server_cpu_seconds(master) - cpu_before
+                worker_cpu = (server_cpu_seconds(worker) - worker_before) if worker else 0.0
+                database_cpu = database_cpu_seconds(platform, database_before)
+            report(platform, demo_cases, results, elapsed, args.clients, jobs, server_cpu, worker_cpu, database_cpu)
+        if args.in_process:
+            in_process(platform, args.in_process, args.profile)
+    finally:  # a run that fails (a sign-in refused, gunicorn not starting) leaves no worker behind
+        server.shutdown()
+        if worker is not None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=30)
+            import redis
 
-        broker = redis.Redis.from_url(os.environ["REDIS_URL"])
-        left = list(broker.scan_iter(f"{queue}*"))  # what the worker had not run (and its priorities)
-        if left:
-            broker.delete(*left)
+            broker = redis.Redis.from_url(os.environ["REDIS_URL"])
+            left = list(broker.scan_iter(f"{queue}*"))  # what the worker had not run (and its priorities)
+            if left:
+                broker.delete(*left)
     platform.close()
 
 
