@@ -2,7 +2,8 @@
 processes under the project's gunicorn.conf.py, and wrk runs with their figures read back.
 
 The scratch database is never the one in DATABASE_URL itself: on PostgreSQL a database named
-`govservice_bench` is made (or emptied) on the same server, so a benchmark cannot wipe real data.
+`govservice_bench` (or `BENCH_DATABASE`, for runs side by side on one server) is made (or emptied) on
+the same server, so a benchmark cannot wipe real data.
 """
 
 from __future__ import annotations
@@ -44,12 +45,15 @@ def scratch_database(folder: str) -> str:
     from sqlalchemy.engine import make_url
 
     base = make_url(url)
+    name = os.environ.get("BENCH_DATABASE", "govservice_bench")
+    if name == base.database:
+        sys.exit(f"bench: the scratch database {name!r} would be DATABASE_URL's own: name another (BENCH_DATABASE)")
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = 'govservice_bench'")).first():
-            conn.execute(text("CREATE DATABASE govservice_bench"))
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    bench = base.set(database="govservice_bench")
+    bench = base.set(database=name)
     engine = create_engine(bench)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))

@@ -11,6 +11,11 @@ submission must be there once (lost = acknowledged but absent; doubled = more th
 for a key, or any case for a key never acknowledged and never sent). Prints submissions/s and
 the latency of the POSTs (median, p95). Goal: ≥ 300/s, 0 lost, 0 doubled.
 
+Then `--in-process` more submissions go through the app in this process (Flask's test client,
+signed in the same way, same database and Redis): the SQL statements and the Redis round trips
+each one makes, and the CPU it costs, figures that the neighbours of a shared machine move far
+less than a rate (`--profile FILE` writes a cProfile of them; `--seconds 0` skips the HTTP run).
+
 With REDIS_URL set the platform runs as deployed: jobs (the applicant's e-mail) go to Celery on
 Redis and one Celery worker runs beside gunicorn on the same two cores; without it, inline.
 """
@@ -58,7 +63,11 @@ def sign_in(base: str, name: str) -> requests.Session:
     from govservice.identity.devidp.chooser import choose
 
     browser = requests.Session()
-    start = browser.get(f"{base}/auth/login/devidp", allow_redirects=False, timeout=10)
+    for _ in range(15):  # the sign-in's rate limit (120/minute an address) may hold the last run's
+        start = browser.get(f"{base}/auth/login/devidp", allow_redirects=False, timeout=10)
+        if start.status_code != 429:
+            break
+        time.sleep(5)
     done = browser.get(base + choose(start.headers["Location"], name, browser), allow_redirects=False, timeout=10)
     assert done.status_code in (302, 303), done.text
     return browser
@@ -68,6 +77,104 @@ def csrf_token(browser: requests.Session, base: str) -> str:
     form = browser.get(f"{base}/apply/{ITEM}", timeout=10)
     form.raise_for_status()
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form.text).group(1)
+
+
+def post_fields(token: str, key: str) -> dict:
+    return {**FORM, "csrf_token": token, "idempotency_key": key}
+
+
+def in_process(platform, count: int, profile: str | None) -> None:
+    """`count` submissions through the test client: statements, Redis round trips, CPU, each."""
+    import cProfile
+
+    import redis.connection
+    from sqlalchemy import event
+
+    from govservice.core.extensions import db
+    from govservice.identity.devidp.chooser import choose
+
+    app = platform.app
+    client = app.test_client()
+    start = client.get("/auth/login/devidp")
+    done = client.get(choose(start.headers["Location"], PEOPLE[0]))
+    assert done.status_code in (302, 303), done.text
+    form = client.get(f"/apply/{ITEM}")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form.text).group(1)
+    pdf = pdf_bytes()
+
+    def submit(key):
+        data = {**post_fields(token, key), "material_premises": (io.BytesIO(pdf), "lease.pdf", "application/pdf")}
+        answer = client.post(f"/apply/{ITEM}", data=data, content_type="multipart/form-data")
+        assert answer.status_code in (302, 303) and "/cases/" in answer.headers["Location"], answer.status_code
+
+    for _ in range(5):  # warm: the first requests fill the process's caches
+        submit(uuid.uuid4().hex)
+    with client.session_transaction() as session:
+        session.pop("_flashes", None)
+    statements, round_trips, counting_on, others = [], [0], [False], [0]
+    sends = redis.connection.AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        round_trips[0] += counting_on[0]
+        return sends(self, command, check_health)
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if counting_on[0]:
+            statements.append(statement)
+
+    def other(*_args, **_kw):  # BEGIN, COMMIT, ROLLBACK, pool_pre_ping's ping: round trips too
+        others[0] += counting_on[0]
+
+    def measured(key) -> float:
+        """CPU of one submission; then its flash is taken off the session, as the browser's next
+        page would (uncounted), so the session stays the size it has in use."""
+        counting_on[0] = True
+        if profiler:
+            profiler.enable()
+        cpu = time.process_time()
+        submit(key)
+        cpu = time.process_time() - cpu
+        if profiler:
+            profiler.disable()
+        counting_on[0] = False
+        with client.session_transaction() as session:
+            session.pop("_flashes", None)
+        return cpu
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    for name in ("begin", "commit", "rollback"):
+        event.listen(engine, name, other)
+    ping = engine.dialect.do_ping
+    engine.dialect.do_ping = lambda connection: other() or ping(connection)
+    redis.connection.AbstractConnection.send_packed_command = counting
+    profiler = cProfile.Profile() if profile else None
+    try:
+        cpu = sum(measured(uuid.uuid4().hex) for _ in range(count))
+        first = len(statements)
+        key = uuid.uuid4().hex
+        measured(key)
+        one = statements[first:]
+        retried = len(statements)
+        measured(key)
+        again = len(statements) - retried
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+        for name in ("begin", "commit", "rollback"):
+            event.remove(engine, name, other)
+        engine.dialect.do_ping = ping
+        redis.connection.AbstractConnection.send_packed_command = sends
+    if profiler:
+        profiler.dump_stats(profile)
+    print(
+        f"in process ({count} submissions, test client): {first / count:.1f} SQL statements "
+        f"({(first + others[0]) / (count + 2):.1f} database round trips with BEGIN, COMMIT, ROLLBACK and pings) and "
+        f"{round_trips[0] / (count + 2):.1f} Redis round trips per submission, {cpu / count * 1000:.1f} ms CPU each; "
+        f"a retry of the same key {again} statements"
+    )
+    for statement in one:
+        print("   ", " ".join(statement.split())[:150])
 
 
 async def client_loop(session, base, token, deadline, pdf, results):
@@ -125,10 +232,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--in-process", type=int, default=200)
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the in-process submissions into FILE")
     args = parser.parse_args()
 
     idp_port, app_port = free_port(), free_port()
-    jobs = {"CELERY_BROKER_URL": os.environ["REDIS_URL"]} if os.environ.get("REDIS_URL") else {}
+    # the run's own queue: jobs a killed worker left from an earlier run are not this run's work
+    queue = f"govservice-bench-{uuid.uuid4().hex[:8]}"
+    jobs = {"CELERY_BROKER_URL": os.environ["REDIS_URL"], "CELERY_QUEUE": queue} if os.environ.get("REDIS_URL") else {}
     platform = Platform(DEV_IDP_URL=f"http://127.0.0.1:{idp_port}", PUBLIC_URL=f"http://127.0.0.1:{app_port}", **jobs)
     worker = (
         subprocess.Popen(
@@ -162,23 +273,71 @@ def main() -> None:
         from govservice.core.extensions import db
 
         demo_cases = db.session.execute(db.select(db.func.max(Case.id))).scalar() or 0
-    with gunicorn("app:app", platform.env, app_port, ready_path="/healthz") as master:
-        started = time.perf_counter()
-        sessions = []
-        for i in range(args.clients):
-            browser = sign_in(base, PEOPLE[i % len(PEOPLE)])
-            sessions.append((browser, csrf_token(browser, base)))
-        print(
-            f"{args.clients} clients signed in through the development provider in "
-            f"{time.perf_counter() - started:.1f} s"
-        )
-        cpu_before = server_cpu_seconds(master)
-        results, elapsed = asyncio.run(drive(base, sessions, args.seconds, pdf_bytes()))
-        server_cpu = server_cpu_seconds(master) - cpu_before
-    server.shutdown()
-    if worker is not None:
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(timeout=30)
+    try:
+        if args.seconds > 0:
+            with gunicorn("app:app", platform.env, app_port, ready_path="/healthz") as master:
+                started = time.perf_counter()
+                sessions = []
+                for i in range(args.clients):
+                    browser = sign_in(base, PEOPLE[i % len(PEOPLE)])
+                    sessions.append((browser, csrf_token(browser, base)))
+                print(
+                    f"{args.clients} clients signed in through the development provider in "
+                    f"{time.perf_counter() - started:.1f} s"
+                )
+                cpu_before = server_cpu_seconds(master)
+                worker_before = server_cpu_seconds(worker) if worker else 0.0
+                database_before = database_cpu_seconds(platform)
+                results, elapsed = asyncio.run(drive(base, sessions, args.seconds, pdf_bytes()))
+                server_cpu = server_cpu_seconds(master) - cpu_before
+                worker_cpu = (server_cpu_seconds(worker) - worker_before) if worker else 0.0
+                database_cpu = database_cpu_seconds(platform, database_before)
+            report(platform, demo_cases, results, elapsed, args.clients, jobs, server_cpu, worker_cpu, database_cpu)
+        if args.in_process:
+            in_process(platform, args.in_process, args.profile)
+    finally:  # a run that fails (a sign-in refused, gunicorn not starting) leaves no worker behind
+        server.shutdown()
+        if worker is not None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=30)
+            import redis
+
+            broker = redis.Redis.from_url(os.environ["REDIS_URL"])
+            left = list(broker.scan_iter(f"{queue}*"))  # what the worker had not run (and its priorities)
+            if left:
+                broker.delete(*left)
+    platform.close()
+
+
+def database_cpu_seconds(platform, before: dict | None = None):
+    """CPU of the PostgreSQL backends serving the scratch database: {pid: seconds} now, or, given
+    `before`, the seconds used since (backends that ended meanwhile are not counted)."""
+    if not platform.database_url.startswith("postgresql"):
+        return {} if before is None else 0.0
+    from govservice.core.extensions import db
+
+    with platform.app.app_context():
+        pids = db.session.execute(
+            db.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        ).scalars()
+        db.session.rollback()
+    tick = os.sysconf("SC_CLK_TCK")
+    now = {}
+    for pid in pids:
+        try:
+            text = open(f"/proc/{pid}/stat").read()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        now[pid] = (int(fields[11]) + int(fields[12])) / tick
+    if before is None:
+        return now
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in now.items())
+
+
+def report(platform, demo_cases, results, elapsed, clients, jobs, server_cpu, worker_cpu, database_cpu) -> None:
+    from govservice.cases.models import Case
+    from govservice.core.extensions import db
 
     with platform.app.app_context():
         rows = db.session.execute(
@@ -186,24 +345,26 @@ def main() -> None:
             .where(Case.id > demo_cases)
             .group_by(Case.idempotency_key)
         ).all()
+        db.session.rollback()
     in_db = {key: n for key, n in rows}
     lost = len(results["acked"] - set(in_db))
     doubled = sum(n - 1 for n in in_db.values() if n > 1) + len(set(in_db) - results["sent"])
     latency = sorted(results["latency"])
     p95 = latency[int(0.95 * (len(latency) - 1))]
+    posts = len(latency)
     print(
         f"submissions ({platform.database_url.split(':', 1)[0]}, "
         f"{'Redis + a Celery worker' if jobs else 'no Redis, jobs inline'}"
-        f", {args.clients} clients, {elapsed:.1f} s): {len(in_db) / elapsed:.0f}/s stored "
-        f"({len(results['acked'])} acknowledged, {results['failed']} not, {len(latency)} POSTs)"
+        f", {clients} clients, {elapsed:.1f} s): {len(in_db) / elapsed:.0f}/s stored "
+        f"({len(results['acked'])} acknowledged, {results['failed']} not, {posts} POSTs)"
     )
     print(f"  POST latency median {statistics.median(latency) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
     print(
-        f"  gunicorn CPU {server_cpu / len(latency) * 1000:.1f} ms per POST "
-        f"({server_cpu / elapsed * 100:.0f} % of one core over the run)"
+        f"  gunicorn CPU {server_cpu / posts * 1000:.1f} ms per POST "
+        f"({server_cpu / elapsed * 100:.0f} % of one core over the run); PostgreSQL "
+        f"{database_cpu / posts * 1000:.1f} ms; the Celery worker {worker_cpu / posts * 1000:.1f} ms"
     )
     print(f"submissions: {len(in_db) / elapsed:.0f}/s, lost {lost}, doubled {doubled} (goal ≥ 300/s, 0, 0)")
-    platform.close()
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from ..registry import services as registry
 from . import foreign, uploads
 from .held import certificates as certificate_domain
 from .models import ApplicationDraft, Attachment, Case, CertificateMaterial
-from .services import CaseError, submit_application
+from .services import CaseError, already_submitted, submit_application
 
 HELD_KEY = "_held_certificates"  # in form_data: material code -> certificate identifier (read at the window)
 
@@ -289,7 +289,11 @@ def submit(
     """
     if context is None or context.enterprise is not enterprise:  # open_form checks the person may apply
         context = open_form(person, item, enterprise, level=level, record=False)
-    licence = check_licence(person, item, enterprise, answers)
+    with already_submitted(person.id, idempotency_key) as existing:  # a form sent again: its case
+        licence = check_licence(person, item, enterprise, answers)
+        certificates = _chosen_certificates(item, context.held, chosen)
+    if existing:
+        return existing[0], False
     filled = licence_values(item, licence) if licence is not None else {}
     purpose = _purpose("提交申请", item)
     prefill = context.prefill
@@ -305,7 +309,6 @@ def submit(
             sources[name] = "certificate"
         elif spec.get("prefill") and name in data:
             sources[name] = "applicant"
-    certificates = _chosen_certificates(item, context.held, chosen)
     draft = draft_for(person, draft_id) if draft_id else None
     uploaded = {u.material_code for u in files}
     kept = {

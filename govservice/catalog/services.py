@@ -11,6 +11,7 @@ from flask import current_app, g, has_request_context
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
+from sqlalchemy.orm import joinedload
 
 from ..audit import services as audit
 from ..core.config import ROOT
@@ -99,7 +100,9 @@ def current_item(code: str) -> ServiceItem | None:
     memo = g.setdefault("catalog_current_items", {}) if has_request_context() else {}
     if code not in memo:
         memo[code] = db.session.execute(
-            select(ServiceItem).where(ServiceItem.code == code, ServiceItem.is_current.is_(True))
+            select(ServiceItem)
+            .where(ServiceItem.code == code, ServiceItem.is_current.is_(True))
+            .options(joinedload(ServiceItem.department))  # a case of the item names its department
         ).scalar_one_or_none()
     return memo[code]
 

@@ -11,6 +11,7 @@ import logging
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..audit import services as audit
 from ..core import pii
@@ -153,4 +154,7 @@ def linked_providers(person: Person) -> list[tuple[IdentityLink, Provider | None
 
 
 def load_user(user_id: str) -> Person | None:
-    return db.session.get(Person, int(user_id)) if str(user_id).isdigit() else None
+    """The signed-in person, with their staff roles in the same query (every request asks for them)."""
+    if not str(user_id).isdigit():
+        return None
+    return db.session.get(Person, int(user_id), options=[joinedload(Person.assignments)])

@@ -17,6 +17,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
+from sqlalchemy.orm import joinedload
 
 from ..cases.statemachine import label as state_label
 from ..core import clock, pii
@@ -164,7 +165,13 @@ def deliver_sms(notice_id: int) -> str | None:
     notice = db.session.get(Notice, notice_id)
     if notice is None:
         return None
-    settings = db.session.get(NoticeSettings, notice.recipient_id)
+    status = _sms(notice, db.session.get(NoticeSettings, notice.recipient_id))
+    db.session.commit()
+    return status
+
+
+def _sms(notice: Notice, settings: NoticeSettings | None) -> str:
+    """The SMS sent (or recorded) and its outcome set on the notice, for the caller to commit."""
     gateway = current_app.extensions["sms_gateway"]
     phone = phone_for(notice.recipient, settings)
     message_id = None
@@ -184,7 +191,6 @@ def deliver_sms(notice_id: int) -> str | None:
             log.warning("SMS for notice %s not sent: %s", notice.id, exc)
             status = "failed"
     notice.sms_status, notice.sms_id, notice.sms_at = status, message_id, clock.now()
-    db.session.commit()
     return status
 
 
@@ -214,12 +220,39 @@ def record_sms_status(body: bytes, signature: str) -> bool:
 # --------------------------------------------------------------------------- e-mail
 
 
+def deliver(notice_id: int) -> dict:
+    """The notice's e-mail, then its SMS, read once and recorded in one commit. A channel that
+    breaks does not keep the other from going out: its error is raised once both were tried and
+    what was done is recorded."""
+    notice = db.session.get(Notice, notice_id, options=[joinedload(Notice.recipient)])
+    if notice is None:
+        return {}
+    settings = db.session.get(NoticeSettings, notice.recipient_id)
+    outcome, error = {}, None
+    for channel, send in (("email", _email), ("sms", _sms)):
+        try:
+            outcome[channel] = send(notice, settings)
+        except Exception as exc:
+            log.exception("could not deliver the %s of notice %s", channel, notice_id)
+            error = error or exc
+    db.session.commit()
+    if error is not None:
+        raise error
+    return outcome
+
+
 def deliver_email(notice_id: int) -> str | None:
     """Send (or, in development, log) the notice's e-mail; records and returns the outcome."""
     notice = db.session.get(Notice, notice_id)
     if notice is None:
         return None
-    settings = db.session.get(NoticeSettings, notice.recipient_id)
+    status = _email(notice, db.session.get(NoticeSettings, notice.recipient_id))
+    db.session.commit()
+    return status
+
+
+def _email(notice: Notice, settings: NoticeSettings | None) -> str:
+    """The e-mail sent (or logged) and its outcome set on the notice, for the caller to commit."""
     mailer = current_app.extensions["mailer"]
     address = settings.email if settings is not None else None
     if settings is not None and not settings.email_enabled:
@@ -247,5 +280,4 @@ def deliver_email(notice_id: int) -> str | None:
             status = "failed"
     notice.email_status = status
     notice.emailed_at = clock.now() if status in ("sent", "logged") else None
-    db.session.commit()
     return status

@@ -41,7 +41,7 @@ from . import sms
 from .delivery import MOBILE, deliver_email, deliver_sms, record_sms_status, render  # noqa: F401  (notify's API)
 from .mail import from_config
 from .models import Notice, NoticeSettings
-from .tasks import send_email_task, send_sms_task
+from .tasks import deliver_task
 
 log = logging.getLogger(__name__)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -152,11 +152,10 @@ def _send_later(notice: Notice | None) -> None:
     identity = inspect(notice).identity  # the id without reloading the committed row
     if identity is None:  # the transaction that made it was rolled back
         return
-    for task, channel in ((send_email_task, "e-mail"), (send_sms_task, "SMS")):
-        try:
-            task.delay(identity[0])
-        except Exception:  # a broker that is down: the notice stays in the platform
-            log.exception("could not queue the %s for notice %s", channel, identity[0])
+    try:
+        deliver_task.delay(identity[0])  # e-mail and SMS: one job
+    except Exception:  # a broker that is down: the notice stays in the platform
+        log.exception("could not queue the e-mail and SMS of notice %s", identity[0])
 
 
 def _path(endpoint: str, **values) -> str:

@@ -13,3 +13,10 @@ def send_email_task(notice_id: int) -> str | None:
 @shared_task(name="notify.send_sms")
 def send_sms_task(notice_id: int) -> str | None:
     return delivery.deliver_sms(notice_id)
+
+
+@shared_task(name="notify.deliver")
+def deliver_task(notice_id: int) -> dict:
+    """Both channels of a notice: one job to queue and run per notice, not one per channel (the
+    two above stay for jobs queued before)."""
+    return delivery.deliver(notice_id)

@@ -122,3 +122,23 @@ def test_the_holder_is_told_when_the_certificate_is_revoked(app, ctx, clock):
     assert notice.recipient_id == certificate.holder_id and title == "您的营业执照已被吊销"
     assert "原因：以欺骗手段取得登记" in body and "不能再出示使用" in body
     assert "已被发证部门吊销" in outbox.messages()[-1]["text"] and notice.sms_status == "logged"
+
+
+def test_a_mailer_that_breaks_still_lets_the_sms_of_the_notice_go_out(app, ctx, clock):
+    """E-mail and SMS are one job per notice: a channel that breaks does not keep the other back."""
+
+    class Broken:
+        kind = "smtp"
+
+        def send(self, message):
+            raise RuntimeError("the mailer broke")
+
+    app.extensions["mailer"] = Broken()
+    outbox = app.extensions["sms_gateway"]
+    before = len(outbox.messages())
+    notify.update_settings(person("张三"), "zhangsan@example.com", True, phone=PHONE, sms_enabled=True)
+    case = submitted_case()
+    assert case.state == "submitted"
+    assert [m["to"] for m in outbox.messages()[before:]] == [PHONE]
+    notice = _last("case.submit")
+    assert notice.sms_status == "logged" and notice.email_status is None
