@@ -35,6 +35,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -504,14 +505,28 @@ def _reserved_bytes(signed: bytes, long_term: bool) -> int:
     return after - before - 2  # the hex string's delimiters < and >
 
 
+_contexts = threading.local()
+CONTEXT_SECONDS = 60
+
+
 def _validation_context(material: SigningMaterial, timestamper) -> ValidationContext:
     """What a B-LTA signature embeds about the signer's and the TSA's chains: the development
     CA's CRL, or (production material) whatever the certificates' CRL and OCSP pointers give.
-    The TSA's roots come with the timestamper (``timestamps.timestamper``)."""
+    The TSA's roots come with the timestamper (``timestamps.timestamper``).
+
+    Kept for CONTEXT_SECONDS per thread and signer: making one turns each trust root into a
+    trust anchor (asn1crypto hashes every name, slowly), a fifth of a signature's time, and the
+    revocation information it gathers holds for longer than that."""
+    kept, now = getattr(_contexts, "kept", None), time.monotonic()
+    if kept is not None and kept[0] is material and kept[1] is timestamper and now - kept[2] < CONTEXT_SECONDS:
+        return kept[3]
     roots = [*material.trust_roots, *getattr(timestamper, "trust_roots", ())]
     if material.dev_pki_dir is not None:
-        return ValidationContext(trust_roots=roots, crls=[dev_crl(material.dev_pki_dir)], allow_fetching=False)
-    return ValidationContext(trust_roots=roots, allow_fetching=True)
+        context = ValidationContext(trust_roots=roots, crls=[dev_crl(material.dev_pki_dir)], allow_fetching=False)
+    else:
+        context = ValidationContext(trust_roots=roots, allow_fetching=True)
+    _contexts.kept = (material, timestamper, now, context)
+    return context
 
 
 def sign_pdf(

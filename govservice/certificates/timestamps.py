@@ -82,6 +82,13 @@ def _dev_timestamper_class():
                 serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
             super().__init__(tsa_cert, keys.PrivateKeyInfo.load(der), certs_to_embed=chain, override_md="sha256")
+            from pyhanko.sign import general
+
+            # It names the TSA's certificate only: built once, as DER (asn1crypto re-encodes the
+            # certificate thousands of times over to build it: most of a time-stamp's cost).
+            self._signing_certificate = general.simple_cms_attribute(
+                "signing_certificate_v2", general.as_signing_certificate_v2(tsa_cert)
+            ).dump()
 
         def _sign_tst_info(self, tst_info_data, md_algorithm, dt):
             from pyhanko.sign import general
@@ -92,9 +99,7 @@ def _dev_timestamper_class():
                 [
                     general.simple_cms_attribute("content_type", "tst_info"),
                     general.simple_cms_attribute("signing_time", cms.Time({"utc_time": dt})),
-                    general.simple_cms_attribute(
-                        "signing_certificate_v2", general.as_signing_certificate_v2(self.tsa_cert)
-                    ),
+                    cms.CMSAttribute.load(self._signing_certificate),
                     general.simple_cms_attribute("message_digest", digest.finalize()),
                 ]
             )
