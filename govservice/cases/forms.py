@@ -12,7 +12,7 @@ import re
 import uuid
 from datetime import date
 
-from flask import request
+from flask import flash, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -337,6 +337,15 @@ def chosen_certificates(form, item) -> dict:
     return {
         m["code"]: getattr(form, f"cert_{m['code']}").data for m in item.materials if hasattr(form, f"cert_{m['code']}")
     }
+
+
+def flash_submitted(case, created: bool) -> None:
+    """What the applicant is told after sending a form, online or at a terminal: the new case's
+    number, or that the same form was sent before (its case, not a second one)."""
+    if created:
+        flash(_("申请已提交，办件编号 %(number)s。", number=case.number), "success")
+    else:
+        flash(_("该申请已提交过，未重复创建。"), "info")
 
 
 def refuse_upload(form, item, exc) -> None:

@@ -40,6 +40,19 @@ from .models import Attachment, Case, CaseDocument, CaseStep, SupplementRequest
 __all__ = ["CaseError", "StaleCase", "may_act", "transition"]  # the engine's, for the callers of services
 
 
+def _attachment(upload, content_type: str, key: str, **columns) -> Attachment:
+    """The row of an upload whose blob is stored under `key` (sniffed as `content_type`)."""
+    return Attachment(
+        material_code=upload.material_code,
+        filename=upload.filename[:255],
+        content_type=content_type,
+        size=len(upload.data),
+        sha256=hashlib.sha256(upload.data).hexdigest(),
+        blob_key=key,
+        **columns,
+    )
+
+
 def submit_application(
     applicant: Person,
     item: ServiceItem,
@@ -84,16 +97,7 @@ def submit_application(
     )
     open_case(case)
     for upload, content_type, key in stored:
-        case.attachments.append(
-            Attachment(
-                material_code=upload.material_code,
-                filename=upload.filename[:255],
-                content_type=content_type,
-                size=len(upload.data),
-                sha256=hashlib.sha256(upload.data).hexdigest(),
-                blob_key=key,
-            )
-        )
+        case.attachments.append(_attachment(upload, content_type, key))
     applicant_id = applicant.id
     try:
         db.session.add(case)
@@ -463,17 +467,7 @@ def resubmit(
 
     def answer(c: Case, locked) -> None:
         for upload, content_type, key in stored:
-            db.session.add(
-                Attachment(
-                    case_id=c.id,
-                    material_code=upload.material_code,
-                    filename=upload.filename[:255],
-                    content_type=content_type,
-                    size=len(upload.data),
-                    sha256=hashlib.sha256(upload.data).hexdigest(),
-                    blob_key=key,
-                )
-            )
+            db.session.add(_attachment(upload, content_type, key, case_id=c.id))
         request.answered_at, request.answered_by_id, request.answer_note = clock.now(), actor.id, note
 
     text = f"补正材料 {len(files)} 份" + ("（窗口代收）" if actor.id != case.applicant_id else "")

@@ -114,10 +114,7 @@ def apply(code):
             flash(exc.message, "error")
             status = 422
         else:
-            if created:
-                flash(_("申请已提交，办件编号 %(number)s。", number=case.number), "success")
-            else:
-                flash(_("该申请已提交过，未重复创建。"), "info")
+            forms.flash_submitted(case, created)
             return redirect(url_for("cases.detail", number=case.number))
     elif request.method == "POST":
         flash(_("申请未提交：请按提示修改标出的内容。"), "error")

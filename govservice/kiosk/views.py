@@ -19,7 +19,14 @@ from flask_login import current_user, login_user, logout_user
 from .. import access
 from ..cases import applying, queries
 from ..cases import services as cases
-from ..cases.forms import application_form, chosen_certificates, refuse_upload, uploaded_files, values
+from ..cases.forms import (
+    application_form,
+    chosen_certificates,
+    flash_submitted,
+    refuse_upload,
+    uploaded_files,
+    values,
+)
 from ..cases.statemachine import label as state_label
 from ..cases.uploads import UploadRefused
 from ..catalog import services as catalog
@@ -260,10 +267,7 @@ def apply(code):
             flash(exc.message, "error")
             status = 422
         else:
-            if created:
-                flash(_("申请已提交，办件编号 %(number)s。", number=case.number), "success")
-            else:
-                flash(_("该申请已提交过，未重复创建。"), "info")
+            flash_submitted(case, created)
             return redirect(url_for("kiosk.case", number=case.number))
     elif request.method == "POST":
         flash(_("申请未提交：请按提示修改标出的内容。"), "error")
