@@ -32,7 +32,47 @@ def _gmssl_verifies(certificate_der: bytes, signature_der: bytes, data: bytes) -
     point = x509.Certificate.load(certificate_der).public_key["public_key"].native  # 04 || x || y
     assert point[0] == 4 and len(point) == 65
     verifier = sm2.CryptSM2(private_key="", public_key=point[1:].hex(), asn1=True)
-    return bool(verifier.verify_with_sm3(signature_der.hex(), data))
+    try:
+        return bool(verifier.verify_with_sm3(signature_der.hex(), data))
+    except TypeError:
+        # gmssl's Jacobian point arithmetic fails for some keys (py-gmssl issues 71 and 78, open):
+        # the same check then in affine coordinates, on gmssl's curve and its SM3 of Z || M.
+        return _affine_verify(verifier, point[1:], signature_der, data)
+
+
+def _affine_verify(verifier, public: bytes, signature_der: bytes, data: bytes) -> bool:
+    from asn1crypto.algos import DSASignature
+
+    table = sm2.default_ecc_table
+    p, n, a = int(table["p"], 16), int(table["n"], 16), int(table["a"], 16)
+    g = (int(table["g"][:64], 16), int(table["g"][64:], 16))
+    q = (int.from_bytes(public[:32], "big"), int.from_bytes(public[32:], "big"))
+
+    def add(u, v):
+        if u is None or v is None:
+            return u or v
+        if u[0] == v[0] and (u[1] + v[1]) % p == 0:
+            return None
+        slope = (3 * u[0] * u[0] + a) * pow(2 * u[1], -1, p) if u == v else (v[1] - u[1]) * pow(v[0] - u[0], -1, p)
+        x = (slope * slope - u[0] - v[0]) % p
+        return x, (slope * (u[0] - x) - u[1]) % p
+
+    def times(k, point):
+        result = None
+        while k:
+            if k & 1:
+                result = add(result, point)
+            point, k = add(point, point), k >> 1
+        return result
+
+    rs = DSASignature.load(signature_der).native
+    r, s_ = rs["r"], rs["s"]
+    t = (r + s_) % n
+    if not (0 < r < n and 0 < s_ < n) or t == 0:
+        return False
+    e = int(verifier._sm3_z(data), 16)  # SM3(Z_A || M), Z_A with the default user ID, as gmssl makes it
+    x1 = add(times(s_, g), times(t, q))[0]
+    return (e + x1) % n == r
 
 
 def _der_sequence(*parts: bytes) -> bytes:
