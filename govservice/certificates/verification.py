@@ -410,6 +410,14 @@ def _remembered(identifier: str, guard: Guard | None) -> Snapshot | None | objec
     return copy.get(_keys(identifier)[1], _MISSING)
 
 
+def _answer_remembered(snap: Snapshot, entry: dict, quota: Quota | None) -> tuple[str, Snapshot]:
+    """The answer `_remembered` found, as `_lookup` gives it from memory: the quota spent
+    (RateLimited, nothing logged), then the entry owed to the outbox."""
+    if quota is not None:
+        quota.check()
+    return _answer(snap, entry, False), snap
+
+
 def _guard_holds(copy: mirror.Mirror, link, guard: Guard) -> bool:
     """Whether `guard` holds, by the mirror's copy of its key (read once from Redis, then kept
     until a change of it is announced)."""
@@ -822,11 +830,12 @@ def verify_token(
     identifier, typ, sha256 = str(claims.get("cid", "")), claims.get("typ"), claims.get("sha256")
     if len(identifier) > 128 or not isinstance(typ, str) or not isinstance(sha256, (str, type(None))):
         return _refuse(channel, "malformed", quota)
+    entry = _entry(channel, verifier, purpose, client_id, client_label)
     if memory_only:
         found = _remembered(identifier, guard)
         if found is _MISSING or found is None or found.type_code != typ or sha256 not in (None, found.pdf_sha256):
             return None
-    entry = _entry(channel, verifier, purpose, client_id, client_label)
+        return _answer_remembered(found, entry, quota)
     snap, queued = _lookup(identifier, entry, typ=typ, sha256=sha256 or "", quota=quota, guard=guard)
     if snap is None or snap.type_code != typ:
         return _refuse(channel, "unknown_certificate", quota)
@@ -863,11 +872,12 @@ def verify_identifier(
             return None
         refused(channel, "invalid_identifier", quota)
         raise
+    entry = _entry(channel, verifier, purpose, client_id, client_label)
     if memory_only:
         found = _remembered(str(parsed), guard)
         if found is _MISSING or found is None:
             return None
-    entry = _entry(channel, verifier, purpose, client_id, client_label)
+        return _answer_remembered(found, entry, quota)
     snap, queued = _lookup(str(parsed), entry, quota=quota, guard=guard)
     if snap is None:
         refused(channel, "not_found")

@@ -233,8 +233,7 @@ def hot_verify_page(environ: dict, remote_address: str) -> tuple[int, list, byte
     if html is None:
         environ[CHECKED] = checked
         return None
-    code = 200 if checked[0] != "forged" else 404
-    return code, [("Content-Type", "text/html; charset=utf-8"), ("Vary", "Cookie")], html
+    return _code(checked[0]), [("Content-Type", "text/html; charset=utf-8"), ("Vary", "Cookie")], html
 
 
 @bp.get("/r/<reference>")
@@ -258,7 +257,7 @@ def _answer_page(check):
         status, snap = check(_page_quota(get_remote_address()))
     except verification.RateLimited as exc:
         raise TooManyRequests(retry_after=exc.retry_after) from None
-    code = 200 if status != "forged" else 404
+    code = _code(status)
     if request.cookies.get(current_app.config["SESSION_COOKIE_NAME"]):
         return _verify_page(status, snap), code
     html = _kept_page(request.path, status, snap)
@@ -266,6 +265,10 @@ def _answer_page(check):
         html = _verify_page(status, snap).encode()
         _keep_page(request.path, status, snap, html)
     return html, code
+
+
+def _code(status: str) -> int:
+    return 200 if status != "forged" else 404
 
 
 def _kept_page(path: str, status: str, snap) -> bytes | None:
