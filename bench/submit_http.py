@@ -16,8 +16,9 @@ signed in the same way, same database and Redis): the SQL statements and the Red
 each one makes, and the CPU it costs, figures that the neighbours of a shared machine move far
 less than a rate (`--profile FILE` writes a cProfile of them; `--seconds 0` skips the HTTP run).
 
-With REDIS_URL set the platform runs as deployed: jobs (the applicant's e-mail) go to Celery on
-Redis and one Celery worker runs beside gunicorn on the same two cores; without it, inline.
+With REDIS_URL set the platform runs as deployed: one Celery worker with its beat runs beside
+gunicorn on the same two cores and sends the queue of notices (the applicant's e-mail and SMS)
+every second; without it, each is sent inline.
 """
 
 from __future__ import annotations
@@ -254,6 +255,9 @@ def main() -> None:
                 "warning",
                 "--without-gossip",
                 "--without-mingle",
+                "--beat",  # its timers: the queue of notices, sent every second
+                "--schedule",
+                f"{platform.folder}/beat-schedule",
             ],
             cwd=ROOT,
             env=platform.env,

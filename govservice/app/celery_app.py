@@ -51,6 +51,11 @@ def init_app(app: Flask) -> Celery:
                 "schedule": 1.0,
                 "options": {"expires": 1.0},
             },
+            "notices-deliver": {  # notices to e-mail and text, queued in their rows by the web
+                "task": "notify.deliver_queued",
+                "schedule": 1.0,
+                "options": {"expires": 1.0},
+            },
             "supervision-cards": {  # 电子监察: yellow and red cards for due-soon, overdue, unanswered ratings
                 "task": "supervision.issue_cards",
                 "schedule": float(app.config.get("CARD_INTERVAL", 3600)),

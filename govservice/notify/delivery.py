@@ -16,7 +16,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from ..cases.statemachine import label as state_label
@@ -227,18 +227,64 @@ def deliver(notice_id: int) -> dict:
     notice = db.session.get(Notice, notice_id, options=[joinedload(Notice.recipient)])
     if notice is None:
         return {}
-    settings = db.session.get(NoticeSettings, notice.recipient_id)
+    outcome, error = _send(notice, db.session.get(NoticeSettings, notice.recipient_id))
+    db.session.commit()
+    if error is not None:
+        raise error
+    return outcome
+
+
+#: Notices taken by one transaction of `deliver_queued`: their rows stay locked while they are sent.
+BATCH = 200
+
+
+def deliver_queued(limit: int = 10_000) -> int:
+    """Send the queued notices, oldest first, in batches of `BATCH`, each batch recorded in one
+    commit; returns how many were sent. Several workers share the queue without sending a notice
+    twice (PostgreSQL: each takes rows the others have not locked). A worker that dies while
+    sending leaves its batch queued (its transaction never commits): those are sent again by the
+    next run, at least once rather than never."""
+    sent = 0
+    while sent < limit:
+        notices = list(
+            db.session.execute(
+                select(Notice)
+                .where(Notice.queued.is_(True))
+                .order_by(Notice.id)
+                .limit(min(BATCH, limit - sent))
+                .with_for_update(skip_locked=True, of=Notice)
+                .options(joinedload(Notice.recipient, innerjoin=True))
+            ).scalars()
+        )
+        if not notices:
+            break
+        settings = {
+            s.person_id: s
+            for s in db.session.execute(
+                select(NoticeSettings).where(NoticeSettings.person_id.in_({n.recipient_id for n in notices}))
+            ).scalars()
+        }
+        for notice in notices:
+            _outcome, error = _send(notice, settings.get(notice.recipient_id))
+            if error is not None:  # recorded as failed where the channel knew how; never retried forever
+                log.error("notice %s: %s", notice.id, error)
+        db.session.commit()
+        sent += len(notices)
+    return sent
+
+
+def _send(notice: Notice, settings: NoticeSettings | None) -> tuple[dict, Exception | None]:
+    """Both channels tried, the outcome set on the notice (for the caller to commit) and the
+    notice off the queue; the first unexpected error is returned, not raised."""
     outcome, error = {}, None
     for channel, send in (("email", _email), ("sms", _sms)):
         try:
             outcome[channel] = send(notice, settings)
         except Exception as exc:
-            log.exception("could not deliver the %s of notice %s", channel, notice_id)
+            log.exception("could not deliver the %s of notice %s", channel, notice.id)
             error = error or exc
-    db.session.commit()
-    if error is not None:
-        raise error
-    return outcome
+    notice.queued = False
+    return outcome, error
 
 
 def deliver_email(notice_id: int) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, true
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core import pii
@@ -18,6 +18,9 @@ class Notice(db.Model):
     `params`, so a notice made during a clerk's English session still reads in Chinese."""
 
     __tablename__ = "notices"
+    __table_args__ = (  # the worker's queue: only the few rows still to send are in it
+        Index("ix_notices_queued", "id", postgresql_where=text("queued"), sqlite_where=text("queued")),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), nullable=False, index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -33,6 +36,9 @@ class Notice(db.Model):
     sms_status: Mapped[str | None] = mapped_column(String(16))
     sms_id: Mapped[str | None] = mapped_column(String(64), index=True)  # the gateway's message id
     sms_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the last status change
+    # still to be e-mailed and texted: set in the transaction that makes the notice, cleared in the
+    # one that records the sending (notify.delivery.deliver_queued), so none is lost to a broker
+    queued: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
 
     recipient: Mapped[Person] = relationship()
 

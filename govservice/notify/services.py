@@ -4,8 +4,10 @@ list and an unread badge), by e-mail and by SMS; so does every change of a certi
 
 The cases and catalog domains only send signals (`case_transitioned`, `consultation_answered`);
 this domain listens. A notice never breaks the action that caused it: a failure is logged.
-E-mail and SMS go through Celery tasks (inline by default); a mail server or SMS gateway that is
-down only marks that channel of the notice `failed`. Each person chooses the channels (通知设置):
+A notice to send is queued in its own row, in the transaction that makes it; the worker's beat
+sends the queue every second in batches (inline, at once, when embedded), so a broker that is down
+delays a notice and loses none. A mail server or SMS gateway that is down only marks that channel
+of the notice `failed`. Each person chooses the channels (通知设置):
 e-mail is on once an address is given, SMS is on by default, to the phone the person gave or else
 the one their login asserted. The SMS gateway reports delivery back (`record_sms_status`).
 """
@@ -38,10 +40,9 @@ from ..core.signals import (
 )
 from ..identity.models import Person
 from . import sms
-from .delivery import MOBILE, deliver_email, deliver_sms, record_sms_status, render  # noqa: F401  (notify's API)
+from .delivery import MOBILE, deliver, deliver_email, deliver_sms, record_sms_status, render  # noqa: F401  (notify's API)
 from .mail import from_config
 from .models import Notice, NoticeSettings
-from .tasks import deliver_task
 
 log = logging.getLogger(__name__)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -101,6 +102,7 @@ def _on_certificate_expiring(app, certificate, days_left, **_kw):
         },
         url=_path("certificates.wallet"),
         created_at=clock.now(),
+        queued=True,  # e-mailed and texted too (deliver_queued)
     )
     db.session.add(notice)
     db.session.info.setdefault("notices_to_mail", []).append(notice)
@@ -147,15 +149,18 @@ def _on_certificate_changed(app, certificate_id, action, **_kw):
 
 
 def _send_later(notice: Notice | None) -> None:
-    if notice is None:
+    """After the commit that made a queued notice. With a broker the worker's beat sends the queue
+    every second (`notify.deliver_queued`), in batches: nothing to queue here, and a broker that
+    is down loses nothing. Embedded (jobs inline), it is sent now."""
+    if notice is None or current_app.config["CELERY_BROKER_URL"]:
         return
     identity = inspect(notice).identity  # the id without reloading the committed row
     if identity is None:  # the transaction that made it was rolled back
         return
     try:
-        deliver_task.delay(identity[0])  # e-mail and SMS: one job
-    except Exception:  # a broker that is down: the notice stays in the platform
-        log.exception("could not queue the e-mail and SMS of notice %s", identity[0])
+        deliver(identity[0])
+    except Exception:  # recorded on the notice; the action that caused it stands
+        log.exception("could not deliver notice %s", identity[0])
 
 
 def _path(endpoint: str, **values) -> str:
@@ -186,6 +191,7 @@ def notify_case(case, action: str, *, state: str, note: str | None, deadline=Non
         params=params,
         url=_path("cases.detail", number=case.number),
         created_at=clock.now(),
+        queued=True,  # e-mailed and texted too (deliver_queued)
     )
     db.session.add(notice)
     return notice
@@ -204,6 +210,7 @@ def notify_consultation(consultation_id: int) -> Notice | None:
         params={"item": item.name if item else consultation.item_code, "department": consultation.department.name},
         url=_path("catalog.guide", code=consultation.item_code) + "#consultation",
         created_at=clock.now(),
+        queued=True,  # e-mailed and texted too (deliver_queued)
     )
     db.session.add(notice)
     db.session.commit()
@@ -232,6 +239,7 @@ def notify_certificate(certificate_id: int, action: str) -> Notice | None:
         params=params,
         url=_path("certificates.wallet") + f"#c-{certificate.id}",
         created_at=clock.now(),
+        queued=True,  # e-mailed and texted too (deliver_queued)
     )
     db.session.add(notice)
     db.session.commit()

@@ -17,6 +17,12 @@ def send_sms_task(notice_id: int) -> str | None:
 
 @shared_task(name="notify.deliver")
 def deliver_task(notice_id: int) -> dict:
-    """Both channels of a notice: one job to queue and run per notice, not one per channel (the
-    two above stay for jobs queued before)."""
+    """Both channels of one notice (the three per-notice jobs stay for jobs queued before the
+    queue of notices, `deliver_queued`, took their place)."""
     return delivery.deliver(notice_id)
+
+
+@shared_task(name="notify.deliver_queued")
+def deliver_queued_task() -> int:
+    """The queue of notices to send, in batches (beat, every second): the web queues nothing."""
+    return delivery.deliver_queued()
