@@ -11,12 +11,12 @@ from flask import current_app, g, has_request_context
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
-from sqlalchemy.orm import joinedload
 
 from ..audit import services as audit
 from ..core.config import ROOT
 from ..core.extensions import db
 from ..identity.models import Department, ServiceHall
+from . import itemcache
 from . import search as search_index
 from .definitions import LIFE_EVENTS, NO_CERTIFICATE, digest, read_departments, read_items
 from .models import SearchTerm, ServiceItem
@@ -96,14 +96,11 @@ def sync(directory: Path = ITEMS_DIR) -> SyncReport:
 
 
 def current_item(code: str) -> ServiceItem | None:
-    """The item's current version; asked once per request (the access check and the view both need it)."""
+    """The item's current version; asked once per request (the access check and the view both need
+    it), and kept in the process between requests where Redis announces changes (`itemcache`)."""
     memo = g.setdefault("catalog_current_items", {}) if has_request_context() else {}
     if code not in memo:
-        memo[code] = db.session.execute(
-            select(ServiceItem)
-            .where(ServiceItem.code == code, ServiceItem.is_current.is_(True))
-            .options(joinedload(ServiceItem.department))  # a case of the item names its department
-        ).scalar_one_or_none()
+        memo[code] = itemcache.current(code)
     return memo[code]
 
 
@@ -277,6 +274,7 @@ def material_form_title(form: str | None) -> str:
 
 
 def init_app(app) -> None:
+    itemcache.init_app(app)
     app.extensions["identity_items"] = sys.modules[__name__]  # identity.items.ItemCatalogue: this module
     app.add_template_filter(item_title, "item_name")
     app.add_template_filter(department_title, "department_name")
