@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, true, update
 
 from ..audit import services as audit
-from ..core import clock
+from ..core import clock, rows
 from ..core.extensions import db
 from ..core.signals import case_transitioned, case_transitioning
 from ..identity.models import Person
@@ -171,11 +171,10 @@ def transition(
     return case
 
 
-def open_case(case: Case) -> None:
-    """The case's first state (提交申请), set here like every later one; the caller adds the case
-    and, once it has its number, `record`s the submission."""
-    case.state = TRANSITIONS["submit"].target
-    case.version = 1
+def open_case() -> dict:
+    """The new case's first state (提交申请) and version, set here like every later one: columns
+    for the caller's INSERT, which `record`s the submission once the case has its number."""
+    return {"state": TRANSITIONS["submit"].target, "version": 1}
 
 
 def record(
@@ -191,16 +190,19 @@ def record(
     """The event and the audit entry of one transition, and the rows other domains write with it
     (`case_transitioning`), in the caller's transaction."""
     actor_id = getattr(actor, "id", None)
-    db.session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=clock.now(),
-            actor_id=actor_id,
-            action=action,
-            from_state=from_state,
-            to_state=to_state,
-            note=note,
-        )
+    rows.insert_many(  # nothing reads it back in the transaction (core.rows)
+        CaseEvent,
+        [
+            {
+                "case_id": case.id,
+                "at": clock.now(),
+                "actor_id": actor_id,
+                "action": action,
+                "from_state": from_state,
+                "to_state": to_state,
+                "note": note,
+            }
+        ],
     )
     audit.record(
         f"case.{action}",

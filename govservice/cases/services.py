@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..calendar import working
 from ..catalog.models import ServiceItem
-from ..core import blobs, clock, pii
+from ..core import blobs, clock, pii, rows
 from ..core.counters import next_value
 from ..core.extensions import db
 from ..core.signals import case_result_issued
@@ -40,16 +40,24 @@ from .models import Attachment, Case, CaseDocument, CaseStep, SupplementRequest
 __all__ = ["CaseError", "StaleCase", "may_act", "transition"]  # the engine's, for the callers of services
 
 
-def _attachment(upload, content_type: str, key: str, **columns) -> Attachment:
-    """The row of an upload whose blob is stored under `key` (sniffed as `content_type`)."""
-    return Attachment(
-        material_code=upload.material_code,
-        filename=upload.filename[:255],
-        content_type=content_type,
-        size=len(upload.data),
-        sha256=hashlib.sha256(upload.data).hexdigest(),
-        blob_key=key,
-        **columns,
+def _attachments(case_id: int, stored) -> None:
+    """The rows of the uploads whose blobs are stored (each as (upload, sniffed type, blob key)),
+    in one INSERT (`core.rows`: nothing reads them back in this transaction)."""
+    rows.insert_many(
+        Attachment,
+        [
+            {
+                "case_id": case_id,
+                "material_code": upload.material_code,
+                "filename": upload.filename[:255],
+                "content_type": content_type,
+                "size": len(upload.data),
+                "sha256": hashlib.sha256(upload.data).hexdigest(),
+                "blob_key": key,
+                "uploaded_at": clock.now(),
+            }
+            for upload, content_type, key in stored
+        ],
     )
 
 
@@ -84,27 +92,27 @@ def submit_application(
 
     stored = uploads.store_each(checked)  # before the rows
     now = clock.now()
-    case = Case(
-        item=item,
-        applicant=applicant,
-        channel=channel,
-        idempotency_key=idempotency_key,
-        form_data_enc=pii.encrypt_json(form_data),
-        department=item.department,
-        created_at=now,
-        submitted_at=now,
-        **columns,
-    )
-    open_case(case)
-    for upload, content_type, key in stored:
-        case.attachments.append(_attachment(upload, content_type, key))
     applicant_id = applicant.id
-    try:
-        db.session.add(case)
-        db.session.flush()
+    try:  # the case as the session's own row, without a unit of work (core.rows)
+        case = rows.insert_one(
+            Case,
+            {
+                "item_id": item.id,
+                "applicant_id": applicant_id,
+                "channel": channel,
+                "idempotency_key": idempotency_key,
+                "form_data_enc": pii.encrypt_json(form_data),
+                "department_id": item.department_id,
+                "created_at": now,
+                "submitted_at": now,
+                **open_case(),
+                **columns,
+            },
+        )
     except IntegrityError:  # the key made a case already (a form sent again), or is making one now
         db.session.rollback()
         return by_idempotency_key(applicant_id, idempotency_key), False
+    _attachments(case.id, stored)
     if before_commit is not None:
         before_commit(case)
     number = _number_case(case)  # late: the day's counter row stays locked until the commit
@@ -466,8 +474,7 @@ def resubmit(
         }
 
     def answer(c: Case, locked) -> None:
-        for upload, content_type, key in stored:
-            db.session.add(_attachment(upload, content_type, key, case_id=c.id))
+        _attachments(c.id, stored)
         request.answered_at, request.answered_by_id, request.answer_note = clock.now(), actor.id, note
 
     text = f"补正材料 {len(files)} 份" + ("（窗口代收）" if actor.id != case.applicant_id else "")
