@@ -6,12 +6,12 @@ form with several mistakes shows each beside its field and keeps what was typed.
 
 from __future__ import annotations
 
-import hashlib
-import json
+import functools
 import re
 import uuid
 from datetime import date
 
+from babel import support
 from flask import flash, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -28,6 +28,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.i18n import messages_path
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -248,19 +249,25 @@ def application_form(
 _FORM_CLASSES: dict = {}
 
 
+@functools.cache
+def _wtforms_messages(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
 def _form_class(item, held: dict, kept: dict):
     """The form class of an item version in the current language. The common case (nothing held,
     nothing kept from a draft) is built once per process, not once per request: an item version
     never changes (a changed file makes a new version), and the key holds its fields' shape too."""
-    key = None
-    if not any(held.values()) and not kept:
-        shape = json.dumps([item.fields, item.materials], sort_keys=True, ensure_ascii=False, default=str)
-        key = (item.id, item.version, str(get_locale()), hashlib.sha256(shape.encode()).digest())
+    key = (item.id, item.version, item.digest, str(get_locale())) if not any(held.values()) and not kept else None
     if key is not None and key in _FORM_CLASSES:
         return _FORM_CLASSES[key]
 
     class ApplicationForm(FlaskForm):
         idempotency_key = HiddenField()
+
+        class Meta:
+            def get_translations(self, form):  # WTForms' own messages: Flask-WTF reads the file per request
+                return _wtforms_messages(str(get_locale()))
 
     for spec in item.fields:
         setattr(ApplicationForm, spec["name"], _field(spec))
