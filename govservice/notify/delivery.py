@@ -9,8 +9,6 @@ import hmac
 import json
 import logging
 import re
-from email.message import EmailMessage
-from email.utils import formataddr, parseaddr
 
 from flask import current_app
 from flask_babel import force_locale
@@ -24,7 +22,7 @@ from ..core import clock, pii
 from ..core.extensions import db
 from ..identity.models import Person
 from . import sms
-from .mail import MailError
+from .mail import Mail, MailError
 from .models import Notice, NoticeSettings
 
 log = logging.getLogger(__name__)
@@ -63,6 +61,51 @@ ALERTS = {
 }
 
 
+#: (title, body) of each case transition's notice, translated when rendered (only the one needed)
+CASE_WORDS = {
+    "submit": (_l("办件 %(number)s 已提交"), _l("您申请的“%(item)s”已提交，等待综合窗口受理。")),
+    "accept": (_l("办件 %(number)s 已受理"), _l("您申请的“%(item)s”已受理，承诺于 %(deadline)s 前办结。")),
+    "request_supplement": (
+        _l("办件 %(number)s 需要补正材料"),
+        _l("您申请的“%(item)s”需要补正材料，请在办件详情中查看一次性告知书并按要求补正。"),
+    ),
+    "return_for_supplement": (
+        _l("办件 %(number)s 需要补正材料"),
+        _l("您申请的“%(item)s”需要补正材料，请在办件详情中查看一次性告知书并按要求补正。"),
+    ),
+    "resubmit": (_l("办件 %(number)s 补正材料已提交"), _l("您已为“%(item)s”提交补正材料，等待综合窗口核验。")),
+    "not_accept": (_l("办件 %(number)s 不予受理"), _l("您申请的“%(item)s”不予受理。%(note)s")),
+    "withdraw": (_l("办件 %(number)s 已撤回"), _l("您申请的“%(item)s”已撤回。")),
+    "lapse": (
+        _l("办件 %(number)s 逾期未补正，视为撤回"),
+        _l("您申请的“%(item)s”未在补正期限内补正材料，视为撤回申请。如仍需办理，请重新提交申请。"),
+    ),
+    "claim": (_l("办件 %(number)s 进入审查"), _l("您申请的“%(item)s”已进入审查。")),
+    "approve": (_l("办件 %(number)s 已批准"), _l("您申请的“%(item)s”已批准。")),
+    "deny": (_l("办件 %(number)s 不予批准"), _l("您申请的“%(item)s”不予批准。%(note)s")),
+    "complete": (_l("办件 %(number)s 已办结"), _l("您申请的“%(item)s”已办结。%(note)s")),
+    "hand_over": (_l("办件 %(number)s 办理结果已领取"), _l("您申请的“%(item)s”的办理结果已交付。")),
+}
+CASE_CHANGED = (_l("办件 %(number)s 办理进度更新"), _l("您申请的“%(item)s”有新的办理进度，当前状态：%(state)s。"))
+CERTIFICATE_WORDS = {
+    "issue": (_l("您的%(type)s已签发"), _l("您的电子证照“%(type)s”已签发，可在“我的证照”中下载和出示。")),
+    "suspend": (
+        _l("您的%(type)s已暂停"),
+        _l("您的电子证照“%(type)s”已被发证部门暂停，暂停期间不能使用。原因：%(reason)s"),
+    ),
+    "resume": (_l("您的%(type)s已恢复有效"), _l("您的电子证照“%(type)s”已恢复有效。")),
+    "revoke": (
+        _l("您的%(type)s已被吊销"),
+        _l("您的电子证照“%(type)s”已被发证部门吊销，不能再出示使用。原因：%(reason)s"),
+    ),
+    "supersede": (
+        _l("您的%(type)s已换发新版本"),
+        _l("您的电子证照“%(type)s”已换发新版本，旧版本不再有效，请使用新版本。"),
+    ),
+}
+CERTIFICATE_CHANGED = (_l("您的电子证照有变化"), _l("您的电子证照“%(type)s”有变化。"))
+
+
 def render(notice: Notice) -> tuple[str, str]:
     """(title, body) of a notice, in the current language."""
     p = dict(notice.params or {})
@@ -84,72 +127,21 @@ def render(notice: Notice) -> tuple[str, str]:
     if notice.kind.startswith("certificate."):
         return _certificate_words(notice.kind.split(".", 1)[1], p)
     action = notice.kind.split(".", 1)[1] if notice.kind.startswith("case.") else ""
-    number, item = p.get("number", ""), p.get("item", "")
-    titles = {
-        "submit": _("办件 %(number)s 已提交", number=number),
-        "accept": _("办件 %(number)s 已受理", number=number),
-        "request_supplement": _("办件 %(number)s 需要补正材料", number=number),
-        "return_for_supplement": _("办件 %(number)s 需要补正材料", number=number),
-        "resubmit": _("办件 %(number)s 补正材料已提交", number=number),
-        "not_accept": _("办件 %(number)s 不予受理", number=number),
-        "withdraw": _("办件 %(number)s 已撤回", number=number),
-        "lapse": _("办件 %(number)s 逾期未补正，视为撤回", number=number),
-        "claim": _("办件 %(number)s 进入审查", number=number),
-        "approve": _("办件 %(number)s 已批准", number=number),
-        "deny": _("办件 %(number)s 不予批准", number=number),
-        "complete": _("办件 %(number)s 已办结", number=number),
-        "hand_over": _("办件 %(number)s 办理结果已领取", number=number),
+    words = {
+        "number": p.get("number", ""),
+        "item": p.get("item", ""),
+        "deadline": p.get("deadline", ""),
+        "note": p.get("note", ""),
+        "state": state_label(p.get("state", "")),
     }
-    bodies = {
-        "submit": _("您申请的“%(item)s”已提交，等待综合窗口受理。", item=item),
-        "accept": _(
-            "您申请的“%(item)s”已受理，承诺于 %(deadline)s 前办结。", item=item, deadline=p.get("deadline", "")
-        ),
-        "request_supplement": _(
-            "您申请的“%(item)s”需要补正材料，请在办件详情中查看一次性告知书并按要求补正。", item=item
-        ),
-        "return_for_supplement": _(
-            "您申请的“%(item)s”需要补正材料，请在办件详情中查看一次性告知书并按要求补正。", item=item
-        ),
-        "resubmit": _("您已为“%(item)s”提交补正材料，等待综合窗口核验。", item=item),
-        "not_accept": _("您申请的“%(item)s”不予受理。%(note)s", item=item, note=p.get("note", "")),
-        "withdraw": _("您申请的“%(item)s”已撤回。", item=item),
-        "lapse": _("您申请的“%(item)s”未在补正期限内补正材料，视为撤回申请。如仍需办理，请重新提交申请。", item=item),
-        "claim": _("您申请的“%(item)s”已进入审查。", item=item),
-        "approve": _("您申请的“%(item)s”已批准。", item=item),
-        "deny": _("您申请的“%(item)s”不予批准。%(note)s", item=item, note=p.get("note", "")),
-        "complete": _("您申请的“%(item)s”已办结。%(note)s", item=item, note=p.get("note", "")),
-        "hand_over": _("您申请的“%(item)s”的办理结果已交付。", item=item),
-    }
-    state = state_label(p.get("state", ""))
-    title = titles.get(action, _("办件 %(number)s 办理进度更新", number=number))
-    body = bodies.get(action, _("您申请的“%(item)s”有新的办理进度，当前状态：%(state)s。", item=item, state=state))
-    return title, body.strip()
+    title, body = CASE_WORDS.get(action, CASE_CHANGED)
+    return str(title) % words, (str(body) % words).strip()
 
 
 def _certificate_words(action: str, p: dict) -> tuple[str, str]:
-    kind, reason = p.get("type", ""), p.get("reason", "")
-    words = {
-        "issue": (
-            _("您的%(type)s已签发", type=kind),
-            _("您的电子证照“%(type)s”已签发，可在“我的证照”中下载和出示。", type=kind),
-        ),
-        "suspend": (
-            _("您的%(type)s已暂停", type=kind),
-            _("您的电子证照“%(type)s”已被发证部门暂停，暂停期间不能使用。原因：%(reason)s", type=kind, reason=reason),
-        ),
-        "resume": (_("您的%(type)s已恢复有效", type=kind), _("您的电子证照“%(type)s”已恢复有效。", type=kind)),
-        "revoke": (
-            _("您的%(type)s已被吊销", type=kind),
-            _("您的电子证照“%(type)s”已被发证部门吊销，不能再出示使用。原因：%(reason)s", type=kind, reason=reason),
-        ),
-        "supersede": (
-            _("您的%(type)s已换发新版本", type=kind),
-            _("您的电子证照“%(type)s”已换发新版本，旧版本不再有效，请使用新版本。", type=kind),
-        ),
-    }
-    title, body = words.get(action, (_("您的电子证照有变化"), _("您的电子证照“%(type)s”有变化。", type=kind)))
-    return title, body.strip()
+    words = {"type": p.get("type", ""), "reason": p.get("reason", "")}
+    title, body = CERTIFICATE_WORDS.get(action, CERTIFICATE_CHANGED)
+    return str(title) % words, (str(body) % words).strip()
 
 
 # --------------------------------------------------------------------------- SMS
@@ -308,18 +300,16 @@ def _email(notice: Notice, settings: NoticeSettings | None) -> str:
     else:
         with force_locale("zh_Hans_CN"):
             title, body = render(notice)
-        message = EmailMessage()
-        sender_name, sender = parseaddr(current_app.config["MAIL_FROM"])
-        message["From"] = formataddr((sender_name, sender)) if sender_name else sender
-        message["To"] = address or "(未设置邮箱)"
-        message["Subject"] = title
         link = current_app.config["PUBLIC_URL"] + (notice.url or "")
-        message.set_content(
+        mail = Mail(
+            current_app.config["MAIL_FROM"],
+            address or "(未设置邮箱)",
+            title,
             f"{pii.mask_name(notice.recipient.name)}，您好：\n\n{body}\n\n查看详情：{link}\n\n"
-            "——一网通办政务服务平台（本邮件由系统自动发送，请勿回复）\n"
+            "——一网通办政务服务平台（本邮件由系统自动发送，请勿回复）\n",
         )
         try:
-            mailer.send(message)
+            mailer.send(mail)
             status = "sent" if mailer.kind != "log" else "logged"
         except MailError as exc:
             log.warning("e-mail for notice %s not sent: %s", notice.id, exc)

@@ -81,10 +81,10 @@ def test_two_workers_sending_the_queue_at_once_send_each_notice_once(app, clock,
     mailer = app.extensions["mailer"]
     send = mailer.send
 
-    def counted(message):
+    def counted(mail):
         with lock:
-            sent.append(message["Subject"])
-        return send(message)
+            sent.append(mail.subject)
+        return send(mail)
 
     monkeypatch.setattr(mailer, "send", counted)
 
