@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from ..core import clock
+from ..core import clock, rows
 from ..core.extensions import db
 from ..core.models_base import utcnow
 from .models import AuditCheckpoint, AuditEntry
@@ -31,18 +31,20 @@ def record(
     purpose: str | None = None,
     detail: dict | None = None,
 ) -> AuditEntry:
-    """Append one entry in the caller's transaction (the caller commits). Not flushed here: the
-    entries of one transaction go to the database together (one multi-row INSERT for a batch)."""
-    entry = AuditEntry(
-        at=utcnow(),
-        actor_id=getattr(actor, "id", actor),
-        action=action,
-        subject=subject,
-        case_id=case_id,
-        purpose=purpose,
-        detail=detail or {},
+    """Append one entry in the caller's transaction (the caller commits): an INSERT of the table
+    at once, without the ORM's unit of work (`core.rows`); the sealer gives it its place later."""
+    entry = rows.insert_one(
+        AuditEntry,
+        {
+            "at": utcnow(),
+            "actor_id": getattr(actor, "id", actor),
+            "action": action,
+            "subject": subject,
+            "case_id": case_id,
+            "purpose": purpose,
+            "detail": detail or {},
+        },
     )
-    db.session.add(entry)
     db.session.info[APPENDED] = True  # the commit wakes the embedded sealer
     return entry
 

@@ -27,7 +27,7 @@ from ..catalog.models import Consultation, ServiceItem
 from ..certificates import services as certificates
 from ..certificates.models import Certificate
 from ..certificates.services import certificate_type
-from ..core import clock, pii
+from ..core import clock, pii, rows
 from ..core.extensions import db
 from ..core.signals import (
     case_transitioned,
@@ -184,17 +184,18 @@ def notify_case(case, action: str, *, state: str, note: str | None, deadline=Non
         "deadline": deadline.isoformat() if deadline else "",
         "note": (note or "")[:300],
     }
-    notice = Notice(
-        recipient_id=case.applicant_id,
-        case_id=case.id,
-        kind=f"case.{action}",
-        params=params,
-        url=_path("cases.detail", number=case.number),
-        created_at=clock.now(),
-        queued=True,  # e-mailed and texted too (deliver_queued)
+    return rows.insert_one(  # every transition writes one: no unit of work for it (core.rows)
+        Notice,
+        {
+            "recipient_id": case.applicant_id,
+            "case_id": case.id,
+            "kind": f"case.{action}",
+            "params": params,
+            "url": _path("cases.detail", number=case.number),
+            "created_at": clock.now(),
+            "queued": True,  # e-mailed and texted too (deliver_queued)
+        },
     )
-    db.session.add(notice)
-    return notice
 
 
 def notify_consultation(consultation_id: int) -> Notice | None:
