@@ -125,10 +125,19 @@ def _terminate_backends(exclude_own: bool = True) -> int:
 # end the test's own transaction; and the test adds a route to its app, so the app is its own.
 @pytest.mark.committed
 @pytest.mark.fresh_app
-def test_connections_dropped_while_idle_are_replaced_before_use(app, client, clock):
+def test_connections_dropped_while_idle_are_replaced_before_use(app, client, clock, monkeypatch, caplog):
+    from govservice.ops import faults
+
     assert client.get("/items/").status_code == 200  # the pool holds a connection now
     assert _terminate_backends() >= 1
-    assert client.get("/items/").status_code == 200  # pool_pre_ping: a fresh one, no error
+    monkeypatch.setattr(faults, "PING_AFTER_IDLE", 0.0)  # idle long enough: pinged before it is lent
+    assert client.get("/items/").status_code == 200  # a fresh one, no error
+    assert "running the request again" not in caplog.text  # replaced before use, not after a failure
+
+    assert _terminate_backends() >= 1
+    monkeypatch.setattr(faults, "PING_AFTER_IDLE", 60.0)  # used a moment ago: lent without a ping
+    assert client.get("/items/").status_code == 200  # its first statement fails: run again, no error
+    assert "running the request again" in caplog.text
 
 
 @needs_postgresql
