@@ -95,6 +95,7 @@ def form_spec(bundle: BundleDefinition):
     return SimpleNamespace(
         id=f"bundle:{bundle.code}",
         version=shape[:12],
+        digest=shape,  # what the form class is kept by (cases.forms), as an item's own digest
         code=bundle.code,
         name=bundle.name,
         fields=fields,

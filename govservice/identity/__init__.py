@@ -11,8 +11,9 @@ from ..core import clock, pii
 
 
 def init_app(app: Flask) -> None:
-    from . import access, providers, sessions
+    from . import access, people, providers, sessions
 
+    people.watch_people()
     providers.init_app(app)
     sessions.init_app(app)
     access.init_app(app)

@@ -8,11 +8,21 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..core import pii
+from ..core import pii, rowcache
 from ..core.extensions import db
 from ..registry import services as population
 from .idnumbers import InvalidNumber, normalise_id_number
-from .models import Person
+from .models import Person, StaffAssignment
+
+#: The signed-in person with their roles, kept in each process (`core.rowcache`, identity.services.load_user)
+PERSON_KEY = "identity.person:"
+
+
+def watch_people() -> None:
+    """A person's or a role's change forgets the person's copy in every process."""
+    rowcache.watch(Person, lambda _session, person: {PERSON_KEY + str(person.id)} if person.id else set())
+    rowcache.watch(StaffAssignment, lambda _session, role: {PERSON_KEY + str(role.person_id)})
+
 
 NAME_MAX = 50
 

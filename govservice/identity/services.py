@@ -14,13 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..audit import services as audit
-from ..core import pii
+from ..core import pii, rowcache
 from ..core.extensions import db
 from ..core.models_base import utcnow
 from . import enterprises, sessions, staff
 from .idnumbers import InvalidNumber, normalise_id_number
 from .models import IdentityLink, Person
-from .people import find_person, name_matches, person_for  # noqa: F401 (the domain's interface)
+from .people import PERSON_KEY, find_person, name_matches, person_for  # noqa: F401 (the domain's interface)
 from .providers import Provider, ProviderConfigError, load_providers, oidc_client, providers  # noqa: F401
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,13 @@ def linked_providers(person: Person) -> list[tuple[IdentityLink, Provider | None
 
 
 def load_user(user_id: str) -> Person | None:
-    """The signed-in person, with their staff roles in the same query (every request asks for them)."""
+    """The signed-in person, with their staff roles in the same query (every request asks for them),
+    kept in the process between requests (`core.rowcache`): a changed person or role is forgotten
+    everywhere by the commit that changes it."""
     if not str(user_id).isdigit():
         return None
-    return db.session.get(Person, int(user_id), options=[joinedload(Person.assignments)])
+    return rowcache.get(
+        PERSON_KEY + str(int(user_id)),
+        lambda: db.session.get(Person, int(user_id), options=[joinedload(Person.assignments)]),
+        "assignments",
+    )
