@@ -8,14 +8,17 @@ Pure library code: no Flask app, no database; callers pass paths and values.
 * :func:`sign_pdf` adds an invisible PAdES signature (``/ETSI.CAdES.detached``, SHA-256) as
   an incremental update, in memory: baseline B-LTA when given a time-stamping authority (an
   RFC 3161 signature time-stamp, the validation data of the chain, here the CA's CRL, in the
-  document security store, and a document time-stamp over it all), else B-B.
+  document security store, and a document time-stamp over it all, the DSS and the document
+  time-stamp in one second update), else B-B.
 * The development PKI also holds a time-stamping certificate (``timestamps.py`` is its TSA)
   and the root's CRL, which :func:`dev_crl` renews before it goes stale.
 
 Signing is on every issuance's path, so what can be done once is: the key and
-chain are loaded once per :class:`SigningMaterial` (once per process), and the
+chain are loaded once per :class:`SigningMaterial` (once per process), the
 space the signature needs in the file is estimated by pyHanko on the first
-signature only (estimating means a second, dummy CMS signature each time).
+signature only (estimating means a second, dummy CMS signature each time), and
+the signer's and the TSA's validated paths and revocation data are kept a minute
+per thread with their validation context.
 * :func:`validate_pdf` checks every signature in a PDF against the given
   trust roots and reports; it never raises for broken input.
 * :func:`validate_pdf_lta` is the long-term check (ETSI EN 319 102-1 with pyHanko's AdES
@@ -611,11 +614,17 @@ async def _sign_long_term(pdf_signer: signers.PdfSigner, writer: IncrementalPdfF
     from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
     from pyhanko.sign.validation.dss import DocumentSecurityStore
 
+    # a document with a form may hold an earlier document time-stamp, whose TSA's paths pyHanko
+    # adds to the validation: that document's own, so not kept (a rendered certificate has none)
+    unsigned = "/AcroForm" not in writer.root
     session = pdf_signer.init_signing_session(writer)
-    if kept.presign is None:
-        kept.presign = await session.perform_presign_validation(writer)
+    presign = kept.presign if unsigned else None
+    if presign is None:
+        presign = await session.perform_presign_validation(writer)
+        if unsigned:
+            kept.presign = presign
     # the paths' list is pyHanko's to extend: each signature gets its own copy
-    presign = dataclasses.replace(kept.presign, validation_paths=list(kept.presign.validation_paths))
+    presign = dataclasses.replace(presign, validation_paths=list(presign.validation_paths))
     if reserved is None:
         reserved = await session.estimate_signature_container_size(presign, tight=False)
     tbs = session.prepare_tbs_document(validation_info=presign, bytes_reserved=reserved)
