@@ -130,6 +130,24 @@ def leave_transaction() -> None:
         session.expire_on_commit = keep
 
 
+def commit_keeping(*written) -> None:
+    """Commit, and expire what the session holds as a commit does, except ``written``: rows this
+    transaction inserted, whose loaded values are what the database holds (every default is
+    the client's), so that the listeners of the issue and the caller read them without
+    loading them again (the holder's notice alone would SELECT the certificate back)."""
+    session = db.session()
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+    if keep:
+        kept = {id(obj) for obj in written}
+        for obj in list(session.identity_map.values()):
+            if id(obj) not in kept:
+                session.expire(obj)
+
+
 def sign(draft: Draft) -> Signed:
     """Render, sign and store the PDF and sign the tokens; touches no database."""
     from . import pdf, signing  # ReportLab, zxing-cpp and pyHanko: only in a process that issues

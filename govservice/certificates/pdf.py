@@ -61,6 +61,7 @@ def render_certificate_pdf(*, font: FontChoice | None = None, **page) -> bytes:
     :param font: font to use; defaults to :func:`find_cjk_font()`.
     """
     font = ensure_registered(font or find_cjk_font())
+    pdfparts.keep_glyph_table(font.name)
     sheet = CertificatePage(**page)
     if sheet.orientation == "landscape":
         return pdf_landscape.render(sheet, font)

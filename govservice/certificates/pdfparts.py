@@ -28,6 +28,29 @@ TEXT_COLOR = colors.HexColor("#1A1A1A")
 MUTED_COLOR = colors.HexColor("#555555")
 
 
+def keep_glyph_table(font_name: str) -> None:
+    """Keep the font's glyph table (``glyf``) as one bytes object for the process.
+
+    Each PDF embeds the subset of the CJK font its characters need, and ReportLab's subsetter
+    takes the glyph table out of the font file anew for every document: ``get_table`` slices
+    the file's bytes, a copy of the whole table (10 MB for WenQuanYi Zen Hei, ~3 ms), to read
+    a few hundred glyphs from it. The table never changes, so the face's ``get_table`` hands
+    out one copy, made on first use (the font's other tables are small and still sliced)."""
+    face = getattr(pdfmetrics.getFont(font_name), "face", None)
+    if not hasattr(face, "get_table") or "get_table" in vars(face):  # not a TrueType font, or done
+        return
+    sliced, kept = face.get_table, {}
+
+    def get_table(tag: str) -> bytes:
+        if tag != "glyf":
+            return sliced(tag)
+        if tag not in kept:
+            kept[tag] = sliced(tag)
+        return kept[tag]
+
+    face.get_table = get_table
+
+
 def para_text(value: str) -> str:
     return "<br/>".join(escape(line) for line in str(value).splitlines()) or "&nbsp;"
 

@@ -333,7 +333,7 @@ def issue(
     signed = issuance.sign(draft)
     try:
         certificate = issuance.add(signed)
-        db.session.commit()
+        issuance.commit_keeping(certificate)
     except IntegrityError:
         db.session.rollback()
         existing = _first_certificate(case_id) if case_id is not None else None

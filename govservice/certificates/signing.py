@@ -8,14 +8,17 @@ Pure library code: no Flask app, no database; callers pass paths and values.
 * :func:`sign_pdf` adds an invisible PAdES signature (``/ETSI.CAdES.detached``, SHA-256) as
   an incremental update, in memory: baseline B-LTA when given a time-stamping authority (an
   RFC 3161 signature time-stamp, the validation data of the chain, here the CA's CRL, in the
-  document security store, and a document time-stamp over it all), else B-B.
+  document security store, and a document time-stamp over it all, the DSS and the document
+  time-stamp in one second update), else B-B.
 * The development PKI also holds a time-stamping certificate (``timestamps.py`` is its TSA)
   and the root's CRL, which :func:`dev_crl` renews before it goes stale.
 
 Signing is on every issuance's path, so what can be done once is: the key and
-chain are loaded once per :class:`SigningMaterial` (once per process), and the
+chain are loaded once per :class:`SigningMaterial` (once per process), the
 space the signature needs in the file is estimated by pyHanko on the first
-signature only (estimating means a second, dummy CMS signature each time).
+signature only (estimating means a second, dummy CMS signature each time), and
+the signer's and the TSA's validated paths and revocation data are kept a minute
+per thread with their validation context.
 * :func:`validate_pdf` checks every signature in a PDF against the given
   trust roots and reports; it never raises for broken input.
 * :func:`validate_pdf_lta` is the long-term check (ETSI EN 319 102-1 with pyHanko's AdES
@@ -509,24 +512,39 @@ _contexts = threading.local()
 CONTEXT_SECONDS = 60
 
 
-def _validation_context(material: SigningMaterial, timestamper) -> ValidationContext:
-    """What a B-LTA signature embeds about the signer's and the TSA's chains: the development
-    CA's CRL, or (production material) whatever the certificates' CRL and OCSP pointers give.
-    The TSA's roots come with the timestamper (``timestamps.timestamper``).
+@dataclass
+class _LongTermContext:
+    """What a B-LTA signature embeds about the signer's and the TSA's chains, for one signer and
+    TSA: the validation context (the development CA's CRL, or, for production material, whatever
+    the certificates' CRL and OCSP pointers give) and, once the first signature validated them
+    against it, the validated paths and revocation data (pyHanko's pre-signing validation)."""
 
-    Kept for CONTEXT_SECONDS per thread and signer: making one turns each trust root into a
-    trust anchor (asn1crypto hashes every name, slowly), a fifth of a signature's time, and the
-    revocation information it gathers holds for longer than that."""
+    material: SigningMaterial
+    timestamper: object
+    made: float
+    context: ValidationContext
+    presign: object = None  # pyHanko's PreSignValidationStatus, after the first signature
+
+
+def _long_term_context(material: SigningMaterial, timestamper) -> _LongTermContext:
+    """The :class:`_LongTermContext` of this signer and TSA, kept CONTEXT_SECONDS per thread.
+
+    Making a context turns each trust root into a trust anchor (asn1crypto hashes every name,
+    slowly), and validating the signer's and the TSA's paths against it (signatures of the
+    certificates and the CRL checked, a time-stamp asked for) costs a tenth of a signature each
+    time; what they establish (the chains, and that the CRL is current) holds for longer than
+    CONTEXT_SECONDS, after which both are made anew."""
     kept, now = getattr(_contexts, "kept", None), time.monotonic()
-    if kept is not None and kept[0] is material and kept[1] is timestamper and now - kept[2] < CONTEXT_SECONDS:
-        return kept[3]
+    if kept is not None and kept.material is material and kept.timestamper is timestamper:
+        if now - kept.made < CONTEXT_SECONDS:
+            return kept
     roots = [*material.trust_roots, *getattr(timestamper, "trust_roots", ())]
     if material.dev_pki_dir is not None:
         context = ValidationContext(trust_roots=roots, crls=[dev_crl(material.dev_pki_dir)], allow_fetching=False)
     else:
         context = ValidationContext(trust_roots=roots, allow_fetching=True)
-    _contexts.kept = (material, timestamper, now, context)
-    return context
+    _contexts.kept = kept = _LongTermContext(material, timestamper, now, context)
+    return kept
 
 
 def sign_pdf(
@@ -554,6 +572,7 @@ def sign_pdf(
 
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
     long_term = timestamper is not None
+    kept = _long_term_context(material, timestamper) if long_term else None
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
         reason=reason,
@@ -563,17 +582,72 @@ def sign_pdf(
         md_algorithm="sha256",
         embed_validation_info=long_term,
         use_pades_lta=long_term,
-        validation_context=_validation_context(material, timestamper) if long_term else None,
+        validation_context=kept.context if long_term else None,
     )
     pdf_signer = signers.PdfSigner(meta, signer=material.signer, timestamper=timestamper)
     reserved = material._reserved[0] if material._reserved and long_term == material._reserved[1] else None
     try:
-        out = _run(pdf_signer.async_sign_pdf(writer, bytes_reserved=reserved)).getvalue()
+        if long_term:
+            out = _run(_sign_long_term(pdf_signer, writer, kept, reserved)).getvalue()
+        else:
+            out = _run(pdf_signer.async_sign_pdf(writer, bytes_reserved=reserved)).getvalue()
     except TimestampRequestError as exc:
         raise TimestampUnavailable(f"the time-stamping authority gave no token: {exc}") from exc
     if reserved is None:
         material._reserved[:] = [_reserved_bytes(out, long_term), long_term]
     return out
+
+
+async def _sign_long_term(pdf_signer: signers.PdfSigner, writer: IncrementalPdfFileWriter, kept, reserved):
+    """PAdES B-LTA in two incremental updates: the signature (with its RFC 3161 signature
+    time-stamp), then the document security store (the signer's and the TSA's certificates and
+    CRLs, and the signature's VRI entry) together with a document time-stamp over it all.
+
+    pyHanko's ``PdfSigner.sign_pdf`` does the same steps through its interrupted-signing API
+    (``init_signing_session`` ... ``perform_signature``), as here, but then validates the
+    signer's and the TSA's paths again for every signature, and writes the TSA's validation data
+    in a third update after the document time-stamp (re-reading the file once more for it).
+    Here the paths validated for the first signature are reused while their validation context
+    is (``_long_term_context``), and the TSA's data, the same CA's as the signature time-stamp's
+    and already among the paths, goes into the DSS that the document time-stamp covers."""
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+    from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    # a document with a form may hold an earlier document time-stamp, whose TSA's paths pyHanko
+    # adds to the validation: that document's own, so not kept (a rendered certificate has none)
+    unsigned = "/AcroForm" not in writer.root
+    session = pdf_signer.init_signing_session(writer)
+    presign = kept.presign if unsigned else None
+    if presign is None:
+        presign = await session.perform_presign_validation(writer)
+        if unsigned:
+            kept.presign = presign
+    # the paths' list is pyHanko's to extend: each signature gets its own copy
+    presign = dataclasses.replace(presign, validation_paths=list(presign.validation_paths))
+    if reserved is None:
+        reserved = await session.estimate_signature_container_size(presign, tight=False)
+    tbs = session.prepare_tbs_document(validation_info=presign, bytes_reserved=reserved)
+    digest, output = tbs.digest_tbs_document()
+    signed = await tbs.perform_signature(
+        document_digest=digest.document_digest,
+        pdf_cms_signed_attrs=PdfCMSSignedAttributes(
+            signing_time=session.system_time,
+            adobe_revinfo_attr=presign.adobe_revinfo_attr,
+            cades_signed_attrs=pdf_signer.signature_meta.cades_signed_attr_spec,
+        ),
+    )
+    update = IncrementalPdfFileWriter(output, strict=False)
+    DocumentSecurityStore.supply_dss_in_writer(
+        update,
+        signed.sig_contents,
+        paths=presign.validation_paths,
+        validation_context=kept.context,
+        ocsps=presign.ocsps_to_embed,
+        crls=presign.crls_to_embed,
+    )
+    await PdfTimeStamper(pdf_signer.default_timestamper).async_timestamp_pdf(update, "sha256", in_place=True)
+    return output
 
 
 # --------------------------------------------------------------------------

@@ -21,9 +21,11 @@ loads it.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import os
 import threading
+from datetime import UTC, datetime
 
 from .tsa_errors import TimestampUnavailable  # noqa: F401  (defined in a leaf: signing raises it too)
 
@@ -64,9 +66,10 @@ def timestamper(config, pki_dir: str):
 
 
 def _dev_timestamper_class():
-    from asn1crypto import algos, cms
+    from asn1crypto import algos, cms, core, tsp, x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
+    from pyhanko.sign.timestamps.common_utils import get_nonce
     from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
     class _DevTimeStamper(DummyTimeStamper):
@@ -89,6 +92,7 @@ def _dev_timestamper_class():
             self._signing_certificate = general.simple_cms_attribute(
                 "signing_certificate_v2", general.as_signing_certificate_v2(tsa_cert)
             ).dump()
+            self._der = self._parts()
 
         def _sign_tst_info(self, tst_info_data, md_algorithm, dt):
             from pyhanko.sign import general
@@ -110,7 +114,113 @@ def _dev_timestamper_class():
             data["signer_infos"][0]["signature_algorithm"] = algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"})
             return data
 
+        def _parts(self) -> dict[str, bytes]:
+            """The DER of everything in a response that depends on the TSA alone."""
+            certificates = cms.SignedData({"certificates": {*self.certs_to_embed, self.tsa_cert}})
+            template = tsp.TSTInfo(
+                {
+                    "version": "v1",
+                    "policy": POLICY,
+                    "message_imprint": {"hash_algorithm": {"algorithm": "sha256"}, "hashed_message": b"\0" * 32},
+                    "serial_number": 1,
+                    "gen_time": datetime(2026, 1, 1, tzinfo=UTC),
+                    "tsa": x509.GeneralName(name="directory_name", value=self.tsa_cert.subject),
+                }
+            )
+            return {
+                "version": template["version"].dump(),
+                "policy": template["policy"].dump(),
+                "tsa": template["tsa"].dump(),
+                "sid": cms.IssuerAndSerialNumber(
+                    {"issuer": self.tsa_cert.issuer, "serial_number": self.tsa_cert.serial_number}
+                ).dump(),
+                "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}).dump(),
+                "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"}).dump(),
+                "certificates": certificates["certificates"].dump(),
+                "content_type_attr": cms.CMSAttribute({"type": "content_type", "values": ["tst_info"]}).dump(),
+                "signing_time_oid": cms.CMSAttributeType("signing_time").dump(),
+                "message_digest_oid": cms.CMSAttributeType("message_digest").dump(),
+                "tst_info_oid": cms.ContentType("tst_info").dump(),
+                "signed_data_oid": cms.ContentType("signed_data").dump(),
+                "granted": tsp.PKIStatusInfo({"status": "granted"}).dump(),
+            }
+
+        def request_tsa_response(self, req):
+            return tsp.TimeStampResp.load(self.response_der(req, datetime.now(UTC), get_nonce()))
+
+        def tst_info_der(self, req, at: datetime, serial: int) -> bytes:
+            """The TSTInfo (RFC 3161 2.4.2) that pyHanko's ``_build_tst_info`` builds, encoded
+            from its parts: version, policy, the request's message imprint, serial, time, the
+            request's nonce, the TSA's name."""
+            parts = self._der
+            nonce = req["nonce"]
+            return _tlv(
+                0x30,
+                parts["version"]
+                + parts["policy"]
+                + req["message_imprint"].dump()
+                + core.Integer(serial).dump()
+                + core.GeneralizedTime(at).dump()
+                + (nonce.dump() if nonce.native is not None else b"")
+                + parts["tsa"],
+            )
+
+        def response_der(self, req, at: datetime, serial: int) -> bytes:
+            """A granted TimeStampResp, as DER, made from DER: what depends on the TSA alone (its
+            name, issuer and serial, the certificates, the algorithms) was encoded once, at
+            start; asn1crypto builds only the few small values of this answer. Building the
+            same response as asn1crypto objects (pyHanko's ``request_tsa_response``) copies and
+            re-encodes the certificates it embeds, some 3 ms a stamp, two stamps a certificate."""
+            parts = self._der
+            tst_info = self.tst_info_der(req, at, serial)
+            attributes = b"".join(
+                sorted(  # DER: a SET OF in the order of its elements' encodings
+                    (
+                        parts["content_type_attr"],
+                        _tlv(0x30, parts["signing_time_oid"] + _tlv(0x31, cms.Time({"utc_time": at}).dump())),
+                        self._signing_certificate,
+                        _tlv(
+                            0x30,
+                            parts["message_digest_oid"] + _tlv(0x31, _tlv(0x04, hashlib.sha256(tst_info).digest())),
+                        ),
+                    )
+                )
+            )
+            signature = self._key.sign(_tlv(0x31, attributes), ec.ECDSA(hashes.SHA256()))
+            signer_info = _tlv(
+                0x30,
+                b"\x02\x01\x01"  # version 1: issuerAndSerialNumber
+                + parts["sid"]
+                + parts["digest_algorithm"]
+                + _tlv(0xA0, attributes)  # [0] IMPLICIT SET OF Attribute
+                + parts["signature_algorithm"]
+                + _tlv(0x04, signature),
+            )
+            signed_data = _tlv(
+                0x30,
+                b"\x02\x01\x03"  # version 3: encapsulated content other than id-data
+                + _tlv(0x31, parts["digest_algorithm"])
+                + _tlv(0x30, parts["tst_info_oid"] + _tlv(0xA0, _tlv(0x04, tst_info)))
+                + parts["certificates"]
+                + _tlv(0x31, signer_info),
+            )
+            token = _tlv(0x30, parts["signed_data_oid"] + _tlv(0xA0, signed_data))
+            return _tlv(0x30, parts["granted"] + token)
+
     return _DevTimeStamper
+
+
+#: the TSA policy the development TSA names (pyHanko's test TSA's)
+POLICY = "1.3.6.1.4.1.4146.2.2"
+
+
+def _tlv(tag: int, content: bytes) -> bytes:
+    """One DER element: ``tag``, the definite length of ``content``, ``content``."""
+    size = len(content)
+    if size < 0x80:
+        return bytes((tag, size)) + content
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(length))) + length + content
 
 
 class DevTimeStamper:

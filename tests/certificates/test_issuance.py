@@ -209,7 +209,7 @@ def test_serials_drawn_at_once_never_repeat(app):
 
 
 def test_fonts_layouts_and_keys_are_loaded_once_not_per_certificate(ctx, clock, monkeypatch):
-    loads = {"font": 0, "signer": 0, "types": 0, "size estimate": 0}
+    loads = {"font": 0, "signer": 0, "types": 0, "size estimate": 0, "paths validated": 0}
 
     def counting(name, real):
         def wrapper(*args, **kwargs):
@@ -226,13 +226,39 @@ def test_fonts_layouts_and_keys_are_loaded_once_not_per_certificate(ctx, clock, 
         "estimate_signature_container_size",
         counting("size estimate", PdfSigningSession.estimate_signature_container_size),
     )
+    monkeypatch.setattr(
+        PdfSigningSession,
+        "perform_presign_validation",
+        counting("paths validated", PdfSigningSession.perform_presign_validation),
+    )
     holder = person("张三")
     pdfs = [services.pdf_bytes(services.issue("yyzz", holder, DATA["yyzz"])) for _ in range(3)]
     # the layouts were loaded by create_app; the font and the signing key by the first PDF of the
-    # process (or of this app); pyHanko sizes the signature once per signing key
+    # process (or of this app); pyHanko sizes the signature once per signing key, and the signer's
+    # and the TSA's paths are validated once per validation context (a minute)
     assert loads["font"] <= 1 and loads["signer"] <= 1 and loads["types"] == 0 and loads["size estimate"] == 1
+    assert loads["paths validated"] == 1
     roots = services.pdf_signer().trust_roots
     assert all(signing.validate_pdf(document, roots).valid for document in pdfs)
+
+
+def test_the_issued_rows_are_not_read_back(ctx, clock):
+    """The listeners of the issue (the holder's notice) read the certificate just written from the
+    session, as it was inserted, not from the database again."""
+    from sqlalchemy import event
+
+    holder = person("张三")
+    statements = []
+    event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    certificate = services.issue("yyzz", holder, DATA["yyzz"])
+    assert not any(s.lstrip().upper().startswith("SELECT CERTIFICATES.") for s in statements), statements
+    stored = db.session.execute(db.select(Certificate).where(Certificate.id == certificate.id)).scalar_one()
+    db.session.refresh(stored)
+    assert (stored.identifier, stored.pdf_sha256, stored.token) == (
+        certificate.identifier,
+        certificate.pdf_sha256,
+        certificate.token,
+    )
 
 
 def test_a_worker_process_is_ready_before_its_first_certificate(app, clock, monkeypatch):

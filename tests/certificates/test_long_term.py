@@ -111,6 +111,35 @@ def test_the_pdf_carries_the_time_stamp_and_the_crl(short_pki, signed):
     assert report.valid and not report.modified_after_signing, report.summary
 
 
+def test_the_document_time_stamp_covers_the_validation_data(short_pki, signed):
+    """Nothing follows the document time-stamp: the DSS it protects (the chains' certificates and
+    the CRL, the TSA's among them) is in the file before it."""
+    lta, _ = signed
+    reader = PdfFileReader(io.BytesIO(lta))
+    stamp = reader.embedded_signatures[-1]
+    assert stamp.sig_object["/SubFilter"] == "/ETSI.RFC3161"
+    _, _, start, length = (int(n) for n in stamp.sig_object["/ByteRange"])
+    assert start + length == len(lta)  # the time-stamp's byte range reaches the end of the file
+    covered = reader.get_historical_resolver(stamp.signed_revision).root["/DSS"]
+    assert len(covered["/CRLs"]) >= 1 and len(covered["/Certs"]) >= 3  # signer, TSA, root
+
+
+def test_a_second_long_term_signature_keeps_both_valid(short_pki, signed, tsa):
+    folder, material = short_pki
+    lta, _ = signed
+    again = signing.sign_pdf(
+        lta,
+        material,
+        reason="再次签章",
+        location="http://localhost",
+        field_name="Signature2",
+        timestamper=_http_stamper(tsa, folder),
+    )
+    report = signing.validate_pdf(again, material.trust_roots)
+    assert report.valid and len(report.details) == 2, report.summary
+    assert signing.validate_pdf_lta(again, material.trust_roots).valid
+
+
 def _nss_db(tmp_path, root_pem):
     db_dir = tmp_path / "nss"
     db_dir.mkdir()
