@@ -48,6 +48,7 @@ class Mirror:
         self.channel = link.prefix + CHANNEL
         self._lock = threading.Lock()
         self._values: OrderedDict[str, Any] = OrderedDict()
+        self._groups: dict[str, OrderedDict[str, None]] = {}  # keys of a group, least recently kept first
         self._changed_at: OrderedDict[str, int] = OrderedDict()  # key -> seq of its last change
         self._seq = 0  # advances with every change heard and every forgetting
         self._floor = 0  # a value read at an earlier seq may be stale (forgotten, or its change evicted)
@@ -72,13 +73,20 @@ class Mirror:
             return default
         return self._values.get(key, default)
 
-    def put(self, key: str, value: Any, seq: int) -> None:
-        """Keep `value` of `key`, read after `seq()` answered `seq`, unless it may be stale."""
+    def put(self, key: str, value: Any, seq: int, *, group: str | None = None, limit: int = 0) -> None:
+        """Keep `value` of `key`, read after `seq()` answered `seq`, unless it may be stale. Values
+        of a `group` are bounded by `limit` of their own (larger values, fewer of them)."""
         with self._lock:
             if not self._live.is_set() or seq < self._floor or self._changed_at.get(key, -1) > seq:
                 return
             self._values[key] = value
             self._values.move_to_end(key)
+            if group is not None:
+                members = self._groups.setdefault(group, OrderedDict())
+                members[key] = None
+                members.move_to_end(key)
+                while len(members) > limit:
+                    self._values.pop(members.popitem(last=False)[0], None)
             if len(self._values) > MAX_VALUES:
                 self._values.popitem(last=False)
 
@@ -90,6 +98,8 @@ class Mirror:
             for key in keys:
                 self._seq += 1
                 self._values.pop(key, None)
+                for members in self._groups.values():
+                    members.pop(key, None)
                 self._changed_at[key] = self._seq
                 self._changed_at.move_to_end(key)
             while len(self._changed_at) > MAX_CHANGES:
@@ -104,6 +114,7 @@ class Mirror:
         """Forget every value (the subscription dropped, or a test ended)."""
         with self._lock:
             self._values.clear()
+            self._groups.clear()
             self._changed_at.clear()
             self._seq += 1
             self._floor = self._seq

@@ -23,6 +23,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from . import mirror, redis_link
 from .extensions import db
 
+#: copies kept per process (about 2 KB each, a person with their roles or an item: ~5 MB), least
+#: recently kept first out, apart from the mirror's other values
+MAX_ROWS = 2_000
 _WATCHED: dict[type, Callable[[Session, Any], set[str]]] = {}
 _CHANGED = "rowcache_changed"
 
@@ -39,7 +42,7 @@ def get(key: str, load: Callable[[], Any], *relationships: str):
         seq = copy.seq()  # before the read: a change committed meanwhile drops what is read
     row = load()
     if live and row is not None:
-        copy.put(key, detached(row, *relationships), seq)
+        copy.put(key, detached(row, *relationships), seq, group="rows", limit=MAX_ROWS)
     return row
 
 

@@ -68,3 +68,14 @@ def test_a_forked_child_starts_with_nothing_of_its_parents(mirror, monkeypatch):
     monkeypatch.setattr(process, "pid", lambda: -1)  # what process.pid() answers in a new child
     assert not mirror.live()  # subscribing anew
     assert mirror.get("status:E") is None
+
+
+def test_a_group_of_values_is_bounded_on_its_own(mirror):
+    mirror.put("status:E", "valid", mirror.seq())
+    for n in range(5):
+        mirror.put(f"row:{n}", n, mirror.seq(), group="rows", limit=3)
+    assert [mirror.get(f"row:{n}") for n in range(5)] == [None, None, 2, 3, 4]  # the oldest two out
+    assert mirror.get("status:E") == "valid"  # the other values are not the group's to push out
+    mirror.changed(["row:3"])
+    mirror.put("row:5", 5, mirror.seq(), group="rows", limit=3)
+    assert [mirror.get(f"row:{n}") for n in (2, 4, 5)] == [2, 4, 5]  # a forgotten one no longer counts
