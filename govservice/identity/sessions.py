@@ -101,7 +101,7 @@ class DatabaseStore:
             row = conn.execute(select(self.table).where(self.table.c.key == key)).first()
         return self._record(row) if row else None
 
-    def save(self, key: str, record: Record, absolute_seconds: int) -> None:
+    def save(self, key: str, record: Record, absolute_seconds: int, *, listed: bool = False) -> None:
         values = {
             "person_id": record.person_id,
             "data": record.data,
@@ -195,7 +195,9 @@ class RedisStore:
         return self._record(raw) if raw else None
 
     @_guarded
-    def save(self, key: str, record: Record, absolute_seconds: int) -> None:
+    def save(self, key: str, record: Record, absolute_seconds: int, *, listed: bool = False) -> None:
+        """`listed`: the record was saved before for the same person, so the person's set already
+        names it and outlives it (its expiry was set when the session began): one SET, no MULTI."""
         ttl = int((record.expires_at(absolute_seconds) - record.last_seen_at).total_seconds()) + GRACE_SECONDS
         raw = json.dumps(
             {
@@ -206,11 +208,13 @@ class RedisStore:
                 "i": record.idle_seconds,
             }
         )
+        if listed or record.person_id is None:
+            self.redis.set(self._k(key), raw, ex=max(ttl, 1))
+            return
         pipe = self.redis.pipeline()
         pipe.set(self._k(key), raw, ex=max(ttl, 1))
-        if record.person_id is not None:
-            pipe.sadd(self._p(record.person_id), key)
-            pipe.expire(self._p(record.person_id), absolute_seconds + GRACE_SECONDS)
+        pipe.sadd(self._p(record.person_id), key)
+        pipe.expire(self._p(record.person_id), absolute_seconds + GRACE_SECONDS)
         pipe.execute()
 
     @_guarded
@@ -375,7 +379,8 @@ class ServerSessionInterface(SessionInterface):
             last_seen_at=now,
             idle_seconds=min(idle_seconds(app, bool(session.get(STAFF_FLAG))), int(session.get(IDLE_LIMIT) or 1 << 30)),
         )
-        self.store.save(key_of(session.sid), record, absolute_seconds(app))
+        listed = session.record is not None and session.record.person_id == record.person_id
+        self.store.save(key_of(session.sid), record, absolute_seconds(app), listed=listed)
         session.record = record
         if new:
             response.set_cookie(
