@@ -6,6 +6,9 @@ import base64
 import io
 import threading
 import uuid
+from contextlib import contextmanager
+
+from sqlalchemy import event
 
 from govservice.audit import services as audit_services
 from govservice.cases import services as cases
@@ -239,3 +242,21 @@ def run_together(count: int, target, timeout: float = 60) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=timeout)
+
+
+@contextmanager
+def statements(*, own_savepoints: bool = True):
+    """The SQL statements sent meanwhile (without the test transaction's SAVEPOINT, RELEASE and
+    ROLLBACK when `own_savepoints` is False)."""
+    seen = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+        if not own_savepoints:
+            seen[:] = [s for s in seen if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]

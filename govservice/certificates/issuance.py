@@ -122,12 +122,18 @@ def leave_transaction() -> None:
     commits (releasing the database's write lock). Objects are not expired: nothing was
     changed in them, and reloading them would open a transaction again.
     """
+    _commit_unexpired()
+
+
+def _commit_unexpired() -> bool:
+    """Commit without expiring what the session holds; whether a commit would have."""
     session = db.session()
     keep, session.expire_on_commit = session.expire_on_commit, False
     try:
         session.commit()
     finally:
         session.expire_on_commit = keep
+    return keep
 
 
 def commit_keeping(*written) -> None:
@@ -135,13 +141,8 @@ def commit_keeping(*written) -> None:
     transaction inserted, whose loaded values are what the database holds (every default is
     the client's), so that the listeners of the issue and the caller read them without
     loading them again (the holder's notice alone would SELECT the certificate back)."""
-    session = db.session()
-    keep, session.expire_on_commit = session.expire_on_commit, False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = keep
-    if keep:
+    if _commit_unexpired():
+        session = db.session()
         kept = {id(obj) for obj in written}
         for obj in list(session.identity_map.values()):
             if id(obj) not in kept:

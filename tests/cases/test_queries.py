@@ -4,11 +4,9 @@ statements per page however many rows it shows, and working days counted in SQL 
 provisional year with an administrator's holiday. Runs on SQLite and on PostgreSQL."""
 
 import re
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from govservice.calendar import services as calendar_services
 from govservice.calendar import workdays, working
@@ -16,21 +14,7 @@ from govservice.cases import queries
 from govservice.core.extensions import db
 from govservice.core.pagination import Key, decode, encode, keyset
 
-from ..factories import accepted_case, person, submitted_case
-
-
-@contextmanager
-def statements():
-    seen = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+from ..factories import accepted_case, person, statements, submitted_case
 
 
 def _at(clock, day: date):

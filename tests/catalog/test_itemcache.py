@@ -2,14 +2,14 @@
 
 import os
 import time
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from govservice.catalog import itemcache
 from govservice.catalog import services as catalog
 from govservice.core.extensions import db
+
+from ..factories import statements
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("REDIS_URL"), reason="kept only where Redis announces changes (the PostgreSQL + Redis run)"
@@ -17,28 +17,13 @@ pytestmark = pytest.mark.skipif(
 ITEM = "scjgj-gtgsh-sldj"
 
 
-@contextmanager
-def counted():
-    statements = []
-
-    def seen(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):  # the test's own
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
-
-
 def test_an_item_read_once_is_served_from_the_process_as_the_sessions_own(ctx):
     first = catalog.current_item(ITEM)
     db.session.expunge_all()  # the next request's session
-    with counted() as statements:
+    with statements(own_savepoints=False) as sent:
         again = catalog.current_item(ITEM)
         assert again.department.name == first.department.name and again.materials == first.materials
-    assert statements == []
+    assert sent == []
     assert again in db.session and again.department in db.session  # a copy of the request's own, usable as a row
     assert catalog.current_item("no-such-item") is None
 
@@ -48,9 +33,9 @@ def test_a_committed_change_is_read_again_at_once(ctx):
     item.department.name = "北京市朝阳区市场监督管理局（新址）"  # its name is shown with the item
     db.session.commit()
     db.session.expunge_all()
-    with counted() as statements:
+    with statements(own_savepoints=False) as sent:
         assert catalog.current_item(ITEM).department.name == "北京市朝阳区市场监督管理局（新址）"
-    assert len(statements) == 1
+    assert len(sent) == 1
 
 
 def test_a_change_announced_by_another_instance_is_read_again(ctx):
@@ -64,6 +49,6 @@ def test_a_change_announced_by_another_instance_is_read_again(ctx):
         assert time.monotonic() < deadline, "the announcement was not heard"
         time.sleep(0.005)
     db.session.expunge_all()
-    with counted() as statements:
+    with statements(own_savepoints=False) as sent:
         catalog.current_item(ITEM)
-    assert len(statements) == 1
+    assert len(sent) == 1
