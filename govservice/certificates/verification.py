@@ -586,40 +586,42 @@ def _insert(entries: list[dict]) -> None:
     SHA-256 of their lines `uid|certificate id|result|channel|client id|time`, sorted by uid: the
     sealed audit log then vouches for every verification row without an entry per row (which
     cost more than the verification itself)."""
-    answers = {e["uid"]: _certificate_and_result(e) for e in entries}
-    ids = {certificate_id for certificate_id, _result in answers.values()}
+    # One row per uid (a spool replayed after its entries were pushed may put an entry twice in
+    # one batch), as a tuple in _COLUMNS' order: the drainer's time goes per entry, so no dicts.
+    rows, seen = [], set()
+    for e in entries:
+        uid = e["uid"]
+        if uid in seen:
+            continue
+        seen.add(uid)
+        certificate_id, result = _certificate_and_result(e)
+        at = datetime.fromtimestamp(e["at"], UTC)
+        rows.append(
+            (uid, certificate_id, at, e["channel"], e["verifier"], e["purpose"], result, "verify", e["client_id"])
+        )
+    ids = {row[1] for row in rows}
     known = set(db.session.execute(select(Certificate.id).where(Certificate.id.in_(ids))).scalars())
     if known != ids:  # certificates are never deleted: only a restored or foreign database gets here
         log.error("dropping queued verifications of unknown certificates %s", sorted(ids - known))
-        entries = [e for e in entries if answers[e["uid"]][0] in known]
-        if not entries:
+        rows = [row for row in rows if row[1] in known]
+        if not rows:
             return
-    rows = [
-        {
-            "uid": e["uid"],
-            "certificate_id": answers[e["uid"]][0],
-            "at": datetime.fromtimestamp(e["at"], UTC),
-            "channel": e["channel"],
-            "verifier": e["verifier"],
-            "purpose": e["purpose"],
-            "result": answers[e["uid"]][1],
-            "action": "verify",
-            "client_id": e["client_id"],
-        }
-        for e in entries
-    ]
     if db.session.get_bind().dialect.name == "postgresql":
         inserted = _copy_in(rows)
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
 
         statement = upsert(Verification).on_conflict_do_nothing(index_elements=["uid"]).returning(Verification.uid)
-        inserted = set(db.session.execute(statement, rows).scalars())
+        names = [name for name, _kind in _COLUMNS]
+        inserted = set(db.session.execute(statement, [dict(zip(names, row, strict=True)) for row in rows]).scalars())
     if inserted:
-        audit.record(
-            "certificate.verifications",
-            detail={"count": len(inserted), "sha256": batch_digest(row for row in rows if row["uid"] in inserted)},
-        )
+        # batch_digest's lines, of the tuples (`at` is in UTC already)
+        lines = [
+            f"{uid}|{certificate_id}|{result}|{channel}|{client_id or ''}|{at.isoformat()}"
+            for uid, certificate_id, at, channel, _verifier, _purpose, result, _action, client_id in rows
+            if uid in inserted
+        ]
+        audit.record("certificate.verifications", detail={"count": len(inserted), "sha256": _digest(lines)})
 
 
 def _certificate_and_result(entry: dict) -> tuple[int, str]:
@@ -658,15 +660,16 @@ _INSERT_BATCH = (  # and empties the batch table, for another batch in the same 
 )
 
 
-def _copy_in(rows: list[dict]) -> set[str]:
-    """Insert `rows` into `verifications` on PostgreSQL, in the session's transaction; the uids
-    of the rows inserted (not there before)."""
+def _copy_in(rows: list[tuple]) -> set[str]:
+    """Insert `rows` (tuples in _COLUMNS' order) into `verifications` on PostgreSQL, in the
+    session's transaction; the uids of the rows inserted (not there before)."""
     connection = db.session.connection().connection.driver_connection  # psycopg's, in this transaction
     with connection.cursor() as cursor:
         cursor.execute(_BATCH_TABLE)
         with cursor.copy(_COPY_BATCH) as copy:
+            write = copy.write_row
             for row in rows:
-                copy.write_row(tuple(row[name] for name, _kind in _COLUMNS))
+                write(row)
         cursor.execute(_INSERT_BATCH)
         return {uid for (uid,) in cursor.fetchall()}
 
@@ -697,7 +700,11 @@ def batch_digest(rows) -> str:
             )
         )
 
-    lines = sorted(line(row) for row in rows)
+    return _digest([line(row) for row in rows])
+
+
+def _digest(lines: list[str]) -> str:
+    lines.sort()
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
@@ -739,7 +746,7 @@ def flush() -> int:
             raw = link.call(lambda r: r.lrange(queue, 0, DRAIN_BATCH - 1), [])
             if not raw:
                 break
-            _insert([json.loads(item) for item in raw])
+            _insert(json.loads(b"[" + b",".join(raw) + b"]"))  # one parse for the batch
             db.session.commit()
 
             def trim(r):

@@ -90,6 +90,24 @@ def test_queued_verifications_land_once_even_when_a_drainer_died_before_trimming
 
 
 @needs_redis
+def test_an_entry_queued_twice_in_one_batch_lands_once_and_its_digest_matches_the_rows(ctx, clock):
+    certificate = issue()
+    for _ in range(2):
+        verification.verify_token(certificate.token, channel="page", verifier="t")
+    outbox.outbox().push()
+    link = ctx.extensions["redis_link"]
+    queued = link.client.lrange(verification._queue(), 0, -1)
+    link.client.rpush(verification._queue(), *queued)  # a spool replayed after it was pushed
+    assert verification.flush() == 4
+    rows = db.session.execute(db.select(Verification)).scalars().all()
+    assert len(rows) == 2
+    entry = db.session.execute(
+        db.select(AuditEntry).where(AuditEntry.action == "certificate.verifications")
+    ).scalar_one()
+    assert entry.detail == {"count": 2, "sha256": verification.batch_digest(rows)}
+
+
+@needs_redis
 def test_the_holder_sees_queued_verifications_in_the_wallet(app, ctx, clock, login_as):
     certificate = issue()
     verification.verify_token(certificate.token, channel="page", verifier="公开核验页面")
