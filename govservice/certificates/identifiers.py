@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError
@@ -82,6 +82,12 @@ class Identifier:
         return f"{self.type_code}{self.issuer_uscc}{self.serial}{self.version:03d}"
 
     def __str__(self) -> str:
+        return self.text
+
+    @cached_property
+    def text(self) -> str:
+        """The canonical form (``str()``), made once per parsed identifier (`parse_identifier`
+        keeps those it parsed: the verify API names the same ones again and again)."""
         return f"{ROOT}.{self.type_code}.{self.issuer_uscc}.{self.serial}.{self.version:03d}.{self.check}"
 
 

@@ -75,6 +75,7 @@ REFUSED = Counter(
     "Verifications naming no certificate of ours (forged or altered tokens, unknown identifiers)",
     ["channel", "reason"],
 )
+_REFUSALS: dict = {}  # (channel, reason) -> its child of REFUSED
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,12 @@ def _snapshot_from_db(identifier: str) -> Snapshot | None:
 def _keys(identifier: str) -> tuple[str, str]:
     prefix = redis_link.link().prefix
     # "v2": the value's format; a deployment running an older format never reads this one
-    return f"{prefix}certificate:snapshot:v2:{identifier}", f"{prefix}certificate:generation:{identifier}"
+    return f"{prefix}certificate:snapshot:v2:{identifier}", _generation_key(prefix, identifier)
+
+
+def _generation_key(prefix: str, identifier: str) -> str:
+    """The Redis key of a certificate's generation, which names its snapshot in the mirror too."""
+    return f"{prefix}certificate:generation:{identifier}"
 
 
 def _queue() -> str:
@@ -236,8 +242,12 @@ class Guard:
 _memory_limiter = None
 
 
-# The setting's string ("60/minute"), parsed once: `limits` parses it with regular expressions.
-_parse_limit = lru_cache(maxsize=16)(parse_limit)
+@lru_cache(maxsize=16)
+def _parse_limit(limit: str):
+    """The setting's string ("60/minute"): (the `limits` item, its amount, its period in seconds),
+    parsed once (`limits` parses with regular expressions)."""
+    item = parse_limit(limit)
+    return item, item.amount, item.get_expiry()
 
 
 class Quota:
@@ -248,35 +258,41 @@ class Quota:
     `check()`. Without Redis the count is this process's (the embedded default is one process).
     """
 
+    __slots__ = ("item", "key", "spent", "amount", "period")
+
     def __init__(self, key: str, limit: str):
-        self.item = _parse_limit(limit)
+        self.item, self.amount, self.period = _parse_limit(limit)
         self.key = key
         self.spent = False
 
-    def _redis_key(self, now: float) -> str:
-        period = self.item.get_expiry()
-        return f"{redis_link.link().prefix}quota:{self.key}:{period}:{int(now // period)}"
+    def _redis_key(self, now: float, prefix: str | None = None) -> str:
+        period = self.period
+        if prefix is None:
+            prefix = redis_link.link().prefix
+        return f"{prefix}quota:{self.key}:{period}:{int(now // period)}"
 
     def _fold(self, now: float) -> tuple[str, list[str]]:
         """(key, args) for `_LOOKUP_AND_LOG`; the hit counts as spent."""
         self.spent = True
-        return self._redis_key(now), [str(self.item.amount), str(self.item.get_expiry())]
+        return self._redis_key(now), [str(self.amount), str(self.period)]
 
-    def check(self) -> None:
-        """Spend the hit now, unless it was spent already; RateLimited when over the limit."""
+    def check(self, app: Flask | None = None) -> None:
+        """Spend the hit now, unless it was spent already; RateLimited when over the limit.
+        (`app`: the application, for a caller outside its context, `ops.hotpath`.)"""
         if self.spent:
             return
         self.spent = True
-        link = redis_link.link()
-        box = outbox.outbox()
+        extensions = (app if app is not None else current_app).extensions
+        link = extensions.get("redis_link")
+        box = extensions.get("verification_outbox")
         if box is not None:  # counted here, sent with the next push
             now = time.time()
-            over = box.hit(self._redis_key(now), self.item.amount, self.item.get_expiry(), now)
+            over = box.hit(self._redis_key(now, link.prefix), self.amount, self.period, now)
             if over:
                 raise RateLimited(over)
             return
         if link is not None:
-            key = self._redis_key(time.time())
+            key = self._redis_key(time.time(), link.prefix)
             script = link.script(_HIT)
             over = link.call(lambda r: script(keys=[key], args=[self.item.get_expiry(), self.item.amount]), DOWN)
             if over is not DOWN:
@@ -398,24 +414,27 @@ def _lookup(
 _MISSING = object()
 
 
-def _remembered(identifier: str, guard: Guard | None) -> Snapshot | None | object:
+def _remembered(app: Flask, identifier: str, guard: Guard | None) -> Snapshot | None | object:
     """The snapshot this process's memory answers for `identifier` (None: no such certificate),
     or _MISSING when answering needs Redis (not remembered, the guard not held in memory or not
-    holding, the mirror not live, or no outbox to carry the log entry)."""
-    link, copy = redis_link.link(), mirror.mirror()
-    if link is None or copy is None or not copy.live() or outbox.outbox() is None:
+    holding, the mirror not live, Redis failing a moment ago, or no outbox to carry the log entry).
+    Looked up in `app.extensions` directly: the hot path calls this outside the app's context."""
+    extensions = app.extensions
+    copy = extensions.get("mirror")
+    if copy is None or extensions.get("verification_outbox") is None or not copy.live() or copy.link.down():
         return _MISSING
-    if guard is not None and copy.get(link.prefix + guard.key) != guard.value:
+    prefix = copy.link.prefix
+    if guard is not None and copy.get(prefix + guard.key) != guard.value:
         return _MISSING
-    return copy.get(_keys(identifier)[1], _MISSING)
+    return copy.get(_generation_key(prefix, identifier), _MISSING)
 
 
-def _answer_remembered(snap: Snapshot, entry: dict, quota: Quota | None) -> tuple[str, Snapshot]:
+def _answer_remembered(app: Flask, snap: Snapshot, entry: dict, quota: Quota | None) -> tuple[str, Snapshot]:
     """The answer `_remembered` found, as `_lookup` gives it from memory: the quota spent
     (RateLimited, nothing logged), then the entry owed to the outbox."""
     if quota is not None:
-        quota.check()
-    return _answer(snap, entry, False), snap
+        quota.check(app)
+    return _answer(snap, entry, False, app), snap
 
 
 def _guard_holds(copy: mirror.Mirror, link, guard: Guard) -> bool:
@@ -502,12 +521,14 @@ def _after_rollback(session: Session) -> None:
 # --------------------------------------------------------------------------- the log
 
 
-def _entry(channel: str, verifier: str, purpose: str | None, client_id: int | None, client_label: str | None) -> dict:
+def _entry(
+    app: Flask, channel: str, verifier: str, purpose: str | None, client_id: int | None, client_label: str | None
+) -> dict:
     """A verification's log entry, before its answer (`_answer` adds it, or the Lua script the
     snapshot it follows from: `_certificate_and_result`)."""
     return {
         "uid": process.unique_id(),
-        "at": clock.now().timestamp(),
+        "at": app.extensions.get("clock", clock.SYSTEM).now().timestamp(),  # clock.now() of `app`
         "channel": channel,
         "verifier": verifier[:128],
         "purpose": (purpose or None) and purpose[:255],
@@ -516,8 +537,39 @@ def _entry(channel: str, verifier: str, purpose: str | None, client_id: int | No
     }
 
 
-def _answer(snap: Snapshot, entry: dict, queued: bool) -> str:
-    """The status to tell; the entry is logged (queued, or written when Redis is not there)."""
+_ENTRY_FIXED = ("channel", "verifier", "purpose", "client_id", "client")
+_FIXED_PARTS: dict[tuple, str] = {}  # the fixed fields' values -> their JSON members
+_FIXED_PARTS_MAX = 1024
+
+
+def _entry_line(entry: dict) -> str:
+    """`json.dumps(entry, ensure_ascii=False)` of a complete entry (`_entry`'s fields, its
+    certificate and answer), its members in another order: what one verifier checking for one
+    purpose sends every time is encoded once (a JSON encoder built per call cost more than the
+    rest of the entry). The other members are a hex uid, a float, an int and a status word."""
+    fixed = tuple(entry[name] for name in _ENTRY_FIXED)
+    members = _FIXED_PARTS.get(fixed)
+    if members is None:
+        if len(_FIXED_PARTS) >= _FIXED_PARTS_MAX:
+            _FIXED_PARTS.clear()
+        members = _FIXED_PARTS[fixed] = json.dumps(dict(zip(_ENTRY_FIXED, fixed, strict=True)), ensure_ascii=False)[
+            1:-1
+        ]
+    uid, at, certificate_id, result = entry["uid"], entry["at"], entry["certificate_id"], entry["result"]
+    if (
+        len(entry) != len(_ENTRY_FIXED) + 4
+        or type(at) is not float
+        or type(certificate_id) is not int
+        or not (uid.isalnum() and result.isalpha())
+    ):
+        return json.dumps(entry, ensure_ascii=False)  # (not an entry of `_entry` and `_answer`)
+    return f'{{"uid":"{uid}","at":{at!r},{members},"certificate_id":{certificate_id},"result":"{result}"}}'
+
+
+def _answer(snap: Snapshot, entry: dict, queued: bool, app: Flask | None = None) -> str:
+    """The status to tell; the entry is logged (queued, or written when Redis is not there).
+    With `app` (the hot path, outside the app's context, after `_remembered`) the entry always
+    goes to the outbox, which writes it into the database itself if Redis does not take it."""
     status = snap.status_at(entry["at"])
     key = (entry["channel"], status)
     counter = _COUNTED.get(key)
@@ -527,12 +579,13 @@ def _answer(snap: Snapshot, entry: dict, queued: bool) -> str:
     if queued:
         return status
     # The answer goes with the entry (the Lua script, which cannot know it, queues the snapshot)
-    entry = dict(entry, certificate_id=snap.id, result=status)
-    box = outbox.outbox()
-    link = redis_link.link()
-    if box is not None and not link.down():
-        box.add(json.dumps(entry, ensure_ascii=False))
-        _start_flusher()
+    entry["certificate_id"], entry["result"] = snap.id, status
+    extensions = (app if app is not None else current_app).extensions
+    box = extensions.get("verification_outbox")
+    link = extensions.get("redis_link")
+    if box is not None and (app is not None or not link.down()):
+        box.add(_entry_line(entry))
+        _start_flusher(app)
         return status
     if (
         link is not None
@@ -545,11 +598,14 @@ def _answer(snap: Snapshot, entry: dict, queued: bool) -> str:
     return status
 
 
-def refused(channel: str, reason: str, quota: Quota | None = None) -> None:
+def refused(channel: str, reason: str, quota: Quota | None = None, app: Flask | None = None) -> None:
     """A forged token or an unknown identifier: counted, nothing written; `quota` spent (RateLimited)."""
     if quota is not None:
-        quota.check()
-    REFUSED.labels(channel, reason).inc()
+        quota.check(app)
+    counter = _REFUSALS.get((channel, reason))
+    if counter is None:
+        counter = _REFUSALS[(channel, reason)] = REFUSED.labels(channel, reason)
+    counter.inc()
 
 
 def _insert(entries: list[dict]) -> None:
@@ -559,40 +615,42 @@ def _insert(entries: list[dict]) -> None:
     SHA-256 of their lines `uid|certificate id|result|channel|client id|time`, sorted by uid: the
     sealed audit log then vouches for every verification row without an entry per row (which
     cost more than the verification itself)."""
-    answers = {e["uid"]: _certificate_and_result(e) for e in entries}
-    ids = {certificate_id for certificate_id, _result in answers.values()}
+    # One row per uid (a spool replayed after its entries were pushed may put an entry twice in
+    # one batch), as a tuple in _COLUMNS' order: the drainer's time goes per entry, so no dicts.
+    rows, seen = [], set()
+    for e in entries:
+        uid = e["uid"]
+        if uid in seen:
+            continue
+        seen.add(uid)
+        certificate_id, result = _certificate_and_result(e)
+        at = datetime.fromtimestamp(e["at"], UTC)
+        rows.append(
+            (uid, certificate_id, at, e["channel"], e["verifier"], e["purpose"], result, "verify", e["client_id"])
+        )
+    ids = {row[1] for row in rows}
     known = set(db.session.execute(select(Certificate.id).where(Certificate.id.in_(ids))).scalars())
     if known != ids:  # certificates are never deleted: only a restored or foreign database gets here
         log.error("dropping queued verifications of unknown certificates %s", sorted(ids - known))
-        entries = [e for e in entries if answers[e["uid"]][0] in known]
-        if not entries:
+        rows = [row for row in rows if row[1] in known]
+        if not rows:
             return
-    rows = [
-        {
-            "uid": e["uid"],
-            "certificate_id": answers[e["uid"]][0],
-            "at": datetime.fromtimestamp(e["at"], UTC),
-            "channel": e["channel"],
-            "verifier": e["verifier"],
-            "purpose": e["purpose"],
-            "result": answers[e["uid"]][1],
-            "action": "verify",
-            "client_id": e["client_id"],
-        }
-        for e in entries
-    ]
     if db.session.get_bind().dialect.name == "postgresql":
         inserted = _copy_in(rows)
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
 
         statement = upsert(Verification).on_conflict_do_nothing(index_elements=["uid"]).returning(Verification.uid)
-        inserted = set(db.session.execute(statement, rows).scalars())
+        names = [name for name, _kind in _COLUMNS]
+        inserted = set(db.session.execute(statement, [dict(zip(names, row, strict=True)) for row in rows]).scalars())
     if inserted:
-        audit.record(
-            "certificate.verifications",
-            detail={"count": len(inserted), "sha256": batch_digest(row for row in rows if row["uid"] in inserted)},
-        )
+        # batch_digest's lines, of the tuples (`at` is in UTC already)
+        lines = [
+            f"{uid}|{certificate_id}|{result}|{channel}|{client_id or ''}|{at.isoformat()}"
+            for uid, certificate_id, at, channel, _verifier, _purpose, result, _action, client_id in rows
+            if uid in inserted
+        ]
+        audit.record("certificate.verifications", detail={"count": len(inserted), "sha256": _digest(lines)})
 
 
 def _certificate_and_result(entry: dict) -> tuple[int, str]:
@@ -631,15 +689,16 @@ _INSERT_BATCH = (  # and empties the batch table, for another batch in the same 
 )
 
 
-def _copy_in(rows: list[dict]) -> set[str]:
-    """Insert `rows` into `verifications` on PostgreSQL, in the session's transaction; the uids
-    of the rows inserted (not there before)."""
+def _copy_in(rows: list[tuple]) -> set[str]:
+    """Insert `rows` (tuples in _COLUMNS' order) into `verifications` on PostgreSQL, in the
+    session's transaction; the uids of the rows inserted (not there before)."""
     connection = db.session.connection().connection.driver_connection  # psycopg's, in this transaction
     with connection.cursor() as cursor:
         cursor.execute(_BATCH_TABLE)
         with cursor.copy(_COPY_BATCH) as copy:
+            write = copy.write_row
             for row in rows:
-                copy.write_row(tuple(row[name] for name, _kind in _COLUMNS))
+                write(row)
         cursor.execute(_INSERT_BATCH)
         return {uid for (uid,) in cursor.fetchall()}
 
@@ -670,7 +729,11 @@ def batch_digest(rows) -> str:
             )
         )
 
-    lines = sorted(line(row) for row in rows)
+    return _digest([line(row) for row in rows])
+
+
+def _digest(lines: list[str]) -> str:
+    lines.sort()
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
@@ -712,7 +775,7 @@ def flush() -> int:
             raw = link.call(lambda r: r.lrange(queue, 0, DRAIN_BATCH - 1), [])
             if not raw:
                 break
-            _insert([json.loads(item) for item in raw])
+            _insert(json.loads(b"[" + b",".join(raw) + b"]"))  # one parse for the batch
             db.session.commit()
 
             def trim(r):
@@ -752,11 +815,13 @@ _flusher_pid: int | None = None
 _flusher_lock = threading.Lock()
 
 
-def _start_flusher() -> None:
+def _start_flusher(app: Flask | None = None) -> None:
     """One thread per web process drains the queue every half second (not under tests, which flush)."""
     global _flusher_pid
-    app = current_app._get_current_object()
-    if _flusher_pid == process.pid() or app.testing:
+    if _flusher_pid == process.pid():
+        return
+    app = app or current_app._get_current_object()
+    if app.testing:
         return
     with _flusher_lock:
         if _flusher_pid == process.pid():
@@ -783,7 +848,7 @@ _VERIFIED: OrderedDict[str, tuple[str, dict]] = OrderedDict()
 _VERIFIED_MAX = 1024
 
 
-def _verified_claims(token: str) -> dict:
+def _verified_claims(token: str, store) -> dict:
     """The claims of a token whose signature verifies under a current key (TokenError if not).
 
     The same printed QR is scanned again and again (a licence on a shop's wall, a partner checking
@@ -791,7 +856,6 @@ def _verified_claims(token: str) -> dict:
     published, so each process keeps the last `_VERIFIED_MAX` of them with their kid and skips
     the ECDSA verification for them. A key withdrawn from the store stops them at once (its kid is
     looked up on every hit). Only exact token strings match: a changed byte is a new token."""
-    store = current_app.extensions["token_keys"]
     found = _VERIFIED.get(token) if isinstance(token, str) else None
     if found is not None and store.current(found[0]) is not None:
         return found[1]
@@ -815,6 +879,7 @@ def verify_token(
     quota: Quota | None = None,
     guard: Guard | None = None,
     memory_only: bool = False,
+    app: Flask | None = None,
 ) -> tuple[str, Snapshot | None] | None:
     """Check a QR token and log the check; (status, snapshot), or ("forged", None) for a token
     that does not verify under the published keys or names no certificate issued here.
@@ -822,20 +887,25 @@ def verify_token(
     `quota` is spent whatever the answer (RateLimited when over it); `guard` see `_lookup`. With
     `memory_only`, None when the answer needs Redis or the database, i.e. unless the token is
     forged or its certificate's answer is in this process's memory (`ops.hotpath`): nothing is
-    then spent, counted or logged, and the caller asks again without it."""
+    then spent, counted or logged, and the caller asks again without it. A `memory_only` caller
+    may run outside the app's context and name the `app` instead."""
+    if app is None:
+        app = current_app._get_current_object()
+    elif not memory_only:
+        raise ValueError("only a memory_only check runs outside the app's context")
     try:
-        claims = _verified_claims(token)
+        claims = _verified_claims(token, app.extensions["token_keys"])
     except tokens.TokenError as exc:
-        return _refuse(channel, exc.reason, quota)
+        return _refuse(channel, exc.reason, quota, app)
     identifier, typ, sha256 = str(claims.get("cid", "")), claims.get("typ"), claims.get("sha256")
     if len(identifier) > 128 or not isinstance(typ, str) or not isinstance(sha256, (str, type(None))):
-        return _refuse(channel, "malformed", quota)
-    entry = _entry(channel, verifier, purpose, client_id, client_label)
+        return _refuse(channel, "malformed", quota, app)
+    entry = _entry(app, channel, verifier, purpose, client_id, client_label)
     if memory_only:
-        found = _remembered(identifier, guard)
+        found = _remembered(app, identifier, guard)
         if found is _MISSING or found is None or found.type_code != typ or sha256 not in (None, found.pdf_sha256):
             return None
-        return _answer_remembered(found, entry, quota)
+        return _answer_remembered(app, found, entry, quota)
     snap, queued = _lookup(identifier, entry, typ=typ, sha256=sha256 or "", quota=quota, guard=guard)
     if snap is None or snap.type_code != typ:
         return _refuse(channel, "unknown_certificate", quota)
@@ -844,8 +914,8 @@ def verify_token(
     return _answer(snap, entry, queued), snap
 
 
-def _refuse(channel: str, reason: str, quota: Quota | None) -> tuple[str, None]:
-    refused(channel, reason, quota)
+def _refuse(channel: str, reason: str, quota: Quota | None, app: Flask | None = None) -> tuple[str, None]:
+    refused(channel, reason, quota, app)
     return "forged", None
 
 
@@ -860,11 +930,16 @@ def verify_identifier(
     quota: Quota | None = None,
     guard: Guard | None = None,
     memory_only: bool = False,
+    app: Flask | None = None,
 ) -> tuple[str, Snapshot | None] | None:
     """Status for a GB/T 36904 identifier, logged; ("not_found", None) when no certificate has it.
 
     Raises identifiers.InvalidIdentifier when the text is not an identifier (the quota spent).
-    `memory_only`: as for `verify_token` (None unless a certificate's answer is in memory)."""
+    `memory_only` and `app`: as for `verify_token` (None unless a certificate's answer is in memory)."""
+    if app is None:
+        app = current_app._get_current_object()
+    elif not memory_only:
+        raise ValueError("only a memory_only check runs outside the app's context")
     try:
         parsed = identifiers.parse_identifier(identifier)
     except identifiers.InvalidIdentifier:
@@ -872,13 +947,13 @@ def verify_identifier(
             return None
         refused(channel, "invalid_identifier", quota)
         raise
-    entry = _entry(channel, verifier, purpose, client_id, client_label)
+    entry = _entry(app, channel, verifier, purpose, client_id, client_label)
     if memory_only:
-        found = _remembered(str(parsed), guard)
+        found = _remembered(app, parsed.text, guard)
         if found is _MISSING or found is None:
             return None
-        return _answer_remembered(found, entry, quota)
-    snap, queued = _lookup(str(parsed), entry, quota=quota, guard=guard)
+        return _answer_remembered(app, found, entry, quota)
+    snap, queued = _lookup(parsed.text, entry, quota=quota, guard=guard)
     if snap is None:
         refused(channel, "not_found")
         return "not_found", None

@@ -10,8 +10,9 @@ from __future__ import annotations
 import base64
 import io
 import re
+from collections import OrderedDict
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
@@ -77,13 +78,6 @@ def _json_body() -> dict:
     return body
 
 
-def _purpose(body: dict) -> str:
-    purpose = body.get("purpose")
-    if not isinstance(purpose, str) or not 2 <= len(purpose.strip()) <= MAX_PURPOSE:
-        raise services.ApiError("invalid_request", _("请说明核验用途 purpose（2至%(n)s字）。", n=MAX_PURPOSE), 400)
-    return purpose.strip()
-
-
 # --------------------------------------------------------------------------- OAuth 2.0 token endpoint
 
 
@@ -127,10 +121,11 @@ def verify():
         ) from None
 
 
-def _quota(key: str) -> verification.Quota | None:
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
+def _quota(key: str, app: Flask | None = None) -> verification.Quota | None:
+    config = (app if app is not None else current_app).config
+    if not config.get("RATELIMIT_ENABLED", True):
         return None
-    return verification.Quota(key, current_app.config["PARTNER_RATE_LIMIT"])
+    return verification.Quota(key, config["PARTNER_RATE_LIMIT"])
 
 
 SCOPE_VERIFY = "certificates:verify"
@@ -159,17 +154,32 @@ def _verify():
 
 def _asked(body: dict) -> tuple[str | None, str | None, str, str | None]:
     """(token, identifier, purpose, pdf_sha256) of a verify request's JSON body; ApiError if wrong."""
+    asked = _read_asked(body)
+    if asked == "target":
+        raise services.ApiError("invalid_request", _("请提供 token（二维码令牌）或 identifier（证照标识）之一。"), 400)
+    if asked == "purpose":
+        raise services.ApiError("invalid_request", _("请说明核验用途 purpose（2至%(n)s字）。", n=MAX_PURPOSE), 400)
+    if asked == "pdf_sha256":
+        raise services.ApiError("invalid_request", _("pdf_sha256 应为64位十六进制的 SHA-256 值。"), 400)
+    return asked
+
+
+def _read_asked(body: dict) -> tuple[str | None, str | None, str, str | None] | str:
+    """`_asked` without its words (the hot path runs outside the app's context, and leaves a wrong
+    body to `verify`): the tuple, or the name of the first thing wrong in the body."""
     token, identifier = body.get("token"), body.get("identifier")
     if (token is None) == (identifier is None) or not isinstance(token or identifier, str):
-        raise services.ApiError("invalid_request", _("请提供 token（二维码令牌）或 identifier（证照标识）之一。"), 400)
-    purpose = _purpose(body)
+        return "target"
+    purpose = body.get("purpose")
+    if not isinstance(purpose, str) or not 2 <= len(purpose := purpose.strip()) <= MAX_PURPOSE:
+        return "purpose"
     pdf_sha256 = body.get("pdf_sha256")
     if pdf_sha256 is not None and (not isinstance(pdf_sha256, str) or not SHA256.fullmatch(pdf_sha256.lower())):
-        raise services.ApiError("invalid_request", _("pdf_sha256 应为64位十六进制的 SHA-256 值。"), 400)
+        return "pdf_sha256"
     return token, identifier, purpose, pdf_sha256
 
 
-def _check(client, guard, asked, quota, memory_only=False):
+def _check(client, guard, asked, quota, memory_only=False, app=None):
     token, identifier, purpose, _pdf = asked
     log = {
         "channel": "api",
@@ -180,6 +190,7 @@ def _check(client, guard, asked, quota, memory_only=False):
         "quota": quota,
         "guard": guard,
         "memory_only": memory_only,
+        "app": app,
     }
     if token is not None:
         return verification.verify_token(token, **log)
@@ -204,37 +215,73 @@ def _answer(status: str, certificate, pdf_sha256: str | None) -> dict:
 
 
 MAX_HOT_BODY = 16 * 1024
+_HOT_HEADERS = (("Content-Type", "application/json"), ("Vary", "Cookie"))
 
 
-def hot_verify(environ: dict, _remote_address: str) -> tuple[int, list, bytes] | None:
+def hot_verify(app: Flask, environ: dict, _remote_address: str) -> tuple[int, list, bytes] | None:
     """POST /api/v1/certificates/verify by a partner whose token and answer this process
     remembers: (status, headers, body) as `verify` answers them, or None to leave the request to
-    `verify` (`ops.hotpath`; nothing is then counted or logged, and the body is left to be read)."""
+    `verify` (`ops.hotpath`; nothing is then counted or logged, and the body is left to be read).
+
+    Called outside the app's context (pushing one costs more than the rest of the check): what
+    it needs of `app` is named, and the answer's words, which do need the context, are made once
+    per answer (`_answer_bytes`)."""
     if environ.get("HTTP_COOKIE"):  # a session may choose the language of `status_label`
         return None
-    view = services.remembered(environ.get("HTTP_AUTHORIZATION", ""), SCOPE_VERIFY)
-    kind = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
+    view = services.remembered(environ.get("HTTP_AUTHORIZATION", ""), SCOPE_VERIFY, app)
+    if view is None:
+        return None
+    kind = environ.get("CONTENT_TYPE", "")
+    if kind != "application/json":
+        kind = kind.partition(";")[0].strip().lower()
     length = environ.get("CONTENT_LENGTH", "")
-    if view is None or kind != "application/json" or not length.isdigit() or int(length) > MAX_HOT_BODY:
+    if kind != "application/json" or not length.isdigit() or int(length) > MAX_HOT_BODY:
         return None
     raw = environ["wsgi.input"].read(int(length))
     environ["wsgi.input"] = io.BytesIO(raw)  # for `verify`, if it answers after all
     try:
-        body = current_app.json.loads(raw)
-        asked = _asked(body) if isinstance(body, dict) else None
-    except (ValueError, services.ApiError):
+        body = app.json.loads(raw)
+    except ValueError:
         return None
-    if asked is None:
+    asked = _read_asked(body) if isinstance(body, dict) else None
+    if not isinstance(asked, tuple):
         return None
-    quota = _quota(f"partner:{view.client.client_id}")
+    quota = _quota(f"partner:{view.client.client_id}", app)
     try:
-        checked = _check(view.client, services.guard_of(view), asked, quota, memory_only=True)
+        checked = _check(view.client, services.guard_of(view), asked, quota, memory_only=True, app=app)
     except (verification.RateLimited, verification.Changed, services.ApiError):  # nothing spent: `verify` answers
         return None
     if checked is None:
         return None
-    data = current_app.json.dumps(_answer(*checked, asked[3]), separators=(",", ":")) + "\n"
-    return 200, [("Content-Type", "application/json"), ("Vary", "Cookie")], data.encode()
+    return 200, _HOT_HEADERS, _answer_bytes(app, *checked, asked[3])
+
+
+# What the hot path answers, made once per (status, snapshot, whether the PDF matched): the JSON of
+# `_answer` as `verify` sends it (jsonify: sorted keys, compact, a newline), cut where the time of
+# the check goes. In the default language: a request with a cookie is not answered hot.
+_ANSWERS: OrderedDict[tuple, tuple[bytes, bytes]] = OrderedDict()
+_ANSWERS_MAX = 1024
+_CHECKED_MARK = "@checked_at@"  # JSON-encoded as itself
+
+
+def _answer_bytes(app: Flask, status: str, certificate, pdf_sha256: str | None) -> bytes:
+    matches = None if pdf_sha256 is None or certificate is None else pdf_sha256.lower() == certificate.pdf_sha256
+    key = (status, certificate, matches)
+    form = _ANSWERS.get(key)
+    checked_at = app.extensions.get("clock", clock.SYSTEM).now().isoformat()  # clock.now() of `app`
+    if form is None:
+        with app.app_context():  # the type's name, the status's label
+            answer = _answer(status, certificate, pdf_sha256)
+        answer["checked_at"] = _CHECKED_MARK
+        data = (app.json.dumps(answer, separators=(",", ":")) + "\n").encode()
+        if data.count(_CHECKED_MARK.encode()) != 1:  # a certificate's text holding the mark: not kept
+            answer["checked_at"] = checked_at
+            return (app.json.dumps(answer, separators=(",", ":")) + "\n").encode()
+        head, _mark, tail = data.partition(_CHECKED_MARK.encode())
+        form = _ANSWERS[key] = (head, tail)
+        if len(_ANSWERS) > _ANSWERS_MAX:
+            _ANSWERS.popitem(last=False)
+    return form[0] + checked_at.encode() + form[1]
 
 
 @bp.post("/api/v1/consents/<code>")

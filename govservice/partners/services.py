@@ -181,16 +181,22 @@ def authenticate(scope: str, *, cached: bool = False, before_refusal=None):
     return token.client
 
 
-def remembered(authorization: str, scope: str) -> tokencache.TokenView | None:
+def remembered(authorization: str, scope: str, app: Flask | None = None) -> tokencache.TokenView | None:
     """The remembered token of an Authorization header, when it passes every check Authlib's
     validator makes (a bearer token, not expired, not revoked, with `scope`); None sends the
     request through Authlib, which also words every refusal. The verify API's hot path skips
-    building Authlib's request object for a token this process already knows."""
+    building Authlib's request object for a token this process already knows (and names the
+    `app`: it runs outside the app's context)."""
     kind, _sep, value = authorization.partition(" ")
-    if kind.lower() != "bearer" or not value or len(value) > 256 or not tokencache.enabled():
+    if kind.lower() != "bearer" or not value or len(value) > 256:
         return None
-    view = tokencache.get(secret_hash(value))
-    if view is None or view.is_expired() or view.is_revoked() or scope not in view.scope.split():
+    app = app if app is not None else current_app._get_current_object()
+    if not tokencache.enabled(app):
+        return None
+    view = tokencache.get(secret_hash(value), app)
+    if view is None or view.is_revoked() or scope not in view.scopes:
+        return None
+    if view.is_expired(app.extensions.get("clock", clock.SYSTEM).now()):  # clock.now() of `app`
         return None
     return view
 

@@ -21,7 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, has_app_context
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -51,12 +51,13 @@ class TokenView:
     expires_at: datetime
     revoked: bool
     generation: str
+    scopes: frozenset[str]  # the scope's words, split once
 
     def get_scope(self):
         return self.scope
 
-    def is_expired(self):
-        return self.expires_at <= clock.now()
+    def is_expired(self, now: datetime | None = None):
+        return self.expires_at <= (now or clock.now())
 
     def is_revoked(self):
         return self.revoked or not self.client.active
@@ -65,8 +66,10 @@ class TokenView:
 _tokens: OrderedDict[str, tuple[TokenView, float]] = OrderedDict()
 
 
-def enabled() -> bool:
-    return redis_link.link() is not None and current_app.config["PARTNER_TOKEN_CACHE_SECONDS"] > 0
+def enabled(app: Flask | None = None) -> bool:
+    """Whether tokens are remembered (`app`: for a caller outside the app's context)."""
+    app = app if app is not None else current_app
+    return app.extensions.get("redis_link") is not None and app.config["PARTNER_TOKEN_CACHE_SECONDS"] > 0
 
 
 def generation() -> str | None:
@@ -75,12 +78,12 @@ def generation() -> str | None:
     return None if value is redis_link.DOWN else (value.decode() if value else "0")
 
 
-def get(token_hash: str) -> TokenView | None:
+def get(token_hash: str, app: Flask | None = None) -> TokenView | None:
     found = _tokens.get(token_hash)
     if found is None:
         return None
     view, loaded = found
-    if time.monotonic() - loaded > current_app.config["PARTNER_TOKEN_CACHE_SECONDS"]:
+    if time.monotonic() - loaded > (app if app is not None else current_app).config["PARTNER_TOKEN_CACHE_SECONDS"]:
         _tokens.pop(token_hash, None)
         return None
     return view
@@ -96,6 +99,7 @@ def remember(token_hash: str, token: PartnerToken, generation_read_before: str) 
         token.expires_at,
         token.revoked_at is not None,
         generation_read_before,
+        frozenset(token.scope.split()),
     )
     _tokens[token_hash] = (view, time.monotonic())
     if len(_tokens) > MAX_TOKENS:

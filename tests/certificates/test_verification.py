@@ -89,6 +89,49 @@ def test_queued_verifications_land_once_even_when_a_drainer_died_before_trimming
     assert verification.pending() == 0
 
 
+@pytest.mark.parametrize(
+    "verifier, purpose, client_id, client",
+    [
+        ("公开核验页面", None, None, None),
+        ('住建委 "租赁" 系统\\', "核验\n营业执照\t\u2028", 7, "p-1f"),
+        ("</script>", "x" * 255, 0, ""),
+    ],
+)
+def test_an_entry_line_is_the_json_of_the_entry(verifier, purpose, client_id, client):
+    entry = {
+        "uid": "2b1d3c0e0bbc6ea50b5a000000000009",
+        "at": 1764637045.899218,
+        "channel": "api",
+        "verifier": verifier,
+        "purpose": purpose,
+        "client_id": client_id,
+        "client": client,
+        "certificate_id": 12,
+        "result": "revoked",
+    }
+    for _ in range(2):  # encoded, then with the members kept
+        line = verification._entry_line(entry)
+        assert json.loads(line) == entry and "\n" not in line
+
+
+@needs_redis
+def test_an_entry_queued_twice_in_one_batch_lands_once_and_its_digest_matches_the_rows(ctx, clock):
+    certificate = issue()
+    for _ in range(2):
+        verification.verify_token(certificate.token, channel="page", verifier="t")
+    outbox.outbox().push()
+    link = ctx.extensions["redis_link"]
+    queued = link.client.lrange(verification._queue(), 0, -1)
+    link.client.rpush(verification._queue(), *queued)  # a spool replayed after it was pushed
+    assert verification.flush() == 4
+    rows = db.session.execute(db.select(Verification)).scalars().all()
+    assert len(rows) == 2
+    entry = db.session.execute(
+        db.select(AuditEntry).where(AuditEntry.action == "certificate.verifications")
+    ).scalar_one()
+    assert entry.detail == {"count": 2, "sha256": verification.batch_digest(rows)}
+
+
 @needs_redis
 def test_the_holder_sees_queued_verifications_in_the_wallet(app, ctx, clock, login_as):
     certificate = issue()

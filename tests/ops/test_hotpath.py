@@ -3,6 +3,7 @@ outside Flask's request cycle give the visitor exactly what Flask gives, log eac
 and leave every other case to Flask before anything is counted."""
 
 import os
+import threading
 
 import flask_babel
 import pytest
@@ -187,6 +188,59 @@ def test_a_remembered_partner_is_answered_outside_flask_as_flask_answers(app, li
     _same(hot, plain)  # the same bytes: the test's clock stands still, so checked_at is the same too
     assert plain.get_json()["status"] == by_token.get_json()["status"] == "valid"
     assert _logged(certificate, "api") == ["valid"] * 4
+
+
+def test_the_hot_api_needs_no_app_context(app, live, partner, flask_calls, flask_only):
+    """It names what it needs of the app: a thread that has no context of the app is answered hot."""
+    client, token = partner
+    certificate = issue()
+    body = {"identifier": certificate.identifier, "purpose": "房屋租赁备案核验"}
+    call(client, token, VERIFY, body)  # Flask: the token and the certificate are remembered
+    calls, answers = len(flask_calls), []
+    thread = threading.Thread(target=lambda: answers.append(call(client, token, VERIFY, body)))
+    thread.start()
+    thread.join()
+    assert len(flask_calls) == calls
+    _same(answers[0], flask_only.post(VERIFY, json=body, headers={"Authorization": f"Bearer {token}"}))
+    assert _logged(certificate, "api") == ["valid"] * 3
+
+
+def test_the_hot_api_tells_the_time_of_each_check_and_a_revocation_at_once(
+    app, live, partner, clock, flask_calls, flask_only
+):
+    client, token = partner
+    certificate = issue()
+    body = {"identifier": certificate.identifier, "purpose": "房屋租赁备案核验"}
+    first = call(client, token, VERIFY, body)  # Flask
+    clock.advance(seconds=90)
+    later = call(client, token, VERIFY, body)  # hot: the answer kept, the time of this check in it
+    assert later.get_json()["checked_at"] == clock.now().isoformat() != first.get_json()["checked_at"]
+    _same(later, flask_only.post(VERIFY, json=body, headers={"Authorization": f"Bearer {token}"}))
+    calls = len(flask_calls)
+    lifecycle.revoke(certificate.id, person("刘洋"), "以欺骗手段取得登记")
+    revoked = call(client, token, VERIFY, body)  # the snapshot forgotten at the commit: Flask reads it
+    assert revoked.get_json()["status"] == "revoked" and len(flask_calls) == calls + 1
+    again = call(client, token, VERIFY, body)  # hot again, with the new answer
+    assert again.get_data() == revoked.get_data() and len(flask_calls) == calls + 1
+    assert again.get_json()["status_label"] == "已吊销"
+    assert _logged(certificate, "api") == ["valid"] * 3 + ["revoked"] * 2
+
+
+def test_the_hot_api_tells_whether_the_pdf_matches_as_flask_does(app, live, partner, flask_calls, flask_only):
+    client, token = partner
+    certificate = issue()
+    asked = {"identifier": certificate.identifier, "purpose": "房屋租赁备案核验"}
+    call(client, token, VERIFY, asked)  # Flask
+    calls = len(flask_calls)
+    wrong = call(client, token, VERIFY, dict(asked, pdf_sha256="0" * 64))
+    right = call(client, token, VERIFY, dict(asked, pdf_sha256=certificate.pdf_sha256.upper()))
+    unasked = call(client, token, VERIFY, asked)
+    assert len(flask_calls) == calls  # all three hot
+    assert wrong.get_json()["document_matches"] is False and right.get_json()["document_matches"] is True
+    assert "document_matches" not in unasked.get_json()
+    plain = flask_only.post(VERIFY, json=dict(asked, pdf_sha256="0" * 64), headers={"Authorization": f"Bearer {token}"})
+    _same(wrong, plain)
+    assert _logged(certificate, "api") == ["valid"] * 5
 
 
 def test_a_wrong_body_or_an_unknown_token_reaches_flask_whole_and_is_refused_as_before(app, live, partner, flask_calls):
