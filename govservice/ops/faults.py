@@ -105,6 +105,7 @@ def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("SELECT 1")
         cursor.close()
+        dbapi_connection.rollback()  # lent with no transaction begun: its first statement may set one up
     except Exception as exc:
         raise sa_exc.DisconnectionError(f"a pooled connection did not answer: {exc}") from exc
 

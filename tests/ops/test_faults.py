@@ -141,6 +141,21 @@ def test_connections_dropped_while_idle_are_replaced_before_use(app, client, clo
 
 
 @needs_postgresql
+# Committed: it checks connections out of the app's pool, outside the test's transaction.
+@pytest.mark.committed
+def test_a_pinged_connection_is_lent_with_no_transaction_begun(app, monkeypatch):
+    """audit verify's snapshot sets its isolation as its first statement: the ping may not begin one."""
+    from govservice.ops import faults
+
+    monkeypatch.setattr(faults, "PING_AFTER_IDLE", 0.0)  # every checkout after the first pings
+    with app.app_context():
+        for _ in range(2):
+            with db.engine.connect() as conn:
+                conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+                assert conn.execute(text("SHOW transaction_isolation")).scalar() == "repeatable read"
+
+
+@needs_postgresql
 # Committed: the database's server drops the app's connections here (pg_terminate_backend), which would
 # end the test's own transaction; and the test adds a route to its app, so the app is its own.
 @pytest.mark.committed
