@@ -145,8 +145,10 @@ def _require_axe() -> str:
 
 def axe_violations(page) -> list:
     """Run axe-core on the page as it is now and return its violations (for a state reached
-    without a page load: a form shown with its errors, a phone layout)."""
-    return page.evaluate("""() => window.axe.run(document, {resultTypes: ['violations']})
+    without a page load: a form shown with its errors, a phone layout). The page's own run, begun
+    when it loaded, is awaited first: axe-core runs one at a time."""
+    return page.evaluate("""() => Promise.resolve(window.__axeDone)
+      .then(() => window.axe.run(document, {resultTypes: ['violations']}))
       .then((r) => r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
                                               nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' '))})))""")
 
