@@ -487,26 +487,9 @@ def _after_flush(session: Session, _context) -> None:
 
 def _after_commit(session: Session) -> None:
     changed = session.info.pop("certificates_changed", None)
-    if not changed or not has_app_context():
+    if not changed or not has_app_context() or redis_link.link() is None:
         return
-    link = redis_link.link()
-    if link is None:
-        return
-    generations = [_keys(identifier)[1] for identifier in changed]
-    copy = mirror.mirror()
-    if copy is not None:
-        copy.changed(generations)
-
-    def bump(r):
-        pipe = r.pipeline(transaction=False)
-        for key in generations:
-            pipe.incr(key)
-        if copy is not None:
-            copy.announce(pipe, generations)
-        pipe.execute()
-        return True
-
-    if link.call(bump) is None:
+    if not mirror.publish([_keys(identifier)[1] for identifier in changed], bump=True):
         log.error(
             "could not invalidate the status of %s in Redis; readers may see the old status for up to %s s",
             ", ".join(sorted(changed)),

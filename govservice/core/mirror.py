@@ -32,7 +32,7 @@ from typing import Any
 
 from flask import current_app
 
-from . import process
+from . import process, redis_link
 
 log = logging.getLogger(__name__)
 
@@ -192,3 +192,29 @@ def init_app(app) -> None:
 def mirror() -> Mirror | None:
     """The app's mirror, or None (no Redis, or REDIS_MIRROR off)."""
     return current_app.extensions.get("mirror")
+
+
+def publish(keys: list[str], *, bump: bool = False) -> bool:
+    """A commit changed what `keys` stand for: forget them in this process now and announce them
+    to every other process, in one Redis round trip; with `bump` each key is a generation counter
+    in Redis and is incremented in the same pipeline. False when Redis did not answer (the caller
+    says what that leaves stale); True when there is no Redis (nothing is kept anywhere)."""
+    link = redis_link.link()
+    if link is None:
+        return True
+    copy = mirror()
+    if copy is not None:
+        copy.changed(keys)
+    elif not bump:
+        return True
+
+    def send(r):
+        pipe = r.pipeline(transaction=False)
+        for key in keys if bump else ():
+            pipe.incr(key)
+        if copy is not None:
+            copy.announce(pipe, keys)
+        pipe.execute()
+        return True
+
+    return link.call(send) is not None

@@ -20,7 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import mirror, redis_link
+from . import mirror
 from .extensions import db
 
 #: copies kept per process (about 2 KB each, a person with their roles or an item: ~5 MB), least
@@ -85,20 +85,7 @@ def _after_flush(session: Session, _context) -> None:
 
 def _after_commit(session: Session) -> None:
     keys = session.info.pop(_CHANGED, None)
-    if not keys or not has_app_context():
-        return
-    copy = mirror.mirror()
-    if copy is None:
-        return
-    keys = sorted(keys)
-    copy.changed(keys)  # this process reads the new rows at once
-
-    def announce(r):
-        pipe = r.pipeline(transaction=False)
-        copy.announce(pipe, keys)  # and every other process when it hears of it
-        return pipe.execute()
-
-    if redis_link.link().call(announce) is None:
+    if keys and has_app_context() and not mirror.publish(keys := sorted(keys)):
         current_app.logger.error(
             "could not announce a change of %s in Redis; other processes keep their copies until "
             "their subscription to Redis drops or they restart",

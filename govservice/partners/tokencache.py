@@ -123,23 +123,10 @@ def _after_flush(session: Session, _context) -> None:
 def _after_commit(session: Session) -> None:
     if not session.info.pop("partner_credentials_changed", False) or not has_app_context():
         return
-    link = redis_link.link()
     _tokens.clear()
-    if link is None:
-        return
-    key = link.prefix + GENERATION
-    copy = mirror.mirror()
-    if copy is not None:
-        copy.changed([key])  # this process's verifications re-read the generation at once
-
-    def bump(r):
-        pipe = r.pipeline(transaction=False)
-        pipe.incr(key)
-        if copy is not None:
-            copy.announce(pipe, [key])  # and every other process's, when it hears of it
-        return pipe.execute()
-
-    if link.call(bump) is None:
+    link = redis_link.link()
+    # every process's verifications re-read the bumped generation as soon as they hear of it
+    if link is not None and not mirror.publish([link.prefix + GENERATION], bump=True):
         current_app.logger.error(
             "could not announce a partner credential change in Redis; other processes "
             "may accept a revoked token for up to %s s",
