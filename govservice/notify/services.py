@@ -84,8 +84,7 @@ def _on_case_transitioning(app, case, action, state, note, changes, **_kw):
     except Exception:
         log.exception("could not make the notice for case %s (%s)", case.id, action)
         return
-    if notice is not None:
-        db.session.info.setdefault("notices_to_mail", []).append(notice)
+    _send_after_commit(notice)
 
 
 def _on_certificate_expiring(app, certificate, days_left, **_kw):
@@ -105,7 +104,7 @@ def _on_certificate_expiring(app, certificate, days_left, **_kw):
         queued=True,  # e-mailed and texted too (deliver_queued)
     )
     db.session.add(notice)
-    db.session.info.setdefault("notices_to_mail", []).append(notice)
+    _send_after_commit(notice)
 
 
 def _on_case_transitioned(app, case_id, action, **_kw):
@@ -146,6 +145,13 @@ def _on_certificate_changed(app, certificate_id, action, **_kw):
         db.session.rollback()
         return
     _send_later(notice)
+
+
+def _send_after_commit(notice: Notice | None) -> None:
+    """A notice made in a transaction still open: sent once it commits (`_mail_committed_notices`),
+    when embedded; with a broker the beat sends it (`_send_later`) and nothing is kept here."""
+    if notice is not None and not current_app.config["CELERY_BROKER_URL"]:
+        db.session.info.setdefault("notices_to_mail", []).append(notice)
 
 
 def _send_later(notice: Notice | None) -> None:
