@@ -12,6 +12,10 @@ to a browser must be there (lost), and no key may have made more than one case, 
 from a key never sent (doubled). Prints submissions/s and the latency of the POSTs (median,
 p95). Goal: ≥ 300/s, 0 lost, 0 doubled.
 
+Before that run, the same wrk client sends the same POSTs to `bench/hello.py`'s floor route under
+the same gunicorn settings (parsed, redirected, nothing else): the rate that HTTP, Flask and the
+multipart parse alone allow on this machine, and the submissions' rate as a ratio of it.
+
 Then `--in-process` more submissions go through the app in this process (Flask's test client,
 signed in the same way, same database and Redis): the SQL statements and the Redis round trips
 each one makes, and the CPU it costs, figures that the neighbours of a shared machine move far
@@ -278,6 +282,7 @@ def main() -> None:
                     f"{args.clients} clients signed in through the development provider in "
                     f"{time.perf_counter() - started:.1f} s"
                 )
+                floor_rate, floor_line = floor(platform, sessions, args.seconds)  # first: nothing queued yet
                 cpu_before = server_cpu_seconds(master)
                 worker_before = server_cpu_seconds(worker) if worker else 0.0
                 database_before = database_cpu_seconds(platform)
@@ -286,6 +291,7 @@ def main() -> None:
                 worker_cpu = (server_cpu_seconds(worker) - worker_before) if worker else 0.0
                 database_cpu = database_cpu_seconds(platform, database_before)
             report(platform, demo_cases, results, elapsed, args.clients, jobs, server_cpu, worker_cpu, database_cpu)
+            print(f"{floor_line}; submissions ÷ floor {len(results['acked']) / elapsed / floor_rate:.2f}")
         if args.in_process:
             in_process(platform, args.in_process, args.profile)
     finally:  # a run that fails (a sign-in refused, gunicorn not starting) leaves no worker behind
@@ -300,6 +306,22 @@ def main() -> None:
             if left:
                 broker.delete(*left)
     platform.close()
+
+
+def floor(platform, sessions, seconds: float) -> tuple[float, str]:
+    """The same wrk client and POSTs against bench/hello.py's floor route under the same gunicorn
+    settings, while the platform's gunicorn waits: what HTTP, Flask and the multipart parse alone
+    cost on this machine. (POSTs a second, the line to print)"""
+    port = free_port()
+    with gunicorn("bench.hello:app", platform.env, port) as master:
+        cpu_before = server_cpu_seconds(master)
+        results, elapsed = drive(f"http://127.0.0.1:{port}", sessions, seconds)
+        cpu = server_cpu_seconds(master) - cpu_before
+    rate = (results["answers"] - results["failed"]) / elapsed  # redirects (its numbers are not unique)
+    return rate, (
+        f"the floor (bench/hello.py: the same POSTs parsed and redirected, nothing else): {rate:.0f}/s, "
+        f"gunicorn {cpu / results['answers'] * 1000:.1f} ms CPU per POST"
+    )
 
 
 def database_cpu_seconds(platform, before: dict | None = None):
