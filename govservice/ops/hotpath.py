@@ -42,18 +42,15 @@ class HotPath:
 
     def __call__(self, environ, start_response):
         method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO", "")
+        if method == "POST" and path == "/api/v1/certificates/verify":
+            endpoint, answer_of = "partners.verify", self._partner_answer
+        elif method == "GET" and path.startswith("/v/"):
+            endpoint, answer_of = "certificates.verify", self._page_answer
+        else:
+            return self.wsgi_app(environ, start_response)
         started = time.perf_counter()
         try:
-            if method == "POST" and path == "/api/v1/certificates/verify":
-                # outside the app's context: `hot_verify` names what it needs of the app
-                endpoint = "partners.verify"
-                answer = partner_api.hot_verify(self.app, environ, environ.get("REMOTE_ADDR") or "127.0.0.1")
-            elif method == "GET" and path.startswith("/v/"):
-                endpoint = "certificates.verify"
-                with self.app.app_context():
-                    answer = certificate_views.hot_verify_page(environ, environ.get("REMOTE_ADDR") or "127.0.0.1")
-            else:
-                return self.wsgi_app(environ, start_response)
+            answer = answer_of(environ, environ.get("REMOTE_ADDR") or "127.0.0.1")
         except Exception:  # declined: Flask answers (and shows the error page if it fails too)
             log.exception("the hot path of %s failed; answered by Flask", endpoint)
             answer = None
@@ -67,6 +64,14 @@ class HotPath:
         )
         requestlog.finished(endpoint, method, status, started, rid)
         return [body]
+
+    def _partner_answer(self, environ, address):
+        # outside the app's context: `hot_verify` names what it needs of the app
+        return partner_api.hot_verify(self.app, environ, address)
+
+    def _page_answer(self, environ, address):
+        with self.app.app_context():
+            return certificate_views.hot_verify_page(environ, address)
 
 
 def init_app(app: Flask) -> None:
