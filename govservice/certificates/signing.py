@@ -535,9 +535,13 @@ def _long_term_context(material: SigningMaterial, timestamper) -> _LongTermConte
     time; what they establish (the chains, and that the CRL is current) holds for longer than
     CONTEXT_SECONDS, after which both are made anew."""
     kept, now = getattr(_contexts, "kept", None), time.monotonic()
-    if kept is not None and kept.material is material and kept.timestamper is timestamper:
-        if now - kept.made < CONTEXT_SECONDS:
-            return kept
+    if (
+        kept is not None
+        and kept.material is material
+        and kept.timestamper is timestamper
+        and now - kept.made < CONTEXT_SECONDS
+    ):
+        return kept
     roots = [*material.trust_roots, *getattr(timestamper, "trust_roots", ())]
     if material.dev_pki_dir is not None:
         context = ValidationContext(trust_roots=roots, crls=[dev_crl(material.dev_pki_dir)], allow_fetching=False)

@@ -294,7 +294,7 @@ class Quota:
         if link is not None:
             key = self._redis_key(time.time(), link.prefix)
             script = link.script(_HIT)
-            over = link.call(lambda r: script(keys=[key], args=[self.item.get_expiry(), self.item.amount]), DOWN)
+            over = link.call(lambda r: script(keys=[key], args=[self.period, self.amount]), DOWN)
             if over is not DOWN:
                 if over:
                     raise RateLimited(over)
@@ -487,9 +487,9 @@ def _after_flush(session: Session, _context) -> None:
 
 def _after_commit(session: Session) -> None:
     changed = session.info.pop("certificates_changed", None)
-    if not changed or not has_app_context() or redis_link.link() is None:
+    if not changed or not has_app_context() or (link := redis_link.link()) is None:
         return
-    if not mirror.publish([_keys(identifier)[1] for identifier in changed], bump=True):
+    if not mirror.publish([_generation_key(link.prefix, identifier) for identifier in changed], bump=True):
         log.error(
             "could not invalidate the status of %s in Redis; readers may see the old status for up to %s s",
             ", ".join(sorted(changed)),
@@ -511,7 +511,7 @@ def _entry(
     snapshot it follows from: `_certificate_and_result`)."""
     return {
         "uid": process.unique_id(),
-        "at": app.extensions.get("clock", clock.SYSTEM).now().timestamp(),  # clock.now() of `app`
+        "at": clock.now(app).timestamp(),
         "channel": channel,
         "verifier": verifier[:128],
         "purpose": (purpose or None) and purpose[:255],

@@ -31,8 +31,9 @@ class FixedClock:
         self.at += timedelta(**delta)
 
 
-def now() -> datetime:
-    return current_app.extensions.get("clock", SYSTEM).now()
+def now(app=None) -> datetime:
+    """The app's time (a test pins it); `app` for a caller outside the app's context."""
+    return (app if app is not None else current_app).extensions.get("clock", SYSTEM).now()
 
 
 def today() -> date:

@@ -268,7 +268,7 @@ def _answer_bytes(app: Flask, status: str, certificate, pdf_sha256: str | None) 
     matches = None if pdf_sha256 is None or certificate is None else pdf_sha256.lower() == certificate.pdf_sha256
     key = (status, certificate, matches)
     form = _ANSWERS.get(key)
-    checked_at = app.extensions.get("clock", clock.SYSTEM).now().isoformat()  # clock.now() of `app`
+    checked_at = clock.now(app).isoformat()
     if form is None:
         with app.app_context():  # the type's name, the status's label
             answer = _answer(status, certificate, pdf_sha256)

@@ -196,7 +196,7 @@ def remembered(authorization: str, scope: str, app: Flask | None = None) -> toke
     view = tokencache.get(secret_hash(value), app)
     if view is None or view.is_revoked() or scope not in view.scopes:
         return None
-    if view.is_expired(app.extensions.get("clock", clock.SYSTEM).now()):  # clock.now() of `app`
+    if view.is_expired(clock.now(app)):
         return None
     return view
 
