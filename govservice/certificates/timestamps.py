@@ -73,7 +73,8 @@ def _dev_timestamper_class():
     from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
     class _DevTimeStamper(DummyTimeStamper):
-        """pyHanko's TSA (RFC 3161 request in, TimeStampResp out) with an EC key kept loaded."""
+        """pyHanko's test TSA (RFC 3161 request in, TimeStampResp out) with an EC key kept loaded,
+        its responses made from DER parts (`response_der`) rather than by its own builders."""
 
         def __init__(self, tsa_cert, tsa_key_pem: bytes, chain):
             from asn1crypto import keys
@@ -93,26 +94,6 @@ def _dev_timestamper_class():
                 "signing_certificate_v2", general.as_signing_certificate_v2(tsa_cert)
             ).dump()
             self._der = self._parts()
-
-        def _sign_tst_info(self, tst_info_data, md_algorithm, dt):
-            from pyhanko.sign import general
-
-            digest = hashes.Hash(hashes.SHA256())
-            digest.update(tst_info_data)
-            signed_attrs = cms.CMSAttributes(
-                [
-                    general.simple_cms_attribute("content_type", "tst_info"),
-                    general.simple_cms_attribute("signing_time", cms.Time({"utc_time": dt})),
-                    cms.CMSAttribute.load(self._signing_certificate),
-                    general.simple_cms_attribute("message_digest", digest.finalize()),
-                ]
-            )
-            return self._key.sign(signed_attrs.dump(), ec.ECDSA(hashes.SHA256())), signed_attrs
-
-        def _build_signed_data(self, tst_info_data, md_algorithm, signature, signed_attrs):
-            data = super()._build_signed_data(tst_info_data, md_algorithm, signature, signed_attrs)
-            data["signer_infos"][0]["signature_algorithm"] = algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"})
-            return data
 
         def _parts(self) -> dict[str, bytes]:
             """The DER of everything in a response that depends on the TSA alone."""
