@@ -44,6 +44,7 @@ def record(
             "purpose": purpose,
             "detail": detail or {},
         },
+        key_needed=False,  # nobody reads it back: on PostgreSQL it may go with the commit
     )
     db.session.info[APPENDED] = True  # the commit wakes the embedded sealer
     return entry

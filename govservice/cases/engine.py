@@ -151,6 +151,7 @@ def transition(
     if row is None:
         db.session.rollback()
         raise stale(case, action)
+    rows.defer()  # the event, the audit entry and the notice go with the COMMIT (core.rows)
     from_state = case.state if exact else row.state
     outcome = Outcome(action, spec.target, note)
     if effects is not None:
@@ -165,7 +166,7 @@ def transition(
             update(Case).where(Case.id == case_id).values(**final).execution_options(synchronize_session=False)
         )
     record(case, outcome.action, actor, from_state, outcome.target, outcome.note, changes=dict(changes, **final))
-    db.session.commit()
+    rows.commit()
     db.session.refresh(case)
     announce(case_id, outcome.action)
     return case

@@ -112,6 +112,7 @@ def submit_application(
     except IntegrityError:  # the key made a case already (a form sent again), or is making one now
         db.session.rollback()
         return by_idempotency_key(applicant_id, idempotency_key), False
+    rows.defer()  # the rows that follow go with the COMMIT, in one round trip (PostgreSQL)
     _attachments(case.id, stored)
     if before_commit is not None:
         before_commit(case)
@@ -126,7 +127,7 @@ def submit_application(
         detail={"item": item.code, "version": item.version, "channel": channel},
     )
     case_id = case.id
-    db.session.commit()
+    rows.commit()
     # what the caller shows next, without reading the row back (the commit expired it)
     set_committed_value(case, "id", case_id)
     set_committed_value(case, "number", number)

@@ -201,6 +201,7 @@ def notify_case(case, action: str, *, state: str, note: str | None, deadline=Non
             "created_at": clock.now(),
             "queued": True,  # e-mailed and texted too (deliver_queued)
         },
+        key_needed=not current_app.config["CELERY_BROKER_URL"],  # embedded, sent by its key after the commit
     )
 
 

@@ -1,0 +1,142 @@
+"""Rows kept for the commit (`core.rows.defer`): written with it, exactly as given, or not at all."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+from sqlalchemy import event, select
+
+from govservice.audit.models import AuditEntry
+from govservice.cases.models import CaseEvent
+from govservice.core import rows
+from govservice.core.extensions import db
+from govservice.notify.models import Notice
+from tests.factories import person, submitted_case
+
+AT = datetime(2026, 12, 2, 1, 2, 3, 456789, tzinfo=UTC)
+
+
+def _entry(subject: str) -> dict:
+    return {
+        "at": AT,
+        "actor_id": None,
+        "action": "test.kept",
+        "subject": subject,
+        "case_id": None,
+        "purpose": "百分号 100% 与引号 ' \" 与反斜杠 \\ 原样保存",
+        "detail": {"列表": [1, 2.5, None, True], "嵌套": {"键": "值"}, "空": ""},
+    }
+
+
+def _entries(subject: str) -> list[AuditEntry]:
+    return list(db.session.execute(select(AuditEntry).where(AuditEntry.subject == subject)).scalars())
+
+
+def test_kept_rows_are_written_by_the_commit_with_their_values_as_given(ctx):
+    subject = f"test:{uuid.uuid4().hex}"
+    rows.defer()
+    entry = rows.insert_one(AuditEntry, _entry(subject), key_needed=False)
+    assert entry.subject == subject  # kept (PostgreSQL: no key read back) or written (SQLite)
+    rows.insert_many(AuditEntry, [_entry(subject), _entry(subject)])
+    rows.commit()
+    db.session.expire_all()
+    found = _entries(subject)
+    assert len(found) == 3
+    for row in found:
+        assert row.at == AT
+        assert row.purpose == _entry(subject)["purpose"]
+        assert row.detail == _entry(subject)["detail"]
+
+
+def test_a_plain_commit_still_writes_what_was_kept(ctx):
+    subject = f"test:{uuid.uuid4().hex}"
+    rows.defer()
+    rows.insert_many(AuditEntry, [_entry(subject)])
+    db.session.commit()  # not rows.commit(): the session's own commit sends them first
+    db.session.expire_all()
+    assert len(_entries(subject)) == 1
+
+
+def test_a_rollback_drops_what_was_kept(ctx):
+    subject = f"test:{uuid.uuid4().hex}"
+    rows.defer()
+    rows.insert_many(AuditEntry, [_entry(subject)])
+    db.session.rollback()
+    db.session.commit()
+    assert _entries(subject) == []
+    assert rows.DEFERRED not in db.session.info
+
+
+def test_a_missing_column_gets_its_default_as_the_orm_would_give_it(ctx):
+    case = submitted_case()
+    rows.defer()
+    rows.insert_many(Notice, [{"recipient_id": case.applicant_id, "case_id": case.id, "kind": "case.test"}])
+    rows.commit()
+    notice = db.session.execute(select(Notice).where(Notice.kind == "case.test")).scalar_one()
+    assert notice.params == {} and notice.created_at is not None and notice.queued is False
+
+
+@pytest.mark.committed  # a refused script aborts the transaction: on a real connection, not a savepoint
+def test_a_kept_row_the_database_refuses_undoes_the_whole_transaction(app):
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("rows are kept only on PostgreSQL; on SQLite the INSERT refuses at once")
+        case = submitted_case()
+        subject = f"test:{uuid.uuid4().hex}"
+        rows.insert_many(AuditEntry, [_entry(subject)])  # before the keeping: written at once
+        rows.defer()
+        rows.insert_many(CaseEvent, [{"case_id": case.id + 10_000_000, "at": AT, "action": "x", "to_state": "x"}])
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            rows.commit()
+        assert _entries(subject) == []  # the session is usable again, and nothing of the transaction stayed
+        assert db.session.get(type(case), case.id) is not None
+
+
+@pytest.mark.committed  # the COMMIT itself goes with the rows: only on a real connection, not a savepoint
+def test_a_submission_sends_its_rows_and_commit_in_one_round_trip(app):
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("rows are kept for the commit only on PostgreSQL")
+        person("张三")  # made (and committed) before counting
+        submitted_case()  # the day's first makes the day's counter
+        sent = []  # what went to the database, in order: SQLAlchemy's statements and the scripts
+        sends = psycopg.ClientCursor.execute
+
+        def script(self, query, params=None, **kw):
+            sent.append(("script", query))
+            return sends(self, query, params, **kw)
+
+        def seen(conn, cursor, statement, *_args):
+            sent.append(("statement", " ".join(statement.split()[:3])))
+
+        event.listen(db.engine, "before_cursor_execute", seen)
+        psycopg.ClientCursor.execute = script
+        try:
+            case = submitted_case()
+        finally:
+            psycopg.ClientCursor.execute = sends
+            event.remove(db.engine, "before_cursor_execute", seen)
+        assert case.number
+        start = sent.index(("statement", "INSERT INTO cases"))
+        (end,) = [i for i, (kind, _) in enumerate(sent) if kind == "script"]
+        between = [text for _, text in sent[start:end]]
+        # the case, then its number; embedded (no broker) the notice too, whose key its sending
+        # after the commit needs; then one script: the attachment, the event, the audit entry, COMMIT
+        assert between in (
+            ["INSERT INTO cases", "WITH drawn AS"],
+            ["INSERT INTO cases", "WITH drawn AS", "INSERT INTO notices"],
+        ), between
+        script_text = sent[end][1]
+        assert script_text.rstrip().endswith("COMMIT")
+        for table in ("attachments", "case_events", "audit_entries"):
+            assert f"INSERT INTO {table} " in script_text
+        db.session.remove()
+        stored = db.session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id)).scalars().all()
+        assert [e.action for e in stored] == ["submit"]
+        audit = db.session.execute(select(AuditEntry).where(AuditEntry.subject == f"case:{case.number}")).scalars()
+        assert [a.action for a in audit] == ["case.submit"]
+        notice = db.session.execute(select(Notice).where(Notice.case_id == case.id)).scalar_one()
+        assert notice.params["number"] == case.number
