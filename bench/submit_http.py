@@ -93,6 +93,7 @@ def in_process(platform, count: int, profile: str | None) -> None:
     """`count` submissions through the test client: statements, Redis round trips, CPU, each."""
     import cProfile
 
+    import psycopg
     import redis.connection
     from sqlalchemy import event
 
@@ -131,6 +132,13 @@ def in_process(platform, count: int, profile: str | None) -> None:
     def other(*_args, **_kw):  # BEGIN, COMMIT, ROLLBACK: round trips too (a busy pool pings nothing)
         others[0] += counting_on[0]
 
+    scripts, executes = [], psycopg.ClientCursor.execute
+
+    def script(self, query, params=None, **kw):  # core.rows: the rows kept for the commit, with the COMMIT
+        if counting_on[0]:
+            scripts.append(query)
+        return executes(self, query, params, **kw)
+
     def measured(key) -> float:
         """CPU of one submission; then its flash is taken off the session, as the browser's next
         page would (uncounted), so the session stays the size it has in use."""
@@ -153,6 +161,7 @@ def in_process(platform, count: int, profile: str | None) -> None:
     for name in ("begin", "commit", "rollback"):
         event.listen(engine, name, other)
     redis.connection.AbstractConnection.send_packed_command = counting
+    psycopg.ClientCursor.execute = script
     profiler = cProfile.Profile() if profile else None
     try:
         cpu = sum(measured(uuid.uuid4().hex) for _ in range(count))
@@ -168,16 +177,20 @@ def in_process(platform, count: int, profile: str | None) -> None:
         for name in ("begin", "commit", "rollback"):
             event.remove(engine, name, other)
         redis.connection.AbstractConnection.send_packed_command = sends
+        psycopg.ClientCursor.execute = executes
     if profiler:
         profiler.dump_stats(profile)
     print(
-        f"in process ({count} submissions, test client): {first / count:.1f} SQL statements "
+        f"in process ({count} submissions, test client): {first / count:.1f} SQL statements and "
+        f"{len(scripts) / (count + 2):.1f} scripts of the rows kept for the commit, sent with the COMMIT "
         f"({(first + others[0]) / (count + 2):.1f} database round trips with BEGIN, COMMIT and ROLLBACK) and "
         f"{round_trips[0] / (count + 2):.1f} Redis round trips per submission, {cpu / count * 1000:.1f} ms CPU each; "
         f"a retry of the same key {again} statements"
     )
     for statement in one:
         print("   ", " ".join(statement.split())[:150])
+    for statement in scripts[-2].split(";\n") if len(scripts) > 1 else ():
+        print("    script:", " ".join(statement.split())[:142])
 
 
 def drive(base: str, sessions: list, seconds: float) -> dict:
