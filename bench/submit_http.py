@@ -165,7 +165,7 @@ def in_process(platform, count: int, profile: str | None) -> None:
     profiler = cProfile.Profile() if profile else None
     try:
         cpu = sum(measured(uuid.uuid4().hex) for _ in range(count))
-        first = len(statements)
+        first, first_scripts = len(statements), len(scripts)
         key = uuid.uuid4().hex
         measured(key)
         one = statements[first:]
@@ -182,14 +182,14 @@ def in_process(platform, count: int, profile: str | None) -> None:
         profiler.dump_stats(profile)
     print(
         f"in process ({count} submissions, test client): {first / count:.1f} SQL statements and "
-        f"{len(scripts) / (count + 2):.1f} scripts of the rows kept for the commit, sent with the COMMIT "
+        f"{first_scripts / count:.1f} scripts of the rows kept for the commit, sent with the COMMIT "
         f"({(first + others[0]) / (count + 2):.1f} database round trips with BEGIN, COMMIT and ROLLBACK) and "
         f"{round_trips[0] / (count + 2):.1f} Redis round trips per submission, {cpu / count * 1000:.1f} ms CPU each; "
         f"a retry of the same key {again} statements"
     )
     for statement in one:
         print("   ", " ".join(statement.split())[:150])
-    for statement in scripts[-2].split(";\n") if len(scripts) > 1 else ():
+    for statement in scripts[first_scripts].split(";\n") if len(scripts) > first_scripts else ():
         print("    script:", " ".join(statement.split())[:142])
 
 
