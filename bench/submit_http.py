@@ -116,8 +116,6 @@ def in_process(platform, count: int, profile: str | None) -> None:
 
     for _ in range(5):  # warm: the first requests fill the process's caches
         submit(uuid.uuid4().hex)
-    with client.session_transaction() as session:
-        session.pop("_flashes", None)
     statements, round_trips, counting_on, others = [], [0], [False], [0]
     sends = redis.connection.AbstractConnection.send_packed_command
 
@@ -140,8 +138,7 @@ def in_process(platform, count: int, profile: str | None) -> None:
         return executes(self, query, params, **kw)
 
     def measured(key) -> float:
-        """CPU of one submission; then its flash is taken off the session, as the browser's next
-        page would (uncounted), so the session stays the size it has in use."""
+        """CPU of one submission."""
         counting_on[0] = True
         if profiler:
             profiler.enable()
@@ -151,8 +148,6 @@ def in_process(platform, count: int, profile: str | None) -> None:
         if profiler:
             profiler.disable()
         counting_on[0] = False
-        with client.session_transaction() as session:
-            session.pop("_flashes", None)
         return cpu
 
     with app.app_context():

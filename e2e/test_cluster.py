@@ -169,7 +169,7 @@ def test_the_journey_crosses_instances_and_survives_one_killed_in_a_burst(platfo
 
     submitted = applicant.apply(uuid.uuid4().hex)
     assert submitted.status_code == 302 and "/cases/" in submitted.headers["Location"], submitted.text[:300]
-    number = submitted.headers["Location"].rsplit("/", 1)[1]
+    number = submitted.headers["Location"].split("?")[0].rsplit("/", 1)[1]
     submitted_on = applicant.served[-1]
 
     clerk = Browser(base)

@@ -136,8 +136,9 @@ def test_apply_accept_approve_verify_revoke(new_context, base_url, screenshot, p
     screenshot(citizen, "01-citizen-application-form")
     citizen.get_by_role("button", name="提交申请").click()
 
-    expect(citizen).to_have_url(re.compile(r"/cases/\d{20}$"))
-    case_url = citizen.url
+    expect(citizen).to_have_url(re.compile(r"/cases/\d{20}\?submitted=new$"))
+    expect(citizen.get_by_role("status").first).to_contain_text("申请已提交，办件编号")
+    case_url = citizen.url.split("?")[0]
     number = case_url.rsplit("/", 1)[-1]
     journey["case_url"] = case_url
     main = citizen.get_by_role("main")

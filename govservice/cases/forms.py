@@ -12,7 +12,7 @@ import uuid
 from datetime import date
 
 from babel import support
-from flask import flash, request
+from flask import request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -346,13 +346,22 @@ def chosen_certificates(form, item) -> dict:
     }
 
 
-def flash_submitted(case, created: bool) -> None:
-    """What the applicant is told after sending a form, online or at a terminal: the new case's
-    number, or that the same form was sent before (its case, not a second one)."""
-    if created:
-        flash(_("申请已提交，办件编号 %(number)s。", number=case.number), "success")
-    else:
-        flash(_("该申请已提交过，未重复创建。"), "info")
+def submitted_url(endpoint: str, case, created: bool) -> str:
+    """Where a sent form goes: the case's page, told by its address whether the form made the
+    case or had been sent before (its case, not a second one). Not a flash: a flash is a session
+    write (serialise, encrypt, store) on the busiest POST of the platform, and a second one when
+    the next page takes it off; the answer is in the URL, the session is left as it was read."""
+    return url_for(endpoint, number=case.number, submitted="new" if created else "again")
+
+
+def submitted_notice(case) -> tuple[str, str] | None:
+    """(category, message) that the page `submitted_url` leads to shows, as a flash is shown."""
+    kind = request.args.get("submitted")
+    if kind == "new":
+        return "success", _("申请已提交，办件编号 %(number)s。", number=case.number)
+    if kind == "again":
+        return "info", _("该申请已提交过，未重复创建。")
+    return None
 
 
 def refuse_upload(form, item, exc) -> None:

@@ -114,8 +114,7 @@ def apply(code):
             flash(exc.message, "error")
             status = 422
         else:
-            forms.flash_submitted(case, created)
-            return redirect(url_for("cases.detail", number=case.number))
+            return redirect(forms.submitted_url("cases.detail", case, created))
     elif request.method == "POST":
         flash(_("申请未提交：请按提示修改标出的内容。"), "error")
         status = 422
@@ -172,6 +171,7 @@ def detail(number):
     return render_template(
         "cases/detail.html",
         case=case,
+        acknowledgement=forms.submitted_notice(case),
         state_label=state_label,
         certificates=certificate_domain().for_case(case),
         progress=progress.of(case),

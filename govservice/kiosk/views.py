@@ -22,8 +22,9 @@ from ..cases import services as cases
 from ..cases.forms import (
     application_form,
     chosen_certificates,
-    flash_submitted,
     refuse_upload,
+    submitted_notice,
+    submitted_url,
     uploaded_files,
     values,
 )
@@ -267,8 +268,7 @@ def apply(code):
             flash(exc.message, "error")
             status = 422
         else:
-            flash_submitted(case, created)
-            return redirect(url_for("kiosk.case", number=case.number))
+            return redirect(submitted_url("kiosk.case", case, created))
     elif request.method == "POST":
         flash(_("申请未提交：请按提示修改标出的内容。"), "error")
         status = 422
@@ -319,7 +319,8 @@ def _qr_data_uri(value: str) -> str:
 def case(number):
     if (refused := _need_person()) is not None:
         return refused
-    return _page("kiosk/case.html", case=_own_case(number), state_label=state_label)
+    case = _own_case(number)
+    return _page("kiosk/case.html", case=case, acknowledgement=submitted_notice(case), state_label=state_label)
 
 
 @bp.get("/kiosk/cases/<number>/receipt")
