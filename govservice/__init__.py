@@ -14,12 +14,16 @@ from .core import config as config_module
 from .core import process  # noqa: F401  (first: it sets up the metrics values before any metric exists)
 from .core.config import LOCALES
 from .core.extensions import babel, csrf, db, limiter, login_manager
+from .core.formparser import Request
 from .core.keys import instance_secret
 
 
 class GovService(Flask):
     """Flask, asking once per function whether a hook or view is a coroutine: Flask asks on every
-    call (`inspect.iscoroutinefunction`), for each of the 15 hooks a request passes through."""
+    call (`inspect.iscoroutinefunction`), for each of the 15 hooks a request passes through. Its
+    requests parse multipart forms with core.formparser."""
+
+    request_class = Request
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
