@@ -97,8 +97,9 @@ def test_a_person_applies_with_prefill_and_a_held_residence_permit(new_context, 
     screenshot(page, "21-person-form-prefilled")
     page.get_by_role("button", name="提交申请").click()
 
-    expect(page).to_have_url(re.compile(r"/cases/\d{20}$"))
-    case_url = page.url
+    expect(page).to_have_url(re.compile(r"/cases/\d{20}\?submitted=new$"))
+    expect(page.get_by_role("status").first).to_contain_text("申请已提交，办件编号")
+    case_url = page.url.split("?")[0]
     main = page.get_by_role("main")
     expect(main).to_contain_text("待受理")
     expect(main).to_contain_text("以电子证照代替的材料（免提交）")
@@ -198,7 +199,7 @@ def test_a_business_applies_with_registry_data_and_its_held_licence(new_context,
     screenshot(page, "24-business-form-prefilled")
     page.get_by_role("button", name="提交申请").click()
 
-    expect(page).to_have_url(re.compile(r"/cases/\d{20}$"))
+    expect(page).to_have_url(re.compile(r"/cases/\d{20}\?submitted=new$"))
     main = page.get_by_role("main")
     expect(main).to_contain_text("待受理")
     expect(main).to_contain_text(licence)
