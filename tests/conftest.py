@@ -556,6 +556,14 @@ def _joined_session_class(base):
     return JoinedSession
 
 
+@event.listens_for(Engine, "before_cursor_execute")
+def _driver_statement(connection, cursor, statement, parameters, context, executemany) -> None:
+    """A statement the app sent by the driver itself (`core.rows.fetch_one`: no ExecutionContext),
+    which no ORM event saw: the session wrote, so its rollback rolls its savepoint back."""
+    if context is None and _JOINED.get("connection") is not None and db.session.registry.has():
+        db.session().info[_WROTE] = True
+
+
 @event.listens_for(Engine, "engine_connect")
 def _watch_other_engines(connection) -> None:
     """A connection to the test database from another engine (a second app built in the test)

@@ -9,7 +9,7 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -178,11 +178,11 @@ def _checked_uploads(
 
 
 #: PostgreSQL: the day's counter drawn and written into the case in one statement (a round trip
-#: fewer, and one fewer while the counter row is locked).
-_NUMBER_CASE = text(
-    "WITH drawn AS (UPDATE counters SET value = value + 1 WHERE name = :name RETURNING value) "
-    "UPDATE cases SET number = :prefix || lpad(drawn.value::text, greatest(6, length(drawn.value::text)), '0') "
-    "FROM drawn WHERE cases.id = :case_id RETURNING cases.number"
+#: fewer, and one fewer while the counter row is locked), sent by the driver (core.rows.fetch_one).
+_NUMBER_CASE = (
+    "WITH drawn AS (UPDATE counters SET value = value + 1 WHERE name = %(name)s RETURNING value) "
+    "UPDATE cases SET number = %(prefix)s || lpad(drawn.value::text, greatest(6, length(drawn.value::text)), '0') "
+    "FROM drawn WHERE cases.id = %(case_id)s RETURNING cases.number"
 )
 
 
@@ -192,8 +192,9 @@ def _number_case(case: Case) -> str:
     prefix = current_app.config["REGION_CODE"] + clock.today().strftime("%Y%m%d")
     name = "case:" + prefix
     if db.session.get_bind().dialect.name == "postgresql":
-        number = db.session.execute(_NUMBER_CASE, {"name": name, "prefix": prefix, "case_id": case.id}).scalar()
-        if number is not None:
+        drawn = rows.fetch_one(_NUMBER_CASE, {"name": name, "prefix": prefix, "case_id": case.id})
+        if drawn is not None:
+            (number,) = drawn
             set_committed_value(case, "number", number)
             return number
         # the day's first case: no counter row yet (next_value makes it)

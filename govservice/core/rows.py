@@ -14,14 +14,20 @@ COMMIT in one script, one round trip (psycopg's client-side binding, the values 
 after each column's SQLAlchemy type has processed them). On SQLite `defer()` does nothing: each
 row is written when given. A commit by any other way still writes the kept rows first, in the
 transaction (`_before_commit`); a rollback drops them.
+
+The statements whose answer is needed at once (the case's key, its number) go by psycopg itself
+too on PostgreSQL (`fetch_one`), still seen by SQLAlchemy's `before_cursor_execute` listeners:
+SQLAlchemy's execution around a statement cost more CPU than the driver's own part.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -56,8 +62,34 @@ def insert_one(model, values: dict[str, Any], *, key_needed: bool = True):
         return model(**values)
     table = model.__table__
     (key,) = table.primary_key.columns
-    given = db.session.execute(table.insert().returning(key), values).scalar_one()
+    if db.session.get_bind().dialect.name == "postgresql":
+        values = _with_defaults(table, values)
+        sql, processors = _insert_sql(table, tuple(values))
+        (given,) = fetch_one(f"{sql} RETURNING {key.name}", _processed(values, processors))
+    else:
+        given = db.session.execute(table.insert().returning(key), values).scalar_one()
     return loaded(model, values, given)
+
+
+def fetch_one(sql: str, parameters) -> tuple | None:
+    """PostgreSQL: one statement (psycopg's placeholders) on the session's connection, in its
+    transaction, by psycopg itself; its first row. SQLAlchemy's layers around a statement cost
+    about 0.3 ms of CPU here, the driver's own part 0.07 (bench/submit_stages.py). Listeners of
+    SQLAlchemy's `before_cursor_execute` still see the statement, and an error comes as
+    SQLAlchemy's (an IntegrityError for a unique key taken), the connection invalidated if lost."""
+    import psycopg
+
+    connection = db.session.connection()
+    with connection.connection.driver_connection.cursor() as cursor:
+        connection.dispatch.before_cursor_execute(connection, cursor, sql, parameters, None, False)
+        try:
+            cursor.execute(sql, parameters)
+        except psycopg.Error as exc:
+            lost = connection.dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)
+            if lost:
+                connection.invalidate(exc)
+            raise DBAPIError.instance(sql, parameters, exc, psycopg.Error, connection_invalidated=lost) from exc
+        return cursor.fetchone()
 
 
 def loaded(model, values: dict[str, Any], key):
@@ -118,24 +150,36 @@ def _with_defaults(table, values: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+@functools.lru_cache(maxsize=256)
+def _insert_sql(table, names: tuple[str, ...]) -> tuple[str, tuple]:
+    """("INSERT INTO table (names) VALUES (%s, …)", each column's SQLAlchemy bind processor)."""
+    dialect = db.engine.dialect
+    quote = dialect.identifier_preparer.quote
+    processors = tuple((name, table.c[name].type._cached_bind_processor(dialect)) for name in names)
+    columns, placeholders = ", ".join(quote(name) for name in names), ", ".join(["%s"] * len(names))
+    return f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({placeholders})", processors
+
+
+def _processed(row: dict[str, Any], processors) -> list:
+    return [
+        process(row[name]) if process is not None and row[name] is not None else row[name]
+        for name, process in processors
+    ]
+
+
 def _send(session, kept: list, *, commit: bool) -> None:
     from psycopg import ClientCursor
 
     connection = session.connection()
-    dialect = connection.dialect
     statements, parameters = [], []
     for table, values in kept:
         for names, group in itertools.groupby(values, key=tuple):
             group = list(group)
-            processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
-            placeholders = "(" + ", ".join(["%s"] * len(names)) + ")"
-            statements.append(
-                f"INSERT INTO {table.name} ({', '.join(names)}) VALUES " + ", ".join([placeholders] * len(group))
-            )
+            sql, processors = _insert_sql(table, names)
+            head, _, placeholders = sql.partition(" VALUES ")
+            statements.append(f"{head} VALUES " + ", ".join([placeholders] * len(group)))
             for row in group:
-                for name, process in zip(names, processors, strict=True):
-                    value = row[name]
-                    parameters.append(process(value) if process is not None and value is not None else value)
+                parameters.extend(_processed(row, processors))
     if commit and not connection.in_nested_transaction():  # not when the session's commit is a savepoint's
         statements.append("COMMIT")
     driver = connection.connection.driver_connection

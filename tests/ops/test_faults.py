@@ -180,6 +180,32 @@ def test_a_connection_dropped_during_a_request_is_retried_once(app, clock):
 
 
 @needs_postgresql
+# Committed: the database's server drops the app's connection here (pg_terminate_backend), which would
+# end the test's own transaction.
+@pytest.mark.committed
+def test_a_statement_the_driver_sends_reports_a_lost_connection_as_sqlalchemy_would(app):
+    """core.rows.fetch_one (a submission's INSERT and its number) bypasses SQLAlchemy's execution:
+    a connection lost under it still comes as an OperationalError with the connection invalidated
+    (what ops.faults runs a request again on), and the next transaction gets a working one."""
+    from sqlalchemy import exc as sa_exc
+
+    from govservice.core import rows
+
+    with app.app_context():
+        pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+        admin = create_engine(DATABASE_URL)
+        with admin.begin() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        admin.dispose()
+        with pytest.raises(sa_exc.OperationalError) as lost:
+            rows.fetch_one("SELECT %s::int", [1])
+        assert lost.value.connection_invalidated
+        db.session.rollback()
+        assert rows.fetch_one("SELECT %s::int", [42]) == (42,)
+        db.session.rollback()
+
+
+@needs_postgresql
 # Committed: the database's server drops the app's connections here (pg_terminate_backend), which would
 # end the test's own transaction; and the test adds a route to its app, so the app is its own.
 @pytest.mark.committed
