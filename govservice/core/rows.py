@@ -64,8 +64,8 @@ def insert_one(model, values: dict[str, Any], *, key_needed: bool = True):
     (key,) = table.primary_key.columns
     if db.session.get_bind().dialect.name == "postgresql":
         values = _with_defaults(table, values)
-        sql, processors = _insert_sql(table, tuple(values))
-        (given,) = fetch_one(f"{sql} RETURNING {key.name}", _processed(values, processors))
+        head, placeholders, processors = _insert_sql(table, tuple(values))
+        (given,) = fetch_one(f"{head} VALUES {placeholders} RETURNING {key.name}", _processed(values, processors))
     else:
         given = db.session.execute(table.insert().returning(key), values).scalar_one()
     return loaded(model, values, given)
@@ -151,13 +151,13 @@ def _with_defaults(table, values: dict[str, Any]) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=256)
-def _insert_sql(table, names: tuple[str, ...]) -> tuple[str, tuple]:
-    """("INSERT INTO table (names) VALUES (%s, …)", each column's SQLAlchemy bind processor)."""
+def _insert_sql(table, names: tuple[str, ...]) -> tuple[str, str, tuple]:
+    """("INSERT INTO table (names)", a row's "(%s, …)", each column's SQLAlchemy bind processor)."""
     dialect = db.engine.dialect
     quote = dialect.identifier_preparer.quote
     processors = tuple((name, table.c[name].type._cached_bind_processor(dialect)) for name in names)
-    columns, placeholders = ", ".join(quote(name) for name in names), ", ".join(["%s"] * len(names))
-    return f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({placeholders})", processors
+    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in names)})"
+    return head, "(" + ", ".join(["%s"] * len(names)) + ")", processors
 
 
 def _processed(row: dict[str, Any], processors) -> list:
@@ -175,8 +175,7 @@ def _send(session, kept: list, *, commit: bool) -> None:
     for table, values in kept:
         for names, group in itertools.groupby(values, key=tuple):
             group = list(group)
-            sql, processors = _insert_sql(table, names)
-            head, _, placeholders = sql.partition(" VALUES ")
+            head, placeholders, processors = _insert_sql(table, names)
             statements.append(f"{head} VALUES " + ", ".join([placeholders] * len(group)))
             for row in group:
                 parameters.extend(_processed(row, processors))
