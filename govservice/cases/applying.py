@@ -363,7 +363,8 @@ def submit(
         files,
         idempotency_key,
         covered=set(certificates) | set(kept),
-        before_commit=record,
+        # the rows of its own, when there are (the plain case has none: numbered by its INSERT)
+        before_commit=record if prefill.lookups or certificates or kept or draft is not None else None,
         field_sources=sources,
         enterprise_id=enterprise.id if enterprise is not None else None,
     )

@@ -16,7 +16,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..calendar import working
 from ..catalog.models import ServiceItem
 from ..core import blobs, clock, pii, rows
-from ..core.counters import next_value
 from ..core.extensions import db
 from ..core.signals import case_result_issued
 from ..identity.models import Department, Person
@@ -93,7 +92,8 @@ def submit_application(
     stored = uploads.store_each(checked)  # before the rows
     now = clock.now()
     applicant_id = applicant.id
-    try:  # the case as the session's own row, without a unit of work (core.rows)
+    number = _case_number()
+    try:  # the case as the session's own row, without a unit of work (core.rows), with its number
         case = rows.insert_one(
             Case,
             {
@@ -108,6 +108,9 @@ def submit_application(
                 **open_case(),
                 **columns,
             },
+            # numbered by its INSERT, unless the caller's work comes first: the day's counter row
+            # stays locked until the commit, so it is drawn after everything but the COMMIT
+            drawn=number if before_commit is None else None,
         )
     except IntegrityError:  # the key made a case already (a form sent again), or is making one now
         db.session.rollback()
@@ -116,7 +119,7 @@ def submit_application(
     _attachments(case.id, stored)
     if before_commit is not None:
         before_commit(case)
-    number = _number_case(case)  # late: the day's counter row stays locked until the commit
+        rows.draw_into(case, number)
     record(
         case,
         "submit",
@@ -126,11 +129,11 @@ def submit_application(
         "窗口代为提交" if clerk else None,
         detail={"item": item.code, "version": item.version, "channel": channel},
     )
-    case_id = case.id
+    case_id, case_number = case.id, case.number
     rows.commit()
     # what the caller shows next, without reading the row back (the commit expired it)
     set_committed_value(case, "id", case_id)
-    set_committed_value(case, "number", number)
+    set_committed_value(case, "number", case_number)
     announce(case_id, "submit")
     return case, True
 
@@ -177,29 +180,11 @@ def _checked_uploads(
     return checked
 
 
-#: PostgreSQL: the day's counter drawn and written into the case in one statement (a round trip
-#: fewer, and one fewer while the counter row is locked), sent by the driver (core.rows.fetch_one).
-_NUMBER_CASE = (
-    "WITH drawn AS (UPDATE counters SET value = value + 1 WHERE name = %(name)s RETURNING value) "
-    "UPDATE cases SET number = %(prefix)s || lpad(drawn.value::text, greatest(6, length(drawn.value::text)), '0') "
-    "FROM drawn WHERE cases.id = %(case_id)s RETURNING cases.number"
-)
-
-
-def _number_case(case: Case) -> str:
-    """Give the flushed case its number: region code, Beijing date, six-digit daily sequence
+def _case_number() -> rows.Drawn:
+    """The case's number, drawn by its INSERT: region code, Beijing date, six-digit daily sequence
     (11010520261123000001), from the gap-free counter of the day (core.counters)."""
     prefix = current_app.config["REGION_CODE"] + clock.today().strftime("%Y%m%d")
-    name = "case:" + prefix
-    if db.session.get_bind().dialect.name == "postgresql":
-        drawn = rows.fetch_one(_NUMBER_CASE, {"name": name, "prefix": prefix, "case_id": case.id})
-        if drawn is not None:
-            (number,) = drawn
-            set_committed_value(case, "number", number)
-            return number
-        # the day's first case: no counter row yet (next_value makes it)
-    number = case.number = f"{prefix}{next_value(name):06d}"
-    return number
+    return rows.Drawn("number", "case:" + prefix, prefix, 6)
 
 
 # --- The window: acceptance, supplements, refusal, 出件 ----------------------------------------

@@ -14,6 +14,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
 
+#: PostgreSQL: a counter's next value (the row made by the day's first draw) in one statement, as
+#: the CTE `drawn(value)` of the statement that uses it (core.rows.Drawn); one parameter, the name.
+DRAW_SQL = (
+    "INSERT INTO counters (name, value) VALUES (%s, 1) "
+    "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value"
+)
+
 
 class Counter(db.Model):
     __tablename__ = "counters"

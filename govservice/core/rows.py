@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -31,6 +32,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
+from . import counters
 from .extensions import db
 
 #: Session.info key: the rows kept for the commit, as (table, list of column values).
@@ -49,26 +51,75 @@ def insert_many(model, rows: list[dict[str, Any]]) -> None:
         db.session.execute(model.__table__.insert(), rows)
 
 
-def insert_one(model, values: dict[str, Any], *, key_needed: bool = True):
+@dataclass(frozen=True)
+class Drawn:
+    """A column whose value the INSERT draws from a gap-free counter (core.counters): `prefix` and
+    the counter's next value, zero-padded to `width` digits (more once it has more)."""
+
+    column: str
+    counter: str
+    prefix: str
+    width: int
+
+    def value(self, number: int) -> str:
+        return f"{self.prefix}{number:0{self.width}d}"
+
+
+def insert_one(model, values: dict[str, Any], *, key_needed: bool = True, drawn: Drawn | None = None):
     """INSERT one row of `model` and return it as the session's own object, as if it had been
     loaded: the values given, the key the database gave it, every other column its default (a
     column whose default only the database knows is loaded when first read).
 
+    With `drawn`, that column's value comes from its counter in the same statement (PostgreSQL:
+    one statement and one row version, where numbering the row after it was an UPDATE that wrote
+    the row and every index of it again); the counter's row stays locked until the transaction
+    ends, so the INSERT is best the caller's last statement before the commit.
+
     With `key_needed=False`, after `defer()`, the row is kept for the commit and the object
     returned is transient: its values, no key."""
     kept = db.session.info.get(DEFERRED)
-    if kept is not None and not key_needed:
+    if kept is not None and not key_needed and drawn is None:
         kept.append((model.__table__, [_with_defaults(model.__table__, values)]))
         return model(**values)
     table = model.__table__
     (key,) = table.primary_key.columns
     if db.session.get_bind().dialect.name == "postgresql":
         values = _with_defaults(table, values)
-        head, placeholders, processors = _insert_sql(table, tuple(values))
-        (given,) = fetch_one(f"{head} VALUES {placeholders} RETURNING {key.name}", _processed(values, processors))
+        names = tuple(values)
+        if drawn is None:
+            head, placeholders, processors = _insert_sql(table, names)
+            (given,) = fetch_one(f"{head} VALUES {placeholders} RETURNING {key.name}", _processed(values, processors))
+        else:
+            sql, processors = _drawn_sql(table, names, drawn.column, drawn.width)
+            given, number = fetch_one(sql, [drawn.counter, *_processed(values, processors), drawn.prefix])
+            values = {**values, drawn.column: number}
     else:
+        if drawn is not None:
+            values = {**values, drawn.column: drawn.value(counters.next_value(drawn.counter))}
         given = db.session.execute(table.insert().returning(key), values).scalar_one()
     return loaded(model, values, given)
+
+
+def draw_into(row, drawn: Drawn) -> str:
+    """Give a row already inserted its `drawn` column, by an UPDATE that draws the counter (whose
+    row stays locked until the transaction ends: the caller's last statement before the commit).
+    For a row that must be numbered after other work of its transaction; `insert_one(drawn=…)`
+    numbers it in its INSERT."""
+    table = row.__table__
+    if db.session.get_bind().dialect.name != "postgresql":
+        value = drawn.value(counters.next_value(drawn.counter))
+        setattr(row, drawn.column, value)  # written by the commit's flush
+        return value
+    (key,) = table.primary_key.columns
+    quote = db.engine.dialect.identifier_preparer.quote
+    column, padded = quote(drawn.column), _padded(drawn.width)
+    (value,) = fetch_one(
+        f"WITH drawn AS ({counters.DRAW_SQL}) UPDATE {quote(table.name)} SET {column} = %s || {padded} "
+        f"FROM drawn WHERE {quote(table.name)}.{quote(key.name)} = %s RETURNING {quote(table.name)}.{column}",
+        [drawn.counter, drawn.prefix, getattr(row, key.key)],
+    )
+    set_committed_value(row, drawn.column, value)
+    return value
 
 
 def fetch_one(sql: str, parameters) -> tuple | None:
@@ -158,6 +209,25 @@ def _insert_sql(table, names: tuple[str, ...]) -> tuple[str, str, tuple]:
     processors = tuple((name, table.c[name].type._cached_bind_processor(dialect)) for name in names)
     head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in names)})"
     return head, "(" + ", ".join(["%s"] * len(names)) + ")", processors
+
+
+@functools.lru_cache(maxsize=64)
+def _drawn_sql(table, names: tuple[str, ...], column: str, width: int) -> tuple[str, tuple]:
+    """The INSERT of a row whose `column` is drawn from its counter (`Drawn`), returning the key
+    and that value; its parameters: the counter's name, the row's values, the prefix."""
+    head, _placeholders, processors = _insert_sql(table, names)
+    quote = db.engine.dialect.identifier_preparer.quote
+    (key,) = table.primary_key.columns
+    return (
+        f"WITH drawn AS ({counters.DRAW_SQL}) "
+        f"{head[:-1]}, {quote(column)}) SELECT {', '.join(['%s'] * len(names))}, %s || {_padded(width)} FROM drawn "
+        f"RETURNING {quote(key.name)}, {quote(column)}"
+    ), processors
+
+
+def _padded(width: int) -> str:
+    """SQL: the counter's value drawn (the CTE `drawn`), zero-padded to `width` digits at least."""
+    return f"lpad(drawn.value::text, greatest({width:d}, length(drawn.value::text)), '0')"
 
 
 def _processed(row: dict[str, Any], processors) -> list:

@@ -206,6 +206,33 @@ def test_case_numbers_stay_unique_under_concurrent_intake(app, clock):
     assert numbers == [f"11010520261123{i:06d}" for i in range(1, THREADS + 1)]
 
 
+def test_racing_copies_of_one_submission_make_one_case_each_and_leave_no_gap_in_the_numbers(app, clock):
+    """Ten submissions, each sent twice at the same moment (a double click): the copy whose INSERT
+    is refused had drawn the day's counter in that INSERT and gives it back."""
+    keys = [uuid.uuid4().hex for _ in range(THREADS // 2)]
+    with app.app_context():
+        applicant_id = person("张三").id
+
+    def submit(i):
+        from govservice.identity.models import Person
+
+        case, created = cases.submit_application(
+            db.session.get(Person, applicant_id), catalog.current_item(ITEM), ANSWERS, [pdf_file()], keys[i // 2]
+        )
+        return keys[i // 2], case.number, created
+
+    outcomes = race(app, submit)
+    assert all(kind == "ok" for kind, _ in outcomes), outcomes
+    by_key = {}
+    for _kind, (key, number, created) in outcomes:
+        by_key.setdefault(key, []).append((number, created))
+    assert all(
+        len({n for n, _ in copies}) == 1 and sorted(c for _, c in copies) == [False, True] for copies in by_key.values()
+    ), by_key
+    numbers = sorted(copies[0][0] for copies in by_key.values())
+    assert numbers == [f"11010520261123{i:06d}" for i in range(1, len(keys) + 1)]
+
+
 def test_queue_numbers_stay_unique_when_twenty_people_take_one(app, clock):
     outcomes = race(app, lambda i: window.issue_ticket("cy-zwfwzx").seq)
     assert sorted(seq for _, seq in outcomes) == list(range(1, THREADS + 1)), outcomes

@@ -110,7 +110,7 @@ def test_a_submission_sends_its_rows_and_commit_in_one_round_trip(app):
             return sends(self, query, params, **kw)
 
         def seen(conn, cursor, statement, *_args):
-            sent.append(("statement", " ".join(statement.split()[:3])))
+            sent.append(("statement", " ".join(statement.split())))
 
         event.listen(db.engine, "before_cursor_execute", seen)
         psycopg.ClientCursor.execute = script
@@ -120,15 +120,15 @@ def test_a_submission_sends_its_rows_and_commit_in_one_round_trip(app):
             psycopg.ClientCursor.execute = sends
             event.remove(db.engine, "before_cursor_execute", seen)
         assert case.number
-        start = sent.index(("statement", "INSERT INTO cases"))
+        (start,) = [i for i, (_, text) in enumerate(sent) if "INSERT INTO cases" in text]
         (end,) = [i for i, (kind, _) in enumerate(sent) if kind == "script"]
         between = [text for _, text in sent[start:end]]
-        # the case, then its number; embedded (no broker) the notice too, whose key its sending
-        # after the commit needs; then one script: the attachment, the event, the audit entry, COMMIT
-        assert between in (
-            ["INSERT INTO cases", "WITH drawn AS"],
-            ["INSERT INTO cases", "WITH drawn AS", "INSERT INTO notices"],
-        ), between
+        # the case with its number drawn from the day's counter, in one statement; embedded (no
+        # broker) the notice too, whose key its sending after the commit needs; then one script:
+        # the attachment, the event, the audit entry, COMMIT
+        assert between[0].startswith("WITH drawn AS (INSERT INTO counters") and "INSERT INTO cases" in between[0]
+        assert [text.split(" (")[0] for text in between[1:]] in ([], ["INSERT INTO notices"]), between
+        assert not any(text.startswith("UPDATE cases") for _, text in sent)  # no second version of the row
         script_text = sent[end][1]
         assert script_text.rstrip().endswith("COMMIT")
         for table in ("attachments", "case_events", "audit_entries"):
