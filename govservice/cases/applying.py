@@ -356,6 +356,8 @@ def submit(
         if draft is not None:
             db.session.delete(draft)
 
+    # with nothing for `record` to write (the plain case), the case is numbered by its INSERT
+    own_rows = record if prefill.lookups or certificates or kept or draft is not None else None
     return submit_application(
         person,
         item,
@@ -363,8 +365,7 @@ def submit(
         files,
         idempotency_key,
         covered=set(certificates) | set(kept),
-        # the rows of its own, when there are (the plain case has none: numbered by its INSERT)
-        before_commit=record if prefill.lookups or certificates or kept or draft is not None else None,
+        before_commit=own_rows,
         field_sources=sources,
         enterprise_id=enterprise.id if enterprise is not None else None,
     )
