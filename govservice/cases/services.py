@@ -81,9 +81,9 @@ def submit_application(
     certificates offered as materials, audited registry look-ups, the draft's removal);
     `columns` are more of the case's own values (where each answer came from, the enterprise).
     """
-    # The key is not looked up first: the unique constraint on (applicant, key) refuses a second
-    # case at the INSERT below, and a form sent again that is refused on its way there (its draft
-    # went with the first copy) finds its case then. One statement fewer for every first copy.
+    # The key is not looked up first: the case's INSERT below finds the case its key made, or the
+    # unique constraint on (applicant, key) refuses a copy racing the first; a form sent again that
+    # is refused on its way there (its draft went with the first copy) finds its case then.
     with already_submitted(applicant.id, idempotency_key) as existing:
         checked = _checked_uploads(applicant, item, files, covered, channel)
     if existing:
@@ -94,7 +94,7 @@ def submit_application(
     applicant_id = applicant.id
     number = _case_number()
     try:  # the case as the session's own row, without a unit of work (core.rows), with its number
-        case = rows.insert_one(
+        case, created = rows.insert_new(
             Case,
             {
                 "item_id": item.id,
@@ -108,13 +108,16 @@ def submit_application(
                 **open_case(),
                 **columns,
             },
+            ("applicant_id", "idempotency_key"),
             # numbered by its INSERT, unless the caller's work comes first: the day's counter row
             # stays locked until the commit, so it is drawn after everything but the COMMIT
             drawn=number if before_commit is None else None,
         )
-    except IntegrityError:  # the key made a case already (a form sent again), or is making one now
+    except IntegrityError:  # a copy racing this one made the case meanwhile (SQLite: any copy before)
         db.session.rollback()
         return by_idempotency_key(applicant_id, idempotency_key), False
+    if not created:  # the form was sent before (a double click, a retry): its case, nothing written
+        return case, False
     rows.defer()  # the rows that follow go with the COMMIT, in one round trip (PostgreSQL)
     _attachments(case.id, stored)
     if before_commit is not None:

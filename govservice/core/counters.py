@@ -14,12 +14,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
 
-#: PostgreSQL: a counter's next value (the row made by the day's first draw) in one statement, as
-#: the CTE `drawn(value)` of the statement that uses it (core.rows.Drawn); one parameter, the name.
-DRAW_SQL = (
-    "INSERT INTO counters (name, value) VALUES (%s, 1) "
-    "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value"
-)
+
+def draw_sql(unless: str | None = None) -> str:
+    """PostgreSQL: a counter's next value (the row made by the day's first draw) in one statement,
+    as the CTE `drawn(value)` of the statement that uses it (core.rows.Drawn); one parameter, the
+    name. With `unless` (SQL of a query): nothing is drawn when that query finds a row."""
+    row = "VALUES (%s, 1)" if unless is None else f"SELECT %s, 1 WHERE NOT EXISTS ({unless})"
+    return (
+        f"INSERT INTO counters (name, value) {row} "
+        "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value"
+    )
+
+
+DRAW_SQL = draw_sql()
 
 
 class Counter(db.Model):

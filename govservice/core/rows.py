@@ -100,6 +100,33 @@ def insert_one(model, values: dict[str, Any], *, key_needed: bool = True, drawn:
     return loaded(model, values, given)
 
 
+def insert_new(model, values: dict[str, Any], unique: tuple[str, ...], *, drawn: Drawn | None = None):
+    """`insert_one`, unless a row with the same values in the `unique` columns (a unique
+    constraint's) is there already: (the row made, True), or (the row found, False) with nothing
+    written and, with `drawn`, nothing drawn (the row found has its key and that column; the rest
+    is loaded when first read). On PostgreSQL one statement either way: a form sent again after its
+    first copy committed costs no refused INSERT, no rollback and no look-up by the ORM. A copy
+    racing the first (neither sees the other's row yet) is refused by the constraint, as by
+    `insert_one`: an IntegrityError, its statement (its draw too) undone."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return insert_one(model, values, drawn=drawn), True
+    table = model.__table__
+    values = _with_defaults(table, values)
+    column, width = (drawn.column, drawn.width) if drawn is not None else (None, 0)
+    sql, processors, unique_processors = _new_sql(table, tuple(values), unique, column, width)
+    parameters = _processed(values, unique_processors)
+    if drawn is None:
+        parameters += _processed(values, processors)
+    else:
+        parameters += [drawn.counter, *_processed(values, processors), drawn.prefix]
+    key, *number, created = fetch_one(sql, parameters)
+    if drawn is not None:
+        values = {**values, drawn.column: number[0]}
+    if created:
+        return loaded(model, values, key), True
+    return loaded(model, {drawn.column: number[0]} if drawn is not None else {}, key, complete=False), False
+
+
 def draw_into(row, drawn: Drawn) -> str:
     """Give a row already inserted its `drawn` column, by an UPDATE that draws the counter (whose
     row stays locked until the transaction ends: the caller's last statement before the commit).
@@ -143,11 +170,14 @@ def fetch_one(sql: str, parameters) -> tuple | None:
         return cursor.fetchone()
 
 
-def loaded(model, values: dict[str, Any], key):
-    """The session's own object of a row just inserted with `values` and given `key`."""
+def loaded(model, values: dict[str, Any], key, *, complete: bool = True):
+    """The session's own object of a row just inserted with `values` and given `key`; not
+    `complete`: of a row of which only `values` are known (the rest is read when first asked for)."""
     table = model.__table__
     (key_column,) = table.primary_key.columns
     mapper = model.__mapper__
+    if not complete and (present := db.session.identity_map.get(mapper.identity_key_from_primary_key([key]))):
+        return present
     row = mapper.class_manager.new_instance()
     for attribute in mapper.column_attrs:
         (column,) = attribute.columns
@@ -155,6 +185,8 @@ def loaded(model, values: dict[str, Any], key):
             value = values[column.key]
         elif column is key_column:
             value = key
+        elif not complete:
+            continue
         elif column.default is not None and column.default.is_scalar:
             value = column.default.arg
         elif column.default is None and column.server_default is None:
@@ -223,6 +255,36 @@ def _drawn_sql(table, names: tuple[str, ...], column: str, width: int) -> tuple[
         f"{head[:-1]}, {quote(column)}) SELECT {', '.join(['%s'] * len(names))}, %s || {_padded(width)} FROM drawn "
         f"RETURNING {quote(key.name)}, {quote(column)}"
     ), processors
+
+
+@functools.lru_cache(maxsize=64)
+def _new_sql(table, names: tuple[str, ...], unique: tuple[str, ...], column: str | None, width: int):
+    """`insert_new`'s statement: the row `found` by its `unique` values, else the row `made` (with
+    `column` drawn from its counter, unless found); returning (key, [column,] made). Its
+    parameters: the unique values, [the counter's name,] the row's values[, the prefix]; and each
+    column's bind processor, the row's and the unique columns'."""
+    head, _placeholders, processors = _insert_sql(table, names)
+    dialect = db.engine.dialect
+    quote = dialect.identifier_preparer.quote
+    (key,) = table.primary_key.columns
+    returned = quote(key.name) + (f", {quote(column)}" if column else "")
+    where = " AND ".join(f"{quote(name)} = %s" for name in unique)
+    found = f"SELECT {returned} FROM {quote(table.name)} WHERE {where}"
+    row = ", ".join(["%s"] * len(names))
+    if column is None:
+        draw, made = "", f"{head} SELECT {row} WHERE NOT EXISTS (SELECT FROM found)"
+    else:
+        draw = f"drawn AS ({counters.draw_sql('SELECT FROM found')}), "
+        made = f"{head[:-1]}, {quote(column)}) SELECT {row}, %s || {_padded(width)} FROM drawn"
+    unique_processors = tuple((name, table.c[name].type._cached_bind_processor(dialect)) for name in unique)
+    return (
+        (
+            f"WITH found AS ({found}), {draw}made AS ({made} RETURNING {returned}) "
+            f"SELECT {returned}, true FROM made UNION ALL SELECT {returned}, false FROM found"
+        ),
+        processors,
+        unique_processors,
+    )
 
 
 def _padded(width: int) -> str:

@@ -41,11 +41,15 @@ def test_answers_are_encrypted_at_rest(ctx, clock):
     assert case.form_data["operator_id_number"] == "110105198802150035"
 
 
-def test_the_same_idempotency_key_makes_one_case(ctx, clock):
+def test_the_same_idempotency_key_makes_one_case_and_draws_no_number(ctx, clock):
     first = submitted_case(key="same-key")
-    second = submitted_case(key="same-key")
-    assert first.id == second.id
+    again, created = cases.submit_application(
+        person("张三"), catalog.current_item(ITEM), dict(ANSWERS), [pdf_file()], "same-key"
+    )
+    assert not created and (again.id, again.number) == (first.id, first.number)
+    assert again.state == "submitted" and [e.action for e in again.events] == ["submit"]  # read when asked for
     assert db.session.execute(db.select(db.func.count(Case.id))).scalar_one() == 1
+    assert submitted_case().number == "11010520261123000002"  # the copy sent again took no number
 
 
 def test_a_missing_required_material_is_refused_and_nothing_is_written(ctx, clock):

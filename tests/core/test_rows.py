@@ -126,7 +126,9 @@ def test_a_submission_sends_its_rows_and_commit_in_one_round_trip(app):
         # the case with its number drawn from the day's counter, in one statement; embedded (no
         # broker) the notice too, whose key its sending after the commit needs; then one script:
         # the attachment, the event, the audit entry, COMMIT
-        assert between[0].startswith("WITH drawn AS (INSERT INTO counters") and "INSERT INTO cases" in between[0]
+        # (unless the key found its case: see test_a_form_sent_again_costs_one_statement_and_writes_nothing)
+        assert between[0].startswith("WITH found AS (SELECT") and "drawn AS (INSERT INTO counters" in between[0]
+        assert "INSERT INTO cases" in between[0]
         assert [text.split(" (")[0] for text in between[1:]] in ([], ["INSERT INTO notices"]), between
         assert not any(text.startswith("UPDATE cases") for _, text in sent)  # no second version of the row
         script_text = sent[end][1]
@@ -140,3 +142,38 @@ def test_a_submission_sends_its_rows_and_commit_in_one_round_trip(app):
         assert [a.action for a in audit] == ["case.submit"]
         notice = db.session.execute(select(Notice).where(Notice.case_id == case.id)).scalar_one()
         assert notice.params["number"] == case.number
+
+
+@pytest.mark.committed  # the first copy committed, as a double click finds it
+def test_a_form_sent_again_costs_one_statement_and_writes_nothing(app):
+    from govservice.cases import services as cases
+    from govservice.cases.models import Case
+    from govservice.catalog import services as catalog
+    from govservice.core.counters import Counter
+    from tests.factories import ANSWERS, ITEM, pdf_file
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("on SQLite the second INSERT is refused and the case looked up (two statements)")
+        first = submitted_case(key="sent-twice")
+        first = (first.id, first.number)
+        counters_before = db.session.execute(select(Counter.name, Counter.value)).all()
+        db.session.remove()
+        sent = []
+
+        def seen(conn, cursor, statement, *_args):
+            sent.append(" ".join(statement.split()))
+
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            again, created = cases.submit_application(
+                person("张三"), catalog.current_item(ITEM), dict(ANSWERS), [pdf_file()], "sent-twice"
+            )
+            number = again.number
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+        db.session.remove()
+        assert not created and (again.id, number) == first
+        assert [text.split(" AS (")[0] for text in sent if "cases" in text] == ["WITH found"], sent
+        assert db.session.execute(select(Counter.name, Counter.value)).all() == counters_before  # nothing drawn
+        assert db.session.execute(select(db.func.count(Case.id))).scalar_one() == 1
