@@ -4,6 +4,7 @@ SMS and e-mail go out in Chinese."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -144,6 +145,27 @@ def _certificate_words(action: str, p: dict) -> tuple[str, str]:
     return str(title) % words, (str(body) % words).strip()
 
 
+class _Words:
+    """What a notice says by SMS and by e-mail (in Chinese), worked out once for both channels,
+    and only when one of them sends: its title and body, the recipient's masked name, its link."""
+
+    def __init__(self, notice: Notice):
+        self.notice = notice
+
+    @functools.cached_property
+    def rendered(self) -> tuple[str, str]:
+        with force_locale("zh_Hans_CN"):
+            return render(self.notice)
+
+    @functools.cached_property
+    def name(self) -> str:
+        return pii.mask_name(self.notice.recipient.name)
+
+    @property
+    def link(self) -> str:
+        return current_app.config["PUBLIC_URL"] + (self.notice.url or "")
+
+
 # --------------------------------------------------------------------------- SMS
 
 
@@ -157,12 +179,12 @@ def deliver_sms(notice_id: int) -> str | None:
     notice = db.session.get(Notice, notice_id)
     if notice is None:
         return None
-    status = _sms(notice, db.session.get(NoticeSettings, notice.recipient_id))
+    status = _sms(notice, db.session.get(NoticeSettings, notice.recipient_id), _Words(notice))
     db.session.commit()
     return status
 
 
-def _sms(notice: Notice, settings: NoticeSettings | None) -> str:
+def _sms(notice: Notice, settings: NoticeSettings | None, words: _Words) -> str:
     """The SMS sent (or recorded) and its outcome set on the notice, for the caller to commit."""
     gateway = current_app.extensions["sms_gateway"]
     phone = phone_for(notice.recipient, settings)
@@ -172,10 +194,8 @@ def _sms(notice: Notice, settings: NoticeSettings | None) -> str:
     elif not phone or not MOBILE.match(phone):
         status = "no_phone"
     else:
-        with force_locale("zh_Hans_CN"):
-            _title, body = render(notice)
-        link = current_app.config["PUBLIC_URL"] + (notice.url or "")
-        text = f"{current_app.config.get('SMS_SIGNATURE', '')}{pii.mask_name(notice.recipient.name)}，{body} {link}"
+        _title, body = words.rendered
+        text = f"{current_app.config.get('SMS_SIGNATURE', '')}{words.name}，{body} {words.link}"
         try:
             sent = gateway.send(phone, text, f"notice-{notice.id}")
             status, message_id = sent.status, sent.id
@@ -268,10 +288,10 @@ def deliver_queued(limit: int = 10_000) -> int:
 def _send(notice: Notice, settings: NoticeSettings | None) -> tuple[dict, Exception | None]:
     """Both channels tried, the outcome set on the notice (for the caller to commit) and the
     notice off the queue; the first unexpected error is returned, not raised."""
-    outcome, error = {}, None
+    outcome, error, words = {}, None, _Words(notice)
     for channel, send in (("email", _email), ("sms", _sms)):
         try:
-            outcome[channel] = send(notice, settings)
+            outcome[channel] = send(notice, settings, words)
         except Exception as exc:
             log.exception("could not deliver the %s of notice %s", channel, notice.id)
             error = error or exc
@@ -284,12 +304,12 @@ def deliver_email(notice_id: int) -> str | None:
     notice = db.session.get(Notice, notice_id)
     if notice is None:
         return None
-    status = _email(notice, db.session.get(NoticeSettings, notice.recipient_id))
+    status = _email(notice, db.session.get(NoticeSettings, notice.recipient_id), _Words(notice))
     db.session.commit()
     return status
 
 
-def _email(notice: Notice, settings: NoticeSettings | None) -> str:
+def _email(notice: Notice, settings: NoticeSettings | None, words: _Words) -> str:
     """The e-mail sent (or logged) and its outcome set on the notice, for the caller to commit."""
     mailer = current_app.extensions["mailer"]
     address = settings.email if settings is not None else None
@@ -298,14 +318,12 @@ def _email(notice: Notice, settings: NoticeSettings | None) -> str:
     elif not address and mailer.kind != "log":
         status = "no_address"
     else:
-        with force_locale("zh_Hans_CN"):
-            title, body = render(notice)
-        link = current_app.config["PUBLIC_URL"] + (notice.url or "")
+        title, body = words.rendered
         mail = Mail(
             current_app.config["MAIL_FROM"],
             address or "(未设置邮箱)",
             title,
-            f"{pii.mask_name(notice.recipient.name)}，您好：\n\n{body}\n\n查看详情：{link}\n\n"
+            f"{words.name}，您好：\n\n{body}\n\n查看详情：{words.link}\n\n"
             "——一网通办政务服务平台（本邮件由系统自动发送，请勿回复）\n",
         )
         try:
