@@ -7,6 +7,7 @@ neither the number nor a dictionary-attackable plain hash.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -16,7 +17,12 @@ from flask import current_app
 
 
 def _fernet() -> MultiFernet:
-    keys = current_app.config["DATA_KEYS"]
+    return _fernet_of(tuple(current_app.config["DATA_KEYS"]))
+
+
+@functools.lru_cache(maxsize=8)
+def _fernet_of(keys: tuple[str, ...]) -> MultiFernet:
+    """Built once per set of keys (a rotation is a new set), not for every value read."""
     return MultiFernet([Fernet(k) for k in keys])
 
 
