@@ -11,7 +11,6 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..calendar import working
 from ..catalog.models import ServiceItem
@@ -132,12 +131,10 @@ def submit_application(
         "窗口代为提交" if clerk else None,
         detail={"item": item.code, "version": item.version, "channel": channel},
     )
-    case_id, case_number = case.id, case.number
-    rows.commit()
-    # what the caller shows next, without reading the row back (the commit expired it)
-    set_committed_value(case, "id", case_id)
-    set_committed_value(case, "number", case_number)
-    announce(case_id, "submit")
+    # the session's objects (the applicant, the item, the case as written) are read again only if
+    # someone asks: nothing of theirs changed but by the rows this commit writes
+    rows.commit(expire=False)
+    announce(case.id, "submit")
     return case, True
 
 

@@ -206,9 +206,11 @@ def defer() -> None:
         db.session.info.setdefault(DEFERRED, [])
 
 
-def commit() -> None:
+def commit(*, expire: bool = True) -> None:
     """Commit the session's transaction; the rows kept since `defer()` go with the COMMIT, in one
-    round trip."""
+    round trip. Without `expire`, the session's objects keep their values (the caller knows its
+    transaction changed none of them but through the rows it wrote as given): expiring each, and
+    reading it back when next used, is work for nothing."""
     kept = db.session.info.pop(DEFERRED, None)
     if kept:
         db.session.flush()  # the unit of work's own rows first, in the transaction
@@ -217,7 +219,12 @@ def commit() -> None:
         except Exception:
             db.session.rollback()
             raise
-    db.session.commit()  # the session's hooks; the connection has committed already (psycopg: a no-op)
+    session = db.session()
+    session.expire_on_commit, expiring = expire, session.expire_on_commit
+    try:
+        session.commit()  # the session's hooks; the connection has committed already (psycopg: a no-op)
+    finally:
+        session.expire_on_commit = expiring
 
 
 def _with_defaults(table, values: dict[str, Any]) -> dict[str, Any]:
