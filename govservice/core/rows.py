@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from . import counters
 from .extensions import db
@@ -173,30 +173,43 @@ def fetch_one(sql: str, parameters) -> tuple | None:
 def loaded(model, values: dict[str, Any], key, *, complete: bool = True):
     """The session's own object of a row just inserted with `values` and given `key`; not
     `complete`: of a row of which only `values` are known (the rest is read when first asked for)."""
-    table = model.__table__
-    (key_column,) = table.primary_key.columns
     mapper = model.__mapper__
     if not complete and (present := db.session.identity_map.get(mapper.identity_key_from_primary_key([key]))):
         return present
     row = mapper.class_manager.new_instance()
-    for attribute in mapper.column_attrs:
-        (column,) = attribute.columns
-        if column.key in values:
-            value = values[column.key]
-        elif column is key_column:
-            value = key
-        elif not complete:
-            continue
-        elif column.default is not None and column.default.is_scalar:
-            value = column.default.arg
-        elif column.default is None and column.server_default is None:
-            value = None
-        else:
-            continue  # expired: read from the row if asked for
-        set_committed_value(row, attribute.key, value)
-    make_transient_to_detached(row)
+    state = instance_state(row)
+    loaded_values = state.dict  # as a query's loading fills it; make_transient_to_detached commits it
+    for name, column, is_key, default in _columns(mapper):
+        if column in values:
+            loaded_values[name] = values[column]
+        elif is_key:
+            loaded_values[name] = key
+        elif complete and default is not _EXPIRED:
+            loaded_values[name] = default
+    make_transient_to_detached(row)  # the columns not given are expired: read from the row if asked for
     db.session.add(row)  # clean: the next flush has nothing of it to write
     return row
+
+
+_EXPIRED = object()
+
+
+@functools.lru_cache(maxsize=128)
+def _columns(mapper) -> tuple:
+    """(attribute, column, is the key, value of a row inserted without it or _EXPIRED) of each
+    column of `mapper`: a Python-side scalar default, NULL, or what only the database knows."""
+    (key_column,) = mapper.local_table.primary_key.columns
+    plan = []
+    for attribute in mapper.column_attrs:
+        (column,) = attribute.columns
+        if column.default is not None and column.default.is_scalar:
+            default = column.default.arg
+        elif column.default is None and column.server_default is None:
+            default = None
+        else:
+            default = _EXPIRED
+        plan.append((attribute.key, column.key, column is key_column, default))
+    return tuple(plan)
 
 
 def defer() -> None:
