@@ -1,6 +1,6 @@
 """Gap-free counters (case numbers, certificate serials) that stay unique under concurrency.
 
-The row for a counter is locked by its UPDATE (PostgreSQL; SQLite serialises writers anyway) for
+The row for a counter is locked by its upsert (PostgreSQL; SQLite serialises writers anyway) for
 the rest of the caller's transaction, so two requests never draw the same value and a
 rolled-back transaction gives its value back. Callers take the value last, just before their
 commit, so the lock is held for the commit alone.
@@ -8,8 +8,8 @@ commit, so the lock is held for the commit alone.
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Integer, String
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -36,15 +36,14 @@ class Counter(db.Model):
 
 
 def next_value(name: str) -> int:
-    """The counter's next value, in one statement; its row stays locked until the caller's
-    transaction ends, so take it as the last statement before the commit."""
-    bump = update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
-    value = db.session.execute(bump).scalar_one_or_none()
-    if value is None:
-        try:
-            with db.session.begin_nested():
-                db.session.execute(insert(Counter).values(name=name, value=0))
-        except IntegrityError:
-            pass  # another transaction created it first; the update below waits for it
-        value = db.session.execute(bump).scalar_one()
-    return value
+    """The counter's next value (the row made by its first draw), in one statement, the same
+    upsert as `draw_sql`'s on both databases; its row stays locked until the caller's transaction
+    ends, so take it as the last statement before the commit."""
+    dialect = sqlite if db.session.get_bind().dialect.name == "sqlite" else postgresql
+    draw = (
+        dialect.insert(Counter)
+        .values(name=name, value=1)
+        .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
+        .returning(Counter.value)
+    )
+    return db.session.execute(draw).scalar_one()
