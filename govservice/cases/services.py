@@ -80,9 +80,10 @@ def submit_application(
     certificates offered as materials, audited registry look-ups, the draft's removal);
     `columns` are more of the case's own values (where each answer came from, the enterprise).
     """
-    # The key is not looked up first: the case's INSERT below finds the case its key made, or the
-    # unique constraint on (applicant, key) refuses a copy racing the first; a form sent again that
-    # is refused on its way there (its draft went with the first copy) finds its case then.
+    # No statement of its own looks the key up: the case's INSERT below finds the case the key
+    # made, and the unique constraint on (applicant, key) refuses a copy racing the first; a form
+    # sent again that is refused on its way there (its draft went with the first copy) finds its
+    # case then.
     with already_submitted(applicant.id, idempotency_key) as existing:
         checked = _checked_uploads(applicant, item, files, covered, channel)
     if existing:
