@@ -65,37 +65,24 @@ class Drawn:
         return f"{self.prefix}{number:0{self.width}d}"
 
 
-def insert_one(model, values: dict[str, Any], *, key_needed: bool = True, drawn: Drawn | None = None):
+def insert_one(model, values: dict[str, Any], *, key_needed: bool = True):
     """INSERT one row of `model` and return it as the session's own object, as if it had been
     loaded: the values given, the key the database gave it, every other column its default (a
     column whose default only the database knows is loaded when first read).
 
-    With `drawn`, that column's value comes from its counter in the same statement (PostgreSQL:
-    one statement and one row version, where numbering the row after it was an UPDATE that wrote
-    the row and every index of it again); the counter's row stays locked until the transaction
-    ends, so the INSERT is best the caller's last statement before the commit.
-
     With `key_needed=False`, after `defer()`, the row is kept for the commit and the object
     returned is transient: its values, no key."""
     kept = db.session.info.get(DEFERRED)
-    if kept is not None and not key_needed and drawn is None:
+    if kept is not None and not key_needed:
         kept.append((model.__table__, [_with_defaults(model.__table__, values)]))
         return model(**values)
     table = model.__table__
     (key,) = table.primary_key.columns
     if db.session.get_bind().dialect.name == "postgresql":
         values = _with_defaults(table, values)
-        names = tuple(values)
-        if drawn is None:
-            head, placeholders, processors = _insert_sql(table, names)
-            (given,) = fetch_one(f"{head} VALUES {placeholders} RETURNING {key.name}", _processed(values, processors))
-        else:
-            sql, processors = _drawn_sql(table, names, drawn.column, drawn.width)
-            given, number = fetch_one(sql, [drawn.counter, *_processed(values, processors), drawn.prefix])
-            values = {**values, drawn.column: number}
+        head, placeholders, processors = _insert_sql(table, tuple(values))
+        (given,) = fetch_one(f"{head} VALUES {placeholders} RETURNING {key.name}", _processed(values, processors))
     else:
-        if drawn is not None:
-            values = {**values, drawn.column: drawn.value(counters.next_value(drawn.counter))}
         given = db.session.execute(table.insert().returning(key), values).scalar_one()
     return loaded(model, values, given)
 
@@ -107,9 +94,16 @@ def insert_new(model, values: dict[str, Any], unique: tuple[str, ...], *, drawn:
     is loaded when first read). On PostgreSQL one statement either way: a form sent again after its
     first copy committed costs no refused INSERT, no rollback and no look-up by the ORM. A copy
     racing the first (neither sees the other's row yet) is refused by the constraint, as by
-    `insert_one`: an IntegrityError, its statement (its draw too) undone."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return insert_one(model, values, drawn=drawn), True
+    `insert_one`: an IntegrityError, its statement (its draw too) undone.
+
+    With `drawn`, that column's value comes from its counter in the same statement (PostgreSQL:
+    one statement and one row version, where numbering the row after it was an UPDATE that wrote
+    the row and every index of it again); the counter's row stays locked until the transaction
+    ends, so the INSERT is best the caller's last statement before the commit."""
+    if db.session.get_bind().dialect.name != "postgresql":  # SQLite: a second copy is refused at its INSERT
+        if drawn is not None:
+            values = {**values, drawn.column: drawn.value(counters.next_value(drawn.counter))}
+        return insert_one(model, values), True
     table = model.__table__
     values = _with_defaults(table, values)
     column, width = (drawn.column, drawn.width) if drawn is not None else (None, 0)
@@ -130,7 +124,7 @@ def insert_new(model, values: dict[str, Any], unique: tuple[str, ...], *, drawn:
 def draw_into(row, drawn: Drawn) -> str:
     """Give a row already inserted its `drawn` column, by an UPDATE that draws the counter (whose
     row stays locked until the transaction ends: the caller's last statement before the commit).
-    For a row that must be numbered after other work of its transaction; `insert_one(drawn=…)`
+    For a row that must be numbered after other work of its transaction; `insert_new(drawn=…)`
     numbers it in its INSERT."""
     table = row.__table__
     if db.session.get_bind().dialect.name != "postgresql":
@@ -261,20 +255,6 @@ def _insert_sql(table, names: tuple[str, ...]) -> tuple[str, str, tuple]:
     processors = tuple((name, table.c[name].type._cached_bind_processor(dialect)) for name in names)
     head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in names)})"
     return head, "(" + ", ".join(["%s"] * len(names)) + ")", processors
-
-
-@functools.lru_cache(maxsize=64)
-def _drawn_sql(table, names: tuple[str, ...], column: str, width: int) -> tuple[str, tuple]:
-    """The INSERT of a row whose `column` is drawn from its counter (`Drawn`), returning the key
-    and that value; its parameters: the counter's name, the row's values, the prefix."""
-    head, _placeholders, processors = _insert_sql(table, names)
-    quote = db.engine.dialect.identifier_preparer.quote
-    (key,) = table.primary_key.columns
-    return (
-        f"WITH drawn AS ({counters.DRAW_SQL}) "
-        f"{head[:-1]}, {quote(column)}) SELECT {', '.join(['%s'] * len(names))}, %s || {_padded(width)} FROM drawn "
-        f"RETURNING {quote(key.name)}, {quote(column)}"
-    ), processors
 
 
 @functools.lru_cache(maxsize=64)
