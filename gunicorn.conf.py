@@ -4,6 +4,7 @@ Every value can be overridden from the environment (GUNICORN_*), so the benchmar
 deployment run the app and a hello-world route under exactly the same settings.
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -32,6 +33,14 @@ max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "warning")
+
+
+def pre_fork(server, worker):
+    # What the master loaded (the app, the catalogue, SQLAlchemy's mappers: ~190,000 objects) is
+    # never freed: moved out of the collector's reach, a worker's collections no longer walk it
+    # (nor write to its pages, which stay shared copy-on-write). The collector's CPU in a worker
+    # halves; bench/submit_http.py alternated three times: 272/s against 251/s (median).
+    gc.freeze()
 
 
 def post_fork(server, worker):

@@ -172,3 +172,43 @@ def test_gunicorn_stops_at_once_with_the_line(tmp_path):
     assert done.returncode != 0
     assert "govservice: configuration error: SECRET_KEY is not set" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_gunicorn_worker_leaves_what_the_master_loaded_to_no_collection(tmp_path):
+    """gunicorn.conf.py freezes the preloaded objects before forking: a worker's garbage
+    collections walk only what the worker made itself (shown by a worker of a tiny app)."""
+    import socket
+    import time
+    import urllib.request
+
+    (tmp_path / "frozen_app.py").write_text(
+        "import gc\n"
+        "loaded = [[i] for i in range(50_000)]  # the master's preloaded objects\n"
+        "def app(environ, start_response):\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [f'{gc.get_freeze_count()} {len(gc.get_objects())}'.encode()]\n"
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="1", PYTHONPATH=str(tmp_path))
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "frozen_app:app"],
+        cwd=tmp_path,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as answer:
+                    frozen, tracked = map(int, answer.read().split())
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert frozen > 50_000  # the app's lists and everything else the master had loaded
+    assert tracked < frozen / 2
