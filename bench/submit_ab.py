@@ -62,7 +62,7 @@ def main() -> None:
         start = client.get("/auth/login/devidp")
         client.get(choose(start.headers["Location"], PEOPLE[0]))
         form = client.get(f"/apply/{ITEM}")
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form.text).group(1)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
         pdf = pdf_bytes()
 
         def submit(key: str) -> float:

@@ -82,7 +82,7 @@ def sign_in(base: str, name: str) -> requests.Session:
 def csrf_token(browser: requests.Session, base: str) -> str:
     form = browser.get(f"{base}/apply/{ITEM}", timeout=10)
     form.raise_for_status()
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form.text).group(1)
+    return re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
 
 
 def post_fields(token: str, key: str) -> dict:
@@ -106,7 +106,7 @@ def in_process(platform, count: int, profile: str | None) -> None:
     done = client.get(choose(start.headers["Location"], PEOPLE[0]))
     assert done.status_code in (302, 303), done.text
     form = client.get(f"/apply/{ITEM}")
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form.text).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
     pdf = pdf_bytes()
 
     def submit(key):

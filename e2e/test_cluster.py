@@ -143,7 +143,7 @@ class Browser:
         raise AssertionError(f"round robin did not move on: {SERVED[-12:]}")
 
     def apply(self, key: str) -> requests.Response:
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', self.get(f"/apply/{ITEM}").text).group(1)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', self.get(f"/apply/{ITEM}").text).group(1)
         return self.post(
             f"/apply/{ITEM}",
             data=dict(FORM, csrf_token=token, idempotency_key=key),

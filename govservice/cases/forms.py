@@ -266,6 +266,10 @@ def _form_class(item, held: dict, kept: dict):
         idempotency_key = HiddenField()
 
         class Meta:
+            # CSRFProtect checks the token of every POST before a view runs, and the page renders
+            # it with csrf_token(): the form's own field would only sign a second token per POST
+            csrf = False
+
             def get_translations(self, form):  # WTForms' own messages: Flask-WTF reads the file per request
                 return _wtforms_messages(str(get_locale()))
 

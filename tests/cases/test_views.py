@@ -197,6 +197,22 @@ def test_an_expired_form_is_explained_when_csrf_is_on(app, client, login_as):
     assert _count(app) == 0
 
 
+def test_the_form_s_csrf_token_is_checked_once_and_a_forged_one_is_refused(app, client, login_as):
+    """The application form carries the token that CSRFProtect checks before the view; the form
+    itself signs and checks no second one."""
+    login_as(client, "张三")
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = client.get(f"/apply/{ITEM}").get_data(as_text=True)
+    form = re.search(r'<form method="post" enctype="multipart/form-data".*?</form>', page, re.S).group(0)
+    tokens = re.findall(r'name="csrf_token"[^>]*value="([^"]+)"', form)
+    assert len(tokens) == 1  # one hidden field in the form, not the form's own as well
+    forged = _post(client, csrf_token=tokens[0][:-4] + "AAAA", key="forged")
+    assert forged.status_code == 400 and _count(app) == 0
+    sent = _post(client, csrf_token=tokens[0], key="real")
+    assert sent.status_code == 302 and "/cases/" in sent.headers["Location"]
+    assert _count(app) == 1
+
+
 # --- the front office (issue 4): pre-fill, held certificates, drafts, acting for a business -------
 
 
