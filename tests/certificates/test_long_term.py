@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import shutil
-import socket
 import subprocess
 
 import pytest
@@ -28,6 +27,7 @@ from govservice.core.extensions import db
 
 from ..factories import in_review_case
 from ..factories import person as staff
+from ..ports import free_port
 
 needs_nss = pytest.mark.skipif(
     not (shutil.which("pdfsig") and shutil.which("certutil") and shutil.which("faketime")),
@@ -203,16 +203,10 @@ def test_the_development_tsa_answers_rfc_3161_and_refuses_garbage(tsa):
     assert requests.get(tsa + "crl", timeout=5).headers["Content-Type"] == "application/pkix-crl"
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_a_tsa_that_does_not_answer_holds_the_certificate_until_a_later_run(ctx, clock, monkeypatch, short_pki, tsa):
     folder, _ = short_pki
     monkeypatch.setattr(tasks.time, "sleep", lambda seconds: None)
-    ctx.extensions["pdf_timestamper"] = _http_stamper(f"http://127.0.0.1:{_closed_port()}/", folder)
+    ctx.extensions["pdf_timestamper"] = _http_stamper(f"http://127.0.0.1:{free_port()}/", folder)
     case = in_review_case()
     from govservice.review import services as review
 
@@ -236,6 +230,6 @@ def test_a_tsa_that_does_not_answer_holds_the_certificate_until_a_later_run(ctx,
 def test_a_worker_starts_while_the_tsa_is_down(ctx, short_pki, caplog):
     from govservice.certificates import issuance
 
-    ctx.extensions["pdf_timestamper"] = _http_stamper(f"http://127.0.0.1:{_closed_port()}/", short_pki[0])
+    ctx.extensions["pdf_timestamper"] = _http_stamper(f"http://127.0.0.1:{free_port()}/", short_pki[0])
     issuance.warm_up()  # no exception: the worker comes up, its issuances retry the TSA
     assert "warm-up without the TSA" in caplog.text

@@ -6,7 +6,6 @@ other revokes it, altered, held by someone else, or from an issuer not on the li
 from __future__ import annotations
 
 import io
-import socket
 import uuid
 
 import pytest
@@ -24,6 +23,7 @@ from govservice.credentials import Licence, w3c_vc
 
 from ..factories import DATA, issue, person
 from ..factories import person as staff
+from ..ports import free_port
 
 
 @pytest.fixture(scope="module")
@@ -77,12 +77,6 @@ def other_platform(tmp_path_factory, idp):
     server.shutdown()
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def app_config(other_platform, tmp_path):
     trust_list = tmp_path / "trust.toml"
@@ -94,7 +88,7 @@ issuer = "{other_platform["url"]}"
 
 [issuers.gone]
 title = "无法访问的平台"
-issuer = "http://127.0.0.1:{_closed_port()}"
+issuer = "http://127.0.0.1:{free_port()}"
 ''',
         encoding="utf-8",
     )

@@ -8,7 +8,6 @@ than the implementation. They define their own fixtures and need nothing from co
 from __future__ import annotations
 
 import os
-import socket
 import stat
 import time
 from html.parser import HTMLParser
@@ -30,6 +29,8 @@ from govservice.identity.devidp.identities import IDENTITIES
 from govservice.identity.devidp.signing_key import key_path
 from govservice.identity.devidp.store import AuthorizationCode, Login, MemoryStore
 
+from ..ports import free_port
+
 REDIRECT_URI = "http://127.0.0.1:5000/auth/callback/devidp"
 SCOPE = "openid profile phone"
 
@@ -37,15 +38,8 @@ SCOPE = "openid profile phone"
 # --- fixtures and helpers -------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    """A port free right now; the issuer must name the port before the server binds it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _start_idp(instance_dir, clients=None):
-    port = _free_port()
+    port = free_port()
     issuer = f"http://127.0.0.1:{port}"
     server, thread = serve_in_thread(create_idp_app(issuer, str(instance_dir), clients), "127.0.0.1", port)
     return SimpleNamespace(issuer=issuer, server=server, thread=thread)
@@ -286,7 +280,7 @@ def test_the_roles_scope_releases_staff_roles(idp, browser):
 
 
 def test_a_second_instance_names_the_same_people_under_other_subjects(tmp_path, browser):
-    port = _free_port()
+    port = free_port()
     issuer = f"http://127.0.0.1:{port}"
     server, thread = serve_in_thread(create_idp_app(issuer, str(tmp_path), subject_prefix="gov2-"), "127.0.0.1", port)
     live = SimpleNamespace(
@@ -409,7 +403,7 @@ def test_a_standard_authlib_flask_relying_party_signs_in(idp, browser):
     def callback():
         return jsonify(oauth.devidp.authorize_access_token()["userinfo"])
 
-    rp_port = _free_port()
+    rp_port = free_port()
     rp_server, rp_thread = serve_in_thread(rp, "127.0.0.1", rp_port)
     try:
         page = browser.get(f"http://127.0.0.1:{rp_port}/login")

@@ -4,7 +4,6 @@ PostgreSQL dropping the app's connections (pg_terminate_backend). Never a 500.""
 from __future__ import annotations
 
 import os
-import socket
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,16 +14,10 @@ from govservice.core.extensions import db
 from govservice.identity import sessions
 
 from ..factories import bearer, call, issue, register_partner
+from ..ports import free_port
 from .proxy import TcpProxy
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-PROXY_PORT = _free_port()  # the proxy's: free, so that parallel workers and other runs on the machine do not meet
+PROXY_PORT = free_port()  # the proxy's: free, so that parallel workers and other runs on the machine do not meet
 REDIS_URL = os.environ.get("REDIS_URL", "")
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="Redis faults need Redis (the PostgreSQL + Redis run)")

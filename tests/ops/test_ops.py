@@ -18,6 +18,7 @@ from govservice.core.config import ROOT
 from govservice.ops import requestlog
 
 from ..factories import issue, submitted_case
+from ..ports import free_port
 
 
 def _metrics(client) -> dict:
@@ -177,7 +178,6 @@ def test_gunicorn_stops_at_once_with_the_line(tmp_path):
 def test_a_gunicorn_worker_leaves_what_the_master_loaded_to_no_collection(tmp_path):
     """gunicorn.conf.py freezes the preloaded objects before forking: a worker's garbage
     collections walk only what the worker made itself (shown by a worker of a tiny app)."""
-    import socket
     import time
     import urllib.request
 
@@ -188,9 +188,7 @@ def test_a_gunicorn_worker_leaves_what_the_master_loaded_to_no_collection(tmp_pa
         "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
         "    return [f'{gc.get_freeze_count()} {len(gc.get_objects())}'.encode()]\n"
     )
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = dict(os.environ, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="1", PYTHONPATH=str(tmp_path))
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "frozen_app:app"],
