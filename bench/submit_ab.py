@@ -24,13 +24,12 @@ import importlib.util
 import io
 import logging
 import os
-import re
 import statistics
 import time
 import uuid
 
 from harness import Platform, free_port
-from submit_http import ITEM, PEOPLE, pdf_bytes, post_fields
+from submit_http import CSRF_TOKEN, ITEM, PEOPLE, pdf_bytes, post_fields
 
 
 def main() -> None:
@@ -62,7 +61,7 @@ def main() -> None:
         start = client.get("/auth/login/devidp")
         client.get(choose(start.headers["Location"], PEOPLE[0]))
         form = client.get(f"/apply/{ITEM}")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+        token = CSRF_TOKEN.search(form.text).group(1)
         pdf = pdf_bytes()
 
         def submit(key: str) -> float:

@@ -52,6 +52,8 @@ FORM = {
     "phone": "13800000001",
 }
 PEOPLE = ("张三", "李娜")
+#: the apply page's CSRF token (the header's sign-out form carries the same one)
+CSRF_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def pdf_bytes() -> bytes:
@@ -82,7 +84,7 @@ def sign_in(base: str, name: str) -> requests.Session:
 def csrf_token(browser: requests.Session, base: str) -> str:
     form = browser.get(f"{base}/apply/{ITEM}", timeout=10)
     form.raise_for_status()
-    return re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    return CSRF_TOKEN.search(form.text).group(1)
 
 
 def post_fields(token: str, key: str) -> dict:
@@ -106,7 +108,7 @@ def in_process(platform, count: int, profile: str | None) -> None:
     done = client.get(choose(start.headers["Location"], PEOPLE[0]))
     assert done.status_code in (302, 303), done.text
     form = client.get(f"/apply/{ITEM}")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    token = CSRF_TOKEN.search(form.text).group(1)
     pdf = pdf_bytes()
 
     def submit(key):

@@ -18,12 +18,11 @@ import argparse
 import collections
 import io
 import os
-import re
 import time
 import uuid
 
 from harness import Platform, free_port
-from submit_http import ITEM, PEOPLE, pdf_bytes, post_fields
+from submit_http import CSRF_TOKEN, ITEM, PEOPLE, pdf_bytes, post_fields
 
 
 def stages():
@@ -95,7 +94,7 @@ def main() -> None:
         start = client.get("/auth/login/devidp")
         client.get(choose(start.headers["Location"], PEOPLE[0]))
         form = client.get(f"/apply/{ITEM}").text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        token = CSRF_TOKEN.search(form).group(1)
         pdf = pdf_bytes()
 
         def submit():
