@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+from cryptography.fernet import Fernet
+
+from govservice.core import pii
+
 from ..factories import accepted_case
 from ..identity.helpers import audit_entries, page
 
@@ -45,3 +50,20 @@ def test_someone_who_may_not_see_the_case_cannot_reveal_it(app, login_as):
     response = outsider.post(f"/cases/{number}/personal-data", data={"purpose": "随便看看而已"})
     assert response.status_code == 403 and "13800000001" not in page(response)
     assert audit_entries(app, "personal_data.reveal") == []
+
+
+def test_a_plaintext_read_before_is_not_given_to_a_process_without_its_key(app):
+    """Decryptions are remembered by ciphertext (core.pii), and by the keys they were made with:
+    with the key rotated in, the same value still reads; with the old key gone, it refuses."""
+    with app.app_context():
+        token = pii.encrypt("110105198802150035")
+        assert pii.decrypt(token) == pii.decrypt(token) == "110105198802150035"
+        keys = app.config["DATA_KEYS"]
+        try:
+            app.config["DATA_KEYS"] = [Fernet.generate_key().decode(), *keys]  # rotated: old key still there
+            assert pii.decrypt(token) == "110105198802150035"
+            app.config["DATA_KEYS"] = [Fernet.generate_key().decode()]  # a wrong key
+            with pytest.raises(RuntimeError, match="wrong DATA_KEY"):
+                pii.decrypt(token)
+        finally:
+            app.config["DATA_KEYS"] = keys
