@@ -1,4 +1,6 @@
-"""Gap-free counters (case numbers, certificate serials) that stay unique under concurrency.
+"""Gap-free counters that stay unique under concurrency (on PostgreSQL, case numbers and
+certificate serials come from sequences instead, which no one waits for: cases.services,
+certificates.serials).
 
 The row for a counter is locked by its upsert (PostgreSQL; SQLite serialises writers anyway) for
 the rest of the caller's transaction, so two requests never draw the same value and a
@@ -24,9 +26,6 @@ def draw_sql(unless: str | None = None) -> str:
         f"INSERT INTO counters (name, value) {row} "
         "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value"
     )
-
-
-DRAW_SQL = draw_sql()
 
 
 class Counter(db.Model):

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import instance_state, set_committed_value
+from sqlalchemy.orm.attributes import instance_state
 
 from . import counters
 from .extensions import db
@@ -53,16 +53,32 @@ def insert_many(model, rows: list[dict[str, Any]]) -> None:
 
 @dataclass(frozen=True)
 class Drawn:
-    """A column whose value the INSERT draws from a gap-free counter (core.counters): `prefix` and
-    the counter's next value, zero-padded to `width` digits (more once it has more)."""
+    """A column whose value the INSERT draws: `prefix` and a number zero-padded to `width` digits
+    (more once it has more).
+
+    The number comes from the gap-free `counter` (core.counters), whose row stays locked until the
+    drawing transaction ends, its COMMIT and the flush of the WAL included: every other drawer of
+    the counter waits that long. With a `sequence`, on PostgreSQL it is that sequence's next value
+    modulo 10^width instead, which waits for no one and is never given back (a transaction that
+    fails leaves a gap); the numbers of one prefix stay unique while fewer than 10^width are drawn
+    under it. SQLite (one writer at a time anyway) always draws from the counter."""
 
     column: str
     counter: str
     prefix: str
     width: int
+    sequence: str | None = None
 
     def value(self, number: int) -> str:
         return f"{self.prefix}{number:0{self.width}d}"
+
+    def cte(self, unless: str | None = None) -> tuple[str, list]:
+        """PostgreSQL: the query of the CTE `drawn(value)` and its parameters; with `unless` (SQL
+        of a query), nothing is drawn when that query finds a row."""
+        if self.sequence is None:
+            return counters.draw_sql(unless), [self.counter]
+        where = f" WHERE NOT EXISTS ({unless})" if unless else ""
+        return f"SELECT mod(nextval('{self.sequence}'), {10**self.width}) AS value{where}", []
 
 
 def insert_one(model, values: dict[str, Any], *, key_needed: bool = True):
@@ -94,53 +110,34 @@ def insert_new(model, values: dict[str, Any], unique: tuple[str, ...], *, drawn:
     is loaded when first read). On PostgreSQL one statement either way: a form sent again after its
     first copy committed costs no refused INSERT, no rollback and no look-up by the ORM. A copy
     racing the first (neither sees the other's row yet) is refused by the constraint, as by
-    `insert_one`: an IntegrityError, its statement (its draw too) undone.
+    `insert_one`: an IntegrityError, its statement undone (a counter's draw too; a sequence's value
+    is skipped).
 
-    With `drawn`, that column's value comes from its counter in the same statement (PostgreSQL:
-    one statement and one row version, where numbering the row after it was an UPDATE that wrote
-    the row and every index of it again); the counter's row stays locked until the transaction
-    ends, so the INSERT is best the caller's last statement before the commit."""
+    With `drawn`, that column's value is drawn in the same statement (PostgreSQL: one statement
+    and one row version, where numbering the row after it was an UPDATE that wrote the row and
+    every index of it again). From a counter, the counter's row stays locked until the transaction
+    ends, so the INSERT is best the caller's last statement before the commit; from a sequence,
+    nothing waits."""
     if db.session.get_bind().dialect.name != "postgresql":  # SQLite: a second copy is refused at its INSERT
         if drawn is not None:
             values = {**values, drawn.column: drawn.value(counters.next_value(drawn.counter))}
         return insert_one(model, values), True
     table = model.__table__
     values = _with_defaults(table, values)
+    draw, draw_parameters = drawn.cte("SELECT FROM found") if drawn is not None else (None, [])
     column, width = (drawn.column, drawn.width) if drawn is not None else (None, 0)
-    sql, processors, unique_processors = _new_sql(table, tuple(values), unique, column, width)
+    sql, processors, unique_processors = _new_sql(table, tuple(values), unique, column, width, draw)
     parameters = _processed(values, unique_processors)
     if drawn is None:
         parameters += _processed(values, processors)
     else:
-        parameters += [drawn.counter, *_processed(values, processors), drawn.prefix]
+        parameters += [*draw_parameters, *_processed(values, processors), drawn.prefix]
     key, *number, created = fetch_one(sql, parameters)
     if drawn is not None:
         values = {**values, drawn.column: number[0]}
     if created:
         return loaded(model, values, key), True
     return loaded(model, {drawn.column: number[0]} if drawn is not None else {}, key, complete=False), False
-
-
-def draw_into(row, drawn: Drawn) -> str:
-    """Give a row already inserted its `drawn` column, by an UPDATE that draws the counter (whose
-    row stays locked until the transaction ends: the caller's last statement before the commit).
-    For a row that must be numbered after other work of its transaction; `insert_new(drawn=…)`
-    numbers it in its INSERT."""
-    table = row.__table__
-    if db.session.get_bind().dialect.name != "postgresql":
-        value = drawn.value(counters.next_value(drawn.counter))
-        setattr(row, drawn.column, value)  # written by the commit's flush
-        return value
-    (key,) = table.primary_key.columns
-    quote = db.engine.dialect.identifier_preparer.quote
-    column, padded = quote(drawn.column), _padded(drawn.width)
-    (value,) = fetch_one(
-        f"WITH drawn AS ({counters.DRAW_SQL}) UPDATE {quote(table.name)} SET {column} = %s || {padded} "
-        f"FROM drawn WHERE {quote(table.name)}.{quote(key.name)} = %s RETURNING {quote(table.name)}.{column}",
-        [drawn.counter, drawn.prefix, getattr(row, key.key)],
-    )
-    set_committed_value(row, drawn.column, value)
-    return value
 
 
 def fetch_one(sql: str, parameters) -> tuple | None:
@@ -258,11 +255,11 @@ def _insert_sql(table, names: tuple[str, ...]) -> tuple[str, str, tuple]:
 
 
 @functools.lru_cache(maxsize=64)
-def _new_sql(table, names: tuple[str, ...], unique: tuple[str, ...], column: str | None, width: int):
+def _new_sql(table, names: tuple[str, ...], unique: tuple[str, ...], column: str | None, width: int, draw: str | None):
     """`insert_new`'s statement: the row `found` by its `unique` values, else the row `made` (with
-    `column` drawn from its counter, unless found); returning (key, [column,] made). Its
-    parameters: the unique values, [the counter's name,] the row's values[, the prefix]; and each
-    column's bind processor, the row's and the unique columns'."""
+    `column` drawn by the query `draw`, `Drawn.cte`'s, unless found); returning (key, [column,]
+    made). Its parameters: the unique values, [the draw's,] the row's values[, the prefix]; and
+    each column's bind processor, the row's and the unique columns'."""
     head, _placeholders, processors = _insert_sql(table, names)
     dialect = db.engine.dialect
     quote = dialect.identifier_preparer.quote
@@ -274,7 +271,7 @@ def _new_sql(table, names: tuple[str, ...], unique: tuple[str, ...], column: str
     if column is None:
         draw, made = "", f"{head} SELECT {row} WHERE NOT EXISTS (SELECT FROM found)"
     else:
-        draw = f"drawn AS ({counters.draw_sql('SELECT FROM found')}), "
+        draw = f"drawn AS ({draw}), "
         made = f"{head[:-1]}, {quote(column)}) SELECT {row}, %s || {_padded(width)} FROM drawn"
     unique_processors = tuple((name, table.c[name].type._cached_bind_processor(dialect)) for name in unique)
     return (

@@ -101,7 +101,7 @@ def test_a_submission_sends_its_rows_and_commit_in_one_round_trip(app):
         if db.engine.dialect.name != "postgresql":
             pytest.skip("rows are kept for the commit only on PostgreSQL")
         person("张三")  # made (and committed) before counting
-        submitted_case()  # the day's first makes the day's counter
+        submitted_case()  # the first prepares what every submission uses
         sent = []  # what went to the database, in order: SQLAlchemy's statements and the scripts
         sends = psycopg.ClientCursor.execute
 
@@ -123,11 +123,11 @@ def test_a_submission_sends_its_rows_and_commit_in_one_round_trip(app):
         (start,) = [i for i, (_, text) in enumerate(sent) if "INSERT INTO cases" in text]
         (end,) = [i for i, (kind, _) in enumerate(sent) if kind == "script"]
         between = [text for _, text in sent[start:end]]
-        # the case with its number drawn from the day's counter, in one statement; embedded (no
+        # the case with its number drawn from the sequence, in one statement; embedded (no
         # broker) the notice too, whose key its sending after the commit needs; then one script:
         # the attachment, the event, the audit entry, COMMIT
         # (unless the key found its case: see test_a_form_sent_again_costs_one_statement_and_writes_nothing)
-        assert between[0].startswith("WITH found AS (SELECT") and "drawn AS (INSERT INTO counters" in between[0]
+        assert between[0].startswith("WITH found AS (SELECT") and "nextval('case_number_seq')" in between[0]
         assert "INSERT INTO cases" in between[0]
         assert [text.split(" (")[0] for text in between[1:]] in ([], ["INSERT INTO notices"]), between
         assert not any(text.startswith("UPDATE cases") for _, text in sent)  # no second version of the row
