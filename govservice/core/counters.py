@@ -17,13 +17,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .extensions import db
 
 
-def draw_sql(unless: str | None = None) -> str:
+def draw_sql(unless: str) -> str:
     """PostgreSQL: a counter's next value (the row made by the day's first draw) in one statement,
     as the CTE `drawn(value)` of the statement that uses it (core.rows.Drawn); one parameter, the
-    name. With `unless` (SQL of a query): nothing is drawn when that query finds a row."""
-    row = "VALUES (%s, 1)" if unless is None else f"SELECT %s, 1 WHERE NOT EXISTS ({unless})"
+    name. Nothing is drawn when the query `unless` (SQL) finds a row."""
     return (
-        f"INSERT INTO counters (name, value) {row} "
+        f"INSERT INTO counters (name, value) SELECT %s, 1 WHERE NOT EXISTS ({unless}) "
         "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value"
     )
 

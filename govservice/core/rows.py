@@ -72,13 +72,12 @@ class Drawn:
     def value(self, number: int) -> str:
         return f"{self.prefix}{number:0{self.width}d}"
 
-    def cte(self, unless: str | None = None) -> tuple[str, list]:
-        """PostgreSQL: the query of the CTE `drawn(value)` and its parameters; with `unless` (SQL
-        of a query), nothing is drawn when that query finds a row."""
+    def cte(self, unless: str) -> tuple[str, list]:
+        """PostgreSQL: the query of the CTE `drawn(value)` and its parameters; nothing is drawn
+        when the query `unless` (SQL) finds a row."""
         if self.sequence is None:
             return counters.draw_sql(unless), [self.counter]
-        where = f" WHERE NOT EXISTS ({unless})" if unless else ""
-        return f"SELECT mod(nextval('{self.sequence}'), {10**self.width}) AS value{where}", []
+        return f"SELECT mod(nextval('{self.sequence}'), {10**self.width}) AS value WHERE NOT EXISTS ({unless})", []
 
 
 def insert_one(model, values: dict[str, Any], *, key_needed: bool = True):
@@ -255,9 +254,11 @@ def _insert_sql(table, names: tuple[str, ...]) -> tuple[str, str, tuple]:
 
 
 @functools.lru_cache(maxsize=64)
-def _new_sql(table, names: tuple[str, ...], unique: tuple[str, ...], column: str | None, width: int, draw: str | None):
+def _new_sql(
+    table, names: tuple[str, ...], unique: tuple[str, ...], column: str | None, width: int, draw_query: str | None
+):
     """`insert_new`'s statement: the row `found` by its `unique` values, else the row `made` (with
-    `column` drawn by the query `draw`, `Drawn.cte`'s, unless found); returning (key, [column,]
+    `column` drawn by `draw_query`, `Drawn.cte`'s, unless found); returning (key, [column,]
     made). Its parameters: the unique values, [the draw's,] the row's values[, the prefix]; and
     each column's bind processor, the row's and the unique columns'."""
     head, _placeholders, processors = _insert_sql(table, names)
@@ -271,7 +272,7 @@ def _new_sql(table, names: tuple[str, ...], unique: tuple[str, ...], column: str
     if column is None:
         draw, made = "", f"{head} SELECT {row} WHERE NOT EXISTS (SELECT FROM found)"
     else:
-        draw = f"drawn AS ({draw}), "
+        draw = f"drawn AS ({draw_query}), "
         made = f"{head[:-1]}, {quote(column)}) SELECT {row}, %s || {_padded(width)} FROM drawn"
     unique_processors = tuple((name, table.c[name].type._cached_bind_processor(dialect)) for name in unique)
     return (
